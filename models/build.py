@@ -1,0 +1,42 @@
+"""build_model(data): the fixed build order of the planning model (formulation.md, families 1-16)."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.data import PlanData
+
+from . import deployment, finance, manufacturing, memory, objective, packaging, power, serving
+from .sets import ModelSets, build_sets
+from .variables import add_variables
+
+FAMILIES = (
+    ("fab_capacity", manufacturing.add_fab_capacity),
+    ("take_or_pay", manufacturing.add_take_or_pay),
+    ("die_bank", manufacturing.add_die_bank),  # includes good dies (3)
+    ("packaging_capacity", packaging.add_packaging_capacity),
+    ("hbm_content", memory.add_hbm_content),
+    ("hbm_supply", memory.add_hbm_supply),
+    ("hbm_inventory", memory.add_hbm_inventory),
+    ("finished_chips", packaging.add_finished_chips),
+    ("installed_racks", deployment.add_installed_racks),
+    ("site_power", power.add_site_power),
+    ("expansion_limit", power.add_expansion_limit),
+    ("serving_capacity", serving.add_serving_capacity),
+    ("demand", serving.add_demand),
+    ("service_floor", serving.add_service_floor),
+    ("capex", finance.add_capex),
+    ("own_budget", finance.add_own_budget),
+    ("partner_deals", finance.add_partner_deals),
+    ("objective", objective.add_objective),
+)
+
+
+def build_model(data: PlanData) -> tuple[pyo.ConcreteModel, ModelSets]:
+    """Build the Pyomo model of `data`. The model never reads Excel: only PlanData."""
+    sets = build_sets(data)
+    m = pyo.ConcreteModel(name=data.settings.plan_name)
+    add_variables(m, data, sets)
+    for _name, add in FAMILIES:
+        add(m, data, sets)
+    return m, sets

@@ -1,0 +1,55 @@
+"""Capex and its funding: own budget, partner deals with binary signing and a minimum size. Money in $M."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.data import PlanData
+
+from .sets import USD_PER_MUSD, ModelSets
+
+
+def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(14) Capex: ``C[s,t] = sum_p rack_capex_usd[p] * Y[p,s,t] + capex_usd_per_mw[s] * block_mw[s] * E[s,t]``
+    and ``C[s,t] = O[s,t] + sum_n F[n,s,t]``  [$M]. Spent in the quarter the rack is deployed or the block started."""
+    capex = data.products["rack_capex_usd"].to_dict()
+    expansion = data.expansion
+
+    def rule(m, s, t):
+        spend = sum(capex[p] / USD_PER_MUSD * m.Y[p, s, t] for p in sets.racks_by_site.get(s, ()))
+        if s in expansion.index:
+            block_usd = float(expansion.at[s, "capex_usd_per_mw"]) * float(expansion.at[s, "block_mw"])
+            spend = spend + block_usd / USD_PER_MUSD * m.E[s, t]
+        funded = m.O[s, t] + sum(m.F[n, s, t] for n in sets.funding_by_site.get((s, t), ()))
+        return funded == spend
+
+    m.capex = pyo.Constraint([(s, t) for s in sets.capex_sites for t in sets.T], rule=rule)
+
+
+def add_own_budget(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(15) Own budget: ``sum_s O[s,t] <= Budget.own_capex_usd[t]``, or with Settings.budget_carryover
+    ``sum_{tau<=t} sum_s O[s,tau] <= sum_{tau<=t} Budget.own_capex_usd[tau]``  [$M]."""
+    cumulative = data.settings.budget_carryover
+
+    def rule(m, t):
+        quarters = range(0, t + 1) if cumulative else (t,)
+        spent = [m.O[s, tau] for tau in quarters for s in sets.capex_sites]
+        if not spent:
+            return pyo.Constraint.Skip
+        return sum(spent) <= sum(data.budget[tau] for tau in quarters) / USD_PER_MUSD
+
+    m.own_budget = pyo.Constraint(sets.T, rule=rule)
+
+
+def add_partner_deals(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(16) Partner deals: ``sum_{s,t} F[n,s,t] <= commitment_usd[n] * A[n]`` and
+    ``sum_{s,t} F[n,s,t] >= min_deal_usd[n] * A[n]``  [$M]; F only on PartnerSites inside the partner's window."""
+    partners = data.partners
+    funded = [n for n in partners.index if sets.funding_by_partner.get(n)]
+    m.partner_commitment = pyo.Constraint(
+        funded, rule=lambda m, n: sum(m.F[n, s, t] for (s, t) in sets.funding_by_partner[n])
+        <= float(partners.at[n, "commitment_usd"]) / USD_PER_MUSD * m.A[n])
+    m.partner_minimum = pyo.Constraint(
+        [n for n in funded if partners.at[n, "min_deal_usd"] > 0],
+        rule=lambda m, n: sum(m.F[n, s, t] for (s, t) in sets.funding_by_partner[n])
+        >= float(partners.at[n, "min_deal_usd"]) / USD_PER_MUSD * m.A[n])

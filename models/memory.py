@@ -1,0 +1,46 @@
+"""HBM: content per chip on qualified vendors only, supply, inventory."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from planner.data import PlanData
+
+from .sets import ModelSets
+
+
+def add_hbm_content(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(6) HBM content: ``sum_{v qualified for p} H[v,p,t] = stacks_per_chip[p] * B[p,t]``  [stacks].
+
+    H exists only on HBMQualification pairs, so an unqualified vendor can never be used; a product
+    that needs HBM and has no qualified vendor cannot be packaged. Products with 0 stacks get no row."""
+    vendors_of: dict[str, list[str]] = defaultdict(list)
+    for (v, p) in sets.hbm_pairs:
+        vendors_of[p].append(v)
+    stacks = data.products["stacks_per_chip"].to_dict()
+    m.hbm_content = pyo.Constraint(
+        [(p, t) for p in sets.hbm_products for t in sets.T],
+        rule=lambda m, p, t: sum(m.H[v, p, t] for v in vendors_of[p]) == stacks[p] * m.B[p, t])
+
+
+def add_hbm_supply(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(7) HBM supply: ``HB[v,t] <= HBMSupply[v,t]``  [stacks; 0 where the vendor has no row]."""
+    m.hbm_supply = pyo.Constraint(
+        [(v, t) for v in sets.vendors for t in sets.T],
+        rule=lambda m, v, t: m.HB[v, t] <= data.hbm_supply.get((v, t), 0.0))
+
+
+def add_hbm_inventory(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(7) HBM inventory: ``IH[v,t] = IH[v,t-1] + HB[v,t] - sum_p H[v,p,t]``, ``IH[v,-1] = HBMVendors.initial_inventory``."""
+    products_of: dict[str, list[str]] = defaultdict(list)
+    for (v, p) in sets.hbm_pairs:
+        products_of[v].append(p)
+    initial = data.vendors["initial_inventory"].to_dict()
+
+    def rule(m, v, t):
+        previous = m.IH[v, t - 1] if t > 0 else initial[v]
+        return m.IH[v, t] == previous + m.HB[v, t] - sum(m.H[v, p, t] for p in products_of[v])
+
+    m.hbm_inventory = pyo.Constraint([(v, t) for v in sets.vendors for t in sets.T], rule=rule)

@@ -1,0 +1,39 @@
+"""Site power with expansion blocks that take lead_quarters to energise."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.data import PlanData
+
+from .sets import ModelSets
+
+
+def rack_mw(data: PlanData, p: str, s: str) -> float:
+    """Grid MW one rack of p draws at s: rack_kw[p] * pue[s] / 1000."""
+    return float(data.products.at[p, "rack_kw"]) * float(data.sites.at[s, "pue"]) / 1000.0
+
+
+def add_site_power(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(10) Site power: ``sum_p R[p,s,t] * rack_kw[p] * pue[s] / 1000
+    <= SitePower[s,t] + block_mw[s] * sum_{tau <= t - lead[s]} E[s,tau]``  [MW].
+
+    SitePower is 0 where the site has no row; a site absent from SiteExpansion cannot expand."""
+    expansion = data.expansion
+
+    def rule(m, s, t):
+        used = sum(rack_mw(data, p, s) * m.R[p, s, t] for p in sets.racks_by_site[s])
+        added = 0.0
+        if s in expansion.index:
+            lead = int(expansion.at[s, "lead_quarters"])
+            added = float(expansion.at[s, "block_mw"]) * sum(m.E[s, tau] for tau in range(0, t - lead + 1))
+        return used - added <= data.site_power.get((s, t), 0.0)
+
+    m.site_power = pyo.Constraint([(s, t) for s in sorted(sets.racks_by_site) for t in sets.T], rule=rule)
+
+
+def add_expansion_limit(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(10) Expansion limit: ``sum_t E[s,t] <= max_blocks[s]``  [blocks; SiteExpansion.max_blocks]."""
+    m.expansion_limit = pyo.Constraint(
+        sets.expansion_sites,
+        rule=lambda m, s: sum(m.E[s, t] for t in sets.T) <= int(data.expansion.at[s, "max_blocks"]))

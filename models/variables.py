@@ -1,0 +1,45 @@
+"""Decision variables of formulation.md, on the sparse index sets. Money in $M, throughput in M tok/s."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.data import PlanData
+
+from .sets import ModelSets
+
+
+def add_variables(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    T = sets.T
+    s = data.settings
+    wafer_domain = pyo.NonNegativeIntegers if s.integer_wafers else pyo.NonNegativeReals
+    rack_domain = pyo.NonNegativeIntegers if s.integer_racks else pyo.NonNegativeReals
+
+    m.W = pyo.Var([(p, f, t) for (p, f) in sets.routes for t in T], domain=wafer_domain,
+                  doc="wafers started for product p at fab f in quarter t")
+    m.WP = pyo.Var([(f, t) for f in sets.fabs for t in T], domain=pyo.NonNegativeReals,
+                   doc="wafers paid at fab f in t (take-or-pay)")
+    m.B = pyo.Var([(p, t) for p in sets.products for t in T], domain=pyo.NonNegativeReals,
+                  doc="dies packaged into finished chips in t")
+    m.HB = pyo.Var([(v, t) for v in sets.vendors for t in T], domain=pyo.NonNegativeReals,
+                   doc="HBM stacks bought from vendor v in t")
+    m.H = pyo.Var([(v, p, t) for (v, p) in sets.hbm_pairs for t in T], domain=pyo.NonNegativeReals,
+                  doc="HBM stacks of vendor v used by product p in t")
+    expansion = data.expansion["max_blocks"].to_dict() if len(data.expansion) else {}
+    m.Y = pyo.Var([(p, st, t) for (p, st) in sets.rack_pairs for t in T], domain=rack_domain,
+                  doc="racks of product p deployed at site s in t")
+    m.Z = pyo.Var([(p, st, r, w, t) for (p, st, r, w) in sets.serve for t in T], domain=pyo.NonNegativeReals,
+                  doc="M tok/s of workload w in region r served by p at s")
+    m.U = pyo.Var([(r, w, t) for (r, w) in sets.demand_rows for t in T], domain=pyo.NonNegativeReals,
+                  doc="unmet demand, M tok/s")
+    m.E = pyo.Var([(st, t) for st in sets.expansion_sites for t in T], domain=pyo.NonNegativeIntegers,
+                  bounds=lambda _m, st, _t: (0, expansion[st]), doc="power expansion blocks started at s in t")
+    m.O = pyo.Var([(st, t) for st in sets.capex_sites for t in T], domain=pyo.NonNegativeReals,
+                  doc="own-funded capex at s in t, $M")
+    m.F = pyo.Var(sets.funding, domain=pyo.NonNegativeReals, doc="partner-funded capex, $M")
+    m.A = pyo.Var(list(data.partners.index), domain=pyo.Binary, doc="partner deal signed")
+    m.ID = pyo.Var([(p, t) for p in sets.products for t in T], domain=pyo.NonNegativeReals, doc="die bank, end of t")
+    m.IC = pyo.Var([(p, t) for p in sets.products for t in T], domain=pyo.NonNegativeReals,
+                   doc="finished chips, end of t")
+    m.IH = pyo.Var([(v, t) for v in sets.vendors for t in T], domain=pyo.NonNegativeReals,
+                   doc="HBM stacks, end of t")

@@ -1,0 +1,126 @@
+"""Command line: planner run | validate | template | diagnose. Progress, messages and exit codes only."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .issues import Issues
+from .run import EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
+
+log = logging.getLogger("planner")
+
+
+def _print_issues(issues: Issues, stream=sys.stderr) -> None:
+    for issue in issues:
+        print(str(issue), file=stream)
+    if issues.errors:
+        print(f"{len(issues.errors)} error(s), {len(issues.warnings)} warning(s)", file=stream)
+
+
+def default_output(input_path: Path, suffix: str = "plan") -> Path:
+    return input_path.with_name(f"{input_path.stem}.{suffix}.xlsx")
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate_workbook
+
+    data, issues = validate_workbook(args.input)
+    _print_issues(issues, sys.stdout)
+    if data is None:
+        return EXIT_INVALID
+    print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
+          f"{len(data.products)} products, {len(data.sites)} sites, {len(issues.warnings)} warning(s))")
+    return EXIT_OK
+
+
+def cmd_run(args, diagnose_only: bool = False) -> int:
+    from .run import run_plan
+
+    input_path = Path(args.input)
+    output = Path(args.output) if args.output else default_output(input_path,
+                                                                    "diagnosis" if diagnose_only else "plan")
+    options = RunOptions(time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
+                         algorithm=args.algorithm)
+    outcome = run_plan(input_path, output, options)
+    if outcome.issues is not None and outcome.status == "invalid":
+        _print_issues(outcome.issues)
+        return outcome.exit_code
+    if outcome.issues is not None and outcome.issues.warnings:
+        print(f"{len(outcome.issues.warnings)} input warning(s); see the Warnings sheet", file=sys.stderr)
+    objective = f", objective ${outcome.objective_usd:,.0f}" if outcome.objective_usd is not None else ""
+    print(f"{outcome.status.upper()}: {outcome.message}{objective}")
+    if outcome.output:
+        print(f"wrote {outcome.output}")
+    return outcome.exit_code
+
+
+def cmd_template(args) -> int:
+    from .template import write_template
+
+    path, note = write_template(Path(args.output), args.start, args.quarters)
+    print(f"wrote {path}{' (' + note + ')' if note else ''}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planner", description="AI-chip capacity planner (Excel in, plan out)")
+    parser.add_argument("--version", action="version", version=f"planner {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def solve_flags(p):
+        p.add_argument("input", help="input workbook (.xlsx)")
+        p.add_argument("-o", "--output", help="output workbook (.xlsx); default INPUT.plan.xlsx beside the input")
+        p.add_argument("--time-limit", type=float, help="solver time limit in seconds (default Settings.time_limit_s)")
+        p.add_argument("--mip-gap", type=float, help="relative MIP gap (default Settings.mip_rel_gap)")
+        p.add_argument("--threads", type=int, help="solver threads (default Settings.threads; 0 = solver default)")
+        p.add_argument("--algorithm", choices=("auto", "simplex", "ipm"), default="auto",
+                       help="LP algorithm (auto: by size)")
+
+    solve_flags(sub.add_parser("run", help="plan a workbook and write the plan workbook"))
+    solve_flags(sub.add_parser("diagnose", help="plan a workbook and explain why it cannot be planned"))
+    p = sub.add_parser("validate", help="check an input workbook; exit 0 when valid, 2 when not")
+    p.add_argument("input")
+    p = sub.add_parser("template", help="write a blank input workbook")
+    p.add_argument("output")
+    p.add_argument("--start", default="2026Q1", help="first quarter, YYYYQn")
+    p.add_argument("--quarters", type=int, default=12, help="number of quarters")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr)
+    try:
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "diagnose":
+            return cmd_run(args, diagnose_only=True)
+        if args.command == "template":
+            return cmd_template(args)
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return EXIT_OTHER
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        from .report import OutputError
+
+        if isinstance(exc, OutputError):
+            print(f"ERROR: {exc}", file=sys.stderr)
+            return EXIT_OTHER
+        log.debug("unexpected failure", exc_info=True)
+        print(f"ERROR: unexpected failure ({type(exc).__name__}: {exc}). Nothing was written to the input. "
+              "Please report this with the input workbook.", file=sys.stderr)
+        return EXIT_OTHER
+    return EXIT_OTHER
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Findings about an input workbook: every one located by sheet, cell and column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    severity: Severity
+    sheet: str
+    cell: str  # "Routes!D7", "Routes" for a whole sheet, "" for the file
+    column: str
+    value: object
+    message: str
+
+    def __str__(self) -> str:
+        where = self.cell or self.sheet or "workbook"
+        col = f" [{self.column}]" if self.column else ""
+        val = "" if self.value is None or self.value == "" else f" = {self.value!r}"
+        return f"{self.severity.upper():7s} {where}{col}{val}: {self.message}"
+
+
+@dataclass
+class Issues:
+    items: list[Issue] = field(default_factory=list)
+
+    def error(self, sheet: str, cell: str, column: str, value: object, message: str) -> None:
+        self.items.append(Issue("error", sheet, cell, column, value, message))
+
+    def warning(self, sheet: str, cell: str, column: str, value: object, message: str) -> None:
+        self.items.append(Issue("warning", sheet, cell, column, value, message))
+
+    def extend(self, other: "Issues") -> None:
+        self.items.extend(other.items)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.items if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.items if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class InputError(Exception):
+    """Raised when a workbook cannot be planned; carries every issue found."""
+
+    def __init__(self, issues: Issues):
+        super().__init__(f"{len(issues.errors)} error(s) in the input workbook")
+        self.issues = issues

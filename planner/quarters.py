@@ -1,0 +1,43 @@
+"""Quarter labels `YYYYQn` and their arithmetic."""
+
+from __future__ import annotations
+
+import re
+
+_QUARTER = re.compile(r"^\s*(\d{4})\s*[-_ ]?\s*[Qq]\s*([0-9])\s*$")
+_QUARTER_FIRST = re.compile(r"^\s*[Qq]\s*([0-9])\s*[-_ ]?\s*(\d{4})\s*$")
+_LOOKS_LIKE = re.compile(r"^\s*(\d{4}\s*[-_ ]?\s*[Qq]\s*\d+|[Qq]\s*\d+\s*[-_ ]?\s*\d{4})\s*$")
+
+
+def parse_quarter(text: object) -> str | None:
+    """Normalise '2026Q1', '2026 q1', 'Q1 2026' to '2026Q1'; None when not a valid quarter."""
+    if not isinstance(text, str):
+        return None
+    m = _QUARTER.match(text)
+    if m:
+        year, q = m.group(1), m.group(2)
+    else:
+        m = _QUARTER_FIRST.match(text)
+        if not m:
+            return None
+        q, year = m.group(1), m.group(2)
+    if q not in "1234" or len(q) != 1:
+        return None
+    return f"{year}Q{q}"
+
+
+def looks_like_quarter(text: object) -> bool:
+    return isinstance(text, str) and bool(_LOOKS_LIKE.match(text))
+
+
+def quarter_index(label: str) -> int:
+    return int(label[:4]) * 4 + int(label[5]) - 1
+
+
+def quarter_label(index: int) -> str:
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def horizon(start: str, count: int) -> list[str]:
+    first = quarter_index(start)
+    return [quarter_label(first + i) for i in range(count)]

@@ -1,0 +1,120 @@
+"""Orchestration of one planning job: read -> validate -> build -> solve -> extract -> write, timed per phase."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from models.build import build_model
+from models.solve import SolveOptions, SolveResult, solve, solver_version
+
+from . import __version__
+from .data import PlanData
+from .issues import Issues
+from .validate import validate_workbook
+
+log = logging.getLogger("planner")
+
+EXIT_OK, EXIT_OTHER, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
+
+
+@dataclass
+class RunOptions:
+    time_limit_s: float | None = None  # None: Settings.time_limit_s
+    mip_rel_gap: float | None = None
+    threads: int | None = None
+    algorithm: str = "auto"
+
+    def solve_options(self, data: PlanData) -> SolveOptions:
+        s = data.settings
+        return SolveOptions(
+            time_limit_s=s.time_limit_s if self.time_limit_s is None else self.time_limit_s,
+            mip_rel_gap=s.mip_rel_gap if self.mip_rel_gap is None else self.mip_rel_gap,
+            threads=s.threads if self.threads is None else self.threads,
+            algorithm=self.algorithm)
+
+
+@dataclass
+class Timer:
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def phase(self, name: str):
+        timer = self
+
+        class _Phase:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+                log.info("%-9s ...", name)
+                return self
+
+            def __exit__(self, *exc):
+                timer.phases[name] = timer.phases.get(name, 0.0) + time.perf_counter() - self.t0
+                log.info("%-9s done in %.2f s", name, timer.phases[name])
+                return False
+
+        return _Phase()
+
+
+@dataclass
+class PlanOutcome:
+    exit_code: int
+    status: str
+    message: str
+    output: Path | None = None
+    issues: Issues | None = None
+    objective_usd: float | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def run_plan(input_path: str | Path, output_path: str | Path, options: RunOptions | None = None) -> PlanOutcome:
+    """Plan `input_path` and write the plan workbook to `output_path`. Returns the outcome with its exit code."""
+    from .diagnose import diagnose
+    from .plan_report import write_plan
+    from .results import extract
+
+    options = options or RunOptions()
+    input_path, output_path = Path(input_path), Path(output_path)
+    timer = Timer()
+    with timer.phase("read"):
+        data, issues = validate_workbook(input_path)
+    if data is None:
+        return PlanOutcome(EXIT_INVALID, "invalid", f"{len(issues.errors)} error(s) in the input workbook",
+                           issues=issues, phases=timer.phases)
+    solve_options = options.solve_options(data)
+    with timer.phase("build"):
+        model, sets = build_model(data)
+    with timer.phase("solve"):
+        result = solve(model, solve_options)
+    timer.phases["handoff"] = result.handoff_seconds
+    timer.phases["solver"] = result.solve_seconds
+    solution = None
+    diagnosis = None
+    with timer.phase("extract"):
+        if result.has_solution:
+            solution = extract(model, sets, data, result)
+        else:
+            diagnosis = diagnose(model, sets, data, result, solve_options)
+    meta = run_metadata(data, result, solve_options, input_path)
+    with timer.phase("write"):
+        written, note = write_plan(output_path, data, result, solution, diagnosis, meta, timer.phases, issues,
+                                   input_path)
+    if note:
+        log.warning(note)
+    exit_code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
+                 "unbounded": EXIT_INFEASIBLE}.get(result.status, EXIT_OTHER)
+    return PlanOutcome(exit_code, result.status, result.message, written, issues,
+                       solution.objective_usd if solution else None, timer.phases)
+
+
+def run_metadata(data: PlanData, result: SolveResult, options: SolveOptions, input_path: Path) -> dict[str, object]:
+    return {
+        "input_file": input_path.name,
+        "input_sha256": data.sha256,
+        "planner_version": __version__,
+        "solver": result.solver or solver_version(),
+        "solved_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "options": asdict(options),
+    }
