@@ -1,0 +1,16 @@
+import pytest
+
+from tests.builders import minimal_sheets, solve_sheets
+
+
+def test_minimal_plan_hand_worked(tmp_path):
+    """Demand 1,000 then 2,000 tok/s. One rack (1,000 tok/s) costs $100 wafer + $1,000 capex = $1,100 and saves
+    $1,000 of unmet penalty in each of two quarters: buy it. A second rack in Q2 costs $1,100 and saves $1,000:
+    don't. Objective = 1,100 + 1,000 (1,000 tok/s unmet in Q2) = $2,100."""
+    sheets = minimal_sheets(2)
+    sheets["Demand"][1] = ["NA", "w", 1000, 2000]
+    s = solve_sheets(tmp_path, sheets)
+    assert s.result.status == "optimal"
+    assert s.objective == pytest.approx(2100, rel=1e-6)
+    assert s.value("Y", "L1", "S", 0) == pytest.approx(1.0)
+    assert s.value("Y", "L1", "S", 1) == pytest.approx(0.0, abs=1e-9)
