@@ -21,6 +21,7 @@ class Row:
     values: dict[str, object]
     excel_row: int
     cells: dict[str, str]  # column -> "Sheet!C3"
+    ok: bool = True  # False when a non-key value is bad: the key still counts as known (no cascading errors)
 
 
 def _known(keys) -> str:
@@ -89,7 +90,7 @@ class _Validator:
         for raw in sheet.rows:
             values: dict[str, object] = {}
             cells: dict[str, str] = {}
-            ok = True
+            ok = keys_ok = True
             for col in spec.columns:
                 if col.name not in sheet.columns:
                     values[col.name] = col.default
@@ -98,9 +99,11 @@ class _Validator:
                 cells[col.name] = cell
                 value, good = self._convert(spec, col, raw.values.get(col.name), cell, col.required)
                 ok &= good
+                if col.name in spec.keys:
+                    keys_ok &= good
                 values[col.name] = value
-            if ok:
-                rows.append(Row(values, raw.excel_row, cells))
+            if keys_ok:
+                rows.append(Row(values, raw.excel_row, cells, ok))
         return self._unique(spec, sheet, rows)
 
     def _unique(self, spec: SheetSpec, sheet: RawSheet, rows: list[Row]) -> list[Row]:
@@ -172,7 +175,7 @@ class _Validator:
                 self.cells[(name, keys, q)] = cell
             for k in spec.keys:
                 self.cells[(name, keys, k)] = row.cells.get(k, "")
-            if ok:
+            if ok and row.ok:
                 out.append((keys, series, row))
         return out
 
@@ -191,7 +194,7 @@ class _Validator:
     def _frame(self, name: str, rows: list[Row], index: list[str]) -> pd.DataFrame:
         spec = SHEET_BY_NAME[name]
         columns = list(spec.column_names)
-        frame = pd.DataFrame([r.values for r in rows], columns=columns)
+        frame = pd.DataFrame([r.values for r in rows if r.ok], columns=columns)
         for col in spec.columns:
             if col.dtype in ("float",):
                 frame[col.name] = frame[col.name].astype(float)
@@ -269,13 +272,16 @@ class _Validator:
         partner_rows = self._table("Partners", known)
         known["Partners"] = {r.values["partner"] for r in partner_rows}
 
-        route_rows = self._table("Routes", known)
-        qual_rows = self._table("HBMQualification", known)
-        tp_rows = self._table("Throughput", known)
-        link_rows = self._table("ServingLinks", known)
-        exp_rows = self._table("SiteExpansion", known)
-        base_rows = self._table("InstalledBase", known)
-        psite_rows = self._table("PartnerSites", known)
+        def good(name: str) -> list[Row]:
+            return [r for r in self._table(name, known) if r.ok]
+
+        route_rows = good("Routes")
+        qual_rows = good("HBMQualification")
+        tp_rows = good("Throughput")
+        link_rows = good("ServingLinks")
+        exp_rows = good("SiteExpansion")
+        base_rows = good("InstalledBase")
+        psite_rows = good("PartnerSites")
 
         wide = {name: self._wide(name, known) for name in (
             "FabCapacity", "FabMinWafers", "FabWaferCost", "Yield", "ScheduledReceipts", "HBMSupply",
