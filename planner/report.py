@@ -1,7 +1,8 @@
-"""SolutionTables -> the output workbook. Never touches Pyomo; writes atomically.
+"""Workbook-writing primitives: formatted tidy sheets, key/value sheets, safe (atomic) saving.
 
-Sheet order: Summary first (what a reviewer reads), Diagnosis when the plan failed, the stable
-contract sheets of workbook.md (tidy, one row per index), then the Inputs echo.
+Workbooks are built in openpyxl's write-only mode (rows streamed, measured about twice as fast as
+the normal mode on large tables). Strings are always written as text: a key such as
+`=HYPERLINK(...)` taken from an input workbook never becomes a formula.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ from typing import Iterable
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-CONTRACT_SHEETS = ("Wafers", "Fabs", "Chips", "HBM", "HBMUse", "Packaging", "Deployments", "Power", "Serving",
-                   "Allocation", "Capex", "Partners", "Budget", "Bottlenecks")
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 USD = '#,##0;[Red]-#,##0'
 USD_CENTS = '#,##0.00;[Red]-#,##0.00'
-NUMBER = '#,##0.##;[Red]-#,##0.##'
+NUMBER = '#,##0.###;[Red]-#,##0.###'
+TPS = '#,##0" tok/s";[Red]-#,##0" tok/s"'
+MW = '#,##0.000" MW";[Red]-#,##0.000" MW"'
 PERCENT = '0.0%'
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+RED_FILL = PatternFill("solid", fgColor="FFC7CE")
 
 
 class OutputError(Exception):
@@ -35,81 +38,111 @@ class OutputError(Exception):
 
 def number_format(column: str) -> str:
     c = column.lower()
-    if c in ("utilization", "service_level") or c.endswith("_share"):
+    if c in ("utilization", "service_level", "mip_gap") or c.endswith("_share") or c.endswith("utilization"):
         return PERCENT
-    if "shadow_price" in c or c.endswith("usd_per_wafer") or "usd_per" in c:
+    if "shadow_price" in c or "usd_per" in c:
         return USD_CENTS
-    if c.endswith("usd") or c == "capex_usd" or c.startswith("cost_") or c == "value_usd":
+    if c.endswith("usd") or c.startswith("cost_") or c == "value_usd":
         return USD
+    if c.endswith("_tps"):
+        return TPS
+    if c.startswith("mw_") or c.endswith("_mw"):
+        return MW
     return NUMBER
 
 
-def _clean(value):
-    """A value Excel can hold: numbers stay numbers, NaN/None become blank, numpy scalars become Python."""
+def clean(value):
+    """A value Excel can hold: numbers stay numbers, NaN/inf/None become blank, numpy scalars become Python."""
     if value is None:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, (pd.Timestamp,)):
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
 
 
-def write_cell(ws, row: int, col: int, value, fmt: str | None = None):
-    value = _clean(value)
-    cell = ws.cell(row=row, column=col)
+def cell(ws, value, fmt: str | None = None, font: Font | None = None, fill: PatternFill | None = None):
+    value = clean(value)
+    c = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"  # a string from the input is never a formula, whatever it starts with
-    else:
-        cell.value = value
-        if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
-            cell.number_format = fmt
-    return cell
+        c.data_type = "s"  # text stays text, whatever it starts with
+    elif fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+        c.number_format = fmt
+    if font is not None:
+        c.font = font
+    if fill is not None:
+        c.fill = fill
+    return c
 
 
-def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+def _widths(columns: list[str], sample: Iterable[Iterable[object]]) -> list[int]:
+    widths = [len(str(c)) + 3 for c in columns]
+    for row in sample:
+        for j, value in enumerate(row):
+            if j < len(widths):
+                text = f"{value:,.2f}" if isinstance(value, float) and math.isfinite(value) else str(value)
+                widths[j] = max(widths[j], min(60, len(text) + 3))
+    return [max(9, w) for w in widths]
+
+
+def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str] | None = None,
+                highlight: bool = True):
+    """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights."""
     ws = wb.create_sheet(name)
-    columns = list(frame.columns)
+    columns = [str(c) for c in frame.columns]
     formats = formats or {}
-    for j, col in enumerate(columns, start=1):
-        cell = write_cell(ws, 1, j, str(col))
-        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-    fmts = [formats.get(str(c), number_format(str(c))) for c in columns]
-    for i, row in enumerate(frame.itertuples(index=False, name=None), start=2):
-        for j, value in enumerate(row, start=1):
-            write_cell(ws, i, j, value, fmts[j - 1])
+    fmts = [formats.get(c, number_format(c)) for c in columns]
+    for j, width in enumerate(_widths(columns, frame.head(200).itertuples(index=False, name=None)), start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = "A2"
+    ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in columns])
+    numeric = [fmts[j] if pd.api.types.is_numeric_dtype(frame.dtypes.iloc[j]) and frame.dtypes.iloc[j] != bool
+               else None for j in range(len(columns))]
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _num(ws, v, fmts[j])
+                   for j, v in enumerate(row)])
+    last = len(frame) + 1
     if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(frame) + 1)}"
-    size_columns(ws, [columns] + frame.head(200).astype(str).values.tolist())
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(2, last)}"
+    if highlight and len(frame):
+        for j, c in enumerate(columns, start=1):
+            rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
+            if c in ("utilization",) or c.endswith("_utilization"):
+                ws.conditional_formatting.add(rng, ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFF",
+                                                                  end_type="num", end_value=1, end_color="F8696B"))
+            elif c == "unmet_tps":
+                ws.conditional_formatting.add(rng, CellIsRule(operator="greaterThan", formula=["0"], fill=RED_FILL))
+            elif c == "service_level":
+                ws.conditional_formatting.add(rng, ColorScaleRule(start_type="num", start_value=0, start_color="F8696B",
+                                                                  end_type="num", end_value=1, end_color="FFFFFF"))
+    return ws
 
 
-def size_columns(ws, sample_rows: Iterable[Iterable[object]]) -> None:
-    widths: dict[int, int] = {}
-    for row in sample_rows:
-        for j, value in enumerate(row, start=1):
-            widths[j] = max(widths.get(j, 0), min(60, len(str(value)) + 2))
-    for j, width in widths.items():
-        ws.column_dimensions[get_column_letter(j)].width = max(10, width)
+def _num(ws, value, fmt):
+    value = clean(value)
+    if value is None or isinstance(value, bool):
+        return value
+    c = WriteOnlyCell(ws, value=value)
+    c.number_format = fmt
+    return c
 
 
-def write_key_values(wb: Workbook, name: str, rows: list[tuple[str, object, str]], index: int | None = None) -> None:
-    ws = wb.create_sheet(name, index) if index is not None else wb.create_sheet(name)
-    for j, head in enumerate(("key", "value", "note"), start=1):
-        cell = write_cell(ws, 1, j, head)
-        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-    for i, (key, value, note) in enumerate(rows, start=2):
-        write_cell(ws, i, 1, key)
-        write_cell(ws, i, 2, value, number_format(key))
-        write_cell(ws, i, 3, note)
-        ws.cell(i, 2).alignment = Alignment(horizontal="right") if isinstance(value, (int, float)) else Alignment()
+def write_key_values(wb: Workbook, name: str, rows: list[tuple[str, object, str]],
+                     bold_keys: frozenset[str] = frozenset(), red_keys: frozenset[str] = frozenset()):
+    ws = wb.create_sheet(name)
+    for letter, width in zip("ABC", (34, 52, 90)):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 48
-    ws.column_dimensions["C"].width = 80
+    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in ("key", "value", "note")])
+    for key, value, note in rows:
+        font = Font(bold=True, color="9C0006") if key in red_keys else Font(bold=True) if key in bold_keys else None
+        ws.append([cell(ws, key, font=font), cell(ws, value, number_format(key), font=font), cell(ws, note)])
+    return ws
 
 
 def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tuple[Path, str]:
@@ -118,14 +151,8 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
     Returns (path written, note). A target that is read-only or open in Excel is left alone and the
     plan goes to a fallback name beside it; the note says so."""
     target = Path(target)
-    if input_path is not None and target.resolve() == Path(input_path).resolve():
-        raise OutputError(f"the output {target} is the input workbook; the input is never overwritten. "
-                          "Choose another name with -o")
-    if target.suffix.lower() != ".xlsx":
-        raise OutputError(f"the output {target} must end in .xlsx")
+    check_target(target, input_path)
     folder = target.parent
-    if not folder.is_dir():
-        raise OutputError(f"the output folder {folder} does not exist")
     note = ""
     locked = target.with_name("~$" + target.name).exists()
     if target.exists() and (locked or not os.access(target, os.W_OK)):
@@ -147,6 +174,19 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target, note
+
+
+def check_target(target: Path, input_path: Path | None = None) -> None:
+    """Refuse, before any work, an output that would overwrite the input or cannot be an .xlsx."""
+    if input_path is not None and target.exists() and target.resolve() == Path(input_path).resolve():
+        raise OutputError(f"the output {target} is the input workbook; the input is never overwritten. "
+                          "Choose another name with -o")
+    if input_path is not None and target.resolve() == Path(input_path).resolve():
+        raise OutputError(f"the output {target} is the input workbook; choose another name with -o")
+    if target.suffix.lower() != ".xlsx":
+        raise OutputError(f"the output {target} must end in .xlsx")
+    if not target.parent.is_dir():
+        raise OutputError(f"the output folder {target.parent} does not exist")
 
 
 def _fallback_name(target: Path) -> Path:
