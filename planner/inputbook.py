@@ -17,8 +17,11 @@ def write_input_workbook(path: str | Path, sheets: Mapping[str, Sequence[Sequenc
     order = [s for s in SHEET_BY_NAME if s in sheets] + [s for s in sheets if s not in SHEET_BY_NAME]
     for name in order:
         ws = wb.create_sheet(name)
-        for row in sheets[name]:
-            ws.append(list(row))
+        for r, row in enumerate(sheets[name], start=1):
+            for c, value in enumerate(row, start=1):
+                cell = ws.cell(r, c, value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # text that looks like a formula stays text (as Excel's leading ')
     path = Path(path)
     wb.save(path)
     return path

@@ -69,14 +69,18 @@ class PlanOutcome:
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def run_plan(input_path: str | Path, output_path: str | Path, options: RunOptions | None = None) -> PlanOutcome:
+def run_plan(input_path: str | Path, output_path: str | Path, options: RunOptions | None = None,
+             write_options=None) -> PlanOutcome:
     """Plan `input_path` and write the plan workbook to `output_path`. Returns the outcome with its exit code."""
     from .diagnose import diagnose
     from .plan_report import write_plan
     from .results import extract
 
+    from .report import check_target
+
     options = options or RunOptions()
     input_path, output_path = Path(input_path), Path(output_path)
+    check_target(output_path, input_path)
     timer = Timer()
     with timer.phase("read"):
         data, issues = validate_workbook(input_path)
@@ -100,7 +104,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     meta = run_metadata(data, result, solve_options, input_path)
     with timer.phase("write"):
         written, note = write_plan(output_path, data, result, solution, diagnosis, meta, timer.phases, issues,
-                                   input_path)
+                                   input_path, write_options)
     if note:
         log.warning(note)
     exit_code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
