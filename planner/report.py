@@ -169,11 +169,25 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
         wb.save(tmp)
         os.replace(tmp, target)
     except OSError as exc:
+        _discard(wb)
         raise OutputError(f"could not write {target}: {exc}") from exc
+    except BaseException:
+        _discard(wb)
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target, note
+
+
+def _discard(wb: Workbook) -> None:
+    """Finish the streams of a write-only workbook whose save failed, so nothing writes later from a finaliser."""
+    for ws in getattr(wb, "_sheets", []):
+        if getattr(ws, "closed", True) is False:
+            try:
+                ws.close()
+            except Exception:
+                pass
 
 
 def check_target(target: Path, input_path: Path | None = None) -> None:
