@@ -20,7 +20,7 @@ from models.solve import INF, SolveOptions, SolveResult, StandardForm, new_highs
 from models.sets import ModelSets
 
 from .data import PlanData
-from .explain import REPAIRABLE, describe
+from .explain import FAMILIES, REPAIRABLE, describe
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Diagnosis:
     checks: pd.DataFrame = field(default_factory=pd.DataFrame)
     conflict: pd.DataFrame = field(default_factory=pd.DataFrame)
     repairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alternatives: pd.DataFrame = field(default_factory=pd.DataFrame)
     conflict_of: str = ""  # which problem the conflict set is of
 
 
@@ -157,16 +158,37 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
     return frame, which
 
 
-def elastic_repair(form: StandardForm, data: PlanData, options: SolveOptions) -> pd.DataFrame | None:
-    """Least relative total change of the input limits that makes the plan feasible (None if none exists)."""
+# relaxing these limits means raising the input value; the others (floors) are lowered
+RAISED_TO_REPAIR = frozenset({"fab_capacity", "packaging_capacity", "hbm_supply", "site_power", "expansion_limit",
+                              "own_budget", "partner_commitment"})
+
+
+def _slack_weight(family: str, con, meaning, data: PlanData) -> float:
+    """Cost of one model unit of change, relative to the input value behind the limit (a service floor:
+    relative to its demand row). A limit of 0 counts changes relative to one unit of the input."""
+    if family == "service_floor":
+        r, w, t = con.index()
+        return 1.0 / max(data.demand[(r, w, t)] / meaning.scale, 1e-12)
+    base = abs(meaning.limit) if meaning.limit else 1.0
+    return meaning.scale / base
+
+
+def elastic_repair(form: StandardForm, data: PlanData, options: SolveOptions,
+                   families: tuple[str, ...] = REPAIRABLE) -> pd.DataFrame | None:
+    """Least relative total change of the input limits of `families` that makes the plan feasible
+    (None when no such change exists). Integers stay integer.
+
+    Each relaxed row gets a slack s >= 0: a <= row becomes a x - s <= b (the limit rises by s), a >= row
+    a x + s >= b (the floor falls by s). A partner's commitment is a coefficient of A[n], so its slack is
+    only allowed on a signed deal (s <= M * A[n]); otherwise unsigned partners would fund for free."""
     lp = form.lp
     slack_rows: list[int] = []
     signs: list[float] = []
     for i, (con, sense) in enumerate(form.rows):
-        if con.parent_component().name not in REPAIRABLE:
+        if con.parent_component().name not in families:
             continue
         slack_rows.append(i)
-        signs.append(-1.0 if sense == 1 else 1.0)  # <=: a x - s <= b (raise b);  >=: a x + s >= b (lower b)
+        signs.append(-1.0 if sense == 1 else 1.0)  # relax the row whichever way Pyomo oriented it
     if not slack_rows:
         return None
     h = new_highs()
@@ -174,47 +196,66 @@ def elastic_repair(form: StandardForm, data: PlanData, options: SolveOptions) ->
         h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("mip_rel_gap", 1e-6)
     h.passModel(lp)
-    # zero the plan's own costs: only the size of the change counts
     h.changeColsCost(lp.num_col_, np.arange(lp.num_col_, dtype=np.int32), np.zeros(lp.num_col_))
     n = len(slack_rows)
-    rhs = np.array([lp.row_upper_[i] if signs[k] < 0 else lp.row_lower_[i] for k, i in enumerate(slack_rows)])
-    weights = 1.0 / np.maximum(np.abs(rhs), 1e-3)
+    meanings = [_row_meaning(form, i, data) for i in slack_rows]
+    weights = np.array([_slack_weight(form.rows[i][0].parent_component().name, form.rows[i][0], meanings[k], data)
+                        for k, i in enumerate(slack_rows)])
     h.addCols(n, weights, np.zeros(n), np.full(n, INF), n, np.arange(n, dtype=np.int32),
               np.array(slack_rows, dtype=np.int32), np.array(signs, dtype=float))
+    deal_column = {v.index(): j for j, v in enumerate(form.columns) if v.parent_component().name == "A"}
+    for k, i in enumerate(slack_rows):
+        con = form.rows[i][0]
+        if con.parent_component().name == "partner_commitment" and con.index() in deal_column:
+            big = 10.0 * max(float(data.partners.at[con.index(), "commitment_usd"]) / meanings[k].scale, 1.0)
+            h.addRow(-INF, 0.0, 2, np.array([lp.num_col_ + k, deal_column[con.index()]], dtype=np.int32),
+                     np.array([1.0, -big]))
+    # an A[n] of 1e-7 is "integer" at the default tolerance and would let s <= big * A leak funding
+    h.setOptionValue("mip_feasibility_tolerance", 1e-10)
     h.run()
-    if h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal,) and h.getInfo().primal_solution_status != 2:
+    if h.getInfo().primal_solution_status != 2:
         return None
-    x = np.asarray(h.getSolution().col_value)[lp.num_col_:]
+    x = np.asarray(h.getSolution().col_value)[lp.num_col_:lp.num_col_ + n]
     rows = []
     for k, i in enumerate(slack_rows):
-        if x[k] <= 1e-7:
+        if x[k] <= 1e-9:
             continue
-        meaning = _row_meaning(form, i, data)
+        meaning = meanings[k]
         con = form.rows[i][0]
         family = con.parent_component().name
-        current, change = float(rhs[k]) * meaning.scale, float(x[k]) * meaning.scale
+        change = float(x[k]) * meaning.scale
         if family == "service_floor":
             r, w, t = con.index()
             demand = data.demand[(r, w, t)]
             level = float(data.workloads.at[w, "min_service_level"])
-            new_level = max(0.0, 1.0 - (current + change) / demand)
+            new_level = max(0.0, level - change / demand)
             rows.append({"family": meaning.title, "cell": meaning.cell, "key": f"{r}/{w}", "quarter": meaning.quarter,
                          "current": level, "repaired": new_level, "change": new_level - level, "unit": "share",
                          "action": f"lower min_service_level of {w} ({meaning.cell}) from {level:.1%} to "
-                         f"{new_level:.1%} for {r} in {meaning.quarter}, or serve {change:,.0f} tok/s more there"})
+                         f"{new_level:.1%} for {r} in {meaning.quarter}"})
             continue
-        if signs[k] < 0:
-            new = current + change
-            verb = "raise"
-        else:
-            new = current - change
-            verb = "lower"
-        unit = meaning.unit
-        where = meaning.cell or meaning.text
+        current = meaning.limit if meaning.limit is not None else float(
+            lp.row_upper_[i] if signs[k] < 0 else lp.row_lower_[i]) * meaning.scale
+        new, verb = (current + change, "raise") if family in RAISED_TO_REPAIR else (current - change, "lower")
         rows.append({"family": meaning.title, "cell": meaning.cell, "key": meaning.key, "quarter": meaning.quarter,
-                     "current": current, "repaired": new, "change": new - current, "unit": unit,
-                     "action": f"{verb} {where} from {current:,.6g} to {new:,.6g} {unit} ({meaning.text})"})
+                     "current": current, "repaired": new, "change": new - current, "unit": meaning.unit,
+                     "action": f"{verb} {meaning.cell or meaning.text} from {current:,.6g} to {new:,.6g} "
+                     f"{meaning.unit} ({meaning.text})"})
     return pd.DataFrame(rows, columns=REPAIR_COLUMNS)
+
+
+def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOptions) -> pd.DataFrame:
+    """The least change in each single family that alone restores feasibility ("or" options)."""
+    present = sorted({con.parent_component().name for con, _s in form.rows} & set(REPAIRABLE))
+    frames = []
+    for k, family in enumerate(present, start=1):
+        repair = elastic_repair(form, data, options, (family,))
+        if repair is not None and len(repair):
+            frames.append(repair.assign(option=k))
+    if not frames:
+        return pd.DataFrame(columns=["option"] + REPAIR_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out[["option"] + REPAIR_COLUMNS]
 
 
 def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, options: SolveOptions) -> Diagnosis:
@@ -240,12 +281,16 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
         elif diag.conflict_of:
             diag.summary.append(f"The {diag.conflict_of}: the conflict needs whole-number decisions (racks, "
                                 "expansion blocks, deals signed); see the repairs.")
+        diag.alternatives = repair_alternatives(form, data, options)
         if len(diag.repairs):
             diag.summary.append("Smallest change that makes the plan feasible: " + "; and ".join(
                 diag.repairs["action"].tolist()[:5]))
         elif repairs is None:
             diag.summary.append("No change to the input limits alone makes the plan feasible: check the structure "
                                 "(routes, qualifications, serving links, throughput).")
+        for _option, group in diag.alternatives.groupby("option", sort=True):
+            diag.summary.append("Or, changing only " + group["family"].iloc[0].lower() + ": " + "; and ".join(
+                group["action"].tolist()[:5]) + (f" (and {len(group) - 5} more cells)" if len(group) > 5 else ""))
     if len(diag.checks):
         diag.summary.append("Pre-solve checks: " + "; ".join(diag.checks["message"].tolist()[:5]))
     return diag

@@ -48,6 +48,7 @@ class RowMeaning:
     unit: str
     scale: float
     text: str
+    limit: float | None = None  # the input value behind the limit, in the user's unit
 
 
 def _fmt(x: float, unit: str) -> str:
@@ -62,14 +63,17 @@ def describe(family: str, index: tuple, data: PlanData) -> RowMeaning:
     idx = index if isinstance(index, tuple) else (index,)
     quarter = Q[idx[-1]] if idx and isinstance(idx[-1], int) and 0 <= idx[-1] < len(Q) else ""
     key, cell, text = "/".join(str(i) for i in idx if not isinstance(i, int)), "", title
+    limit: float | None = None
     if family == "fab_capacity":
         f, t = idx
         cap = data.fab_capacity.get((f, t), 0.0)
         cell, text = data.cell("FabCapacity", (f,), Q[t]), f"FabCapacity {f} {Q[t]} = {_fmt(cap, unit)}"
+        limit = cap
     elif family == "take_or_pay":
         f, t = idx
         cell = data.cell("FabMinWafers", (f,), Q[t])
-        text = f"FabMinWafers {f} {Q[t]} = {_fmt(data.fab_min_wafers.get((f, t), 0.0), unit)} (take-or-pay)"
+        limit = data.fab_min_wafers.get((f, t), 0.0)
+        text = f"FabMinWafers {f} {Q[t]} = {_fmt(limit, unit)} (take-or-pay)"
     elif family == "wafers_paid_cover_started":
         f, t = idx
         text = f"wafers paid at {f} in {Q[t]} cover the wafers started"
@@ -80,7 +84,8 @@ def describe(family: str, index: tuple, data: PlanData) -> RowMeaning:
     elif family == "packaging_capacity":
         k, t = idx
         cell = data.cell("PackagingCapacity", (k,), Q[t])
-        text = f"PackagingCapacity {k} {Q[t]} = {_fmt(data.packaging_capacity.get((k, t), 0.0), unit)}"
+        limit = data.packaging_capacity.get((k, t), 0.0)
+        text = f"PackagingCapacity {k} {Q[t]} = {_fmt(limit, unit)}"
     elif family == "hbm_content":
         p, t = idx
         cell = data.cell("Products", (p,), "stacks_per_chip")
@@ -89,7 +94,8 @@ def describe(family: str, index: tuple, data: PlanData) -> RowMeaning:
     elif family == "hbm_supply":
         v, t = idx
         cell = data.cell("HBMSupply", (v,), Q[t])
-        text = f"HBMSupply {v} {Q[t]} = {_fmt(data.hbm_supply.get((v, t), 0.0), unit)}"
+        limit = data.hbm_supply.get((v, t), 0.0)
+        text = f"HBMSupply {v} {Q[t]} = {_fmt(limit, unit)}"
     elif family == "hbm_inventory":
         v, t = idx
         cell = data.cell("HBMVendors", (v,), "initial_inventory")
@@ -101,18 +107,21 @@ def describe(family: str, index: tuple, data: PlanData) -> RowMeaning:
     elif family == "site_power":
         s, t = idx
         cell = data.cell("SitePower", (s,), Q[t])
-        text = f"SitePower {s} {Q[t]} = {_fmt(data.site_power.get((s, t), 0.0), unit)} (plus energised expansion blocks)"
+        limit = data.site_power.get((s, t), 0.0)
+        text = f"SitePower {s} {Q[t]} = {_fmt(limit, unit)} (plus energised expansion blocks)"
     elif family == "expansion_limit":
         (s,) = idx
         cell = data.cell("SiteExpansion", (s,), "max_blocks")
-        text = f"SiteExpansion {s} max_blocks = {int(data.expansion.at[s, 'max_blocks'])}"
+        limit = float(data.expansion.at[s, "max_blocks"])
+        text = f"SiteExpansion {s} max_blocks = {int(limit)}"
     elif family == "serving_capacity":
         p, s, t = idx
         text = f"serving capacity of {p} racks at {s} in {Q[t]}"
     elif family == "demand":
         r, w, t = idx
         cell = data.cell("Demand", (r, w), Q[t])
-        text = f"Demand {r} / {w} / {Q[t]} = {_fmt(data.demand[(r, w, t)], unit)}"
+        limit = data.demand[(r, w, t)]
+        text = f"Demand {r} / {w} / {Q[t]} = {_fmt(limit, unit)}"
     elif family == "service_floor":
         r, w, t = idx
         level = float(data.workloads.at[w, "min_service_level"])
@@ -126,13 +135,16 @@ def describe(family: str, index: tuple, data: PlanData) -> RowMeaning:
         (t,) = idx
         cell = data.cell("Budget", ("own_capex_usd",), Q[t])
         carry = " (cumulative, budget_carryover)" if data.settings.budget_carryover else ""
-        text = f"Budget own_capex_usd {Q[t]} = {_fmt(data.budget[t], 'USD')}{carry}"
+        limit = data.budget[t]
+        text = f"Budget own_capex_usd {Q[t]} = {_fmt(limit, 'USD')}{carry}"
     elif family == "partner_commitment":
         (n,) = idx
         cell = data.cell("Partners", (n,), "commitment_usd")
-        text = f"Partners {n} commitment_usd = {_fmt(float(data.partners.at[n, 'commitment_usd']), 'USD')}"
+        limit = float(data.partners.at[n, "commitment_usd"])
+        text = f"Partners {n} commitment_usd = {_fmt(limit, 'USD')}"
     elif family == "partner_minimum":
         (n,) = idx
         cell = data.cell("Partners", (n,), "min_deal_usd")
-        text = f"Partners {n} min_deal_usd = {_fmt(float(data.partners.at[n, 'min_deal_usd']), 'USD')} if signed"
-    return RowMeaning(family, spec, title, key, quarter, cell, unit, scale, text)
+        limit = float(data.partners.at[n, "min_deal_usd"])
+        text = f"Partners {n} min_deal_usd = {_fmt(limit, 'USD')} if signed"
+    return RowMeaning(family, spec, title, key, quarter, cell, unit, scale, text, limit)

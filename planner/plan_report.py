@@ -316,6 +316,7 @@ def write_diagnosis(wb: Workbook, diag: Diagnosis):
         ws.append([cell(ws, line)])
     for title, frame in (("Conflict set: " + (diag.conflict_of or "none computed"), diag.conflict),
                          ("Smallest repair (least relative change of the input limits)", diag.repairs),
+                         ("Alternatives: the least change within one kind of limit", diag.alternatives),
                          ("Pre-solve checks", diag.checks)):
         ws.append([])
         ws.append([cell(ws, title, font=Font(bold=True))])
