@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
@@ -75,6 +76,11 @@ class RawWorkbook:
     sheets: dict[str, RawSheet]  # by spec sheet name
 
 
+def xml_is_defused() -> bool:
+    """openpyxl parses with defusedxml (no entity expansion, no external entities) when it is installed."""
+    return bool(getattr(openpyxl, "DEFUSEDXML", False))
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -118,6 +124,17 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
     return data
 
 
+def _root_cause(exc: BaseException) -> str:
+    chain = [exc]
+    while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and len(chain) < 10:
+        chain.append(nxt)
+    for e in chain:
+        if type(e).__name__ in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
+            return f"refused {type(e).__name__}: the file declares XML entities or a DTD (entity-expansion attack?)"
+    root = chain[-1]
+    return f"{type(root).__name__}: {' '.join(str(root).split())[:300]}"
+
+
 def _load(data: bytes, data_only: bool, read_only: bool):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -129,6 +146,10 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
     limits = limits or ReadLimits()
     path = Path(path)
     issues = Issues()
+    if not xml_is_defused():
+        issues.error("", "", "", "defusedxml", "refusing to read untrusted workbooks: defusedxml is not installed or "
+                     "OPENPYXL_DEFUSEDXML is not True; reinstall the planner")
+        return None, issues
     data = _open_bytes(path, issues, limits)
     if data is None:
         return None, issues
@@ -137,12 +158,9 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
         values_wb = _load(data, data_only=True, read_only=False)
         formulas_wb = _load(data, data_only=False, read_only=True)
     except Exception as exc:  # openpyxl raises many types on damaged files
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({type(exc).__name__}: {exc})")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_root_cause(exc)})")
         return None, issues
     try:
-        if values_wb.epoch.year == 1904:
-            issues.warning("", "", "", path.name, "the workbook uses the 1904 date system; dates are read "
-                           "accordingly (the planner uses no dates, only YYYYQn labels)")
         by_lower: dict[str, str] = {}
         for title in values_wb.sheetnames:
             key = title.strip().lower()
