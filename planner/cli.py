@@ -14,7 +14,8 @@ from .run import EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
 log = logging.getLogger("planner")
 
 
-def _print_issues(issues: Issues, stream=sys.stderr) -> None:
+def _print_issues(issues: Issues, stream=None) -> None:
+    stream = stream or sys.stderr
     for issue in issues:
         print(str(issue), file=stream)
     if issues.errors:

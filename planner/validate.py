@@ -25,7 +25,7 @@ class Row:
 
 
 def _known(keys) -> str:
-    keys = sorted(keys)
+    keys = sorted(str(k) for k in keys if k is not None)
     shown = ", ".join(keys[:15]) + (f" ... ({len(keys)} in all)" if len(keys) > 15 else "")
     return shown or "none"
 
@@ -87,6 +87,9 @@ class _Validator:
                 self.issues.warning(spec.name, f"{sheet.title}!{letter}{sheet.header_row}", name, sheet.headers[name],
                                     f"column '{sheet.headers[name]}' is not part of sheet {spec.name}; ignored")
         rows: list[Row] = []
+        if any(k not in sheet.columns for k in spec.keys):
+            return rows  # the missing key column is already reported; no row can be identified
+        complete = all(c.name in sheet.columns for c in spec.columns if c.required)
         for raw in sheet.rows:
             values: dict[str, object] = {}
             cells: dict[str, str] = {}
@@ -103,7 +106,7 @@ class _Validator:
                     keys_ok &= good
                 values[col.name] = value
             if keys_ok:
-                rows.append(Row(values, raw.excel_row, cells, ok))
+                rows.append(Row(values, raw.excel_row, cells, ok and complete))
         return self._unique(spec, sheet, rows)
 
     def _unique(self, spec: SheetSpec, sheet: RawSheet, rows: list[Row]) -> list[Row]:
