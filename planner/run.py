@@ -14,7 +14,8 @@ from models.solve import SolveOptions, SolveResult, solve, solver_version
 from . import __version__
 from .data import PlanData
 from .issues import Issues
-from .validate import validate_workbook
+from .validate import validate_raw
+from .workbook import read_workbook
 
 log = logging.getLogger("planner")
 
@@ -83,7 +84,11 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     check_target(output_path, input_path)
     timer = Timer()
     with timer.phase("read"):
-        data, issues = validate_workbook(input_path)
+        raw, issues = read_workbook(input_path)
+    data = None
+    if raw is not None:
+        with timer.phase("validate"):
+            data, issues = validate_raw(raw, issues)
     if data is None:
         return PlanOutcome(EXIT_INVALID, "invalid", f"{len(issues.errors)} error(s) in the input workbook",
                            issues=issues, phases=timer.phases)
@@ -94,6 +99,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
         result = solve(model, solve_options)
     timer.phases["handoff"] = result.handoff_seconds
     timer.phases["solver"] = result.solve_seconds
+    timer.phases["duals"] = result.dual_seconds
     solution = None
     diagnosis = None
     with timer.phase("extract"):

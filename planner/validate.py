@@ -458,6 +458,11 @@ def validate_workbook(path: str | Path, limits: ReadLimits | None = None) -> tup
     raw, issues = read_workbook(path, limits)
     if raw is None:
         return None, issues
+    return validate_raw(raw, issues)
+
+
+def validate_raw(raw: RawWorkbook, issues: Issues) -> tuple[PlanData | None, Issues]:
+    """Validate an already-read workbook (issues from reading are kept and extended)."""
     data = _Validator(raw, issues).run()
     if data is None and issues.ok:
         issues.error("Settings", "", "", None, "the plan horizon is not defined (start_quarter, quarters)")
