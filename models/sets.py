@@ -1,8 +1,9 @@
 """Sparse index sets, built from the validated tables (never dense Cartesian products).
 
 Only existing routes, qualifications, serving links, product-workload pairs and demand rows make
-variables. A rack pair (p, s) exists only where p has installed base at s, or p could serve some
-demand row through s: any other rack would only cost money, so leaving it out changes no optimum.
+variables. Racks Y[p,s,t] exist for every product and site, as in the spec: a rack that serves no
+demand can still matter (deploying idle chips that would pay holding cost, or spending toward a
+partner's minimum deal), so pruning them would change optima.
 """
 
 from __future__ import annotations
@@ -73,8 +74,7 @@ def build_sets(data: PlanData) -> ModelSets:
         for t in T:
             if t < row.retire_t:
                 base_racks[(row.product, row.site, t)] += row.racks
-    base_pairs = {(p, s) for (p, s, _t) in base_racks}
-    rack_pairs = sorted(set(serve_by_rack) | base_pairs)
+    rack_pairs = [(p, s) for p in products for s in sorted(data.sites.index)]
     racks_by_site: dict[str, list[str]] = defaultdict(list)
     racks_by_product: dict[str, list[str]] = defaultdict(list)
     for (p, s) in rack_pairs:
