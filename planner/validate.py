@@ -434,6 +434,9 @@ class _Validator:
         servers = {w for (_p, w) in throughput}
         regions_served = {r for (_s, r) in links}
         region_pool = set(sites["region"]) | {keys[0] for keys, _v, _r in wide["Demand"]}
+        if "Demand" in self.raw.sheets and not wide["Demand"]:
+            issues.warning("Demand", self.raw.sheets["Demand"].title, "", None,
+                           "no demand rows: the plan has nothing to serve")
         for keys, values, row in wide["Demand"]:
             r, w = keys
             total = sum(v or 0.0 for v in values.values())
