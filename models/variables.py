@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import math
+
 import pyomo.environ as pyo
 
 from planner.data import PlanData
 
 from .sets import ModelSets
+
+
+def rack_bounds(data: PlanData, sets: ModelSets):
+    """Racks deployed in one quarter can never draw more than the most power the site can ever have:
+    ``Y[p,s,t] <= floor(max_t (SitePower[s,t]) + block_mw * max_blocks) / (rack_kw * pue / 1000))``.
+    Implied by the site-power rows (R >= Y), stated as a bound so the MIP's branching starts tight. Only for
+    integer racks: on an LP the bound would tie with the power row and take its shadow price."""
+    most_mw: dict[str, float] = {}
+    for s in sets.sites:
+        extra = 0.0
+        if s in data.expansion.index:
+            extra = float(data.expansion.at[s, "block_mw"]) * float(data.expansion.at[s, "max_blocks"])
+        most_mw[s] = max((data.site_power.get((s, t), 0.0) for t in sets.T), default=0.0) + extra
+    kw = data.products["rack_kw"].to_dict()
+    pue = data.sites["pue"].to_dict()
+    integer = data.settings.integer_racks
+
+    def bounds(_m, p, s, _t):
+        mw = kw[p] * pue[s] / 1000.0
+        if mw <= 0 or not integer:
+            return (0, None)
+        return (0, math.floor(most_mw[s] / mw + 1e-9))
+
+    return bounds
 
 
 def add_variables(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -27,7 +53,7 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
                   doc="HBM stacks of vendor v used by product p in t")
     expansion = data.expansion["max_blocks"].to_dict() if len(data.expansion) else {}
     m.Y = pyo.Var([(p, st, t) for (p, st) in sets.rack_pairs for t in T], domain=rack_domain,
-                  doc="racks of product p deployed at site s in t")
+                  bounds=rack_bounds(data, sets), doc="racks of product p deployed at site s in t")
     m.Z = pyo.Var([(p, st, r, w, t) for (p, st, r, w) in sets.serve for t in T], domain=pyo.NonNegativeReals,
                   doc="M tok/s of workload w in region r served by p at s")
     m.U = pyo.Var([(r, w, t) for (r, w) in sets.demand_rows for t in T], domain=pyo.NonNegativeReals,
