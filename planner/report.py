@@ -100,6 +100,7 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     for j, width in enumerate(_widths(columns, frame.head(200).itertuples(index=False, name=None)), start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = "A2"
+    printable(ws)
     ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in columns])
     numeric = [fmts[j] if pd.api.types.is_numeric_dtype(frame.dtypes.iloc[j]) and frame.dtypes.iloc[j] != bool
                else None for j in range(len(columns))]
@@ -123,6 +124,15 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     return ws
 
 
+def printable(ws, landscape: bool = True) -> None:
+    """Print (and convert to PDF) one page wide, landscape, header row repeated."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
+
+
 def _num(ws, value, fmt):
     value = clean(value)
     if value is None or isinstance(value, bool):
@@ -138,6 +148,7 @@ def write_key_values(wb: Workbook, name: str, rows: list[tuple[str, object, str]
     for letter, width in zip("ABC", (34, 52, 90)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
+    printable(ws)
     ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in ("key", "value", "note")])
     for key, value, note in rows:
         font = Font(bold=True, color="9C0006") if key in red_keys else Font(bold=True) if key in bold_keys else None
