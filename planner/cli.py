@@ -45,7 +45,9 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
     output = Path(args.output) if args.output else default_output(input_path,
                                                                     "diagnosis" if diagnose_only else "plan")
     options = RunOptions(time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
-                         algorithm=args.algorithm)
+                         algorithm=args.algorithm, scenario=getattr(args, "scenario", None),
+                         previous_plan=Path(args.previous) if getattr(args, "previous", None) else None,
+                         freeze_quarters=getattr(args, "freeze", 0) or 0)
     outcome = run_plan(input_path, output, options)
     if outcome.issues is not None and outcome.status == "invalid":
         _print_issues(outcome.issues)
@@ -82,8 +84,31 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--algorithm", choices=("auto", "simplex", "ipm"), default="auto",
                        help="LP algorithm (auto: by size)")
 
-    solve_flags(sub.add_parser("run", help="plan a workbook and write the plan workbook"))
+    p = sub.add_parser("run", help="plan a workbook and write the plan workbook")
+    solve_flags(p)
+    p.add_argument("--scenario", help="apply this scenario of the Scenarios sheet to the base workbook")
+    p.add_argument("--previous", help="previous plan workbook whose first --freeze quarters are kept")
+    p.add_argument("--freeze", type=int, default=0, help="number of leading quarters frozen to --previous")
     solve_flags(sub.add_parser("diagnose", help="plan a workbook and explain why it cannot be planned"))
+    p = sub.add_parser("compare", help="plan the base and each scenario; write a side-by-side comparison")
+    solve_flags(p)
+    p.add_argument("--scenarios", help="comma-separated scenario names (default: base and every scenario)")
+    p = sub.add_parser("sweep", help="plan N sampled scenarios from the Uncertainty sheet")
+    solve_flags(p)
+    p.add_argument("--draws", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=0, help="local processes (0 = one per core)")
+    p.add_argument("--scheduler", help="Dask distributed scheduler address, e.g. tcp://HOST:8786")
+    p = sub.add_parser("roll", help="write next quarter's input workbook from a plan and its input")
+    p.add_argument("plan")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--actuals", help="workbook of actual inventories / installed base to use instead of the plan")
+    p.add_argument("--quarters", type=int, help="horizon length of the new workbook (default: the same)")
+    p = sub.add_parser("diff", help="what changed between two plans, and why")
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("-o", "--output", required=True)
     p = sub.add_parser("validate", help="check an input workbook; exit 0 when valid, 2 when not")
     p.add_argument("input")
     p = sub.add_parser("template", help="write a blank input workbook")
@@ -107,6 +132,22 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args, diagnose_only=True)
         if args.command == "template":
             return cmd_template(args)
+        if args.command == "compare":
+            from .compare import cmd_compare
+
+            return cmd_compare(args)
+        if args.command == "sweep":
+            from .sweep import cmd_sweep
+
+            return cmd_sweep(args)
+        if args.command == "roll":
+            from .roll import cmd_roll
+
+            return cmd_roll(args)
+        if args.command == "diff":
+            from .diff import cmd_diff
+
+            return cmd_diff(args)
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return EXIT_OTHER

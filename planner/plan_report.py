@@ -111,6 +111,11 @@ def summary_rows(data: PlanData, result: SolveResult, solution: SolutionTables |
             ("deals_signed", k["deals_signed"], signed),
             ("duals_from", result.duals_from, "shadow prices: present-value USD per unit of the limit"),
         ]
+    rows.append(("scenario", meta.get("scenario", "base"), "Scenarios sheet; base = the workbook as it is"))
+    for i, text in enumerate(meta.get("overrides", []), start=1):
+        rows.append((f"override_{i}", text, "applied before validation"))
+    if meta.get("frozen"):
+        rows.append(("frozen_decisions", len(meta["frozen"]), "fixed to the previous plan's values (--freeze)"))
     rows += [
         ("input_file", meta["input_file"], ""), ("input_sha256", meta["input_sha256"], ""),
         ("planner_version", meta["planner_version"], ""), ("solver", meta["solver"], result.algorithm),

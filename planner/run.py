@@ -28,6 +28,9 @@ class RunOptions:
     mip_rel_gap: float | None = None
     threads: int | None = None
     algorithm: str = "auto"
+    scenario: str | None = None  # apply this Scenarios-sheet scenario to the base workbook (planner.scenarios)
+    previous_plan: Path | None = None  # freeze decisions of the first `freeze_quarters` from this plan (planner.freeze)
+    freeze_quarters: int = 0
 
     def solve_options(self, data: PlanData) -> SolveOptions:
         s = data.settings
@@ -86,7 +89,12 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     with timer.phase("read"):
         raw, issues = read_workbook(input_path)
     data = None
-    if raw is not None:
+    applied: list[str] = []
+    if raw is not None and options.scenario:
+        from .scenarios import apply_named_scenario
+
+        applied = apply_named_scenario(raw, options.scenario, issues)
+    if raw is not None and issues.ok:
         with timer.phase("validate"):
             data, issues = validate_raw(raw, issues)
     if data is None:
@@ -95,6 +103,14 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     solve_options = options.solve_options(data)
     with timer.phase("build"):
         model, sets = build_model(data)
+    frozen: list = []
+    if options.previous_plan is not None and options.freeze_quarters > 0:
+        from .freeze import apply_freeze
+
+        frozen = apply_freeze(model, sets, data, Path(options.previous_plan), options.freeze_quarters, issues)
+        if not issues.ok:
+            return PlanOutcome(EXIT_INVALID, "invalid", "the previous plan cannot be frozen into this one",
+                               issues=issues, phases=timer.phases)
     with timer.phase("solve"):
         result = solve(model, solve_options)
     timer.phases["handoff"] = result.handoff_seconds
@@ -108,6 +124,9 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
         else:
             diagnosis = diagnose(model, sets, data, result, solve_options)
     meta = run_metadata(data, result, solve_options, input_path)
+    meta["scenario"] = options.scenario or "base"
+    meta["overrides"] = applied
+    meta["frozen"] = frozen
     with timer.phase("write"):
         written, note = write_plan(output_path, data, result, solution, diagnosis, meta, timer.phases, issues,
                                    input_path, write_options)
