@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 from models.solve import SolveResult
 
 from .data import PlanData
+from .echo import input_values
 from .diagnose import Diagnosis
 from .issues import Issues
 from .report import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, cell, number_format, safe_save, write_frame,
@@ -296,6 +297,9 @@ def write_plan(path: Path, data: PlanData, result: SolveResult, solution: Soluti
         pbq_ws = write_plan_by_quarter(wb, pbq)
         add_charts(wb, pbq_ws, pbq, data.T)
     write_key_values(wb, "Inputs", inputs_echo(data, meta))
+    values = input_values(data)
+    if len(values) <= options.max_sheet_rows:
+        write_frame(wb, "InputValues", values.astype({"value": object}), highlight=False)
     if len(issues):
         write_frame(wb, "Warnings", pd.DataFrame(
             [{"severity": i.severity, "sheet": i.sheet, "cell": i.cell, "column": i.column,
