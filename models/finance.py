@@ -13,12 +13,11 @@ def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     """(14) Capex: ``C[s,t] = sum_p rack_capex_usd[p] * Y[p,s,t] + capex_usd_per_mw[s] * block_mw[s] * E[s,t]``
     and ``C[s,t] = O[s,t] + sum_n F[n,s,t]``  [$M]. Spent in the quarter the rack is deployed or the block started."""
     capex = data.products["rack_capex_usd"].to_dict()
-    expansion = data.expansion
 
     def rule(m, s, t):
         spend = sum(capex[p] / USD_PER_MUSD * m.Y[p, s, t] for p in sets.racks_by_site.get(s, ()))
-        if s in expansion.index:
-            block_usd = float(expansion.at[s, "capex_usd_per_mw"]) * float(expansion.at[s, "block_mw"])
+        if s in sets.expansion:
+            block_usd = sets.expansion[s]["capex_usd_per_mw"] * sets.expansion[s]["block_mw"]
             spend = spend + block_usd / USD_PER_MUSD * m.E[s, t]
         funded = m.O[s, t] + sum(m.F[n, s, t] for n in sets.funding_by_site.get((s, t), ()))
         return funded == spend
@@ -44,12 +43,15 @@ def add_own_budget(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> Non
 def add_partner_deals(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     """(16) Partner deals: ``sum_{s,t} F[n,s,t] <= commitment_usd[n] * A[n]`` and
     ``sum_{s,t} F[n,s,t] >= min_deal_usd[n] * A[n]``  [$M]; F only on PartnerSites inside the partner's window."""
-    partners = data.partners
-    funded = [n for n in partners.index if sets.funding_by_partner.get(n)]
+    commitment = data.partners["commitment_usd"].astype(float).to_dict()
+    minimum = data.partners["min_deal_usd"].astype(float).to_dict()
+    funded = [n for n in data.partners.index if sets.funding_by_partner.get(n)]
+
+    def funded_by(m, n):
+        return sum(m.F[n, s, t] for (s, t) in sets.funding_by_partner[n])
+
     m.partner_commitment = pyo.Constraint(
-        funded, rule=lambda m, n: sum(m.F[n, s, t] for (s, t) in sets.funding_by_partner[n])
-        <= float(partners.at[n, "commitment_usd"]) / USD_PER_MUSD * m.A[n])
+        funded, rule=lambda m, n: funded_by(m, n) <= commitment[n] / USD_PER_MUSD * m.A[n])
     m.partner_minimum = pyo.Constraint(
-        [n for n in funded if partners.at[n, "min_deal_usd"] > 0],
-        rule=lambda m, n: sum(m.F[n, s, t] for (s, t) in sets.funding_by_partner[n])
-        >= float(partners.at[n, "min_deal_usd"]) / USD_PER_MUSD * m.A[n])
+        [n for n in funded if minimum[n] > 0],
+        rule=lambda m, n: funded_by(m, n) >= minimum[n] / USD_PER_MUSD * m.A[n])

@@ -6,7 +6,6 @@ import pyomo.environ as pyo
 
 from planner.data import PlanData
 
-from .power import rack_mw
 from .sets import TPS_PER_MTPS, USD_PER_MUSD, ModelSets
 
 COST_COMPONENTS = ("wafers", "hbm", "packaging", "own_capex", "partner_financing", "partner_deal_costs", "power",
@@ -55,7 +54,7 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
     m.cost_partner_deal_costs = pyo.Expression(expr=sum(fixed[n] / M * m.A[n] for n in data.partners.index
                                                         if fixed[n]))
     m.cost_power = pyo.Expression(expr=sum(
-        df[t] * rack_mw(data, p, s) * hours * power_price[s] / M * m.R[p, s, t] for (p, s) in sets.rack_pairs
+        df[t] * sets.rack_mw[(p, s)] * hours * power_price[s] / M * m.R[p, s, t] for (p, s) in sets.rack_pairs
         for t in T if power_price[s]))
     m.cost_holding = pyo.Expression(expr=sum(
         df[t] * (die_hold[p] / M * m.ID[p, t] + chip_hold[p] / M * m.IC[p, t]) for p in sets.products for t in T

@@ -14,20 +14,23 @@ def rack_mw(data: PlanData, p: str, s: str) -> float:
     return float(data.products.at[p, "rack_kw"]) * float(data.sites.at[s, "pue"]) / 1000.0
 
 
+def energised(sets: ModelSets, s: str, t: int) -> list[int]:
+    """Quarters tau whose expansion blocks at s carry power in t: ``tau <= t - lead[s]``."""
+    return list(range(0, t - int(sets.expansion[s]["lead_quarters"]) + 1))
+
+
 def add_site_power(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     """(10) Site power: ``sum_p R[p,s,t] * rack_kw[p] * pue[s] / 1000
     <= SitePower[s,t] + block_mw[s] * sum_{tau <= t - lead[s]} E[s,tau]``  [MW].
 
     SitePower is 0 where the site has no row; a site absent from SiteExpansion cannot expand."""
-    expansion = data.expansion
 
     def rule(m, s, t):
-        used = sum(rack_mw(data, p, s) * m.R[p, s, t] for p in sets.racks_by_site[s])
-        added = 0.0
-        if s in expansion.index:
-            lead = int(expansion.at[s, "lead_quarters"])
-            added = float(expansion.at[s, "block_mw"]) * sum(m.E[s, tau] for tau in range(0, t - lead + 1))
-        return used - added <= data.site_power.get((s, t), 0.0)
+        used = sum(sets.rack_mw[(p, s)] * m.R[p, s, t] for p in sets.racks_by_site[s])
+        if s in sets.expansion:
+            block = sets.expansion[s]["block_mw"]
+            used = used - sum(block * m.E[s, tau] for tau in energised(sets, s, t))
+        return used <= data.site_power.get((s, t), 0.0)
 
     m.site_power = pyo.Constraint([(s, t) for s in sorted(sets.racks_by_site) for t in sets.T], rule=rule)
 
@@ -36,4 +39,4 @@ def add_expansion_limit(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -
     """(10) Expansion limit: ``sum_t E[s,t] <= max_blocks[s]``  [blocks; SiteExpansion.max_blocks]."""
     m.expansion_limit = pyo.Constraint(
         sets.expansion_sites,
-        rule=lambda m, s: sum(m.E[s, t] for t in sets.T) <= int(data.expansion.at[s, "max_blocks"]))
+        rule=lambda m, s: sum(m.E[s, t] for t in sets.T) <= sets.expansion[s]["max_blocks"])

@@ -41,6 +41,8 @@ class ModelSets:
     base_racks: dict[tuple[str, str, int], float] = field(default_factory=dict)
     racks_by_site: dict[str, list[str]] = field(default_factory=dict)
     racks_by_product: dict[str, list[str]] = field(default_factory=dict)
+    rack_mw: dict[tuple[str, str], float] = field(default_factory=dict)  # grid MW per rack: rack_kw * pue / 1000
+    expansion: dict[str, dict[str, float]] = field(default_factory=dict)  # site -> SiteExpansion row
 
 
 def build_sets(data: PlanData) -> ModelSets:
@@ -97,6 +99,11 @@ def build_sets(data: PlanData) -> ModelSets:
         funding_by_site[(s, t)].append(n)
         funding_by_partner[n].append((s, t))
 
+    kw = data.products["rack_kw"].to_dict()
+    pue = data.sites["pue"].to_dict()
+    rack_mw = {(p, s): float(kw[p]) * float(pue[s]) / 1000.0 for (p, s) in rack_pairs}
+    expansion = {s: {k: float(v) for k, v in row.items()} for s, row in data.expansion.to_dict("index").items()}
+
     return ModelSets(
         T=T, products=products, fabs=list(data.fabs.index), vendors=list(data.vendors.index),
         sites=list(data.sites.index), routes=list(data.routes.index), hbm_pairs=hbm_pairs, hbm_products=hbm_products,
@@ -104,4 +111,4 @@ def build_sets(data: PlanData) -> ModelSets:
         serve_by_demand=dict(serve_by_demand), demand_rows=demand_rows, expansion_sites=expansion_sites,
         capex_sites=capex_sites, funding=funding, funding_by_site=dict(funding_by_site),
         funding_by_partner=dict(funding_by_partner), base_racks=dict(base_racks), racks_by_site=dict(racks_by_site),
-        racks_by_product=dict(racks_by_product))
+        racks_by_product=dict(racks_by_product), rack_mw=rack_mw, expansion=expansion)

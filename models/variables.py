@@ -19,8 +19,8 @@ def rack_bounds(data: PlanData, sets: ModelSets):
     most_mw: dict[str, float] = {}
     for s in sets.sites:
         extra = 0.0
-        if s in data.expansion.index:
-            extra = float(data.expansion.at[s, "block_mw"]) * float(data.expansion.at[s, "max_blocks"])
+        if s in sets.expansion:
+            extra = sets.expansion[s]["block_mw"] * sets.expansion[s]["max_blocks"]
         most_mw[s] = max((data.site_power.get((s, t), 0.0) for t in sets.T), default=0.0) + extra
     kw = data.products["rack_kw"].to_dict()
     pue = data.sites["pue"].to_dict()

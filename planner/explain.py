@@ -21,6 +21,7 @@ FAMILIES = {
     "hbm_supply": ("7", "HBM supply", "stacks", 1.0),
     "hbm_inventory": ("7", "HBM inventory", "stacks", 1.0),
     "finished_chips": ("8", "Finished chips", "chips", 1.0),
+    "installed_racks": ("9", "Installed racks", "racks", 1.0),
     "site_power": ("10", "Site power", "MW", 1.0),
     "expansion_limit": ("10", "Expansion blocks", "blocks", 1.0),
     "serving_capacity": ("11", "Serving capacity", "chips", 1.0),
@@ -104,6 +105,16 @@ def describe(family: str, index: tuple, data: PlanData) -> RowMeaning:
         p, t = idx
         cell = data.cell("Products", (p,), "initial_chip_inventory")
         text = f"finished-chip balance of {p} in {Q[t]}"
+    elif family == "installed_racks":
+        p, s, t = idx
+        base = data.installed_base
+        rows = base[(base["product"] == p) & (base["site"] == s)] if len(base) else base
+        if len(rows):
+            cell = str(rows["cell"].iloc[0])
+            text = (f"InstalledBase {p} at {s} = {rows['racks'].sum():,.6g} racks in service in {Q[t]}, plus racks "
+                    f"deployed within life_quarters")
+        else:
+            text = f"racks of {p} installed at {s} in {Q[t]}: deployed within life_quarters"
     elif family == "site_power":
         s, t = idx
         cell = data.cell("SitePower", (s,), Q[t])

@@ -14,7 +14,6 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.objective import COST_COMPONENTS
-from models.power import rack_mw
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD, ModelSets
 from models.solve import SolveResult
 
@@ -150,7 +149,7 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
     exp = data.expansion
     for s in sets.sites:
         for t in T:
-            used = sum(rack_mw(data, p, s) * pyo.value(m.R[p, s, t]) for p in sets.racks_by_site.get(s, ()))
+            used = sum(sets.rack_mw[(p, s)] * pyo.value(m.R[p, s, t]) for p in sets.racks_by_site.get(s, ()))
             avail = data.site_power.get((s, t), 0.0)
             started = 0.0
             if s in sets.expansion_sites:

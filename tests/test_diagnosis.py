@@ -51,12 +51,13 @@ def test_service_floor_against_fab_capacity(tmp_path):
 
 
 def test_installed_base_above_site_power(tmp_path):
-    """10 installed racks draw 0.1 MW at S, SitePower S = 0.05 MW: raise SitePower!B2 from 0.05 to 0.1 MW."""
+    """10 installed racks draw 0.1 MW at S, SitePower S = 0.05 MW: the conflict is the installed base row and the
+    site's power; raise SitePower!B2 from 0.05 to 0.1 MW."""
     sheets = minimal_sheets(1)
     sheets["InstalledBase"] = [["product", "site", "racks"], ["L1", "S", 10]]
     sheets["SitePower"][1] = ["S", 0.05]
     d = diagnosis_of(tmp_path, sheets)
-    assert cells(d.conflict) == {"SitePower!B2"}
+    assert cells(d.conflict) == {"SitePower!B2", "InstalledBase!C2"}
     [repair] = d.repairs.itertuples()
     assert repair.cell == "SitePower!B2"
     assert (repair.current, repair.repaired) == (pytest.approx(0.05), pytest.approx(0.1))
