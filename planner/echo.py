@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 
 from .data import PlanData
@@ -44,6 +46,8 @@ def input_values(data: PlanData) -> pd.DataFrame:
                      data.cell("Throughput", (p, w), "tokens_per_s_per_chip")))
     for row in data.installed_base.itertuples(index=False):
         rows.append(("InstalledBase", f"{row.product}/{row.site}", "racks", row.racks, row.cell))
+    for key, value in asdict(data.settings).items():
+        rows.append(("Settings", key, "value", value, data.cell("Settings", (key,), "value")))
     frame = pd.DataFrame(rows, columns=["sheet", "key", "column", "value", "cell"])
     frame["value"] = frame["value"].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else v)
     return frame
