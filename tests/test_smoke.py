@@ -14,3 +14,12 @@ def test_minimal_plan_hand_worked(tmp_path):
     assert s.objective == pytest.approx(2100, rel=1e-6)
     assert s.value("Y", "L1", "S", 0) == pytest.approx(1.0)
     assert s.value("Y", "L1", "S", 1) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_cost_breakdown_adds_up_to_the_solver_objective(tmp_path):
+    """The Summary's components (computed from the plan) equal HiGHS's objective ($M, offset included)."""
+    from tests.reliability.test_determinism import rich_sheets
+
+    s = solve_sheets(tmp_path, rich_sheets())
+    assert sum(s.solution.cost_breakdown_usd.values()) == pytest.approx(s.objective, rel=1e-12)
+    assert s.objective == pytest.approx(s.result.objective * 1e6, rel=1e-7)
