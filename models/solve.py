@@ -111,7 +111,21 @@ def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
     return StandardForm(lp, list(info.columns), list(info.rows), np.flatnonzero(integer), lp.offset_)
 
 
+_threads_in_use: list[int] = []  # HiGHS sizes one thread pool per process, on its first solve
+
+
+def _use_threads(threads: int) -> None:
+    """A solve asking for another thread count than this process's pool fails with 'Not Set' unless the
+    pool is reset first (seen when a scenario or sweep changes Settings.threads)."""
+    if _threads_in_use and _threads_in_use[0] != threads:
+        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+        if reset is not None:
+            reset(True)
+    _threads_in_use[:] = [threads]
+
+
 def _highs(options: SolveOptions, algorithm: str, is_mip: bool) -> highspy.Highs:
+    _use_threads(int(options.threads or 0))
     h = new_highs()
     h.setOptionValue("random_seed", int(options.random_seed))
     if options.time_limit_s and options.time_limit_s > 0:

@@ -123,6 +123,10 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
             solution = extract(model, sets, data, result)
         else:
             diagnosis = diagnose(model, sets, data, result, solve_options)
+            if frozen:
+                from .freeze import explain_frozen
+
+                explain_frozen(diagnosis, data, frozen)
     meta = run_metadata(data, result, solve_options, input_path)
     meta["scenario"] = options.scenario or "base"
     meta["overrides"] = applied

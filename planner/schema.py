@@ -216,6 +216,28 @@ SHEETS: tuple[SheetSpec, ...] = (
     )),
     SheetSpec("PartnerSites", "table", "Sites each partner may fund.", required=False, keys=("partner", "site"),
               columns=(_key("partner", PARTNER), _key("site", SITE))),
+    SheetSpec("Scenarios", "table", "What-if overrides of other sheets' cells (planner run --scenario, planner "
+              "compare).", required=False, keys=("scenario", "sheet"), columns=(
+                  _key("scenario", description="Scenario name; its rows are applied in order"),
+                  _key("sheet", description="Sheet to override (e.g. HBMSupply, Products, Settings)"),
+                  ColumnSpec("key", "text", required=True,
+                             description="Row key; multi-key sheets join keys with / (EU/70b); * = every row"),
+                  ColumnSpec("column", "text", required=True,
+                             description="Column name, quarter (2026Q3), quarter range (2026Q3:2027Q4) or *"),
+                  ColumnSpec("operation", "text", required=True, description="set, scale or add"),
+                  ColumnSpec("value", "text", required=True,
+                             description="New value (set), factor (scale) or amount (add)"),
+              )),
+    SheetSpec("Uncertainty", "table", "Random scale factors sampled by planner sweep (planner.sweep).",
+              required=False, keys=("sheet", "key", "column"), columns=(
+                  _key("sheet", description="Sheet whose cells are scaled"),
+                  ColumnSpec("key", "text", required=True, description="Row key as in Scenarios; * = every row"),
+                  ColumnSpec("column", "text", required=True, description="Column, quarter, quarter range or *"),
+                  ColumnSpec("distribution", "text", required=True, description="uniform, normal or triangular"),
+                  _num("p1", "factor", "uniform: low; normal: mean; triangular: low", required=True),
+                  _num("p2", "factor", "uniform: high; normal: standard deviation; triangular: mode", required=True),
+                  _num("p3", "factor", "triangular: high (unused otherwise)"),
+              )),
 )
 
 SHEET_BY_NAME: dict[str, SheetSpec] = {s.name: s for s in SHEETS}
