@@ -1,0 +1,59 @@
+"""The shipped example: valid, planned end to end, pinned numbers (golden numbers, not golden files).
+
+Change log of the pins (update with a reason when the model or the example changes):
+- 2026-11-25: example v1 (inputs/build_example.py); R as a variable with the lifetime recursion.
+"""
+
+from pathlib import Path
+
+import pyomo.environ as pyo
+import pytest
+
+from models.build import build_model
+from planner.cli import main
+from planner.validate import validate_workbook
+from tests.plan_checks import check_plan
+
+EXAMPLE = Path(__file__).parent.parent / "inputs" / "example.xlsx"
+
+# Per 12 quarters: W 3 routes, WP 3 fabs, B/ID/IC 3 products, HB/IH 3 vendors, H 2 qualified HBM pairs,
+# Y/R 3 products x 4 sites, Z 64 (product, site, region, workload) serving combinations, U 12 demand rows,
+# E 1 expandable site, O 4 sites; F 17 partner-site-quarters inside the windows; A 2 partners.
+# Integer: Y 144 + E 12 + A 2.
+EXAMPLE_SIZE = {"variables": 1555, "constraints": 893, "integer": 158}
+# The MIP stops at mip_rel_gap 0.5%: the pin allows that gap (HiGHS is deterministic on one machine,
+# but the incumbent it stops at may differ across CPUs).
+EXAMPLE_OBJECTIVE_USD = 1_081_232_912
+
+
+def test_example_validates_cleanly(capsys):
+    assert main(["validate", str(EXAMPLE)]) == 0
+    data, issues = validate_workbook(EXAMPLE)
+    assert data is not None and not issues.warnings, [str(i) for i in issues]
+
+
+def test_example_model_size_is_pinned():
+    data, _ = validate_workbook(EXAMPLE)
+    m, _sets = build_model(data)
+    size = {"variables": sum(len(v) for v in m.component_objects(pyo.Var)),
+            "constraints": sum(len(c) for c in m.component_objects(pyo.Constraint)),
+            "integer": sum(1 for v in m.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary())}
+    assert size == EXAMPLE_SIZE
+
+
+def test_example_runs_end_to_end(tmp_path, capsys):
+    out = tmp_path / "example.plan.xlsx"
+    code = main(["-q", "run", str(EXAMPLE), "-o", str(out)])
+    assert code == 0
+    captured = capsys.readouterr().out
+    assert out.exists() and ("OPTIMAL" in captured or "FEASIBLE" in captured)
+    from openpyxl import load_workbook
+    wb = load_workbook(out, read_only=True)
+    for sheet in ("Summary", "Wafers", "Fabs", "Chips", "HBM", "HBMUse", "Packaging", "Deployments", "Power",
+                  "Serving", "Allocation", "Capex", "Partners", "Budget", "Bottlenecks"):
+        assert sheet in wb.sheetnames
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["objective_usd"] == pytest.approx(EXAMPLE_OBJECTIVE_USD, rel=5e-3)
+    assert summary["mip_gap"] <= 0.005
+    assert summary["deals_signed"] >= 1  # the own budget is tight enough that a partner deal matters
+    assert check_plan(out) == []
