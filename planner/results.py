@@ -20,6 +20,7 @@ from models.solve import SolveResult
 from .data import PlanData
 
 EPS = 1e-7
+NEAR_BINDING = 0.99  # a limit used to this share is listed in Bottlenecks even without a shadow price
 
 
 @dataclass
@@ -234,17 +235,22 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
 
 
 def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame:
-    """Binding or near-binding limits, most valuable first: value = shadow price x limit."""
+    """Binding or near-binding limits, most valuable first: value = shadow price x limit.
+
+    `binding` means used within 1e-6 of the limit; a limit used to 99% or more is listed too (near-binding:
+    with whole racks a power limit is rarely met exactly, and a MIP's fixed-integer duals price it at 0)."""
     rows = []
 
     def add(family, key, quarter, limit, used, price, unit, sheet, keys, column, what):
         slack = limit - used
-        near = limit > 0 and slack <= 1e-6 * max(1.0, abs(limit)) + 1e-9 or abs(slack) < 1e-9
+        binding = abs(slack) <= 1e-6 * max(1.0, abs(limit))
+        near = binding or (limit > 0 and used >= NEAR_BINDING * limit)
         if (price is None or abs(price) < 1e-9) and not (near and used > 0):
             return
         rows.append({"family": family, "key": key, "quarter": quarter, "limit": limit, "used": used, "slack": slack,
                      "shadow_price": price or 0.0, "unit": unit, "value_usd": abs(price or 0.0) * abs(limit),
-                     "binding": bool(near), "input_cell": data.cell(sheet, keys, column), "what": what})
+                     "binding": bool(binding), "utilization": used / limit if limit > 0 else None,
+                     "input_cell": data.cell(sheet, keys, column), "what": what})
 
     for r in tables["Fabs"].itertuples():
         add("fab_capacity", r.fab, r.quarter, r.capacity, r.wafers_started, r.shadow_price_usd_per_wafer,
@@ -265,7 +271,13 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
         if r.shadow_price is not None and pd.notna(r.shadow_price):
             add("own_budget", "own_capex_usd", r.quarter, r.budget_usd, r.own_capex_usd, r.shadow_price,
                 "USD per USD", "Budget", ("own_capex_usd",), r.quarter, "own capex budget")
+    power = tables["Power"]
+    for s in data.expansion.index:
+        started = float(power.loc[power["site"] == s, "blocks_started"].sum()) if len(power) else 0.0
+        limit = float(data.expansion.at[s, "max_blocks"])
+        add("expansion_limit", s, "", limit, started, None, "blocks", "SiteExpansion", (s,), "max_blocks",
+            f"expansion blocks at {s}")
     frame = pd.DataFrame(rows, columns=["family", "key", "quarter", "limit", "used", "slack", "shadow_price", "unit",
-                                        "value_usd", "binding", "input_cell", "what"])
+                                        "value_usd", "binding", "utilization", "input_cell", "what"])
     return frame.sort_values(["value_usd", "family", "key", "quarter"], ascending=[False, True, True, True],
                              kind="mergesort").reset_index(drop=True)

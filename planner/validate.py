@@ -391,6 +391,10 @@ class _Validator:
                                f"partner {p} has no row in PartnerSites; it funds nothing")
         partners = partners.assign(first_t=first_t, last_t=last_t)
 
+        self._partner_sites = partner_sites
+        self._expansion = expansion
+        self._settings_carryover = settings.budget_carryover if settings else False
+        self._budget_max = max(budget.values()) if budget else None
         self._cross_checks(products, routes, qualified, fabs, vendors, sites, workloads, throughput, links, demand,
                            wide, known)
         if not issues.ok:
@@ -434,6 +438,17 @@ class _Validator:
         servers = {w for (_p, w) in throughput}
         regions_served = {r for (_s, r) in links}
         region_pool = set(sites["region"]) | {keys[0] for keys, _v, _r in wide["Demand"]}
+        funded_sites = {s for (_n, s) in self._partner_sites}
+        if not self._settings_carryover and self._budget_max is not None:
+            for s, row in self._expansion.iterrows():
+                block_usd = float(row["block_mw"]) * float(row["capex_usd_per_mw"])
+                if block_usd > self._budget_max and s not in funded_sites and row["max_blocks"] > 0:
+                    issues.warning("SiteExpansion", self.cells.get(("SiteExpansion", (s,), "capex_usd_per_mw"),
+                                                                   "SiteExpansion"), "capex_usd_per_mw",
+                                   row["capex_usd_per_mw"],
+                                   f"one expansion block at {s} costs ${block_usd:,.0f}, more than any quarter's own "
+                                   f"budget (at most ${self._budget_max:,.0f}) and no partner funds {s}: it can never "
+                                   "be started")
         if "Demand" in self.raw.sheets and not wide["Demand"]:
             issues.warning("Demand", self.raw.sheets["Demand"].title, "", None,
                            "no demand rows: the plan has nothing to serve")

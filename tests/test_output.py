@@ -178,3 +178,17 @@ def test_oversize_sheet_goes_beside_the_workbook(tmp_path):
     summary = {r[0]: r[2] for r in load_workbook(out)["Summary"].iter_rows(min_row=2, values_only=True)}
     files = [v for k, v in summary.items() if k == "detail_file"]
     assert files
+
+
+def test_whole_racks_filling_site_power_are_a_bottleneck(tmp_path):
+    """Integer racks: SitePower 0.0101 MW fits one 0.01 MW rack (99%): listed as near-binding site power,
+    although the fixed-integer LP prices the power row at 0."""
+    from tests.builders import solve_sheets
+
+    sheets = minimal_sheets(1, integer_racks=True)
+    sheets["SitePower"][1] = ["S", 0.0101]
+    sheets["Demand"][1] = ["NA", "w", 5000]
+    s = solve_sheets(tmp_path, sheets)
+    b = s.table("Bottlenecks")
+    row = b[b["family"] == "site_power"].iloc[0]
+    assert row["input_cell"] == "SitePower!B2" and not row["binding"] and row["utilization"] == pytest.approx(0.01 / 0.0101)

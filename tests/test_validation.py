@@ -201,3 +201,14 @@ def test_messy_but_valid_values(tmp_path):
     assert list(data.sites["region"]) == ["NA"]
     assert data.sites.at["S", "pue"] == 1.2
     assert list(data.products.index) == ["123"]
+
+
+def test_expansion_block_no_budget_can_pay_for(tmp_path):
+    sheets = minimal_sheets()
+    sheets["SiteExpansion"] = [["site", "block_mw", "capex_usd_per_mw", "lead_quarters", "max_blocks"],
+                               ["S", 10, 2e6, 1, 3]]
+    sheets["Budget"][1] = ["own_capex_usd", 1e6, 1.5e6]
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None
+    [w] = [i for i in issues.warnings if i.sheet == "SiteExpansion"]
+    assert w.cell == "SiteExpansion!C2" and "can never be started" in w.message
