@@ -188,6 +188,7 @@ def test_whole_racks_filling_site_power_are_a_bottleneck(tmp_path):
     sheets = minimal_sheets(1, integer_racks=True)
     sheets["SitePower"][1] = ["S", 0.0101]
     sheets["Demand"][1] = ["NA", "w", 5000]
+    sheets["Workloads"][1] = ["w", 5]  # a rack ($1,100) saves 1,000 tok/s x $5
     s = solve_sheets(tmp_path, sheets)
     b = s.table("Bottlenecks")
     row = b[b["family"] == "site_power"].iloc[0]
