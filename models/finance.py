@@ -50,8 +50,11 @@ def add_partner_deals(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> 
     def funded_by(m, n):
         return sum(m.F[n, s, t] for (s, t) in sets.funding_by_partner[n])
 
-    m.partner_commitment = pyo.Constraint(
-        funded, rule=lambda m, n: funded_by(m, n) <= commitment[n] / USD_PER_MUSD * m.A[n])
-    m.partner_minimum = pyo.Constraint(
-        [n for n in funded if minimum[n] > 0],
-        rule=lambda m, n: funded_by(m, n) >= minimum[n] / USD_PER_MUSD * m.A[n])
+    def within_commitment(m, n):
+        return funded_by(m, n) <= commitment[n] / USD_PER_MUSD * m.A[n]
+
+    def at_least_minimum(m, n):
+        return funded_by(m, n) >= minimum[n] / USD_PER_MUSD * m.A[n]
+
+    m.partner_commitment = pyo.Constraint(funded, rule=within_commitment)
+    m.partner_minimum = pyo.Constraint([n for n in funded if minimum[n] > 0], rule=at_least_minimum)

@@ -18,9 +18,11 @@ def add_fab_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> N
     routes_at: dict[str, list[str]] = defaultdict(list)
     for (p, f) in sets.routes:
         routes_at[f].append(p)
-    m.fab_capacity = pyo.Constraint(
-        [(f, t) for f in sorted(routes_at) for t in sets.T],
-        rule=lambda m, f, t: sum(m.W[p, f, t] for p in routes_at[f]) <= data.fab_capacity.get((f, t), 0.0))
+    def wafer_starts_within_capacity(m, f, t):
+        return sum(m.W[p, f, t] for p in routes_at[f]) <= data.fab_capacity.get((f, t), 0.0)
+
+    m.fab_capacity = pyo.Constraint([(f, t) for f in sorted(routes_at) for t in sets.T],
+                                    rule=wafer_starts_within_capacity)
 
 
 def add_take_or_pay(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -30,12 +32,15 @@ def add_take_or_pay(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> No
     routes_at: dict[str, list[str]] = defaultdict(list)
     for (p, f) in sets.routes:
         routes_at[f].append(p)
-    m.wafers_paid_cover_started = pyo.Constraint(
-        [(f, t) for f in sorted(routes_at) for t in sets.T],
-        rule=lambda m, f, t: m.WP[f, t] >= sum(m.W[p, f, t] for p in routes_at[f]))
-    m.take_or_pay = pyo.Constraint(
-        sorted(k for k, v in data.fab_min_wafers.items() if v > 0),
-        rule=lambda m, f, t: m.WP[f, t] >= data.fab_min_wafers[(f, t)])
+    def paid_cover_started(m, f, t):
+        return m.WP[f, t] >= sum(m.W[p, f, t] for p in routes_at[f])
+
+    def paid_cover_floor(m, f, t):
+        return m.WP[f, t] >= data.fab_min_wafers[(f, t)]
+
+    m.wafers_paid_cover_started = pyo.Constraint([(f, t) for f in sorted(routes_at) for t in sets.T],
+                                                 rule=paid_cover_started)
+    m.take_or_pay = pyo.Constraint(sorted(k for k, v in data.fab_min_wafers.items() if v > 0), rule=paid_cover_floor)
 
 
 def good_dies_in(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> dict[tuple[str, int], list]:

@@ -20,16 +20,18 @@ def add_hbm_content(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> No
     for (v, p) in sets.hbm_pairs:
         vendors_of[p].append(v)
     stacks = data.products["stacks_per_chip"].to_dict()
-    m.hbm_content = pyo.Constraint(
-        [(p, t) for p in sets.hbm_products for t in sets.T],
-        rule=lambda m, p, t: sum(m.H[v, p, t] for v in vendors_of[p]) == stacks[p] * m.B[p, t])
+    def stacks_per_chip_packaged(m, p, t):
+        return sum(m.H[v, p, t] for v in vendors_of[p]) == stacks[p] * m.B[p, t]
+
+    m.hbm_content = pyo.Constraint([(p, t) for p in sets.hbm_products for t in sets.T], rule=stacks_per_chip_packaged)
 
 
 def add_hbm_supply(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     """(7) HBM supply: ``HB[v,t] <= HBMSupply[v,t]``  [stacks; 0 where the vendor has no row]."""
-    m.hbm_supply = pyo.Constraint(
-        [(v, t) for v in sets.vendors for t in sets.T],
-        rule=lambda m, v, t: m.HB[v, t] <= data.hbm_supply.get((v, t), 0.0))
+    def bought_within_supply(m, v, t):
+        return m.HB[v, t] <= data.hbm_supply.get((v, t), 0.0)
+
+    m.hbm_supply = pyo.Constraint([(v, t) for v in sets.vendors for t in sets.T], rule=bought_within_supply)
 
 
 def add_hbm_inventory(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

@@ -13,9 +13,11 @@ def add_packaging_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets
     """(5) Packaging capacity: ``sum_{p on line k} B[p,t] <= PackagingCapacity[k,t]``  [chips].
 
     Only lines listed in PackagingCapacity are limited; a blank cell of a listed line is 0."""
-    m.packaging_capacity = pyo.Constraint(
-        [(k, t) for k, ps in sets.line_products.items() if ps for t in sets.T],
-        rule=lambda m, k, t: sum(m.B[p, t] for p in sets.line_products[k]) <= data.packaging_capacity[(k, t)])
+    def packaged_within_capacity(m, k, t):
+        return sum(m.B[p, t] for p in sets.line_products[k]) <= data.packaging_capacity[(k, t)]
+
+    m.packaging_capacity = pyo.Constraint([(k, t) for k, ps in sets.line_products.items() if ps for t in sets.T],
+                                          rule=packaged_within_capacity)
 
 
 def add_finished_chips(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

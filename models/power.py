@@ -37,6 +37,7 @@ def add_site_power(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> Non
 
 def add_expansion_limit(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     """(10) Expansion limit: ``sum_t E[s,t] <= max_blocks[s]``  [blocks; SiteExpansion.max_blocks]."""
-    m.expansion_limit = pyo.Constraint(
-        sets.expansion_sites,
-        rule=lambda m, s: sum(m.E[s, t] for t in sets.T) <= sets.expansion[s]["max_blocks"])
+    def blocks_within_max(m, s):
+        return sum(m.E[s, t] for t in sets.T) <= sets.expansion[s]["max_blocks"]
+
+    m.expansion_limit = pyo.Constraint(sets.expansion_sites, rule=blocks_within_max)

@@ -41,5 +41,7 @@ def add_service_floor(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> 
     floor = data.workloads["min_service_level"].to_dict()
     index = [(r, w, t) for (r, w) in sets.demand_rows for t in sets.T
              if floor.get(w, 0.0) > 0 and data.demand[(r, w, t)] > 0]
-    m.service_floor = pyo.Constraint(
-        index, rule=lambda m, r, w, t: m.U[r, w, t] <= (1 - floor[w]) * data.demand[(r, w, t)] / TPS_PER_MTPS)
+    def unmet_within_floor(m, r, w, t):
+        return m.U[r, w, t] <= (1 - floor[w]) * data.demand[(r, w, t)] / TPS_PER_MTPS
+
+    m.service_floor = pyo.Constraint(index, rule=unmet_within_floor)

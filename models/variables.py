@@ -52,6 +52,10 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
     m.H = pyo.Var([(v, p, t) for (v, p) in sets.hbm_pairs for t in T], domain=pyo.NonNegativeReals,
                   doc="HBM stacks of vendor v used by product p in t")
     expansion = data.expansion["max_blocks"].to_dict() if len(data.expansion) else {}
+
+    def block_bounds(_m, s, _t):
+        return (0, expansion[s])
+
     m.Y = pyo.Var([(p, st, t) for (p, st) in sets.rack_pairs for t in T], domain=rack_domain,
                   bounds=rack_bounds(data, sets), doc="racks of product p deployed at site s in t")
     m.Z = pyo.Var([(p, st, r, w, t) for (p, st, r, w) in sets.serve for t in T], domain=pyo.NonNegativeReals,
@@ -59,7 +63,7 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
     m.U = pyo.Var([(r, w, t) for (r, w) in sets.demand_rows for t in T], domain=pyo.NonNegativeReals,
                   doc="unmet demand, M tok/s")
     m.E = pyo.Var([(st, t) for st in sets.expansion_sites for t in T], domain=pyo.NonNegativeIntegers,
-                  bounds=lambda _m, st, _t: (0, expansion[st]), doc="power expansion blocks started at s in t")
+                  bounds=block_bounds, doc="power expansion blocks started at s in t")
     m.O = pyo.Var([(st, t) for st in sets.capex_sites for t in T], domain=pyo.NonNegativeReals,
                   doc="own-funded capex at s in t, $M")
     m.F = pyo.Var(sets.funding, domain=pyo.NonNegativeReals, doc="partner-funded capex, $M")
