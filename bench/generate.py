@@ -22,13 +22,11 @@ Everything is drawn from `random.Random` seeded by (size, seed): the same call w
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import random
 import re
 import shutil
 import sys
-import zipfile
 import zlib
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -39,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from planner.inputbook import write_input_workbook  # noqa: E402
+from planner.inputbook import make_reproducible, write_input_workbook  # noqa: E402
 from planner.quarters import horizon, quarter_index  # noqa: E402
 
 EXAMPLE = ROOT / "inputs" / "example.xlsx"
@@ -615,20 +613,7 @@ def _fixed_counts(params: Params, products: list[dict], routes: list, n_fabs: in
 # writing
 # ------------------------------------------------------------------------------------------------
 def _reproducible_zip(path: Path) -> None:
-    """Fixed zip entry times and document dates: the same tables give the same bytes."""
-    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % FIXED_TIME
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                              lambda m: m.group(1) + stamp.encode() + m.group(3), data)
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            dst.writestr(entry, data)
-    path.write_bytes(buffer.getvalue())
+    make_reproducible(path, FIXED_TIME)
 
 
 def generate(size: str, path: str | Path, seed: int = 0) -> dict[str, object]:

@@ -18,11 +18,8 @@ timestamps), so the input_sha256 a plan reports for it is stable.
 from __future__ import annotations
 
 import argparse
-import io
 import math
-import re
 import sys
-import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -32,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # allow `python inputs/build_example.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
-from planner.inputbook import settings_rows, write_input_workbook  # noqa: E402
+from planner.inputbook import make_reproducible, settings_rows, write_input_workbook  # noqa: E402
 from planner.quarters import horizon  # noqa: E402
 
 START, N = "2026Q1", 12
@@ -379,20 +376,7 @@ def _finish(path: Path) -> None:
 
 
 def _reproducible_zip(path: Path) -> None:
-    """Rewrite the xlsx with fixed entry times and fixed document created/modified dates."""
-    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % FIXED_TIME
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                              lambda m: m.group(1) + stamp.encode() + m.group(3), data)
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, data)
-    path.write_bytes(buffer.getvalue())
+    make_reproducible(path, FIXED_TIME)
 
 
 def build(path: str | Path) -> Path:
