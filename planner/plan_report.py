@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, Series
-from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Font
 
@@ -196,7 +196,6 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int):
     ws = wb.create_sheet("Charts", 1)
     row_of = {name: i + 2 for i, name in enumerate(frame["metric"])}
     first_col, last_col = 3, 2 + n_quarters
-    cats = Reference(pbq_ws, min_col=first_col, max_col=last_col, min_row=1, max_row=1)
 
     def bar(title, names, y_title, anchor, stacked=True):
         chart = BarChart()
@@ -205,7 +204,6 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int):
         if stacked:
             chart.grouping, chart.overlap = "stacked", 100
         _add_rows(chart, pbq_ws, [row_of[n] for n in names], first_col, last_col)
-        chart.set_categories(cats)
         chart.width, chart.height = 18, 8
         ws.add_chart(chart, anchor)
 
@@ -213,7 +211,6 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int):
         chart = LineChart()
         chart.title, chart.y_axis.title = title, y_title
         _add_rows(chart, pbq_ws, [row_of[n] for n in names], first_col, last_col)
-        chart.set_categories(cats)
         chart.width, chart.height = 18, 8
         ws.add_chart(chart, anchor)
 
@@ -228,11 +225,14 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int):
 
 
 def _add_rows(chart, ws, rows: list[int], first_col: int, last_col: int) -> None:
-    """One series per PlanByQuarter row, titled by the row's metric name (column A)."""
+    """One series per PlanByQuarter row, titled by the row's metric name (column A), with the quarter labels
+    of row 1 as text categories (openpyxl's set_categories would declare them numeric)."""
+    labels = Reference(ws, min_col=first_col, max_col=last_col, min_row=1, max_row=1)
     for r in rows:
         values = Reference(ws, min_col=first_col, max_col=last_col, min_row=r, max_row=r)
         series = Series(values, title=None)
         series.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!$A${r}"))
+        series.cat = AxDataSource(strRef=StrRef(f=str(labels)))
         chart.series.append(series)
 
 

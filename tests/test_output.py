@@ -193,3 +193,10 @@ def test_whole_racks_filling_site_power_are_a_bottleneck(tmp_path):
     b = s.table("Bottlenecks")
     row = b[b["family"] == "site_power"].iloc[0]
     assert row["input_cell"] == "SitePower!B2" and not row["binding"] and row["utilization"] == pytest.approx(0.01 / 0.0101)
+
+
+def test_chart_categories_are_the_quarter_labels_as_text(plan):
+    wb = load_workbook(plan)
+    for chart in wb["Charts"]._charts:
+        for series in chart.series:
+            assert series.cat.strRef is not None and series.cat.strRef.f == "'PlanByQuarter'!$C$1:$E$1"
