@@ -33,9 +33,37 @@ def cmd_validate(args) -> int:
     _print_issues(issues, sys.stdout)
     if data is None:
         return EXIT_INVALID
+    bad_scenarios = _validate_scenarios(args.input)
+    if bad_scenarios:
+        return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
           f"{len(data.products)} products, {len(data.sites)} sites, {len(issues.warnings)} warning(s))")
     return EXIT_OK
+
+
+def _validate_scenarios(path) -> int:
+    """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors."""
+    import copy
+
+    from .scenarios import apply_named_scenario, scenario_names
+    from .validate import validate_raw
+    from .workbook import read_workbook
+
+    raw, _ = read_workbook(path)
+    if raw is None or "Scenarios" not in raw.sheets:
+        return 0
+    failed = 0
+    for name in scenario_names(raw):
+        issues = Issues()
+        copy_ = copy.deepcopy(raw)
+        apply_named_scenario(copy_, name, issues)
+        if issues.ok:
+            validate_raw(copy_, issues)
+        if issues.errors:
+            failed += 1
+            print(f"scenario '{name}':")
+            _print_issues(Issues(issues.errors), sys.stdout)
+    return failed
 
 
 def cmd_run(args, diagnose_only: bool = False) -> int:

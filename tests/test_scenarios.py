@@ -243,3 +243,16 @@ def test_scenarios_and_uncertainty_are_optional_schema_sheets():
 
     assert not SHEET_BY_NAME["Scenarios"].required and not SHEET_BY_NAME["Uncertainty"].required
     assert SHEET_BY_NAME["Scenarios"].column_names == tuple(HEADER)
+
+
+def test_validate_checks_every_scenario(tmp_path, capsys):
+    from planner.cli import main
+    from tests.builders import minimal_sheets, write
+
+    sheets = minimal_sheets()
+    sheets["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                           ["ok", "Demand", "NA/w", "*", "scale", 2],
+                           ["bad", "Routes", "L1/F", "yield", "set", 1.5]]
+    assert main(["validate", str(write(tmp_path, sheets))]) == 2
+    out = capsys.readouterr().out
+    assert "scenario 'bad'" in out and "Routes!D2" in out and "scenario 'ok'" not in out
