@@ -54,6 +54,8 @@ class SolveResult:
     solve_seconds: float = 0.0
     dual_seconds: float = 0.0
     algorithm: str = ""
+    algorithm_reason: str = ""
+    numerics: dict = field(default_factory=dict)  # coefficient ranges of the matrix, costs and right-hand sides
     duals: dict = field(default_factory=dict)  # ConstraintData -> dual ($M per model unit; d objective / d rhs)
     duals_from: str = ""  # "LP" | "LP with integers fixed" | ""
     form: StandardForm | None = None
@@ -172,12 +174,14 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if can_warm:
         h.setBasis(warm.basis)
         algorithm = "simplex (warm start from the previous plan's basis)"
+    reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
     result = _read_status(h, is_mip)
     result.solver = f"HiGHS {h.version()}"
     result.handoff_seconds, result.solve_seconds, result.algorithm = t1 - t0, t2 - t1, algorithm
+    result.algorithm_reason, result.numerics = reason, coefficient_ranges(form)
     result.form = form
     if result.has_solution:
         if not is_mip:
@@ -196,6 +200,50 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
                 result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
             result.dual_seconds = time.perf_counter() - t3
     return result
+
+
+def _reason(form: StandardForm, options: SolveOptions, is_mip: bool, warm: bool) -> str:
+    n = form.lp.num_col_
+    if is_mip:
+        return (f"MIP with {len(form.integer_columns):,} integer of {n:,} columns: HiGHS branch-and-cut to "
+                f"mip_rel_gap {options.mip_rel_gap:g}; duals from the LP with integers fixed")
+    if warm:
+        return "LP of the same shape as the previous solve: dual simplex from its basis"
+    if options.algorithm != "auto":
+        return f"LP, algorithm {options.algorithm} asked for"
+    if n > 10_000:
+        return f"LP with {n:,} columns (>= 10k): interior point with crossover (measured faster; exact duals)"
+    return f"LP with {n:,} columns (< 10k): dual simplex"
+
+
+def coefficient_ranges(form: StandardForm) -> dict:
+    """Smallest and largest absolute non-zero matrix coefficient, cost and right-hand side, with the row or
+    column where each occurs (so a badly scaled input can be traced to its cell)."""
+    lp = form.lp
+    out: dict = {}
+    values = np.abs(np.asarray(lp.a_matrix_.value_, dtype=float))
+    if values.size:
+        starts = np.asarray(lp.a_matrix_.start_)
+        rows = np.asarray(lp.a_matrix_.index_)
+        cols = np.repeat(np.arange(lp.num_col_), np.diff(starts))
+        nz = values > 0
+        for label, pick in (("matrix_min", np.argmin), ("matrix_max", np.argmax)):
+            k = int(np.flatnonzero(nz)[pick(values[nz])])
+            out[label] = (float(values[k]), form.rows[int(rows[k])][0], form.columns[int(cols[k])])
+    costs = np.abs(np.asarray(lp.col_cost_, dtype=float))
+    if (costs > 0).any():
+        idx = np.flatnonzero(costs > 0)
+        out["cost_min"] = (float(costs[idx].min()), None, form.columns[int(idx[np.argmin(costs[idx])])])
+        out["cost_max"] = (float(costs[idx].max()), None, form.columns[int(idx[np.argmax(costs[idx])])])
+    rhs = np.concatenate([np.where(np.isfinite(lp.row_lower_) & (np.abs(lp.row_lower_) < INF), lp.row_lower_, 0),
+                          np.where(np.isfinite(lp.row_upper_) & (np.abs(lp.row_upper_) < INF), lp.row_upper_, 0)])
+    rhs = np.abs(rhs)
+    if (rhs > 0).any():
+        idx = np.flatnonzero(rhs > 0)
+        k_min, k_max = int(idx[np.argmin(rhs[idx])]), int(idx[np.argmax(rhs[idx])])
+        out["rhs_min"] = (float(rhs[k_min]), form.rows[k_min % lp.num_row_][0], None)
+        out["rhs_max"] = (float(rhs[k_max]), form.rows[k_max % lp.num_row_][0], None)
+    return out
 
 
 def _row_duals(form: StandardForm, row_dual) -> dict:

@@ -120,8 +120,11 @@ def summary_rows(data: PlanData, result: SolveResult, solution: SolutionTables |
     rows += [
         ("input_file", meta["input_file"], ""), ("input_sha256", meta["input_sha256"], ""),
         ("planner_version", meta["planner_version"], ""), ("solver", meta["solver"], result.algorithm),
+        ("solver_strategy", result.algorithm, result.algorithm_reason),
         ("solved_at", meta["solved_at"], "UTC"),
     ]
+    for key, (value, where) in meta.get("numerics", {}).items():
+        rows.append((f"coefficient_{key}", value, where))
     rows += [(f"option_{k}", v, "") for k, v in meta["options"].items()]
     rows += [(f"seconds_{k}", v, "phase time, wall clock") for k, v in phases.items()]
     for path in detail:

@@ -131,6 +131,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     meta["scenario"] = options.scenario or "base"
     meta["overrides"] = applied
     meta["frozen"] = frozen
+    meta["numerics"] = numerics_in_words(result.numerics, data)
     with timer.phase("write"):
         written, note = write_plan(output_path, data, result, solution, diagnosis, meta, timer.phases, issues,
                                    input_path, write_options)
@@ -140,6 +141,22 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
                  "unbounded": EXIT_INFEASIBLE}.get(result.status, EXIT_OTHER)
     return PlanOutcome(exit_code, result.status, result.message, written, issues,
                        solution.objective_usd if solution else None, timer.phases)
+
+
+def numerics_in_words(numerics: dict, data: PlanData) -> dict[str, tuple[float, str]]:
+    """Coefficient ranges with the model row/column and the input cell behind each (model units: $M, M tok/s)."""
+    from .explain import describe
+
+    out = {}
+    for key, (value, con, var) in numerics.items():
+        parts = []
+        if con is not None:
+            meaning = describe(con.parent_component().name, con.index(), data)
+            parts.append(f"row {con.name}" + (f" ({meaning.cell})" if meaning.cell else ""))
+        if var is not None:
+            parts.append(f"column {var.name}")
+        out[key] = (value, ", ".join(parts))
+    return out
 
 
 def run_metadata(data: PlanData, result: SolveResult, options: SolveOptions, input_path: Path) -> dict[str, object]:
