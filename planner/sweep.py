@@ -14,7 +14,9 @@ factors, and so the same plans, whether the draws run in one process, on a local
 Dask distributed cluster; N draws are the first N of any longer sweep with the same seed. Each solve uses
 one solver thread unless --threads says otherwise (many draws run side by side, and a single-threaded
 HiGHS is deterministic). A solver time limit that stops a draw early can make that draw differ between runs.
-Each model is built afresh per draw (the model's data are constants, not mutable parameters): no warm start.
+Each model is built afresh per draw (the model's data are constants, not mutable parameters), but an LP draw
+is warm-started from the base plan's basis (solved once per worker process): the same start whichever worker
+runs the draw, so results stay identical with 1 or many workers.
 
 Workers receive the already-read RawWorkbook once (pool initializer / Dask scatter) and, per draw, the
 sampled factors; they never re-read the file.
@@ -194,7 +196,7 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
                                                                         if len(errors) > 3 else "")
         else:
             model, sets = build_model(data)
-            result = solve(model, options.solve_options(data))
+            result = solve(model, options.solve_options(data), warm=_base_solution(raw, options))
             record["status"], record["message"] = result.status, result.message
             if result.status == "error" and result.highs_status == "Not Set" and options.threads:
                 record["message"] += (f" (HiGHS refused threads={options.threads}: this process's solver already "
@@ -219,6 +221,21 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
 
 
 _WORKER_RAW: RawWorkbook | None = None
+_BASE_SOLUTIONS: dict[str, object] = {}  # input sha256 -> the base plan's SolveResult (an LP basis to warm-start from)
+
+
+def _base_solution(raw: RawWorkbook, options: RunOptions):
+    """The base workbook's LP solution, solved once per process; None for MIPs or when it cannot be solved."""
+    if raw.sha256 not in _BASE_SOLUTIONS:
+        _BASE_SOLUTIONS[raw.sha256] = None
+        issues = Issues()
+        data, issues = validate_raw(copy.deepcopy(raw), issues)
+        if data is not None:
+            model, _sets = build_model(data)
+            base = solve(model, options.solve_options(data))
+            if base.basis is not None:
+                _BASE_SOLUTIONS[raw.sha256] = base
+    return _BASE_SOLUTIONS[raw.sha256]
 
 
 def _init_worker(raw: RawWorkbook) -> None:
