@@ -75,7 +75,7 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
     options = RunOptions(time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
                          algorithm=args.algorithm, scenario=getattr(args, "scenario", None),
                          previous_plan=Path(args.previous) if getattr(args, "previous", None) else None,
-                         freeze_quarters=getattr(args, "freeze", 0) or 0)
+                         freeze_quarters=getattr(args, "freeze", 0) or 0, always_diagnose=diagnose_only)
     outcome = run_plan(input_path, output, options)
     if outcome.issues is not None and outcome.status == "invalid":
         _print_issues(outcome.issues)

@@ -31,6 +31,7 @@ class RunOptions:
     scenario: str | None = None  # apply this Scenarios-sheet scenario to the base workbook (planner.scenarios)
     previous_plan: Path | None = None  # freeze decisions of the first `freeze_quarters` from this plan (planner.freeze)
     freeze_quarters: int = 0
+    always_diagnose: bool = False  # `planner diagnose`: a Diagnosis sheet even when the plan is feasible
 
     def solve_options(self, data: PlanData) -> SolveOptions:
         s = data.settings
@@ -121,6 +122,14 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     with timer.phase("extract"):
         if result.has_solution:
             solution = extract(model, sets, data, result)
+            if options.always_diagnose:
+                from .diagnose import Diagnosis, presolve_checks
+
+                diagnosis = Diagnosis(result.status, [f"The plan is {result.status}: every hard limit holds; "
+                                                      "nothing conflicts."], checks=presolve_checks(data, sets))
+                if len(diagnosis.checks):
+                    diagnosis.summary.append("Pre-solve checks worth a look: " + "; ".join(
+                        diagnosis.checks["message"].tolist()[:5]))
         else:
             diagnosis = diagnose(model, sets, data, result, solve_options)
             if frozen:

@@ -134,3 +134,18 @@ def test_run_exits_3_and_writes_diagnosis(tmp_path):
     assert summary["status"] == "infeasible" and summary["objective_usd"] is None
     text = " ".join(str(c.value) for row in wb["Diagnosis"].iter_rows() for c in row if c.value)
     assert "SitePower!B2" in text and "raise" in text
+
+
+def test_diagnose_command_on_a_feasible_plan_reports_checks(tmp_path):
+    """Take-or-pay above capacity is not infeasible under the spec (paid wafers are not capped), but it is paid for
+    nothing: `planner diagnose` says so, with the cell."""
+    from planner.cli import main
+
+    sheets = minimal_sheets(1)
+    sheets["FabMinWafers"] = [["fab", "2026Q1"], ["F", 2000]]
+    out = tmp_path / "diag.xlsx"
+    assert main(["-q", "diagnose", str(write(tmp_path, sheets)), "-o", str(out)]) == 0
+    wb = load_workbook(out)
+    assert wb.sheetnames[:2] == ["Summary", "Diagnosis"]
+    text = " ".join(str(c.value) for row in wb["Diagnosis"].iter_rows() for c in row if c.value)
+    assert "FabMinWafers!B2" in text and "take-or-pay above capacity" in text
