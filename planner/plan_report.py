@@ -194,9 +194,9 @@ def write_plan_by_quarter(wb: Workbook, frame: pd.DataFrame):
     return ws
 
 
-def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int):
+def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int, index: int = 1):
     """Native charts on the PlanByQuarter rows, so they update when the numbers are edited."""
-    ws = wb.create_sheet("Charts", 1)
+    ws = wb.create_sheet("Charts", index)
     row_of = {name: i + 2 for i, name in enumerate(frame["metric"])}
     first_col, last_col = 3, 2 + n_quarters
 
@@ -298,7 +298,7 @@ def write_plan(path: Path, data: PlanData, result: SolveResult, solution: Soluti
         for name in CONTRACT_SHEETS:
             write_frame(wb, name, contract[name])
         pbq_ws = write_plan_by_quarter(wb, pbq)
-        add_charts(wb, pbq_ws, pbq, data.T)
+        add_charts(wb, pbq_ws, pbq, data.T, index=2 if diagnosis is not None else 1)
     write_key_values(wb, "Inputs", inputs_echo(data, meta))
     values = input_values(data)
     if len(values) <= options.max_sheet_rows:
