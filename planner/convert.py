@@ -8,6 +8,7 @@ import re
 
 from .quarters import parse_quarter
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
@@ -70,6 +71,8 @@ def to_key(value: object) -> str | None:
     if isinstance(value, (dt.datetime, dt.date)):
         raise CellError(f"expected a name, found a date ({value}); format the cell as text")
     text = str(value).strip()
+    if _CONTROL.search(text):
+        raise CellError("the name contains control characters (a damaged or pasted cell?); retype it")
     return text or None
 
 

@@ -16,6 +16,7 @@ from typing import Iterable
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -63,6 +64,8 @@ def clean(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored in xlsx
     return value
 
 

@@ -120,18 +120,29 @@ def random_sheets(seed: int) -> dict[str, list[list]]:
         [s, rng.choice([0.05, 0.1, 0.25]), money(2000, 60000), rng.choice([0, 0, 1, 2, T]), rng.randint(0, 3)]
         for s in S if rng.random() < 0.6]
     base = [["product", "site", "racks", "retire_quarter"]]
+    kw = {r[0]: r[2] for r in products[1:]}
+    pue = {r[0]: r[2] for r in sites[1:]}
+    power = {r[0]: [x or 0.0 for x in r[1:]] for r in site_power[1:]}
+    mw_base: dict = {}
     for p in P:
         for s in S:
             if rng.random() < 0.2:
                 retire = rng.choice([None, None, _shift(start, rng.randint(-1, T + 1))])
-                base.append([p, s, rng.choice([1, 1, 2, 0.5]), retire])
+                racks = rng.choice([1, 1, 2, 0.5])
+                # keep the base within the site's power (and the plan feasible) except now and then
+                mw = racks * kw[p] * pue[s] / 1000.0 + max(mw_base.get((s, t), 0.0) for t in range(T))
+                if mw > min(power.get(s, [0.0] * T)) and rng.random() < 0.85:
+                    continue
+                for t in range(T):
+                    mw_base[(s, t)] = mw_base.get((s, t), 0.0) + racks * kw[p] * pue[s] / 1000.0
+                base.append([p, s, racks, retire])
 
     # ---- Workloads, demand, links -----------------------------------------------------------------------
     nW = rng.randint(1, 2)
     Wk = [f"w{i + 1}" for i in range(nW)]
     workloads = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"]]
     for w in Wk:
-        msl = None if rng.random() < 0.85 else rng.choice([0, 0.05, 0.2, 0.5])
+        msl = None if rng.random() < 0.92 else rng.choice([0, 0.02, 0.1, 0.5])
         workloads.append([w, money(0.5, 40), msl])
     throughput = [["product", "workload", "tokens_per_s_per_chip"]]
     for p in P:
@@ -164,8 +175,8 @@ def random_sheets(seed: int) -> dict[str, list[list]]:
         b = rng.randint(max(a, 0), T)
         if rng.random() < 0.1:  # a window wholly outside the horizon: the partner funds nothing
             a, b = T, T + 2
-        first = None if rng.random() < 0.4 else _shift(start, a)
-        last = None if rng.random() < 0.4 else _shift(start, b)
+        first = None if rng.random() < 0.4 and a <= 0 else _shift(start, a)
+        last = None if rng.random() < 0.4 and T - 1 <= b <= T else _shift(start, b)
         commit = money(2000, 60000)
         min_deal = round(commit * (rng.uniform(0, 0.8) if rng.random() < 0.9 else 1.2), 2)
         partners.append([n, commit, maybe(min_deal, 0.3), maybe(money(0, 3000)),

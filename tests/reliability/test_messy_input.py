@@ -174,3 +174,12 @@ def test_messy_workbook_plans_like_the_clean_one(tmp_path):
     sheets["Products"][1] = ["L1", "10", " 10 ", 1000.0, "40"]
     messy = solve_sheets(tmp_path / "..", sheets)
     assert messy.objective == pytest.approx(clean.objective, rel=1e-9)
+
+
+def test_control_characters_in_keys_are_located_errors_and_never_crash_the_writer(tmp_path):
+    from planner.convert import CellError, to_key
+    from planner.report import clean
+
+    with pytest.raises(CellError, match="control characters"):
+        to_key("S\x07")
+    assert clean("bad\x01name") == "bad\ufffdname"
