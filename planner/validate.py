@@ -338,7 +338,8 @@ class _Validator:
         site_power = series("SitePower")
         demand = series("Demand")
         budget: dict[int, float] = {t: 0.0 for t in range(T)}
-        budget_rows = {keys[0]: (values, row) for keys, values, row in wide["Budget"]}
+        budget_rows = {("_".join(keys[0].split()).lower() if "_".join(keys[0].split()).lower() == OWN_CAPEX_ITEM
+                        else keys[0]): (values, row) for keys, values, row in wide["Budget"]}
         if "Budget" in self.raw.sheets:
             if OWN_CAPEX_ITEM not in budget_rows:
                 issues.error("Budget", self.raw.sheets["Budget"].title, "item", None,
@@ -349,6 +350,10 @@ class _Validator:
                                    f"budget item '{item}' is not used (only '{OWN_CAPEX_ITEM}')")
             if OWN_CAPEX_ITEM in budget_rows:
                 budget = {t: (v or 0.0) for t, v in budget_rows[OWN_CAPEX_ITEM][0].items()}
+                written = budget_rows[OWN_CAPEX_ITEM][1].values["item"]
+                for q in self.quarters + ["item"]:  # cells also under the canonical item name
+                    if ("Budget", (written,), q) in self.cells:
+                        self.cells[("Budget", (OWN_CAPEX_ITEM,), q)] = self.cells[("Budget", (written,), q)]
 
         base = pd.DataFrame(
             [{"product": r.values["product"], "site": r.values["site"], "racks": float(r.values["racks"]),

@@ -212,3 +212,11 @@ def test_expansion_block_no_budget_can_pay_for(tmp_path):
     assert data is not None
     [w] = [i for i in issues.warnings if i.sheet == "SiteExpansion"]
     assert w.cell == "SiteExpansion!C2" and "can never be started" in w.message
+
+
+def test_budget_item_matches_ignoring_case_and_spaces(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Budget"][1][0] = " Own Capex USD "
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None and data.budget[0] == 1e9, [str(i) for i in issues]
+    assert data.cell("Budget", ("own_capex_usd",), "2026Q2") == "Budget!C2"
