@@ -6,7 +6,7 @@ import pyomo.environ as pyo
 
 from planner.data import PlanData
 
-from .sets import TPS_PER_MTPS, USD_PER_MUSD, ModelSets
+from .sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 
 COST_COMPONENTS = ("wafers", "hbm", "packaging", "own_capex", "partner_financing", "partner_deal_costs", "power",
                    "holding", "unmet_penalty")
@@ -27,11 +27,12 @@ def capex_share(data: PlanData, t: int) -> float:
 
 def add_objective(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     """Minimise ``sum_t df_t * (wafers + HBM + packaging + a_t*own capex + a_t*partner financing + power
-    + holding + unmet penalty) + sum_n fixed_deal_cost_usd[n] * A[n]``, all in $M."""
+    + holding + unmet penalty) + sum_n fixed_deal_cost_usd[n] * A[n]``, in $k (USD_PER_OBJ)."""
     T = sets.T
     df = {t: discount_factor(data, t) for t in T}
     a = {t: capex_share(data, t) for t in T}
-    M = USD_PER_MUSD
+    M = USD_PER_OBJ  # per-unit costs in USD -> objective units ($k)
+    capex_unit = USD_PER_MUSD / USD_PER_OBJ  # O and F are in $M: 1 $M = 1,000 $k
     prod = data.products
     hours = data.settings.hours_per_quarter
     price = data.vendors["price_usd_per_stack"].to_dict()
@@ -48,9 +49,10 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
     m.cost_hbm = pyo.Expression(expr=sum(df[t] * price[v] / M * m.HB[v, t] for v in sets.vendors for t in T))
     m.cost_packaging = pyo.Expression(expr=sum(df[t] * pack[p] / M * m.B[p, t] for p in sets.products for t in T
                                                if pack[p]))
-    m.cost_own_capex = pyo.Expression(expr=sum(df[t] * a[t] * m.O[s, t] for s in sets.capex_sites for t in T))
+    m.cost_own_capex = pyo.Expression(expr=sum(df[t] * a[t] * capex_unit * m.O[s, t] for s in sets.capex_sites
+                                               for t in T))
     m.cost_partner_financing = pyo.Expression(expr=sum(
-        df[t] * a[t] * rate[n] * m.F[n, s, t] for (n, s, t) in sets.funding if rate[n]))
+        df[t] * a[t] * rate[n] * capex_unit * m.F[n, s, t] for (n, s, t) in sets.funding if rate[n]))
     m.cost_partner_deal_costs = pyo.Expression(expr=sum(fixed[n] / M * m.A[n] for n in data.partners.index
                                                         if fixed[n]))
     m.cost_power = pyo.Expression(expr=sum(
@@ -60,7 +62,7 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
         df[t] * (die_hold[p] / M * m.ID[p, t] + chip_hold[p] / M * m.IC[p, t]) for p in sets.products for t in T
         if die_hold[p] or chip_hold[p]) + sum(
         df[t] * hbm_hold[v] / M * m.IH[v, t] for v in sets.vendors for t in T if hbm_hold[v]))
-    # penalty is USD per tok/s per quarter and U is in M tok/s: USD = penalty * 1e6 * U, i.e. penalty * U in $M
+    # penalty is USD per tok/s per quarter and U is in M tok/s: USD = penalty * 1e6 * U
     m.cost_unmet_penalty = pyo.Expression(expr=sum(
         df[t] * penalty[w] * (TPS_PER_MTPS / M) * m.U[r, w, t] for (r, w) in sets.demand_rows for t in T))
     m.total_cost = pyo.Objective(expr=sum(getattr(m, "cost_" + c) for c in COST_COMPONENTS), sense=pyo.minimize)

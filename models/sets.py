@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 
 from planner.data import PlanData
 
-USD_PER_MUSD = 1e6  # the model counts money in $M
-TPS_PER_MTPS = 1e6  # and throughput in M tok/s
+USD_PER_MUSD = 1e6  # capex, budget and partner money are in $M inside the model
+TPS_PER_MTPS = 1e6  # throughput in M tok/s
+# The objective is in $k: per-unit costs span ~$0.1 (holding a die) to ~$1e5 (a tok/s unmet for a quarter).
+# In $M a $1 holding cost is 1e-6, at HiGHS's tolerances: measured, presolve then returned a worse plan as
+# "optimal" on random workbooks (tests/crosscheck); in $k it is 1e-3.
+USD_PER_OBJ = 1e3
 
 
 @dataclass

@@ -20,6 +20,7 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 INF = highspy.kHighsInf
+PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,10 @@ def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
     objective = float(info.objective_function_value) if has_primal else None
     gap = float(info.mip_gap) if is_mip and has_primal and math.isfinite(info.mip_gap) else (0.0 if not is_mip else None)
     if status == S.kOptimal:
-        if is_mip and gap is not None and gap > 1e-6:
+        bound = getattr(info, "mip_dual_bound", None)
+        abs_gap = abs(objective - bound) if (is_mip and objective is not None and bound is not None
+                                             and math.isfinite(bound)) else None
+        if is_mip and gap is not None and gap > 1e-6 and not (abs_gap is not None and abs_gap <= PROVEN_ABS_GAP):
             return SolveResult("feasible", f"MIP gap {gap:.4%} reached (mip_rel_gap); not proven optimal",
                                objective, gap, is_mip, highs_status=text)
         return SolveResult("optimal", "optimal", objective, gap, is_mip, highs_status=text)

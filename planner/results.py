@@ -14,7 +14,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.objective import COST_COMPONENTS
-from models.sets import TPS_PER_MTPS, USD_PER_MUSD, ModelSets
+from models.sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 from models.solve import SolveResult
 
 from .data import PlanData
@@ -81,9 +81,9 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
             rows.append({"fab": f, "quarter": Q[t], "wafers_started": started, "capacity": cap,
                          "min_wafers": data.fab_min_wafers.get((f, t), 0.0), "wafers_paid": _v(m.WP[f, t]),
                          "utilization": started / cap if cap > 0 else None,
-                         "shadow_price_usd_per_wafer": _price(_dual(result, con), USD_PER_MUSD) if con is not None
+                         "shadow_price_usd_per_wafer": _price(_dual(result, con), USD_PER_OBJ) if con is not None
                          else None,
-                         "take_or_pay_shadow_usd_per_wafer": _price(_dual(result, m.take_or_pay[f, t]), USD_PER_MUSD, 1.0)
+                         "take_or_pay_shadow_usd_per_wafer": _price(_dual(result, m.take_or_pay[f, t]), USD_PER_OBJ, 1.0)
                          if (f, t) in m.take_or_pay else None})
     tables["Fabs"] = pd.DataFrame(rows, columns=["fab", "quarter", "wafers_started", "capacity", "min_wafers",
                                                  "wafers_paid", "utilization", "shadow_price_usd_per_wafer",
@@ -116,7 +116,7 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
             used = sum(_v(m.H[vv, p, t]) for (vv, p) in sets.hbm_pairs if vv == v)
             rows.append({"vendor": v, "quarter": Q[t], "supply": data.hbm_supply.get((v, t), 0.0),
                          "bought": _v(m.HB[v, t]), "used": used, "inventory_end": _v(m.IH[v, t]),
-                         "shadow_price_usd_per_stack": _price(_dual(result, m.hbm_supply[v, t]), USD_PER_MUSD)})
+                         "shadow_price_usd_per_stack": _price(_dual(result, m.hbm_supply[v, t]), USD_PER_OBJ)})
     tables["HBM"] = pd.DataFrame(rows, columns=["vendor", "quarter", "supply", "bought", "used", "inventory_end",
                                                 "shadow_price_usd_per_stack"])
     tables["HBMUse"] = pd.DataFrame(
@@ -132,7 +132,7 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
             limited = (k, t) in m.packaging_capacity
             rows.append({"packaging_line": k, "quarter": Q[t], "packaged": sum(_v(m.B[p, t]) for p in members),
                          "capacity": data.packaging_capacity.get((k, t)) if k in sets.line_products else None,
-                         "shadow_price_usd_per_chip": _price(_dual(result, m.packaging_capacity[k, t]), USD_PER_MUSD)
+                         "shadow_price_usd_per_chip": _price(_dual(result, m.packaging_capacity[k, t]), USD_PER_OBJ)
                          if limited else None})
     tables["Packaging"] = pd.DataFrame(rows, columns=["packaging_line", "quarter", "packaged", "capacity",
                                                       "shadow_price_usd_per_chip"])
@@ -160,7 +160,7 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
             con = m.site_power[s, t] if (s, t) in m.site_power else None
             rows.append({"site": s, "quarter": Q[t], "mw_used": used, "mw_available": avail, "blocks_started": started,
                          "utilization": used / avail if avail > 0 else None,
-                         "shadow_price_usd_per_mw": _price(_dual(result, con), USD_PER_MUSD) if con is not None else None})
+                         "shadow_price_usd_per_mw": _price(_dual(result, con), USD_PER_OBJ) if con is not None else None})
     tables["Power"] = pd.DataFrame(rows, columns=["site", "quarter", "mw_used", "mw_available", "blocks_started",
                                                   "utilization", "shadow_price_usd_per_mw"])
 
@@ -173,7 +173,8 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
             served = max(d - unmet, 0.0)
             rows.append({"region": r, "workload": w, "quarter": Q[t], "demand_tps": d, "served_tps": served,
                          "unmet_tps": unmet, "service_level": served / d if d > 0 else None,
-                         "shadow_price_usd_per_tps": _price(_dual(result, m.demand[r, w, t]), 1.0, 1.0)})
+                         "shadow_price_usd_per_tps": _price(_dual(result, m.demand[r, w, t]),
+                                                                    USD_PER_OBJ / TPS_PER_MTPS, 1.0)})
     tables["Serving"] = pd.DataFrame(rows, columns=["region", "workload", "quarter", "demand_tps", "served_tps",
                                                     "unmet_tps", "service_level", "shadow_price_usd_per_tps"])
     rows = []
@@ -211,10 +212,11 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
         own = sum(_v(m.O[s, t]) for s in sets.capex_sites) * USD_PER_MUSD
         con = m.own_budget[t] if t in m.own_budget else None
         rows.append({"quarter": Q[t], "own_capex_usd": own, "budget_usd": data.budget[t],
-                     "shadow_price": _price(_dual(result, con), 1.0) if con is not None else None})
+                     "shadow_price": _price(_dual(result, con), USD_PER_OBJ / USD_PER_MUSD)
+                     if con is not None else None})
     tables["Budget"] = pd.DataFrame(rows, columns=["quarter", "own_capex_usd", "budget_usd", "shadow_price"])
 
-    out.cost_breakdown_usd = {c: pyo.value(getattr(m, "cost_" + c)) * USD_PER_MUSD for c in COST_COMPONENTS}
+    out.cost_breakdown_usd = {c: pyo.value(getattr(m, "cost_" + c)) * USD_PER_OBJ for c in COST_COMPONENTS}
     out.objective_usd = sum(out.cost_breakdown_usd.values())
     serving = tables["Serving"]
     total_demand = float(serving["demand_tps"].sum())

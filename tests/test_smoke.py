@@ -17,9 +17,9 @@ def test_minimal_plan_hand_worked(tmp_path):
 
 
 def test_cost_breakdown_adds_up_to_the_solver_objective(tmp_path):
-    """The Summary's components (computed from the plan) equal HiGHS's objective ($M, offset included)."""
+    """The Summary's components (computed from the plan) equal HiGHS's objective ($k, offset included)."""
     from tests.reliability.test_determinism import rich_sheets
 
     s = solve_sheets(tmp_path, rich_sheets())
     assert sum(s.solution.cost_breakdown_usd.values()) == pytest.approx(s.objective, rel=1e-12)
-    assert s.objective == pytest.approx(s.result.objective * 1e6, rel=1e-7)
+    assert s.objective == pytest.approx(s.result.objective * 1e3, rel=1e-7)  # objective in $k

@@ -84,6 +84,23 @@ def _add(d: dict[int, float], j: int, a: float) -> None:
     d[j] = d.get(j, 0.0) + a
 
 
+def _quarter_number(label: str) -> int:
+    label = label.strip().upper()
+    return int(label[:4]) * 4 + int(label[5]) - 1
+
+
+def _partner_window(data, n: str) -> tuple[int, int]:
+    """Quarter indices first..last a partner funds, from Partners.first_quarter/last_quarter (blank = the plan's
+    first/last quarter); computed here rather than taken from the validator, so both are checked."""
+    T = data.T
+    q0 = _quarter_number(data.quarters[0])
+    row = data.partners.loc[n]
+    fq, lq = row.get("first_quarter"), row.get("last_quarter")
+    t0 = _quarter_number(fq) - q0 if isinstance(fq, str) and fq.strip() else 0
+    t1 = _quarter_number(lq) - q0 if isinstance(lq, str) and lq.strip() else T - 1
+    return t0, t1
+
+
 def build_reference(data, integer: bool = True) -> _Builder:
     """The model of formulation.md for `data` (a `PlanData`). `integer=False` relaxes every integrality."""
     st = data.settings
@@ -148,7 +165,7 @@ def build_reference(data, integer: bool = True) -> _Builder:
     for (n, s) in data.partner_sites:
         if n not in N or s not in S:
             continue
-        t0, t1 = int(data.partners.at[n, "first_t"]), int(data.partners.at[n, "last_t"])
+        t0, t1 = _partner_window(data, n)
         for t in range(max(t0, 0), min(t1, T - 1) + 1):
             F[(n, s, t)] = b.var(("F", n, s, t))
     A = {n: b.var(("A", n), ub=1.0, integer=integer) for n in N}

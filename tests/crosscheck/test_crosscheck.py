@@ -15,7 +15,13 @@ from tests.builders import solve_sheets, write
 from tests.crosscheck.random_workbooks import random_sheets
 from tests.crosscheck.reference_lp import reference_objective
 
-SEEDS = list(range(30))
+# 30 consecutive seeds (all agree at the time of writing), plus seeds a wider scan (0..1499) found to disagree:
+# 142, 340, 426: the planner returns a worse plan than the spec's optimum and labels it optimal
+# (by $0.38, $3,395 and $12.52); 205: same objective, but the planner says 'feasible' instead of 'optimal'.
+# In every case the planner's own model, solved with HiGHS presolve off or with its costs in USD, gives the
+# reference optimum: the cause is numerical (costs scaled to millions of USD), not the formulation.
+KNOWN_DISAGREEMENTS = [142, 205, 340, 426]
+SEEDS = list(range(30)) + KNOWN_DISAGREEMENTS
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -41,3 +47,46 @@ def test_generator_is_deterministic_and_uses_every_sheet():
     assert a == b
     planning_sheets = {s.name for s in SHEETS if s.name not in ("Scenarios", "Uncertainty")}
     assert planning_sheets <= set(a)
+
+
+def reduced_seed_340() -> dict[str, list[list]]:
+    """Seed 340 reduced by hand-checked delta debugging to a case worked by hand (see the test below)."""
+    Q = ["2026Q2", "2026Q3"]
+    return {
+        "Settings": [["key", "value"], ["plan_name", "reduced-340"], ["start_quarter", "2026Q2"], ["quarters", 2],
+                     ["integer_wafers", True]],
+        "Products": [["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters", "initial_die_bank",
+                      "die_holding_cost_usd", "chip_holding_cost_usd"],
+                     ["P1", 1, 0, 0, 1, 1, 1, None],
+                     ["P2", 1, 0, 0, 1, None, 1, 1]],
+        "Fabs": [["fab", "wafer_cost_usd"], ["F1", 0], ["F2", 0]],
+        "Routes": [["product", "fab", "dies_per_wafer", "yield", "lead_quarters"],
+                   ["P2", "F1", 16, 1, 0], ["P2", "F2", 1, 0.523, 0]],
+        "FabCapacity": [["fab"] + Q, ["F1", 40, None], ["F2", None, 1]],
+        "HBMVendors": [["vendor", "price_usd_per_stack"]],
+        "HBMSupply": [["vendor"] + Q],
+        "HBMQualification": [["vendor", "product"]],
+        "PackagingCapacity": [["packaging_line"] + Q, ["default", None, 20]],
+        "Sites": [["site", "region", "pue", "power_price_usd_per_mwh"], ["S1", "EU", 1, 0]],
+        "SitePower": [["site"] + Q],
+        "Workloads": [["workload", "unmet_penalty_usd_per_tps"]],
+        "Throughput": [["product", "workload", "tokens_per_s_per_chip"]],
+        "Demand": [["region", "workload"] + Q],
+        "ServingLinks": [["site", "region"]],
+        "Budget": [["item"] + Q, ["own_capex_usd", None, None]],
+    }
+
+
+def test_reduced_seed_340_by_hand(tmp_path):
+    """Worked by hand from formulation.md: there is no demand and every wafer is free, but dies cost $1 per
+    quarter in the die bank. P1's initial die cannot be packaged in 2026Q2 (line capacity 0), so it is held one
+    quarter ($1 at df_0 = 1), then packaged and deployed in 2026Q3 at no cost. Starting any wafer only adds held
+    dies, so W = 0 and the optimum is exactly $1.00. (Found by the cross-check: the planner started 40 wafers
+    at F1 in 2026Q2 and reported $1,265.93 as optimal.)"""
+    sheets = reduced_seed_340()
+    data, issues = validate_workbook(write(tmp_path, sheets, "reference.xlsx"))
+    assert data is not None, "\n".join(str(i) for i in issues)
+    assert reference_objective(data) == ("optimal", pytest.approx(1.0, abs=1e-6))
+    solved = solve_sheets(tmp_path, sheets, mip_rel_gap=1e-9)
+    assert solved.result.status == "optimal"
+    assert solved.objective == pytest.approx(1.0, abs=1e-3)
