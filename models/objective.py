@@ -1,4 +1,4 @@
-"""The discounted cost (formulation.md, Objective), one named expression per cost component, in $M."""
+"""The discounted cost (formulation.md, Objective), one named expression per cost component, in $k."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ class StandardForm:
 class SolveResult:
     status: str  # optimal | feasible | infeasible | unbounded | error
     message: str
-    objective: float | None = None  # model units ($M)
+    objective: float | None = None  # objective units ($k, models.sets.USD_PER_OBJ)
     mip_gap: float | None = None
     is_mip: bool = False
     solver: str = ""
@@ -57,7 +57,7 @@ class SolveResult:
     algorithm: str = ""
     algorithm_reason: str = ""
     numerics: dict = field(default_factory=dict)  # coefficient ranges of the matrix, costs and right-hand sides
-    duals: dict = field(default_factory=dict)  # ConstraintData -> dual ($M per model unit; d objective / d rhs)
+    duals: dict = field(default_factory=dict)  # ConstraintData -> dual ($k per row unit; d objective / d rhs)
     duals_from: str = ""  # "LP" | "LP with integers fixed" | ""
     form: StandardForm | None = None
     basis: object = None  # HiGHS basis of an LP, to warm-start a re-plan of the same shape

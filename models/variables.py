@@ -1,4 +1,4 @@
-"""Decision variables of formulation.md, on the sparse index sets. Money in $M, throughput in M tok/s."""
+"""Decision variables of formulation.md, on the sparse index sets. Capex money in $M, throughput in M tok/s."""
 
 from __future__ import annotations
 
