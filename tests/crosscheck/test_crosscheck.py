@@ -15,11 +15,11 @@ from tests.builders import solve_sheets, write
 from tests.crosscheck.random_workbooks import random_sheets
 from tests.crosscheck.reference_lp import reference_objective
 
-# 30 consecutive seeds (all agree at the time of writing), plus seeds a wider scan (0..1499) found to disagree:
-# 142, 340, 426: the planner returns a worse plan than the spec's optimum and labels it optimal
-# (by $0.38, $3,395 and $12.52); 205: same objective, but the planner says 'feasible' instead of 'optimal'.
-# In every case the planner's own model, solved with HiGHS presolve off or with its costs in USD, gives the
-# reference optimum: the cause is numerical (costs scaled to millions of USD), not the formulation.
+# 30 consecutive seeds, plus seeds a wider scan (0..1499) found to disagree while the objective was in $M:
+# 142, 340, 426: the planner returned a worse plan than the spec's optimum labelled optimal (by $0.38, $3,395
+# and $12.52); 205: same objective, but 'feasible' instead of 'optimal'. The planner's own model solved with
+# HiGHS presolve off or with its costs in USD gave the reference optimum: the cause was numerical ($1 costs at
+# 1e-6), fixed by putting the objective in $k (models/sets.py USD_PER_OBJ).
 KNOWN_DISAGREEMENTS = [142, 205, 340, 426]
 SEEDS = list(range(30)) + KNOWN_DISAGREEMENTS
 
