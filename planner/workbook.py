@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import warnings
 import zipfile
@@ -33,8 +34,10 @@ HEADER_SEARCH_ROWS = 30
 
 @dataclass(frozen=True)
 class ReadLimits:
-    max_uncompressed_bytes: int = MAX_UNCOMPRESSED_BYTES
-    max_rows_per_sheet: int = MAX_ROWS_PER_SHEET
+    """Caps checked before any XML is parsed. Defaults can be changed with the environment variables
+    PLANNER_MAX_UNCOMPRESSED_BYTES and PLANNER_MAX_ROWS_PER_SHEET."""
+    max_uncompressed_bytes: int = int(os.environ.get("PLANNER_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES))
+    max_rows_per_sheet: int = int(os.environ.get("PLANNER_MAX_ROWS_PER_SHEET", MAX_ROWS_PER_SHEET))
 
 
 def normalise_header(value: object) -> str:
@@ -113,6 +116,12 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
         issues.error("", "", "", path.name, f"the workbook expands to {total:,} bytes, above the limit of "
                      f"{limits.max_uncompressed_bytes:,}; refusing to parse it (possible zip bomb)")
         return None
+    too_long = _declared_rows(data, names, limits.max_rows_per_sheet)
+    if too_long:
+        for member, rows in too_long:
+            issues.error("", "", "", member, f"a sheet declares {rows:,} rows, above the limit of "
+                         f"{limits.max_rows_per_sheet:,}; refusing to parse it")
+        return None
     if "xl/workbook.xml" not in names:
         issues.error("", "", "", path.name, "not a valid .xlsx workbook (no xl/workbook.xml inside)")
         return None
@@ -122,6 +131,22 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
     if suffix == ".xlsm" or "xl/vbaProject.bin" in names:
         issues.warning("", "", "", path.name, "the workbook contains macros: they are never run nor copied")
     return data
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+def _declared_rows(data: bytes, names: set[str], cap: int) -> list[tuple[str, int]]:
+    """Sheets whose <dimension> (read from the first bytes of their XML, before parsing) exceeds `cap` rows."""
+    found = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+            with z.open(name) as f:
+                head = f.read(4096)
+            m = _DIMENSION.search(head)
+            if m and int(m.group(1)) > cap:
+                found.append((name, int(m.group(1))))
+    return found
 
 
 def _root_cause(exc: BaseException) -> str:
