@@ -116,7 +116,11 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
         issues.error("", "", "", path.name, f"the workbook expands to {total:,} bytes, above the limit of "
                      f"{limits.max_uncompressed_bytes:,}; refusing to parse it (possible zip bomb)")
         return None
-    too_long = _declared_rows(data, names, limits.max_rows_per_sheet)
+    try:
+        too_long = _declared_rows(data, names, limits.max_rows_per_sheet)
+    except Exception as exc:  # a damaged member: zipfile and zlib raise several types
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (corrupt zip: {type(exc).__name__}: {exc})")
+        return None
     if too_long:
         for member, rows in too_long:
             issues.error("", "", "", member, f"a sheet declares {rows:,} rows, above the limit of "

@@ -183,3 +183,15 @@ def test_control_characters_in_keys_are_located_errors_and_never_crash_the_write
     with pytest.raises(CellError, match="control characters"):
         to_key("S\x07")
     assert clean("bad\x01name") == "bad\ufffdname"
+
+
+def test_corrupt_member_header_is_a_located_error(tmp_path):
+    """Found by the fuzzer: a byte flipped in a member's local header (zipfile raises BadZipFile on open)."""
+    path = write(tmp_path, minimal_sheets())
+    data = bytearray(path.read_bytes())
+    at = data.find(b"xl/worksheets/sheet1.xml")
+    data[at] = 0
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(bytes(data))
+    result, issues = validate_workbook(bad)
+    assert result is None and "not a valid .xlsx" in issues.errors[0].message
