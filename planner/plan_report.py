@@ -197,6 +197,8 @@ def write_plan_by_quarter(wb: Workbook, frame: pd.DataFrame):
 def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int, index: int = 1):
     """Native charts on the PlanByQuarter rows, so they update when the numbers are edited."""
     ws = wb.create_sheet("Charts", index)
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # the four charts print on one page
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
     row_of = {name: i + 2 for i, name in enumerate(frame["metric"])}
     first_col, last_col = 3, 2 + n_quarters
 
@@ -214,16 +216,18 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int, index
         chart = LineChart()
         chart.title, chart.y_axis.title = title, y_title
         _add_rows(chart, pbq_ws, [row_of[n] for n in names], first_col, last_col)
+        for series in chart.series:
+            series.smooth = False  # a smoothed line overshoots: utilisation would appear above 100%
         chart.width, chart.height = 18, 8
         ws.add_chart(chart, anchor)
 
     bar("Demand: served vs unmet (tok/s)", ["served_tps", "unmet_tps"], "tok/s", "A1")
-    bar("Capex by quarter: own vs partner (USD)", ["own_capex_usd", "partner_capex_usd"], "USD", "L1")
+    bar("Capex by quarter: own vs partner (USD)", ["own_capex_usd", "partner_capex_usd"], "USD", "A18")
     line("Utilisation: fab, HBM, packaging, site power", ["fab_utilization", "hbm_utilization",
-                                                          "packaging_utilization", "power_utilization"], "share", "A18")
+                                                          "packaging_utilization", "power_utilization"], "share", "A35")
     racks = [n for n in frame["metric"] if n.startswith("racks_installed ")]
     if racks:
-        bar("Installed racks by product", racks, "racks", "L18")
+        bar("Installed racks by product", racks, "racks", "A52")
     return ws
 
 

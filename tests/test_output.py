@@ -200,3 +200,9 @@ def test_chart_categories_are_the_quarter_labels_as_text(plan):
     for chart in wb["Charts"]._charts:
         for series in chart.series:
             assert series.cat.strRef is not None and series.cat.strRef.f == "'PlanByQuarter'!$C$1:$E$1"
+
+
+def test_utilisation_lines_are_not_smoothed(plan):
+    wb = load_workbook(plan)
+    lines = [c for c in wb["Charts"]._charts if c.tagname == "lineChart"]
+    assert lines and all(not s.smooth for c in lines for s in c.series)
