@@ -9,11 +9,6 @@ from planner.data import PlanData
 from .sets import ModelSets
 
 
-def rack_mw(data: PlanData, p: str, s: str) -> float:
-    """Grid MW one rack of p draws at s: rack_kw[p] * pue[s] / 1000."""
-    return float(data.products.at[p, "rack_kw"]) * float(data.sites.at[s, "pue"]) / 1000.0
-
-
 def energised(sets: ModelSets, s: str, t: int) -> list[int]:
     """Quarters tau whose expansion blocks at s carry power in t: ``tau <= t - lead[s]``."""
     return list(range(0, t - int(sets.expansion[s]["lead_quarters"]) + 1))

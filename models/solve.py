@@ -254,12 +254,18 @@ def _row_duals(form: StandardForm, row_dual) -> dict:
     return duals
 
 
+def continuous_copy(lp: highspy.HighsLp) -> highspy.HighsLp:
+    """The same LP without integrality (the LP relaxation; with integer bounds fixed, the fixed-integer LP)."""
+    copy = highspy.HighsLp()
+    for attr in ("num_col_", "num_row_", "col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_",
+                 "offset_", "a_matrix_"):
+        setattr(copy, attr, getattr(lp, attr))
+    return copy
+
+
 def _fixed_integer_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> dict:
     lp = form.lp
-    fixed = highspy.HighsLp()
-    for attr in ("num_col_", "num_row_", "col_cost_", "row_lower_", "row_upper_", "offset_"):
-        setattr(fixed, attr, getattr(lp, attr))
-    fixed.a_matrix_ = lp.a_matrix_
+    fixed = continuous_copy(lp)
     lower = np.array(lp.col_lower_, dtype=float)
     upper = np.array(lp.col_upper_, dtype=float)
     values = np.round(x[form.integer_columns])

@@ -16,11 +16,11 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.solve import INF, SolveOptions, SolveResult, StandardForm, new_highs
+from models.solve import INF, SolveOptions, SolveResult, StandardForm, continuous_copy, new_highs
 from models.sets import ModelSets
 
 from .data import PlanData
-from .explain import FAMILIES, REPAIRABLE, describe
+from .explain import REPAIRABLE, describe
 
 
 @dataclass
@@ -105,15 +105,6 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
-def _relaxed_lp(form: StandardForm) -> highspy.HighsLp:
-    lp = highspy.HighsLp()
-    for attr in ("num_col_", "num_row_", "col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_",
-                 "offset_"):
-        setattr(lp, attr, getattr(form.lp, attr))
-    lp.a_matrix_ = form.lp.a_matrix_
-    return lp
-
-
 def _row_meaning(form: StandardForm, i: int, data: PlanData):
     con, _sense = form.rows[i]
     return describe(con.parent_component().name, con.index(), data)
@@ -121,7 +112,7 @@ def _row_meaning(form: StandardForm, i: int, data: PlanData):
 
 def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> tuple[pd.DataFrame, str]:
     """IIS of the LP (relaxation). Returns (rows, which problem); empty rows when the relaxation is feasible."""
-    lp = _relaxed_lp(form)
+    lp = continuous_copy(form.lp)
     is_mip = len(form.integer_columns) > 0
     for strategy in (4, 2):
         h = new_highs()

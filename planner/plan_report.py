@@ -6,8 +6,6 @@ Reads SolutionTables (pandas) only; never touches Pyomo.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,8 +22,8 @@ from .data import PlanData
 from .echo import input_values
 from .diagnose import Diagnosis
 from .issues import Issues
-from .report import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, cell, number_format, safe_save, write_frame,
-                     write_key_values)
+from .report import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, atomic_write, cell, number_format, safe_save,
+                     write_frame, write_key_values)
 from .results import SolutionTables
 
 CONTRACT_SHEETS = ("Wafers", "Fabs", "Chips", "HBM", "HBMUse", "Packaging", "Deployments", "Power", "Serving",
@@ -258,21 +256,11 @@ def _aggregate(name: str, frame: pd.DataFrame, limit: int) -> pd.DataFrame:
 def _write_detail(name: str, frame: pd.DataFrame, output: Path, fmt: str) -> Path:
     suffix = ".parquet" if fmt == "parquet" else ".csv"
     target = output.with_name(f"{output.stem}.{name}{suffix}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix + ".tmp", dir=target.parent)
-    os.close(fd)
     try:
-        if fmt == "parquet":
-            try:
-                frame.to_parquet(tmp, index=False)
-            except ImportError:
-                return _write_detail(name, frame, output, "csv")
-        else:
-            frame.to_csv(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+        return atomic_write(target, lambda tmp: frame.to_parquet(tmp, index=False) if fmt == "parquet"
+                            else frame.to_csv(tmp, index=False))
+    except ImportError:  # no Parquet engine installed
+        return _write_detail(name, frame, output, "csv")
 
 
 def write_plan(path: Path, data: PlanData, result: SolveResult, solution: SolutionTables | None,

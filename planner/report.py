@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 from openpyxl import Workbook
@@ -175,23 +175,29 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
         note = f"{target} is {why}; the plan was written to {fallback} instead"
         target = fallback
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".xlsx.tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write in {folder}: {exc}") from exc
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, target)
+        atomic_write(target, wb.save)
     except OSError as exc:
         _discard(wb)
-        raise OutputError(f"could not write {target}: {exc}") from exc
+        raise OutputError(f"could not write {target} (folder {folder}): {exc}") from exc
     except BaseException:
         _discard(wb)
         raise
+    return target, note
+
+
+def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
+    """`write(tmp)` to a temporary file beside `target`, then move it into place; the temporary file never
+    survives a failure, and an existing `target` is only replaced by a complete file."""
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return target, note
+    return target
 
 
 def _discard(wb: Workbook) -> None:

@@ -490,19 +490,11 @@ def _histogram_charts(wb: Workbook, hist_ws, hist: pd.DataFrame) -> None:
 
 
 def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
-    import tempfile
+    from .report import atomic_write
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".parquet.tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        out = frame.copy()
-        out.attrs = {}
-        out.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    out = frame.copy()
+    out.attrs = {}
+    return atomic_write(target, lambda tmp: out.to_parquet(tmp, index=False))
 
 
 def cmd_sweep(args) -> int:

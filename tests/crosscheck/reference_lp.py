@@ -109,7 +109,6 @@ def build_reference(data, integer: bool = True) -> _Builder:
     Fb = list(data.fabs.index)
     V = list(data.vendors.index)
     S = list(data.sites.index)
-    Wk = list(data.workloads.index)
     N = list(data.partners.index)
     prod = data.products
     routes = data.routes

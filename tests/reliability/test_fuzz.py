@@ -3,7 +3,6 @@
 
 import hashlib
 import io
-import zipfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
