@@ -91,11 +91,15 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
         raw, issues = read_workbook(input_path)
     data = None
     applied: list[str] = []
+    scenario_ok = True
     if raw is not None and options.scenario:
         from .scenarios import apply_named_scenario
 
+        errors_before = len(issues.errors)
         applied = apply_named_scenario(raw, options.scenario, issues)
-    if raw is not None and issues.ok:
+        scenario_ok = len(issues.errors) == errors_before
+    # validate even when reading found faulty cells, so every error of the workbook is reported at once
+    if raw is not None and scenario_ok:
         with timer.phase("validate"):
             data, issues = validate_raw(raw, issues)
     if data is None:

@@ -34,6 +34,7 @@ class _Validator:
         self.raw = raw
         self.issues = issues
         self.cells: dict[tuple, str] = {}
+        self.present: dict[str, set[tuple]] = {}
         self.quarters: list[str] = []
 
     # ---- generic readers -------------------------------------------------------------------------
@@ -64,7 +65,11 @@ class _Validator:
             self.issues.error(spec.name, cell, col.name, x, what)
         return not bad
 
-    def _convert(self, spec: SheetSpec, col: ColumnSpec, raw: object, cell: str, required: bool) -> tuple[object, bool]:
+    def _convert(self, spec: SheetSpec, col: ColumnSpec, raw: object, cell: str, required: bool,
+                 reported: bool = False) -> tuple[object, bool]:
+        """(typed value, ok). `reported`: the reader already named this cell's fault; say nothing more of it."""
+        if reported:
+            return None, False
         try:
             value = convert(col.dtype, raw)
         except CellError as exc:
@@ -99,7 +104,8 @@ class _Validator:
                     continue
                 cell = sheet.cell(col.name, raw.excel_row)
                 cells[col.name] = cell
-                value, good = self._convert(spec, col, raw.values.get(col.name), cell, col.required)
+                value, good = self._convert(spec, col, raw.values.get(col.name), cell, col.required,
+                                            col.name in raw.faulty)
                 ok &= good
                 if col.name in spec.keys:
                     keys_ok &= good
@@ -142,6 +148,11 @@ class _Validator:
                 out.append(row)
         return out
 
+    def _note_present(self, spec: SheetSpec, rows: list[Row]) -> None:
+        """Keys of every row with valid keys, even where another cell is bad: cross-checks use these, so one
+        bad cell is reported once and not again as a missing row elsewhere."""
+        self.present[spec.name] = {tuple(row.values[k] for k in spec.keys) for row in rows}
+
     def _wide(self, name: str, known: dict[str, set]) -> list[tuple[tuple, dict[int, float | None], Row]]:
         """Rows of a wide sheet: (keys, {t: value or None for blank}, row)."""
         spec = SHEET_BY_NAME[name]
@@ -159,6 +170,7 @@ class _Validator:
             self.issues.error(name, f"{sheet.title}!{sheet.header_row}:{sheet.header_row}", ", ".join(missing), None,
                               f"quarter column(s) {', '.join(missing)} of the horizon are missing")
         rows = self._refs(spec, self._rows(spec, sheet), known)
+        self._note_present(spec, rows)
         raw_by_row = {r.excel_row: r for r in sheet.rows}
         out = []
         for row in rows:
@@ -171,7 +183,8 @@ class _Validator:
                     series[t] = None
                     continue
                 cell = sheet.cell(q, row.excel_row)
-                value, good = self._convert(spec, spec.value, raw.values.get(q), cell, required=False)
+                value, good = self._convert(spec, spec.value, raw.values.get(q), cell, required=False,
+                                            reported=q in raw.faulty)
                 ok &= good
                 series[t] = value
                 self.cells[(name, keys, q)] = cell
@@ -187,6 +200,7 @@ class _Validator:
         if sheet is None:
             return []
         rows = self._refs(spec, self._rows(spec, sheet), known)
+        self._note_present(spec, rows)
         for row in rows:
             keys = tuple(row.values[k] for k in spec.keys)
             for col, cell in row.cells.items():
@@ -414,7 +428,7 @@ class _Validator:
     def _cross_checks(self, products, routes, qualified, fabs, vendors, sites, workloads, throughput, links, demand,
                       wide, known) -> None:
         issues = self.issues
-        routed = {p for p, _f in routes.index}
+        routed = {p for p, _f in self.present.get("Routes", ())}
         qualified_products = {p for _v, p in qualified}
         for p in products.index:
             cell = self.cells.get(("Products", (p,), "product"), "Products")
@@ -435,7 +449,7 @@ class _Validator:
                                   ("SitePower", set(sites.index), "site")):
             if sheet not in self.raw.sheets:
                 continue
-            listed = {keys[0] for keys, _v, _r in wide[sheet]}
+            listed = {keys[0] for keys in self.present.get(sheet, ())}
             for key in sorted(pool - listed):
                 issues.warning(sheet, self.raw.sheets[sheet].title, what, key,
                                f"{what} {key} has no row in {sheet}: its capacity is 0 in every quarter")

@@ -57,6 +57,7 @@ def normalise_header(value: object) -> str:
 class RawRow:
     excel_row: int
     values: dict[str, object]  # normalised header -> raw cell value
+    faulty: set[str] = field(default_factory=set)  # columns whose cell the reader already reported as an error
 
 
 @dataclass
@@ -285,7 +286,7 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
     reported_merges: set[str] = set()
     for r in sorted(by_row):
         values: dict[str, object] = {}
-        bad = False
+        faulty: set[str] = set()
         for c, cell in sorted(by_row[r].items()):
             name = col_index[c]
             v = cell.value
@@ -296,25 +297,25 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
                     reported_merges.add(rng)
                     issues.error(title, ref, name, v, f"merged cells ({rng}) in the data area; "
                                  "unmerge them and fill every cell")
-                bad = True
+                faulty.add(name)
                 continue
             if (isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS) or cell.data_type == "e":
                 issues.error(title, ref, name, v, f"Excel error value {v}; fix the formula or the value")
-                bad = True
+                faulty.add(name)
                 continue
             if v is None and (r, c) in formula_cells:
                 issues.error(title, ref, name, formula_cells[(r, c)], "formula with no cached value: open and save "
                              "the workbook in Excel (or LibreOffice) so its values are computed")
-                bad = True
+                faulty.add(name)
                 continue
             if isinstance(v, str) and not v.strip():
                 v = None
             values[name] = v
-        if all(v is None for v in values.values()) and not bad:
+        if all(v is None for v in values.values()) and not faulty:
             continue
         if ws.row_dimensions[r].hidden:
             hidden.append(r)
-        sheet.rows.append(RawRow(r, values))
+        sheet.rows.append(RawRow(r, values, faulty))
     if hidden:
         shown = ", ".join(str(r) for r in hidden[:20]) + (" ..." if len(hidden) > 20 else "")
         issues.warning(title, title, "", "", f"hidden rows {shown} hold data; they are included in the plan")

@@ -220,3 +220,24 @@ def test_budget_item_matches_ignoring_case_and_spaces(tmp_path):
     data, issues = issues_of(tmp_path, sheets)
     assert data is not None and data.budget[0] == 1e9, [str(i) for i in issues]
     assert data.cell("Budget", ("own_capex_usd",), "2026Q2") == "Budget!C2"
+
+
+def test_run_reports_every_error_once_like_validate(tmp_path):
+    """Reader faults (a formula with no cached value) and validation faults come back together from `run`,
+    each named once: no 'required and blank' echo of the faulty cell, no 'no route' warning because the
+    route row has a bad yield, no 'no capacity row' warning because that row has a bad number."""
+    from openpyxl import load_workbook
+
+    from planner.run import run_plan
+
+    path = write(tmp_path, minimal_sheets())
+    wb = load_workbook(path)
+    wb["Products"]["B2"] = "=1/0"
+    wb["Routes"]["D2"] = 1.7
+    wb["FabCapacity"]["C2"] = "1,000"
+    wb.save(path)
+    outcome = run_plan(path, tmp_path / "plan.xlsx")
+    assert outcome.exit_code == 2
+    assert [i.cell for i in outcome.issues.errors] == ["Products!B2", "Routes!D2", "FabCapacity!C2"]
+    assert not outcome.issues.warnings
+    assert not (tmp_path / "plan.xlsx").exists()
