@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from planner.inputbook import make_reproducible, write_input_workbook  # noqa: E402
+from planner.input.writer import make_reproducible, write_input_workbook  # noqa: E402
 from planner.quarters import horizon, quarter_index  # noqa: E402
 
 EXAMPLE = ROOT / "inputs" / "example.xlsx"
@@ -637,7 +637,7 @@ def check(path: str | Path, build: bool = True) -> dict[str, object]:
     """Validate `path` (and build the model): issue counts, Pyomo variable / integer / constraint counts."""
     import time
 
-    from planner.validate import validate_workbook
+    from planner.input.validate import validate_workbook
     t0 = time.perf_counter()
     data, issues = validate_workbook(path)
     out: dict[str, object] = {"errors": len(issues.errors), "warnings": len(issues.warnings),

@@ -5,12 +5,12 @@
     python -m bench.run --sizes M --repeat 3 --out /tmp/bench
 
 Each run is a fresh subprocess (`python -m bench.run --worker ...`), so peak memory
-(`ru_maxrss`) is that run's alone. The worker calls `planner.run.run_plan` with
+(`ru_maxrss`) is that run's alone. The worker calls `planner.pipeline.run_plan` with
 `WriteOptions(max_sheet_rows=200_000)` (longer tables go to parquet files beside the workbook) and
 measures the phases run_plan reports: read, validate, build, handoff (Pyomo -> HiGHS standard form),
 solver (HiGHS run), duals, extract, write; plus `load` (the rest of the solve phase: solution values
 back into Pyomo) and `other` (wall time not in any phase). To count variables and constraints it wraps
-`planner.run.build_model` / `planner.run.solve` / `planner.results.extract` in the worker process only
+`planner.pipeline.build_model` / `planner.pipeline.solve` / `planner.output.extract.extract` in the worker process only
 (no planner file is changed). A JSON line per run, with machine info, is appended to <out>/results.jsonl.
 """
 
@@ -64,9 +64,9 @@ def worker(input_path: str, output_path: str, result_path: str, time_limit_s: fl
     import models.solve as msolve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")  # phases -> the run's log
-    import planner.results as presults
-    import planner.run as prun
-    from planner.plan_report import WriteOptions
+    import planner.output.extract as presults
+    import planner.pipeline as prun
+    from planner.output.plan_writer import WriteOptions
 
     captured: dict[str, object] = {}
     phase_peaks: dict[str, float] = {}

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # allow `python inputs/build_example.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
-from planner.inputbook import make_reproducible, settings_rows, write_input_workbook  # noqa: E402
+from planner.input.writer import make_reproducible, settings_rows, write_input_workbook  # noqa: E402
 from planner.quarters import horizon  # noqa: E402
 
 START, N = "2026Q1", 12

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.data import PlanData
+from models.data import PlanData
 
-from . import deployment, finance, manufacturing, memory, objective, packaging, power, serving
-from .sets import ModelSets, build_sets
-from .variables import add_variables
+from models import deployment, finance, manufacturing, memory, objective, packaging, power, serving
+from models.sets import ModelSets, build_sets
+from models.variables import add_variables
 
 FAMILIES = (
     ("fab_capacity", manufacturing.add_fab_capacity),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.data import PlanData
+from models.data import PlanData
 
-from .sets import ModelSets
+from models.sets import ModelSets
 
 
 def add_installed_racks(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.data import PlanData
+from models.data import PlanData
 
-from .sets import USD_PER_MUSD, ModelSets
+from models.sets import USD_PER_MUSD, ModelSets
 
 
 def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

@@ -6,9 +6,9 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from planner.data import PlanData
+from models.data import PlanData
 
-from .sets import ModelSets
+from models.sets import ModelSets
 
 
 def add_fab_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

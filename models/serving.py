@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.data import PlanData
+from models.data import PlanData
 
-from .sets import TPS_PER_MTPS, ModelSets
+from models.sets import TPS_PER_MTPS, ModelSets
 
 
 def add_serving_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

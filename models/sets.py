@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from planner.data import PlanData
+from models.data import PlanData
 
 USD_PER_MUSD = 1e6  # capex, budget and partner money are in $M inside the model
 TPS_PER_MTPS = 1e6  # throughput in M tok/s

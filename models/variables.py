@@ -6,9 +6,9 @@ import math
 
 import pyomo.environ as pyo
 
-from planner.data import PlanData
+from models.data import PlanData
 
-from .sets import ModelSets
+from models.sets import ModelSets
 
 
 def rack_bounds(data: PlanData, sets: ModelSets):

@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
-from .issues import Issues
-from .run import EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
+from planner import __version__
+from planner.issues import Issues
+from planner.pipeline import EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
 
 log = logging.getLogger("planner")
 
@@ -27,7 +27,7 @@ def default_output(input_path: Path, suffix: str = "plan") -> Path:
 
 
 def cmd_validate(args) -> int:
-    from .validate import validate_workbook
+    from planner.input.validate import validate_workbook
 
     data, issues = validate_workbook(args.input)
     _print_issues(issues, sys.stdout)
@@ -45,9 +45,9 @@ def _validate_scenarios(path) -> int:
     """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors."""
     import copy
 
-    from .scenarios import apply_named_scenario, scenario_names
-    from .validate import validate_raw
-    from .workbook import read_workbook
+    from planner.whatif.scenarios import apply_named_scenario, scenario_names
+    from planner.input.validate import validate_raw
+    from planner.input.reader import read_workbook
 
     raw, _ = read_workbook(path)
     if raw is None or "Scenarios" not in raw.sheets:
@@ -67,7 +67,7 @@ def _validate_scenarios(path) -> int:
 
 
 def cmd_run(args, diagnose_only: bool = False) -> int:
-    from .run import run_plan
+    from planner.pipeline import run_plan
 
     input_path = Path(args.input)
     output = Path(args.output) if args.output else default_output(input_path,
@@ -90,7 +90,7 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
 
 
 def cmd_template(args) -> int:
-    from .template import write_template
+    from planner.input.template import write_template
 
     path, note = write_template(Path(args.output), args.start, args.quarters)
     print(f"wrote {path}{' (' + note + ')' if note else ''}")
@@ -161,26 +161,26 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "template":
             return cmd_template(args)
         if args.command == "compare":
-            from .compare import cmd_compare
+            from planner.whatif.compare import cmd_compare
 
             return cmd_compare(args)
         if args.command == "sweep":
-            from .sweep import cmd_sweep
+            from planner.whatif.sweep import cmd_sweep
 
             return cmd_sweep(args)
         if args.command == "roll":
-            from .roll import cmd_roll
+            from planner.cycle.roll import cmd_roll
 
             return cmd_roll(args)
         if args.command == "diff":
-            from .diff import cmd_diff
+            from planner.cycle.diff import cmd_diff
 
             return cmd_diff(args)
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return EXIT_OTHER
     except Exception as exc:  # the last line of defence: a message, never a traceback
-        from .report import OutputError
+        from planner.output.xlsx import OutputError
 
         if isinstance(exc, OutputError):
             print(f"ERROR: {exc}", file=sys.stderr)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from models.build import build_model
 from models.solve import SolveOptions, solve
-from planner.inputbook import write_input_workbook
+from planner.input.writer import write_input_workbook
 from planner.quarters import horizon
-from planner.results import extract
-from planner.validate import validate_workbook
+from planner.output.extract import extract
+from planner.input.validate import validate_workbook
 
 
 def quarters(n: int = 2, start: str = "2026Q1") -> list[str]:

@@ -5,8 +5,8 @@ import pyomo.environ as pyo
 
 from bench.generate import count_variables, generate, read_sheets
 from models.build import build_model
-from planner.run import run_plan
-from planner.validate import validate_workbook
+from planner.pipeline import run_plan
+from planner.input.validate import validate_workbook
 
 
 def test_generated_plan_size_and_run(tmp_path):

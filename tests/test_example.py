@@ -13,7 +13,7 @@ import pytest
 
 from models.build import build_model
 from planner.cli import main
-from planner.validate import validate_workbook
+from planner.input.validate import validate_workbook
 from tests.plan_checks import check_plan
 
 EXAMPLE = Path(__file__).parent.parent / "inputs" / "example.xlsx"

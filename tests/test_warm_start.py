@@ -4,7 +4,7 @@ import pytest
 
 from models.build import build_model
 from models.solve import SolveOptions, solve
-from planner.validate import validate_workbook
+from planner.input.validate import validate_workbook
 from tests.builders import minimal_sheets, write
 
 

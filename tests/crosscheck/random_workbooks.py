@@ -1,6 +1,6 @@
 """Small random but valid input workbooks that use every input sheet of workbook.md.
 
-`random_sheets(seed)` returns {sheet: rows} for `planner.inputbook.write_input_workbook`. Sizes are tiny (1-3
+`random_sheets(seed)` returns {sheet: rows} for `planner.input.writer.write_input_workbook`. Sizes are tiny (1-3
 products, 1-2 fabs, 1-3 vendors, 1-3 sites in 1-2 regions, 2-4 quarters) and numbers small so every MIP solves in
 well under a second, while the economics stay interesting: serving usually pays, but fab, HBM, packaging, power,
 budget and partner limits bind in different seeds. `min_service_level` is mostly 0, so most plans are feasible;

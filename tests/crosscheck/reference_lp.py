@@ -1,7 +1,7 @@
 """An independent reference implementation of the planning model.
 
 Written from the contract `/work/shared/spec/formulation.md` only (never from `models/`, the implementation under
-test). It takes the typed `PlanData` of `planner.validate.validate_workbook`, builds the LP/MIP of the spec as a
+test). It takes the typed `PlanData` of `planner.input.validate.validate_workbook`, builds the LP/MIP of the spec as a
 sparse matrix in plain USD and tokens/s (no scaling), and solves it with highspy directly.
 
 Every variable of the spec's table is created (W, WP, B, HB, H, Y, Z, U, E, O, F, A, ID, IC, IH); the installed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.validate import validate_workbook
+from planner.input.validate import validate_workbook
 from tests.builders import solve_sheets, write
 from tests.crosscheck.random_workbooks import random_sheets
 from tests.crosscheck.reference_lp import reference_objective
@@ -41,7 +41,7 @@ def test_planner_matches_reference(tmp_path, seed):
 
 
 def test_generator_is_deterministic_and_uses_every_sheet():
-    from planner.schema import SHEETS
+    from planner.input.schema import SHEETS
 
     a, b = random_sheets(7), random_sheets(7)
     assert a == b

@@ -5,7 +5,7 @@ import pytest
 
 from tests.builders import minimal_sheets, solve_sheets
 
-from .helpers import Q, add_row, row, set_row
+from tests.model.helpers import Q, add_row, row, set_row
 
 
 def test_capacity_binds_demand_unmet_and_shadow_price(tmp_path):

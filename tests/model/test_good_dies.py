@@ -6,7 +6,7 @@ import pytest
 
 from tests.builders import minimal_sheets, solve_sheets
 
-from .helpers import Q, row, set_row
+from tests.model.helpers import Q, row, set_row
 
 
 def test_lead_time_and_quarter_varying_yield(tmp_path):

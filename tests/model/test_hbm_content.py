@@ -5,7 +5,7 @@ import pytest
 
 from tests.builders import minimal_sheets, solve_sheets
 
-from .helpers import Q, row, set_row
+from tests.model.helpers import Q, row, set_row
 
 
 def _sheets(qualified):

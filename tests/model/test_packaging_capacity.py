@@ -5,7 +5,7 @@ import pytest
 
 from tests.builders import minimal_sheets, solve_sheets
 
-from .helpers import Q, add_row, is_blank, row, set_row
+from tests.model.helpers import Q, add_row, is_blank, row, set_row
 
 
 def test_limited_line_and_unlisted_line(tmp_path):

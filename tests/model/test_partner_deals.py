@@ -6,7 +6,7 @@ import pytest
 
 from tests.builders import minimal_sheets, solve_sheets
 
-from .helpers import Q, row, set_row
+from tests.model.helpers import Q, row, set_row
 
 PARTNER_COLUMNS = ["partner", "commitment_usd", "min_deal_usd", "fixed_deal_cost_usd", "financing_cost_rate",
                    "first_quarter", "last_quarter"]

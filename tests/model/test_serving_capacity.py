@@ -4,7 +4,7 @@ import pytest
 
 from tests.builders import minimal_sheets, solve_sheets
 
-from .helpers import Q, add_row, row, set_row
+from tests.model.helpers import Q, add_row, row, set_row
 
 
 def test_two_products_different_throughput_and_utilization(tmp_path):

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from planner.cli import main
 from tests.builders import minimal_sheets
-from planner.inputbook import write_input_workbook
+from planner.input.writer import write_input_workbook
 
 
 def base_bytes(tmp_dir) -> bytes:

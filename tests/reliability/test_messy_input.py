@@ -6,8 +6,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.table import Table
 
-from planner.validate import validate_workbook
-from planner.workbook import read_workbook, xml_is_defused
+from planner.input.validate import validate_workbook
+from planner.input.reader import read_workbook, xml_is_defused
 from tests.builders import minimal_sheets, solve_sheets, write
 
 
@@ -96,7 +96,7 @@ def test_xlsm_input_is_read_and_macros_never_copied(tmp_path):
     data, issues = validate_workbook(xlsm)
     assert data is not None
     assert any("macros" in i.message for i in issues.warnings)
-    from planner.run import run_plan
+    from planner.pipeline import run_plan
     out = tmp_path / "plan.xlsx"
     assert run_plan(xlsm, out).exit_code == 0
     with zipfile.ZipFile(out) as z:
@@ -132,7 +132,7 @@ def test_lock_file_beside_the_input_warns(tmp_path):
 
 
 def test_zip_bomb_and_row_caps(tmp_path):
-    from planner.workbook import ReadLimits
+    from planner.input.reader import ReadLimits
     path = write(tmp_path, minimal_sheets())
     _, issues = read_workbook(path, ReadLimits(max_uncompressed_bytes=1000))
     assert "zip bomb" in issues.errors[0].message
@@ -177,8 +177,8 @@ def test_messy_workbook_plans_like_the_clean_one(tmp_path):
 
 
 def test_control_characters_in_keys_are_located_errors_and_never_crash_the_writer(tmp_path):
-    from planner.convert import CellError, to_key
-    from planner.report import clean
+    from planner.input.convert import CellError, to_key
+    from planner.output.xlsx import clean
 
     with pytest.raises(CellError, match="control characters"):
         to_key("S\x07")

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 import models.solve as solve_module
-from planner.run import RunOptions, run_plan
+from planner.pipeline import RunOptions, run_plan
 from tests.builders import minimal_sheets, write
 
 S = highspy.HighsModelStatus

@@ -1,0 +1,289 @@
+"""planner run NEXT.xlsx --previous PLAN.xlsx --freeze N: keep what is already committed.
+
+The first N quarters of the new horizon (matched by quarter label) keep the previous plan's decisions:
+wafer starts ``W[p,f,t]`` (Wafers.wafers), rack deployments ``Y[p,s,t]`` (Deployments.racks_deployed) and
+expansion blocks ``E[s,t]`` (Power.blocks_started); and every deal the previous plan signed stays signed
+(``A[n] = 1``, Partners.signed). Everything else is re-optimised.
+
+A frozen decision is pinned by its bounds (lower = upper = the previous value), not by Pyomo's ``fix()``: a
+fixed variable is substituted as a constant, so a frozen commitment that no longer fits (FabCapacity cut below
+the wafers already started, say) would make a constant row that Pyomo refuses before the solver ever sees the
+model, and the Diagnosis could neither name the conflict nor offer the least change. With bounds, HiGHS reports
+the plan infeasible and the diagnosis' elastic repair says which input to raise and by how much, while
+``check_frozen`` names the frozen decisions over their limits from the data alone, with their cells.
+
+A frozen decision whose index no longer exists (its route, site, product, expansion option or partner was
+removed) is an input error located at the previous plan's cell; a frozen 0 there is simply dropped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+from models.data import PlanData
+from planner.cycle.diff import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
+from planner.issues import Issues
+
+TOL = 1e-6
+# plan sheet -> (model variable, key columns, value column, what it is, why an index can vanish)
+FROZEN = {
+    "Wafers": ("W", ("product", "fab"), "wafers", "wafers started",
+               "the route {0}/{1} is no longer in Routes"),
+    "Deployments": ("Y", ("product", "site"), "racks_deployed", "racks deployed",
+                    "product {0} or site {1} is no longer in Products / Sites"),
+    "Power": ("E", ("site",), "blocks_started", "expansion blocks started",
+              "site {0} is no longer in SiteExpansion (or Sites)"),
+}
+CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "excess", "message", "source"]
+
+
+def pin(var, value: float) -> None:
+    """Hold a variable at `value` through its bounds (see the module docstring for why not fix())."""
+    var.setlb(value)
+    var.setub(value)
+    var.set_value(value, skip_validation=True)
+
+
+def apply_freeze(model, sets, data: PlanData, previous_plan_path: Path, n_quarters: int,
+                 issues: Issues) -> list[dict]:
+    """Pin the first `n_quarters` quarters' decisions and the signed deals to the previous plan's values.
+
+    Returns one dict per frozen decision: var, index (the model index), quarter, value, source
+    ('PLAN.xlsx Wafers!D5'), what. Problems go to `issues` (errors stop the run before solving)."""
+    path = Path(previous_plan_path)
+    name = path.name
+    try:
+        frames = read_plan(path, ["Summary", *FROZEN, "Partners"], required=("Summary",))
+    except PlanReadError as exc:
+        issues.error("", name, "", str(path), f"--previous: {exc}")
+        return []
+    status = str(summary_values(frames).get("status", "")).strip()
+    if status not in ("optimal", "feasible"):
+        issues.error("Summary", f"{name} Summary", "status", status,
+                     f"the previous plan {name} has status '{status or 'unknown'}': it holds no decisions to freeze")
+        return []
+    n = int(n_quarters)
+    if n > data.T:
+        issues.warning("", name, "", n, f"--freeze {n} is longer than the horizon ({data.T} quarters): all of it is "
+                       "frozen")
+        n = data.T
+    frozen_quarters = data.quarters[:n]
+    t_of = {q: t for t, q in enumerate(frozen_quarters)}
+    covered: set[str] = set()
+    for sheet in FROZEN:
+        frame = frames.get(sheet)
+        if frame is not None and "quarter" in frame.columns:
+            covered |= set(frame["quarter"].astype(str))
+    missing = [q for q in frozen_quarters if q not in covered]
+    if len(missing) == len(frozen_quarters):
+        span = sorted(covered)
+        issues.error("", name, "", ", ".join(frozen_quarters),
+                     f"the previous plan {name} covers {span[0] + '..' + span[-1] if span else 'no quarter'}: none of "
+                     f"the quarters to freeze ({', '.join(frozen_quarters)}) is in it")
+        return []
+    if missing:
+        issues.warning("", name, "", ", ".join(missing), f"quarter(s) {', '.join(missing)} are not in the previous "
+                       f"plan {name}: their decisions are not frozen")
+
+    fixes: list[dict] = []
+    for sheet, (var_name, keys, column, what, gone) in FROZEN.items():
+        frame = frames.get(sheet)
+        if frame is None:
+            if sheet != "Power":
+                issues.error(sheet, name, "", None, f"the previous plan {name} has no {sheet} sheet")
+            continue
+        lacking = [c for c in (*keys, "quarter", column) if c not in frame.columns]
+        if lacking:
+            issues.error(sheet, f"{name} {sheet}", ", ".join(lacking), None,
+                         f"the previous plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
+                         "Excel is summed up there; its full table is in the file beside the plan): cannot freeze")
+            continue
+        var = getattr(model, var_name)
+        frame = numeric(frame, column)
+        for i, row in enumerate(frame.to_dict("records")):
+            q = str(row.get("quarter"))
+            if q not in t_of:
+                continue
+            value = float(row[column])
+            value = 0.0 if abs(value) < 1e-9 else value
+            key = tuple(str(row[k]) for k in keys)
+            index = key + (t_of[q],)
+            source = plan_cell(path, frame, i, column, sheet)
+            label = f"{what} of {'/'.join(key)} in {q}"
+            if index not in var:
+                if abs(value) > TOL:
+                    issues.error(sheet, source, column, value, f"{label} is frozen to {value:g} but cannot be kept: "
+                                 + gone.format(*key, "") + "; remove the freeze or restore it")
+                continue
+            v = var[index]
+            if v.is_integer() or v.is_binary():
+                whole = round(value)
+                if abs(value - whole) > TOL:
+                    issues.error(sheet, source, column, value, f"{label} is frozen to {value:g}, not a whole number, "
+                                 f"but {what} are whole numbers in this workbook (Settings)")
+                    continue
+                value = float(whole)
+            pin(v, value)
+            fixes.append({"var": var_name, "index": index, "quarter": q, "value": value, "source": source,
+                          "what": label})
+    partners = frames.get("Partners")
+    if partners is not None and len(partners) and "signed" in partners.columns:
+        for i, row in enumerate(partners.to_dict("records")):
+            if not truthy(row.get("signed")):
+                continue
+            partner = str(row["partner"])
+            source = plan_cell(path, partners, i, "signed", "Partners")
+            if partner not in model.A:
+                issues.error("Partners", source, "signed", True, f"deal {partner} was signed in {name} but partner "
+                             f"{partner} is no longer in Partners; keep its row (commitment left) to plan with it")
+                continue
+            pin(model.A[partner], 1.0)
+            fixes.append({"var": "A", "index": partner, "quarter": "", "value": 1.0, "source": source,
+                          "what": f"deal {partner} signed"})
+    return fixes
+
+
+def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
+    """Frozen decisions above the limits of the new input, from the data alone: each row says by how much and
+    names the input cell (data.cell) to change, or the frozen decision (source) to release.
+
+    * wafers vs FabCapacity: frozen starts at a fab in a quarter above its capacity;
+    * blocks vs SiteExpansion.max_blocks: frozen blocks at a site above the most allowed;
+    * racks vs site power: the installed base plus frozen racks still in service above SitePower plus the most
+      expansion that can be energised by then (frozen blocks, and the blocks still free in unfrozen quarters);
+    * capex vs budget: frozen racks and blocks cost more in a quarter than the own budget plus every partner that
+      may fund there could pay (cumulative when Settings.budget_carryover)."""
+    Q = data.quarters
+    rows: list[dict] = []
+    by_var: dict[str, list[dict]] = defaultdict(list)
+    for fx in fixes:
+        by_var[fx["var"]].append(fx)
+
+    def add(check, sheet, cell, key, quarter, value, limit, message, sources):
+        rows.append({"check": check, "sheet": sheet, "cell": cell, "key": key, "quarter": quarter, "value": value,
+                     "limit": limit, "excess": value - limit, "message": message,
+                     "source": "; ".join(sorted(set(sources))[:6]) + (" ..." if len(set(sources)) > 6 else "")})
+
+    def over(value, limit):
+        return value > limit + TOL * max(1.0, abs(limit))
+
+    # wafers vs fab capacity
+    wafers: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for fx in by_var["W"]:
+        _p, f, t = fx["index"]
+        wafers[(f, t)].append(fx)
+    for (f, t), group in sorted(wafers.items()):
+        total = sum(fx["value"] for fx in group)
+        cap = data.fab_capacity.get((f, t), 0.0)
+        if over(total, cap):
+            cell = data.cell("FabCapacity", (f,), Q[t])
+            add("frozen wafers above fab capacity", "FabCapacity", cell, f, Q[t], total, cap,
+                f"{total:,.6g} wafers already started at {f} in {Q[t]} (frozen) but FabCapacity {cell or f} allows "
+                f"{cap:,.6g}: {total - cap:,.6g} over; raise the capacity or release the freeze",
+                [fx["source"] for fx in group])
+
+    # blocks vs max_blocks
+    exp = data.expansion
+    blocks: dict[str, dict[int, dict]] = defaultdict(dict)
+    for fx in by_var["E"]:
+        s, t = fx["index"]
+        blocks[s][t] = fx
+    for s, by_t in sorted(blocks.items()):
+        total = sum(fx["value"] for fx in by_t.values())
+        most = float(exp.at[s, "max_blocks"]) if s in exp.index else 0.0
+        if over(total, most):
+            cell = data.cell("SiteExpansion", (s,), "max_blocks")
+            add("frozen blocks above max_blocks", "SiteExpansion", cell, s, "", total, most,
+                f"{total:,.6g} expansion blocks already started at {s} (frozen) but SiteExpansion max_blocks "
+                f"{cell or s} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in by_t.values()])
+
+    # racks vs site power
+    kw = data.products["rack_kw"].to_dict()
+    life = data.products["life_quarters"].to_dict()
+    pue = data.sites["pue"].to_dict()
+    racks: dict[str, list[dict]] = defaultdict(list)
+    for fx in by_var["Y"]:
+        p, s, t = fx["index"]
+        if fx["value"] > 0:
+            racks[s].append(fx)
+    for s, group in sorted(racks.items()):
+        mw = {p: kw[p] * pue[s] / 1000.0 for p in data.products.index}
+        lead = int(exp.at[s, "lead_quarters"]) if s in exp.index else 0
+        block_mw = float(exp.at[s, "block_mw"]) if s in exp.index else 0.0
+        most = float(exp.at[s, "max_blocks"]) if s in exp.index else 0.0
+        fixed_blocks = {t: fx["value"] for t, fx in blocks.get(s, {}).items()}
+        free = max(0.0, most - sum(fixed_blocks.values()))
+        base = data.installed_base[data.installed_base["site"] == s]
+        for t in range(data.T):
+            alive = [fx for fx in group if fx["index"][2] <= t < fx["index"][2] + int(life[fx["index"][0]])]
+            if not alive:
+                continue
+            needed = sum(fx["value"] * mw[fx["index"][0]] for fx in alive)
+            needed += sum(r.racks * mw[r.product] for r in base.itertuples() if t < r.retire_t)
+            energised = sum(v for tau, v in fixed_blocks.items() if tau <= t - lead)
+            if s in exp.index and any(tau not in fixed_blocks for tau in range(0, t - lead + 1)):
+                energised += free
+            available = data.site_power.get((s, t), 0.0) + block_mw * energised
+            if over(needed, available):
+                cell = data.cell("SitePower", (s,), Q[t])
+                add("frozen racks above site power", "SitePower", cell, s, Q[t], needed, available,
+                    f"racks already deployed at {s} (frozen) and the installed base need {needed:,.6g} MW in {Q[t]} "
+                    f"but at most {available:,.6g} MW can be available (SitePower {cell or s} plus expansion): "
+                    f"{needed - available:,.6g} MW over", [fx["source"] for fx in alive])
+
+    # capex vs own budget plus partners
+    capex_usd = data.products["rack_capex_usd"].to_dict()
+    spend: dict[int, float] = defaultdict(float)
+    spend_sites: dict[int, set] = defaultdict(set)
+    spend_sources: dict[int, list[str]] = defaultdict(list)
+    for fx in by_var["Y"]:
+        p, s, t = fx["index"]
+        if fx["value"] > 0:
+            spend[t] += capex_usd[p] * fx["value"]
+            spend_sites[t].add(s)
+            spend_sources[t].append(fx["source"])
+    for fx in by_var["E"]:
+        s, t = fx["index"]
+        if fx["value"] > 0 and s in exp.index:
+            spend[t] += float(exp.at[s, "capex_usd_per_mw"]) * float(exp.at[s, "block_mw"]) * fx["value"]
+            spend_sites[t].add(s)
+            spend_sources[t].append(fx["source"])
+    carry = data.settings.budget_carryover
+    partners = data.partners
+    for t in sorted(spend):
+        quarters = range(0, t + 1) if carry else (t,)
+        frozen_spend = sum(spend.get(tau, 0.0) for tau in quarters)
+        sites = set().union(*(spend_sites.get(tau, set()) for tau in quarters))
+        helpers = {n for (n, s) in data.partner_sites if s in sites and n in partners.index
+                   and any(int(partners.at[n, "first_t"]) <= tau <= int(partners.at[n, "last_t"]) for tau in quarters)}
+        limit = sum(data.budget.get(tau, 0.0) for tau in quarters) + \
+            sum(float(partners.at[n, "commitment_usd"]) for n in helpers)
+        if over(frozen_spend, limit):
+            cell = data.cell("Budget", ("own_capex_usd",), Q[t])
+            add("frozen capex above budget", "Budget", cell, "own_capex_usd", Q[t], frozen_spend, limit,
+                f"racks and blocks already committed cost ${frozen_spend:,.0f} {'by' if carry else 'in'} {Q[t]} but "
+                f"the own budget ({cell}) plus every partner that may fund them give at most ${limit:,.0f}: "
+                f"${frozen_spend - limit:,.0f} short", [s for tau in quarters for s in spend_sources.get(tau, [])])
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def explain_frozen(diagnosis, data: PlanData, fixes: list[dict]):
+    """Add check_frozen's findings to a Diagnosis (planner.diagnose.diagnosis): rows first in its pre-solve checks, and
+    one summary line. Returns the findings."""
+    found = check_frozen(data, fixes)
+    if not len(found):
+        if fixes:
+            diagnosis.summary.append(f"{len(fixes)} decisions are frozen to the previous plan (--freeze); none is "
+                                     "above its own limit, but together with the rest they may be what conflicts.")
+        return found
+    frame = found.copy()
+    if diagnosis.checks is not None and len(diagnosis.checks):
+        frame = pd.concat([frame, diagnosis.checks], ignore_index=True)
+    diagnosis.checks = frame
+    line = "Frozen decisions no longer fit the new input: " + "; ".join(found["message"].tolist()[:5]) + \
+        (f" (and {len(found) - 5} more, see Pre-solve checks)" if len(found) > 5 else "")
+    diagnosis.summary.insert(1 if diagnosis.summary else 0, line)
+    return found

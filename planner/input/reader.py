@@ -1,0 +1,333 @@
+"""Read an input workbook once, read-only, into raw tables that remember where every value came from.
+
+Nothing here knows what a column means: that is `schema.py` and `validate.py`. This module
+only turns an .xlsx file into `RawSheet`s (header -> column letter, rows with their Excel row
+number) and reports problems that are about cells rather than meaning: error values, formulas
+with no cached value, merged cells, duplicate headers, unreadable files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter, range_boundaries
+
+from planner.issues import Issues
+from planner.quarters import looks_like_quarter, parse_quarter
+from planner.input.schema import SHEETS
+
+EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
+MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_ROWS_PER_SHEET = 1_048_576
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Caps checked before any XML is parsed. Defaults can be changed with the environment variables
+    PLANNER_MAX_UNCOMPRESSED_BYTES and PLANNER_MAX_ROWS_PER_SHEET."""
+    max_uncompressed_bytes: int = int(os.environ.get("PLANNER_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES))
+    max_rows_per_sheet: int = int(os.environ.get("PLANNER_MAX_ROWS_PER_SHEET", MAX_ROWS_PER_SHEET))
+
+
+def normalise_header(value: object) -> str:
+    """'Chips per rack ' -> 'chips_per_rack'; quarters -> 'YYYYQn'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    q = parse_quarter(text)
+    if q:
+        return q
+    return re.sub(r"[\s\-]+", "_", text).lower()
+
+
+@dataclass
+class RawRow:
+    excel_row: int
+    values: dict[str, object]  # normalised header -> raw cell value
+    faulty: set[str] = field(default_factory=set)  # columns whose cell the reader already reported as an error
+
+
+@dataclass
+class RawSheet:
+    title: str  # the sheet's own title in the file
+    header_row: int
+    columns: dict[str, str]  # normalised header -> column letter
+    headers: dict[str, object]  # normalised header -> header as written
+    rows: list[RawRow] = field(default_factory=list)
+
+    def cell(self, column: str, excel_row: int) -> str:
+        letter = self.columns.get(column, "?")
+        return f"{self.title}!{letter}{excel_row}"
+
+
+@dataclass
+class RawWorkbook:
+    path: Path
+    sha256: str
+    sheets: dict[str, RawSheet]  # by spec sheet name
+
+
+def xml_is_defused() -> bool:
+    """openpyxl parses with defusedxml (no entity expansion, no external entities) when it is installed."""
+    return bool(getattr(openpyxl, "DEFUSEDXML", False))
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
+    if not path.exists():
+        issues.error("", "", "", str(path), f"the file {path} does not exist")
+        return None
+    if path.is_dir():
+        issues.error("", "", "", str(path), f"{path} is a folder, not an .xlsx workbook")
+        return None
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        issues.warning("", "", "", lock.name, "the workbook is open in Excel (lock file found): unsaved edits are "
+                       "not included in this plan")
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        kind = {".xls": "an old binary .xls file", ".csv": "a CSV file"}.get(suffix, "not a zip container")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({kind}); save it as .xlsx from Excel")
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            total = sum(i.file_size for i in z.infolist())
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (corrupt zip: {exc})")
+        return None
+    if total > limits.max_uncompressed_bytes:
+        issues.error("", "", "", path.name, f"the workbook expands to {total:,} bytes, above the limit of "
+                     f"{limits.max_uncompressed_bytes:,}; refusing to parse it (possible zip bomb)")
+        return None
+    try:
+        too_long = _declared_rows(data, names, limits.max_rows_per_sheet)
+    except Exception as exc:  # a damaged member: zipfile and zlib raise several types
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (corrupt zip: {type(exc).__name__}: {exc})")
+        return None
+    if too_long:
+        for member, rows in too_long:
+            issues.error("", "", "", member, f"a sheet declares {rows:,} rows, above the limit of "
+                         f"{limits.max_rows_per_sheet:,}; refusing to parse it")
+        return None
+    if "xl/workbook.xml" not in names:
+        issues.error("", "", "", path.name, "not a valid .xlsx workbook (no xl/workbook.xml inside)")
+        return None
+    if any(n.startswith("xl/externalLinks/") for n in names):
+        issues.warning("", "", "", path.name, "the workbook links to other workbooks: cached values of linked "
+                       "cells may be stale")
+    if suffix == ".xlsm" or "xl/vbaProject.bin" in names:
+        issues.warning("", "", "", path.name, "the workbook contains macros: they are never run nor copied")
+    return data
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+def _declared_rows(data: bytes, names: set[str], cap: int) -> list[tuple[str, int]]:
+    """Sheets whose <dimension> (read from the first bytes of their XML, before parsing) exceeds `cap` rows."""
+    found = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+            with z.open(name) as f:
+                head = f.read(4096)
+            m = _DIMENSION.search(head)
+            if m and int(m.group(1)) > cap:
+                found.append((name, int(m.group(1))))
+    return found
+
+
+def _root_cause(exc: BaseException) -> str:
+    chain = [exc]
+    while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and len(chain) < 10:
+        chain.append(nxt)
+    for e in chain:
+        if type(e).__name__ in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
+            return f"refused {type(e).__name__}: the file declares XML entities or a DTD (entity-expansion attack?)"
+    root = chain[-1]
+    return f"{type(root).__name__}: {' '.join(str(root).split())[:300]}"
+
+
+def _load(data: bytes, data_only: bool, read_only: bool):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_workbook(io.BytesIO(data), data_only=data_only, read_only=read_only, keep_links=False)
+
+
+def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[RawWorkbook | None, Issues]:
+    """Read every sheet the schema knows into RawSheets. Never writes to `path`."""
+    limits = limits or ReadLimits()
+    path = Path(path)
+    issues = Issues()
+    if not xml_is_defused():
+        issues.error("", "", "", "defusedxml", "refusing to read untrusted workbooks: defusedxml is not installed or "
+                     "OPENPYXL_DEFUSEDXML is not True; reinstall the planner")
+        return None, issues
+    data = _open_bytes(path, issues, limits)
+    if data is None:
+        return None, issues
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        values_wb = _load(data, data_only=True, read_only=False)
+        formulas_wb = _load(data, data_only=False, read_only=True)
+    except Exception as exc:  # openpyxl raises many types on damaged files
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_root_cause(exc)})")
+        return None, issues
+    try:
+        by_lower: dict[str, str] = {}
+        for title in values_wb.sheetnames:
+            key = title.strip().lower()
+            if key in by_lower:
+                issues.error(title, title, "", title, f"two sheets are both named '{title}' (ignoring case and "
+                             f"spaces): '{by_lower[key]}' and '{title}'")
+                continue
+            by_lower[key] = title
+        sheets: dict[str, RawSheet] = {}
+        for spec in SHEETS:
+            title = by_lower.get(spec.name.lower())
+            if title is None:
+                continue
+            ws = values_wb[title]
+            if ws.sheet_state != "visible":
+                issues.warning(title, title, "", "", f"sheet '{title}' is hidden; it is read like any other")
+            if ws.max_row > limits.max_rows_per_sheet:
+                issues.error(title, title, "", ws.max_row, f"sheet has {ws.max_row:,} rows, above the limit of "
+                             f"{limits.max_rows_per_sheet:,}")
+                continue
+            sheets[spec.name] = _read_sheet(ws, formulas_wb[title], spec.keys or ("key",), issues)
+        other = sorted(set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme"})
+        for key in other:
+            title = by_lower[key]
+            if values_wb[title].sheet_state != "visible":
+                issues.warning(title, title, "", "", f"sheet '{title}' is hidden (not a planner sheet; ignored)")
+    finally:
+        formulas_wb.close()
+        values_wb.close()
+    return RawWorkbook(path, digest, sheets), issues
+
+
+def _find_table_area(ws, key_columns: tuple[str, ...]) -> tuple[int, int | None]:
+    """(header row, last data row or None). An Excel Table (ListObject) wins; else the first row
+    within the top rows holding all key headers; else row 1."""
+    for table in ws.tables.values():
+        min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+        headers = {normalise_header(ws.cell(min_row, c).value) for c in range(min_col, max_col + 1)}
+        if all(k in headers for k in key_columns):
+            last = max_row - (table.totalsRowCount or 0)
+            return min_row, last
+    for r in range(1, min(ws.max_row, HEADER_SEARCH_ROWS) + 1):
+        headers = {normalise_header(c.value) for c in ws[r]}
+        if all(k in headers for k in key_columns):
+            return r, None
+    return 1, None
+
+
+def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawSheet:
+    title = ws.title
+    header_row, last_row = _find_table_area(ws, key_columns)
+    columns: dict[str, str] = {}
+    headers: dict[str, object] = {}
+    col_index: dict[int, str] = {}
+    max_col = ws.max_column
+    for c in range(1, max_col + 1):
+        raw = ws.cell(header_row, c).value
+        name = normalise_header(raw)
+        if not name:
+            continue
+        letter = get_column_letter(c)
+        if looks_like_quarter(str(raw)) and not parse_quarter(str(raw)):
+            issues.error(title, f"{title}!{letter}{header_row}", str(raw), raw,
+                         "malformed quarter header; write quarters as YYYYQn with n in 1..4, e.g. 2026Q1")
+            continue
+        if name in columns:
+            issues.error(title, f"{title}!{letter}{header_row}", name, raw,
+                         f"duplicate column header '{raw}' (also in column {columns[name]})")
+            continue
+        columns[name] = letter
+        headers[name] = raw
+        col_index[c] = name
+    sheet = RawSheet(title, header_row, columns, headers)
+
+    merged_cells: dict[tuple[int, int], str] = {}
+    for rng in ws.merged_cells.ranges:
+        for r in range(rng.min_row, rng.max_row + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                merged_cells[(r, c)] = str(rng)
+    formula_cells = _formula_cells(fws, header_row)
+
+    by_row: dict[int, dict[int, object]] = {}
+    for (r, c), cell in ws._cells.items():  # only cells that exist in the file: stray formatting far below costs nothing
+        if r <= header_row or (last_row is not None and r > last_row) or c not in col_index:
+            continue
+        if cell.value is not None or (r, c) in formula_cells or (r, c) in merged_cells:
+            by_row.setdefault(r, {})[c] = cell
+    for (r, c) in list(formula_cells) + list(merged_cells):
+        if r > header_row and (last_row is None or r <= last_row) and c in col_index:
+            by_row.setdefault(r, {}).setdefault(c, ws.cell(r, c))
+
+    hidden: list[int] = []
+    reported_merges: set[str] = set()
+    for r in sorted(by_row):
+        values: dict[str, object] = {}
+        faulty: set[str] = set()
+        for c, cell in sorted(by_row[r].items()):
+            name = col_index[c]
+            v = cell.value
+            ref = f"{title}!{get_column_letter(c)}{r}"
+            if (r, c) in merged_cells:
+                rng = merged_cells[(r, c)]
+                if rng not in reported_merges:
+                    reported_merges.add(rng)
+                    issues.error(title, ref, name, v, f"merged cells ({rng}) in the data area; "
+                                 "unmerge them and fill every cell")
+                faulty.add(name)
+                continue
+            if (isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS) or cell.data_type == "e":
+                issues.error(title, ref, name, v, f"Excel error value {v}; fix the formula or the value")
+                faulty.add(name)
+                continue
+            if v is None and (r, c) in formula_cells:
+                issues.error(title, ref, name, formula_cells[(r, c)], "formula with no cached value: open and save "
+                             "the workbook in Excel (or LibreOffice) so its values are computed")
+                faulty.add(name)
+                continue
+            if isinstance(v, str) and not v.strip():
+                v = None
+            values[name] = v
+        if all(v is None for v in values.values()) and not faulty:
+            continue
+        if ws.row_dimensions[r].hidden:
+            hidden.append(r)
+        sheet.rows.append(RawRow(r, values, faulty))
+    if hidden:
+        shown = ", ".join(str(r) for r in hidden[:20]) + (" ..." if len(hidden) > 20 else "")
+        issues.warning(title, title, "", "", f"hidden rows {shown} hold data; they are included in the plan")
+    return sheet
+
+
+def _formula_cells(fws, header_row: int) -> dict[tuple[int, int], str]:
+    """Cells holding a formula (read from the formula view of the same file)."""
+    found: dict[tuple[int, int], str] = {}
+    for row in fws.iter_rows(min_row=header_row + 1):
+        for cell in row:
+            v = getattr(cell, "value", None)
+            if isinstance(v, str) and v.startswith("=") or getattr(cell, "data_type", None) == "f":
+                found[(cell.row, cell.column)] = str(v)
+    return found

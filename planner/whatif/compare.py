@@ -1,0 +1,368 @@
+"""planner compare: plan the base and each scenario of the Scenarios sheet, and write them side by side.
+
+The input is read once; each scenario is applied to its own deep copy of the raw workbook, validated,
+built, solved and extracted (no plan workbook per scenario). Every scenario is validated before any is
+solved, so a bad override is reported at once. The comparison workbook holds:
+
+- `Compare`: rows = KPIs (status, objective and its breakdown, service level, unmet tok/s, wafers by fab,
+  HBM by vendor, racks, MW added, own/partner capex, deals signed), columns = scenarios, then the deltas
+  of each scenario against base;
+- `Charts`: native charts of service level and capex (own vs partner) per scenario, on the Compare cells;
+- `CompareByQuarter`: long table scenario, quarter, metric, value (the plan workbook's PlanByQuarter rows);
+- `Moves`: the decisions that moved most against base (wafers by fab, HBM by vendor, racks by site,
+  expansion blocks by site, deals by partner);
+- `Overrides`: the overrides each scenario applied.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference, Series
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.utils import get_column_letter
+
+from models.build import build_model
+from models.objective import COST_COMPONENTS
+from models.solve import solve
+
+from models.data import PlanData
+from planner.issues import Issues
+from planner.output.plan_writer import UNIT_FORMATS, plan_by_quarter
+from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, check_target, printable, safe_save, write_frame
+from planner.output.extract import SolutionTables, extract
+from planner.pipeline import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
+from planner.whatif.scenarios import BASE, apply_overrides, find_scenario, scenario_names
+from planner.input.validate import validate_raw
+from planner.input.reader import RawWorkbook, read_workbook
+
+log = logging.getLogger("planner")
+
+PLANNED = ("optimal", "feasible")
+
+
+@dataclass
+class ScenarioPlan:
+    """One scenario through the pipeline. The Pyomo model is dropped once its tables are extracted."""
+
+    name: str
+    overrides: list[str] = field(default_factory=list)
+    issues: Issues = field(default_factory=Issues)
+    data: PlanData | None = None
+    solution: SolutionTables | None = None
+    status: str = "invalid"
+    message: str = ""
+    mip_gap: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def planned(self) -> bool:
+        return self.status in PLANNED
+
+
+def prepare(raw: RawWorkbook, read_issues: Issues, name: str) -> ScenarioPlan:
+    """Apply scenario `name` to a deep copy of `raw` and validate it (the original is never changed)."""
+    plan = ScenarioPlan(name, issues=Issues(list(read_issues.items)))
+    mine = copy.deepcopy(raw)
+    overrides = find_scenario(mine, name, plan.issues)
+    if overrides:
+        plan.overrides = apply_overrides(mine, overrides, plan.issues)
+    if plan.issues.ok:
+        plan.data, plan.issues = validate_raw(mine, plan.issues)
+    if plan.data is None:
+        plan.message = f"{len(plan.issues.errors)} error(s) in the input workbook"
+    return plan
+
+
+def solve_prepared(plan: ScenarioPlan, options: RunOptions) -> ScenarioPlan:
+    t0 = time.perf_counter()
+    model, sets = build_model(plan.data)
+    result = solve(model, options.solve_options(plan.data))
+    plan.status, plan.message, plan.mip_gap = result.status, result.message, result.mip_gap
+    if result.has_solution:
+        plan.solution = extract(model, sets, plan.data, result)
+    plan.seconds = time.perf_counter() - t0
+    return plan
+
+
+# ---- KPIs -------------------------------------------------------------------------------------------
+
+def _sum_by(frame: pd.DataFrame, key: str, column: str) -> dict[str, float]:
+    if not len(frame):
+        return {}
+    return {str(k): float(v) for k, v in frame.groupby(key, sort=True)[column].sum().items()}
+
+
+def kpis(plan: ScenarioPlan, fabs: list[str], vendors: list[str]) -> list[tuple[str, str, object]]:
+    """(metric, unit, value) rows of the Compare sheet; values are None when the scenario has no plan."""
+    s = plan.solution
+    rows: list[tuple[str, str, object]] = [("status", "", plan.status)]
+
+    def add(metric: str, unit: str, value):
+        rows.append((metric, unit, value if s is not None else None))
+
+    k = s.kpis if s is not None else {}
+    add("objective_usd", "USD", s.objective_usd if s else None)
+    for c in COST_COMPONENTS:
+        add(f"cost_{c}_usd", "USD", s.cost_breakdown_usd.get(c) if s else None)
+    add("service_level", "%", k.get("service_level"))
+    serving = s.tables["Serving"] if s else pd.DataFrame()
+    add("demand_tps", "tok/s", k.get("total_demand_tps"))
+    add("served_tps", "tok/s", k.get("total_served_tps"))
+    add("unmet_tps", "tok/s", float(serving["unmet_tps"].sum()) if s else None)
+    add("wafers_started", "wafers", k.get("wafers_started"))
+    by_fab = _sum_by(s.tables["Wafers"], "fab", "wafers") if s else {}
+    for f in fabs:
+        add(f"wafers_started {f}", "wafers", by_fab.get(f, 0.0))
+    add("hbm_stacks_bought", "stacks", k.get("hbm_stacks_bought"))
+    by_vendor = _sum_by(s.tables["HBM"], "vendor", "bought") if s else {}
+    for v in vendors:
+        add(f"hbm_bought {v}", "stacks", by_vendor.get(v, 0.0))
+    add("racks_deployed", "racks", k.get("racks_deployed"))
+    add("mw_added", "MW", k.get("mw_added"))
+    add("own_capex_usd", "USD", k.get("own_capex_usd"))
+    add("partner_capex_usd", "USD", k.get("partner_capex_usd"))
+    add("deals_signed", "deals", k.get("deals_signed"))
+    rows.append(("mip_gap", "%", plan.mip_gap if plan.planned else None))
+    rows.append(("overrides", "", len(plan.overrides)))
+    return rows
+
+
+def compare_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
+    """metric, unit, one column per scenario, then `delta NAME` for each scenario against base."""
+    fabs = sorted({str(f) for p in plans if p.data is not None for f in p.data.fabs.index})
+    vendors = sorted({str(v) for p in plans if p.data is not None for v in p.data.vendors.index})
+    table = {p.name: kpis(p, fabs, vendors) for p in plans}
+    first = table[plans[0].name]
+    frame = pd.DataFrame({"metric": [m for m, _u, _v in first], "unit": [u for _m, u, _v in first]})
+    for p in plans:
+        frame[p.name] = pd.Series([v for _m, _u, v in table[p.name]], dtype=object)
+    base = plans[0].name
+    for p in plans[1:]:
+        deltas = []
+        for (metric, _u, b), (_m, _u2, v) in zip(table[base], table[p.name]):
+            numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (b, v))
+            deltas.append(v - b if numeric and metric not in ("overrides",) else None)
+        frame[f"delta {p.name}"] = pd.Series(deltas, dtype=object)
+    return frame
+
+
+def by_quarter(plans: list[ScenarioPlan]) -> pd.DataFrame:
+    parts = []
+    for p in plans:
+        if p.solution is None:
+            continue
+        wide = plan_by_quarter(p.data, p.solution).drop(columns=["unit"])
+        long = wide.melt(id_vars=["metric"], var_name="quarter", value_name="value")
+        long.insert(0, "scenario", p.name)
+        parts.append(long[["scenario", "quarter", "metric", "value"]])
+    if not parts:
+        return pd.DataFrame(columns=["scenario", "quarter", "metric", "value"])
+    out = pd.concat(parts, ignore_index=True)
+    out["value"] = out["value"].astype(float)
+    return out
+
+
+def _decisions(p: ScenarioPlan) -> dict[tuple[str, str, str], pd.Series]:
+    """(decision, key, unit) -> per-quarter series of the plan's main decisions."""
+    t = p.solution.tables
+    Q = p.data.quarters
+    out: dict[tuple[str, str, str], pd.Series] = {}
+
+    def series(frame, key, column, decision, unit):
+        if not len(frame):
+            return
+        grouped = frame.groupby([key, "quarter"], sort=True)[column].sum()
+        for k in sorted({str(x) for x in frame[key]}):
+            values = grouped[grouped.index.get_level_values(0).astype(str) == k]
+            s = pd.Series(values.values, index=values.index.get_level_values(1)).reindex(Q, fill_value=0.0)
+            out[(decision, k, unit)] = s.astype(float)
+
+    series(t["Wafers"], "fab", "wafers", "wafers by fab", "wafers")
+    series(t["HBM"], "vendor", "bought", "HBM bought by vendor", "stacks")
+    series(t["Deployments"], "site", "racks_deployed", "racks deployed by site", "racks")
+    series(t["Power"], "site", "blocks_started", "expansion blocks by site", "blocks")
+    for r in t["Partners"].itertuples():
+        out[("deal signed", str(r.partner), "deal")] = pd.Series([float(r.signed)], index=["plan"])
+        out[("deal funding", str(r.partner), "USD")] = pd.Series([float(r.funded_usd)], index=["plan"])
+    return out
+
+
+def moves(plans: list[ScenarioPlan]) -> pd.DataFrame:
+    """Decisions that moved against base, most moved first (by relative change, then absolute)."""
+    columns = ["scenario", "decision", "key", "unit", "base_value", "scenario_value", "change", "change_share",
+               "first_quarter_changed"]
+    base = plans[0]
+    if base.solution is None:
+        return pd.DataFrame(columns=columns)
+    ref = _decisions(base)
+    rows = []
+    for p in plans[1:]:
+        if p.solution is None:
+            continue
+        mine = _decisions(p)
+        ranked = []
+        for key in sorted(set(ref) | set(mine)):
+            a = ref.get(key, pd.Series(dtype=float))
+            b = mine.get(key, pd.Series(dtype=float))
+            index = list(dict.fromkeys(list(a.index) + list(b.index)))
+            a, b = a.reindex(index, fill_value=0.0), b.reindex(index, fill_value=0.0)
+            total_a, total_b = float(a.sum()), float(b.sum())
+            change = total_b - total_a
+            tol = 1e-6 * max(1.0, abs(total_a), abs(total_b))
+            diff = (b - a).abs() > tol
+            if abs(change) <= tol and not diff.any():
+                continue
+            first = next((q for q, d in diff.items() if d), None)
+            share = change / abs(total_a) if abs(total_a) > tol else None
+            ranked.append({"scenario": p.name, "decision": key[0], "key": key[1], "unit": key[2],
+                           "base_value": total_a, "scenario_value": total_b, "change": change,
+                           "change_share": share, "first_quarter_changed": first if first != "plan" else None})
+        ranked.sort(key=lambda r: (-(float("inf") if r["change_share"] is None else abs(r["change_share"])),
+                                   -abs(r["change"]), r["decision"], r["key"]))
+        rows += ranked
+    return pd.DataFrame(rows, columns=columns)
+
+
+def overrides_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
+    rows = [{"scenario": p.name, "override": text} for p in plans for text in p.overrides]
+    rows += [{"scenario": p.name, "override": "(none: the workbook as it is)"} for p in plans if not p.overrides]
+    order = {p.name: i for i, p in enumerate(plans)}
+    rows.sort(key=lambda r: order[r["scenario"]])
+    return pd.DataFrame(rows, columns=["scenario", "override"])
+
+
+# ---- the workbook -----------------------------------------------------------------------------------
+
+def _write_compare(wb: Workbook, frame: pd.DataFrame):
+    ws = wb.create_sheet("Compare")
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 9
+    for j in range(3, len(frame.columns) + 1):
+        ws.column_dimensions[get_column_letter(j)].width = max(16, len(str(frame.columns[j - 1])) + 4)
+    ws.freeze_panes = "C2"
+    printable(ws)
+    ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        fmt = UNIT_FORMATS.get(row[1], "#,##0.##")
+        if row[0] == "mip_gap":
+            fmt = "0.00%"
+        ws.append([cell(ws, row[0]), cell(ws, row[1])] + [cell(ws, v, fmt) for v in row[2:]])
+    return ws
+
+
+def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int):
+    """Native charts on the Compare cells: they follow edits of the numbers."""
+    ws = wb.create_sheet("Charts", 1)
+    row_of = {m: i + 2 for i, m in enumerate(frame["metric"])}
+    first_col, last_col = 3, 2 + n_scenarios
+    cats = f"'{compare_ws.title}'!${get_column_letter(first_col)}$1:${get_column_letter(last_col)}$1"
+
+    def chart(title, metrics, y_title, anchor, stacked=False, percent=False):
+        c = BarChart()
+        c.type = "col"
+        c.title, c.y_axis.title = title, y_title
+        if stacked:
+            c.grouping, c.overlap = "stacked", 100
+        for m in metrics:
+            r = row_of[m]
+            series = Series(Reference(compare_ws, min_col=first_col, max_col=last_col, min_row=r, max_row=r),
+                            title=None)
+            series.tx = SeriesLabel(strRef=StrRef(f"'{compare_ws.title}'!$A${r}"))
+            series.cat = AxDataSource(strRef=StrRef(cats))  # scenario names are text: a string reference
+            c.series.append(series)
+        if percent:
+            c.y_axis.number_format = "0%"
+            c.y_axis.scaling.min = 0
+        c.width, c.height = 18, 8
+        ws.add_chart(c, anchor)
+
+    chart("Service level per scenario", ["service_level"], "served / demand", "A1", percent=True)
+    chart("Capex per scenario: own vs partner (USD)", ["own_capex_usd", "partner_capex_usd"], "USD", "L1",
+          stacked=True)
+    chart("Objective per scenario (present-value USD)", ["objective_usd"], "USD", "A18")
+    return ws
+
+
+def write_compare(path: Path, plans: list[ScenarioPlan], input_path: Path) -> tuple[Path, str]:
+    frame = compare_frame(plans)
+    wb = Workbook(write_only=True)
+    compare_ws = _write_compare(wb, frame)
+    _add_charts(wb, compare_ws, frame, len(plans))
+    write_frame(wb, "CompareByQuarter", by_quarter(plans))
+    write_frame(wb, "Moves", moves(plans))
+    write_frame(wb, "Overrides", overrides_frame(plans), highlight=False)
+    return safe_save(wb, path, input_path)
+
+
+# ---- the command ------------------------------------------------------------------------------------
+
+def selected_names(raw: RawWorkbook, asked: str | None) -> list[str]:
+    """Base first, then the asked scenarios (default: every scenario of the sheet), without repeats."""
+    names = [n.strip() for n in asked.split(",") if n.strip()] if asked else scenario_names(raw)
+    out = [BASE]
+    for n in names:
+        if n.lower() != BASE and n not in out:
+            out.append(n)
+    return out
+
+
+def compare_plans(raw: RawWorkbook, read_issues: Issues, names: list[str],
+                  options: RunOptions) -> list[ScenarioPlan]:
+    """Validate every scenario, then (only when all are valid) solve each in turn."""
+    plans = [prepare(raw, read_issues, n) for n in names]
+    if any(p.data is None for p in plans):
+        return plans
+    for i, p in enumerate(plans, start=1):
+        log.info("scenario %d/%d %s ...", i, len(plans), p.name)
+        solve_prepared(p, options)
+        objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
+        log.info("scenario %s: %s%s (%.2f s)", p.name, p.status, objective, p.seconds)
+    return plans
+
+
+def cmd_compare(args) -> int:
+    from planner.cli import _print_issues, default_output
+
+    input_path = Path(args.input)
+    output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "compare")
+    check_target(output, input_path)
+    options = RunOptions(time_limit_s=getattr(args, "time_limit", None), mip_rel_gap=getattr(args, "mip_gap", None),
+                         threads=getattr(args, "threads", None), algorithm=getattr(args, "algorithm", None) or "auto")
+    raw, read_issues = read_workbook(input_path)
+    if raw is None or not read_issues.ok:
+        _print_issues(read_issues)
+        return EXIT_INVALID
+    names = selected_names(raw, getattr(args, "scenarios", None))
+    plans = compare_plans(raw, read_issues, names, options)
+    invalid = [p for p in plans if p.data is None]
+    if invalid:
+        for p in invalid:
+            print(f"scenario {p.name}: invalid", file=sys.stderr)
+            _print_issues(Issues([i for i in p.issues if i.severity == "error"]))
+        return EXIT_INVALID
+    warnings = {str(i) for p in plans for i in p.issues.warnings}
+    if warnings:
+        print(f"{len(warnings)} input warning(s); run planner validate or see a plan's Warnings sheet", file=sys.stderr)
+    written, note = write_compare(output, plans, input_path)
+    if note:
+        log.warning(note)
+    for p in plans:
+        objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
+        service = p.solution.kpis.get("service_level") if p.solution else None
+        service_text = f", service level {service:.1%}" if service is not None else ""
+        print(f"{p.name}: {p.status.upper()}{objective}{service_text}")
+    print(f"wrote {written}")
+    if any(p.status in ("infeasible", "unbounded") for p in plans):
+        return EXIT_INFEASIBLE
+    if any(not p.planned for p in plans):
+        return EXIT_OTHER
+    return EXIT_OK

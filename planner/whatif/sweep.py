@@ -1,0 +1,542 @@
+"""planner sweep: plan N sampled scenarios from the Uncertainty sheet, locally or on a Dask cluster.
+
+The optional `Uncertainty` sheet has one random factor per row: `sheet, key, column, distribution, p1, p2, p3`,
+with `sheet, key, column` written as in the Scenarios sheet. Each factor is a SCALE factor applied to the
+cells it names like a `scale` override:
+
+- `uniform`: between p1 and p2;
+- `normal`: mean p1, standard deviation p2 (a draw below 0 is taken as 0);
+- `triangular`: low p1, mode p2, high p3.
+
+Every factor of every draw is sampled up front, in the parent, from `numpy.random.default_rng(seed)`,
+draw by draw (draw 0's factors, then draw 1's, ...): the same workbook, draws and seed give the same
+factors, and so the same plans, whether the draws run in one process, on a local process pool or on a
+Dask distributed cluster; N draws are the first N of any longer sweep with the same seed. Each solve uses
+one solver thread unless --threads says otherwise (many draws run side by side, and a single-threaded
+HiGHS is deterministic). A solver time limit that stops a draw early can make that draw differ between runs.
+Each model is built afresh per draw (the model's data are constants, not mutable parameters), but an LP draw
+is warm-started from the base plan's basis (solved once per worker process): the same start whichever worker
+runs the draw, so results stay identical with 1 or many workers.
+
+Workers receive the already-read RawWorkbook once (pool initializer / Dask scatter) and, per draw, the
+sampled factors; they never re-read the file.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import copy
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+
+from models.build import build_model
+from models.objective import COST_COMPONENTS
+from models.solve import solve
+
+from planner.input.convert import CellError, to_number, to_text
+from planner.issues import InputError, Issues
+from planner.output.xlsx import check_target, safe_save, write_frame, write_key_values
+from planner.pipeline import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
+from planner.whatif.scenarios import Override, apply_overrides
+from planner.input.validate import validate_raw
+from planner.input.reader import RawWorkbook, read_workbook
+
+log = logging.getLogger("planner")
+
+DISTRIBUTIONS = ("uniform", "normal", "triangular")
+UNCERTAINTY_COLUMNS = ("sheet", "key", "column", "distribution", "p1", "p2")
+METRICS = ("objective_usd", "service_level", "unmet_tps", "own_capex_usd", "partner_capex_usd")
+PLANNED = ("optimal", "feasible")
+
+
+@dataclass
+class Factor:
+    """One row of the Uncertainty sheet: a random scale factor of some input cells."""
+
+    name: str  # column of the draws table
+    override: Override  # operation scale; value replaced by the sampled factor
+    distribution: str
+    p1: float
+    p2: float
+    p3: float | None
+    cell: str  # the Uncertainty row's first cell
+
+    def sample(self, rng: np.random.Generator) -> float:
+        if self.distribution == "uniform":
+            return float(rng.uniform(self.p1, self.p2))
+        if self.distribution == "normal":
+            return max(0.0, float(rng.normal(self.p1, self.p2)))
+        if self.p1 == self.p3:
+            rng.uniform()  # keep one number drawn per factor, whatever its parameters
+            return float(self.p1)
+        return float(rng.triangular(self.p1, self.p2, self.p3))
+
+
+# ---- the Uncertainty sheet --------------------------------------------------------------------------
+
+def read_uncertainty(raw: RawWorkbook, issues: Issues) -> list[Factor]:
+    """The factors of the Uncertainty sheet, each checked (parameters, and its cells exist) and located."""
+    sheet = raw.sheets.get("Uncertainty")
+    if sheet is None:
+        return []
+    missing = [c for c in UNCERTAINTY_COLUMNS if c not in sheet.columns]
+    if missing:
+        issues.error(sheet="Uncertainty", cell=f"{sheet.title}!{sheet.header_row}:{sheet.header_row}",
+                     column=", ".join(missing), value=None,
+                     message=f"Uncertainty is missing column(s) {', '.join(missing)} "
+                             f"(expected: sheet, key, column, distribution, p1, p2, p3)")
+        return []
+    factors: list[Factor] = []
+    names: dict[str, int] = {}
+    probe = copy.deepcopy(raw)
+    for row in sheet.rows:
+        v = row.values
+        cells = {c: sheet.cell(c, row.excel_row) for c in ("sheet", "key", "column", "distribution", "p1", "p2", "p3")}
+        ov = Override(v.get("sheet"), v.get("key"), v.get("column"), "scale", 1.0,
+                      {"sheet": cells["sheet"], "key": cells["key"], "column": cells["column"],
+                       "operation": cells["distribution"], "value": cells["p1"]}, cells["sheet"], "Uncertainty")
+        ok = True
+        dist = (to_text(v.get("distribution")) or "").lower()
+        if dist not in DISTRIBUTIONS:
+            issues.error(sheet="Uncertainty", cell=cells["distribution"], column="distribution",
+                         value=v.get("distribution"), message="unknown distribution; write uniform, normal or triangular")
+            ok = False
+        params: dict[str, float | None] = {}
+        for p in ("p1", "p2", "p3"):
+            try:
+                x = to_number(v.get(p))
+            except CellError as exc:
+                issues.error(sheet="Uncertainty", cell=cells[p], column=p, value=v.get(p), message=str(exc))
+                ok = False
+                continue
+            if x is not None and x < 0:
+                issues.error(sheet="Uncertainty", cell=cells[p], column=p, value=x,
+                             message=f"{p} cannot be negative (factors scale input values)")
+                ok = False
+            params[p] = x
+        if ok:
+            ok = _check_parameters(dist, params, cells, issues)
+        # the target must exist: apply the factor 1 to a scratch copy (errors are located at this row)
+        before = len(issues.errors)
+        apply_overrides(probe, [ov], issues)
+        ok &= len(issues.errors) == before
+        if not ok:
+            continue
+        label = f"{to_text(v.get('sheet'))}|{to_text(v.get('key'))}|{to_text(v.get('column'))}"
+        names[label] = names.get(label, 0) + 1
+        if names[label] > 1:
+            label += f"#{names[label]}"
+        factors.append(Factor(f"factor {label}", ov, dist, params["p1"], params["p2"], params.get("p3"),
+                              cells["sheet"]))
+    return factors
+
+
+def _check_parameters(dist: str, p: dict[str, float | None], cells: dict[str, str], issues: Issues) -> bool:
+    def err(name: str, message: str) -> bool:
+        issues.error(sheet="Uncertainty", cell=cells[name], column=name, value=p.get(name), message=message)
+        return False
+
+    for name in ("p1", "p2") + (("p3",) if dist == "triangular" else ()):
+        if p.get(name) is None:
+            return err(name, f"{name} is required for a {dist} factor")
+    p1, p2, p3 = p["p1"], p["p2"], p.get("p3")
+    if dist == "uniform" and p1 > p2:
+        return err("p2", f"uniform: the high p2 ({p2:g}) is below the low p1 ({p1:g})")
+    if dist == "triangular" and not p1 <= p2 <= p3:
+        return err("p2", f"triangular: need low p1 <= mode p2 <= high p3 (found {p1:g}, {p2:g}, {p3:g})")
+    return True
+
+
+def sample_factors(factors: list[Factor], draws: int, seed: int) -> np.ndarray:
+    """draws x factors matrix, sampled draw by draw from one default_rng(seed)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((draws, len(factors)))
+    for d in range(draws):
+        for j, f in enumerate(factors):
+            out[d, j] = f.sample(rng)
+    return out
+
+
+# ---- one draw (runs in a worker) ---------------------------------------------------------------------
+
+def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[float],
+              options: RunOptions) -> dict:
+    """Apply the draw's factors to a copy of `raw`, validate, build, solve and extract; one record.
+
+    Never raises: a failure becomes the draw's status ('invalid' or 'error') and message."""
+    t0 = time.perf_counter()
+    record: dict[str, object] = {"draw": draw}
+    record.update({f.name: float(x) for f, x in zip(factors, values)})
+    record.update({"status": "error", "message": "", "objective_usd": None, "service_level": None,
+                   "unmet_tps": None, "demand_tps": None, "own_capex_usd": None, "partner_capex_usd": None})
+    record.update({f"cost_{c}_usd": None for c in COST_COMPONENTS})
+    record["binding"] = ""
+    try:
+        mine = copy.deepcopy(raw)
+        issues = Issues()
+        apply_overrides(mine, [replace(f.override, value=float(x)) for f, x in zip(factors, values)], issues)
+        data = None
+        if issues.ok:
+            data, issues = validate_raw(mine, issues)
+        if data is None:
+            errors = issues.errors
+            record["status"] = "invalid"
+            record["message"] = "; ".join(str(i) for i in errors[:3]) + (f" (+{len(errors) - 3} more)"
+                                                                        if len(errors) > 3 else "")
+        else:
+            model, sets = build_model(data)
+            result = solve(model, options.solve_options(data), warm=_base_solution(raw, options))
+            record["status"], record["message"] = result.status, result.message
+            if result.status == "error" and result.highs_status == "Not Set" and options.threads:
+                record["message"] += (f" (HiGHS refused threads={options.threads}: this process's solver already "
+                                      "runs with another thread count; pass --threads to match it)")
+            if result.has_solution:
+                from planner.output.extract import extract
+
+                solution = extract(model, sets, data, result)
+                k = solution.kpis
+                record.update({"objective_usd": solution.objective_usd, "service_level": k["service_level"],
+                               "unmet_tps": float(solution.tables["Serving"]["unmet_tps"].sum()),
+                               "demand_tps": k["total_demand_tps"], "own_capex_usd": k["own_capex_usd"],
+                               "partner_capex_usd": k["partner_capex_usd"]})
+                record.update({f"cost_{c}_usd": v for c, v in solution.cost_breakdown_usd.items()})
+                b = solution.tables["Bottlenecks"]
+                binding = sorted({f"{r.family}|{r.key}" for r in b.itertuples() if r.binding})
+                record["binding"] = "; ".join(binding)
+    except Exception as exc:  # one draw's failure never stops the sweep
+        record["status"], record["message"] = "error", f"{type(exc).__name__}: {exc}"
+    record["seconds"] = time.perf_counter() - t0
+    return record
+
+
+_WORKER_RAW: RawWorkbook | None = None
+_BASE_SOLUTIONS: dict[str, object] = {}  # input sha256 -> the base plan's SolveResult (an LP basis to warm-start from)
+
+
+def _base_solution(raw: RawWorkbook, options: RunOptions):
+    """The base workbook's LP solution, solved once per process; None for MIPs or when it cannot be solved."""
+    if raw.sha256 not in _BASE_SOLUTIONS:
+        _BASE_SOLUTIONS[raw.sha256] = None
+        issues = Issues()
+        data, issues = validate_raw(copy.deepcopy(raw), issues)
+        if data is not None:
+            model, _sets = build_model(data)
+            base = solve(model, options.solve_options(data))
+            if base.basis is not None:
+                _BASE_SOLUTIONS[raw.sha256] = base
+    return _BASE_SOLUTIONS[raw.sha256]
+
+
+def _init_worker(raw: RawWorkbook) -> None:
+    global _WORKER_RAW
+    _WORKER_RAW = raw
+    logging.getLogger("planner").setLevel(logging.WARNING)
+
+
+def _pool_draw(factors: list[Factor], draw: int, values: list[float], options: RunOptions) -> dict:
+    return plan_draw(_WORKER_RAW, factors, draw, values, options)
+
+
+# ---- the sweep -------------------------------------------------------------------------------------
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="sweep", unit="draw", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+
+
+def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, workers: int = 0,
+              scheduler: str | None = None, time_limit: float | None = None, mip_gap: float | None = None,
+              threads: int | None = None, algorithm: str = "auto", progress: bool = False) -> pd.DataFrame:
+    """Plan `draws` sampled scenarios of `input_path`; one row per draw, sorted by draw.
+
+    Runs on the Dask `client` when given (or a Client connected to `scheduler`), else on `workers` local
+    processes (0 = one per core; 1 = in this process). Raises InputError when the workbook (base or
+    Uncertainty sheet) is invalid. The frame's attrs hold `factors` (one dict per factor) and `seed`."""
+    if draws < 1:
+        raise ValueError("--draws must be at least 1")
+    raw, issues = read_workbook(input_path)
+    if raw is None or not issues.ok:
+        raise InputError(issues)
+    factors = read_uncertainty(raw, issues)
+    if "Uncertainty" not in raw.sheets:
+        issues.error(sheet="Uncertainty", cell="", column="", value=None,
+                     message="planner sweep needs an Uncertainty sheet (sheet, key, column, distribution, p1, p2, p3)")
+    elif not factors and issues.ok:
+        issues.error(sheet="Uncertainty", cell=raw.sheets["Uncertainty"].title, column="", value=None,
+                     message="the Uncertainty sheet has no factor rows")
+    if issues.ok:
+        _base, issues = validate_raw(copy.deepcopy(raw), issues)
+    if not issues.ok:
+        raise InputError(issues)
+    options = RunOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap, threads=1 if threads is None else threads,
+                         algorithm=algorithm or "auto")
+    matrix = sample_factors(factors, draws, seed)
+    tasks = [(d, [float(x) for x in matrix[d]]) for d in range(draws)]
+    records: list[dict] = []
+    bar = _progress(draws, progress)
+    try:
+        if client is None and scheduler:
+            from dask.distributed import Client
+
+            with Client(scheduler) as own:
+                records = _run_dask(own, raw, factors, tasks, options, bar)
+        elif client is not None:
+            records = _run_dask(client, raw, factors, tasks, options, bar)
+        else:
+            n = workers if workers and workers > 0 else (os.cpu_count() or 1)
+            n = min(n, draws)
+            if n <= 1:
+                _reset_solver_threads(options)
+                for d, values in tasks:
+                    records.append(plan_draw(raw, factors, d, values, options))
+                    _tick(bar, records[-1])
+            else:
+                records = _run_pool(n, raw, factors, tasks, options, bar)
+    finally:
+        bar.close()
+    frame = pd.DataFrame(sorted(records, key=lambda r: r["draw"]))
+    frame["status"] = frame["status"].astype(str)
+    frame.attrs["factors"] = [{"factor": f.name, "cell": f.cell, "distribution": f.distribution, "p1": f.p1,
+                               "p2": f.p2, "p3": f.p3} for f in factors]
+    frame.attrs["seed"] = seed
+    return frame
+
+
+def _reset_solver_threads(options: RunOptions) -> None:
+    """HiGHS keeps one thread pool per process, sized by the first solve: a later solve asking for another
+    thread count fails ('Not Set'). Before this process plans the draws itself, start a fresh pool (nothing else
+    solves in it meanwhile). Pool and Dask workers are fresh processes that only plan draws."""
+    if options.threads:
+        import highspy
+
+        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+        if reset is not None:
+            reset(True)
+
+
+def _tick(bar, record: dict) -> None:
+    bar.update(1)
+    if record["status"] not in PLANNED:
+        bar.write(f"draw {record['draw']}: {record['status']} ({record['message']})", file=sys.stderr)
+
+
+def _run_pool(n: int, raw, factors, tasks, options, bar) -> list[dict]:
+    records = []
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker,
+                                initargs=(raw,)) as pool:
+        futures = [pool.submit(_pool_draw, factors, d, values, options) for d, values in tasks]
+        try:
+            for future in cf.as_completed(futures):
+                records.append(future.result())
+                _tick(bar, records[-1])
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return records
+
+
+def _run_dask(client, raw, factors, tasks, options, bar) -> list[dict]:
+    from dask.distributed import as_completed
+
+    raw_future = client.scatter(raw, broadcast=True)
+    futures = [client.submit(plan_draw, raw_future, factors, d, values, options, pure=False) for d, values in tasks]
+    records = []
+    try:
+        for future in as_completed(futures):
+            records.append(future.result())
+            _tick(bar, records[-1])
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return records
+
+
+# ---- summary -----------------------------------------------------------------------------------------
+
+def _quantiles(x: pd.Series) -> dict[str, float | None]:
+    x = x.dropna().astype(float)
+    if not len(x):
+        return {k: None for k in ("mean", "sd", "min", "p10", "p50", "p90", "max")}
+    q = np.quantile(x.to_numpy(), [0.1, 0.5, 0.9])
+    return {"mean": float(x.mean()), "sd": float(x.std(ddof=1)) if len(x) > 1 else 0.0, "min": float(x.min()),
+            "p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]), "max": float(x.max())}
+
+
+def value_at_risk(x: pd.Series, level: float) -> tuple[float | None, float | None]:
+    """(VaR, CVaR) of a loss: the `level` quantile, and the mean of the draws at or beyond it."""
+    x = x.dropna().astype(float)
+    if not len(x):
+        return None, None
+    var = float(np.quantile(x.to_numpy(), level))
+    tail = x[x >= var - 1e-12 * max(1.0, abs(var))]
+    return var, float(tail.mean())
+
+
+def distribution(frame: pd.DataFrame) -> pd.DataFrame:
+    planned = frame[frame["status"].isin(PLANNED)]
+    rows = [{"metric": m, "draws": int(planned[m].notna().sum()), **_quantiles(planned[m])} for m in METRICS]
+    return pd.DataFrame(rows, columns=["metric", "draws", "mean", "sd", "min", "p10", "p50", "p90", "max"])
+
+
+def histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
+    planned = frame[frame["status"].isin(PLANNED)]
+    rows = []
+    for metric in ("service_level", "objective_usd"):
+        x = planned[metric].dropna().astype(float).to_numpy()
+        if not len(x):
+            continue
+        lo, hi = float(x.min()), float(x.max())
+        if hi - lo < 1e-12 * max(1.0, abs(hi)):
+            lo, hi = lo - 0.5 * max(abs(lo) * 1e-3, 1e-9), hi + 0.5 * max(abs(hi) * 1e-3, 1e-9)
+        counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
+        for c, a, b in zip(counts, edges[:-1], edges[1:]):
+            label = f"{a:.1%}..{b:.1%}" if metric == "service_level" else f"{a:,.0f}..{b:,.0f}"
+            rows.append({"metric": metric, "bin": label, "bin_low": float(a), "bin_high": float(b),
+                         "draws": int(c), "draw_share": float(c) / len(x)})
+    return pd.DataFrame(rows, columns=["metric", "bin", "bin_low", "bin_high", "draws", "draw_share"])
+
+
+def binding_probability(frame: pd.DataFrame) -> pd.DataFrame:
+    planned = frame[frame["status"].isin(PLANNED)]
+    counts: dict[tuple[str, str], int] = {}
+    for text in planned["binding"]:
+        for item in filter(None, (s.strip() for s in str(text).split(";"))):
+            family, _, key = item.partition("|")
+            counts[(family, key)] = counts.get((family, key), 0) + 1
+    n = len(planned)
+    rows = [{"family": f, "key": k, "draws_binding": c, "probability": c / n if n else None}
+            for (f, k), c in counts.items()]
+    rows.sort(key=lambda r: (-r["draws_binding"], r["family"], r["key"]))
+    return pd.DataFrame(rows, columns=["family", "key", "draws_binding", "probability"])
+
+
+def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str]]:
+    planned = frame[frame["status"].isin(PLANNED)]
+    status_counts = frame["status"].value_counts().to_dict()
+    rows: list[tuple[str, object, str]] = [
+        ("input_file", meta.get("input_file"), ""),
+        ("draws", len(frame), "sampled scenarios"),
+        ("seed", meta.get("seed"), "numpy default_rng seed; same seed and draws = same factors"),
+        ("runner", meta.get("runner"), "where the draws were planned"),
+        ("draws_planned", len(planned), "optimal or feasible"),
+    ]
+    for status in sorted(status_counts):
+        if status not in PLANNED:
+            rows.append((f"draws_{status}", status_counts[status], "see the Draws sheet, column message"))
+    for m in METRICS:
+        q = _quantiles(planned[m])
+        note = {"service_level": "served / demand", "objective_usd": "present-value cost",
+                "unmet_tps": "tok/s, summed over rows and quarters"}.get(m, "cash, all quarters")
+        rows += [(f"{m}_{p}", q[p], note) for p in ("p10", "p50", "p90")]
+    for level in (0.90, 0.95):
+        var, cvar = value_at_risk(planned["unmet_tps"], level)
+        pct = int(round(level * 100))
+        rows.append((f"unmet_tps_var_{pct}", var, f"value-at-risk: {pct}% of draws leave at most this much unmet"))
+        rows.append((f"unmet_tps_cvar_{pct}", cvar, f"expected unmet in the worst {100 - pct}% of draws"))
+    if len(planned):
+        rows.append(("probability_any_unmet", float((planned["unmet_tps"] > 1e-6).mean()),
+                     "share of draws with some unmet demand"))
+    rows.append(("parquet", meta.get("parquet"), "every draw, one row each (tidy table beside this workbook)"))
+    rows.append(("seconds", meta.get("seconds"), "wall clock of the sweep"))
+    return rows
+
+
+def write_summary(path: Path, frame: pd.DataFrame, meta: dict, input_path: Path) -> tuple[Path, str]:
+    wb = Workbook(write_only=True)
+    write_key_values(wb, "Summary", summary_rows(frame, meta),
+                     bold_keys=frozenset({"service_level_p50", "objective_usd_p50", "unmet_tps_var_95"}))
+    write_frame(wb, "Distribution", distribution(frame))
+    hist = histogram(frame)
+    hist_ws = write_frame(wb, "Histogram", hist)
+    _histogram_charts(wb, hist_ws, hist)
+    write_frame(wb, "Binding", binding_probability(frame))
+    write_frame(wb, "Factors", pd.DataFrame(frame.attrs.get("factors", []),
+                                            columns=["factor", "cell", "distribution", "p1", "p2", "p3"]),
+                highlight=False)
+    write_frame(wb, "Draws", frame)
+    return safe_save(wb, path, input_path)
+
+
+def _histogram_charts(wb: Workbook, hist_ws, hist: pd.DataFrame) -> None:
+    ws = wb.create_sheet("Charts", 1)
+    anchors = iter(("A1", "L1"))
+    for metric, title in (("service_level", "Service level across draws"), ("objective_usd", "Cost across draws")):
+        idx = [i for i, m in enumerate(hist["metric"]) if m == metric]
+        if not idx:
+            continue
+        first, last = idx[0] + 2, idx[-1] + 2
+        chart = BarChart()
+        chart.type = "col"
+        chart.title, chart.y_axis.title = title, "draws"
+        chart.add_data(Reference(hist_ws, min_col=5, max_col=5, min_row=first, max_row=last), titles_from_data=False)
+        chart.series[0].cat = AxDataSource(strRef=StrRef(f"'{hist_ws.title}'!$B${first}:$B${last}"))  # bin labels
+        chart.legend = None
+        chart.width, chart.height = 18, 8
+        ws.add_chart(chart, next(anchors))
+
+
+def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
+    from planner.output.xlsx import atomic_write
+
+    out = frame.copy()
+    out.attrs = {}
+    return atomic_write(target, lambda tmp: out.to_parquet(tmp, index=False))
+
+
+def cmd_sweep(args) -> int:
+    from planner.cli import _print_issues, default_output
+
+    input_path = Path(args.input)
+    output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "sweep")
+    check_target(output, input_path)
+    draws = int(getattr(args, "draws", 20))
+    if draws < 1:
+        print("ERROR: --draws must be at least 1", file=sys.stderr)
+        return EXIT_INVALID
+    scheduler = getattr(args, "scheduler", None)
+    workers = getattr(args, "workers", 0) or 0
+    t0 = time.perf_counter()
+    try:
+        frame = run_sweep(input_path, draws, getattr(args, "seed", 0) or 0, scheduler=scheduler, workers=workers,
+                          time_limit=getattr(args, "time_limit", None), mip_gap=getattr(args, "mip_gap", None),
+                          threads=getattr(args, "threads", None), algorithm=getattr(args, "algorithm", None) or "auto",
+                          progress=not getattr(args, "quiet", False))
+    except InputError as exc:
+        _print_issues(exc.issues)
+        return EXIT_INVALID
+    parquet = write_parquet(frame, output.with_name(f"{output.stem}.draws.parquet"))
+    runner = f"Dask {scheduler}" if scheduler else \
+        f"{min(workers or os.cpu_count() or 1, draws)} local process(es)"
+    meta = {"input_file": input_path.name, "seed": getattr(args, "seed", 0) or 0, "runner": runner,
+            "parquet": parquet.name, "seconds": time.perf_counter() - t0}
+    written, note = write_summary(output, frame, meta, input_path)
+    if note:
+        log.warning(note)
+    planned = frame[frame["status"].isin(PLANNED)]
+    print(f"{len(planned)}/{len(frame)} draws planned")
+    if len(planned):
+        q = _quantiles(planned["service_level"])
+        c = _quantiles(planned["objective_usd"])
+        print(f"service level P10 {q['p10']:.1%}  P50 {q['p50']:.1%}  P90 {q['p90']:.1%}; "
+              f"cost P10 ${c['p10']:,.0f}  P50 ${c['p50']:,.0f}  P90 ${c['p90']:,.0f}")
+    print(f"wrote {written} and {parquet}")
+    statuses = set(frame["status"])
+    if statuses <= set(PLANNED):
+        return EXIT_OK
+    if statuses & {"infeasible", "unbounded", "invalid"}:
+        return EXIT_INFEASIBLE
+    return EXIT_OTHER

@@ -1,0 +1,121 @@
+"""planner diff OLD.xlsx NEW.xlsx: exactly the changed decisions, ranked by cost, with the inputs behind them.
+
+Pair 1 (tests/test_roll.py's hand-checked plan, $470, against the same workbook with the 2026Q4 demand cut from
+3,000 to 2,000 tok/s): rack C (2026Q4) and its wafer (2026Q2) are no longer needed, and P funds $1,000 less
+in 2026Q4. By hand the new plan costs wafers 50 + financing 20 + fee 200 + power (2+1+2+2) x 10 + holding 10
+= $350. Cost impact at input prices: rack -$1,000 (rack_capex_usd), wafer -$100, funding -$1,000 x 1% = -$10.
+
+Pair 2 (tests/builders.py minimal_sheets(2): one wafer in 2026Q1 makes the one rack serving both quarters)
+against FabCapacity 2026Q1 = 0.5: half a wafer and half a rack in 2026Q1 (a rack deployed in 2026Q2 would serve
+one quarter only, $1,000 of demand for $1,100); fab capacity starts binding, one more wafer there being worth
+$2,000 - $1,100 = $900.
+"""
+
+import pytest
+from openpyxl import load_workbook
+
+from planner.cli import main
+from planner.cycle.diff import compare, diff, load_plan
+from planner.cycle.roll import roll
+from planner.pipeline import RunOptions, run_plan
+from tests.builders import minimal_sheets
+from tests.cycle.test_roll import planned, rolling_sheets
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("diff")
+    _src, old = planned(folder, rolling_sheets(), "old")
+    sheets = rolling_sheets()
+    sheets["Demand"][1] = ["NA", "w", 2000, 1000, 2000, 2000]
+    _src, new = planned(folder, sheets, "new")
+    return folder, old, new
+
+
+def decisions(result):
+    return [(r.decision, r.key, r.detail, r.quarter, r.old, r.new) for r in result.decisions.itertuples()]
+
+
+def test_lists_exactly_the_changed_decisions_ranked_by_cost(pair):
+    _folder, old, new = pair
+    result = compare(load_plan(old), load_plan(new))
+    assert decisions(result) == [("racks", "S", "L1", "2026Q4", 1, 0), ("wafers", "F", "", "2026Q2", 1, 0),
+                                 ("partner funding", "P", "", "2026Q4", 1000, 0)]
+    assert result.decisions["cost_impact_usd"].tolist() == pytest.approx([-1000, -100, -10])
+    assert result.decisions["rank"].tolist() == [1, 2, 3]
+    changes = result.inputs[["sheet", "key", "column", "old", "new", "cell"]].values.tolist()
+    assert changes == [["Demand", "NA/w", "2026Q4", 3000, 2000, "Demand!F2"]]
+    assert all("Demand!F2" in text for text in result.decisions["input_changes"])
+    assert not len(result.bottlenecks) and not len(result.outside)
+    kpi = result.kpis.set_index("kpi")
+    assert (kpi.at["objective_usd", "old"], kpi.at["objective_usd", "new"]) == (pytest.approx(470), pytest.approx(350))
+    assert kpi.at["racks_deployed", "change"] == pytest.approx(-1)
+
+
+def test_workbook_summary_first_in_plain_language(pair):
+    folder, old, new = pair
+    out = diff(old, new, folder / "diff.xlsx")
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Summary", "KPIs", "Decisions", "Bottlenecks", "InputChanges", "OutsideOverlap"]
+    lines = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert lines["headline"].startswith("The new plan costs $120 less")
+    assert lines["decisions"].startswith("3 decision(s) changed")
+    assert lines["decision_1"].startswith("L1 racks deployed at S in 2026Q4: 1 → 0")
+    assert "Demand NA/w 2026Q4: 3,000 → 2,000 (Demand!F2)" == lines["input_1"]
+    header = [c.value for c in wb["Decisions"][1]]
+    assert header[:8] == ["rank", "decision", "key", "detail", "quarter", "old", "new", "change"]
+    assert wb["Decisions"].max_row == 4
+
+
+def test_identical_plans_have_no_changes(pair):
+    _folder, old, _new = pair
+    result = compare(load_plan(old), load_plan(old))
+    assert not len(result.decisions) and not len(result.inputs) and not len(result.bottlenecks)
+    assert dict((k, v) for k, v, _n in result.summary)["decisions"] == "No decision changed."
+
+
+def test_limits_that_start_and_stop_binding(tmp_path):
+    _src, old = planned(tmp_path, minimal_sheets(2), "base")
+    sheets = minimal_sheets(2)
+    sheets["FabCapacity"][1] = ["F", 0.5, 1000]
+    _src, new = planned(tmp_path, sheets, "cut")
+    result = compare(load_plan(old), load_plan(new))
+    assert decisions(result) == [("racks", "S", "L1", "2026Q1", 1, 0.5), ("wafers", "F", "", "2026Q1", 1, 0.5)]
+    [b] = result.bottlenecks.itertuples()
+    assert (b.change, b.family, b.key, b.quarter, b.input_cell) == ("started binding", "fab_capacity", "F", "2026Q1",
+                                                                   "FabCapacity!B2")
+    assert b.input_change == "FabCapacity F 2026Q1: 1,000 → 0.5 (FabCapacity!B2)"
+    assert b.new_shadow_price == pytest.approx(900)
+    back = compare(load_plan(new), load_plan(old))
+    assert back.bottlenecks["change"].tolist() == ["stopped binding"]
+
+
+def test_rolled_plans_compare_on_shared_quarters(tmp_path):
+    """The $470 plan against its frozen re-plan after a roll (2026Q2..2027Q1, 2026Q4 demand cut to 2,000):
+    in the shared quarters only rack C moved out of 2026Q4 (to 2027Q1, outside the old horizon)."""
+    source, old = planned(tmp_path, rolling_sheets())
+    nxt = roll(old, source, tmp_path / "next.xlsx")
+    wb = load_workbook(nxt)
+    wb["Demand"]["E2"] = 2000
+    wb.save(nxt)
+    new = tmp_path / "replan.xlsx"
+    assert run_plan(nxt, new, RunOptions(previous_plan=old, freeze_quarters=2)).status == "optimal"
+    result = compare(load_plan(old), load_plan(new))
+    assert decisions(result) == [("racks", "S", "L1", "2026Q4", 1, 0), ("partner funding", "P", "", "2026Q4", 1000, 0)]
+    outside = {(r.plan, r.decision, r.quarter) for r in result.outside.itertuples()}
+    assert ("old only", "wafers", "2026Q1") in outside and ("new only", "racks", "2027Q1") in outside
+    lines = dict((k, v) for k, v, _n in result.summary)
+    assert "3 shared quarter(s) 2026Q2..2026Q4" in lines["horizon"]
+    changed = set(zip(result.inputs["sheet"], result.inputs["column"]))
+    assert ("Demand", "2026Q4") in changed and ("Products", "initial_chip_inventory") in changed
+    assert ("Demand", "2026Q1") not in changed and ("Demand", "2027Q1") not in changed
+
+
+def test_cli(pair, capsys):
+    folder, old, new = pair
+    out = folder / "cli.diff.xlsx"
+    assert main(["-q", "diff", str(old), str(new), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "3 decision(s) changed" in printed and f"wrote {out}" in printed
+    assert main(["-q", "diff", str(old), str(folder / "missing.xlsx"), "-o", str(folder / "x.xlsx")]) == 2
+    assert main(["-q", "diff", str(old), str(new), "-o", str(new)]) == 1  # never overwrites a plan

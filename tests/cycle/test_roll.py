@@ -1,0 +1,224 @@
+"""planner roll: next quarter's input workbook from a hand-checked 4-quarter plan, asserted cell by cell.
+
+The plan (rolling_sheets, 2026Q1..2026Q4; tests/builders.py base: a rack = 10 chips, serves 1,000 tok/s):
+* L1 racks: 10 kW, $1,000 capex, life 6 quarters, integer; 15 finished chips on hand; dies cost $0.5 and chips
+  $1 per quarter to hold. Fab F: 10 good dies per wafer, $100, lead 2 quarters. Power $1/MWh and 1,000 hours a
+  quarter: a rack costs $10 a quarter to run. Unmet demand costs $10 per tok/s per quarter (always served).
+* Demand 2,000 / 1,000 / 2,000 / 3,000 tok/s. One installed rack retires in 2026Q2 (serves 2026Q1 only).
+* Partner P funds up to $5,000 at 1% (own money costs 100%): min deal $1,500, signing fee $200 -> signed, and it
+  funds every rack. HBM vendor V has 7 stacks on hand, nobody uses them.
+
+Optimal plan, by hand: 2026Q1 deploy rack A from 10 of the 15 chips (5 left); 2026Q3 rack B from the 5 chips
+and 5 dies of 0.5 wafer started 2026Q1; 2026Q4 rack C from 10 dies of 1 wafer started 2026Q2. Any other timing
+holds more dies or chips, or runs racks earlier. Cost = wafers 150 + financing 30 + fee 200 + power
+(2+1+2+3 rack-quarters) 80 + holding (5 chips x 2 quarters) 10 = $470.
+
+Rolled to 2026Q2..2027Q1: chips 5, dies 0, HBM 7; rack A joins InstalledBase retiring 2027Q3 (2026Q1 + 6); the
+retired row is dropped; the 5 dies of the 2026Q1 wafer arrive 2026Q3 as ScheduledReceipts; P's deal keeps
+$5,000 - $1,000 = $4,000, minimum $1,500 - $1,000 = $500, fee 0 (paid).
+"""
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.table import Table
+
+from planner.cli import main
+from planner.cycle.roll import NOTES_SHEET, ROLL_AUTHOR, RollError, roll
+from planner.pipeline import run_plan
+from planner.input.validate import validate_workbook
+from tests.builders import minimal_sheets, write
+
+NEW = ["2026Q2", "2026Q3", "2026Q4", "2027Q1"]
+
+
+def rolling_sheets() -> dict:
+    s = minimal_sheets(4, integer_racks=True, hours_per_quarter=1000)
+    s["Products"] = [["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters",
+                      "initial_chip_inventory", "die_holding_cost_usd", "chip_holding_cost_usd"],
+                     ["L1", 10, 10, 1000, 6, 15, 0.5, 1]]
+    s["Routes"] = [["product", "fab", "dies_per_wafer", "yield", "lead_quarters"], ["L1", "F", 10, 1, 2]]
+    s["HBMVendors"] = [["vendor", "price_usd_per_stack", "initial_inventory"], ["V", 50, 7]]
+    s["HBMSupply"] = [["vendor", "2026Q1", "2026Q2", "2026Q3", "2026Q4"], ["V", 0, 0, 0, 0]]
+    s["Sites"] = [["site", "region", "pue", "power_price_usd_per_mwh"], ["S", "NA", 1, 1]]
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps"], ["w", 10]]
+    s["Demand"][1] = ["NA", "w", 2000, 1000, 2000, 3000]
+    s["InstalledBase"] = [["product", "site", "racks", "retire_quarter"], ["L1", "S", 1, "2026Q2"]]
+    s["Partners"] = [["partner", "commitment_usd", "min_deal_usd", "fixed_deal_cost_usd", "financing_cost_rate"],
+                     ["P", 5000, 1500, 200, 0.01]]
+    s["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    return s
+
+
+def planned(folder: Path, sheets: dict, name: str = "plan") -> tuple[Path, Path]:
+    """(input, plan) of `sheets`, solved; the plan must be optimal."""
+    source = write(folder, sheets, f"{name}.in.xlsx")
+    plan = folder / f"{name}.xlsx"
+    outcome = run_plan(source, plan)
+    assert outcome.status == "optimal", outcome.message
+    return source, plan
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("roll")
+    source, plan = planned(folder, rolling_sheets())
+    out = roll(plan, source, folder / "next.xlsx")
+    return source, plan, out
+
+
+def rows(ws):
+    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+def test_plan_is_the_hand_checked_one(rolled):
+    _source, plan, _out = rolled
+    wb = load_workbook(plan)
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["objective_usd"] == pytest.approx(470)
+    wafers = {(r[2]): r[3] for r in wb["Wafers"].iter_rows(min_row=2, values_only=True)}
+    assert wafers == {"2026Q1": pytest.approx(0.5), "2026Q2": pytest.approx(1), "2026Q3": 0, "2026Q4": 0}
+    racks = [r[3] for r in wb["Deployments"].iter_rows(min_row=2, values_only=True)]
+    assert racks == [1, 0, 1, 1]
+
+
+def test_horizon_and_quarter_columns(rolled):
+    _source, _plan, out = rolled
+    wb = load_workbook(out)
+    settings = {r[0]: r[1] for r in wb["Settings"].iter_rows(min_row=2, values_only=True)}
+    assert settings["start_quarter"] == "2026Q2" and settings["quarters"] == 4
+    assert wb["Settings"]["B3"].value == "2026Q2"
+    assert rows(wb["FabCapacity"]) == [("fab", *NEW), ("F", 1000, 1000, 1000, 1000)]
+    assert rows(wb["Demand"]) == [("region", "workload", *NEW), ("NA", "w", 1000, 2000, 3000, 3000)]
+    assert rows(wb["SitePower"]) == [("site", *NEW), ("S", 100, 100, 100, 100)]
+    assert rows(wb["Budget"]) == [("item", *NEW), ("own_capex_usd", 1e9, 1e9, 1e9, 1e9)]
+    assert rows(wb["HBMSupply"]) == [("vendor", *NEW), ("V", 0, 0, 0, 0)]
+    # the new last quarter is marked for the planner; the others are not
+    for sheet, cell in (("FabCapacity", "E1"), ("Demand", "F1"), ("Budget", "E1")):
+        head = wb[sheet][cell]
+        assert head.value == "2027Q1"
+        assert head.comment is not None and head.comment.author == ROLL_AUTHOR and "2026Q4" in head.comment.text
+        assert head.fill.fgColor.rgb.endswith("FFEB9C")
+    assert wb["Demand"]["E1"].comment is None
+
+
+def test_inventories_installed_base_receipts_and_deals(rolled):
+    _source, _plan, out = rolled
+    wb = load_workbook(out)
+    products = wb["Products"]
+    header = [c.value for c in products[1]]
+    assert header[:8] == ["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters",
+                          "initial_chip_inventory", "die_holding_cost_usd", "chip_holding_cost_usd"]
+    assert products["F2"].value == 5  # Chips.chip_inventory_end of 2026Q1
+    assert header[8] == "initial_die_bank" and products["I2"].value == 0  # column added: Chips.die_bank_end
+    assert rows(wb["HBMVendors"]) == [("vendor", "price_usd_per_stack", "initial_inventory"), ("V", 50, 7)]
+    # the 2026Q2-retiring row is gone; rack A (deployed 2026Q1, life 6) retires 2027Q3
+    assert rows(wb["InstalledBase"]) == [("product", "site", "racks", "retire_quarter"), ("L1", "S", 1, "2027Q3")]
+    assert "Deployments!D2" in wb["InstalledBase"]["C2"].comment.text
+    # 0.5 wafer started 2026Q1 at F (lead 2) -> 5 good dies in 2026Q3; the new last quarter stays blank
+    assert rows(wb["ScheduledReceipts"]) == [("product", *NEW), ("L1", None, 5, None, None)]
+    assert rows(wb["Partners"]) == [
+        ("partner", "commitment_usd", "min_deal_usd", "fixed_deal_cost_usd", "financing_cost_rate"),
+        ("P", 4000, 500, 0, 0.01)]
+    # sheets the roll does not concern are copied as they are
+    assert rows(wb["Routes"]) == [("product", "fab", "dies_per_wafer", "yield", "lead_quarters"), ("L1", "F", 10, 1, 2)]
+    assert rows(wb["PartnerSites"]) == [("partner", "site"), ("P", "S")]
+
+
+def test_rolled_workbook_validates_cleanly_and_explains_itself(rolled):
+    source, _plan, out = rolled
+    data, issues = validate_workbook(out)
+    assert data is not None and not len(issues), [str(i) for i in issues]
+    assert data.quarters == NEW
+    assert data.receipts == {("L1", 1): 5.0}
+    assert data.installed_base[["product", "site", "racks", "retire_t"]].values.tolist() == [["L1", "S", 1.0, 5]]
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == NOTES_SHEET and wb.active.title == NOTES_SHEET
+    notes = {r[2]: r for r in wb[NOTES_SHEET].iter_rows(min_row=5, values_only=True) if r[2]}
+    assert notes["Products!F2"][4].startswith("plan.xlsx Chips!G2")
+    assert notes["ScheduledReceipts!C2"][3] == 5 and "Wafers!E2" in notes["ScheduledReceipts!C2"][4]
+    assert notes["Demand!F1"][0] == "new quarter column"
+    # the input is never written
+    assert load_workbook(source)["Settings"]["B3"].value == "2026Q1"
+
+
+def test_actuals_replace_the_plan_key_by_key(rolled, tmp_path):
+    """Actually: 3 chips left (the die bank is not reported: the plan's 0 stays), 2 racks deployed, 0.8 wafer
+    started (8 dies via Routes, 2026Q1 + lead 2 = 2026Q3), P funded $1,500 in 2026Q1."""
+    source, plan, _out = rolled
+    actuals = write(tmp_path, {
+        "Chips": [["product", "quarter", "chip_inventory_end"], ["L1", "2026Q1", 3], ["L1", "2025Q4", 99]],
+        "Deployments": [["product", "site", "racks_deployed"], ["L1", "S", 2]],
+        "Wafers": [["product", "fab", "wafers"], ["L1", "F", 0.8]],
+        "Partners": [["partner", "signed", "funded_usd"], ["P", True, 1500]],
+    }, "actuals.xlsx")
+    out = tmp_path / "next.xlsx"
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 0
+    wb = load_workbook(out)
+    assert wb["Products"]["F2"].value == 3 and wb["Products"]["I2"].value == 0
+    assert rows(wb["InstalledBase"])[1:] == [("L1", "S", 2, "2027Q3")]
+    assert rows(wb["ScheduledReceipts"])[1] == ("L1", None, 8, None, None)
+    assert rows(wb["Partners"])[1] == ("P", 3500, 0, 0, 0.01)
+    assert "actuals" in wb["InstalledBase"]["C2"].comment.text
+    data, issues = validate_workbook(out)
+    assert data is not None and not issues.errors
+
+
+def test_longer_horizon_repeats_the_old_last_quarter(rolled, tmp_path):
+    source, plan, _out = rolled
+    out = roll(plan, source, tmp_path / "next6.xlsx", quarters=6)
+    wb = load_workbook(out)
+    six = NEW + ["2027Q2", "2027Q3"]
+    assert rows(wb["Demand"]) == [("region", "workload", *six), ("NA", "w", 1000, 2000, 3000, 3000, 3000, 3000)]
+    assert rows(wb["ScheduledReceipts"])[0] == ("product", *six)
+    assert [wb["FabCapacity"].cell(1, c).comment is not None for c in range(2, 8)] == [False] * 3 + [True] * 3
+    data, issues = validate_workbook(out)
+    assert data is not None and data.T == 6 and not len(issues), [str(i) for i in issues]
+
+
+def test_shorter_horizon_drops_the_quarters_left_out(rolled, tmp_path):
+    source, plan, _out = rolled
+    out = roll(plan, source, tmp_path / "next2.xlsx", quarters=2)
+    wb = load_workbook(out)
+    assert rows(wb["Demand"]) == [("region", "workload", "2026Q2", "2026Q3"), ("NA", "w", 1000, 2000)]
+    assert rows(wb["ScheduledReceipts"]) == [("product", "2026Q2", "2026Q3"), ("L1", None, 5)]
+    data, issues = validate_workbook(out)
+    assert data is not None and data.T == 2 and not len(issues), [str(i) for i in issues]
+
+
+def test_rolling_twice_clears_the_last_marks(rolled, tmp_path):
+    _source, _plan, out = rolled
+    plan2 = tmp_path / "plan2.xlsx"
+    assert run_plan(out, plan2).status == "optimal"
+    out2 = roll(plan2, out, tmp_path / "next2.xlsx")
+    wb = load_workbook(out2)
+    assert [c.value for c in wb["Demand"][1]] == ["region", "workload", "2026Q3", "2026Q4", "2027Q1", "2027Q2"]
+    assert wb["Demand"]["E1"].comment is None and wb["Demand"]["F1"].comment.author == ROLL_AUTHOR
+    assert wb.sheetnames.count(NOTES_SHEET) == 1
+    data, issues = validate_workbook(out2)
+    assert data is not None and data.quarters[0] == "2026Q3", [str(i) for i in issues]
+
+
+def test_excel_tables_are_kept_in_step(tmp_path):
+    """A Demand sheet laid out as an Excel table: its range follows the columns (the reader reads only inside)."""
+    sheets = rolling_sheets()
+    source, plan = planned(tmp_path, sheets)
+    wb = load_workbook(source)
+    wb["Demand"].add_table(Table(displayName="DemandTable", ref="A1:F2"))
+    wb.save(source)
+    plan2 = tmp_path / "plan2.xlsx"
+    assert run_plan(source, plan2).status == "optimal"
+    out = roll(plan2, source, tmp_path / "next.xlsx")
+    table = load_workbook(out)["Demand"].tables["DemandTable"]
+    assert table.ref == "A1:F2" and [c.name for c in table.tableColumns] == ["region", "workload", *NEW]
+    data, _issues = validate_workbook(out)
+    assert data is not None and data.demand[("NA", "w", 3)] == 3000
+
+
+def test_refuses_a_plan_of_another_horizon(rolled, tmp_path):
+    _source, plan, out = rolled
+    with pytest.raises(RollError, match="starts in 2026Q1 but the input"):
+        roll(plan, out, tmp_path / "x.xlsx")
+    assert main(["-q", "roll", str(plan), str(out), "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert not (tmp_path / "x.xlsx").exists()

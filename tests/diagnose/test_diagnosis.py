@@ -1,0 +1,151 @@
+"""Infeasible plans explained: the conflicting input cells and the smallest change, worked out by hand.
+
+Base workbook (tests/builders.py): one rack = 10 chips = 1 wafer of fab F, serves 1,000 tok/s, draws
+10 kW x PUE 1 = 0.01 MW, costs $1,000 capex. One quarter unless said otherwise.
+"""
+
+import pytest
+from openpyxl import load_workbook
+
+from models.build import build_model
+from models.solve import SolveOptions, solve
+from planner.diagnose.diagnosis import diagnose
+from planner.pipeline import run_plan
+from planner.input.validate import validate_workbook
+from tests.builders import minimal_sheets, write
+
+
+def with_floor(sheets, level=1.0):
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, level]]
+    return sheets
+
+
+def diagnosis_of(tmp_path, sheets):
+    data, issues = validate_workbook(write(tmp_path, sheets))
+    assert data is not None, [str(i) for i in issues]
+    model, sets = build_model(data)
+    options = SolveOptions(time_limit_s=60)
+    result = solve(model, options)
+    assert result.status == "infeasible", result.message
+    return diagnose(model, sets, data, result, options)
+
+
+def cells(frame):
+    return set(frame["cell"])
+
+
+def test_service_floor_against_fab_capacity(tmp_path):
+    """Demand 2,000 tok/s must be 100% served, but FabCapacity F = 1 wafer = 1 rack = 1,000 tok/s.
+    Conflict: FabCapacity!B2 and the floor (Workloads!C2). Repairs by relative change: the floor's slack is
+    1,000 of 2,000 tok/s (0.5), the fab's is 1 of 1 wafer (1.0): lower the floor to 50%. Alone, the fab
+    needs 2 wafers."""
+    sheets = with_floor(minimal_sheets(1))
+    sheets["FabCapacity"][1] = ["F", 1]
+    sheets["Demand"][1] = ["NA", "w", 2000]
+    d = diagnosis_of(tmp_path, sheets)
+    assert {"FabCapacity!B2", "Workloads!C2"} <= cells(d.conflict)
+    [repair] = d.repairs.itertuples()
+    assert repair.cell == "Workloads!C2" and repair.repaired == pytest.approx(0.5)
+    fab = d.alternatives[d.alternatives["cell"] == "FabCapacity!B2"]
+    assert fab["current"].iloc[0] == pytest.approx(1) and fab["repaired"].iloc[0] == pytest.approx(2)
+
+
+def test_installed_base_above_site_power(tmp_path):
+    """10 installed racks draw 0.1 MW at S, SitePower S = 0.05 MW: the conflict is the installed base row and the
+    site's power; raise SitePower!B2 from 0.05 to 0.1 MW."""
+    sheets = minimal_sheets(1)
+    sheets["InstalledBase"] = [["product", "site", "racks"], ["L1", "S", 10]]
+    sheets["SitePower"][1] = ["S", 0.05]
+    d = diagnosis_of(tmp_path, sheets)
+    assert cells(d.conflict) == {"SitePower!B2", "InstalledBase!C2"}
+    [repair] = d.repairs.itertuples()
+    assert repair.cell == "SitePower!B2"
+    assert (repair.current, repair.repaired) == (pytest.approx(0.05), pytest.approx(0.1))
+    assert "SitePower!B2" in set(d.checks["cell"])
+
+
+def test_partner_minimum_that_cannot_be_spent(tmp_path):
+    """1,000 tok/s must be served: one whole rack ($1,000). Own budget is 0, so partner P must fund it, but
+    P's minimum deal is $5,000 and site power (0.015 MW) fits one rack only: no signable deal. The LP
+    relaxation is feasible (A = 0.2), so the conflict needs integers. Relative repairs: min deal 5,000 -> 1,000
+    (0.8) beats the floor 100% -> 0% (1.0) and power 0.015 -> 0.05 MW (2.33)."""
+    sheets = with_floor(minimal_sheets(1, integer_racks=True))
+    sheets["Budget"][1] = ["own_capex_usd", 0]
+    sheets["SitePower"][1] = ["S", 0.015]
+    sheets["Partners"] = [["partner", "commitment_usd", "min_deal_usd"], ["P", 1e6, 5000]]
+    sheets["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    d = diagnosis_of(tmp_path, sheets)
+    assert d.conflict_of == "LP relaxation is feasible"
+    [repair] = d.repairs.itertuples()
+    assert repair.cell == "Partners!C2"
+    assert (repair.current, repair.repaired) == (pytest.approx(5000), pytest.approx(1000))
+
+
+def test_service_floor_nobody_can_serve(tmp_path):
+    """Workload big has 50% floor and 1,000 tok/s demand but no product has throughput on it."""
+    sheets = minimal_sheets(1)
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0],
+                           ["big", 1, 0.5]]
+    sheets["Demand"].append(["NA", "big", 1000])
+    d = diagnosis_of(tmp_path, sheets)
+    assert {"Workloads!C3", "Demand!C3"} <= cells(d.conflict)
+    assert "Demand!C3" in set(d.checks["cell"])
+    [repair] = d.repairs.itertuples()
+    assert repair.cell == "Workloads!C3" and repair.repaired == pytest.approx(0.0)
+
+
+def test_own_budget_against_service_floor(tmp_path):
+    """Racks are continuous; the floor needs 1 rack ($1,000) but the budget is $500. Relative repairs: the floor
+    100% -> 50% (0.5) beats the budget 500 -> 1,000 (1.0); alone, the budget must be $1,000."""
+    sheets = with_floor(minimal_sheets(1))
+    sheets["Budget"][1] = ["own_capex_usd", 500]
+    d = diagnosis_of(tmp_path, sheets)
+    assert {"Budget!B2", "Workloads!C2"} <= cells(d.conflict)
+    [repair] = d.repairs.itertuples()
+    assert repair.cell == "Workloads!C2" and repair.repaired == pytest.approx(0.5)
+    budget = d.alternatives[d.alternatives["cell"] == "Budget!B2"]
+    assert budget["repaired"].iloc[0] == pytest.approx(1000)
+
+
+def test_mixed_causes_all_repaired_together(tmp_path):
+    """Both faults at once: installed base above power at S, and an unservable floor on big."""
+    sheets = minimal_sheets(1)
+    sheets["InstalledBase"] = [["product", "site", "racks"], ["L1", "S", 10]]
+    sheets["SitePower"][1] = ["S", 0.05]
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0],
+                           ["big", 1, 0.5]]
+    sheets["Demand"].append(["NA", "big", 1000])
+    d = diagnosis_of(tmp_path, sheets)
+    assert cells(d.conflict) & {"SitePower!B2", "Workloads!C3"}
+    assert {"SitePower!B2", "Workloads!C3"} == cells(d.repairs)
+    assert {"SitePower!B2", "Demand!C3"} <= set(d.checks["cell"])
+
+
+def test_run_exits_3_and_writes_diagnosis(tmp_path):
+    sheets = minimal_sheets(1)
+    sheets["InstalledBase"] = [["product", "site", "racks"], ["L1", "S", 10]]
+    sheets["SitePower"][1] = ["S", 0.05]
+    out = tmp_path / "plan.xlsx"
+    outcome = run_plan(write(tmp_path, sheets), out)
+    assert outcome.exit_code == 3 and outcome.status == "infeasible"
+    wb = load_workbook(out)
+    assert wb.sheetnames[:2] == ["Summary", "Diagnosis"]
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["status"] == "infeasible" and summary["objective_usd"] is None
+    text = " ".join(str(c.value) for row in wb["Diagnosis"].iter_rows() for c in row if c.value)
+    assert "SitePower!B2" in text and "raise" in text
+
+
+def test_diagnose_command_on_a_feasible_plan_reports_checks(tmp_path):
+    """Take-or-pay above capacity is not infeasible under the spec (paid wafers are not capped), but it is paid for
+    nothing: `planner diagnose` says so, with the cell."""
+    from planner.cli import main
+
+    sheets = minimal_sheets(1)
+    sheets["FabMinWafers"] = [["fab", "2026Q1"], ["F", 2000]]
+    out = tmp_path / "diag.xlsx"
+    assert main(["-q", "diagnose", str(write(tmp_path, sheets)), "-o", str(out)]) == 0
+    wb = load_workbook(out)
+    assert wb.sheetnames[:2] == ["Summary", "Diagnosis"]
+    text = " ".join(str(c.value) for row in wb["Diagnosis"].iter_rows() for c in row if c.value)
+    assert "FabMinWafers!B2" in text and "take-or-pay above capacity" in text

@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from planner.input.docs import render
+
+
+def test_readme_sheet_reference_is_generated_from_the_schema():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert render(readme) == readme, "run: python -m planner.input.docs README.md"
+
+
+def test_template_is_well_formed_and_validates(tmp_path):
+    from planner.cli import main
+    from planner.input.validate import validate_workbook
+    from openpyxl import load_workbook
+
+    out = tmp_path / "template.xlsx"
+    assert main(["-q", "template", str(out), "--start", "2026Q3", "--quarters", "6"]) == 0
+    data, issues = validate_workbook(out)
+    assert data is not None and not issues.errors
+    assert data.quarters[0] == "2026Q3" and data.T == 6
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == "README"
+    routes = wb["Routes"]
+    assert routes["C1"].comment is not None and "dies" in routes["C1"].comment.text.lower()
+    assert routes.freeze_panes == "A2"
+    assert any("Products!$A$2" in dv.formula1 for dv in routes.data_validations.dataValidation)
+    assert [c.value for c in wb["Demand"][1]][2:] == ["2026Q3", "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4"]

@@ -1,0 +1,243 @@
+"""A planner's checklist for bad workbooks: every error names its sheet, cell, column and value."""
+
+import hashlib
+
+import pytest
+from openpyxl import load_workbook
+
+from planner.input.validate import validate_workbook
+from tests.builders import minimal_sheets, write
+
+
+def issues_of(tmp_path, sheets, name="in.xlsx"):
+    data, issues = validate_workbook(write(tmp_path, sheets, name))
+    return data, issues
+
+
+def only(issues, severity="error"):
+    return [i for i in issues if i.severity == severity]
+
+
+def test_minimal_workbook_is_valid(tmp_path):
+    data, issues = issues_of(tmp_path, minimal_sheets())
+    assert data is not None and not issues.errors
+    assert data.quarters == ["2026Q1", "2026Q2"]
+
+
+def test_missing_required_sheet(tmp_path):
+    sheets = minimal_sheets()
+    del sheets["Routes"]
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is None
+    assert any(i.sheet == "Routes" and "required sheet 'Routes' is missing" in i.message for i in issues.errors)
+
+
+def test_missing_required_column(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Routes"] = [["product", "fab", "dies_per_wafer", "lead_quarters"], ["L1", "F", 10, 0]]
+    _, issues = issues_of(tmp_path, sheets)
+    [err] = [i for i in issues.errors if i.column == "yield"]
+    assert err.cell == "Routes!1:1" and "required column 'yield' is missing" in err.message
+
+
+def test_unknown_product_in_routes_lists_known_keys(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Routes"].append(["L9", "F", 10, 0.5, 0])
+    _, issues = issues_of(tmp_path, sheets)
+    [err] = issues.errors
+    assert err.cell == "Routes!A3" and err.column == "product" and err.value == "L9"
+    assert "known: L1" in err.message
+
+
+def test_duplicate_key(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Products"].append(["L1", 8, 5, 10, 4])
+    _, issues = issues_of(tmp_path, sheets)
+    [err] = issues.errors
+    assert err.cell == "Products!A3" and "duplicate key L1" in err.message and "row 2" in err.message
+
+
+@pytest.mark.parametrize("bad", [0, 1.2, -0.1])
+def test_yield_outside_zero_one(tmp_path, bad):
+    sheets = minimal_sheets()
+    sheets["Routes"][1][3] = bad
+    _, issues = issues_of(tmp_path, sheets)
+    [err] = issues.errors
+    assert err.cell == "Routes!D2" and err.column == "yield" and "(0, 1]" in err.message
+
+
+def test_negative_capacity_and_cost(tmp_path):
+    sheets = minimal_sheets()
+    sheets["FabCapacity"][1][2] = -5
+    sheets["Fabs"][1][1] = -100
+    _, issues = issues_of(tmp_path, sheets)
+    cells = {i.cell: i for i in issues.errors}
+    assert set(cells) == {"FabCapacity!C2", "Fabs!B2"}
+    assert "cannot be negative" in cells["FabCapacity!C2"].message
+
+
+def test_quarter_column_missing_from_horizon(tmp_path):
+    sheets = minimal_sheets(3)
+    sheets["SitePower"] = [["site", "2026Q1", "2026Q2"], ["S", 100, 100]]
+    _, issues = issues_of(tmp_path, sheets)
+    [err] = issues.errors
+    assert err.sheet == "SitePower" and "2026Q3" in err.message and err.cell == "SitePower!1:1"
+
+
+def test_malformed_quarter_header(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Demand"][0].append("2026Q5")
+    sheets["Demand"][1].append(5)
+    _, issues = issues_of(tmp_path, sheets)
+    [err] = issues.errors
+    assert err.cell == "Demand!E1" and "malformed quarter" in err.message
+
+
+def test_quarter_outside_horizon_is_a_warning(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Demand"][0].append("2027Q1")
+    sheets["Demand"][1].append(5)
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None
+    assert any(i.cell == "Demand!E1" and "outside the plan horizon" in i.message for i in issues.warnings)
+
+
+def test_product_without_route_and_hbm_product_without_vendor(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Products"][0].append("stacks_per_chip")
+    sheets["Products"][1].append(0)
+    sheets["Products"].append(["G1", 8, 100, 1000, 8, 6])
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None
+    msgs = {(i.cell, i.column): i.message for i in issues.warnings}
+    assert "no route" in msgs[("Products!A3", "product")]
+    assert "no vendor is qualified" in msgs[("Products!F3", "stacks_per_chip")]
+
+
+def test_demand_nobody_can_serve(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Workloads"].append(["big", 1])
+    sheets["Demand"].append(["NA", "big", 10, 10])
+    sheets["Demand"].append(["EU", "w", 10, 10])
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None
+    msgs = {i.cell: i.message for i in issues.warnings}
+    assert "no product can serve it" in msgs["Demand!B3"]
+    assert "no site serves it" in msgs["Demand!A4"]
+
+
+def test_partner_window_outside_horizon(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Partners"] = [["partner", "commitment_usd", "first_quarter", "last_quarter"],
+                          ["P", 1e6, "2030Q1", "2030Q4"], ["Q", 1e6, "2026Q2", "2026Q1"]]
+    sheets["PartnerSites"] = [["partner", "site"], ["P", "S"], ["Q", "S"]]
+    data, issues = issues_of(tmp_path, sheets)
+    assert any(i.cell == "Partners!C2" and "outside the horizon" in i.message for i in issues.warnings)
+    assert any(i.cell == "Partners!C3" and "after last_quarter" in i.message for i in issues.errors)
+
+
+def test_cell_level_faults_are_located(tmp_path):
+    sheets = minimal_sheets()
+    path = write(tmp_path, sheets)
+    wb = load_workbook(path)
+    wb["FabCapacity"]["B2"] = "=1/0"  # a formula with no cached value
+    wb["Products"]["C2"] = "ten"  # text that is not a number
+    wb["SitePower"]["B2"] = "#N/A"  # an Excel error value
+    wb["Demand"].merge_cells("C2:D2")  # merged cells in data
+    wb["Fabs"]["B2"] = "1,000"
+    wb.save(path)
+    data, issues = validate_workbook(path)
+    assert data is None
+    cells = {i.cell: i.message for i in issues.errors}
+    assert "no cached value" in cells["FabCapacity!B2"]
+    assert "found text 'ten'" in cells["Products!C2"]
+    assert "Excel error value" in cells["SitePower!B2"]
+    assert "merged cells (C2:D2)" in cells["Demand!C2"]
+    assert "thousands separator" in cells["Fabs!B2"]
+    assert len(issues.errors) == 5  # every fault at once, not just the first
+
+
+def test_all_errors_come_back_together(tmp_path):
+    sheets = minimal_sheets()
+    del sheets["Budget"]
+    sheets["Routes"][1][3] = 2
+    sheets["Throughput"].append(["L1", "nope", 5])
+    sheets["Sites"][1][2] = 0.5
+    _, issues = issues_of(tmp_path, sheets)
+    where = {i.cell or i.sheet for i in issues.errors}
+    assert {"Budget", "Routes!D2", "Throughput!B3", "Sites!C2"} <= where
+
+
+def test_input_file_is_never_written(tmp_path):
+    path = write(tmp_path, minimal_sheets())
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    mtime = path.stat().st_mtime_ns
+    validate_workbook(path)
+    from planner.pipeline import run_plan
+    run_plan(path, tmp_path / "out.xlsx")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert path.stat().st_mtime_ns == mtime
+
+
+def test_not_an_xlsx(tmp_path):
+    for name, content in (("a.csv", b"product,fab\nL1,F\n"), ("b.xls", b"\xd0\xcf\x11\xe0garbage"),
+                          ("c.xlsx", b"PK\x03\x04broken")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        data, issues = validate_workbook(path)
+        assert data is None
+        assert "not a valid .xlsx" in issues.errors[0].message
+
+
+def test_messy_but_valid_values(tmp_path):
+    """Numbers stored as text, keys pandas would call NaN, integer keys, headers in another case."""
+    sheets = minimal_sheets()
+    sheets["Sites"] = [["Site", " REGION ", "PUE", "Power Price USD per MWh"], ["S", "NA", " 1.2 ", "50"]]
+    sheets["Products"][1][0] = 123
+    sheets["Routes"][1][0] = "123"
+    sheets["Throughput"][1][0] = 123.0
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None, [str(i) for i in issues]
+    assert list(data.sites["region"]) == ["NA"]
+    assert data.sites.at["S", "pue"] == 1.2
+    assert list(data.products.index) == ["123"]
+
+
+def test_expansion_block_no_budget_can_pay_for(tmp_path):
+    sheets = minimal_sheets()
+    sheets["SiteExpansion"] = [["site", "block_mw", "capex_usd_per_mw", "lead_quarters", "max_blocks"],
+                               ["S", 10, 2e6, 1, 3]]
+    sheets["Budget"][1] = ["own_capex_usd", 1e6, 1.5e6]
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None
+    [w] = [i for i in issues.warnings if i.sheet == "SiteExpansion"]
+    assert w.cell == "SiteExpansion!C2" and "can never be started" in w.message
+
+
+def test_budget_item_matches_ignoring_case_and_spaces(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Budget"][1][0] = " Own Capex USD "
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None and data.budget[0] == 1e9, [str(i) for i in issues]
+    assert data.cell("Budget", ("own_capex_usd",), "2026Q2") == "Budget!C2"
+
+
+def test_run_reports_every_error_once_like_validate(tmp_path):
+    """Reader faults (a formula with no cached value) and validation faults come back together from `run`,
+    each named once: no 'required and blank' echo of the faulty cell, no 'no route' warning because the
+    route row has a bad yield, no 'no capacity row' warning because that row has a bad number."""
+    from openpyxl import load_workbook
+
+    from planner.pipeline import run_plan
+
+    path = write(tmp_path, minimal_sheets())
+    wb = load_workbook(path)
+    wb["Products"]["B2"] = "=1/0"
+    wb["Routes"]["D2"] = 1.7
+    wb["FabCapacity"]["C2"] = "1,000"
+    wb.save(path)
+    outcome = run_plan(path, tmp_path / "plan.xlsx")
+    assert outcome.exit_code == 2
+    assert [i.cell for i in outcome.issues.errors] == ["Products!B2", "Routes!D2", "FabCapacity!C2"]
+    assert not outcome.issues.warnings
+    assert not (tmp_path / "plan.xlsx").exists()

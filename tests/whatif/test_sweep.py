@@ -1,0 +1,135 @@
+"""planner sweep: factors sampled up front from one seed, so a sweep on a 2-worker Dask LocalCluster equals the
+same sweep in one process, draw by draw; the Uncertainty sheet's errors are located by cell; the summary
+workbook and the Parquet table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from planner.cli import main
+from planner.issues import InputError
+from planner.whatif.sweep import run_sweep
+from tests.builders import minimal_sheets, write
+
+UNCERTAINTY = ["sheet", "key", "column", "distribution", "p1", "p2", "p3"]
+
+
+def sweep_workbook(tmp_path, rows=None):
+    """Three quarters, a fab short of wafers: the fab limit binds in some draws, demand is unmet in some."""
+    sheets = minimal_sheets(3)
+    sheets["FabCapacity"][1] = ["F", 2, 2, 2]
+    sheets["Demand"][1] = ["NA", "w", 1500, 2500, 3000]
+    sheets["Uncertainty"] = [UNCERTAINTY] + (rows if rows is not None else [
+        ["Demand", "NA/w", "2026Q2:2026Q3", "uniform", 0.5, 1.5, None],
+        ["FabCapacity", "F", "*", "triangular", 0.5, 1, 1.2],
+        ["Products", "L1", "rack_capex_usd", "normal", 1, 0.2, None],
+    ])
+    return write(tmp_path, sheets)
+
+
+def test_dask_local_cluster_equals_one_process_draw_by_draw(tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    src = sweep_workbook(tmp_path)
+    one = run_sweep(src, 40, seed=11, workers=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        many = run_sweep(src, 40, seed=11, client=client)
+        # the command connects to a scheduler by address (--scheduler tcp://HOST:PORT)
+        out = tmp_path / "sweep.xlsx"
+        assert main(["-q", "sweep", str(src), "--draws", "4", "--seed", "11", "--scheduler",
+                     cluster.scheduler_address, "-o", str(out)]) == 0
+    by_address = pd.read_parquet(tmp_path / "sweep.draws.parquet")
+    pd.testing.assert_frame_equal(by_address.drop(columns=["seconds"]), one.head(4).drop(columns=["seconds"]),
+                                  check_exact=True)
+    assert len(one) == 40 and list(one["draw"]) == list(range(40))
+    assert set(one["status"]) == {"optimal"}
+    pd.testing.assert_frame_equal(one.drop(columns=["seconds"]), many.drop(columns=["seconds"]), check_exact=True)
+    # the draws differ from one another, and some bind the fab limit while others do not
+    assert one["objective_usd"].nunique() == 40
+    assert 0 < one["binding"].str.contains("fab_capacity|F", regex=False).sum() < 40
+
+
+def test_local_process_pool_equals_one_process(tmp_path):
+    src = sweep_workbook(tmp_path)
+    one = run_sweep(src, 6, seed=3, workers=1)
+    pool = run_sweep(src, 6, seed=3, workers=2)
+    pd.testing.assert_frame_equal(one.drop(columns=["seconds"]), pool.drop(columns=["seconds"]), check_exact=True)
+
+
+def test_factors_are_sampled_from_the_seed_draw_by_draw(tmp_path):
+    src = sweep_workbook(tmp_path)
+    a = run_sweep(src, 6, seed=5, workers=1)
+    b = run_sweep(src, 3, seed=5, workers=1)  # a shorter sweep is a prefix of a longer one
+    factors = [c for c in a.columns if c.startswith("factor ")]
+    assert factors == ["factor Demand|NA/w|2026Q2:2026Q3", "factor FabCapacity|F|*",
+                       "factor Products|L1|rack_capex_usd"]
+    pd.testing.assert_frame_equal(a.head(3).drop(columns=["seconds"]), b.drop(columns=["seconds"]), check_exact=True)
+    rng = np.random.default_rng(5)
+    expected = []
+    for _ in range(6):
+        expected.append([rng.uniform(0.5, 1.5), rng.triangular(0.5, 1, 1.2), max(0.0, rng.normal(1, 0.2))])
+    assert a[factors].to_numpy().tolist() == expected
+    c = run_sweep(src, 3, seed=6, workers=1)
+    assert not np.allclose(c[factors].to_numpy(), b[factors].to_numpy())
+
+
+def test_a_draw_is_the_scaled_plan(tmp_path):
+    """A degenerate factor (uniform 2..2) doubles demand: the draw is the base plan with demand x 2."""
+    src = sweep_workbook(tmp_path, rows=[["Demand", "*", "*", "uniform", 2, 2, None]])
+    frame = run_sweep(src, 1, seed=0, workers=1)
+    assert frame.loc[0, "factor Demand|*|*"] == 2.0
+    assert frame.loc[0, "demand_tps"] == pytest.approx(2 * (1500 + 2500 + 3000))
+
+
+@pytest.mark.parametrize("row, cell, words", [
+    (["Demand", "NA/w", "*", "lognormal", 1, 0.1, None], "Uncertainty!D2", "unknown distribution"),
+    (["Demand", "NA/w", "*", "uniform", 1.2, 0.8, None], "Uncertainty!F2", "below the low"),
+    (["Demand", "NA/w", "*", "triangular", 0.5, 1, None], "Uncertainty!G2", "p3 is required"),
+    (["Demand", "NA/w", "*", "triangular", 0.5, 1.5, 1.2], "Uncertainty!F2", "low p1 <= mode p2 <= high p3"),
+    (["Demand", "NA/w", "*", "normal", 1, "wide", None], "Uncertainty!F2", "expected a number"),
+    (["Demand", "NA/w", "*", "normal", -1, 0.1, None], "Uncertainty!E2", "cannot be negative"),
+    (["Demand", "EU/w", "*", "normal", 1, 0.1, None], "Uncertainty!B2", "no row of Demand has key 'EU/w'"),
+    (["Demands", "NA/w", "*", "normal", 1, 0.1, None], "Uncertainty!A2", "unknown sheet"),
+    (["Demand", "NA/w", "2040Q1", "normal", 1, 0.1, None], "Uncertainty!C2", "not a column"),
+])
+def test_bad_uncertainty_row_is_located_by_cell(tmp_path, row, cell, words):
+    src = sweep_workbook(tmp_path, rows=[row])
+    with pytest.raises(InputError) as info:
+        run_sweep(src, 2, seed=0, workers=1)
+    errors = [i for i in info.value.issues.errors if i.cell == cell]
+    assert errors and words in errors[0].message, [str(i) for i in info.value.issues]
+
+
+def test_no_uncertainty_sheet(tmp_path, capsys):
+    src = write(tmp_path, minimal_sheets(2))
+    assert main(["-q", "sweep", str(src), "--draws", "2", "--workers", "1", "-o", str(tmp_path / "s.xlsx")]) == 2
+    assert "needs an Uncertainty sheet" in capsys.readouterr().err
+
+
+def test_command_writes_parquet_and_summary(tmp_path, capsys):
+    src = sweep_workbook(tmp_path)
+    out = tmp_path / "sweep.xlsx"
+    assert main(["-q", "sweep", str(src), "--draws", "8", "--seed", "2", "--workers", "1", "-o", str(out)]) == 0
+    draws = pd.read_parquet(tmp_path / "sweep.draws.parquet")
+    assert list(draws["draw"]) == list(range(8))
+    for column in ("status", "objective_usd", "service_level", "unmet_tps", "own_capex_usd", "partner_capex_usd",
+                   "binding", "factor FabCapacity|F|*"):
+        assert column in draws.columns
+    pd.testing.assert_frame_equal(draws.drop(columns=["seconds"]),
+                                  run_sweep(src, 8, seed=2, workers=1).drop(columns=["seconds"]), check_exact=True)
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Charts", "Distribution", "Histogram", "Binding", "Factors", "Draws"]
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    q = np.quantile(draws["service_level"], [0.1, 0.5, 0.9])
+    assert [summary[f"service_level_p{p}"] for p in (10, 50, 90)] == pytest.approx(list(q))
+    assert summary["unmet_tps_var_95"] == pytest.approx(np.quantile(draws["unmet_tps"], 0.95))
+    assert summary["draws_planned"] == 8 and summary["seed"] == 2
+    binding = {(r[0], r[1]): r[3] for r in wb["Binding"].iter_rows(min_row=2, values_only=True)}
+    share = draws["binding"].str.contains("fab_capacity|F", regex=False).mean()
+    assert binding.get(("fab_capacity", "F"), 0.0) == pytest.approx(share)
+    dist = {r[0]: r[1:] for r in wb["Distribution"].iter_rows(values_only=True)}
+    assert dist["metric"] == ("draws", "mean", "sd", "min", "p10", "p50", "p90", "max")
+    assert dist["objective_usd"][5] == pytest.approx(draws["objective_usd"].median())
+    assert "8/8 draws planned" in capsys.readouterr().out
