@@ -1,4 +1,4 @@
-"""build_model(data): the fixed build order of the planning model (formulation.md, families 1-16)."""
+"""build_model(data): the fixed build order of the planning model (formulation.md)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,11 @@ import pyomo.environ as pyo
 
 from models.data import PlanData
 
-from models.sets import USD_PER_MUSD, ModelSets
+from models.costs import add_cost, capex_share, discount_factor
+from models.sets import USD_PER_MUSD, USD_PER_OBJ, ModelSets
+
+# O and F are in $M, the objective in $k
+OBJ_PER_MUSD = USD_PER_MUSD / USD_PER_OBJ
 
 
 def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -23,6 +27,11 @@ def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
         return funded == spend
 
     m.capex = pyo.Constraint([(s, t) for s in sets.capex_sites for t in sets.T], rule=rule)
+    rate = data.partners["financing_cost_rate"].to_dict()
+    add_cost(m, "own_capex", sum(discount_factor(data, t) * capex_share(data, t) * OBJ_PER_MUSD * m.O[s, t]
+                                 for s in sets.capex_sites for t in sets.T))
+    add_cost(m, "partner_financing", sum(discount_factor(data, t) * capex_share(data, t) * rate[n] * OBJ_PER_MUSD
+                                         * m.F[n, s, t] for (n, s, t) in sets.funding if rate[n]))
 
 
 def add_own_budget(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -58,3 +67,5 @@ def add_partner_deals(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> 
 
     m.partner_commitment = pyo.Constraint(funded, rule=within_commitment)
     m.partner_minimum = pyo.Constraint([n for n in funded if minimum[n] > 0], rule=at_least_minimum)
+    fixed = data.partners["fixed_deal_cost_usd"].to_dict()
+    add_cost(m, "partner_deal_costs", sum(fixed[n] / USD_PER_OBJ * m.A[n] for n in data.partners.index if fixed[n]))

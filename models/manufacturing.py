@@ -8,7 +8,8 @@ import pyomo.environ as pyo
 
 from models.data import PlanData
 
-from models.sets import ModelSets
+from models.costs import add_cost, discount_factor
+from models.sets import USD_PER_OBJ, ModelSets
 
 
 def add_fab_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -41,6 +42,8 @@ def add_take_or_pay(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> No
     m.wafers_paid_cover_started = pyo.Constraint([(f, t) for f in sorted(routes_at) for t in sets.T],
                                                  rule=paid_cover_started)
     m.take_or_pay = pyo.Constraint(sorted(k for k, v in data.fab_min_wafers.items() if v > 0), rule=paid_cover_floor)
+    add_cost(m, "wafers", sum(discount_factor(data, t) * data.wafer_cost[(f, t)] / USD_PER_OBJ * m.WP[f, t]
+                              for f in sets.fabs for t in sets.T))
 
 
 def good_dies_in(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> dict[tuple[str, int], list]:
@@ -70,3 +73,6 @@ def add_die_bank(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
         return m.ID[p, t] == previous + sum(arriving.get((p, t), ())) + data.receipts.get((p, t), 0.0) - m.B[p, t]
 
     m.die_bank = pyo.Constraint([(p, t) for p in sets.products for t in sets.T], rule=rule)
+    hold = data.products["die_holding_cost_usd"].to_dict()
+    add_cost(m, "holding", sum(discount_factor(data, t) * hold[p] / USD_PER_OBJ * m.ID[p, t]
+                               for p in sets.products if hold[p] for t in sets.T))

@@ -8,7 +8,8 @@ import pyomo.environ as pyo
 
 from models.data import PlanData
 
-from models.sets import ModelSets
+from models.costs import add_cost, discount_factor
+from models.sets import USD_PER_OBJ, ModelSets
 
 
 def add_hbm_content(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -32,6 +33,9 @@ def add_hbm_supply(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> Non
         return m.HB[v, t] <= data.hbm_supply.get((v, t), 0.0)
 
     m.hbm_supply = pyo.Constraint([(v, t) for v in sets.vendors for t in sets.T], rule=bought_within_supply)
+    price = data.vendors["price_usd_per_stack"].to_dict()
+    add_cost(m, "hbm", sum(discount_factor(data, t) * price[v] / USD_PER_OBJ * m.HB[v, t]
+                           for v in sets.vendors for t in sets.T))
 
 
 def add_hbm_inventory(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -46,3 +50,6 @@ def add_hbm_inventory(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> 
         return m.IH[v, t] == previous + m.HB[v, t] - sum(m.H[v, p, t] for p in products_of[v])
 
     m.hbm_inventory = pyo.Constraint([(v, t) for v in sets.vendors for t in sets.T], rule=rule)
+    hold = data.vendors["holding_cost_usd"].to_dict()
+    add_cost(m, "holding", sum(discount_factor(data, t) * hold[v] / USD_PER_OBJ * m.IH[v, t]
+                               for v in sets.vendors if hold[v] for t in sets.T))

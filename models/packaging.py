@@ -6,7 +6,8 @@ import pyomo.environ as pyo
 
 from models.data import PlanData
 
-from models.sets import ModelSets
+from models.costs import add_cost, discount_factor
+from models.sets import USD_PER_OBJ, ModelSets
 
 
 def add_packaging_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -18,6 +19,9 @@ def add_packaging_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets
 
     m.packaging_capacity = pyo.Constraint([(k, t) for k, ps in sets.line_products.items() if ps for t in sets.T],
                                           rule=packaged_within_capacity)
+    cost = data.products["packaging_cost_usd"].to_dict()
+    add_cost(m, "packaging", sum(discount_factor(data, t) * cost[p] / USD_PER_OBJ * m.B[p, t]
+                                 for p in sets.products if cost[p] for t in sets.T))
 
 
 def add_finished_chips(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -32,3 +36,6 @@ def add_finished_chips(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) ->
         return m.IC[p, t] == previous + m.B[p, t] - per_rack[p] * deployed
 
     m.finished_chips = pyo.Constraint([(p, t) for p in sets.products for t in sets.T], rule=rule)
+    hold = data.products["chip_holding_cost_usd"].to_dict()
+    add_cost(m, "holding", sum(discount_factor(data, t) * hold[p] / USD_PER_OBJ * m.IC[p, t]
+                               for p in sets.products if hold[p] for t in sets.T))

@@ -6,7 +6,8 @@ import pyomo.environ as pyo
 
 from models.data import PlanData
 
-from models.sets import ModelSets
+from models.costs import add_cost, discount_factor
+from models.sets import USD_PER_OBJ, ModelSets
 
 
 def energised(sets: ModelSets, s: str, t: int) -> list[int]:
@@ -28,6 +29,11 @@ def add_site_power(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> Non
         return used <= data.site_power.get((s, t), 0.0)
 
     m.site_power = pyo.Constraint([(s, t) for s in sorted(sets.racks_by_site) for t in sets.T], rule=rule)
+    # energy: MW drawn * hours * USD/MWh, on racks installed
+    hours = data.settings.hours_per_quarter
+    price = data.sites["power_price_usd_per_mwh"].to_dict()
+    add_cost(m, "power", sum(discount_factor(data, t) * sets.rack_mw[(p, s)] * hours * price[s] / USD_PER_OBJ
+                             * m.R[p, s, t] for (p, s) in sets.rack_pairs if price[s] for t in sets.T))
 
 
 def add_expansion_limit(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

@@ -6,7 +6,8 @@ import pyomo.environ as pyo
 
 from models.data import PlanData
 
-from models.sets import TPS_PER_MTPS, ModelSets
+from models.costs import add_cost, discount_factor
+from models.sets import TPS_PER_MTPS, USD_PER_OBJ, ModelSets
 
 
 def add_serving_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
@@ -32,6 +33,10 @@ def add_demand(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
         return served + m.U[r, w, t] == data.demand[(r, w, t)] / TPS_PER_MTPS
 
     m.demand = pyo.Constraint([(r, w, t) for (r, w) in sets.demand_rows for t in sets.T], rule=rule)
+    # penalty is USD per tok/s per quarter and U is in M tok/s: USD = penalty * 1e6 * U
+    penalty = data.workloads["unmet_penalty_usd_per_tps"].to_dict()
+    add_cost(m, "unmet_penalty", sum(discount_factor(data, t) * penalty[w] * (TPS_PER_MTPS / USD_PER_OBJ)
+                                     * m.U[r, w, t] for (r, w) in sets.demand_rows for t in sets.T))
 
 
 def add_service_floor(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

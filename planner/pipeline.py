@@ -158,7 +158,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
 
 def numerics_in_words(numerics: dict, data: PlanData) -> dict[str, tuple[float, str]]:
     """Coefficient ranges with the model row/column and the input cell behind each (model units: objective $k, capex $M, M tok/s)."""
-    from planner.diagnose.explain import describe
+    from models.registry import describe
 
     out = {}
     for key, (value, con, var) in numerics.items():

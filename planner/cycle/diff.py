@@ -30,6 +30,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from models.registry import FAMILIES
 from planner.quarters import parse_quarter, quarter_index
 from planner.output.xlsx import check_target, safe_save, write_frame, write_key_values
 
@@ -109,8 +110,6 @@ DECISION_COLUMNS = ["decision", "key", "detail", "quarter", "value", "unit"]
 KPI_SKIP_PREFIXES = ("seconds_", "option_", "override_", "bottleneck_", "detail_file")
 KPI_SKIP = frozenset({"solve_seconds", "solved_at", "input_sha256", "planner_version", "solver", "input_file",
                       "status_message", "duals_from"})
-BINDING_SHEET = {"fab_capacity": "FabCapacity", "hbm_supply": "HBMSupply", "packaging_capacity": "PackagingCapacity",
-                 "site_power": "SitePower", "own_budget": "Budget"}
 # input sheet -> decisions it bears on directly: (decision, which part of the input key names the decision key /
 # detail); None = every decision of that kind
 RELATED = {
@@ -435,7 +434,7 @@ def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFram
         if was == now:
             continue
         r = b.get(k) or a.get(k)
-        sheet = BINDING_SHEET.get(k[0], "")
+        sheet = FAMILIES[k[0]].input_sheet if k[0] in FAMILIES else ""
         related = inputs[(inputs["sheet"] == sheet) & (inputs["key"] == k[1]) & (inputs["column"] == k[2])] \
             if sheet else inputs.iloc[0:0]
         rows.append({"change": "started binding" if now else "stopped binding", "family": k[0], "key": k[1],

@@ -24,19 +24,13 @@ from pathlib import Path
 import pandas as pd
 
 from models.data import PlanData
+from models.registry import FROZEN_DECISIONS
 from planner.cycle.diff import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.issues import Issues
 
 TOL = 1e-6
 # plan sheet -> (model variable, key columns, value column, what it is, why an index can vanish)
-FROZEN = {
-    "Wafers": ("W", ("product", "fab"), "wafers", "wafers started",
-               "the route {0}/{1} is no longer in Routes"),
-    "Deployments": ("Y", ("product", "site"), "racks_deployed", "racks deployed",
-                    "product {0} or site {1} is no longer in Products / Sites"),
-    "Power": ("E", ("site",), "blocks_started", "expansion blocks started",
-              "site {0} is no longer in SiteExpansion (or Sites)"),
-}
+FROZEN = {d.sheet: (d.variable, d.keys, d.column, d.what, d.gone) for d in FROZEN_DECISIONS}
 CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "excess", "message", "source"]
 
 

@@ -20,7 +20,7 @@ from models.solve import INF, SolveOptions, SolveResult, StandardForm, continuou
 from models.sets import ModelSets
 
 from models.data import PlanData
-from planner.diagnose.explain import REPAIRABLE, describe
+from models.registry import FAMILIES, REPAIRABLE, describe
 
 
 @dataclass
@@ -150,10 +150,6 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
 
 
 # relaxing these limits means raising the input value; the others (floors) are lowered
-RAISED_TO_REPAIR = frozenset({"fab_capacity", "packaging_capacity", "hbm_supply", "site_power", "expansion_limit",
-                              "own_budget", "partner_commitment"})
-
-
 def _slack_weight(family: str, con, meaning, data: PlanData) -> float:
     """Cost of one model unit of change, relative to the input value behind the limit (a service floor:
     relative to its demand row). A limit of 0 counts changes relative to one unit of the input."""
@@ -227,7 +223,7 @@ def elastic_repair(form: StandardForm, data: PlanData, options: SolveOptions,
             continue
         current = meaning.limit if meaning.limit is not None else float(
             lp.row_upper_[i] if signs[k] < 0 else lp.row_lower_[i]) * meaning.scale
-        new, verb = (current + change, "raise") if family in RAISED_TO_REPAIR else (current - change, "lower")
+        new, verb = (current + change, "raise") if FAMILIES[family].repair == "raise" else (current - change, "lower")
         rows.append({"family": meaning.title, "cell": meaning.cell, "key": meaning.key, "quarter": meaning.quarter,
                      "current": current, "repaired": new, "change": new - current, "unit": meaning.unit,
                      "action": f"{verb} {meaning.cell or meaning.text} from {current:,.6g} to {new:,.6g} "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyomo.environ as pyo
 
-from models.objective import COST_COMPONENTS
+from models.costs import COST_COMPONENTS
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 from models.solve import SolveResult
 

@@ -31,7 +31,7 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
 from models.build import build_model
-from models.objective import COST_COMPONENTS
+from models.costs import COST_COMPONENTS
 from models.solve import solve
 
 from models.data import PlanData

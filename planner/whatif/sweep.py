@@ -41,7 +41,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from models.build import build_model
-from models.objective import COST_COMPONENTS
+from models.costs import COST_COMPONENTS
 from models.solve import solve
 
 from planner.input.convert import CellError, to_number, to_text
