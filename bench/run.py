@@ -9,9 +9,8 @@ Each run is a fresh subprocess (`python -m bench.run --worker ...`), so peak mem
 `WriteOptions(max_sheet_rows=200_000)` (longer tables go to parquet files beside the workbook) and
 measures the phases run_plan reports: read, validate, build, handoff (Pyomo -> HiGHS standard form),
 solver (HiGHS run), duals, extract, write; plus `load` (the rest of the solve phase: solution values
-back into Pyomo) and `other` (wall time not in any phase). To count variables and constraints it wraps
-`planner.pipeline.build_model` / `planner.pipeline.solve` / `planner.output.extract.extract` in the worker process only
-(no planner file is changed). A JSON line per run, with machine info, is appended to <out>/results.jsonl.
+back into Pyomo) and `other` (wall time not in any phase). Model size and memory per phase come through the
+pipeline's own hooks (planner.pipeline.Hooks); nothing is patched. A JSON line per run, with machine info, is appended to <out>/results.jsonl.
 """
 
 from __future__ import annotations
@@ -64,7 +63,6 @@ def worker(input_path: str, output_path: str, result_path: str, time_limit_s: fl
     import models.solve as msolve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")  # phases -> the run's log
-    import planner.output.extract as presults
     import planner.pipeline as prun
     from planner.output.plan_writer import WriteOptions
 
@@ -72,48 +70,27 @@ def worker(input_path: str, output_path: str, result_path: str, time_limit_s: fl
     phase_peaks: dict[str, float] = {}
     phase_rss: dict[str, float] = {}
 
-    real_build, real_solve, real_extract, RealTimer = prun.build_model, prun.solve, presults.extract, prun.Timer
+    class Measure(prun.Hooks):  # the pipeline's own hooks: peak and current RSS per phase, the model and result
+        def phase_done(self, name, seconds):
+            phase_peaks[name] = round(_maxrss_mb(), 1)
+            phase_rss[name] = round(_rss_mb(), 1)
 
-    def build_model(data):
-        model, sets = real_build(data)
-        captured["model"] = model
-        return model, sets
+        def built(self, model, sets, data):
+            captured["model"] = model
 
-    def solve(model, options):
-        result = real_solve(model, options)
-        captured["result"] = result
-        return result
+        def solved(self, result):
+            captured["result"] = result
 
-    def extract(*args, **kwargs):
-        solution = real_extract(*args, **kwargs)
-        captured["solution"] = solution
-        return solution
+        def extracted(self, solution):
+            captured["solution"] = solution
 
-    class Timer(RealTimer):  # records peak and current RSS at the end of every phase
-        def phase(self, name):
-            inner = RealTimer.phase(self, name)
-
-            class _Phase:
-                def __enter__(self_):
-                    inner.__enter__()
-                    return self_
-
-                def __exit__(self_, *exc):
-                    out = inner.__exit__(*exc)
-                    phase_peaks[name] = round(_maxrss_mb(), 1)
-                    phase_rss[name] = round(_rss_mb(), 1)
-                    return out
-
-            return _Phase()
-
-    prun.build_model, prun.solve, presults.extract, prun.Timer = build_model, solve, extract, Timer
     baseline_mb = _maxrss_mb()
     options = prun.RunOptions(time_limit_s=time_limit_s, threads=threads)
     write_options = WriteOptions(max_sheet_rows=MAX_SHEET_ROWS)
     t0 = time.perf_counter()
     error = None
     try:
-        outcome = prun.run_plan(input_path, output_path, options, write_options=write_options)
+        outcome = prun.run_plan(input_path, output_path, options, write_options=write_options, hooks=Measure())
     except Exception as exc:  # report it as a failed run, not a crash of the benchmark
         import traceback
         traceback.print_exc()

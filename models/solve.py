@@ -117,13 +117,19 @@ def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
 _threads_in_use: list[int] = []  # HiGHS sizes one thread pool per process, on its first solve
 
 
+def reset_thread_pool() -> None:
+    """Start a fresh HiGHS thread pool in this process (the next solve sizes it)."""
+    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+    if reset is not None:
+        reset(True)
+    _threads_in_use.clear()
+
+
 def _use_threads(threads: int) -> None:
     """A solve asking for another thread count than this process's pool fails with 'Not Set' unless the
     pool is reset first (seen when a scenario or sweep changes Settings.threads)."""
     if _threads_in_use and _threads_in_use[0] != threads:
-        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
-        if reset is not None:
-            reset(True)
+        reset_thread_pool()
     _threads_in_use[:] = [threads]
 
 

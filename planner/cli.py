@@ -1,4 +1,7 @@
-"""Command line: planner run | validate | template | diagnose. Progress, messages and exit codes only."""
+"""Every command: arguments, printing and exit codes. Nothing imports this module but planner/__main__.py.
+
+The modules a command needs are imported inside its function: `planner validate` and `planner template`
+then start without Pyomo, HiGHS or Dask (start-up is most of their run time)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from pathlib import Path
 
 from planner import __version__
 from planner.issues import Issues
-from planner.pipeline import EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
+from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
 
 log = logging.getLogger("planner")
 
@@ -66,16 +69,36 @@ def _validate_scenarios(path) -> int:
     return failed
 
 
+def run_options(args, **more):
+    from planner.pipeline import RunOptions
+
+    return RunOptions(time_limit_s=getattr(args, "time_limit", None), mip_rel_gap=getattr(args, "mip_gap", None),
+                      threads=getattr(args, "threads", None), algorithm=getattr(args, "algorithm", None) or "auto",
+                      **more)
+
+
+def plan_edits(args) -> tuple[list, list]:
+    """The input edits (a scenario) and model edits (a freeze) the run's flags ask for."""
+    input_edits, model_edits = [], []
+    if getattr(args, "scenario", None):
+        from planner.whatif.scenarios import ScenarioEdit
+
+        input_edits.append(ScenarioEdit(args.scenario))
+    if getattr(args, "previous", None) and (getattr(args, "freeze", 0) or 0) > 0:
+        from planner.cycle.freeze import FreezeEdit
+
+        model_edits.append(FreezeEdit(Path(args.previous), args.freeze))
+    return input_edits, model_edits
+
+
 def cmd_run(args, diagnose_only: bool = False) -> int:
     from planner.pipeline import run_plan
 
     input_path = Path(args.input)
     output = Path(args.output) if args.output else default_output(input_path,
                                                                     "diagnosis" if diagnose_only else "plan")
-    options = RunOptions(time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
-                         algorithm=args.algorithm, scenario=getattr(args, "scenario", None),
-                         previous_plan=Path(args.previous) if getattr(args, "previous", None) else None,
-                         freeze_quarters=getattr(args, "freeze", 0) or 0, always_diagnose=diagnose_only)
+    input_edits, model_edits = plan_edits(args)
+    options = run_options(args, input_edits=input_edits, model_edits=model_edits, always_diagnose=diagnose_only)
     outcome = run_plan(input_path, output, options)
     if outcome.issues is not None and outcome.status == "invalid":
         _print_issues(outcome.issues)
@@ -87,6 +110,147 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
     if outcome.output:
         print(f"wrote {outcome.output}")
     return outcome.exit_code
+
+
+def cmd_compare(args) -> int:
+    from planner.input.reader import read_workbook
+    from planner.output.xlsx import check_target
+    from planner.whatif.compare import compare_plans, selected_names, write_compare
+
+    input_path = Path(args.input)
+    output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "compare")
+    check_target(output, input_path)
+    options = run_options(args)
+    raw, read_issues = read_workbook(input_path)
+    if raw is None or not read_issues.ok:
+        _print_issues(read_issues)
+        return EXIT_INVALID
+    names = selected_names(raw, getattr(args, "scenarios", None))
+    plans = compare_plans(raw, read_issues, names, options)
+    invalid = [p for p in plans if p.data is None]
+    if invalid:
+        for p in invalid:
+            print(f"scenario {p.name}: invalid", file=sys.stderr)
+            _print_issues(Issues([i for i in p.issues if i.severity == "error"]))
+        return EXIT_INVALID
+    warnings = {str(i) for p in plans for i in p.issues.warnings}
+    if warnings:
+        print(f"{len(warnings)} input warning(s); run planner validate or see a plan's Warnings sheet", file=sys.stderr)
+    written, note = write_compare(output, plans, input_path)
+    if note:
+        log.warning(note)
+    for p in plans:
+        objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
+        service = p.solution.kpis.get("service_level") if p.solution else None
+        service_text = f", service level {service:.1%}" if service is not None else ""
+        print(f"{p.name}: {p.status.upper()}{objective}{service_text}")
+    print(f"wrote {written}")
+    if any(p.status in ("infeasible", "unbounded") for p in plans):
+        return EXIT_INFEASIBLE
+    if any(not p.planned for p in plans):
+        return EXIT_OTHER
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    import os
+    import time
+
+    from planner.issues import InputError
+    from planner.output.contract import PLANNED_STATUSES
+    from planner.output.xlsx import check_target
+    from planner.whatif.sweep import quantiles, run_sweep, write_parquet, write_summary
+
+    input_path = Path(args.input)
+    output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "sweep")
+    check_target(output, input_path)
+    draws = int(getattr(args, "draws", 20))
+    if draws < 1:
+        print("ERROR: --draws must be at least 1", file=sys.stderr)
+        return EXIT_INVALID
+    scheduler = getattr(args, "scheduler", None)
+    workers = getattr(args, "workers", 0) or 0
+    t0 = time.perf_counter()
+    try:
+        frame = run_sweep(input_path, draws, getattr(args, "seed", 0) or 0, scheduler=scheduler, workers=workers,
+                          time_limit=getattr(args, "time_limit", None), mip_gap=getattr(args, "mip_gap", None),
+                          threads=getattr(args, "threads", None), algorithm=getattr(args, "algorithm", None) or "auto",
+                          progress=not getattr(args, "quiet", False))
+    except InputError as exc:
+        _print_issues(exc.issues)
+        return EXIT_INVALID
+    parquet = write_parquet(frame, output.with_name(f"{output.stem}.draws.parquet"))
+    runner = f"Dask {scheduler}" if scheduler else \
+        f"{min(workers or os.cpu_count() or 1, draws)} local process(es)"
+    meta = {"input_file": input_path.name, "seed": getattr(args, "seed", 0) or 0, "runner": runner,
+            "parquet": parquet.name, "seconds": time.perf_counter() - t0}
+    written, note = write_summary(output, frame, meta, input_path)
+    if note:
+        log.warning(note)
+    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
+    print(f"{len(planned)}/{len(frame)} draws planned")
+    if len(planned):
+        q = quantiles(planned["service_level"])
+        c = quantiles(planned["objective_usd"])
+        print(f"service level P10 {q['p10']:.1%}  P50 {q['p50']:.1%}  P90 {q['p90']:.1%}; "
+              f"cost P10 ${c['p10']:,.0f}  P50 ${c['p50']:,.0f}  P90 ${c['p90']:,.0f}")
+    print(f"wrote {written} and {parquet}")
+    statuses = set(frame["status"])
+    if statuses <= set(PLANNED_STATUSES):
+        return EXIT_OK
+    if statuses & {"infeasible", "unbounded", "invalid"}:
+        return EXIT_INFEASIBLE
+    return EXIT_OTHER
+
+
+def cmd_roll(args) -> int:
+    from planner.cycle.roll import NOTES_SHEET, Note, RollError, roll
+    from planner.input.validate import validate_workbook
+    from planner.output.plan_reader import PlanReadError
+
+    notes: list[Note] = []
+    try:
+        path = roll(args.plan, args.input, args.output, getattr(args, "actuals", None),
+                    getattr(args, "quarters", None), notes=notes)
+    except (RollError, PlanReadError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    for n in notes:
+        if n.level == "warning":
+            print(f"WARNING {n.cell or n.sheet}: {n.what}: {n.source}", file=sys.stderr)
+    data, issues = validate_workbook(path)
+    for issue in issues:
+        print(str(issue), file=sys.stderr)
+    if data is None:
+        print(f"ERROR: the rolled workbook {path} does not validate ({len(issues.errors)} error(s)); "
+              "please report this with both workbooks", file=sys.stderr)
+        return EXIT_INVALID
+    new_cols = sorted({n.value for n in notes if n.what == "new quarter column"})
+    print(f"wrote {path}: horizon {data.quarters[0]}..{data.quarters[-1]} ({data.T} quarters), "
+          f"{len(notes)} change(s) listed on its {NOTES_SHEET} sheet"
+          + (f"; new quarter(s) {', '.join(map(str, new_cols))} copied from the old last quarter: review the "
+             "yellow columns" if new_cols else ""))
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from planner.cycle.diff import compare, load_plan, write_diff
+    from planner.output.plan_reader import PlanReadError
+    from planner.output.xlsx import check_target
+
+    try:
+        check_target(Path(args.output), Path(args.new))
+        old, new = load_plan(args.old), load_plan(args.new)
+        result = compare(old, new)
+        path = write_diff(result, Path(args.output), Path(args.old))
+    except PlanReadError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    for key, value, _note in result.summary:
+        if key in ("headline", "horizon", "decisions", "limits", "inputs", "warning") or key.startswith("decision_"):
+            print(value)
+    print(f"wrote {path}")
+    return EXIT_OK
 
 
 def cmd_template(args) -> int:
@@ -161,20 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "template":
             return cmd_template(args)
         if args.command == "compare":
-            from planner.whatif.compare import cmd_compare
-
             return cmd_compare(args)
         if args.command == "sweep":
-            from planner.whatif.sweep import cmd_sweep
-
             return cmd_sweep(args)
         if args.command == "roll":
-            from planner.cycle.roll import cmd_roll
-
             return cmd_roll(args)
         if args.command == "diff":
-            from planner.cycle.diff import cmd_diff
-
             return cmd_diff(args)
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)

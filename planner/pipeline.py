@@ -1,25 +1,51 @@
-"""Orchestration of one planning job: read -> validate -> build -> solve -> extract -> write, timed per phase."""
+"""THE plan run: read -> (input edits) -> validate -> build -> (model edits) -> solve -> extract -> write.
+
+Every command that plans goes through here; commands differ only by the edits they hand it:
+- an *input edit* changes the raw tables before validation (a scenario's overrides, a sampled draw), so
+  every edited value is validated like any input: ``apply(raw, issues) -> list[str]`` (what it changed);
+- a *model edit* changes the built model before the solve (frozen decisions of a previous plan, a
+  stability term, the shared first stage of a hedged plan): ``apply(model, sets, data, issues)``, and
+  optionally ``explain(diagnosis, data)`` when the edited plan is infeasible.
+Sequencers (compare, sweep, the hedged plan, bench) call `prepare` and `plan_prepared` many times, or
+`run_plan` once; phase times go to the Timer, and `hooks` see the model, the result and the tables
+(bench measures through them, never by patching).
+"""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from models.build import build_model
-from models.solve import SolveOptions, SolveResult, solve, solver_version
-
-from planner import __version__
 from models.data import PlanData
-from planner.issues import Issues
+from models.registry import describe
+from models.solve import SolveOptions, SolveResult, solve, solver_version
+from planner import __version__
+from planner.diagnose.diagnosis import Diagnosis, diagnose, presolve_checks
+from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
+from planner.input.reader import RawWorkbook, read_workbook
 from planner.input.validate import validate_raw
-from planner.input.reader import read_workbook
+from planner.issues import Issues
+from planner.output.contract import is_planned
+from planner.output.extract import SolutionTables, extract
+from planner.output.plan_writer import write_plan
+from planner.output.xlsx import check_target
 
 log = logging.getLogger("planner")
 
-EXIT_OK, EXIT_OTHER, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
+
+
+class InputEdit(Protocol):
+    def apply(self, raw: RawWorkbook, issues: Issues) -> list[str]: ...
+
+
+class ModelEdit(Protocol):
+    def apply(self, model, sets, data: PlanData, issues: Issues) -> None: ...
 
 
 @dataclass
@@ -28,9 +54,8 @@ class RunOptions:
     mip_rel_gap: float | None = None
     threads: int | None = None
     algorithm: str = "auto"
-    scenario: str | None = None  # apply this Scenarios-sheet scenario to the base workbook (planner.whatif.scenarios)
-    previous_plan: Path | None = None  # freeze decisions of the first `freeze_quarters` from this plan (planner.cycle.freeze)
-    freeze_quarters: int = 0
+    input_edits: list = field(default_factory=list)  # InputEdit, applied in order before validation
+    model_edits: list = field(default_factory=list)  # ModelEdit, applied in order after the build
     always_diagnose: bool = False  # `planner diagnose`: a Diagnosis sheet even when the plan is feasible
 
     def solve_options(self, data: PlanData) -> SolveOptions:
@@ -42,9 +67,22 @@ class RunOptions:
             algorithm=self.algorithm)
 
 
+class Hooks:
+    """Observers of one run (bench, tests). Every method is optional; the default does nothing."""
+
+    def phase_done(self, name: str, seconds: float) -> None: ...
+
+    def built(self, model, sets, data: PlanData) -> None: ...
+
+    def solved(self, result: SolveResult) -> None: ...
+
+    def extracted(self, solution: SolutionTables) -> None: ...
+
+
 @dataclass
 class Timer:
     phases: dict[str, float] = field(default_factory=dict)
+    hooks: Hooks = field(default_factory=Hooks)
 
     def phase(self, name: str):
         timer = self
@@ -58,9 +96,40 @@ class Timer:
             def __exit__(self, *exc):
                 timer.phases[name] = timer.phases.get(name, 0.0) + time.perf_counter() - self.t0
                 log.info("%-9s done in %.2f s", name, timer.phases[name])
+                timer.hooks.phase_done(name, timer.phases[name])
                 return False
 
         return _Phase()
+
+
+@dataclass
+class Prepared:
+    """The validated input of one plan (data is None when it is invalid) and what the input edits changed."""
+    data: PlanData | None
+    issues: Issues
+    applied: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.data is not None
+
+
+@dataclass
+class Planned:
+    """One solved plan: the solver's result and, when it has a plan, its tables; else its diagnosis."""
+    data: PlanData
+    result: SolveResult
+    solution: SolutionTables | None = None
+    diagnosis: Diagnosis | None = None
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def planned(self) -> bool:
+        return is_planned(self.result.status)
 
 
 @dataclass
@@ -74,92 +143,113 @@ class PlanOutcome:
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def run_plan(input_path: str | Path, output_path: str | Path, options: RunOptions | None = None,
-             write_options=None) -> PlanOutcome:
-    """Plan `input_path` and write the plan workbook to `output_path`. Returns the outcome with its exit code."""
-    from planner.diagnose.diagnosis import diagnose
-    from planner.output.plan_writer import write_plan
-    from planner.output.extract import extract
-
-    from planner.output.xlsx import check_target
-
-    options = options or RunOptions()
-    input_path, output_path = Path(input_path), Path(output_path)
-    check_target(output_path, input_path)
-    timer = Timer()
+def read(input_path: str | Path, timer: Timer | None = None) -> tuple[RawWorkbook | None, Issues]:
+    timer = timer or Timer()
     with timer.phase("read"):
-        raw, issues = read_workbook(input_path)
-    data = None
-    applied: list[str] = []
-    scenario_ok = True
-    if raw is not None and options.scenario:
-        from planner.whatif.scenarios import apply_named_scenario
+        return read_workbook(Path(input_path))
 
-        errors_before = len(issues.errors)
-        applied = apply_named_scenario(raw, options.scenario, issues)
-        scenario_ok = len(issues.errors) == errors_before
-    # validate even when reading found faulty cells, so every error of the workbook is reported at once
-    if raw is not None and scenario_ok:
-        with timer.phase("validate"):
-            data, issues = validate_raw(raw, issues)
-    if data is None:
-        return PlanOutcome(EXIT_INVALID, "invalid", f"{len(issues.errors)} error(s) in the input workbook",
-                           issues=issues, phases=timer.phases)
+
+def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Timer | None = None,
+            copy_raw: bool = True) -> Prepared:
+    """Apply the input edits (to a copy of `raw` unless copy_raw is False), then validate.
+
+    Validation runs even when reading found faulty cells, so every error of the workbook is reported at once;
+    it is skipped when an edit failed (its errors are located at the edit's own cells)."""
+    timer = timer or Timer()
+    issues = Issues(list(issues.items))
+    if raw is None:
+        return Prepared(None, issues)
+    mine = copy.deepcopy(raw) if (copy_raw and input_edits) else raw
+    applied: list[str] = []
+    errors_before = len(issues.errors)
+    for edit in input_edits:
+        applied += edit.apply(mine, issues)
+    if len(issues.errors) > errors_before:
+        return Prepared(None, issues, applied)
+    with timer.phase("validate"):
+        data, issues = validate_raw(mine, issues)
+    return Prepared(data, issues, applied)
+
+
+def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None = None, warm=None,
+                  diagnose_failures: bool = True) -> Planned | None:
+    """Build, edit, solve and extract a valid prepared input. None when a model edit reported an error."""
+    timer = timer or Timer()
+    t0 = time.perf_counter()
+    data, issues = prepared.data, prepared.issues
     solve_options = options.solve_options(data)
     with timer.phase("build"):
         model, sets = build_model(data)
-    frozen: list = []
-    if options.previous_plan is not None and options.freeze_quarters > 0:
-        from planner.cycle.freeze import apply_freeze
-
-        frozen = apply_freeze(model, sets, data, Path(options.previous_plan), options.freeze_quarters, issues)
-        if not issues.ok:
-            return PlanOutcome(EXIT_INVALID, "invalid", "the previous plan cannot be frozen into this one",
-                               issues=issues, phases=timer.phases)
+    for edit in options.model_edits:
+        edit.apply(model, sets, data, issues)
+    if not issues.ok:
+        return None
+    timer.hooks.built(model, sets, data)
     with timer.phase("solve"):
-        result = solve(model, solve_options)
-    timer.phases["handoff"] = result.handoff_seconds
-    timer.phases["solver"] = result.solve_seconds
-    timer.phases["duals"] = result.dual_seconds
-    solution = None
-    diagnosis = None
+        result = solve(model, solve_options, warm=warm)
+    timer.phases.update(handoff=result.handoff_seconds, solver=result.solve_seconds, duals=result.dual_seconds)
+    timer.hooks.solved(result)
+    planned = Planned(data, result)
     with timer.phase("extract"):
         if result.has_solution:
-            solution = extract(model, sets, data, result)
+            planned.solution = extract(model, sets, data, result)
+            timer.hooks.extracted(planned.solution)
             if options.always_diagnose:
-                from planner.diagnose.diagnosis import Diagnosis, presolve_checks
+                planned.diagnosis = feasible_diagnosis(result.status, data, sets)
+        elif diagnose_failures:
+            planned.diagnosis = diagnose(model, sets, data, result, solve_options)
+            for edit in options.model_edits:
+                if hasattr(edit, "explain"):
+                    edit.explain(planned.diagnosis, data)
+    planned.seconds = time.perf_counter() - t0
+    return planned
 
-                diagnosis = Diagnosis(result.status, [f"The plan is {result.status}: every hard limit holds; "
-                                                      "nothing conflicts."], checks=presolve_checks(data, sets))
-                if len(diagnosis.checks):
-                    diagnosis.summary.append("Pre-solve checks worth a look: " + "; ".join(
-                        diagnosis.checks["message"].tolist()[:5]))
-        else:
-            diagnosis = diagnose(model, sets, data, result, solve_options)
-            if frozen:
-                from planner.cycle.freeze import explain_frozen
 
-                explain_frozen(diagnosis, data, frozen)
-    meta = run_metadata(data, result, solve_options, input_path)
-    meta["scenario"] = options.scenario or "base"
-    meta["overrides"] = applied
-    meta["frozen"] = frozen
-    meta["numerics"] = numerics_in_words(result.numerics, data)
+def feasible_diagnosis(status: str, data: PlanData, sets) -> Diagnosis:
+    """`planner diagnose` on a plan that has one: nothing conflicts; the pre-solve checks still speak."""
+    diagnosis = Diagnosis(status, [f"The plan is {status}: every hard limit holds; nothing conflicts."],
+                          checks=presolve_checks(data, sets))
+    if len(diagnosis.checks):
+        diagnosis.summary.append("Pre-solve checks worth a look: " + "; ".join(
+            diagnosis.checks["message"].tolist()[:5]))
+    return diagnosis
+
+
+def exit_code_of(status: str) -> int:
+    return {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
+            "unbounded": EXIT_INFEASIBLE}.get(status, EXIT_OTHER)
+
+
+def run_plan(input_path: str | Path, output_path: str | Path, options: RunOptions | None = None,
+             write_options=None, hooks: Hooks | None = None) -> PlanOutcome:
+    """Plan `input_path` and write the plan workbook to `output_path`. Returns the outcome with its exit code."""
+    options = options or RunOptions()
+    input_path, output_path = Path(input_path), Path(output_path)
+    check_target(output_path, input_path)
+    timer = Timer(hooks=hooks or Hooks())
+    raw, issues = read(input_path, timer)
+    prepared = prepare(raw, issues, options.input_edits, timer, copy_raw=False)
+    if not prepared.valid:
+        return PlanOutcome(EXIT_INVALID, "invalid", f"{len(prepared.issues.errors)} error(s) in the input workbook",
+                           issues=prepared.issues, phases=timer.phases)
+    planned = plan_prepared(prepared, options, timer)
+    if planned is None:
+        failed = [getattr(e, "failure_message", "") for e in options.model_edits]
+        return PlanOutcome(EXIT_INVALID, "invalid", "; ".join(m for m in failed if m) or "a model edit failed",
+                           issues=prepared.issues, phases=timer.phases)
+    meta = run_metadata(planned.data, planned.result, options, input_path, prepared.applied)
     with timer.phase("write"):
-        written, note = write_plan(output_path, data, result, solution, diagnosis, meta, timer.phases, issues,
-                                   input_path, write_options)
+        written, note = write_plan(output_path, planned.data, planned.result, planned.solution, planned.diagnosis,
+                                   meta, timer.phases, prepared.issues, input_path, write_options)
     if note:
         log.warning(note)
-    exit_code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
-                 "unbounded": EXIT_INFEASIBLE}.get(result.status, EXIT_OTHER)
-    return PlanOutcome(exit_code, result.status, result.message, written, issues,
-                       solution.objective_usd if solution else None, timer.phases)
+    solution = planned.solution
+    return PlanOutcome(exit_code_of(planned.status), planned.status, planned.result.message, written,
+                       prepared.issues, solution.objective_usd if solution else None, timer.phases)
 
 
 def numerics_in_words(numerics: dict, data: PlanData) -> dict[str, tuple[float, str]]:
     """Coefficient ranges with the model row/column and the input cell behind each (model units: objective $k, capex $M, M tok/s)."""
-    from models.registry import describe
-
     out = {}
     for key, (value, con, var) in numerics.items():
         parts = []
@@ -172,12 +262,19 @@ def numerics_in_words(numerics: dict, data: PlanData) -> dict[str, tuple[float, 
     return out
 
 
-def run_metadata(data: PlanData, result: SolveResult, options: SolveOptions, input_path: Path) -> dict[str, object]:
-    return {
+def run_metadata(data: PlanData, result: SolveResult, options: RunOptions, input_path: Path,
+                 applied: list[str]) -> dict[str, object]:
+    """What the plan workbook says about how it was made; model edits add their own keys (e.g. `frozen`)."""
+    meta: dict[str, object] = {
         "input_file": input_path.name,
         "input_sha256": data.sha256,
         "planner_version": __version__,
         "solver": result.solver or solver_version(),
         "solved_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "options": asdict(options),
+        "options": asdict(options.solve_options(data)),
+        "scenario": "base", "overrides": applied, "frozen": [],
+        "numerics": numerics_in_words(result.numerics, data),
     }
+    for edit in [*options.input_edits, *options.model_edits]:
+        meta.update(getattr(edit, "meta", {}) or {})
+    return meta

@@ -20,93 +20,25 @@ both plans cover.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from models.registry import FAMILIES
-from planner.quarters import parse_quarter, quarter_index
+from planner.output.contract import is_planned
+from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
+                                        numeric, read_plan, summary_values, truthy)
+from planner.quarters import parse_quarter
 from planner.output.xlsx import check_target, safe_save, write_frame, write_key_values
 
-EXIT_OK, EXIT_INVALID = 0, 2
 TOL = 1e-6
-
-
-class PlanReadError(Exception):
-    """A plan workbook cannot be read; the message says which file and why."""
-
-
-def _engine() -> str:
-    """calamine reads plan workbooks several times faster; it is a test extra, openpyxl always works."""
-    return "calamine" if importlib.util.find_spec("python_calamine") else "openpyxl"
-
-
-def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = None,
-              required: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
-    """The named sheets of a plan workbook as frames (all sheets when `sheets` is None).
-
-    Keys stay text: 'NA' (a region) and 'None' are never read as missing values. A sheet the file lacks is
-    left out, unless it is `required`, which raises PlanReadError."""
-    path = Path(path)
-    if not path.is_file():
-        raise PlanReadError(f"the plan workbook {path} does not exist")
-    try:
-        book = pd.ExcelFile(path, engine=_engine())
-    except Exception as exc:  # calamine / openpyxl raise many types on damaged files
-        raise PlanReadError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
-    with book:
-        names = book.sheet_names
-        missing = [s for s in required if s not in names]
-        if missing:
-            raise PlanReadError(f"{path.name} is not a plan workbook: sheet(s) {', '.join(missing)} missing "
-                                f"(it has {', '.join(names[:12])})")
-        wanted = names if sheets is None else [s for s in sheets if s in names]
-        frames = pd.read_excel(book, sheet_name=wanted, keep_default_na=False, na_values=[""]) if wanted else {}
-    for frame in frames.values():
-        frame.columns = [str(c) for c in frame.columns]
-    return frames
-
-
-def plan_cell(path: str | Path, frame: pd.DataFrame, position: int, column: str, sheet: str) -> str:
-    """'PLAN.xlsx Wafers!D5': where row `position` (0-based, in file order) of a plan sheet's column lies."""
-    col = list(frame.columns).index(column) + 1 if column in frame.columns else 1
-    return f"{Path(path).name} {sheet}!{get_column_letter(col)}{position + 2}"
-
-
-def summary_values(frames: dict[str, pd.DataFrame]) -> dict[str, object]:
-    s = frames.get("Summary")
-    if s is None or "key" not in s.columns:
-        return {}
-    return {str(k): v for k, v in zip(s["key"], s["value"])}
-
-
-def numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """Coerce columns to floats (blank -> 0); a sheet with no rows reads as text."""
-    frame = frame.copy()
-    for c in columns:
-        if c in frame.columns:
-            frame[c] = pd.to_numeric(frame[c], errors="coerce").fillna(0.0).astype(float)
-    return frame
-
-
-def truthy(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1", "y")
-    try:
-        return bool(value) and not (isinstance(value, float) and math.isnan(value))
-    except (TypeError, ValueError):
-        return False
 
 
 # ---- what a plan decided ---------------------------------------------------------------------------------
 
-DECISION_COLUMNS = ["decision", "key", "detail", "quarter", "value", "unit"]
 KPI_SKIP_PREFIXES = ("seconds_", "option_", "override_", "bottleneck_", "detail_file")
 KPI_SKIP = frozenset({"solve_seconds", "solved_at", "input_sha256", "planner_version", "solver", "input_file",
                       "status_message", "duals_from"})
@@ -123,82 +55,6 @@ RELATED = {
     "Partners": [("deal signed", 0, None), ("partner funding", 0, None)],
 }
 GLOBAL = frozenset({"Demand", "Workloads", "Throughput", "Budget", "PackagingCapacity"})
-
-
-@dataclass
-class Plan:
-    path: Path
-    frames: dict[str, pd.DataFrame]
-    summary: dict[str, object] = field(default_factory=dict)
-    quarters: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def status(self) -> str:
-        return str(self.summary.get("status", "unknown"))
-
-
-def load_plan(path: str | Path) -> Plan:
-    frames = read_plan(path, required=("Summary",))
-    plan = Plan(Path(path), frames, summary_values(frames))
-    inputs = frames.get("Inputs")
-    quarters: set[str] = set()
-    if inputs is not None and "key" in inputs.columns:
-        echo = dict(zip(inputs["key"].astype(str), inputs["value"].astype(str)))
-        h = echo.get("horizon", "")
-        if ".." in h:
-            a, b = (x.strip() for x in h.split(".."))
-            if parse_quarter(a) and parse_quarter(b):
-                quarters = {f"{i // 4}Q{i % 4 + 1}" for i in range(quarter_index(a), quarter_index(b) + 1)}
-    for name in ("Wafers", "Chips", "Deployments", "Serving", "Budget"):
-        frame = frames.get(name)
-        if frame is not None and "quarter" in frame.columns:
-            quarters |= {str(q) for q in frame["quarter"] if parse_quarter(str(q)) == str(q)}
-    plan.quarters = sorted(quarters, key=quarter_index)
-    return plan
-
-
-def decisions(plan: Plan) -> pd.DataFrame:
-    """The decisions a plan made, one row per (decision, key, detail, quarter): wafers by fab, HBM stacks bought
-    by vendor, racks by site and product, expansion blocks by site, deals signed, partner funding by quarter."""
-    f = plan.frames
-    parts = []
-
-    def grouped(sheet, keys, column, decision, unit, detail=None):
-        frame = f.get(sheet)
-        cols = keys + ([detail] if detail else []) + ["quarter"]
-        if frame is None or not len(frame) or any(c not in frame.columns for c in [column, *cols]):
-            return  # no plan, or a table summed up for Excel (its full table is in the file beside the plan)
-        frame = numeric(frame, column)
-        g = frame.groupby([frame[c].astype(str) for c in cols], sort=True)[column].sum().reset_index()
-        parts.append(pd.DataFrame({"decision": decision, "key": g[keys[0]].astype(str),
-                                   "detail": g[detail].astype(str) if detail else "", "quarter": g["quarter"],
-                                   "value": g[column].astype(float), "unit": unit}))
-
-    grouped("Wafers", ["fab"], "wafers", "wafers", "wafers")
-    grouped("HBM", ["vendor"], "bought", "hbm", "stacks")
-    grouped("Deployments", ["site"], "racks_deployed", "racks", "racks", detail="product")
-    grouped("Power", ["site"], "blocks_started", "blocks", "blocks")
-    partners = f.get("Partners")
-    if partners is not None and len(partners) and "partner" in partners.columns:
-        names = partners["partner"].astype(str).tolist()
-        parts.append(pd.DataFrame({"decision": "deal signed", "key": names, "detail": "", "quarter": "",
-                                   "value": [1.0 if truthy(v) else 0.0 for v in partners["signed"]], "unit": "signed"}))
-        capex = f.get("Capex")
-        if capex is not None and len(capex):
-            for n in names:
-                if n in capex.columns:
-                    c = numeric(capex, n)
-                    g = c.groupby(c["quarter"].astype(str))[n].sum()
-                    parts.append(pd.DataFrame({"decision": "partner funding", "key": n, "detail": "",
-                                               "quarter": g.index.astype(str), "value": g.values.astype(float),
-                                               "unit": "USD"}))
-    if not parts:
-        return pd.DataFrame(columns=DECISION_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[DECISION_COLUMNS]
 
 
 def input_values(plan: Plan) -> pd.DataFrame:
@@ -484,7 +340,7 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
          f"status {new.status}"),
     ]
     for plan in (old, new):
-        if plan.status not in ("optimal", "feasible"):
+        if not is_planned(plan.status):
             lines.append(("warning", f"{plan.name} has no plan (status {plan.status}): its decisions count as 0",
                           "see its Diagnosis sheet"))
         elif plan.status == "feasible":
@@ -566,19 +422,3 @@ def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:
     write_frame(wb, "OutsideOverlap", result.outside)
     path, _note = safe_save(wb, output, old_plan)
     return path
-
-
-def cmd_diff(args) -> int:
-    try:
-        check_target(Path(args.output), Path(args.new))
-        old, new = load_plan(args.old), load_plan(args.new)
-        result = compare(old, new)
-        path = write_diff(result, Path(args.output), Path(args.old))
-    except PlanReadError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    for key, value, _note in result.summary:
-        if key in ("headline", "horizon", "decisions", "limits", "inputs", "warning") or key.startswith("decision_"):
-            print(value)
-    print(f"wrote {path}")
-    return EXIT_OK

@@ -25,7 +25,8 @@ import pandas as pd
 
 from models.data import PlanData
 from models.registry import FROZEN_DECISIONS
-from planner.cycle.diff import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
+from planner.output.contract import is_planned
+from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.issues import Issues
 
 TOL = 1e-6
@@ -55,7 +56,7 @@ def apply_freeze(model, sets, data: PlanData, previous_plan_path: Path, n_quarte
         issues.error("", name, "", str(path), f"--previous: {exc}")
         return []
     status = str(summary_values(frames).get("status", "")).strip()
-    if status not in ("optimal", "feasible"):
+    if not is_planned(status):
         issues.error("Summary", f"{name} Summary", "status", status,
                      f"the previous plan {name} has status '{status or 'unknown'}': it holds no decisions to freeze")
         return []
@@ -281,3 +282,21 @@ def explain_frozen(diagnosis, data: PlanData, fixes: list[dict]):
         (f" (and {len(found) - 5} more, see Pre-solve checks)" if len(found) > 5 else "")
     diagnosis.summary.insert(1 if diagnosis.summary else 0, line)
     return found
+
+
+class FreezeEdit:
+    """Model edit: the first `n_quarters` decisions of a previous plan pinned (`--previous PLAN --freeze N`)."""
+
+    failure_message = "the previous plan cannot be frozen into this one"
+
+    def __init__(self, previous_plan: Path, n_quarters: int):
+        self.previous_plan, self.n_quarters = Path(previous_plan), int(n_quarters)
+        self.frozen: list[dict] = []
+        self.meta: dict[str, object] = {"frozen": self.frozen}
+
+    def apply(self, model, sets, data: PlanData, issues: Issues) -> None:
+        self.frozen[:] = apply_freeze(model, sets, data, self.previous_plan, self.n_quarters, issues)
+
+    def explain(self, diagnosis, data: PlanData) -> None:
+        if self.frozen:
+            explain_frozen(diagnosis, data, self.frozen)

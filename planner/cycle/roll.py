@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import io
 import logging
-import sys
 import warnings
 from copy import copy
 from dataclasses import dataclass, field
@@ -54,8 +53,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
+from planner.output.contract import is_planned
 from planner.input.convert import CellError, convert
-from planner.cycle.diff import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
+from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.quarters import horizon, parse_quarter, quarter_index, quarter_label
 from planner.output.xlsx import OutputError, check_target, safe_save
 from planner.input.schema import SHEET_BY_NAME, SHEETS
@@ -64,7 +64,6 @@ from planner.input.reader import RawSheet, normalise_header, read_workbook
 
 log = logging.getLogger("planner")
 
-EXIT_OK, EXIT_INVALID = 0, 2
 ROLL_AUTHOR = "planner roll"
 NOTES_SHEET = "RollNotes"
 NEW_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" yellow: look at me
@@ -128,34 +127,6 @@ def roll(plan_path: str | Path, input_path: str | Path, output_path: str | Path,
     if notes is not None:
         notes.extend(roller.notes)
     return path
-
-
-def cmd_roll(args) -> int:
-    from planner.input.validate import validate_workbook
-
-    notes: list[Note] = []
-    try:
-        path = roll(args.plan, args.input, args.output, getattr(args, "actuals", None),
-                    getattr(args, "quarters", None), notes=notes)
-    except (RollError, PlanReadError) as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    for n in notes:
-        if n.level == "warning":
-            print(f"WARNING {n.cell or n.sheet}: {n.what}: {n.source}", file=sys.stderr)
-    data, issues = validate_workbook(path)
-    for issue in issues:
-        print(str(issue), file=sys.stderr)
-    if data is None:
-        print(f"ERROR: the rolled workbook {path} does not validate ({len(issues.errors)} error(s)); "
-              "please report this with both workbooks", file=sys.stderr)
-        return EXIT_INVALID
-    new_cols = sorted({n.value for n in notes if n.what == "new quarter column"})
-    print(f"wrote {path}: horizon {data.quarters[0]}..{data.quarters[-1]} ({data.T} quarters), "
-          f"{len(notes)} change(s) listed on its {NOTES_SHEET} sheet"
-          + (f"; new quarter(s) {', '.join(map(str, new_cols))} copied from the old last quarter: review the "
-             "yellow columns" if new_cols else ""))
-    return EXIT_OK
 
 
 # ---- the roll --------------------------------------------------------------------------------------------
@@ -234,7 +205,7 @@ class _Roller:
     def _check_plan(self) -> None:
         summary = summary_values(self.plan)
         status = str(summary.get("status", "")).strip()
-        if status not in ("optimal", "feasible"):
+        if not is_planned(status):
             raise RollError(f"the plan {self.plan_path.name} has status '{status or 'unknown'}': it holds no "
                             "decisions to roll forward; roll an optimal (or feasible) plan")
         needed = {"Chips": ("product", "quarter", "die_bank_end", "chip_inventory_end"),

@@ -24,10 +24,9 @@ from planner.diagnose.diagnosis import Diagnosis
 from planner.issues import Issues
 from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, atomic_write, cell, number_format, safe_save,
                      write_frame, write_key_values)
+from planner.output.contract import CONTRACT_SHEETS
 from planner.output.extract import SolutionTables
 
-CONTRACT_SHEETS = ("Wafers", "Fabs", "Chips", "HBM", "HBMUse", "Packaging", "Deployments", "Power", "Serving",
-                   "Allocation", "Capex", "Partners", "Budget", "Bottlenecks")
 STATUS_WORDS = {
     "optimal": "OPTIMAL: proven best plan for this input",
     "feasible": "FEASIBLE, NOT PROVEN OPTIMAL: a valid plan, but a better one may exist (see mip_gap)",

@@ -16,10 +16,7 @@ solved, so a bad override is reported at once. The comparison workbook holds:
 
 from __future__ import annotations
 
-import copy
 import logging
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,23 +27,21 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
-from models.build import build_model
 from models.costs import COST_COMPONENTS
-from models.solve import solve
 
 from models.data import PlanData
+from planner.output.contract import is_planned
 from planner.issues import Issues
 from planner.output.plan_writer import UNIT_FORMATS, plan_by_quarter
-from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, check_target, printable, safe_save, write_frame
-from planner.output.extract import SolutionTables, extract
-from planner.pipeline import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
-from planner.whatif.scenarios import BASE, apply_overrides, find_scenario, scenario_names
-from planner.input.validate import validate_raw
-from planner.input.reader import RawWorkbook, read_workbook
+from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, printable, safe_save, write_frame
+from planner.output.extract import SolutionTables
+from planner import pipeline
+from planner.pipeline import RunOptions
+from planner.whatif.scenarios import BASE, ScenarioEdit, scenario_names
+from planner.input.reader import RawWorkbook
 
 log = logging.getLogger("planner")
 
-PLANNED = ("optimal", "feasible")
 
 
 @dataclass
@@ -65,31 +60,25 @@ class ScenarioPlan:
 
     @property
     def planned(self) -> bool:
-        return self.status in PLANNED
+        return is_planned(self.status)
 
 
 def prepare(raw: RawWorkbook, read_issues: Issues, name: str) -> ScenarioPlan:
-    """Apply scenario `name` to a deep copy of `raw` and validate it (the original is never changed)."""
-    plan = ScenarioPlan(name, issues=Issues(list(read_issues.items)))
-    mine = copy.deepcopy(raw)
-    overrides = find_scenario(mine, name, plan.issues)
-    if overrides:
-        plan.overrides = apply_overrides(mine, overrides, plan.issues)
-    if plan.issues.ok:
-        plan.data, plan.issues = validate_raw(mine, plan.issues)
+    """Scenario `name` applied to a copy of `raw` and validated, through the one pipeline (raw is never changed)."""
+    edits = [] if name == BASE else [ScenarioEdit(name)]
+    prepared = pipeline.prepare(raw, read_issues, edits)
+    plan = ScenarioPlan(name, overrides=prepared.applied, issues=prepared.issues, data=prepared.data)
     if plan.data is None:
         plan.message = f"{len(plan.issues.errors)} error(s) in the input workbook"
     return plan
 
 
 def solve_prepared(plan: ScenarioPlan, options: RunOptions) -> ScenarioPlan:
-    t0 = time.perf_counter()
-    model, sets = build_model(plan.data)
-    result = solve(model, options.solve_options(plan.data))
+    """Build, solve and extract the scenario through the pipeline (no diagnosis: compare only reports status)."""
+    planned = pipeline.plan_prepared(pipeline.Prepared(plan.data, plan.issues), options, diagnose_failures=False)
+    result = planned.result
     plan.status, plan.message, plan.mip_gap = result.status, result.message, result.mip_gap
-    if result.has_solution:
-        plan.solution = extract(model, sets, plan.data, result)
-    plan.seconds = time.perf_counter() - t0
+    plan.solution, plan.seconds = planned.solution, planned.seconds
     return plan
 
 
@@ -327,42 +316,3 @@ def compare_plans(raw: RawWorkbook, read_issues: Issues, names: list[str],
         objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
         log.info("scenario %s: %s%s (%.2f s)", p.name, p.status, objective, p.seconds)
     return plans
-
-
-def cmd_compare(args) -> int:
-    from planner.cli import _print_issues, default_output
-
-    input_path = Path(args.input)
-    output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "compare")
-    check_target(output, input_path)
-    options = RunOptions(time_limit_s=getattr(args, "time_limit", None), mip_rel_gap=getattr(args, "mip_gap", None),
-                         threads=getattr(args, "threads", None), algorithm=getattr(args, "algorithm", None) or "auto")
-    raw, read_issues = read_workbook(input_path)
-    if raw is None or not read_issues.ok:
-        _print_issues(read_issues)
-        return EXIT_INVALID
-    names = selected_names(raw, getattr(args, "scenarios", None))
-    plans = compare_plans(raw, read_issues, names, options)
-    invalid = [p for p in plans if p.data is None]
-    if invalid:
-        for p in invalid:
-            print(f"scenario {p.name}: invalid", file=sys.stderr)
-            _print_issues(Issues([i for i in p.issues if i.severity == "error"]))
-        return EXIT_INVALID
-    warnings = {str(i) for p in plans for i in p.issues.warnings}
-    if warnings:
-        print(f"{len(warnings)} input warning(s); run planner validate or see a plan's Warnings sheet", file=sys.stderr)
-    written, note = write_compare(output, plans, input_path)
-    if note:
-        log.warning(note)
-    for p in plans:
-        objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
-        service = p.solution.kpis.get("service_level") if p.solution else None
-        service_text = f", service level {service:.1%}" if service is not None else ""
-        print(f"{p.name}: {p.status.upper()}{objective}{service_text}")
-    print(f"wrote {written}")
-    if any(p.status in ("infeasible", "unbounded") for p in plans):
-        return EXIT_INFEASIBLE
-    if any(not p.planned for p in plans):
-        return EXIT_OTHER
-    return EXIT_OK

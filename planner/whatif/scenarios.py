@@ -435,3 +435,28 @@ def apply_overrides(raw: RawWorkbook, overrides: list[Override], issues: Issues)
         applied.append(f"{ov.where}: {target.spec.name} {target.key_text} {target.column_text} {op} {_fmt(value)} "
                        f"({note})")
     return applied
+
+
+# ---- scenarios as input edits of the one pipeline ----------------------------------------------------------
+
+class ScenarioEdit:
+    """Input edit: scenario `name` of the Scenarios sheet, applied to the raw tables before validation."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.meta: dict[str, object] = {"scenario": name}
+
+    def apply(self, raw: RawWorkbook, issues: Issues) -> list[str]:
+        applied = apply_named_scenario(raw, self.name, issues)
+        self.meta["overrides"] = applied
+        return applied
+
+
+class OverridesEdit:
+    """Input edit: a given list of overrides (a sampled draw of the Uncertainty sheet)."""
+
+    def __init__(self, overrides: list[Override]):
+        self.overrides = overrides
+
+    def apply(self, raw: RawWorkbook, issues: Issues) -> list[str]:
+        return apply_overrides(raw, self.overrides, issues)

@@ -40,15 +40,16 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from models.build import build_model
 from models.costs import COST_COMPONENTS
-from models.solve import solve
+from models.solve import reset_thread_pool
 
+from planner.output.contract import PLANNED_STATUSES, is_planned
 from planner.input.convert import CellError, to_number, to_text
 from planner.issues import InputError, Issues
-from planner.output.xlsx import check_target, safe_save, write_frame, write_key_values
-from planner.pipeline import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER, RunOptions
-from planner.whatif.scenarios import Override, apply_overrides
+from planner.output.xlsx import safe_save, write_frame, write_key_values
+from planner import pipeline
+from planner.pipeline import RunOptions
+from planner.whatif.scenarios import Override, OverridesEdit, apply_overrides
 from planner.input.validate import validate_raw
 from planner.input.reader import RawWorkbook, read_workbook
 
@@ -57,7 +58,6 @@ log = logging.getLogger("planner")
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
 UNCERTAINTY_COLUMNS = ("sheet", "key", "column", "distribution", "p1", "p2")
 METRICS = ("objective_usd", "service_level", "unmet_tps", "own_capex_usd", "partner_capex_usd")
-PLANNED = ("optimal", "feasible")
 
 
 @dataclass
@@ -183,37 +183,17 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
     record.update({f"cost_{c}_usd": None for c in COST_COMPONENTS})
     record["binding"] = ""
     try:
-        mine = copy.deepcopy(raw)
-        issues = Issues()
-        apply_overrides(mine, [replace(f.override, value=float(x)) for f, x in zip(factors, values)], issues)
-        data = None
-        if issues.ok:
-            data, issues = validate_raw(mine, issues)
-        if data is None:
-            errors = issues.errors
+        edit = OverridesEdit([replace(f.override, value=float(x)) for f, x in zip(factors, values)])
+        prepared = pipeline.prepare(raw, Issues(), [edit])
+        if not prepared.valid:
+            errors = prepared.issues.errors
             record["status"] = "invalid"
             record["message"] = "; ".join(str(i) for i in errors[:3]) + (f" (+{len(errors) - 3} more)"
                                                                         if len(errors) > 3 else "")
         else:
-            model, sets = build_model(data)
-            result = solve(model, options.solve_options(data), warm=_base_solution(raw, options))
-            record["status"], record["message"] = result.status, result.message
-            if result.status == "error" and result.highs_status == "Not Set" and options.threads:
-                record["message"] += (f" (HiGHS refused threads={options.threads}: this process's solver already "
-                                      "runs with another thread count; pass --threads to match it)")
-            if result.has_solution:
-                from planner.output.extract import extract
-
-                solution = extract(model, sets, data, result)
-                k = solution.kpis
-                record.update({"objective_usd": solution.objective_usd, "service_level": k["service_level"],
-                               "unmet_tps": float(solution.tables["Serving"]["unmet_tps"].sum()),
-                               "demand_tps": k["total_demand_tps"], "own_capex_usd": k["own_capex_usd"],
-                               "partner_capex_usd": k["partner_capex_usd"]})
-                record.update({f"cost_{c}_usd": v for c, v in solution.cost_breakdown_usd.items()})
-                b = solution.tables["Bottlenecks"]
-                binding = sorted({f"{r.family}|{r.key}" for r in b.itertuples() if r.binding})
-                record["binding"] = "; ".join(binding)
+            planned = pipeline.plan_prepared(prepared, options, warm=_base_solution(raw, options),
+                                             diagnose_failures=False)
+            record.update(_draw_record(planned, options))
     except Exception as exc:  # one draw's failure never stops the sweep
         record["status"], record["message"] = "error", f"{type(exc).__name__}: {exc}"
     record["seconds"] = time.perf_counter() - t0
@@ -224,15 +204,33 @@ _WORKER_RAW: RawWorkbook | None = None
 _BASE_SOLUTIONS: dict[str, object] = {}  # input sha256 -> the base plan's SolveResult (an LP basis to warm-start from)
 
 
+def _draw_record(planned: pipeline.Planned, options: RunOptions) -> dict:
+    """A draw's status, KPIs, cost breakdown and binding limits."""
+    result = planned.result
+    record: dict[str, object] = {"status": result.status, "message": result.message}
+    if result.status == "error" and result.highs_status == "Not Set" and options.threads:
+        record["message"] += (f" (HiGHS refused threads={options.threads}: this process's solver already "
+                              "runs with another thread count; pass --threads to match it)")
+    solution = planned.solution
+    if solution is not None:
+        k = solution.kpis
+        record.update({"objective_usd": solution.objective_usd, "service_level": k["service_level"],
+                       "unmet_tps": float(solution.tables["Serving"]["unmet_tps"].sum()),
+                       "demand_tps": k["total_demand_tps"], "own_capex_usd": k["own_capex_usd"],
+                       "partner_capex_usd": k["partner_capex_usd"]})
+        record.update({f"cost_{c}_usd": v for c, v in solution.cost_breakdown_usd.items()})
+        b = solution.tables["Bottlenecks"]
+        record["binding"] = "; ".join(sorted({f"{r.family}|{r.key}" for r in b.itertuples() if r.binding}))
+    return record
+
+
 def _base_solution(raw: RawWorkbook, options: RunOptions):
     """The base workbook's LP solution, solved once per process; None for MIPs or when it cannot be solved."""
     if raw.sha256 not in _BASE_SOLUTIONS:
         _BASE_SOLUTIONS[raw.sha256] = None
-        issues = Issues()
-        data, issues = validate_raw(copy.deepcopy(raw), issues)
-        if data is not None:
-            model, _sets = build_model(data)
-            base = solve(model, options.solve_options(data))
+        prepared = pipeline.prepare(copy.deepcopy(raw), Issues())
+        if prepared.valid:
+            base = pipeline.plan_prepared(prepared, options, diagnose_failures=False).result
             if base.basis is not None:
                 _BASE_SOLUTIONS[raw.sha256] = base
     return _BASE_SOLUTIONS[raw.sha256]
@@ -315,20 +313,15 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
 
 
 def _reset_solver_threads(options: RunOptions) -> None:
-    """HiGHS keeps one thread pool per process, sized by the first solve: a later solve asking for another
-    thread count fails ('Not Set'). Before this process plans the draws itself, start a fresh pool (nothing else
-    solves in it meanwhile). Pool and Dask workers are fresh processes that only plan draws."""
+    """Before this process plans the draws itself with an explicit thread count, start a fresh HiGHS pool
+    (nothing else solves in it meanwhile). Pool and Dask workers are fresh processes that only plan draws."""
     if options.threads:
-        import highspy
-
-        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
-        if reset is not None:
-            reset(True)
+        reset_thread_pool()
 
 
 def _tick(bar, record: dict) -> None:
     bar.update(1)
-    if record["status"] not in PLANNED:
+    if not is_planned(record["status"]):
         bar.write(f"draw {record['draw']}: {record['status']} ({record['message']})", file=sys.stderr)
 
 
@@ -367,7 +360,7 @@ def _run_dask(client, raw, factors, tasks, options, bar) -> list[dict]:
 
 # ---- summary -----------------------------------------------------------------------------------------
 
-def _quantiles(x: pd.Series) -> dict[str, float | None]:
+def quantiles(x: pd.Series) -> dict[str, float | None]:
     x = x.dropna().astype(float)
     if not len(x):
         return {k: None for k in ("mean", "sd", "min", "p10", "p50", "p90", "max")}
@@ -387,13 +380,13 @@ def value_at_risk(x: pd.Series, level: float) -> tuple[float | None, float | Non
 
 
 def distribution(frame: pd.DataFrame) -> pd.DataFrame:
-    planned = frame[frame["status"].isin(PLANNED)]
-    rows = [{"metric": m, "draws": int(planned[m].notna().sum()), **_quantiles(planned[m])} for m in METRICS]
+    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
+    rows = [{"metric": m, "draws": int(planned[m].notna().sum()), **quantiles(planned[m])} for m in METRICS]
     return pd.DataFrame(rows, columns=["metric", "draws", "mean", "sd", "min", "p10", "p50", "p90", "max"])
 
 
 def histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
-    planned = frame[frame["status"].isin(PLANNED)]
+    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
     rows = []
     for metric in ("service_level", "objective_usd"):
         x = planned[metric].dropna().astype(float).to_numpy()
@@ -411,7 +404,7 @@ def histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
 
 
 def binding_probability(frame: pd.DataFrame) -> pd.DataFrame:
-    planned = frame[frame["status"].isin(PLANNED)]
+    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
     counts: dict[tuple[str, str], int] = {}
     for text in planned["binding"]:
         for item in filter(None, (s.strip() for s in str(text).split(";"))):
@@ -425,7 +418,7 @@ def binding_probability(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str]]:
-    planned = frame[frame["status"].isin(PLANNED)]
+    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
     status_counts = frame["status"].value_counts().to_dict()
     rows: list[tuple[str, object, str]] = [
         ("input_file", meta.get("input_file"), ""),
@@ -435,10 +428,10 @@ def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str
         ("draws_planned", len(planned), "optimal or feasible"),
     ]
     for status in sorted(status_counts):
-        if status not in PLANNED:
+        if not is_planned(status):
             rows.append((f"draws_{status}", status_counts[status], "see the Draws sheet, column message"))
     for m in METRICS:
-        q = _quantiles(planned[m])
+        q = quantiles(planned[m])
         note = {"service_level": "served / demand", "objective_usd": "present-value cost",
                 "unmet_tps": "tok/s, summed over rows and quarters"}.get(m, "cash, all quarters")
         rows += [(f"{m}_{p}", q[p], note) for p in ("p10", "p50", "p90")]
@@ -495,48 +488,3 @@ def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
     out = frame.copy()
     out.attrs = {}
     return atomic_write(target, lambda tmp: out.to_parquet(tmp, index=False))
-
-
-def cmd_sweep(args) -> int:
-    from planner.cli import _print_issues, default_output
-
-    input_path = Path(args.input)
-    output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "sweep")
-    check_target(output, input_path)
-    draws = int(getattr(args, "draws", 20))
-    if draws < 1:
-        print("ERROR: --draws must be at least 1", file=sys.stderr)
-        return EXIT_INVALID
-    scheduler = getattr(args, "scheduler", None)
-    workers = getattr(args, "workers", 0) or 0
-    t0 = time.perf_counter()
-    try:
-        frame = run_sweep(input_path, draws, getattr(args, "seed", 0) or 0, scheduler=scheduler, workers=workers,
-                          time_limit=getattr(args, "time_limit", None), mip_gap=getattr(args, "mip_gap", None),
-                          threads=getattr(args, "threads", None), algorithm=getattr(args, "algorithm", None) or "auto",
-                          progress=not getattr(args, "quiet", False))
-    except InputError as exc:
-        _print_issues(exc.issues)
-        return EXIT_INVALID
-    parquet = write_parquet(frame, output.with_name(f"{output.stem}.draws.parquet"))
-    runner = f"Dask {scheduler}" if scheduler else \
-        f"{min(workers or os.cpu_count() or 1, draws)} local process(es)"
-    meta = {"input_file": input_path.name, "seed": getattr(args, "seed", 0) or 0, "runner": runner,
-            "parquet": parquet.name, "seconds": time.perf_counter() - t0}
-    written, note = write_summary(output, frame, meta, input_path)
-    if note:
-        log.warning(note)
-    planned = frame[frame["status"].isin(PLANNED)]
-    print(f"{len(planned)}/{len(frame)} draws planned")
-    if len(planned):
-        q = _quantiles(planned["service_level"])
-        c = _quantiles(planned["objective_usd"])
-        print(f"service level P10 {q['p10']:.1%}  P50 {q['p50']:.1%}  P90 {q['p90']:.1%}; "
-              f"cost P10 ${c['p10']:,.0f}  P50 ${c['p50']:,.0f}  P90 ${c['p90']:,.0f}")
-    print(f"wrote {written} and {parquet}")
-    statuses = set(frame["status"])
-    if statuses <= set(PLANNED):
-        return EXIT_OK
-    if statuses & {"infeasible", "unbounded", "invalid"}:
-        return EXIT_INFEASIBLE
-    return EXIT_OTHER

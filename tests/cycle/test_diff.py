@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from planner.cli import main
 from planner.cycle.diff import compare, diff, load_plan
 from planner.cycle.roll import roll
+from planner.cycle.freeze import FreezeEdit
 from planner.pipeline import RunOptions, run_plan
 from tests.builders import minimal_sheets
 from tests.cycle.test_roll import planned, rolling_sheets
@@ -99,7 +100,7 @@ def test_rolled_plans_compare_on_shared_quarters(tmp_path):
     wb["Demand"]["E2"] = 2000
     wb.save(nxt)
     new = tmp_path / "replan.xlsx"
-    assert run_plan(nxt, new, RunOptions(previous_plan=old, freeze_quarters=2)).status == "optimal"
+    assert run_plan(nxt, new, RunOptions(model_edits=[FreezeEdit(old, 2)])).status == "optimal"
     result = compare(load_plan(old), load_plan(new))
     assert decisions(result) == [("racks", "S", "L1", "2026Q4", 1, 0), ("partner funding", "P", "", "2026Q4", 1000, 0)]
     outside = {(r.plan, r.decision, r.quarter) for r in result.outside.itertuples()}

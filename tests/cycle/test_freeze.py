@@ -23,6 +23,7 @@ from planner.diagnose.diagnosis import Diagnosis
 from planner.cycle.freeze import apply_freeze, check_frozen, explain_frozen
 from planner.issues import Issues
 from planner.cycle.roll import roll
+from planner.cycle.freeze import FreezeEdit
 from planner.pipeline import RunOptions, run_plan
 from planner.input.validate import validate_workbook
 from tests.builders import minimal_sheets, write
@@ -64,7 +65,7 @@ def test_free_replan_moves_the_wafer(cycle):
 def test_frozen_replan_keeps_commitments_and_reoptimises_the_rest(cycle):
     folder, plan, nxt = cycle
     out = folder / "frozen.xlsx"
-    outcome = run_plan(nxt, out, RunOptions(previous_plan=plan, freeze_quarters=2))
+    outcome = run_plan(nxt, out, RunOptions(model_edits=[FreezeEdit(plan, 2)]))
     assert outcome.status == "optimal" and outcome.objective_usd == pytest.approx(210)
     assert column(out, "Wafers", "wafers") == pytest.approx([1, 0, 0, 0])  # 2026Q2 released, kept
     assert column(out, "Deployments", "racks_deployed") == pytest.approx([0, 1, 0, 1])  # 2027Q1 re-optimised
@@ -109,7 +110,7 @@ def test_capacity_cut_below_committed_wafers(cycle, tmp_path):
     cut = tmp_path / "cut.xlsx"
     wb.save(cut)
     out = tmp_path / "cut.plan.xlsx"
-    outcome = run_plan(cut, out, RunOptions(previous_plan=plan, freeze_quarters=2))
+    outcome = run_plan(cut, out, RunOptions(model_edits=[FreezeEdit(plan, 2)]))
     assert outcome.status == "infeasible" and outcome.exit_code == 3
     text = " ".join(str(c) for row in load_workbook(out)["Diagnosis"].iter_rows(values_only=True) for c in row if c)
     assert "raise FabCapacity!B2 from 0.4 to 1" in text
@@ -136,7 +137,7 @@ def test_a_removed_route_is_an_error_at_the_previous_plans_cell(cycle, tmp_path)
     wb["Fabs"]["A2"], wb["Routes"]["B2"], wb["FabCapacity"]["A2"] = "G", "G", "G"
     moved = tmp_path / "moved.xlsx"
     wb.save(moved)
-    outcome = run_plan(moved, tmp_path / "moved.plan.xlsx", RunOptions(previous_plan=plan, freeze_quarters=2))
+    outcome = run_plan(moved, tmp_path / "moved.plan.xlsx", RunOptions(model_edits=[FreezeEdit(plan, 2)]))
     assert outcome.status == "invalid" and outcome.exit_code == 2
     [error] = outcome.issues.errors
     assert error.cell == "plan.xlsx Wafers!D3" and "L1/F" in error.message
@@ -147,7 +148,7 @@ def test_previous_plan_outside_the_horizon(cycle, tmp_path):
     _folder, plan, _nxt = cycle
     sheets = minimal_sheets(2, start="2030Q1")
     source = write(tmp_path, sheets)
-    outcome = run_plan(source, tmp_path / "p.xlsx", RunOptions(previous_plan=plan, freeze_quarters=1))
+    outcome = run_plan(source, tmp_path / "p.xlsx", RunOptions(model_edits=[FreezeEdit(plan, 1)]))
     assert outcome.status == "invalid"
     assert "none of the quarters to freeze" in outcome.issues.errors[0].message
 

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from planner.cli import main
+from planner.whatif.scenarios import ScenarioEdit
 from planner.pipeline import RunOptions, run_plan
 from planner.whatif.scenarios import apply_named_scenario, scenario_names
 from planner.input.reader import read_workbook
@@ -21,7 +22,7 @@ HEADER = ["scenario", "sheet", "key", "column", "operation", "value"]
 def plan(tmp_path, sheets, scenario):
     src = write(tmp_path, sheets)
     out = tmp_path / f"{scenario}.plan.xlsx"
-    return run_plan(src, out, RunOptions(scenario=scenario, mip_rel_gap=1e-9))
+    return run_plan(src, out, RunOptions(input_edits=[ScenarioEdit(scenario)] if scenario else [], mip_rel_gap=1e-9))
 
 
 def four_quarters():

@@ -1,0 +1,165 @@
+"""THE reader of a plan workbook: what roll, freeze, diff and compare read back from a written plan.
+
+The plan's sheets and columns are the output contract (planner/output/contract.py); this module turns a
+plan file back into frames, finds the Summary's key/value rows wherever they stand, and says where a
+value lies ('PLAN.xlsx Wafers!D5') so an error can name it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from planner.quarters import parse_quarter, quarter_index
+
+
+class PlanReadError(Exception):
+    """A plan workbook cannot be read; the message says which file and why."""
+
+
+def _engine() -> str:
+    """calamine reads plan workbooks several times faster; it is a test extra, openpyxl always works."""
+    return "calamine" if importlib.util.find_spec("python_calamine") else "openpyxl"
+
+
+def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = None,
+              required: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
+    """The named sheets of a plan workbook as frames (all sheets when `sheets` is None).
+
+    Keys stay text: 'NA' (a region) and 'None' are never read as missing values. A sheet the file lacks is
+    left out, unless it is `required`, which raises PlanReadError."""
+    path = Path(path)
+    if not path.is_file():
+        raise PlanReadError(f"the plan workbook {path} does not exist")
+    try:
+        book = pd.ExcelFile(path, engine=_engine())
+    except Exception as exc:  # calamine / openpyxl raise many types on damaged files
+        raise PlanReadError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    with book:
+        names = book.sheet_names
+        missing = [s for s in required if s not in names]
+        if missing:
+            raise PlanReadError(f"{path.name} is not a plan workbook: sheet(s) {', '.join(missing)} missing "
+                                f"(it has {', '.join(names[:12])})")
+        wanted = names if sheets is None else [s for s in sheets if s in names]
+        frames = pd.read_excel(book, sheet_name=wanted, keep_default_na=False, na_values=[""]) if wanted else {}
+    for frame in frames.values():
+        frame.columns = [str(c) for c in frame.columns]
+    return frames
+
+
+def plan_cell(path: str | Path, frame: pd.DataFrame, position: int, column: str, sheet: str) -> str:
+    """'PLAN.xlsx Wafers!D5': where row `position` (0-based, in file order) of a plan sheet's column lies."""
+    col = list(frame.columns).index(column) + 1 if column in frame.columns else 1
+    return f"{Path(path).name} {sheet}!{get_column_letter(col)}{position + 2}"
+
+
+def summary_values(frames: dict[str, pd.DataFrame]) -> dict[str, object]:
+    s = frames.get("Summary")
+    if s is None or "key" not in s.columns:
+        return {}
+    return {str(k): v for k, v in zip(s["key"], s["value"])}
+
+
+def numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Coerce columns to floats (blank -> 0); a sheet with no rows reads as text."""
+    frame = frame.copy()
+    for c in columns:
+        if c in frame.columns:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce").fillna(0.0).astype(float)
+    return frame
+
+
+def truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "y")
+    try:
+        return bool(value) and not (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---- what a plan decided ---------------------------------------------------------------------------------
+
+DECISION_COLUMNS = ["decision", "key", "detail", "quarter", "value", "unit"]
+
+
+@dataclass
+class Plan:
+    path: Path
+    frames: dict[str, pd.DataFrame]
+    summary: dict[str, object] = field(default_factory=dict)
+    quarters: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def status(self) -> str:
+        return str(self.summary.get("status", "unknown"))
+
+
+def load_plan(path: str | Path) -> Plan:
+    frames = read_plan(path, required=("Summary",))
+    plan = Plan(Path(path), frames, summary_values(frames))
+    inputs = frames.get("Inputs")
+    quarters: set[str] = set()
+    if inputs is not None and "key" in inputs.columns:
+        echo = dict(zip(inputs["key"].astype(str), inputs["value"].astype(str)))
+        h = echo.get("horizon", "")
+        if ".." in h:
+            a, b = (x.strip() for x in h.split(".."))
+            if parse_quarter(a) and parse_quarter(b):
+                quarters = {f"{i // 4}Q{i % 4 + 1}" for i in range(quarter_index(a), quarter_index(b) + 1)}
+    for name in ("Wafers", "Chips", "Deployments", "Serving", "Budget"):
+        frame = frames.get(name)
+        if frame is not None and "quarter" in frame.columns:
+            quarters |= {str(q) for q in frame["quarter"] if parse_quarter(str(q)) == str(q)}
+    plan.quarters = sorted(quarters, key=quarter_index)
+    return plan
+
+
+def decisions(plan: Plan) -> pd.DataFrame:
+    """The decisions a plan made, one row per (decision, key, detail, quarter): wafers by fab, HBM stacks bought
+    by vendor, racks by site and product, expansion blocks by site, deals signed, partner funding by quarter."""
+    f = plan.frames
+    parts = []
+
+    def grouped(sheet, keys, column, decision, unit, detail=None):
+        frame = f.get(sheet)
+        cols = keys + ([detail] if detail else []) + ["quarter"]
+        if frame is None or not len(frame) or any(c not in frame.columns for c in [column, *cols]):
+            return  # no plan, or a table summed up for Excel (its full table is in the file beside the plan)
+        frame = numeric(frame, column)
+        g = frame.groupby([frame[c].astype(str) for c in cols], sort=True)[column].sum().reset_index()
+        parts.append(pd.DataFrame({"decision": decision, "key": g[keys[0]].astype(str),
+                                   "detail": g[detail].astype(str) if detail else "", "quarter": g["quarter"],
+                                   "value": g[column].astype(float), "unit": unit}))
+
+    grouped("Wafers", ["fab"], "wafers", "wafers", "wafers")
+    grouped("HBM", ["vendor"], "bought", "hbm", "stacks")
+    grouped("Deployments", ["site"], "racks_deployed", "racks", "racks", detail="product")
+    grouped("Power", ["site"], "blocks_started", "blocks", "blocks")
+    partners = f.get("Partners")
+    if partners is not None and len(partners) and "partner" in partners.columns:
+        names = partners["partner"].astype(str).tolist()
+        parts.append(pd.DataFrame({"decision": "deal signed", "key": names, "detail": "", "quarter": "",
+                                   "value": [1.0 if truthy(v) else 0.0 for v in partners["signed"]], "unit": "signed"}))
+        capex = f.get("Capex")
+        if capex is not None and len(capex):
+            for n in names:
+                if n in capex.columns:
+                    c = numeric(capex, n)
+                    g = c.groupby(c["quarter"].astype(str))[n].sum()
+                    parts.append(pd.DataFrame({"decision": "partner funding", "key": n, "detail": "",
+                                               "quarter": g.index.astype(str), "value": g.values.astype(float),
+                                               "unit": "USD"}))
+    if not parts:
+        return pd.DataFrame(columns=DECISION_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[DECISION_COLUMNS]
