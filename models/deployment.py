@@ -22,10 +22,10 @@ def add_installed_racks(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -
                   doc="racks of product p installed at site s in t")
     base = sets.base_racks
 
-    def rule(m, p, s, t):
+    def racks_in_service(m, p, s, t):
         retired = m.Y[p, s, t - int(life[p])] if t - int(life[p]) >= 0 else 0.0
         previous = m.R[p, s, t - 1] if t > 0 else 0.0
         base_change = base.get((p, s, t), 0.0) - (base.get((p, s, t - 1), 0.0) if t > 0 else 0.0)
         return m.R[p, s, t] == previous + m.Y[p, s, t] - retired + base_change
 
-    m.installed_racks = pyo.Constraint([(p, s, t) for (p, s) in sets.rack_pairs for t in sets.T], rule=rule)
+    m.installed_racks = pyo.Constraint([(p, s, t) for (p, s) in sets.rack_pairs for t in sets.T], rule=racks_in_service)

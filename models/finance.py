@@ -18,7 +18,7 @@ def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     and ``C[s,t] = O[s,t] + sum_n F[n,s,t]``  [$M]. Spent in the quarter the rack is deployed or the block started."""
     capex = data.products["rack_capex_usd"].to_dict()
 
-    def rule(m, s, t):
+    def capex_funded(m, s, t):
         spend = sum(capex[p] / USD_PER_MUSD * m.Y[p, s, t] for p in sets.racks_by_site.get(s, ()))
         if s in sets.expansion:
             block_usd = sets.expansion[s]["capex_usd_per_mw"] * sets.expansion[s]["block_mw"]
@@ -26,7 +26,7 @@ def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
         funded = m.O[s, t] + sum(m.F[n, s, t] for n in sets.funding_by_site.get((s, t), ()))
         return funded == spend
 
-    m.capex = pyo.Constraint([(s, t) for s in sets.capex_sites for t in sets.T], rule=rule)
+    m.capex = pyo.Constraint([(s, t) for s in sets.capex_sites for t in sets.T], rule=capex_funded)
     rate = data.partners["financing_cost_rate"].to_dict()
     add_cost(m, "own_capex", sum(discount_factor(data, t) * capex_share(data, t) * OBJ_PER_MUSD * m.O[s, t]
                                  for s in sets.capex_sites for t in sets.T))
@@ -39,14 +39,14 @@ def add_own_budget(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> Non
     ``sum_{tau<=t} sum_s O[s,tau] <= sum_{tau<=t} Budget.own_capex_usd[tau]``  [$M]."""
     cumulative = data.settings.budget_carryover
 
-    def rule(m, t):
+    def own_spend_within_budget(m, t):
         quarters = range(0, t + 1) if cumulative else (t,)
         spent = [m.O[s, tau] for tau in quarters for s in sets.capex_sites]
         if not spent:
             return pyo.Constraint.Skip
         return sum(spent) <= sum(data.budget[tau] for tau in quarters) / USD_PER_MUSD
 
-    m.own_budget = pyo.Constraint(sets.T, rule=rule)
+    m.own_budget = pyo.Constraint(sets.T, rule=own_spend_within_budget)
 
 
 def add_partner_deals(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:

@@ -68,11 +68,11 @@ def add_die_bank(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     arriving = good_dies_in(m, data, sets)
     initial = data.products["initial_die_bank"].to_dict()
 
-    def rule(m, p, t):
+    def die_bank_balance(m, p, t):
         previous = m.ID[p, t - 1] if t > 0 else initial[p]
         return m.ID[p, t] == previous + sum(arriving.get((p, t), ())) + data.receipts.get((p, t), 0.0) - m.B[p, t]
 
-    m.die_bank = pyo.Constraint([(p, t) for p in sets.products for t in sets.T], rule=rule)
+    m.die_bank = pyo.Constraint([(p, t) for p in sets.products for t in sets.T], rule=die_bank_balance)
     hold = data.products["die_holding_cost_usd"].to_dict()
     add_cost(m, "holding", sum(discount_factor(data, t) * hold[p] / USD_PER_OBJ * m.ID[p, t]
                                for p in sets.products if hold[p] for t in sets.T))

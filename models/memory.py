@@ -45,11 +45,11 @@ def add_hbm_inventory(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> 
         products_of[v].append(p)
     initial = data.vendors["initial_inventory"].to_dict()
 
-    def rule(m, v, t):
+    def hbm_stock_balance(m, v, t):
         previous = m.IH[v, t - 1] if t > 0 else initial[v]
         return m.IH[v, t] == previous + m.HB[v, t] - sum(m.H[v, p, t] for p in products_of[v])
 
-    m.hbm_inventory = pyo.Constraint([(v, t) for v in sets.vendors for t in sets.T], rule=rule)
+    m.hbm_inventory = pyo.Constraint([(v, t) for v in sets.vendors for t in sets.T], rule=hbm_stock_balance)
     hold = data.vendors["holding_cost_usd"].to_dict()
     add_cost(m, "holding", sum(discount_factor(data, t) * hold[v] / USD_PER_OBJ * m.IH[v, t]
                                for v in sets.vendors if hold[v] for t in sets.T))

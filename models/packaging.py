@@ -30,12 +30,12 @@ def add_finished_chips(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) ->
     initial = data.products["initial_chip_inventory"].to_dict()
     per_rack = data.products["chips_per_rack"].to_dict()
 
-    def rule(m, p, t):
+    def finished_chip_balance(m, p, t):
         previous = m.IC[p, t - 1] if t > 0 else initial[p]
         deployed = sum(m.Y[p, s, t] for s in sets.racks_by_product.get(p, ()))
         return m.IC[p, t] == previous + m.B[p, t] - per_rack[p] * deployed
 
-    m.finished_chips = pyo.Constraint([(p, t) for p in sets.products for t in sets.T], rule=rule)
+    m.finished_chips = pyo.Constraint([(p, t) for p in sets.products for t in sets.T], rule=finished_chip_balance)
     hold = data.products["chip_holding_cost_usd"].to_dict()
     add_cost(m, "holding", sum(discount_factor(data, t) * hold[p] / USD_PER_OBJ * m.IC[p, t]
                                for p in sets.products if hold[p] for t in sets.T))

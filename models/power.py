@@ -21,14 +21,14 @@ def add_site_power(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> Non
 
     SitePower is 0 where the site has no row; a site absent from SiteExpansion cannot expand."""
 
-    def rule(m, s, t):
+    def power_drawn_within_available(m, s, t):
         used = sum(sets.rack_mw[(p, s)] * m.R[p, s, t] for p in sets.racks_by_site[s])
         if s in sets.expansion:
             block = sets.expansion[s]["block_mw"]
             used = used - sum(block * m.E[s, tau] for tau in energised(sets, s, t))
         return used <= data.site_power.get((s, t), 0.0)
 
-    m.site_power = pyo.Constraint([(s, t) for s in sorted(sets.racks_by_site) for t in sets.T], rule=rule)
+    m.site_power = pyo.Constraint([(s, t) for s in sorted(sets.racks_by_site) for t in sets.T], rule=power_drawn_within_available)
     # energy: MW drawn * hours * USD/MWh, on racks installed
     hours = data.settings.hours_per_quarter
     price = data.sites["power_price_usd_per_mwh"].to_dict()

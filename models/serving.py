@@ -17,22 +17,22 @@ def add_serving_capacity(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) 
     per_rack = data.products["chips_per_rack"].to_dict()
     tps = data.throughput
 
-    def rule(m, p, s, t):
+    def served_within_chip_capacity(m, p, s, t):
         chips_busy = sum(m.Z[p, s, r, w, t] * (TPS_PER_MTPS / tps[(p, w)]) for (r, w) in sets.serve_by_rack[(p, s)])
         return chips_busy <= util[p] * per_rack[p] * m.R[p, s, t]
 
     m.serving_capacity = pyo.Constraint([(p, s, t) for (p, s) in sorted(sets.serve_by_rack) for t in sets.T],
-                                        rule=rule)
+                                        rule=served_within_chip_capacity)
 
 
 def add_demand(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     """(12) Demand: ``sum_{p,s} Z[p,s,r,w,t] + U[r,w,t] = Demand[r,w,t]``  [M tok/s]."""
 
-    def rule(m, r, w, t):
+    def served_plus_unmet_is_demand(m, r, w, t):
         served = sum(m.Z[p, s, r, w, t] for (p, s) in sets.serve_by_demand.get((r, w), ()))
         return served + m.U[r, w, t] == data.demand[(r, w, t)] / TPS_PER_MTPS
 
-    m.demand = pyo.Constraint([(r, w, t) for (r, w) in sets.demand_rows for t in sets.T], rule=rule)
+    m.demand = pyo.Constraint([(r, w, t) for (r, w) in sets.demand_rows for t in sets.T], rule=served_plus_unmet_is_demand)
     # penalty is USD per tok/s per quarter and U is in M tok/s: USD = penalty * 1e6 * U
     penalty = data.workloads["unmet_penalty_usd_per_tps"].to_dict()
     add_cost(m, "unmet_penalty", sum(discount_factor(data, t) * penalty[w] * (TPS_PER_MTPS / USD_PER_OBJ)

@@ -159,7 +159,8 @@ def cmd_sweep(args) -> int:
     from planner.issues import InputError
     from planner.output.contract import PLANNED_STATUSES
     from planner.output.xlsx import check_target
-    from planner.whatif.sweep import quantiles, run_sweep, write_parquet, write_summary
+    from planner.output.sweep_report import quantiles, write_parquet, write_summary
+    from planner.whatif.sweep import run_sweep
 
     input_path = Path(args.input)
     output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "sweep")

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -21,22 +20,7 @@ from models.sets import ModelSets
 
 from models.data import PlanData
 from models.registry import FAMILIES, REPAIRABLE, describe
-
-
-@dataclass
-class Diagnosis:
-    status: str
-    summary: list[str] = field(default_factory=list)
-    checks: pd.DataFrame = field(default_factory=pd.DataFrame)
-    conflict: pd.DataFrame = field(default_factory=pd.DataFrame)
-    repairs: pd.DataFrame = field(default_factory=pd.DataFrame)
-    alternatives: pd.DataFrame = field(default_factory=pd.DataFrame)
-    conflict_of: str = ""  # which problem the conflict set is of
-
-
-CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "message"]
-CONFLICT_COLUMNS = ["family", "spec", "key", "quarter", "cell", "limit", "bound", "meaning"]
-REPAIR_COLUMNS = ["family", "cell", "key", "quarter", "current", "repaired", "change", "unit", "action"]
+from planner.diagnose.findings import CHECK_COLUMNS, CONFLICT_COLUMNS, REPAIR_COLUMNS, Diagnosis  # noqa: F401
 
 
 def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:

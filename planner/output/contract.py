@@ -7,7 +7,9 @@ after the contract's; it never renames or drops one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import pandas as pd
 
 # statuses that carry a plan (workbook.md: Summary.status); everything else has none
 PLANNED_STATUSES = ("optimal", "feasible")
@@ -71,3 +73,12 @@ def missing_columns(sheet: str, columns) -> list[str]:
     """Contract columns of `sheet` that `columns` lacks (empty when the sheet honours the contract)."""
     have = set(map(str, columns))
     return [c for c in TIDY_BY_NAME[sheet].columns if c not in have]
+
+
+@dataclass
+class SolutionTables:
+    """A solved plan as tidy frames in the user's units, one per output sheet (the extract's product)."""
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cost_breakdown_usd: dict[str, float] = field(default_factory=dict)
+    objective_usd: float | None = None
+    kpis: dict[str, float] = field(default_factory=dict)

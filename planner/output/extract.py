@@ -8,7 +8,6 @@ every integer fixed at its optimum (Summary says which).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -16,19 +15,12 @@ import pyomo.environ as pyo
 from models.costs import COST_COMPONENTS
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 from models.solve import SolveResult
+from planner.output.contract import SolutionTables  # noqa: F401 (the extract's product)
 
 from models.data import PlanData
 
 EPS = 1e-7
 NEAR_BINDING = 0.99  # a limit used to this share is listed in Bottlenecks even without a shadow price
-
-
-@dataclass
-class SolutionTables:
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    cost_breakdown_usd: dict[str, float] = field(default_factory=dict)
-    objective_usd: float | None = None
-    kpis: dict[str, float] = field(default_factory=dict)
 
 
 def _v(var) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook
@@ -16,16 +17,18 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Font
 
-from models.solve import SolveResult
+
 
 from models.data import PlanData
 from planner.output.input_values import input_values
-from planner.diagnose.diagnosis import Diagnosis
+from planner.diagnose.findings import Diagnosis
 from planner.issues import Issues
 from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, atomic_write, cell, number_format, safe_save,
                      write_frame, write_key_values)
-from planner.output.contract import CONTRACT_SHEETS
-from planner.output.extract import SolutionTables
+from planner.output.contract import CONTRACT_SHEETS, SolutionTables
+
+if TYPE_CHECKING:  # the writer reads the solver result, never Pyomo
+    from models.solve import SolveResult
 
 STATUS_WORDS = {
     "optimal": "OPTIMAL: proven best plan for this input",
