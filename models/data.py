@@ -67,6 +67,10 @@ class PlanData:
         """The input cell a value came from ('' when it was a default)."""
         return self.cells.get((sheet, keys, column), "")
 
+    def rack_mw(self, product: str, site: str) -> float:
+        """Grid MW one rack of `product` draws at `site`: ``rack_kw * pue / 1000``."""
+        return float(self.products.at[product, "rack_kw"]) * float(self.sites.at[site, "pue"]) / 1000.0
+
     @property
     def demand_rows(self) -> list[tuple[str, str]]:
         return sorted({(r, w) for (r, w, _t) in self.demand})

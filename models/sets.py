@@ -103,9 +103,7 @@ def build_sets(data: PlanData) -> ModelSets:
         funding_by_site[(s, t)].append(n)
         funding_by_partner[n].append((s, t))
 
-    kw = data.products["rack_kw"].to_dict()
-    pue = data.sites["pue"].to_dict()
-    rack_mw = {(p, s): float(kw[p]) * float(pue[s]) / 1000.0 for (p, s) in rack_pairs}
+    rack_mw = {(p, s): data.rack_mw(p, s) for (p, s) in rack_pairs}
     expansion = {s: {k: float(v) for k, v in row.items()} for s, row in data.expansion.to_dict("index").items()}
 
     return ModelSets(

@@ -22,12 +22,10 @@ def rack_bounds(data: PlanData, sets: ModelSets):
         if s in sets.expansion:
             extra = sets.expansion[s]["block_mw"] * sets.expansion[s]["max_blocks"]
         most_mw[s] = max((data.site_power.get((s, t), 0.0) for t in sets.T), default=0.0) + extra
-    kw = data.products["rack_kw"].to_dict()
-    pue = data.sites["pue"].to_dict()
     integer = data.settings.integer_racks
 
     def bounds(_m, p, s, _t):
-        mw = kw[p] * pue[s] / 1000.0
+        mw = sets.rack_mw[(p, s)]
         if mw <= 0 or not integer:
             return (0, None)
         return (0, math.floor(most_mw[s] / mw + 1e-9))

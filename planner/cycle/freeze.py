@@ -196,16 +196,14 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
                 f"{cell or s} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in by_t.values()])
 
     # racks vs site power
-    kw = data.products["rack_kw"].to_dict()
     life = data.products["life_quarters"].to_dict()
-    pue = data.sites["pue"].to_dict()
     racks: dict[str, list[dict]] = defaultdict(list)
     for fx in by_var["Y"]:
         p, s, t = fx["index"]
         if fx["value"] > 0:
             racks[s].append(fx)
     for s, group in sorted(racks.items()):
-        mw = {p: kw[p] * pue[s] / 1000.0 for p in data.products.index}
+        mw = {p: data.rack_mw(p, s) for p in data.products.index}
         lead = int(exp.at[s, "lead_quarters"]) if s in exp.index else 0
         block_mw = float(exp.at[s, "block_mw"]) if s in exp.index else 0.0
         most = float(exp.at[s, "max_blocks"]) if s in exp.index else 0.0

@@ -32,8 +32,7 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
         max_extra = float(exp.at[s, "block_mw"]) * int(exp.at[s, "max_blocks"]) if s in exp.index else 0.0
         lead = int(exp.at[s, "lead_quarters"]) if s in exp.index else 0
         for t in sets.T:
-            base_mw = sum(sets.base_racks.get((p, s, t), 0.0) * float(data.products.at[p, "rack_kw"])
-                          * float(data.sites.at[s, "pue"]) / 1000.0 for p in sets.racks_by_site[s])
+            base_mw = sum(sets.base_racks.get((p, s, t), 0.0) * sets.rack_mw[(p, s)] for p in sets.racks_by_site[s])
             limit = data.site_power.get((s, t), 0.0) + (max_extra if t >= lead else 0.0)
             if base_mw > limit + 1e-9:
                 rows.append({"check": "installed base above site power", "sheet": "SitePower",
@@ -73,7 +72,7 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
         cap = 0.0
         for (s, t) in spots:
             for p in sets.racks_by_site.get(s, ()):
-                mw = float(data.products.at[p, "rack_kw"]) * float(data.sites.at[s, "pue"]) / 1000.0
+                mw = sets.rack_mw[(p, s)]
                 power = data.site_power.get((s, t), 0.0) + (float(data.expansion.at[s, "block_mw"])
                                                             * int(data.expansion.at[s, "max_blocks"])
                                                             if s in data.expansion.index else 0.0)
