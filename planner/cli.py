@@ -90,9 +90,13 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
 
 
 def cmd_template(args) -> int:
-    from planner.input.template import write_template
+    from planner.input.template import TemplateError, write_template
 
-    path, note = write_template(Path(args.output), args.start, args.quarters)
+    try:
+        path, note = write_template(Path(args.output), args.start, args.quarters, force=args.force)
+    except TemplateError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     print(f"wrote {path}{' (' + note + ')' if note else ''}")
     return EXIT_OK
 
@@ -143,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output")
     p.add_argument("--start", default="2026Q1", help="first quarter, YYYYQn")
     p.add_argument("--quarters", type=int, default=12, help="number of quarters")
+    p.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
     return parser
 
 
@@ -151,6 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
+    from planner.cli_checks import argument_problems
+    from planner.signals import Terminated, install_handlers, stdout_closed
+
+    problems = argument_problems(args)
+    if problems:
+        for problem in problems:
+            print(f"ERROR: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    restore_handlers = install_handlers()
     try:
         if args.command == "validate":
             return cmd_validate(args)
@@ -179,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return EXIT_OTHER
+    except Terminated as exc:
+        print(f"stopped by {exc.name}; temporary files removed, nothing was written", file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:  # stdout closed early (`planner validate ... | head`)
+        return stdout_closed()
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from planner.output.xlsx import OutputError
 
@@ -189,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: unexpected failure ({type(exc).__name__}: {exc}). Nothing was written to the input. "
               "Please report this with the input workbook.", file=sys.stderr)
         return EXIT_OTHER
+    finally:
+        restore_handlers()
     return EXIT_OTHER
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from models.build import build_model
-from models.solve import SolveOptions, SolveResult, solve, solver_version
+from models.solve import SolveOptions, SolveResult, remaining_time, solve, solver_version, time_budget
 
 from planner import __version__
 from models.data import PlanData
@@ -116,6 +116,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
         if not issues.ok:
             return PlanOutcome(EXIT_INVALID, "invalid", "the previous plan cannot be frozen into this one",
                                issues=issues, phases=timer.phases)
+    solve_started = time.perf_counter()  # one time limit for the solve, its duals and the diagnosis re-solves
     with timer.phase("solve"):
         result = solve(model, solve_options)
     timer.phases["handoff"] = result.handoff_seconds
@@ -135,7 +136,8 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
                     diagnosis.summary.append("Pre-solve checks worth a look: " + "; ".join(
                         diagnosis.checks["message"].tolist()[:5]))
         else:
-            diagnosis = diagnose(model, sets, data, result, solve_options)
+            with time_budget(remaining_time(solve_options.time_limit_s, solve_started)):
+                diagnosis = diagnose(model, sets, data, result, solve_options)
             if frozen:
                 from planner.cycle.freeze import explain_frozen
 

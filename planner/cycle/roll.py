@@ -56,7 +56,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter, range_bo
 
 from planner.input.convert import CellError, convert
 from planner.cycle.diff import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
-from planner.quarters import horizon, parse_quarter, quarter_index, quarter_label
+from planner.quarters import horizon, horizon_problem, parse_quarter, quarter_index, quarter_label
 from planner.output.xlsx import OutputError, check_target, safe_save
 from planner.input.schema import SHEET_BY_NAME, SHEETS
 from planner.input.validate import validate_raw
@@ -206,6 +206,8 @@ class _Roller:
         T = data.T if self.quarters is None else int(self.quarters)
         if not 1 <= T <= 200:
             raise RollError(f"--quarters must be between 1 and 200, not {T}")
+        if horizon_problem(self.new_start, T):
+            raise RollError(f"cannot roll past {q0}: {horizon_problem(self.new_start, T)}")
         self.new_quarters = horizon(self.new_start, T)
         self.old_last = data.quarters[-1]
         self.actuals = self._read_actuals() if self.actuals_path else {}
@@ -516,8 +518,10 @@ class _Roller:
                 v = self._value("Deployments", (p, s), {"product": p, "site": s}, "racks_deployed")
                 if v is None or tidy(v.value) == 0:
                     continue
-                retire = next_quarter(self.q0, int(life[p]))
-                if quarter_index(retire) <= quarter_index(self.new_start):
+                retire = next_quarter(self.q0, min(int(life[p]), 4 * 9999 + 3 - quarter_index(self.q0)))
+                if int(life[p]) > 4 * 9999 + 3 - quarter_index(self.q0):
+                    retire = None  # beyond 9999Q4: never retires within any plan
+                if retire is not None and quarter_index(retire) <= quarter_index(self.new_start):
                     self.note(f"racks of {p} at {s} deployed in {self.q0} retire at the new start", "InstalledBase",
                               "", tidy(v.value), f"{v.source}; life_quarters {life[p]}: not carried")
                     continue
