@@ -247,3 +247,76 @@ def test_diagnosis_re_solves_share_the_time_limit(monkeypatch):
         time.sleep(0.6)
         assert solve_module.time_left(600.0) == pytest.approx(1e-3)
     assert solve_module.time_left(600.0) == 600.0
+
+
+# ---- signals ------------------------------------------------------------------------------------------------
+
+def _start_long_solve(out: Path):
+    """The shipped example at a 0% gap runs well past 20 s; returns the process once HiGHS is solving."""
+    p = subprocess.Popen([sys.executable, "-m", "planner.cli", "run", str(EXAMPLE), "-o", str(out), "--mip-gap", "0",
+                          "--time-limit", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    lines = []
+    for line in p.stderr:
+        lines.append(line)
+        if "solve     ..." in line:
+            break
+    time.sleep(1.5)
+    return p, lines
+
+
+def _summary(path):
+    return {r[0]: r[1] for r in load_workbook(path)["Summary"].iter_rows(min_row=2, values_only=True)}
+
+
+def test_ctrl_c_during_the_solve_writes_the_best_plan_so_far(tmp_path):
+    out = tmp_path / "plan.xlsx"
+    p, _ = _start_long_solve(out)
+    t0 = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=60)
+    assert time.perf_counter() - t0 < 20
+    assert p.returncode == 0, stderr
+    assert "interrupted" in stdout and "Ctrl-C" in stderr and no_traceback(stderr)
+    summary = _summary(out)
+    assert summary["status"] == "feasible" and summary["mip_gap"] is not None
+
+
+def test_second_ctrl_c_aborts_without_writing(tmp_path):
+    out = tmp_path / "plan.xlsx"
+    p, _ = _start_long_solve(out)
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=60)
+    if "wrote" in stdout:  # both signals reached HiGHS between two callbacks: seen as one Ctrl-C
+        pytest.skip("the two signals were merged into one")
+    assert p.returncode != 0 and not out.exists() and no_traceback(stderr)
+
+
+def test_sigterm_during_the_solve_writes_nothing(tmp_path):
+    out = tmp_path / "plan.xlsx"
+    p, _ = _start_long_solve(out)
+    p.send_signal(signal.SIGTERM)
+    stdout, stderr = p.communicate(timeout=60)
+    assert p.returncode == 143 and "SIGTERM" in stderr and no_traceback(stderr)
+    assert not out.exists() and not [f for f in tmp_path.iterdir()]
+
+
+def test_sigterm_during_the_write_leaves_no_temporary_file(tmp_path):
+    src = write(tmp_path, minimal_sheets())
+    out = tmp_path / "plan.xlsx"
+    code = f"""
+import os, signal, sys
+import openpyxl.workbook.workbook as wbmod
+real = wbmod.Workbook.save
+def save(self, filename):
+    open(filename, "wb").write(b"half a plan")
+    os.kill(os.getpid(), signal.SIGTERM)
+    real(self, filename)
+wbmod.Workbook.save = save
+from planner import cli
+sys.exit(cli.main(["-q", "run", {str(src)!r}, "-o", {str(out)!r}]))
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 143 and "SIGTERM" in p.stderr and no_traceback(p.stderr), p.stderr
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
