@@ -101,6 +101,13 @@ def cmd_template(args) -> int:
     return EXIT_OK
 
 
+def _written_since(count: int) -> str:
+    from planner.output.xlsx import written_files
+
+    done = written_files[count:]
+    return f"{', '.join(map(str, done))} had already been written" if done else "nothing was written"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planner", description="AI-chip capacity planner (Excel in, plan out)")
     parser.add_argument("--version", action="version", version=f"planner {__version__}")
@@ -157,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
     from planner.cli_checks import argument_problems
-    from planner.signals import Terminated, install_handlers, stdout_closed
+    from planner.signals import Terminated, discard_unfinished, install_handlers, stdout_closed
 
     problems = argument_problems(args)
     if problems:
@@ -165,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ERROR: {problem}", file=sys.stderr)
         return EXIT_INVALID
     restore_handlers = install_handlers()
+    from planner.output.xlsx import written_files
+
+    started = len(written_files)
     try:
         if args.command == "validate":
             return cmd_validate(args)
@@ -191,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
 
             return cmd_diff(args)
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        discard_unfinished()
+        print(f"interrupted; {_written_since(started)}", file=sys.stderr)
         return EXIT_OTHER
     except Terminated as exc:
-        print(f"stopped by {exc.name}; temporary files removed, nothing was written", file=sys.stderr)
+        discard_unfinished()
+        print(f"stopped by {exc.name}; temporary files removed, {_written_since(started)}", file=sys.stderr)
         return 128 + exc.signum
     except BrokenPipeError:  # stdout closed early (`planner validate ... | head`)
         return stdout_closed()

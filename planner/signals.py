@@ -124,3 +124,16 @@ def stdout_closed() -> int:
     except (OSError, ValueError):
         pass
     return 128 + getattr(signal, "SIGPIPE", 13)
+
+
+def discard_unfinished() -> None:
+    """After an abort (Ctrl-C, SIGTERM) in the middle of building a workbook: collect the half-built write-only
+    sheets now, without the 'Exception ignored in generator' noise their finalisers print."""
+    import gc
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook

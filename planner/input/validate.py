@@ -156,6 +156,8 @@ class _Validator:
             for col in spec.columns:
                 if col.references is None or col.references[0] == "Products" and col.references[1] == "packaging_line":
                     continue
+                if col.references[0] not in self.raw.sheets:
+                    continue  # the missing sheet is reported once; its references are not checked against nothing
                 value = row.values.get(col.name)
                 pool = known.get(col.references[0], set())
                 if value is not None and value not in pool:

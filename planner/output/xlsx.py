@@ -247,6 +247,7 @@ def new_file_mode() -> int:
 
 
 _pending_temps: set[str] = set()  # temporary files being written; removed on SIGTERM (planner.signals)
+written_files: list[Path] = []  # every file atomic_write moved into place in this process (abort messages)
 
 
 def remove_pending_temps() -> None:
@@ -269,6 +270,7 @@ def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
         write(tmp)
         os.chmod(tmp, new_file_mode())  # mkstemp's 0600 must not survive the rename
         os.replace(tmp, target)
+        written_files.append(target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

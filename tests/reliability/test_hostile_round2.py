@@ -108,7 +108,9 @@ def test_disk_full_is_one_message_and_no_traceback(tmp_path):
 import errno, sys, zipfile
 real = zipfile.ZipFile.writestr
 def full(self, *a, **k):
-    raise OSError(errno.ENOSPC, "No space left on device")
+    if str(self.filename).endswith(".tmp"):  # the plan being written, not the input being read
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return real(self, *a, **k)
 zipfile.ZipFile.writestr = full
 from planner import cli
 sys.exit(cli.main(["-q", "run", {str(src)!r}, "-o", {str(tmp_path / 'plan.xlsx')!r}]))
@@ -256,11 +258,10 @@ def _start_long_solve(out: Path):
     p = subprocess.Popen([sys.executable, "-m", "planner.cli", "run", str(EXAMPLE), "-o", str(out), "--mip-gap", "0",
                           "--time-limit", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     lines = []
-    for line in p.stderr:
+    for line in p.stderr:  # the first progress line: HiGHS is in branch-and-cut
         lines.append(line)
-        if "solve     ..." in line:
+        if " best " in line and " bound " in line:
             break
-    time.sleep(1.5)
     return p, lines
 
 
@@ -285,12 +286,15 @@ def test_second_ctrl_c_aborts_without_writing(tmp_path):
     out = tmp_path / "plan.xlsx"
     p, _ = _start_long_solve(out)
     p.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    for line in p.stderr:
+        if "Ctrl-C: stopping" in line:
+            break
     p.send_signal(signal.SIGINT)
     stdout, stderr = p.communicate(timeout=60)
-    if "wrote" in stdout:  # both signals reached HiGHS between two callbacks: seen as one Ctrl-C
-        pytest.skip("the two signals were merged into one")
-    assert p.returncode != 0 and not out.exists() and no_traceback(stderr)
+    assert p.returncode == 1 and no_traceback(stderr), stderr
+    # the second press usually lands while HiGHS winds down: nothing written; if it came after the write,
+    # the message says so instead of claiming nothing was written
+    assert (not out.exists() and "nothing was written" in stderr) or "had already been written" in stderr
 
 
 def test_sigterm_during_the_solve_writes_nothing(tmp_path):
@@ -320,3 +324,238 @@ sys.exit(cli.main(["-q", "run", {str(src)!r}, "-o", {str(out)!r}]))
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert p.returncode == 143 and "SIGTERM" in p.stderr and no_traceback(p.stderr), p.stderr
     assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
+
+
+# ---- what the file is ---------------------------------------------------------------------------------------
+
+def _ole2(payload_names: list[str]) -> bytes:
+    """A minimal OLE2/CFB-looking file: the magic, then directory entry names in UTF-16-LE."""
+    body = b"".join(n.encode("utf-16-le") + b"\0\0" for n in payload_names)
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + body + b"\0" * 1024
+
+
+@pytest.mark.parametrize("content,words", [
+    (_ole2(["Root Entry", "EncryptionInfo", "EncryptedPackage"]), "password-protected"),
+    (_ole2(["Root Entry", "Workbook", "SummaryInformation"]), "Excel 97-2003"),
+])
+def test_encrypted_and_xls_files_say_what_they_are(tmp_path, content, words):
+    path = tmp_path / "in.xlsx"
+    path.write_bytes(content)
+    data, issues = validate_workbook(path)
+    assert data is None and any(words in e for e in errors_of(issues)), errors_of(issues)
+
+
+def _rewrite(path: Path, edit) -> None:
+    """Rewrite the members of an .xlsx: edit(name, bytes) -> bytes (or None to drop the member)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            new = edit(info.filename, data)
+            if new is not None:
+                z.writestr(info, new)
+
+
+def test_strict_open_xml_says_how_to_save_it(tmp_path):
+    path = write(tmp_path, minimal_sheets())
+    _rewrite(path, lambda n, d: d.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                          b"http://purl.oclc.org/ooxml/spreadsheetml/main"))
+    data, issues = validate_workbook(path)
+    errors = errors_of(issues)
+    assert data is None and len(errors) == 1 and "Strict Open XML" in errors[0] and "Excel Workbook (.xlsx)" in errors[0]
+
+
+@pytest.mark.parametrize("make,words", [
+    (lambda d: d, "folder"),
+    (lambda d: (os.mkfifo(d / "in.xlsx"), d / "in.xlsx")[1], "named pipe"),
+    (lambda d: Path("/dev/zero"), "device"),
+])
+def test_only_regular_files_are_read(tmp_path, make, words):
+    path = make(tmp_path)
+    t0 = time.perf_counter()
+    data, issues = validate_workbook(path)
+    assert time.perf_counter() - t0 < 5
+    assert data is None and any(words in e for e in errors_of(issues)), errors_of(issues)
+
+
+def test_file_size_cap(tmp_path):
+    from planner.input.reader import ReadLimits, read_workbook
+
+    path = write(tmp_path, minimal_sheets())
+    raw, issues = read_workbook(path, ReadLimits(max_file_bytes=1000))
+    assert raw is None and any("PLANNER_MAX_FILE_BYTES" in e for e in errors_of(issues))
+
+
+# ---- sheets -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,near", [("Installed Base", "InstalledBase"), ("SiteExpansions", "SiteExpansion"),
+                                       ("Fab_Min_Wafers", "FabMinWafers")])
+def test_a_misspelt_sheet_is_a_warning_with_the_nearest_name(tmp_path, name, near):
+    sheets = minimal_sheets()
+    sheets[name] = [["a"], [1]]
+    data, issues = validate_workbook(write(tmp_path, sheets))
+    assert data is not None
+    assert any(name in str(w) and f"did you mean {near}?" in str(w) for w in issues.warnings), list(map(str, issues))
+
+
+def test_two_sheets_differing_only_by_case_are_an_error(tmp_path):
+    path = write(tmp_path, minimal_sheets())
+    wb = load_workbook(path)
+    ws = wb.copy_worksheet(wb["Products"])
+    ws.title = "ProductsX"
+    wb.save(path)
+    _rewrite(path, lambda n, d: d.replace(b'name="ProductsX"', b'name="products"') if n == "xl/workbook.xml" else d)
+    data, issues = validate_workbook(path)
+    assert data is None
+    assert any("'Products' and 'products'" in e and "differ only by case" in e for e in errors_of(issues))
+
+
+def test_a_chart_sheet_named_like_an_input_sheet(tmp_path):
+    from openpyxl.chart import BarChart, Reference
+
+    sheets = minimal_sheets()
+    sheets["Data"] = [["x"], [1], [2]]
+    path = write(tmp_path, sheets)
+    wb = load_workbook(path)
+    cs = wb.create_chartsheet("PackagingCapacity")
+    chart = BarChart()
+    chart.add_data(Reference(wb["Data"], min_col=1, min_row=1, max_row=3))
+    cs.add_chart(chart)
+    wb.save(path)
+    data, issues = validate_workbook(path)
+    assert data is None and any("chart sheet" in e and "PackagingCapacity" in e for e in errors_of(issues))
+
+
+def test_a_dangling_pivot_cache_is_a_clear_error(tmp_path):
+    path = write(tmp_path, minimal_sheets())
+
+    def edit(name, data):
+        if name == "[Content_Types].xml":
+            return data.replace(b"</Types>", b'<Override PartName="/xl/pivotTables/pivotTable1.xml" ContentType='
+                                b'"application/vnd.openxmlformats-officedocument.spreadsheetml.pivotTable+xml"/></Types>')
+        return data
+
+    _rewrite(path, edit)
+    import zipfile
+
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("xl/pivotTables/pivotTable1.xml",
+                   '<pivotTableDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                   'name="P" cacheId="99" dataCaption="Values"><location ref="A1:B2" firstHeaderRow="1" '
+                   'firstDataRow="1" firstDataCol="1"/></pivotTableDefinition>')
+        z.writestr("xl/worksheets/_rels/sheet1.xml.rels",
+                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                   'relationships/pivotTable" Target="../pivotTables/pivotTable1.xml"/></Relationships>')
+    data, issues = validate_workbook(path)
+    assert data is None and any("pivot" in e for e in errors_of(issues)), errors_of(issues)
+    rc, out, err = planner("validate", path)
+    assert rc == 2 and no_traceback(out + err) and "unexpected" not in out + err
+
+
+def test_a_missing_required_sheet_is_reported_once(tmp_path):
+    for name in ("Products", "Sites", "Settings", "Workloads"):
+        sheets = minimal_sheets()
+        del sheets[name]
+        data, issues = validate_workbook(write(tmp_path, sheets, f"no-{name}.xlsx"))
+        assert data is None
+        errors = errors_of(issues)
+        assert any(f"required sheet '{name}' is missing" in e for e in errors)
+        assert len(errors) <= 2, errors  # the missing sheet, not a cascade over every sheet that refers to it
+
+
+# ---- hangs and memory: large generated cases, built once per session ---------------------------------------
+
+def _inject_rows(path: Path, sheet_title: str, rows_xml, dimension: str | None = "keep") -> None:
+    """Append raw <row> XML (an iterable of bytes) to one sheet of an .xlsx, streaming."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        wb_xml = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(rf'<sheet[^>]*name="{sheet_title}"[^>]*r:id="([^"]+)"', wb_xml).group(1)
+        target = re.search(rf'<Relationship[^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels) or \
+            re.search(rf'<Relationship[^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels)
+        member = "xl/" + target.group(1).lstrip("/").removeprefix("xl/")
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for info, data in members:
+            if info.filename != member:
+                z.writestr(info, data)
+                continue
+            head, tail = data.split(b"</sheetData>")
+            if dimension is None:
+                head = re.sub(rb"<dimension[^>]*/>", b"", head)
+            with z.open(zipfile.ZipInfo(member, date_time=info.date_time), "w") as f:
+                f.write(head)
+                for chunk in rows_xml:
+                    f.write(chunk)
+                f.write(b"</sheetData>" + tail)
+
+
+def _styled_empty_rows(first: int, last: int, per: int = 20000):
+    for start in range(first, last + 1, per):
+        yield b"".join(b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/><c r="B%d" s="1"/></row>' % (r, r, r)
+                       for r in range(start, min(start + per, last + 1)))
+
+
+def _data_rows(first: int, last: int, per: int = 20000):
+    for start in range(first, last + 1, per):
+        yield b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r)
+                       for r in range(start, min(start + per, last + 1)))
+
+
+@pytest.fixture(scope="session")
+def large_cases(tmp_path_factory):
+    d = tmp_path_factory.mktemp("large")
+    styled = write(d, minimal_sheets(), "styled.xlsx")  # 1,048,571 styled empty rows: admitted by the row cap
+    _inject_rows(styled, "Products", _styled_empty_rows(6, 1_048_576))
+    no_dim = write(d, minimal_sheets(), "nodim.xlsx")  # 3M rows and no <dimension>: refused while streaming
+    _inject_rows(no_dim, "Demand", _data_rows(3, 3_000_000), dimension=None)
+    return {"styled": styled, "no_dim": no_dim}
+
+
+def _validate_in_child(path: Path, env=None):
+    """Validate in a fresh process; (exit code, stdout, peak RSS in MB, seconds)."""
+    code = f"""
+import resource, sys
+from planner import cli
+rc = cli.main(["validate", {str(path)!r}])
+print("RSS_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+sys.exit(rc)
+"""
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env={**os.environ, **(env or {})})
+    rss = float(p.stdout.rsplit("RSS_MB", 1)[1]) if "RSS_MB" in p.stdout else float("nan")
+    return p.returncode, p.stdout + p.stderr, rss, time.perf_counter() - t0
+
+
+def test_a_million_styled_empty_rows_read_fast_in_little_memory(large_cases):
+    rc, out, rss, seconds = _validate_in_child(large_cases["styled"])
+    assert rc == 0 and no_traceback(out), out
+    assert rss < 1024 and seconds < 30, (rss, seconds)
+
+
+def test_rows_beyond_the_cap_without_a_dimension_are_refused_while_streaming(large_cases):
+    rc, out, rss, seconds = _validate_in_child(large_cases["no_dim"])
+    assert rc == 2 and "PLANNER_MAX_ROWS_PER_SHEET" in out and no_traceback(out), out
+    assert rss < 1024 and seconds < 30, (rss, seconds)
+
+
+def test_shared_strings_and_cells_are_capped(tmp_path):
+    from planner.input.reader import ReadLimits, read_workbook
+
+    import zipfile
+
+    path = write(tmp_path, minimal_sheets())
+    with zipfile.ZipFile(path, "a") as z:  # counted while streaming, before anything is parsed
+        z.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                   + "".join(f"<si><t>note {i}</t></si>" for i in range(200)) + "</sst>")
+    raw, issues = read_workbook(path, ReadLimits(max_shared_strings=100))
+    assert raw is None and any("PLANNER_MAX_SHARED_STRINGS" in e for e in errors_of(issues)), errors_of(issues)
+    raw, issues = read_workbook(path, ReadLimits(max_cells=20))
+    assert raw is None and any("PLANNER_MAX_CELLS" in e for e in errors_of(issues))
