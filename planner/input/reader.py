@@ -269,7 +269,7 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
                 continue
             fws = formulas_wb[title] if formulas_wb is not None else None
             sheets[spec.name] = _read_sheet(ws, fws, spec.keys or ("key",), issues)
-        other = sorted(k for k in set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme"} if by_lower[k])
+        other = sorted(k for k in set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme", "rollnotes"} if by_lower[k])
         for key in other:
             title = by_lower[key]
             ws = values_wb[title]

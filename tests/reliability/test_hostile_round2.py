@@ -559,3 +559,135 @@ def test_shared_strings_and_cells_are_capped(tmp_path):
     assert raw is None and any("PLANNER_MAX_SHARED_STRINGS" in e for e in errors_of(issues)), errors_of(issues)
     raw, issues = read_workbook(path, ReadLimits(max_cells=20))
     assert raw is None and any("PLANNER_MAX_CELLS" in e for e in errors_of(issues))
+
+
+# ---- roll and freeze --------------------------------------------------------------------------------------
+
+def _expansion_sheets():
+    """One site with 5 kW of power (no rack fits: a rack is 10 kW) and a 50 kW block (lead 1, $1,000/MW, 5 allowed):
+    the plan starts one block in 2026Q1 so that racks serve from 2026Q2."""
+    s = minimal_sheets(4)
+    s["SitePower"] = [["site", "2026Q1", "2026Q2", "2026Q3", "2026Q4"], ["S", 0.005, 0.005, 0.005, 0.005]]
+    s["SiteExpansion"] = [["site", "block_mw", "capex_usd_per_mw", "lead_quarters", "max_blocks"],
+                          ["S", 0.05, 1000, 1, 5]]
+    return s
+
+
+@pytest.fixture(scope="module")
+def plan_and_input(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("roll17")
+    source = write(folder, _expansion_sheets(), "in.xlsx")
+    plan = folder / "plan.xlsx"
+    outcome = run_plan(source, plan)
+    assert outcome.status in ("optimal", "feasible"), outcome.message
+    return source, plan
+
+
+def test_roll_carries_an_expansion_block_started_in_the_closed_quarter(plan_and_input, tmp_path):
+    from planner.cycle.roll import roll
+
+    source, plan = plan_and_input
+    power = {r[1]: r[4] for r in load_workbook(plan)["Power"].iter_rows(min_row=2, values_only=True)}
+    assert power["2026Q1"] == pytest.approx(1)
+    nxt = roll(plan, source, tmp_path / "next.xlsx")
+    wb = load_workbook(nxt)
+    site_power = [tuple(r) for r in wb["SitePower"].iter_rows(values_only=True)]
+    assert site_power[1][1:] == pytest.approx((0.055, 0.055, 0.055, 0.055))  # the block arrives in 2026Q2
+    header = [c.value for c in wb["SiteExpansion"][1]]
+    assert wb["SiteExpansion"].cell(2, header.index("max_blocks") + 1).value == 4
+    outcome = run_plan(nxt, tmp_path / "next.plan.xlsx", RunOptions(previous_plan=plan, freeze_quarters=2))
+    assert outcome.status in ("optimal", "feasible"), outcome.message
+
+
+def _tamper(plan: Path, out: Path, sheet: str, column: str, value) -> Path:
+    wb = load_workbook(plan)
+    ws = wb[sheet]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index(column) + 1, value)
+    wb.save(out)
+    return out
+
+
+@pytest.mark.parametrize("sheet,column,value", [("Chips", "die_bank_end", "abc"), ("Partners", "signed", "maybe"),
+                                                ("Deployments", "racks_deployed", "lots")])
+def test_roll_refuses_tampered_plan_values_at_their_cell(plan_and_input, tmp_path, sheet, column, value):
+    from planner.cycle.roll import RollError, roll
+
+    source, plan = plan_and_input
+    if sheet == "Partners":
+        wb = load_workbook(plan)
+        if wb["Partners"].max_row < 2:
+            ws = wb["Partners"]
+            ws.append(["X"] + [None] * (ws.max_column - 1))
+            wb.save(tmp_path / "p0.xlsx")
+            plan = tmp_path / "p0.xlsx"
+    bad = _tamper(plan, tmp_path / "bad.xlsx", sheet, column, value)
+    with pytest.raises(RollError, match=rf"bad.xlsx {sheet}!\w+2: {column} = '{value}' is not"):
+        roll(bad, source, tmp_path / "next.xlsx")
+
+
+def test_roll_refuses_a_plan_of_another_input(plan_and_input, tmp_path):
+    from planner.cycle.roll import RollError, roll
+
+    source, plan = plan_and_input
+    sheets = _expansion_sheets()
+    sheets["Fabs"][1][1] = 101
+    other = write(tmp_path, sheets, "other.xlsx")
+    with pytest.raises(RollError, match="another input workbook"):
+        roll(plan, other, tmp_path / "next.xlsx")
+
+
+def _actuals(tmp_path: Path, sheet_title: str, rows: list[list]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_title
+    for r in rows:
+        ws.append(r)
+    path = tmp_path / "actuals.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_actuals_sheet_names_are_matched_like_inputs(plan_and_input, tmp_path):
+    from planner.cycle.roll import roll
+
+    source, plan = plan_and_input
+    actuals = _actuals(tmp_path, " chips ", [["Product", "Die Bank End"], ["L1", 7]])
+    nxt = roll(plan, source, tmp_path / "next.xlsx", actuals)
+    ws = load_workbook(nxt)["Products"]
+    header = [c.value for c in ws[1]]
+    assert ws.cell(2, header.index("initial_die_bank") + 1).value == 7
+
+
+def test_duplicate_keys_in_actuals_are_errors(plan_and_input, tmp_path):
+    from planner.cycle.roll import RollError, roll
+
+    source, plan = plan_and_input
+    actuals = _actuals(tmp_path, "Chips", [["product", "die_bank_end"], ["L1", 7], ["L1", 9]])
+    with pytest.raises(RollError, match=r"actuals\.xlsx Chips!A3: L1 is listed twice"):
+        roll(plan, source, tmp_path / "next.xlsx", actuals)
+
+
+def test_text_in_a_frozen_plan_cell_is_a_located_error(plan_and_input, tmp_path):
+    source, plan = plan_and_input
+    bad = _tamper(plan, tmp_path / "bad.xlsx", "Wafers", "wafers", "ten")
+    outcome = run_plan(source, tmp_path / "p.xlsx", RunOptions(previous_plan=bad, freeze_quarters=1))
+    assert outcome.status == "invalid"
+    assert any("bad.xlsx Wafers!" in e and "'ten' is not a number" in e for e in errors_of(outcome.issues))
+
+
+def test_a_previous_plan_without_its_partners_sheet_is_an_error(tmp_path):
+    sheets = minimal_sheets(2)
+    sheets["Partners"] = [["partner", "commitment_usd"], ["P", 5000]]
+    sheets["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    source = write(tmp_path, sheets)
+    plan = tmp_path / "plan.xlsx"
+    assert run_plan(source, plan).status in ("optimal", "feasible")
+    wb = load_workbook(plan)
+    del wb["Partners"]
+    wb.save(tmp_path / "nopartners.xlsx")
+    outcome = run_plan(source, tmp_path / "p.xlsx", RunOptions(previous_plan=tmp_path / "nopartners.xlsx",
+                                                               freeze_quarters=1))
+    assert outcome.status == "invalid" and any("no Partners sheet" in e for e in errors_of(outcome.issues))
