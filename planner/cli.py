@@ -50,9 +50,11 @@ def _validate_scenarios(path) -> int:
     from planner.input.reader import read_workbook
 
     raw, _ = read_workbook(path)
-    if raw is None or "Scenarios" not in raw.sheets:
+    if raw is None:
         return 0
-    failed = 0
+    failed = _sheet_problems(raw)
+    if "Scenarios" not in raw.sheets:
+        return failed
     for name in scenario_names(raw):
         issues = Issues()
         copy_ = copy.deepcopy(raw)
@@ -63,6 +65,25 @@ def _validate_scenarios(path) -> int:
             failed += 1
             print(f"scenario '{name}':")
             _print_issues(Issues(issues.errors), sys.stdout)
+    return failed
+
+
+def _sheet_problems(raw) -> int:
+    """Rows of the Scenarios sheet no scenario uses (blank name, 'base') and a faulty Uncertainty sheet (what
+    `planner sweep` would refuse), printed with their cells; returns how many sheets have errors."""
+    from planner.whatif.scenarios import read_scenarios
+    from planner.whatif.sweep import read_uncertainty
+
+    failed = 0
+    for name, check in (("Scenarios", read_scenarios), ("Uncertainty", read_uncertainty)):
+        if name not in raw.sheets:
+            continue
+        problems = Issues()
+        check(raw, problems)
+        if problems.errors:
+            failed += 1
+            print(f"sheet {name}:")
+            _print_issues(Issues(problems.errors), sys.stdout)
     return failed
 
 

@@ -691,3 +691,61 @@ def test_a_previous_plan_without_its_partners_sheet_is_an_error(tmp_path):
     outcome = run_plan(source, tmp_path / "p.xlsx", RunOptions(previous_plan=tmp_path / "nopartners.xlsx",
                                                                freeze_quarters=1))
     assert outcome.status == "invalid" and any("no Partners sheet" in e for e in errors_of(outcome.issues))
+
+
+# ---- scenarios and sweeps -----------------------------------------------------------------------------------
+
+UNCERTAINTY = ["sheet", "key", "column", "distribution", "p1", "p2", "p3"]
+SCENARIOS = ["scenario", "sheet", "key", "column", "operation", "value"]
+
+
+@pytest.mark.parametrize("name,words", [("base", "'base' is the workbook as it is"), ("", "scenario name is blank")])
+def test_validate_reports_scenario_rows_named_base_or_blank(tmp_path, capsys, name, words):
+    sheets = minimal_sheets()
+    sheets["Scenarios"] = [SCENARIOS, [name, "Demand", "NA/w", "*", "scale", 2], ["up", "Demand", "NA/w", "*",
+                                                                                  "scale", 1.5]]
+    src = write(tmp_path, sheets)
+    assert cli.main(["validate", str(src)]) == 2
+    out = capsys.readouterr().out
+    assert "Scenarios!A2" in out and words in out
+
+
+@pytest.mark.parametrize("row,cell,words", [
+    (["Demand", "NA/w", "*", "uniform", 1.2, 0.8, None], "Uncertainty!F2", "below the low"),
+    (["Demand", "NA/w", "*", "triangular", 0.5, 1.5, 1.2], "Uncertainty!F2", "mode"),
+    (["Demand", "NA/w", "*", "lognormal", 1, 0.1, None], "Uncertainty!D2", "unknown distribution"),
+    (["Demand", "NA/w", "*", "normal", 1, 1e308, None], "Uncertainty!F2", "too large"),
+])
+def test_validate_checks_the_uncertainty_sheet(tmp_path, capsys, row, cell, words):
+    sheets = minimal_sheets()
+    sheets["Uncertainty"] = [UNCERTAINTY, row]
+    src = write(tmp_path, sheets)
+    assert cli.main(["validate", str(src)]) == 2
+    out = capsys.readouterr().out
+    assert cell in out and words in out
+
+
+def test_sweep_with_a_huge_sd_is_refused_before_anything_is_written(tmp_path, capsys):
+    sheets = minimal_sheets()
+    sheets["Uncertainty"] = [UNCERTAINTY, ["Demand", "NA/w", "*", "normal", 1, 1e308, None]]
+    src = write(tmp_path, sheets)
+    assert cli.main(["-q", "sweep", str(src), "--draws", "2", "--workers", "1", "-o", str(tmp_path / "s.xlsx")]) == 2
+    assert "too large" in capsys.readouterr().err
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_quickly(tmp_path):
+    import socket
+
+    sheets = minimal_sheets()
+    sheets["Uncertainty"] = [UNCERTAINTY, ["Demand", "NA/w", "*", "uniform", 0.9, 1.1, None]]
+    src = write(tmp_path, sheets)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    rc, out, err = planner("-q", "sweep", src, "--draws", "2", "--scheduler", f"tcp://127.0.0.1:{port}", "-o",
+                           tmp_path / "s.xlsx", timeout=60)
+    assert time.perf_counter() - t0 < 25
+    assert rc == 1 and "cannot reach the Dask scheduler" in err and no_traceback(err), err
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
