@@ -282,6 +282,13 @@ class _Roller:
                 raise RollError(f"the plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
                                 "Excel is summed up in the plan workbook; its full table is in the file beside it): "
                                 "the plan cannot be rolled from the workbook alone")
+        uses = {"HBM": len(self.data.vendors), "Partners": len(self.data.partners), "Power": len(self.data.expansion),
+                "Capex": len(self.data.partners)}
+        deleted = [sheet for sheet, used in uses.items() if used and sheet not in self.plan]
+        if deleted:
+            raise RollError(f"the plan {self.plan_path.name} has no {', '.join(deleted)} sheet(s) (deleted?), which the "
+                            "input needs to roll (inventories, deals, expansion blocks): roll the plan workbook as the "
+                            "planner wrote it")
         bad = plan_value_problems(self.plan_path, self.plan)
         if bad:
             raise RollError(f"the plan {self.plan_path.name} has {len(bad)} cell(s) that are not what the planner "

@@ -749,3 +749,14 @@ def test_an_unreachable_scheduler_is_a_clear_error_quickly(tmp_path):
     assert time.perf_counter() - t0 < 25
     assert rc == 1 and "cannot reach the Dask scheduler" in err and no_traceback(err), err
     assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
+
+
+def test_roll_refuses_a_plan_with_a_deleted_sheet(plan_and_input, tmp_path):
+    from planner.cycle.roll import RollError, roll
+
+    source, plan = plan_and_input
+    wb = load_workbook(plan)
+    del wb["Power"]
+    wb.save(tmp_path / "cut.xlsx")
+    with pytest.raises(RollError, match="no Power sheet"):
+        roll(tmp_path / "cut.xlsx", source, tmp_path / "next.xlsx")
