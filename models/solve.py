@@ -12,7 +12,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import highspy
 import numpy as np
@@ -21,6 +21,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 INF = highspy.kHighsInf
 PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
+PROGRESS_EVERY_S = 5.0  # a progress line (elapsed, best objective, bound, gap) this often during a solve
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,9 @@ def _highs(options: SolveOptions, algorithm: str, is_mip: bool) -> highspy.Highs
     _use_threads(int(options.threads or 0))
     h = new_highs()
     h.setOptionValue("random_seed", int(options.random_seed))
-    if options.time_limit_s and options.time_limit_s > 0:
-        h.setOptionValue("time_limit", float(options.time_limit_s))
+    limit = time_left(options.time_limit_s)
+    if limit and limit > 0:
+        h.setOptionValue("time_limit", float(limit))
     if options.threads:
         h.setOptionValue("threads", int(options.threads))
     if is_mip:
@@ -177,15 +179,26 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if can_warm:
         algorithm = "simplex"
     h = _highs(options, algorithm, is_mip)
-    h.passModel(form.lp)
+    passed = h.passModel(form.lp)
+    if passed == highspy.HighsStatus.kError:
+        return SolveResult("error", "HiGHS refused the model (passModel returned an error): a coefficient, cost or "
+                           "bound is out of range (see the Numerics rows and the input ranges)", is_mip=is_mip,
+                           solver=f"HiGHS {h.version()}", highs_status="passModel error",
+                           handoff_seconds=time.perf_counter() - t0, numerics=coefficient_ranges(form), form=form)
     if can_warm:
         h.setBasis(warm.basis)
         algorithm = "simplex (warm start from the previous plan's basis)"
     reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
-    h.run()
+    ran = run_with_progress(h, is_mip)
     t2 = time.perf_counter()
     result = _read_status(h, is_mip)
+    if ran == highspy.HighsStatus.kError and result.status != "error":
+        result = SolveResult("error", f"HiGHS run() returned an error (model status '{result.highs_status}'); "
+                             "the result is not used", is_mip=is_mip, highs_status=result.highs_status)
+    if RUN.stopped and result.status == "feasible":
+        result.message = "interrupted (Ctrl-C): " + result.message
+    RUN.after_run()
     result.solver = f"HiGHS {h.version()}"
     result.handoff_seconds, result.solve_seconds, result.algorithm = t1 - t0, t2 - t1, algorithm
     result.algorithm_reason, result.numerics = reason, coefficient_ranges(form)
@@ -202,7 +215,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         if options.duals:
             t3 = time.perf_counter()
             if is_mip:
-                result.duals, result.duals_from = _fixed_integer_duals(form, x, options), "LP with integers fixed"
+                left = replace(options, time_limit_s=remaining_time(options.time_limit_s, t1) or options.time_limit_s)
+                result.duals, result.duals_from = _fixed_integer_duals(form, x, left), "LP with integers fixed"
             else:
                 result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
             result.dual_seconds = time.perf_counter() - t3
@@ -279,8 +293,8 @@ def _fixed_integer_duals(form: StandardForm, x: np.ndarray, options: SolveOption
     upper[form.integer_columns] = values
     fixed.col_lower_, fixed.col_upper_ = lower, upper
     h = _highs(options, "simplex", is_mip=False)
-    h.passModel(fixed)
-    h.run()
+    if h.passModel(fixed) == highspy.HighsStatus.kError or h.run() == highspy.HighsStatus.kError:
+        return {}
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return {}
     return _row_duals(form, h.getSolution().row_dual)
@@ -293,6 +307,9 @@ def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
     S = highspy.HighsModelStatus
     has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
     objective = float(info.objective_function_value) if has_primal else None
+    if objective is not None and not math.isfinite(objective):
+        return SolveResult("error", f"HiGHS reported an objective of {objective} ('{text}'): the model's numbers "
+                           "overflow; check the input ranges", is_mip=is_mip, highs_status=text)
     gap = float(info.mip_gap) if is_mip and has_primal and math.isfinite(info.mip_gap) else (0.0 if not is_mip else None)
     if status == S.kOptimal:
         bound = getattr(info, "mip_dual_bound", None)
@@ -317,3 +334,114 @@ def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
     return SolveResult("error", f"no plan: HiGHS stopped with '{text}'"
                        + (" before finding any feasible plan" if not has_primal else ""), is_mip=is_mip,
                        highs_status=text)
+
+
+# ---- one time budget, interruption and progress ---------------------------------------------------------
+
+_deadline: list[float] = []  # perf_counter() deadline of the running time budget (planner.pipeline)
+
+
+def remaining_time(limit: float | None, started: float) -> float | None:
+    """What is left of `limit` seconds since perf_counter() `started` (at least 1 ms; None: no limit)."""
+    if not limit or limit <= 0:
+        return None
+    return max(float(limit) - (time.perf_counter() - started), 1e-3)
+
+
+class time_budget:
+    """`with time_budget(seconds):` every solve inside (the plan, its duals, the diagnosis re-solves) shares
+    one budget: each gets only what remains of it."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+
+    def __enter__(self):
+        if self.seconds and self.seconds > 0 and math.isfinite(self.seconds):
+            _deadline.append(time.perf_counter() + float(self.seconds))
+            self.pushed = True
+        else:
+            self.pushed = False
+        return self
+
+    def __exit__(self, *exc):
+        if self.pushed:
+            _deadline.pop()
+        return False
+
+
+def time_left(limit: float | None) -> float | None:
+    """The time limit for the next solve: `limit`, or less if the running budget has less left (never 0,
+    which HiGHS would read as no limit)."""
+    if not _deadline:
+        return limit
+    left = max(_deadline[-1] - time.perf_counter(), 1e-3)
+    return left if not limit or limit <= 0 else min(float(limit), left)
+
+
+class _RunControl:
+    """Read by the solver's callbacks: `should_stop()` interrupts HiGHS (set by planner.signals on Ctrl-C or
+    SIGTERM); `after_run()` is called once the solve returned (it may raise to stop the run)."""
+
+    def __init__(self):
+        self.running = False
+        self.stopped = False  # the last run was interrupted by should_stop()
+        self.should_stop = lambda: False
+        self.after_run = lambda: None
+        self.progress = None  # callable(str) for progress lines; None: the "planner" logger
+
+
+RUN = _RunControl()
+
+
+def run_with_progress(h: highspy.Highs, is_mip: bool):
+    """h.run() with interrupt callbacks (stop on request) and a progress line every PROGRESS_EVERY_S seconds."""
+    import logging
+
+    log = logging.getLogger("planner")
+    say = RUN.progress or (lambda text: log.info("%s", text))
+    t0 = time.perf_counter()
+    last = [t0]
+
+    def on_interrupt(event):
+        if RUN.should_stop():
+            RUN.stopped = True
+            event.interrupt()
+        now = time.perf_counter()
+        if now - last[0] < PROGRESS_EVERY_S:
+            return
+        last[0] = now
+        out = event.data_out
+        if is_mip:
+            best, bound = out.mip_primal_bound, out.mip_dual_bound
+            gap = out.mip_gap
+            say(f"solve     {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  "
+                f"gap {gap:.2%}" if math.isfinite(gap) and abs(best) < INF else
+                f"solve     {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  gap -")
+        else:
+            say(f"solve     {now - t0:7.1f} s  objective {_fmt(out.objective_function_value)} ($k)")
+
+    subscribed = []
+    for name in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):
+        hook = getattr(h, name, None)
+        if hook is not None:
+            try:
+                hook.subscribe(on_interrupt)
+                subscribed.append(hook)
+            except Exception:  # an older highspy without the callback: solve without progress
+                pass
+    RUN.running, RUN.stopped = True, False
+    try:
+        return h.run()
+    finally:
+        RUN.running = False
+        for hook in subscribed:
+            try:
+                hook.unsubscribe(on_interrupt)
+            except Exception:
+                pass
+
+
+def _fmt(x: float) -> str:
+    if x is None or not math.isfinite(x) or abs(x) >= INF:
+        return "-"
+    return f"{x:,.2f}"

@@ -53,9 +53,11 @@ def _validate_scenarios(path) -> int:
     from planner.input.reader import read_workbook
 
     raw, _ = read_workbook(path)
-    if raw is None or "Scenarios" not in raw.sheets:
+    if raw is None:
         return 0
-    failed = 0
+    failed = _sheet_problems(raw)
+    if "Scenarios" not in raw.sheets:
+        return failed
     for name in scenario_names(raw):
         issues = Issues()
         copy_ = copy.deepcopy(raw)
@@ -89,6 +91,23 @@ def plan_edits(args) -> tuple[list, list]:
 
         model_edits.append(FreezeEdit(Path(args.previous), args.freeze))
     return input_edits, model_edits
+def _sheet_problems(raw) -> int:
+    """Rows of the Scenarios sheet no scenario uses (blank name, 'base') and a faulty Uncertainty sheet (what
+    `planner sweep` would refuse), printed with their cells; returns how many sheets have errors."""
+    from planner.whatif.scenarios import read_scenarios
+    from planner.whatif.sweep import read_uncertainty
+
+    failed = 0
+    for name, check in (("Scenarios", read_scenarios), ("Uncertainty", read_uncertainty)):
+        if name not in raw.sheets:
+            continue
+        problems = Issues()
+        check(raw, problems)
+        if problems.errors:
+            failed += 1
+            print(f"sheet {name}:")
+            _print_issues(Issues(problems.errors), sys.stdout)
+    return failed
 
 
 def cmd_run(args, diagnose_only: bool = False) -> int:
@@ -160,7 +179,7 @@ def cmd_sweep(args) -> int:
     from planner.output.contract import PLANNED_STATUSES
     from planner.output.xlsx import check_target
     from planner.output.sweep_report import quantiles, write_parquet, write_summary
-    from planner.whatif.sweep import run_sweep
+    from planner.whatif.sweep import SchedulerError, run_sweep
 
     input_path = Path(args.input)
     output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "sweep")
@@ -180,6 +199,9 @@ def cmd_sweep(args) -> int:
     except InputError as exc:
         _print_issues(exc.issues)
         return EXIT_INVALID
+    except SchedulerError as exc:
+        print(f"ERROR: {exc}. Nothing was written", file=sys.stderr)
+        return EXIT_OTHER
     parquet = write_parquet(frame, output.with_name(f"{output.stem}.draws.parquet"))
     runner = f"Dask {scheduler}" if scheduler else \
         f"{min(workers or os.cpu_count() or 1, draws)} local process(es)"
@@ -255,11 +277,22 @@ def cmd_diff(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from planner.input.template import write_template
+    from planner.input.template import TemplateError, write_template
 
-    path, note = write_template(Path(args.output), args.start, args.quarters)
+    try:
+        path, note = write_template(Path(args.output), args.start, args.quarters, force=args.force)
+    except TemplateError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     print(f"wrote {path}{' (' + note + ')' if note else ''}")
     return EXIT_OK
+
+
+def _written_since(count: int) -> str:
+    from planner.output.xlsx import written_files
+
+    done = written_files[count:]
+    return f"{', '.join(map(str, done))} had already been written" if done else "nothing was written"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output")
     p.add_argument("--start", default="2026Q1", help="first quarter, YYYYQn")
     p.add_argument("--quarters", type=int, default=12, help="number of quarters")
+    p.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
     return parser
 
 
@@ -316,6 +350,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
+    from planner.cli_checks import argument_problems
+    from planner.signals import Terminated, discard_unfinished, install_handlers, stdout_closed
+
+    problems = argument_problems(args)
+    if problems:
+        for problem in problems:
+            print(f"ERROR: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    restore_handlers = install_handlers()
+    from planner.output.xlsx import written_files
+
+    started = len(written_files)
     try:
         if args.command == "validate":
             return cmd_validate(args)
@@ -334,8 +380,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "diff":
             return cmd_diff(args)
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        discard_unfinished()
+        print(f"interrupted; {_written_since(started)}", file=sys.stderr)
         return EXIT_OTHER
+    except Terminated as exc:
+        discard_unfinished()
+        print(f"stopped by {exc.name}; temporary files removed, {_written_since(started)}", file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:  # stdout closed early (`planner validate ... | head`)
+        return stdout_closed()
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from planner.output.xlsx import OutputError
 
@@ -346,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: unexpected failure ({type(exc).__name__}: {exc}). Nothing was written to the input. "
               "Please report this with the input workbook.", file=sys.stderr)
         return EXIT_OTHER
+    finally:
+        restore_handlers()
     return EXIT_OTHER
 
 

@@ -24,7 +24,7 @@ from typing import Protocol
 from models.build import build_model
 from models.data import PlanData
 from models.registry import describe
-from models.solve import SolveOptions, SolveResult, solve, solver_version
+from models.solve import SolveOptions, SolveResult, remaining_time, solve, solver_version, time_budget
 from planner import __version__
 from planner.diagnose.diagnosis import Diagnosis, diagnose, presolve_checks
 from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
@@ -185,6 +185,7 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
     if not issues.ok:
         return None
     timer.hooks.built(model, sets, data)
+    solve_started = time.perf_counter()  # one time limit for the solve, its duals and the diagnosis re-solves
     with timer.phase("solve"):
         result = solve(model, solve_options, warm=warm)
     timer.phases.update(handoff=result.handoff_seconds, solver=result.solve_seconds, duals=result.dual_seconds)
@@ -197,7 +198,8 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
             if options.always_diagnose:
                 planned.diagnosis = feasible_diagnosis(result.status, data, sets)
         elif diagnose_failures:
-            planned.diagnosis = diagnose(model, sets, data, result, solve_options)
+            with time_budget(remaining_time(solve_options.time_limit_s, solve_started)):
+                planned.diagnosis = diagnose(model, sets, data, result, solve_options)
             for edit in options.model_edits:
                 if hasattr(edit, "explain"):
                     edit.explain(planned.diagnosis, data)

@@ -9,6 +9,9 @@ _QUARTER_FIRST = re.compile(r"^\s*[Qq]\s*([0-9])\s*[-_ ]?\s*(\d{4})\s*$")
 _LOOKS_LIKE = re.compile(r"^\s*(\d{4}\s*[-_ ]?\s*[Qq]\s*\d+|[Qq]\s*\d+\s*[-_ ]?\s*\d{4})\s*$")
 
 
+MIN_YEAR, MAX_YEAR = 1000, 9999  # quarter labels are YYYYQn: four-digit years only
+
+
 def parse_quarter(text: object) -> str | None:
     """Normalise '2026Q1', '2026 q1', 'Q1 2026' to '2026Q1'; None when not a valid quarter."""
     if not isinstance(text, str):
@@ -21,7 +24,7 @@ def parse_quarter(text: object) -> str | None:
         if not m:
             return None
         q, year = m.group(1), m.group(2)
-    if q not in "1234" or len(q) != 1:
+    if q not in "1234" or len(q) != 1 or not MIN_YEAR <= int(year) <= MAX_YEAR:
         return None
     return f"{year}Q{q}"
 
@@ -41,3 +44,12 @@ def quarter_label(index: int) -> str:
 def horizon(start: str, count: int) -> list[str]:
     first = quarter_index(start)
     return [quarter_label(first + i) for i in range(count)]
+
+
+def horizon_problem(start: str, count: int) -> str | None:
+    """Why `count` quarters from `start` cannot be planned (a year beyond 9999), or None."""
+    last = quarter_index(start) + int(count) - 1
+    if last > MAX_YEAR * 4 + 3:
+        return (f"{count} quarters from {start} run past {MAX_YEAR}Q4; quarters are YYYYQn with a four-digit "
+                "year")
+    return None

@@ -83,6 +83,17 @@ def apply_freeze(model, sets, data: PlanData, previous_plan_path: Path, n_quarte
         issues.warning("", name, "", ", ".join(missing), f"quarter(s) {', '.join(missing)} are not in the previous "
                        f"plan {name}: their decisions are not frozen")
 
+    from planner.cycle.roll import plan_value_problems
+
+    for problem in plan_value_problems(path, {k: v for k, v in frames.items() if k in FROZEN or k == "Partners"}):
+        where, _sep, text = problem.partition(": ")
+        issues.error("", where, "", None, f"--previous: {text} (the plan was edited by hand?); fix or remove it")
+    if not issues.ok:
+        return []
+    if "Partners" not in frames and len(data.partners):
+        issues.error("Partners", name, "", None, f"the previous plan {name} has no Partners sheet: the deals it "
+                     "signed cannot be kept signed; use the plan workbook as the planner wrote it")
+        return []
     fixes: list[dict] = []
     for sheet, (var_name, keys, column, what, gone) in FROZEN.items():
         frame = frames.get(sheet)

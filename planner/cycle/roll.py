@@ -56,7 +56,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter, range_bo
 from planner.output.contract import is_planned
 from planner.input.convert import CellError, convert
 from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
-from planner.quarters import horizon, parse_quarter, quarter_index, quarter_label
+from planner.quarters import horizon, horizon_problem, parse_quarter, quarter_index, quarter_label
 from planner.output.xlsx import OutputError, check_target, safe_save
 from planner.input.schema import SHEET_BY_NAME, SHEETS
 from planner.input.validate import validate_raw
@@ -69,7 +69,11 @@ NOTES_SHEET = "RollNotes"
 NEW_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" yellow: look at me
 NOT_REPEATED = frozenset({"ScheduledReceipts"})  # a new quarter of these starts blank
 EPS = 1e-9
-PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex")
+PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power")
+PLAN_NUMBERS = {  # plan sheet -> columns the roll (and the freeze) read as numbers
+    "Chips": ("die_bank_end", "chip_inventory_end"), "HBM": ("inventory_end",), "Deployments": ("racks_deployed",),
+    "Wafers": ("wafers", "good_dies_out"), "Power": ("blocks_started",), "Partners": ("funded_usd",)}
+BOOL_TEXT = {"true", "false", "yes", "no", "1", "0", "y", "n", ""}
 ACTUALS = {  # sheet -> (key columns, value columns)
     "Chips": (("product",), ("die_bank_end", "chip_inventory_end")),
     "HBM": (("vendor",), ("inventory_end",)),
@@ -81,6 +85,33 @@ ACTUALS = {  # sheet -> (key columns, value columns)
 
 class RollError(Exception):
     """The plan cannot be rolled forward; the message says why and what to do."""
+
+
+def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
+    """Cells of a plan workbook that are not what the planner writes: text in a number column, a `signed` that
+    is not TRUE/FALSE. Each located, e.g. 'PLAN.xlsx Chips!D2: die_bank_end = 'abc' is not a number'."""
+    bad = []
+    for sheet, columns in PLAN_NUMBERS.items():
+        frame = plan.get(sheet)
+        if frame is None:
+            continue
+        for col in columns:
+            if col not in frame.columns:
+                continue
+            for i, v in enumerate(frame[col].tolist()):
+                if v is None or (isinstance(v, float) and pd.isna(v)) or isinstance(v, bool):
+                    continue
+                try:
+                    convert("float", v)
+                except CellError:
+                    bad.append(f"{plan_cell(path, frame, i, col, sheet)}: {col} = {v!r} is not a number")
+    partners = plan.get("Partners")
+    if partners is not None and "signed" in partners.columns:
+        for i, v in enumerate(partners["signed"].tolist()):
+            if isinstance(v, str) and v.strip().lower() not in BOOL_TEXT:
+                bad.append(f"{plan_cell(path, partners, i, 'signed', 'Partners')}: signed = {v!r} is not TRUE or "
+                           "FALSE")
+    return bad
 
 
 @dataclass
@@ -177,6 +208,8 @@ class _Roller:
         T = data.T if self.quarters is None else int(self.quarters)
         if not 1 <= T <= 200:
             raise RollError(f"--quarters must be between 1 and 200, not {T}")
+        if horizon_problem(self.new_start, T):
+            raise RollError(f"cannot roll past {q0}: {horizon_problem(self.new_start, T)}")
         self.new_quarters = horizon(self.new_start, T)
         self.old_last = data.quarters[-1]
         self.actuals = self._read_actuals() if self.actuals_path else {}
@@ -193,6 +226,7 @@ class _Roller:
         self._inventories()
         self._installed_base()
         self._receipts()
+        self._expansion_blocks()
         self._partners()
         for title in self.touched:
             _fit_tables(self.wb[title])
@@ -219,6 +253,19 @@ class _Roller:
                 raise RollError(f"the plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
                                 "Excel is summed up in the plan workbook; its full table is in the file beside it): "
                                 "the plan cannot be rolled from the workbook alone")
+        uses = {"HBM": len(self.data.vendors), "Partners": len(self.data.partners), "Power": len(self.data.expansion),
+                "Capex": len(self.data.partners)}
+        deleted = [sheet for sheet, used in uses.items() if used and sheet not in self.plan]
+        if deleted:
+            raise RollError(f"the plan {self.plan_path.name} has no {', '.join(deleted)} sheet(s) (deleted?), which the "
+                            "input needs to roll (inventories, deals, expansion blocks): roll the plan workbook as the "
+                            "planner wrote it")
+        bad = plan_value_problems(self.plan_path, self.plan)
+        if bad:
+            raise RollError(f"the plan {self.plan_path.name} has {len(bad)} cell(s) that are not what the planner "
+                            "wrote (edited by hand?):\n  " + "\n  ".join(bad[:20])
+                            + (f"\n  ... ({len(bad)} in all)" if len(bad) > 20 else ""))
+        other_input = ""
         chips = self.plan["Chips"]
         quarters = sorted({str(q) for q in chips.get("quarter", [])}, key=quarter_index) if len(chips) else []
         inputs = self.plan.get("Inputs")
@@ -231,15 +278,16 @@ class _Roller:
             if len(files) and "note" in inputs.columns:
                 sha = str(files["note"].iloc[0])
                 if sha and sha != self.data.sha256:
-                    self.note("the plan was made from another version of the input", "", "",
-                              str(files["value"].iloc[0]),
-                              f"{self.plan_path.name} Inputs: input_sha256 {sha[:12]}... differs from "
-                              f"{self.input_path.name} ({self.data.sha256[:12]}...); its inventories and "
-                              "decisions are rolled all the same", "warning")
+                    other_input = (f"the plan {self.plan_path.name} was made from another input workbook (or another "
+                                    f"version of it): its Inputs sheet records input_sha256 {sha[:12]}... but "
+                                    f"{self.input_path.name} is {self.data.sha256[:12]}...; roll the plan with the input "
+                                    "it was made from")
         if quarters and quarters[0] != self.data.quarters[0]:
             raise RollError(f"the plan {self.plan_path.name} starts in {quarters[0]} but the input "
                             f"{self.input_path.name} starts in {self.data.quarters[0]}: roll the input the plan "
                             "was made from")
+        if other_input:
+            raise RollError(other_input)
 
     def _read_actuals(self) -> dict[str, dict[tuple, dict[str, Value]]]:
         path = self.actuals_path
@@ -252,6 +300,7 @@ class _Roller:
                  "Wafers": [set(self.data.products.index), set(self.data.fabs.index)],
                  "Partners": [set(self.data.partners.index)]}
         out: dict[str, dict[tuple, dict[str, Value]]] = {}
+        duplicates: list[str] = []
         for sheet, frame in frames.items():
             keys, values = ACTUALS[sheet]
             original = list(frame.columns)
@@ -264,6 +313,7 @@ class _Roller:
             if not present:
                 raise RollError(f"actuals {path.name} sheet {sheet}: none of the columns {', '.join(values)}")
             table: dict[tuple, dict[str, Value]] = {}
+            first_row: dict[tuple, str] = {}
             skipped = 0
             for i, row in enumerate(frame.to_dict("records")):
                 where = lambda col: plan_cell(path, frame, i, col, sheet)  # noqa: E731
@@ -280,6 +330,11 @@ class _Roller:
                 for k, pool in zip(key, known[sheet]):
                     if k not in pool:
                         raise RollError(f"actuals {where(keys[0])}: unknown key '{k}' (not in the input workbook)")
+                if key in table:
+                    duplicates.append(f"actuals {where(keys[0])}: {'/'.join(key)} is listed twice in {sheet} (first "
+                                      f"at {first_row[key]}); keep one row per key")
+                    continue
+                first_row[key] = where(keys[0])
                 entry = table.setdefault(key, {})
                 for col in present:
                     v = row[col]
@@ -301,6 +356,8 @@ class _Roller:
                 self.note(f"{skipped} row(s) of another quarter ignored", sheet, "", skipped,
                           f"actuals {path.name} {sheet}: only rows of {self.q0} are used")
             out[sheet] = table
+        if duplicates:
+            raise RollError("\n  ".join(duplicates))
         return out
 
     def _note_formulas(self, data_bytes: bytes) -> None:
@@ -487,8 +544,10 @@ class _Roller:
                 v = self._value("Deployments", (p, s), {"product": p, "site": s}, "racks_deployed")
                 if v is None or tidy(v.value) == 0:
                     continue
-                retire = next_quarter(self.q0, int(life[p]))
-                if quarter_index(retire) <= quarter_index(self.new_start):
+                retire = next_quarter(self.q0, min(int(life[p]), 4 * 9999 + 3 - quarter_index(self.q0)))
+                if int(life[p]) > 4 * 9999 + 3 - quarter_index(self.q0):
+                    retire = None  # beyond 9999Q4: never retires within any plan
+                if retire is not None and quarter_index(retire) <= quarter_index(self.new_start):
                     self.note(f"racks of {p} at {s} deployed in {self.q0} retire at the new start", "InstalledBase",
                               "", tidy(v.value), f"{v.source}; life_quarters {life[p]}: not carried")
                     continue
@@ -582,6 +641,53 @@ class _Roller:
             self._set(sheet, row, q, tidy(before + dies), f"good dies of {p} arriving in {q} from wafers in flight",
                       text + (f"; plus {before} already scheduled" if before else ""), comment=True)
         self.touched.add(ws.title)
+
+    def _expansion_blocks(self) -> None:
+        """Blocks started in the closed quarter: their MW join SitePower from the quarter they arrive, and
+        SiteExpansion.max_blocks falls by as many (they are no longer a choice)."""
+        power = self.plan.get("Power")
+        exp = self.data.expansion
+        if power is None or not len(power) or "blocks_started" not in power.columns or not len(exp):
+            return
+        frame = numeric(power, "blocks_started")
+        started: dict[str, tuple[float, str]] = {}
+        for i, r in enumerate(frame.to_dict("records")):
+            if str(r.get("quarter")) == self.q0 and r["blocks_started"] > EPS:
+                s = str(r["site"])
+                n, src = started.get(s, (0.0, plan_cell(self.plan_path, frame, i, "blocks_started", "Power")))
+                started[s] = (n + float(r["blocks_started"]), src)
+        if not started:
+            return
+        site_power = self.shifted.get("SitePower") or self._sheet("SitePower")
+        expansion = self._sheet("SiteExpansion")
+        for s, (n, src) in sorted(started.items()):
+            if s not in exp.index:
+                continue
+            mw = n * float(exp.at[s, "block_mw"])
+            lead = int(exp.at[s, "lead_quarters"])
+            arrive = quarter_index(self.q0) + lead
+            row = site_power.rows.get((s,)) if site_power is not None else None
+            if row is None:
+                row = self._append_row(site_power)
+                site_power.ws.cell(row, self._column(site_power, "site"), s)
+                site_power.rows[(s,)] = row
+            for q in self.new_quarters:
+                if quarter_index(q) < arrive:
+                    continue
+                col = site_power.columns.get(q) or self._column(site_power, q)
+                cell = site_power.ws.cell(row, col)
+                before = cell.value if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) else 0
+                self._set(site_power, row, q, tidy(before + mw), f"{tidy(n)} expansion block(s) started at {s} in "
+                          f"{self.q0} add {tidy(mw)} MW from {quarter_label(arrive)}",
+                          f"{src}; SiteExpansion block_mw {exp.at[s, 'block_mw']}, lead_quarters {lead}", comment=True)
+            self.touched.add(site_power.ws.title)
+            erow = expansion.rows.get((s,)) if expansion is not None else None
+            if erow is not None:
+                most = float(exp.at[s, "max_blocks"])
+                self._set(expansion, erow, "max_blocks", tidy(max(0.0, most - n)),
+                          f"expansion blocks left at {s} after {self.q0}",
+                          f"{tidy(most)} - {tidy(n)} started in {self.q0} ({src})")
+                self.touched.add(expansion.ws.title)
 
     def _partners(self) -> None:
         if not len(self.data.partners):

@@ -15,7 +15,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from models.solve import INF, SolveOptions, SolveResult, StandardForm, continuous_copy, new_highs
+from models.solve import INF, SolveOptions, SolveResult, StandardForm, continuous_copy, new_highs, time_left
 from models.sets import ModelSets
 
 from models.data import PlanData
@@ -100,8 +100,8 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
     for strategy in (4, 2):
         h = new_highs()
         h.setOptionValue("iis_strategy", strategy)
-        if options.time_limit_s:
-            h.setOptionValue("time_limit", float(options.time_limit_s))
+        if time_left(options.time_limit_s):
+            h.setOptionValue("time_limit", float(time_left(options.time_limit_s)))
         h.passModel(lp)
         h.run()
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
@@ -162,8 +162,8 @@ def elastic_repair(form: StandardForm, data: PlanData, options: SolveOptions,
     if not slack_rows:
         return None
     h = new_highs()
-    if options.time_limit_s:
-        h.setOptionValue("time_limit", float(options.time_limit_s))
+    if time_left(options.time_limit_s):
+        h.setOptionValue("time_limit", float(time_left(options.time_limit_s)))
     h.setOptionValue("mip_rel_gap", 1e-6)
     h.passModel(lp)
     h.changeColsCost(lp.num_col_, np.arange(lp.num_col_, dtype=np.int32), np.zeros(lp.num_col_))

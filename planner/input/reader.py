@@ -20,6 +20,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.issues import Issues
 from planner.quarters import looks_like_quarter, parse_quarter
@@ -29,15 +30,29 @@ EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
 MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_ROWS_PER_SHEET = 1_048_576
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_CELLS = 2_000_000  # non-empty cells of the whole workbook: keeps the parse under 1 GB
+MAX_SHARED_STRINGS = 500_000
 HEADER_SEARCH_ROWS = 30
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """Caps checked before any XML is parsed. Defaults can be changed with the environment variables
-    PLANNER_MAX_UNCOMPRESSED_BYTES and PLANNER_MAX_ROWS_PER_SHEET."""
-    max_uncompressed_bytes: int = int(os.environ.get("PLANNER_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES))
-    max_rows_per_sheet: int = int(os.environ.get("PLANNER_MAX_ROWS_PER_SHEET", MAX_ROWS_PER_SHEET))
+    """Caps checked before (or while streaming, never after) any XML is parsed. Defaults can be changed with
+    the environment variables PLANNER_MAX_UNCOMPRESSED_BYTES, PLANNER_MAX_ROWS_PER_SHEET, PLANNER_MAX_FILE_BYTES,
+    PLANNER_MAX_CELLS and PLANNER_MAX_SHARED_STRINGS (read when the planner starts)."""
+    max_uncompressed_bytes: int = _env_int("PLANNER_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES)
+    max_rows_per_sheet: int = _env_int("PLANNER_MAX_ROWS_PER_SHEET", MAX_ROWS_PER_SHEET)
+    max_file_bytes: int = _env_int("PLANNER_MAX_FILE_BYTES", MAX_FILE_BYTES)
+    max_cells: int = _env_int("PLANNER_MAX_CELLS", MAX_CELLS)
+    max_shared_strings: int = _env_int("PLANNER_MAX_SHARED_STRINGS", MAX_SHARED_STRINGS)
 
 
 def normalise_header(value: object) -> str:
@@ -90,21 +105,28 @@ def sha256_of(path: Path) -> str:
 
 
 def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
-    if not path.exists():
-        issues.error("", "", "", str(path), f"the file {path} does not exist")
-        return None
-    if path.is_dir():
-        issues.error("", "", "", str(path), f"{path} is a folder, not an .xlsx workbook")
+    from planner.input.guard import file_kind_problem, not_a_zip_problem, read_capped
+
+    problem = file_kind_problem(path, limits.max_file_bytes)  # os.stat only: a FIFO or /dev/zero is never read
+    if problem:
+        issues.error("", "", "", str(path), problem)
         return None
     lock = path.with_name("~$" + path.name)
     if lock.exists():
         issues.warning("", "", "", lock.name, "the workbook is open in Excel (lock file found): unsaved edits are "
                        "not included in this plan")
-    data = path.read_bytes()
+    try:
+        data = read_capped(path, limits.max_file_bytes)
+    except OSError as exc:
+        issues.error("", "", "", str(path), f"cannot read {path}: {exc.strerror or exc}")
+        return None
+    if data is None:
+        issues.error("", "", "", path.name, f"the file grew above the limit of {limits.max_file_bytes:,} bytes "
+                     "while being read (PLANNER_MAX_FILE_BYTES); refusing it")
+        return None
     suffix = path.suffix.lower()
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        kind = {".xls": "an old binary .xls file", ".csv": "a CSV file"}.get(suffix, "not a zip container")
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({kind}); save it as .xlsx from Excel")
+        issues.error("", "", "", path.name, not_a_zip_problem(data, suffix))
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -184,19 +206,49 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
     if data is None:
         return None, issues
     digest = hashlib.sha256(data).hexdigest()
+    from planner.input.guard import CapExceeded, StrictOOXML, scan_package
+
     try:
-        values_wb = _load(data, data_only=True, read_only=False)
-        formulas_wb = _load(data, data_only=False, read_only=True)
+        scan = scan_package(data, max_rows=limits.max_rows_per_sheet, max_cells=limits.max_cells,
+                            max_shared_strings=limits.max_shared_strings)
+    except StrictOOXML as exc:
+        issues.error("", "", "", path.name, exc.message)
+        return None, issues
+    except CapExceeded as exc:
+        issues.error("", "", "", path.name, str(exc))
+        return None, issues
+    except Exception as exc:  # a damaged member: zipfile and zlib raise several types
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (corrupt zip: {type(exc).__name__}: {exc})")
+        return None, issues
+    del data
+    try:
+        values_wb = _load(scan.data, data_only=True, read_only=False)
+        # the formula view is parsed only when some sheet holds a formula: the workbook is read once otherwise
+        formulas_wb = _load(scan.data, data_only=False, read_only=True) if scan.formula_members else None
     except Exception as exc:  # openpyxl raises many types on damaged files
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_root_cause(exc)})")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)})")
         return None, issues
     try:
         by_lower: dict[str, str] = {}
+        written = set(scan.sheet_names) or set(values_wb.sheetnames)
+        first_of: dict[str, str] = {}
+        for name in scan.sheet_names:
+            key = name.strip().lower()
+            if key in first_of:
+                issues.error(name, name, "", name, f"two sheets are named '{first_of[key]}' and '{name}', which "
+                             "differ only by case or spaces; rename or delete one (the planner cannot tell which "
+                             "is meant)")
+            else:
+                first_of[key] = name
         for title in values_wb.sheetnames:
+            if title not in written:
+                continue  # openpyxl's rename of a duplicate name (already reported)
             key = title.strip().lower()
             if key in by_lower:
-                issues.error(title, title, "", title, f"two sheets are both named '{title}' (ignoring case and "
-                             f"spaces): '{by_lower[key]}' and '{title}'")
+                if by_lower[key] is not None and not any(i.cell == title for i in issues.errors):
+                    issues.error(title, title, "", title, f"two sheets are both named '{title}' (ignoring case and "
+                                 f"spaces): '{by_lower[key]}' and '{title}'")
+                by_lower[key] = None
                 continue
             by_lower[key] = title
         sheets: dict[str, RawSheet] = {}
@@ -205,22 +257,57 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
             if title is None:
                 continue
             ws = values_wb[title]
+            if not isinstance(ws, Worksheet):
+                issues.error(title, title, "", title, f"sheet '{title}' is a chart sheet, not a table; the "
+                             f"{spec.name} table must be a worksheet (rename the chart sheet)")
+                continue
             if ws.sheet_state != "visible":
                 issues.warning(title, title, "", "", f"sheet '{title}' is hidden; it is read like any other")
             if ws.max_row > limits.max_rows_per_sheet:
                 issues.error(title, title, "", ws.max_row, f"sheet has {ws.max_row:,} rows, above the limit of "
                              f"{limits.max_rows_per_sheet:,}")
                 continue
-            sheets[spec.name] = _read_sheet(ws, formulas_wb[title], spec.keys or ("key",), issues)
-        other = sorted(set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme"})
+            fws = formulas_wb[title] if formulas_wb is not None else None
+            sheets[spec.name] = _read_sheet(ws, fws, spec.keys or ("key",), issues)
+        other = sorted(k for k in set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme", "rollnotes"} if by_lower[k])
         for key in other:
             title = by_lower[key]
-            if values_wb[title].sheet_state != "visible":
+            ws = values_wb[title]
+            if getattr(ws, "sheet_state", "visible") != "visible":
                 issues.warning(title, title, "", "", f"sheet '{title}' is hidden (not a planner sheet; ignored)")
+            elif isinstance(ws, Worksheet):
+                issues.warning(title, title, "", "", _unknown_sheet(title))
     finally:
-        formulas_wb.close()
+        if formulas_wb is not None:
+            formulas_wb.close()
         values_wb.close()
     return RawWorkbook(path, digest, sheets), issues
+
+
+def _unknown_sheet(title: str) -> str:
+    """'SiteExpansions' -> "... did you mean SiteExpansion?" (difflib on names without case, spaces, _ and -)."""
+    import difflib
+
+    def norm(text: str) -> str:
+        return re.sub(r"[\s_\-]+", "", text).lower()
+
+    known = {norm(s.name): s.name for s in SHEETS}
+    near = difflib.get_close_matches(norm(title), list(known), n=1, cutoff=0.75)
+    hint = f"; did you mean {known[near[0]]}?" if near else ""
+    return f"sheet '{title}' is not an input sheet of the planner; it is ignored{hint}"
+
+
+def _damage(exc: BaseException) -> str:
+    """A damaged-file exception in words (a dangling pivot cache shows up as a bare KeyError)."""
+    text = _root_cause(exc)
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    if isinstance(exc, KeyError) and ("pivot" in where or "reader/excel" in where):
+        return (f"a pivot table refers to a pivot cache ({exc}) the file does not hold; the workbook is damaged: "
+                "delete the pivot table or repair the file in Excel")
+    return text
 
 
 def _find_table_area(ws, key_columns: tuple[str, ...]) -> tuple[int, int | None]:
@@ -323,8 +410,10 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
 
 
 def _formula_cells(fws, header_row: int) -> dict[tuple[int, int], str]:
-    """Cells holding a formula (read from the formula view of the same file)."""
+    """Cells holding a formula (read from the formula view of the same file; None: the file has none)."""
     found: dict[tuple[int, int], str] = {}
+    if fws is None:
+        return found
     for row in fws.iter_rows(min_row=header_row + 1):
         for cell in row:
             v = getattr(cell, "value", None)

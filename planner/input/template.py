@@ -10,7 +10,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from planner.quarters import horizon, parse_quarter
+from planner.quarters import horizon, horizon_problem, parse_quarter
 from planner.output.xlsx import safe_save
 from planner.input.schema import SETTINGS, SHEETS, ColumnSpec, SheetSpec
 
@@ -63,10 +63,31 @@ def _add_validations(ws, spec: SheetSpec, columns: list[ColumnSpec]) -> None:
         dv.add(area)
 
 
+class TemplateError(ValueError):
+    """The template cannot be written as asked; the message says why."""
+
+
+def _quarter_bounds() -> tuple[int, int]:
+    from planner.input.schema import SETTING_BY_KEY
+
+    st = SETTING_BY_KEY["quarters"]
+    return int(st.minimum), int(st.maximum)
+
+
+MIN_QUARTERS, MAX_QUARTERS = _quarter_bounds()
+
+
 def build_template(start: str = "2026Q1", quarters: int = 12) -> Workbook:
     start_q = parse_quarter(start)
     if start_q is None:
-        raise ValueError(f"--start must be a quarter like 2026Q1, not {start!r}")
+        raise TemplateError(f"--start must be a quarter like 2026Q1 (a four-digit year, quarter 1 to 4), "
+                            f"not {start!r}")
+    if not isinstance(quarters, int) or not MIN_QUARTERS <= quarters <= MAX_QUARTERS:
+        raise TemplateError(f"--quarters must be a whole number from {MIN_QUARTERS} to {MAX_QUARTERS} "
+                            f"(Settings.quarters), not {quarters}")
+    problem = horizon_problem(start_q, quarters)
+    if problem:
+        raise TemplateError(problem)
     labels = horizon(start_q, quarters)
     wb = Workbook()
     readme = wb.active
@@ -125,5 +146,12 @@ def build_template(start: str = "2026Q1", quarters: int = 12) -> Workbook:
     return wb
 
 
-def write_template(path: Path, start: str = "2026Q1", quarters: int = 12) -> tuple[Path, str]:
+def write_template(path: Path, start: str = "2026Q1", quarters: int = 12, force: bool = False) -> tuple[Path, str]:
+    """Write a blank input workbook. An existing file (an input workbook, perhaps) is refused unless `force`."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise TemplateError(f"{path} already exists; the template never overwrites a file (it may be an input "
+                            "workbook). Choose another name, or pass --force to replace it")
+    if path.is_dir():
+        raise TemplateError(f"{path} is a folder; give the template's file name")
     return safe_save(build_template(start, quarters), path)

@@ -10,7 +10,7 @@ import pandas as pd
 from planner.input.convert import CellError, convert
 from models.data import PlanData, Settings
 from planner.issues import Issues
-from planner.quarters import horizon, quarter_index
+from planner.quarters import horizon, horizon_problem, quarter_index
 from planner.input.schema import OWN_CAPEX_ITEM, SETTING_BY_KEY, SETTINGS, SHEET_BY_NAME, ColumnSpec, SheetSpec
 from planner.input.reader import RawSheet, RawWorkbook, ReadLimits, read_workbook
 
@@ -21,6 +21,21 @@ class Row:
     excel_row: int
     cells: dict[str, str]  # column -> "Sheet!C3"
     ok: bool = True  # False when a non-key value is bad: the key still counts as known (no cascading errors)
+
+
+MAX_MAGNITUDE = 1e12  # above this a number overflows the scaled model (costs x quantities x discounting)
+MIN_MAGNITUDE = 1e-9  # a non-zero number below this is lost in the solver's tolerances
+
+
+def sane_range_problem(column: str, x: float) -> str | None:
+    """Every number of the workbook lies where the scaled model stays sane: |x| <= 1e12 and, when not 0,
+    |x| >= 1e-9. None when `x` is fine."""
+    if abs(x) > MAX_MAGNITUDE:
+        return (f"{column} = {x:g} is too large to plan with (at most {MAX_MAGNITUDE:g}); check the unit and the "
+                "number of zeros")
+    if x != 0 and abs(x) < MIN_MAGNITUDE:
+        return (f"{column} = {x:g} is too small to plan with (0, or at least {MIN_MAGNITUDE:g}); check the unit")
+    return None
 
 
 def _known(keys) -> str:
@@ -53,6 +68,10 @@ class _Validator:
         return sheet
 
     def _check_range(self, spec: SheetSpec, col: ColumnSpec, x: float, cell: str) -> bool:
+        sane = sane_range_problem(col.name, x)
+        if sane:
+            self.issues.error(spec.name, cell, col.name, x, sane)
+            return False
         bad = False
         if col.minimum is not None and (x < col.minimum or (col.min_exclusive and x <= col.minimum)):
             bad = True
@@ -137,6 +156,8 @@ class _Validator:
             for col in spec.columns:
                 if col.references is None or col.references[0] == "Products" and col.references[1] == "packaging_line":
                     continue
+                if col.references[0] not in self.raw.sheets:
+                    continue  # the missing sheet is reported once; its references are not checked against nothing
                 value = row.values.get(col.name)
                 pool = known.get(col.references[0], set())
                 if value is not None and value not in pool:
@@ -269,6 +290,11 @@ class _Validator:
     # ---- the whole workbook ------------------------------------------------------------------------
     def run(self) -> PlanData | None:
         settings = self.settings()
+        if settings is not None and horizon_problem(settings.start_quarter, settings.quarters):
+            self.issues.error("Settings", self.cells.get(("Settings", ("start_quarter",), "value"), "Settings"),
+                              "start_quarter", settings.start_quarter,
+                              horizon_problem(settings.start_quarter, settings.quarters))
+            settings = None
         if settings is not None:
             self.quarters = horizon(settings.start_quarter, settings.quarters)
         T = len(self.quarters)

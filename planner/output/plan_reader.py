@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,15 +43,26 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         raise PlanReadError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
     with book:
         names = book.sheet_names
-        missing = [s for s in required if s not in names]
+        # sheet names matched like an input's: ignoring case, spaces, '_' and '-' ('chips', 'Deploy ments')
+        by_norm: dict[str, str] = {}
+        for n in names:
+            by_norm.setdefault(_sheet_key(n), n)
+        missing = [s for s in required if _sheet_key(s) not in by_norm]
         if missing:
             raise PlanReadError(f"{path.name} is not a plan workbook: sheet(s) {', '.join(missing)} missing "
                                 f"(it has {', '.join(names[:12])})")
-        wanted = names if sheets is None else [s for s in sheets if s in names]
-        frames = pd.read_excel(book, sheet_name=wanted, keep_default_na=False, na_values=[""]) if wanted else {}
+        wanted = {n: n for n in names} if sheets is None else \
+            {s: by_norm[_sheet_key(s)] for s in sheets if _sheet_key(s) in by_norm}
+        read = pd.read_excel(book, sheet_name=list(wanted.values()), keep_default_na=False, na_values=[""]) \
+            if wanted else {}
+        frames = {name: read[actual] for name, actual in wanted.items()}
     for frame in frames.values():
         frame.columns = [str(c) for c in frame.columns]
     return frames
+
+
+def _sheet_key(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
 
 
 def plan_cell(path: str | Path, frame: pd.DataFrame, position: int, column: str, sheet: str) -> str:

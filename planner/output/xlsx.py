@@ -165,24 +165,98 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
     Returns (path written, note). A target that is read-only or open in Excel is left alone and the
     plan goes to a fallback name beside it; the note says so."""
     target = Path(target)
-    check_target(target, input_path)
+    try:
+        check_target(target, input_path)
+    except BaseException:
+        _discard(wb)
+        raise
     folder = target.parent
     note = ""
     locked = target.with_name("~$" + target.name).exists()
-    if target.exists() and (locked or not os.access(target, os.W_OK)):
+    if target.exists() and (locked or is_read_only(target)):
         why = "open in Excel" if locked else "read-only"
         fallback = _fallback_name(target)
         note = f"{target} is {why}; the plan was written to {fallback} instead"
         target = fallback
     try:
-        atomic_write(target, wb.save)
+        atomic_write(target, lambda tmp: save_workbook(wb, tmp))
     except OSError as exc:
         _discard(wb)
-        raise OutputError(f"could not write {target} (folder {folder}): {exc}") from exc
+        raise OutputError(f"could not write {target} (folder {folder}): {os_error_text(exc)}") from None
     except BaseException:
         _discard(wb)
         raise
     return target, note
+
+
+def save_workbook(wb: Workbook, filename: str) -> None:
+    """`wb.save(filename)`; when it fails (disk full), the zip file it had open is closed at once: otherwise
+    ZipFile.__del__ tries to finish it later and prints a traceback."""
+    try:
+        wb.save(filename)
+    except BaseException as exc:
+        _abandon_zips(exc.__traceback__)
+        raise
+
+
+def _abandon_zips(tb) -> None:
+    """Close, without writing anything more, every ZipFile held by the frames of a failed save."""
+    from zipfile import ZipFile
+
+    while tb is not None:
+        for value in list(tb.tb_frame.f_locals.values()):
+            for z in (value, getattr(value, "archive", None), getattr(value, "_archive", None)):
+                if isinstance(z, ZipFile) and z.fp is not None:
+                    fp, z.fp = z.fp, None  # ZipFile.close() (and __del__) do nothing once fp is None
+                    try:
+                        fp.close()
+                    except OSError:
+                        pass
+        tb = tb.tb_next
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError in words, with what to do for the common ones (disk full, no permission)."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return "the disk is full (no space left on device); free some space and run again. Nothing was written"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied; choose a folder you can write to. Nothing was written"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only. Nothing was written"
+    return exc.strerror or str(exc)
+
+
+def is_read_only(path: Path) -> bool:
+    """No write permission bit at all (checked on the mode bits, not os.access: root passes os.access)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets under this process's umask (0o666 & ~umask)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_pending_temps: set[str] = set()  # temporary files being written; removed on SIGTERM (planner.signals)
+written_files: list[Path] = []  # every file atomic_write moved into place in this process (abort messages)
+
+
+def remove_pending_temps() -> None:
+    for tmp in list(_pending_temps):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        _pending_temps.discard(tmp)
 
 
 def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
@@ -190,13 +264,17 @@ def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
     survives a failure, and an existing `target` is only replaced by a complete file."""
     target = Path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
+    _pending_temps.add(tmp)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, new_file_mode())  # mkstemp's 0600 must not survive the rename
         os.replace(tmp, target)
+        written_files.append(target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        _pending_temps.discard(tmp)
     return target
 
 
@@ -208,6 +286,26 @@ def _discard(wb: Workbook) -> None:
                 ws.close()
             except Exception:
                 pass
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """`a` and `b` name the same file (by path, or by inode when both exist: hard links, symlinks)."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_not_an_input(target: Path | str, *inputs: Path | str | None, what: str = "output") -> None:
+    """Every file a command reads is an input, never an output: refuse (before any work) a target that is one."""
+    target = Path(target)
+    for path in inputs:
+        if path is not None and same_file(target, Path(path)):
+            raise OutputError(f"the {what} {target} is also read by this command ({Path(path)}); a file that is "
+                              "read is never overwritten. Choose another name with -o")
 
 
 def check_target(target: Path, input_path: Path | None = None) -> None:

@@ -53,6 +53,8 @@ log = logging.getLogger("planner")
 
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
 UNCERTAINTY_COLUMNS = ("sheet", "key", "column", "distribution", "p1", "p2")
+MAX_FACTOR_PARAMETER = 1000.0  # a factor (or its spread) above 1,000x overflows the model's numbers
+SCHEDULER_TIMEOUT_S = 10  # an unreachable --scheduler is an error after this long
 
 
 @dataclass
@@ -145,6 +147,10 @@ def _check_parameters(dist: str, p: dict[str, float | None], cells: dict[str, st
     for name in ("p1", "p2") + (("p3",) if dist == "triangular" else ()):
         if p.get(name) is None:
             return err(name, f"{name} is required for a {dist} factor")
+    for name in ("p1", "p2", "p3"):
+        if p.get(name) is not None and p[name] > MAX_FACTOR_PARAMETER:
+            return err(name, f"{name} = {p[name]:g} is too large for a scale factor (at most {MAX_FACTOR_PARAMETER:g}); "
+                             "factors multiply input values (1.1 = +10%)")
     p1, p2, p3 = p["p1"], p["p2"], p.get("p3")
     if dist == "uniform" and p1 > p2:
         return err("p2", f"uniform: the high p2 ({p2:g}) is below the low p1 ({p1:g})")
@@ -249,6 +255,10 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, desc="sweep", unit="draw", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
 
 
+class SchedulerError(Exception):
+    """The Dask scheduler cannot be reached; the message says which and what to check."""
+
+
 def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, workers: int = 0,
               scheduler: str | None = None, time_limit: float | None = None, mip_gap: float | None = None,
               threads: int | None = None, algorithm: str = "auto", progress: bool = False) -> pd.DataFrame:
@@ -283,7 +293,13 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
         if client is None and scheduler:
             from dask.distributed import Client
 
-            with Client(scheduler) as own:
+            try:
+                own = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SchedulerError(f"cannot reach the Dask scheduler {scheduler} within {SCHEDULER_TIMEOUT_S} s "
+                                     f"({type(exc).__name__}: {exc}); check the address (tcp://HOST:8786) and that "
+                                     "the scheduler is running") from None
+            with own:
                 records = _run_dask(own, raw, factors, tasks, options, bar)
         elif client is not None:
             records = _run_dask(client, raw, factors, tasks, options, bar)

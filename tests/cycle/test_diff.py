@@ -119,4 +119,4 @@ def test_cli(pair, capsys):
     printed = capsys.readouterr().out
     assert "3 decision(s) changed" in printed and f"wrote {out}" in printed
     assert main(["-q", "diff", str(old), str(folder / "missing.xlsx"), "-o", str(folder / "x.xlsx")]) == 2
-    assert main(["-q", "diff", str(old), str(new), "-o", str(new)]) == 1  # never overwrites a plan
+    assert main(["-q", "diff", str(old), str(new), "-o", str(new)]) == 2  # never overwrites a plan it reads (issue 17: exit 2)

@@ -1,0 +1,92 @@
+"""Command-line options checked before any work, with the Settings sheet's ranges, and the files a command
+reads (never an output). Each problem is one sentence; the CLI prints them and exits 2."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from planner.input.schema import SETTING_BY_KEY
+
+MAX_MIP_GAP = 0.5  # a planner who writes 1 means 1%; HiGHS would stop at a 100% gap
+
+
+def max_threads() -> int:
+    """A sane cap on --threads: four per core, within the Settings sheet's maximum (HiGHS aborts the process
+    when asked for far more threads than it can start)."""
+    cap = int(SETTING_BY_KEY["threads"].maximum or 1024)
+    return max(4, min(cap, (os.cpu_count() or 1) * 4))
+
+
+def solve_option_problems(args) -> list[str]:
+    problems: list[str] = []
+    gap = getattr(args, "mip_gap", None)
+    if gap is not None:
+        if not math.isfinite(gap) or gap < 0:
+            problems.append(f"--mip-gap must be a number from 0 to {MAX_MIP_GAP} (a fraction), not {gap}")
+        elif gap > MAX_MIP_GAP:
+            problems.append(f"--mip-gap {gap:g} is a fraction of the objective, at most {MAX_MIP_GAP}; "
+                            "write 0.01 for 1%")
+    limit = getattr(args, "time_limit", None)
+    if limit is not None and (not math.isfinite(limit) or limit <= 0):
+        problems.append(f"--time-limit must be a number of seconds above 0, not {limit}")
+    threads = getattr(args, "threads", None)
+    if threads is not None and not 0 <= threads <= max_threads():
+        problems.append(f"--threads must be from 0 (the solver's default) to {max_threads()} on this machine, "
+                        f"not {threads}")
+    return problems
+
+
+def other_option_problems(args) -> list[str]:
+    problems: list[str] = []
+    freeze = getattr(args, "freeze", None)
+    if freeze is not None:
+        if freeze < 0:
+            problems.append(f"--freeze must be 0 or more quarters, not {freeze}")
+        elif freeze > 0 and not getattr(args, "previous", None):
+            problems.append(f"--freeze {freeze} needs --previous PLAN.xlsx (the plan whose decisions are kept)")
+    if getattr(args, "command", "") == "sweep":
+        if args.seed is not None and args.seed < 0:
+            problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
+        if args.draws is not None and args.draws < 1:
+            problems.append(f"--draws must be 1 or more, not {args.draws}")
+        if args.workers is not None and args.workers < 0:
+            problems.append(f"--workers must be 0 (one per core) or more, not {args.workers}")
+    return problems
+
+
+def files_read(args) -> list[Path]:
+    """Every file the command reads."""
+    names = ("input", "previous", "plan", "actuals", "old", "new")
+    return [Path(getattr(args, n)) for n in names if getattr(args, n, None)]
+
+
+def outputs(args) -> list[Path]:
+    """The files the command writes (as far as the arguments say)."""
+    command = getattr(args, "command", "")
+    if command == "template":
+        return [Path(args.output)]
+    out = getattr(args, "output", None)
+    if not out:
+        return []
+    paths = [Path(out)]
+    if command == "sweep":
+        paths.append(Path(out).with_name(f"{Path(out).stem}.draws.parquet"))
+    return paths
+
+
+def io_problems(args) -> list[str]:
+    from planner.output.xlsx import same_file
+
+    problems = []
+    for out in outputs(args):
+        for path in files_read(args):
+            if same_file(out, path):
+                problems.append(f"the output {out} is also read by this command ({path}); a file that is read is "
+                                "never overwritten. Choose another name with -o")
+    return problems
+
+
+def argument_problems(args) -> list[str]:
+    return solve_option_problems(args) + other_option_problems(args) + io_problems(args)
