@@ -8,7 +8,11 @@ The optional `Scenarios` sheet has one override per row: `scenario, sheet, key, 
   setting name.
 - `column`: a column name (Products: `rack_capex_usd`), a quarter (`2026Q3`), a quarter range (`2026Q3:2027Q4`,
   both ends included) or `*` (every quarter of a wide sheet, every non-key column of a table). Settings: `value`.
-- `operation`: `set` (the cell becomes `value`), `scale` (multiplied by `value`), `add` (`value` added).
+- `operation`: `set` (the cell becomes `value`), `scale` (multiplied by `value`), `add` (`value` added);
+  `add_row` (a new row named by `key`: every add_row row of the scenario with the same sheet and key fills one
+  of its cells, `column` = `value`; a missing sheet is created) and `remove_row` (every row matching `key` is
+  dropped; `column` blank or `*`). Rows are added and removed as written: the result is validated like any
+  input (removing a product that Routes still names is an error there, unless the scenario removes those too).
 
 The overrides of one scenario are applied in sheet order, each to the result of the ones before, to the
 RawSheets in place; normal validation then checks the new values and names the overridden cells. Every
@@ -23,11 +27,12 @@ from dataclasses import dataclass, field
 
 from planner.input.convert import CellError, to_key, to_number, to_text
 from planner.issues import Issues
-from planner.quarters import parse_quarter, quarter_index
+from planner.quarters import parse_quarter, quarter_index, quarter_label
 from planner.input.schema import SETTING_BY_KEY, SHEET_BY_NAME, SheetSpec
 from planner.input.reader import RawRow, RawSheet, RawWorkbook, normalise_header
 
 OPERATIONS = ("set", "scale", "add")
+ROW_OPERATIONS = ("add_row", "remove_row")
 BASE = "base"
 SCENARIO_COLUMNS = ("scenario", "sheet", "key", "column", "operation", "value")
 NOT_TARGETS = frozenset({"Scenarios", "Uncertainty"})  # sheets an override cannot change
@@ -354,7 +359,7 @@ def _operation(ov: Override, issues: Issues) -> tuple[str, object] | None:
     ok = True
     if op not in OPERATIONS:
         issues.error(sheet=ov.source, cell=ov.cell("operation"), column="operation", value=ov.operation,
-                     message=f"unknown operation {ov.operation!r}; write set, scale or add")
+                     message=f"unknown operation {ov.operation!r}; write set, scale, add, add_row or remove_row")
         ok = False
     value = ov.value
     if isinstance(value, str) and not value.strip():
@@ -386,52 +391,88 @@ def _blank_base(spec: SheetSpec, column: str, key: str) -> float | None:
     return None
 
 
-def apply_overrides(raw: RawWorkbook, overrides: list[Override], issues: Issues) -> list[str]:
-    """Apply overrides in order to `raw` in place; one sentence per applied override."""
-    applied: list[str] = []
+def _operation_name(ov: Override) -> str:
+    op = to_text(ov.operation)
+    return op.strip().lower() if op else ""
+
+
+def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
+    """The overrides in order, the add_row rows of one (sheet, key) gathered into one list at the first's place."""
+    out: list[Override | list[Override]] = []
+    groups: dict[tuple[str, str], list[Override]] = {}
     for ov in overrides:
-        target = resolve(raw, ov, issues)
-        operation = _operation(ov, issues)
-        if target is None or operation is None:
+        if _operation_name(ov) != "add_row":
+            out.append(ov)
             continue
-        op, value = operation
-        changed = blank = 0
-        bad: list[str] = []
-        for row in target.rows:
-            for column in target.columns:
-                ref = target.sheet.cell(column, row.excel_row)
-                if op == "set":
-                    row.values[column] = value
-                    changed += 1
-                    continue
-                current = row.values.get(column)
-                try:
-                    x = to_number(current)
-                except CellError as exc:
-                    bad.append(f"{ref} ({exc})")
-                    continue
-                if x is None:
-                    x = _blank_base(target.spec, column, target.key_text)
-                    if x is None:
-                        blank += 1
-                        continue
-                new = x * value if op == "scale" else x + value
-                if not math.isfinite(new):
-                    bad.append(f"{ref} (the result is not a finite number)")
-                    continue
-                row.values[column] = _tidy(new)
-                changed += 1
-        if bad:
-            issues.error(sheet=ov.source, cell=ov.cell("value"), column="value", value=ov.value,
-                         message=f"cannot {op} {len(bad)} cell(s): {_known(bad, 5)}")
-            continue
-        note = f"{changed} cell{'s' if changed != 1 else ''}"
-        if blank:
-            note += f"; {blank} blank cell{'s' if blank != 1 else ''} left blank ({target.spec.blank_means})"
-            if not changed:
-                issues.warning(sheet=ov.source, cell=ov.where, column="", value=None,
-                               message=f"every cell this override matches is blank (blank = "
-                                       f"{target.spec.blank_means}); nothing changed")
-        applied.append(f"{ov.where}: {target.spec.name} {target.key_text} {target.column_text} {op} {_fmt(value)} "
-                       f"({note})")
+        name = (to_text(ov.sheet) or "").lower().replace(" ", "")
+        key = "/".join(p.strip() for p in str(ov.key if ov.key is not None else "").split("/"))
+        if (name, key) not in groups:
+            groups[(name, key)] = []
+            out.append(groups[(name, key)])
+        groups[(name, key)].append(ov)
+    return out
+
+
+def apply_overrides(raw: RawWorkbook, overrides: list[Override], issues: Issues) -> list[str]:
+    """Apply overrides in order to `raw` in place; one sentence per applied override (or added / removed row)."""
+    from planner.whatif.rows import add_row, remove_rows
+
+    applied: list[str] = []
+    for item in _in_order(overrides):
+        if isinstance(item, list):
+            note = add_row(raw, item, issues)
+        elif _operation_name(item) == "remove_row":
+            note = remove_rows(raw, item, issues)
+        else:
+            note = _apply_cell_override(raw, item, issues)
+        if note:
+            applied.append(note)
     return applied
+
+
+def _apply_cell_override(raw: RawWorkbook, ov: Override, issues: Issues) -> str | None:
+    """set / scale / add on the cells an override resolves to; the sentence saying what changed."""
+    target = resolve(raw, ov, issues)
+    operation = _operation(ov, issues)
+    if target is None or operation is None:
+        return None
+    op, value = operation
+    changed = blank = 0
+    bad: list[str] = []
+    for row in target.rows:
+        for column in target.columns:
+            ref = target.sheet.cell(column, row.excel_row)
+            if op == "set":
+                row.values[column] = value
+                changed += 1
+                continue
+            current = row.values.get(column)
+            try:
+                x = to_number(current)
+            except CellError as exc:
+                bad.append(f"{ref} ({exc})")
+                continue
+            if x is None:
+                x = _blank_base(target.spec, column, target.key_text)
+                if x is None:
+                    blank += 1
+                    continue
+            new = x * value if op == "scale" else x + value
+            if not math.isfinite(new):
+                bad.append(f"{ref} (the result is not a finite number)")
+                continue
+            row.values[column] = _tidy(new)
+            changed += 1
+    if bad:
+        issues.error(sheet=ov.source, cell=ov.cell("value"), column="value", value=ov.value,
+                     message=f"cannot {op} {len(bad)} cell(s): {_known(bad, 5)}")
+        return None
+    note = f"{changed} cell{'s' if changed != 1 else ''}"
+    if blank:
+        note += f"; {blank} blank cell{'s' if blank != 1 else ''} left blank ({target.spec.blank_means})"
+        if not changed:
+            issues.warning(sheet=ov.source, cell=ov.where, column="", value=None,
+                           message=f"every cell this override matches is blank (blank = "
+                                   f"{target.spec.blank_means}); nothing changed")
+    return (f"{ov.where}: {target.spec.name} {target.key_text} {target.column_text} {op} {_fmt(value)} "
+            f"({note})")
