@@ -83,13 +83,19 @@ SETTINGS = settings_rows(
 # Throughput (THROUGHPUT below) is a chip's peak aggregate tok/s at serving batch sizes (GPU 70B: the
 # MLPerf figure); utilization is the share of it a fleet sustains under latency targets and daily load swings.
 # ------------------------------------------------------------------------------------------------
+# Terminal value (formulation family 20): what a good die left in the die bank, a finished chip, or a die still in
+# flight at the end of 2028Q4 is worth to the next plan. Assumed: its replacement cost, the 2028 wafer price per good
+# die at mature yield (GF 5,180 / (73 x 0.53) = $134; SF4X 14,650 / (82 x 0.57) = $313; TSMC 18,820 / (63 x 0.55)
+# = $543), plus ~10% for the lead time it saves. Without it the plan stops starting wafers well before the end.
+TV = {"LPU-1": 148, "LPU-2": 345, "GPU-4N": 598}
+
 PRODUCTS = [
     ["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters", "stacks_per_chip", "packaging_line",
      "packaging_cost_usd", "utilization", "initial_die_bank", "initial_chip_inventory", "die_holding_cost_usd",
-     "chip_holding_cost_usd"],
-    ["LPU-1", 72, 23.6, 612_000, 20, 0, "OSAT-FCBGA", 96, 0.55, 1_240, 576, 1.40, 6.80],
-    ["LPU-2", 64, 28.7, 868_000, 24, 0, "OSAT-FCBGA", 178, 0.58, 0, 0, 3.20, 11.50],
-    ["GPU-4N", 72, 118.5, 2_385_000, 20, 6, "CoWoS-S", 760, 0.42, 310, 144, 5.10, 38.50],
+     "chip_holding_cost_usd", "terminal_value_usd_per_die"],
+    ["LPU-1", 72, 23.6, 612_000, 20, 0, "OSAT-FCBGA", 96, 0.55, 1_240, 576, 1.40, 6.80, TV["LPU-1"]],
+    ["LPU-2", 64, 28.7, 868_000, 24, 0, "OSAT-FCBGA", 178, 0.58, 0, 0, 3.20, 11.50, TV["LPU-2"]],
+    ["GPU-4N", 72, 118.5, 2_385_000, 20, 6, "CoWoS-S", 760, 0.42, 310, 144, 5.10, 38.50, TV["GPU-4N"]],
 ]
 
 FABS = [
@@ -153,16 +159,35 @@ HBM_SUPPLY = wide(["vendor"], [
     ["Micron"] + [3_150, 3_900, 5_200, 6_350, 7_400, 8_600, 9_450, 10_300, 11_200, 11_900, 12_800, 13_500],
 ])
 
+# Samsung HBM3e passes qualification for GPU-4N in 2027Q2 (assumed; Samsung's HBM3e qualification at the largest
+# GPU maker took from 2024 into 2025 in the press): its stacks can be used from that quarter (family 18).
 HBM_QUALIFICATION = [
-    ["vendor", "product"],
-    ["SK hynix", "GPU-4N"],
-    ["Micron", "GPU-4N"],
+    ["vendor", "product", "first_quarter"],
+    ["SK hynix", "GPU-4N", None],
+    ["Micron", "GPU-4N", None],
+    ["Samsung", "GPU-4N", "2027Q2"],
 ]
+
+# SK hynix long-term agreement: take-or-pay on 9,000 stacks a quarter, 10,500 from 2027 (about 60% of the
+# allocation; assumed, HBM was sold out a year ahead in 2024-2025 and bought on long-term contracts). Family 17.
+HBM_MIN_STACKS = wide(["vendor"], [
+    ["SK hynix"] + [9_000] * 4 + [10_500] * 8,
+])
+
+PACKAGING_BLOCK_CHIPS, PACKAGING_BLOCK_USD = 1_450, 900_000
 
 # CoWoS-class interposer packaging allocated to GPU-4N (chips per quarter); OSAT-FCBGA is not limited.
 PACKAGING_CAPACITY = wide(["packaging_line"], [
-    ["CoWoS-S"] + [4_350, 4_600, 4_900, 5_250, 5_600, 5_900, 6_250, 6_500, 6_800, 7_050, 7_300, 7_550],
+    ["CoWoS-S"] + [4_350, 4_600, 4_900, 5_250, 5_450, 5_450, 5_450, 5_450, 5_700, 5_950, 6_200, 6_450],
 ])
+
+# CoWoS-S can be expanded (family 19) in blocks of 50 interposer wafers a quarter x ~29 packages = 1,450 chips a
+# quarter, 2 quarters from order to output, at most 3 blocks. Capex per block (own money: reserved capacity and
+# tooling at the OSAT partner line) assumed at $1.6M; no public figure.
+PACKAGING_EXPANSION = [
+    ["packaging_line", "block_chips", "capex_usd_per_block", "lead_quarters", "max_blocks"],
+    ["CoWoS-S", PACKAGING_BLOCK_CHIPS, PACKAGING_BLOCK_USD, 2, 3],
+]
 
 # ------------------------------------------------------------------------------------------------
 # Sites: Dallas is power-constrained (expansion blocks); BC is Bell-style AI Fabric power that
@@ -332,7 +357,9 @@ def sheets() -> dict[str, list[list]]:
         "HBMVendors": HBM_VENDORS,
         "HBMSupply": HBM_SUPPLY,
         "HBMQualification": HBM_QUALIFICATION,
+        "HBMMinStacks": HBM_MIN_STACKS,
         "PackagingCapacity": PACKAGING_CAPACITY,
+        "PackagingExpansion": PACKAGING_EXPANSION,
         "Sites": SITES,
         "SitePower": SITE_POWER,
         "SiteExpansion": SITE_EXPANSION,
