@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from planner.input.convert import CellError, to_key, to_number, to_text
 from planner.issues import Issues
-from planner.quarters import parse_quarter, quarter_index, quarter_label
+from planner.quarters import parse_quarter, quarter_index
 from planner.input.schema import SETTING_BY_KEY, SHEET_BY_NAME, SheetSpec
 from planner.input.reader import RawRow, RawSheet, RawWorkbook, normalise_header
 

@@ -3,7 +3,8 @@ closed quarter, a re-plan freezes them like site blocks, and diff lists them as 
 
 The plan (tests/model/test_packaging_expansion.py): two quarters, demand 1,000 then 3,000 tok/s, penalty $2;
 line `default` packages 10 chips a quarter; one block of 10 chips ($500, lead 1 quarter, max 1) is started in
-2026Q1, so 2026Q2 packages 20 chips. Objective $3,800."""
+2026Q1, so 2026Q2 packages 20 chips. HBM vendor V (used by nobody) has a take-or-pay floor of 3 and 4 stacks at
+$10: $70 paid. Objective $3,870."""
 
 import pytest
 from openpyxl import load_workbook
@@ -18,6 +19,9 @@ Q = ["2026Q1", "2026Q2"]
 
 def sheets(max_blocks=1):
     s = minimal_sheets(2)
+    s["HBMVendors"] = [["vendor", "price_usd_per_stack"], ["V", 10]]
+    s["HBMSupply"] = [["vendor"] + Q, ["V", 0, 0]]
+    s["HBMMinStacks"] = [["vendor"] + Q, ["V", 3, 4]]  # nobody uses V: 3 + 4 stacks paid, $70
     s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps"], ["w", 2]]
     s["Demand"][1] = ["NA", "w", 1000, 3000]
     s["PackagingCapacity"] = [["packaging_line"] + Q, ["default", 10, 10]]
@@ -31,7 +35,7 @@ def planned(tmp_path):
     source = write(tmp_path, sheets(), "in.xlsx")
     plan = tmp_path / "plan.xlsx"
     outcome = run_plan(source, plan, RunOptions(mip_rel_gap=1e-9))
-    assert outcome.status == "optimal" and outcome.objective_usd == pytest.approx(3800, rel=1e-6)
+    assert outcome.status == "optimal" and outcome.objective_usd == pytest.approx(3870, rel=1e-6)
     return source, plan
 
 
@@ -44,6 +48,8 @@ def test_roll_carries_the_blocks_started(planned, tmp_path):
     cap = {c.value: wb["PackagingCapacity"].cell(2, c.column).value for c in wb["PackagingCapacity"][1]}
     assert cap["2026Q2"] == 20 and cap["2026Q3"] == 20
     assert wb["PackagingExpansion"]["E2"].value == 0
+    floor = {c.value: wb["HBMMinStacks"].cell(2, c.column).value for c in wb["HBMMinStacks"][1]}
+    assert floor == {"vendor": "V", "2026Q2": 4, "2026Q3": 4}  # time-phased: shifted, last quarter copied
 
 
 def test_freeze_keeps_the_block(planned, tmp_path):
@@ -61,11 +67,13 @@ def test_freeze_keeps_the_block(planned, tmp_path):
     header = [c.value for c in next(wb["Packaging"].iter_rows(max_row=1))]
     assert rows[0][header.index("blocks_started")] == 1
     free = run_plan(write(tmp_path, dear, "dear2.xlsx"), tmp_path / "free.xlsx", RunOptions(mip_rel_gap=1e-9))
-    assert free.objective_usd == pytest.approx(4200, rel=1e-6)  # unfrozen, the $5,000 block is not started
+    assert free.objective_usd == pytest.approx(4270, rel=1e-6)  # unfrozen, the $5,000 block is not started
 
 
-def test_diff_lists_packaging_blocks(planned):
+def test_diff_lists_packaging_blocks_and_hbm_paid(planned):
     _source, plan = planned
     found = decisions(load_plan(plan))
     blocks = found[found["decision"] == "packaging blocks"]
     assert list(blocks["value"]) == [1.0, 0.0] and list(blocks["key"]) == ["default", "default"]
+    paid = found[found["decision"] == "hbm paid"]
+    assert list(paid["value"]) == [3.0, 4.0]

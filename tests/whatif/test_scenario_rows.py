@@ -139,3 +139,13 @@ def test_remove_row_errors_are_located(tmp_path):
     assert "no row of Sites has key 'Nowhere'" in cells["Scenarios!C2"]
     assert "leave the column blank" in cells["Scenarios!D3"]
     assert "required and cannot be removed" in cells["Scenarios!C4"]
+
+
+def test_add_a_setting_row(tmp_path):
+    """Settings has no capex_life_quarters row: add_row adds it (key = the setting, column value)."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["life", "Settings", "capex_life_quarters", "value", "add_row", 8]]
+    data, issues, notes = applied(tmp_path, sheets, "life")
+    assert data is not None, [str(i) for i in issues]
+    assert data.settings.capex_life_quarters == 8
+    assert notes == ["Scenarios!A2: Settings capex_life_quarters add_row (1 cell)"]
