@@ -83,13 +83,19 @@ SETTINGS = settings_rows(
 # Throughput (THROUGHPUT below) is a chip's peak aggregate tok/s at serving batch sizes (GPU 70B: the
 # MLPerf figure); utilization is the share of it a fleet sustains under latency targets and daily load swings.
 # ------------------------------------------------------------------------------------------------
+# Terminal value (formulation family 20): what a good die left in the die bank, a finished chip, or a die still in
+# flight at the end of 2028Q4 is worth to the next plan. Assumed: its replacement cost, the 2028 wafer price per good
+# die at mature yield (GF 5,180 / (73 x 0.53) = $134; SF4X 14,650 / (82 x 0.57) = $313; TSMC 18,820 / (63 x 0.55)
+# = $543), plus ~10% for the lead time it saves. Without it the plan stops starting wafers well before the end.
+TV = {"LPU-1": 148, "LPU-2": 345, "GPU-4N": 598}
+
 PRODUCTS = [
     ["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters", "stacks_per_chip", "packaging_line",
      "packaging_cost_usd", "utilization", "initial_die_bank", "initial_chip_inventory", "die_holding_cost_usd",
-     "chip_holding_cost_usd"],
-    ["LPU-1", 72, 23.6, 612_000, 20, 0, "OSAT-FCBGA", 96, 0.55, 1_240, 576, 1.40, 6.80],
-    ["LPU-2", 64, 28.7, 868_000, 24, 0, "OSAT-FCBGA", 178, 0.58, 0, 0, 3.20, 11.50],
-    ["GPU-4N", 72, 118.5, 2_385_000, 20, 6, "CoWoS-S", 760, 0.42, 310, 144, 5.10, 38.50],
+     "chip_holding_cost_usd", "terminal_value_usd_per_die"],
+    ["LPU-1", 72, 23.6, 612_000, 20, 0, "OSAT-FCBGA", 96, 0.55, 1_240, 576, 1.40, 6.80, TV["LPU-1"]],
+    ["LPU-2", 64, 28.7, 868_000, 24, 0, "OSAT-FCBGA", 178, 0.58, 0, 0, 3.20, 11.50, TV["LPU-2"]],
+    ["GPU-4N", 72, 118.5, 2_385_000, 20, 6, "CoWoS-S", 760, 0.42, 310, 144, 5.10, 38.50, TV["GPU-4N"]],
 ]
 
 FABS = [
@@ -153,16 +159,35 @@ HBM_SUPPLY = wide(["vendor"], [
     ["Micron"] + [3_150, 3_900, 5_200, 6_350, 7_400, 8_600, 9_450, 10_300, 11_200, 11_900, 12_800, 13_500],
 ])
 
+# Samsung HBM3e passes qualification for GPU-4N in 2027Q2 (assumed; Samsung's HBM3e qualification at the largest
+# GPU maker took from 2024 into 2025 in the press): its stacks can be used from that quarter (family 18).
 HBM_QUALIFICATION = [
-    ["vendor", "product"],
-    ["SK hynix", "GPU-4N"],
-    ["Micron", "GPU-4N"],
+    ["vendor", "product", "first_quarter"],
+    ["SK hynix", "GPU-4N", None],
+    ["Micron", "GPU-4N", None],
+    ["Samsung", "GPU-4N", "2027Q2"],
 ]
+
+# SK hynix long-term agreement: take-or-pay on 9,000 stacks a quarter, 10,500 from 2027 (about 60% of the
+# allocation; assumed, HBM was sold out a year ahead in 2024-2025 and bought on long-term contracts). Family 17.
+HBM_MIN_STACKS = wide(["vendor"], [
+    ["SK hynix"] + [9_000] * 4 + [10_500] * 8,
+])
+
+PACKAGING_BLOCK_CHIPS, PACKAGING_BLOCK_USD = 1_450, 900_000
 
 # CoWoS-class interposer packaging allocated to GPU-4N (chips per quarter); OSAT-FCBGA is not limited.
 PACKAGING_CAPACITY = wide(["packaging_line"], [
-    ["CoWoS-S"] + [4_350, 4_600, 4_900, 5_250, 5_600, 5_900, 6_250, 6_500, 6_800, 7_050, 7_300, 7_550],
+    ["CoWoS-S"] + [4_350, 4_600, 4_900, 5_250, 5_450, 5_450, 5_450, 5_450, 5_700, 5_950, 6_200, 6_450],
 ])
+
+# CoWoS-S can be expanded (family 19) in blocks of 50 interposer wafers a quarter x ~29 packages = 1,450 chips a
+# quarter, 2 quarters from order to output, at most 3 blocks. Capex per block (own money: reserved capacity and
+# tooling at the OSAT partner line) assumed at $1.6M; no public figure.
+PACKAGING_EXPANSION = [
+    ["packaging_line", "block_chips", "capex_usd_per_block", "lead_quarters", "max_blocks"],
+    ["CoWoS-S", PACKAGING_BLOCK_CHIPS, PACKAGING_BLOCK_USD, 2, 3],
+]
 
 # ------------------------------------------------------------------------------------------------
 # Sites: Dallas is power-constrained (expansion blocks); BC is Bell-style AI Fabric power that
@@ -273,6 +298,38 @@ PARTNER_SITES = [
     ["Bell AI Fabric", "Kamloops-BC"],
 ]
 
+# What-ifs (planner run --scenario NAME, planner compare): cell overrides, and rows added or removed.
+SCENARIOS = [
+    ["scenario", "sheet", "key", "column", "operation", "value"],
+    ["hbm_cut", "HBMSupply", "SK hynix", "2027Q1:2028Q4", "scale", 0.7],
+    ["samsung_early", "HBMQualification", "Samsung/GPU-4N", "first_quarter", "set", "2026Q3"],
+    ["samsung_never", "HBMQualification", "Samsung/GPU-4N", None, "remove_row", None],
+    ["no_hbm_floor", "HBMMinStacks", "SK hynix", None, "remove_row", None],
+    ["micron_floor", "HBMMinStacks", "Micron", "2027Q1:2028Q4", "add_row", 4_000],
+    ["cowos_plus", "PackagingExpansion", "CoWoS-S", "max_blocks", "set", 6],
+    ["new_site", "Sites", "Phoenix-AZ", "region", "add_row", "NA"],
+    ["new_site", "Sites", "Phoenix-AZ", "pue", "add_row", 1.28],
+    ["new_site", "Sites", "Phoenix-AZ", "power_price_usd_per_mwh", "add_row", 64.0],
+    ["new_site", "SitePower", "Phoenix-AZ", "2027Q1:2028Q4", "add_row", 18.0],
+    ["aramco_walks", "Partners", "Aramco Digital", None, "remove_row", None],
+    ["aramco_walks", "PartnerSites", "Aramco Digital/*", None, "remove_row", None],
+    ["cancel_lpu2", "Products", "LPU-2", None, "remove_row", None],
+    ["cancel_lpu2", "Routes", "LPU-2/*", None, "remove_row", None],
+    ["cancel_lpu2", "Yield", "LPU-2/*", None, "remove_row", None],
+    ["cancel_lpu2", "Throughput", "LPU-2/*", None, "remove_row", None],
+    ["no_terminal_value", "Products", "*", "terminal_value_usd_per_die", "set", 0],
+]
+
+# planner sweep: one random scale factor per row.
+UNCERTAINTY = [
+    ["sheet", "key", "column", "distribution", "p1", "p2", "p3"],
+    ["Demand", "*", "*", "normal", 1.0, 0.12, None],
+    ["HBMSupply", "Samsung", "2027Q2:2028Q4", "triangular", 0.4, 0.9, 1.0],
+    ["HBMMinStacks", "SK hynix", "*", "uniform", 0.8, 1.2, None],
+    ["PackagingExpansion", "CoWoS-S", "block_chips", "uniform", 0.7, 1.1, None],
+    ["Products", "GPU-4N", "terminal_value_usd_per_die", "uniform", 0.6, 1.2, None],
+]
+
 README = [
     ["Example input workbook: an LPU company's 12-quarter capacity plan, 2026Q1-2028Q4"],
     [],
@@ -283,8 +340,14 @@ README = [
     ["The story"],
     ["LPU-1 (725 mm2, GF 14nm, SRAM only: no HBM) is the installed fleet; LPU-2 (Samsung SF4X) has wafers from "
      "2027Q1 with a yield ramp; GPU-4N (814 mm2, TSMC 4nm-class, 6 HBM3e stacks, CoWoS) covers the largest models."],
-    ["HBM is scarce: SK hynix and Micron are qualified for GPU-4N; Samsung HBM3e is offered but not qualified "
-     "(add a HBMQualification row to see what it is worth)."],
+    ["HBM is scarce: SK hynix and Micron are qualified for GPU-4N; Samsung HBM3e passes qualification in 2027Q2 "
+     "(HBMQualification.first_quarter: its stacks can be used from then on). SK hynix is bought on a take-or-pay "
+     "agreement (HBMMinStacks: 9,000 stacks a quarter, 10,500 from 2027, paid whether bought or not)."],
+    ["CoWoS-S packaging can be expanded (PackagingExpansion): blocks of 1,450 chips a quarter (50 interposer wafers "
+     "x ~29 packages), 2 quarters from order to output, up to 3 blocks, $0.9M each, paid from the own budget."],
+    ["Terminal value (Products.terminal_value_usd_per_die): dies and chips left at the end of 2028Q4, and dies of "
+     "wafers still in flight, are worth their replacement cost plus ~10% (LPU-1 $148, LPU-2 $345, GPU-4N $598 per "
+     "die), so the plan keeps starting wafers in its last quarters, as a plan rolled every quarter would."],
     ["Sites: Dallas-TX (NA, 16.8 MW, power-constrained: up to 5 blocks of 4.8 MW at $10.4M/MW, 3 quarters from "
      "start to power), Kamloops-BC (NA, hydro, 7 -> 26 MW on Bell's schedule), Helsinki-FI (EU), Dammam-SA (ME, "
      "partner-funded, 14.6 -> 71.3 MW). Sites also serve other regions (ServingLinks)."],
@@ -308,10 +371,21 @@ README = [
     ["Demand: tens of millions of tok/s (Google 185M tok/s May 2025, ~500M Oct 2025; OpenAI API ~100M Oct 2025; "
      "Microsoft ~19M Mar 2025), scaled to a company of this size."],
     [],
+    ["Scenarios and Uncertainty"],
+    ["Scenarios: hbm_cut (SK hynix -30% from 2027), samsung_early (qualified from 2026Q3), samsung_never (the pair "
+     "removed), no_hbm_floor / micron_floor (take-or-pay removed / added as a new row), cowos_plus (6 CoWoS blocks), "
+     "new_site (a Phoenix-AZ site and its SitePower row added), aramco_walks (the partner and its sites removed), "
+     "cancel_lpu2 (the product and every row naming it removed), no_terminal_value. Try: planner compare "
+     "example.xlsx -o compare.xlsx"],
+    ["Uncertainty (planner sweep): demand +-12%, Samsung's supply after qualification, the SK hynix floor, the CoWoS "
+     "block size and GPU-4N's terminal value."],
+    [],
     ["Assumptions (no public figure)"],
     ["LPU tokens/s per chip (set so LPU-2 needs about half the capex and a third of the energy of GPU-4N per token, "
      "in the spirit of the founder's claims), LPU-2 die size (650 mm2) and SF4X wafer price (near TSMC N5), this "
-     "company's allocations of wafers, HBM and CoWoS, budgets, partner terms other than Aramco's $1.5B, and demand."],
+     "company's allocations of wafers, HBM and CoWoS, budgets, partner terms other than Aramco's $1.5B, and demand; "
+     "the SK hynix take-or-pay volumes, Samsung's qualification quarter, the CoWoS block size, cost and lead time, "
+     "and the terminal values (replacement cost per good die plus ~10%)."],
     [],
     ["Units: money USD, site power MW, rack power kW, throughput and demand tokens per second (sustained), "
      "penalties USD per tok/s per quarter. See the planner's README for every sheet and column."],
@@ -332,7 +406,9 @@ def sheets() -> dict[str, list[list]]:
         "HBMVendors": HBM_VENDORS,
         "HBMSupply": HBM_SUPPLY,
         "HBMQualification": HBM_QUALIFICATION,
+        "HBMMinStacks": HBM_MIN_STACKS,
         "PackagingCapacity": PACKAGING_CAPACITY,
+        "PackagingExpansion": PACKAGING_EXPANSION,
         "Sites": SITES,
         "SitePower": SITE_POWER,
         "SiteExpansion": SITE_EXPANSION,
@@ -344,6 +420,8 @@ def sheets() -> dict[str, list[list]]:
         "Budget": BUDGET,
         "Partners": PARTNERS,
         "PartnerSites": PARTNER_SITES,
+        "Scenarios": SCENARIOS,
+        "Uncertainty": UNCERTAINTY,
         "README": README,
     }
 
@@ -359,7 +437,8 @@ def _finish(path: Path) -> None:
     for row in readme.iter_rows():
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if cell.value in ("The story", "Sources (short)", "Assumptions (no public figure)"):
+            if cell.value in ("The story", "Sources (short)", "Assumptions (no public figure)",
+                              "Scenarios and Uncertainty"):
                 cell.font = Font(bold=True)
     for ws in wb.worksheets:
         if ws.title == "README":

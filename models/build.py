@@ -18,6 +18,8 @@ FAMILIES = (
     ("hbm_content", memory.add_hbm_content),
     ("hbm_supply", memory.add_hbm_supply),
     ("hbm_inventory", memory.add_hbm_inventory),
+    ("hbm_take_or_pay", memory.add_hbm_take_or_pay),  # 17
+    ("packaging_expansion", packaging.add_packaging_expansion),  # 19
     ("finished_chips", packaging.add_finished_chips),
     ("installed_racks", deployment.add_installed_racks),
     ("site_power", power.add_site_power),
@@ -28,6 +30,7 @@ FAMILIES = (
     ("capex", finance.add_capex),
     ("own_budget", finance.add_own_budget),
     ("partner_deals", finance.add_partner_deals),
+    ("terminal_value", manufacturing.add_terminal_value),  # 20
     ("objective", objective.add_objective),
 )
 

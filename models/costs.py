@@ -13,7 +13,7 @@ from models.data import PlanData
 
 # the order the cost breakdown is reported in; a family adds to one of these
 COST_COMPONENTS = ("wafers", "hbm", "packaging", "own_capex", "partner_financing", "partner_deal_costs", "power",
-                   "holding", "unmet_penalty")
+                   "holding", "unmet_penalty", "terminal_value")  # terminal_value: minus TV (family 20)
 
 
 def discount_factor(data: PlanData, t: int) -> float:

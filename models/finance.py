@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 from models.data import PlanData
 
 from models.costs import add_cost, capex_share, discount_factor
+from models.packaging import packaging_capex_musd
 from models.sets import USD_PER_MUSD, USD_PER_OBJ, ModelSets
 
 # O and F are in $M, the objective in $k
@@ -35,13 +36,16 @@ def add_capex(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
 
 
 def add_own_budget(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
-    """(15) Own budget: ``sum_s O[s,t] <= Budget.own_capex_usd[t]``, or with Settings.budget_carryover
-    ``sum_{tau<=t} sum_s O[s,tau] <= sum_{tau<=t} Budget.own_capex_usd[tau]``  [$M]."""
+    """(15) Own budget: ``sum_s O[s,t] + packaging capex[t] <= Budget.own_capex_usd[t]``, or with
+    Settings.budget_carryover ``sum_{tau<=t} (sum_s O[s,tau] + packaging capex[tau]) <= sum_{tau<=t}
+    Budget.own_capex_usd[tau]``  [$M]; packaging capex ``sum_k capex_usd_per_block[k] * K[k,t]`` (family 19)."""
     cumulative = data.settings.budget_carryover
 
     def own_spend_within_budget(m, t):
         quarters = range(0, t + 1) if cumulative else (t,)
         spent = [m.O[s, tau] for tau in quarters for s in sets.capex_sites]
+        if sets.packaging_expansion:
+            spent += [packaging_capex_musd(m, sets, tau) for tau in quarters]
         if not spent:
             return pyo.Constraint.Skip
         return sum(spent) <= sum(data.budget[tau] for tau in quarters) / USD_PER_MUSD

@@ -76,3 +76,30 @@ def add_die_bank(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
     hold = data.products["die_holding_cost_usd"].to_dict()
     add_cost(m, "holding", sum(discount_factor(data, t) * hold[p] / USD_PER_OBJ * m.ID[p, t]
                                for p in sets.products if hold[p] for t in sets.T))
+
+
+def dies_after_horizon(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> dict[str, list]:
+    """Good dies of wafers started inside the plan that arrive after it, as linear terms per product:
+    ``sum_f sum_{t : t + L[p,f] >= T} W[p,f,t] * dies_per_wafer[p,f] * yield[p,f,t]``."""
+    terms: dict[str, list] = defaultdict(list)
+    lead = data.routes["lead_quarters"].to_dict()
+    dpw = data.routes["dies_per_wafer"].to_dict()
+    for (p, f) in sets.routes:
+        for t in sets.T:
+            if t + int(lead[(p, f)]) >= len(sets.T):
+                terms[p].append(dpw[(p, f)] * data.yields[(p, f, t)] * m.W[p, f, t])
+    return terms
+
+
+def add_terminal_value(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None:
+    """(20) Terminal value, a credit (negative cost component ``terminal_value``):
+    ``TV = df_{T-1} * sum_p tv[p] * (ID[p,T-1] + IC[p,T-1] + sum_f sum_{t : t + L[p,f] >= T} W[p,f,t] *
+    dies_per_wafer[p,f] * yield[p,f,t])``, tv = Products.terminal_value_usd_per_die (default 0)."""
+    if "terminal_value_usd_per_die" not in data.products.columns or not sets.T:
+        return
+    tv = data.products["terminal_value_usd_per_die"].fillna(0.0).to_dict()
+    last = sets.T[-1]
+    in_flight = dies_after_horizon(m, data, sets)
+    value = sum(tv[p] / USD_PER_OBJ * (m.ID[p, last] + m.IC[p, last] + sum(in_flight.get(p, ())))
+                for p in sets.products if tv[p])
+    add_cost(m, "terminal_value", -discount_factor(data, last) * value)

@@ -90,8 +90,11 @@ def _die_bank(idx, data):
 
 def _hbm_content(idx, data):
     p, t = idx
+    late = [f"{v} from {data.quarters[t0] if t0 < data.T else 'after the plan'}"
+            for (v, q), t0 in sorted(data.qualified_from.items()) if q == p and t0 > 0]
     return (data.cell("Products", (p,), "stacks_per_chip"), f"each {p} chip needs "
-            f"{data.products.at[p, 'stacks_per_chip']:g} HBM stacks from qualified vendors ({data.quarters[t]})", None)
+            f"{data.products.at[p, 'stacks_per_chip']:g} HBM stacks from qualified vendors ({data.quarters[t]})"
+            + (f"; qualified later: {', '.join(late)}" if late else ""), None)
 
 
 def _hbm_inventory(idx, data):
@@ -119,6 +122,25 @@ def _expansion_limit(idx, data):
     (s,) = idx
     limit = float(data.expansion.at[s, "max_blocks"])
     return data.cell("SiteExpansion", (s,), "max_blocks"), f"SiteExpansion {s} max_blocks = {int(limit)}", limit
+
+
+def _hbm_take_or_pay(idx, data):
+    v, t = idx
+    limit = data.hbm_min_stacks.get((v, t), 0.0)
+    return (data.cell("HBMMinStacks", (v,), data.quarters[t]),
+            f"HBMMinStacks {v} {data.quarters[t]} = {fmt(limit, 'stacks')} (HBM take-or-pay)", limit)
+
+
+def _hbm_paid_cover(idx, data):
+    v, t = idx
+    return "", f"HBM stacks paid to {v} in {data.quarters[t]} cover the stacks bought", None
+
+
+def _packaging_expansion_limit(idx, data):
+    (k,) = idx
+    limit = float(data.packaging_expansion.at[k, "max_blocks"])
+    return (data.cell("PackagingExpansion", (k,), "max_blocks"),
+            f"PackagingExpansion {k} max_blocks = {int(limit)}", limit)
 
 
 def _serving_capacity(idx, data):
@@ -171,7 +193,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            explain=_take_or_pay),
     Family("die_bank", "3-4", "Good dies and die bank", "dies", explain=_die_bank),
     Family("packaging_capacity", "5", "Packaging capacity", "chips", input_sheet="PackagingCapacity",
-           repair="raise", explain=_wide("PackagingCapacity", "packaging_capacity", unit="chips")),
+           repair="raise", explain=_wide("PackagingCapacity", "packaging_capacity",
+                                         " (plus packaging expansion blocks on line)", "chips")),
     Family("hbm_content", "6", "HBM content", "stacks", explain=_hbm_content),
     Family("hbm_supply", "7", "HBM supply", "stacks", input_sheet="HBMSupply", repair="raise",
            explain=_wide("HBMSupply", "hbm_supply", unit="stacks")),
@@ -189,6 +212,11 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("capex", "14", "Capex funding", "USD", USD_PER_MUSD, explain=_capex),
     Family("own_budget", "15", "Own budget", "USD", USD_PER_MUSD, input_sheet="Budget", repair="raise",
            explain=_own_budget),
+    Family("hbm_paid_cover_bought", "17", "HBM take-or-pay (paid >= bought)", "stacks", explain=_hbm_paid_cover),
+    Family("hbm_take_or_pay", "17", "HBM take-or-pay floor", "stacks", input_sheet="HBMMinStacks", repair="lower",
+           explain=_hbm_take_or_pay),
+    Family("packaging_expansion_limit", "19", "Packaging expansion blocks", "blocks", input_sheet="PackagingExpansion",
+           repair="raise", explain=_packaging_expansion_limit),
     Family("partner_commitment", "16", "Partner commitment", "USD", USD_PER_MUSD, input_sheet="Partners",
            repair="raise", explain=_partner("commitment_usd")),
     Family("partner_minimum", "16", "Partner minimum deal", "USD", USD_PER_MUSD, input_sheet="Partners",
@@ -205,6 +233,8 @@ FROZEN_DECISIONS: tuple[Decision, ...] = (
              "product {0} or site {1} is no longer in Products / Sites"),
     Decision("E", "Power", ("site",), "blocks_started", "expansion blocks started",
              "site {0} is no longer in SiteExpansion (or Sites)"),
+    Decision("K", "Packaging", ("packaging_line",), "blocks_started", "packaging expansion blocks started",
+             "line {0} is no longer in PackagingExpansion (or PackagingCapacity)"),
 )
 
 

@@ -47,6 +47,16 @@ class ModelSets:
     racks_by_product: dict[str, list[str]] = field(default_factory=dict)
     rack_mw: dict[tuple[str, str], float] = field(default_factory=dict)  # grid MW per rack: rack_kw * pue / 1000
     expansion: dict[str, dict[str, float]] = field(default_factory=dict)  # site -> SiteExpansion row
+    hbm_uses: list[tuple[str, str, int]] = field(default_factory=list)  # (v, p, t), t >= first_quarter (family 18)
+    hbm_floor_vendors: list[str] = field(default_factory=list)  # vendors with an HBMMinStacks floor (family 17)
+    packaging_expansion: dict[str, dict[str, float]] = field(default_factory=dict)  # line -> PackagingExpansion row
+
+
+def qualified_uses(hbm_pairs: list[tuple[str, str]], first_use: dict[tuple[str, str], int],
+                   T: list[int]) -> list[tuple[str, str, int]]:
+    """(18) Qualification from a quarter: ``H[v,p,t]`` exists only for ``t >= first_quarter[v,p]``
+    (HBMQualification.first_quarter; blank = from the start; after the horizon = never, so the pair has no H)."""
+    return [(v, p, t) for (v, p) in hbm_pairs for t in T if t >= first_use.get((v, p), 0)]
 
 
 def build_sets(data: PlanData) -> ModelSets:
@@ -54,7 +64,10 @@ def build_sets(data: PlanData) -> ModelSets:
     products = list(data.products.index)
     stacks = data.products["stacks_per_chip"].to_dict()
     hbm_products = [p for p in products if stacks[p] > 0]
-    hbm_pairs = [(v, p) for (v, p) in data.qualified if stacks.get(p, 0) > 0]
+    first_use = data.qualified_from
+    hbm_pairs = [(v, p) for (v, p) in data.qualified if stacks.get(p, 0) > 0 and first_use.get((v, p), 0) < len(T)]
+    hbm_uses = qualified_uses(hbm_pairs, first_use, T)
+    hbm_floor_vendors = sorted({v for (v, _t) in data.hbm_min_stacks})
 
     limited_lines = sorted({k for (k, _t) in data.packaging_capacity})
     line_of = data.products["packaging_line"].to_dict()
@@ -105,6 +118,8 @@ def build_sets(data: PlanData) -> ModelSets:
 
     rack_mw = {(p, s): data.rack_mw(p, s) for (p, s) in rack_pairs}
     expansion = {s: {k: float(v) for k, v in row.items()} for s, row in data.expansion.to_dict("index").items()}
+    packaging_expansion = {k: {c: float(v) for c, v in row.items()}
+                           for k, row in data.packaging_expansion.to_dict("index").items() if line_products.get(k)}
 
     return ModelSets(
         T=T, products=products, fabs=list(data.fabs.index), vendors=list(data.vendors.index),
@@ -113,4 +128,5 @@ def build_sets(data: PlanData) -> ModelSets:
         serve_by_demand=dict(serve_by_demand), demand_rows=demand_rows, expansion_sites=expansion_sites,
         capex_sites=capex_sites, funding=funding, funding_by_site=dict(funding_by_site),
         funding_by_partner=dict(funding_by_partner), base_racks=dict(base_racks), racks_by_site=dict(racks_by_site),
-        racks_by_product=dict(racks_by_product), rack_mw=rack_mw, expansion=expansion)
+        racks_by_product=dict(racks_by_product), rack_mw=rack_mw, expansion=expansion, hbm_uses=hbm_uses,
+        hbm_floor_vendors=hbm_floor_vendors, packaging_expansion=packaging_expansion)

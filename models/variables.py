@@ -47,8 +47,13 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
                   doc="dies packaged into finished chips in t")
     m.HB = pyo.Var([(v, t) for v in sets.vendors for t in T], domain=pyo.NonNegativeReals,
                    doc="HBM stacks bought from vendor v in t")
-    m.H = pyo.Var([(v, p, t) for (v, p) in sets.hbm_pairs for t in T], domain=pyo.NonNegativeReals,
-                  doc="HBM stacks of vendor v used by product p in t")
+    m.H = pyo.Var(sets.hbm_uses, domain=pyo.NonNegativeReals,
+                  doc="HBM stacks of vendor v used by product p in t, from the pair's first quarter (family 18)")
+    m.HP = pyo.Var([(v, t) for v in sets.hbm_floor_vendors for t in T], domain=pyo.NonNegativeReals,
+                   doc="HBM stacks paid to vendor v in t (take-or-pay, family 17; only vendors with a floor)")
+    # no upper bound: max_blocks is the row packaging_expansion_limit alone, so a diagnosis can relax it
+    m.K = pyo.Var([(k, t) for k in sets.packaging_expansion for t in T], domain=pyo.NonNegativeIntegers,
+                  doc="packaging expansion blocks started on line k in t (family 19)")
     expansion = data.expansion["max_blocks"].to_dict() if len(data.expansion) else {}
 
     def block_bounds(_m, s, _t):

@@ -4,6 +4,12 @@ Change log of the pins (update with a reason when the model or the example chang
 - 2026-11-25: example v1 (inputs/build_example.py); R as a variable with the lifetime recursion.
 - 2026-11-25: objective in $k instead of $M (HiGHS presolve mis-handled 1e-6 costs): the MIP stops at a
   different incumbent, 1,080,363,979 (was 1,081,232,912; both within the 0.5% gap).
+- 2026-12-01: issue 14, the example uses families 17-20: an SK hynix take-or-pay floor (HBMMinStacks), Samsung
+  qualified for GPU-4N from 2027Q2, an expandable CoWoS-S line (a tighter CoWoS allocation from 2027) and terminal
+  values per die. Objective 1,089,103,138 (was 1,080,363,979): the floor pays for stacks not bought in 2028, the
+  terminal value credits ~$30M but the plan now buys wafers to the end of the horizon. Size: +12 HP, +12 K,
+  +7 H (Samsung from 2027Q2) variables; +12 paid >= bought, +12 floors, +1 packaging block limit constraints;
+  +12 integer K.
 """
 
 from pathlib import Path
@@ -20,12 +26,13 @@ EXAMPLE = Path(__file__).parent.parent / "inputs" / "example.xlsx"
 
 # Per 12 quarters: W 3 routes, WP 3 fabs, B/ID/IC 3 products, HB/IH 3 vendors, H 2 qualified HBM pairs,
 # Y/R 3 products x 4 sites, Z 64 (product, site, region, workload) serving combinations, U 12 demand rows,
-# E 1 expandable site, O 4 sites; F 17 partner-site-quarters inside the windows; A 2 partners.
-# Integer: Y 144 + E 12 + A 2.
-EXAMPLE_SIZE = {"variables": 1555, "constraints": 893, "integer": 158}
+# E 1 expandable site, O 4 sites; F 17 partner-site-quarters inside the windows; A 2 partners; HP 1 vendor with a
+# floor (SK hynix), K 1 expandable packaging line (CoWoS-S), H + 7 Samsung/GPU-4N quarters from 2027Q2.
+# Integer: Y 144 + E 12 + K 12 + A 2.
+EXAMPLE_SIZE = {"variables": 1586, "constraints": 918, "integer": 170}
 # The MIP stops at mip_rel_gap 0.5%: the pin allows that gap (HiGHS is deterministic on one machine,
 # but the incumbent it stops at may differ across CPUs).
-EXAMPLE_OBJECTIVE_USD = 1_080_363_979
+EXAMPLE_OBJECTIVE_USD = 1_089_103_138
 
 
 def test_example_validates_cleanly(capsys):
@@ -59,3 +66,9 @@ def test_example_runs_end_to_end(tmp_path, capsys):
     assert summary["mip_gap"] <= 0.005
     assert summary["deals_signed"] >= 1  # the own budget is tight enough that a partner deal matters
     assert check_plan(out) == []
+    # issue 14: the terminal value keeps wafers starting to the last quarter, the SK hynix floor is paid
+    assert summary["terminal_value_usd"] > 0
+    wafers = {r[2]: 0.0 for r in wb["Wafers"].iter_rows(min_row=2, values_only=True)}
+    for r in wb["Wafers"].iter_rows(min_row=2, values_only=True):
+        wafers[r[2]] += r[3]
+    assert wafers["2028Q3"] > 0 and wafers["2028Q4"] > 0

@@ -53,6 +53,8 @@ RELATED = {
     "SiteExpansion": [("blocks", 0, None), ("racks", 0, None)], "InstalledBase": [("racks", 1, 0)],
     "Products": [("racks", None, 0), ("wafers", None, None), ("hbm", None, None)],
     "Partners": [("deal signed", 0, None), ("partner funding", 0, None)],
+    "HBMMinStacks": [("hbm paid", 0, None), ("hbm", 0, None)], "HBMQualification": [("hbm", 0, None)],
+    "PackagingCapacity": [("packaging blocks", 0, None)], "PackagingExpansion": [("packaging blocks", 0, None)],
 }
 GLOBAL = frozenset({"Demand", "Workloads", "Throughput", "Budget", "PackagingCapacity"})
 
@@ -110,6 +112,8 @@ def _label(decision: str, key: str, detail: str, quarter: str) -> str:
     return {"wafers": f"wafers started at {key} in {quarter}", "hbm": f"HBM stacks bought from {key} in {quarter}",
             "racks": f"{detail} racks deployed at {key} in {quarter}",
             "blocks": f"expansion blocks started at {key} in {quarter}", "deal signed": f"deal {key} signed",
+            "hbm paid": f"HBM stacks paid to {key} in {quarter}",
+            "packaging blocks": f"packaging blocks started on {key} in {quarter}",
             "partner funding": f"partner {key} funding in {quarter}"}.get(decision, f"{decision} {key} {quarter}")
 
 
@@ -144,8 +148,10 @@ class _Prices:
             price, cell = self.get("FabWaferCost", key, quarter)
             return (price, f"FabWaferCost {cell}") if price is not None else \
                 self._named("Fabs", key, "wafer_cost_usd")
-        if decision == "hbm":
+        if decision in ("hbm", "hbm paid"):
             return self._named("HBMVendors", key, "price_usd_per_stack")
+        if decision == "packaging blocks":
+            return self._named("PackagingExpansion", key, "capex_usd_per_block")
         if decision == "racks":
             return self._named("Products", detail, "rack_capex_usd")
         if decision == "blocks":

@@ -2,7 +2,8 @@
 
 The first N quarters of the new horizon (matched by quarter label) keep the previous plan's decisions:
 wafer starts ``W[p,f,t]`` (Wafers.wafers), rack deployments ``Y[p,s,t]`` (Deployments.racks_deployed) and
-expansion blocks ``E[s,t]`` (Power.blocks_started); and every deal the previous plan signed stays signed
+expansion blocks ``E[s,t]`` (Power.blocks_started), packaging expansion blocks ``K[k,t]``
+(Packaging.blocks_started); and every deal the previous plan signed stays signed
 (``A[n] = 1``, Partners.signed). Everything else is re-optimised.
 
 A frozen decision is pinned by its bounds (lower = upper = the previous value), not by Pyomo's ``fix()``: a
@@ -32,6 +33,7 @@ from planner.issues import Issues
 TOL = 1e-6
 # plan sheet -> (model variable, key columns, value column, what it is, why an index can vanish)
 FROZEN = {d.sheet: (d.variable, d.keys, d.column, d.what, d.gone) for d in FROZEN_DECISIONS}
+OPTIONAL_DECISION_SHEETS = frozenset({"Power", "Packaging"})  # a plan without expansion may lack them
 CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "excess", "message", "source"]
 
 
@@ -98,9 +100,11 @@ def apply_freeze(model, sets, data: PlanData, previous_plan_path: Path, n_quarte
     for sheet, (var_name, keys, column, what, gone) in FROZEN.items():
         frame = frames.get(sheet)
         if frame is None:
-            if sheet != "Power":
+            if sheet not in OPTIONAL_DECISION_SHEETS:
                 issues.error(sheet, name, "", None, f"the previous plan {name} has no {sheet} sheet")
             continue
+        if sheet == "Packaging" and column not in frame.columns:
+            continue  # a plan made before packaging expansion (family 19) started no packaging blocks
         lacking = [c for c in (*keys, "quarter", column) if c not in frame.columns]
         if lacking:
             issues.error(sheet, f"{name} {sheet}", ", ".join(lacking), None,
@@ -206,6 +210,8 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
                 f"{total:,.6g} expansion blocks already started at {s} (frozen) but SiteExpansion max_blocks "
                 f"{cell or s} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in by_t.values()])
 
+    _check_frozen_packaging_blocks(data, by_var["K"], add, over)
+
     # racks vs site power
     life = data.products["life_quarters"].to_dict()
     racks: dict[str, list[dict]] = defaultdict(list)
@@ -255,6 +261,12 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
             spend[t] += float(exp.at[s, "capex_usd_per_mw"]) * float(exp.at[s, "block_mw"]) * fx["value"]
             spend_sites[t].add(s)
             spend_sources[t].append(fx["source"])
+    pexp = data.packaging_expansion
+    for fx in by_var["K"]:
+        k, t = fx["index"]
+        if fx["value"] > 0 and k in pexp.index:
+            spend[t] += float(pexp.at[k, "capex_usd_per_block"]) * fx["value"]
+            spend_sources[t].append(fx["source"])
     carry = data.settings.budget_carryover
     partners = data.partners
     for t in sorted(spend):
@@ -272,6 +284,22 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
                 f"the own budget ({cell}) plus every partner that may fund them give at most ${limit:,.0f}: "
                 f"${frozen_spend - limit:,.0f} short", [s for tau in quarters for s in spend_sources.get(tau, [])])
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def _check_frozen_packaging_blocks(data: PlanData, fixes: list[dict], add, over) -> None:
+    """Frozen packaging blocks on a line above PackagingExpansion.max_blocks (family 19)."""
+    by_line: dict[str, list[dict]] = defaultdict(list)
+    for fx in fixes:
+        by_line[fx["index"][0]].append(fx)
+    pexp = data.packaging_expansion
+    for k, group in sorted(by_line.items()):
+        total = sum(fx["value"] for fx in group)
+        most = float(pexp.at[k, "max_blocks"]) if k in pexp.index else 0.0
+        if over(total, most):
+            cell = data.cell("PackagingExpansion", (k,), "max_blocks")
+            add("frozen packaging blocks above max_blocks", "PackagingExpansion", cell, k, "", total, most,
+                f"{total:,.6g} packaging blocks already started on {k} (frozen) but PackagingExpansion max_blocks "
+                f"{cell or k} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in group])
 
 
 def explain_frozen(diagnosis, data: PlanData, fixes: list[dict]):

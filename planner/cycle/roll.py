@@ -17,6 +17,9 @@ When a quarter closes, its decisions have happened. The next input workbook is t
   funded in the closed quarter (Capex, the partner's column), fixed_deal_cost_usd becomes 0 (paid). Plan with
   ``planner run --previous PLAN.xlsx --freeze N`` (N >= 1) so the deal stays signed.
   A partner window that began before the new start begins at the new start.
+* **Packaging blocks.** Blocks started on a packaging line in the closed quarter (Packaging.blocks_started) are
+  committed: PackagingExpansion.max_blocks falls by them and PackagingCapacity gains block_chips x blocks from
+  the quarter they come on line (closed quarter + lead_quarters).
 * Everything else is copied as it is: other sheets, columns, formats, comments. Formulas are replaced by their
   cached values (openpyxl cannot compute them; the planner reads values). Every change is listed, with the
   cell it went to and where the value came from, on a first sheet ``RollNotes``.
@@ -69,10 +72,11 @@ NOTES_SHEET = "RollNotes"
 NEW_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" yellow: look at me
 NOT_REPEATED = frozenset({"ScheduledReceipts"})  # a new quarter of these starts blank
 EPS = 1e-9
-PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power")
+PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power", "Packaging")
 PLAN_NUMBERS = {  # plan sheet -> columns the roll (and the freeze) read as numbers
     "Chips": ("die_bank_end", "chip_inventory_end"), "HBM": ("inventory_end",), "Deployments": ("racks_deployed",),
-    "Wafers": ("wafers", "good_dies_out"), "Power": ("blocks_started",), "Partners": ("funded_usd",)}
+    "Wafers": ("wafers", "good_dies_out"), "Power": ("blocks_started",), "Packaging": ("blocks_started",),
+    "Partners": ("funded_usd",)}
 BOOL_TEXT = {"true", "false", "yes", "no", "1", "0", "y", "n", ""}
 ACTUALS = {  # sheet -> (key columns, value columns)
     "Chips": (("product",), ("die_bank_end", "chip_inventory_end")),
@@ -228,6 +232,7 @@ class _Roller:
         self._receipts()
         self._expansion_blocks()
         self._partners()
+        self._packaging_blocks()
         for title in self.touched:
             _fit_tables(self.wb[title])
         self._write_notes()
@@ -509,6 +514,32 @@ class _Roller:
         if actual is not None:
             return Value(actual.value, f"actuals {actual.source}")
         return self._plan_value(sheet, keys, column)
+
+    def _packaging_blocks(self) -> None:
+        """Packaging blocks started in the closed quarter (family 19) are committed: PackagingExpansion.max_blocks
+        falls by them and PackagingCapacity gains block_chips x blocks from the quarter they come on line."""
+        pexp = self.data.packaging_expansion
+        expansion, capacity = self._sheet("PackagingExpansion"), self.shifted.get("PackagingCapacity")
+        for k in pexp.index:
+            v = self._value("Packaging", (k,), {"packaging_line": k}, "blocks_started")
+            if v is None or tidy(v.value) == 0 or expansion is None or capacity is None:
+                continue
+            blocks, row = tidy(v.value), expansion.rows.get((k,))
+            if row is not None:
+                self._set(expansion, row, "max_blocks", tidy(float(pexp.at[k, "max_blocks"]) - blocks),
+                          f"packaging blocks on {k} left after {blocks:g} started in {self.q0}", v.source)
+                self.touched.add(expansion.ws.title)
+            on_line = next_quarter(self.q0, int(pexp.at[k, "lead_quarters"]))
+            extra = blocks * float(pexp.at[k, "block_chips"])
+            cap_row = capacity.rows.get((k,))
+            for q in self.new_quarters:
+                if cap_row is None or quarter_index(q) < quarter_index(on_line) or q not in capacity.columns:
+                    continue
+                cell = capacity.ws.cell(cap_row, capacity.columns[q])
+                before = float(cell.value or 0.0)
+                self._set(capacity, cap_row, q, tidy(before + extra), f"{k} capacity with the {blocks:g} block(s) "
+                          f"started in {self.q0} (+{extra:,.6g} chips)", v.source)
+            self.touched.add(capacity.ws.title)
 
     def _inventories(self) -> None:
         products = self._sheet("Products")

@@ -82,8 +82,14 @@ class RawSheet:
     columns: dict[str, str]  # normalised header -> column letter
     headers: dict[str, object]  # normalised header -> header as written
     rows: list[RawRow] = field(default_factory=list)
+    # rows a scenario added (planner.whatif.scenarios add_row): excel_row -> (the Scenarios cell of the row,
+    # {column: the Scenarios cell that filled it}); their cells are reported there, not in this sheet
+    placed: dict[int, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     def cell(self, column: str, excel_row: int) -> str:
+        if excel_row in self.placed:
+            where, cells = self.placed[excel_row]
+            return cells.get(column, where)
         letter = self.columns.get(column, "?")
         return f"{self.title}!{letter}{excel_row}"
 

@@ -123,6 +123,8 @@ SHEETS: tuple[SheetSpec, ...] = (
         _num("initial_chip_inventory", "chips", "Finished chips on hand at plan start", default=0.0),
         _num("die_holding_cost_usd", "USD", "Holding cost per die per quarter", default=0.0),
         _num("chip_holding_cost_usd", "USD", "Holding cost per chip per quarter", default=0.0),
+        _num("terminal_value_usd_per_die", "USD", "Worth of a die (or chip) left at the plan's end or arriving "
+             "after it, credited at the last quarter's discount (family 20)", default=0.0),
     )),
     SheetSpec("Fabs", "table", "One row per fab (foundry and node).", keys=("fab",), columns=(
         _key("fab", description="Fab (foundry and node)"),
@@ -160,10 +162,26 @@ SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("HBMSupply", "wide", "HBM stacks available to buy per quarter.", keys=("vendor",),
               columns=(_key("vendor", VENDOR),), value=_num("supply", "stacks", "Stacks available")),
     SheetSpec("HBMQualification", "table", "One row per qualified (vendor, product) pair.", keys=("vendor", "product"),
-              columns=(_key("vendor", VENDOR), _key("product", PRODUCT))),
+              columns=(_key("vendor", VENDOR), _key("product", PRODUCT),
+                       ColumnSpec("first_quarter", "quarter", description="First quarter the pair may be used "
+                                  "(blank: from the start; after the horizon: never in this plan)"))),
+    SheetSpec("HBMMinStacks", "wide", "HBM take-or-pay: stacks paid per quarter even if not bought (family 17).",
+              required=False, keys=("vendor",), columns=(_key("vendor", VENDOR),),
+              value=_num("min_stacks", "stacks", "Stacks paid at least")),
     SheetSpec("PackagingCapacity", "wide", "Chips a packaging line can package per quarter; unlisted lines are unlimited.",
               required=False, keys=("packaging_line",), columns=(_key("packaging_line", PACKAGING_LINE),),
               value=_num("capacity", "chips", "Chips packaged per quarter")),
+    SheetSpec("PackagingExpansion", "table", "Packaging-line expansion in blocks (family 19); unlisted lines cannot "
+              "expand; a listed line must be in PackagingCapacity.", required=False, keys=("packaging_line",),
+              columns=(
+                  _key("packaging_line", PACKAGING_LINE, "Packaging line (a row of PackagingCapacity)"),
+                  _num("block_chips", "chips", "Chips per quarter one block adds", required=True),
+                  _num("capex_usd_per_block", "USD", "Capex of one block, own money, spent when started",
+                       required=True),
+                  _num("lead_quarters", "quarters", "Quarters from block start to capacity", required=True,
+                       dtype="int", maximum=40),
+                  _num("max_blocks", "blocks", "Blocks that can be started over the plan", required=True, dtype="int"),
+              )),
     SheetSpec("Sites", "table", "One row per data-centre site.", keys=("site",), columns=(
         _key("site", description="Deployment site"),
         _key("region", description="Region the site is in (it always serves it)"),
@@ -224,9 +242,12 @@ SHEETS: tuple[SheetSpec, ...] = (
                              description="Row key; multi-key sheets join keys with / (EU/70b); * = every row"),
                   ColumnSpec("column", "text", required=True,
                              description="Column name, quarter (2026Q3), quarter range (2026Q3:2027Q4) or *"),
-                  ColumnSpec("operation", "text", required=True, description="set, scale or add"),
-                  ColumnSpec("value", "text", required=True,
-                             description="New value (set), factor (scale) or amount (add)"),
+                  ColumnSpec("operation", "text", required=True,
+                             description="set, scale, add, add_row (a new row; its column/value rows fill it) or "
+                                         "remove_row"),
+                  ColumnSpec("value", "text",
+                             description="New value (set, add_row), factor (scale) or amount (add); blank for "
+                                         "remove_row"),
               )),
     SheetSpec("Uncertainty", "table", "Random scale factors sampled by planner sweep (planner.whatif.sweep).",
               required=False, keys=("sheet", "key", "column"), columns=(

@@ -324,10 +324,11 @@ class _Validator:
         exp_rows = good("SiteExpansion")
         base_rows = good("InstalledBase")
         psite_rows = good("PartnerSites")
+        pexp_rows = good("PackagingExpansion")
 
         wide = {name: self._wide(name, known) for name in (
             "FabCapacity", "FabMinWafers", "FabWaferCost", "Yield", "ScheduledReceipts", "HBMSupply",
-            "PackagingCapacity", "SitePower", "Demand", "Budget")}
+            "PackagingCapacity", "SitePower", "Demand", "Budget", "HBMMinStacks")}
 
         products = self._frame("Products", products_rows, ["product"])
         fabs = self._frame("Fabs", fabs_rows, ["fab"])
@@ -434,6 +435,9 @@ class _Validator:
                 issues.warning("Partners", self.cells.get(("Partners", (p,), "partner"), "Partners"), "partner", p,
                                f"partner {p} has no row in PartnerSites; it funds nothing")
         partners = partners.assign(first_t=first_t, last_t=last_t)
+        qualified_from = self._qualified_from(qual_rows, T)
+        packaging_expansion = self._packaging_expansion(pexp_rows, wide, products)
+        hbm_min_stacks = {k: v for k, v in series("HBMMinStacks").items() if v}
 
         self._partner_sites = partner_sites
         self._expansion = expansion
@@ -449,7 +453,45 @@ class _Validator:
             throughput=throughput, links=sorted(links), partners=partners, partner_sites=partner_sites,
             fab_capacity=fab_capacity, fab_min_wafers=fab_min, wafer_cost=wafer_cost, yields=yields,
             receipts=receipts, hbm_supply=hbm_supply, packaging_capacity=packaging_capacity, site_power=site_power,
-            demand=demand, budget=budget, cells=self.cells, source=str(self.raw.path), sha256=self.raw.sha256)
+            demand=demand, budget=budget, cells=self.cells, source=str(self.raw.path), sha256=self.raw.sha256,
+            hbm_min_stacks=hbm_min_stacks, qualified_from=qualified_from, packaging_expansion=packaging_expansion)
+
+    def _qualified_from(self, qual_rows: list[Row], T: int) -> dict[tuple[str, str], int]:
+        """(18) HBMQualification.first_quarter as a quarter index: before the plan = 0, blank = 0 (not stored),
+        after the horizon = T or more (never inside the plan, with a warning)."""
+        out: dict[tuple[str, str], int] = {}
+        q0 = quarter_index(self.quarters[0]) if self.quarters else 0
+        for r in qual_rows:
+            first = r.values.get("first_quarter")
+            if not first:
+                continue
+            t0 = max(0, quarter_index(first) - q0)
+            key = (r.values["vendor"], r.values["product"])
+            out[key] = t0
+            if t0 >= T:
+                self.issues.warning("HBMQualification", r.cells.get("first_quarter", "HBMQualification"),
+                                    "first_quarter", first, f"{key[0]} is qualified for {key[1]} from {first}, after "
+                                    f"the horizon {self.quarters[0]}..{self.quarters[-1]}: never used in this plan")
+        return out
+
+    def _packaging_expansion(self, rows: list[Row], wide, products: pd.DataFrame) -> pd.DataFrame:
+        """(19) PackagingExpansion rows whose line has a PackagingCapacity row (others are located errors)."""
+        listed = {keys[0] for keys in self.present.get("PackagingCapacity", ())}
+        used = set(products["packaging_line"]) if len(products) else set()
+        kept = []
+        for r in rows:
+            k = r.values["packaging_line"]
+            cell = r.cells.get("packaging_line", "PackagingExpansion")
+            if k not in listed:
+                self.issues.error("PackagingExpansion", cell, "packaging_line", k,
+                                  f"packaging line '{k}' can expand only from a capacity: add its row to "
+                                  f"PackagingCapacity (lines there: {_known(listed)})")
+                continue
+            if k not in used:
+                self.issues.warning("PackagingExpansion", cell, "packaging_line", k,
+                                    f"no product uses packaging line '{k}'; its expansion is never needed")
+            kept.append(r)
+        return self._frame("PackagingExpansion", kept, ["packaging_line"])
 
     def _cross_checks(self, products, routes, qualified, fabs, vendors, sites, workloads, throughput, links, demand,
                       wide, known) -> None:

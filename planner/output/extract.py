@@ -105,15 +105,22 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
     rows = []
     for v in sets.vendors:
         for t in T:
-            used = sum(_v(m.H[vv, p, t]) for (vv, p) in sets.hbm_pairs if vv == v)
+            used = sum(_v(m.H[vv, p, t]) for (vv, p) in sets.hbm_pairs if vv == v and (vv, p, t) in m.H)
+            bought = _v(m.HB[v, t])
             rows.append({"vendor": v, "quarter": Q[t], "supply": data.hbm_supply.get((v, t), 0.0),
-                         "bought": _v(m.HB[v, t]), "used": used, "inventory_end": _v(m.IH[v, t]),
-                         "shadow_price_usd_per_stack": _price(_dual(result, m.hbm_supply[v, t]), USD_PER_OBJ)})
-    tables["HBM"] = pd.DataFrame(rows, columns=["vendor", "quarter", "supply", "bought", "used", "inventory_end",
-                                                "shadow_price_usd_per_stack"])
+                         "bought": bought, "paid": _v(m.HP[v, t]) if (v, t) in m.HP else bought,
+                         "min_stacks": data.hbm_min_stacks.get((v, t), 0.0), "used": used,
+                         "inventory_end": _v(m.IH[v, t]),
+                         "shadow_price_usd_per_stack": _price(_dual(result, m.hbm_supply[v, t]), USD_PER_OBJ),
+                         "take_or_pay_shadow_usd_per_stack": _price(_dual(result, m.hbm_take_or_pay[v, t]),
+                                                                    USD_PER_OBJ, 1.0)
+                         if (v, t) in m.hbm_take_or_pay else None})
+    tables["HBM"] = pd.DataFrame(rows, columns=["vendor", "quarter", "supply", "bought", "paid", "min_stacks", "used",
+                                                "inventory_end", "shadow_price_usd_per_stack",
+                                                "take_or_pay_shadow_usd_per_stack"])
     tables["HBMUse"] = pd.DataFrame(
-        [{"vendor": v, "product": p, "quarter": Q[t], "stacks": _v(m.H[v, p, t])} for (v, p) in sets.hbm_pairs
-         for t in T], columns=["vendor", "product", "quarter", "stacks"])
+        [{"vendor": v, "product": p, "quarter": Q[t], "stacks": _v(m.H[v, p, t])} for (v, p, t) in sets.hbm_uses],
+        columns=["vendor", "product", "quarter", "stacks"])
 
     # Packaging
     rows = []
@@ -123,11 +130,12 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
         for t in T:
             limited = (k, t) in m.packaging_capacity
             rows.append({"packaging_line": k, "quarter": Q[t], "packaged": sum(_v(m.B[p, t]) for p in members),
-                         "capacity": data.packaging_capacity.get((k, t)) if k in sets.line_products else None,
+                         "capacity": packaging_capacity(m, sets, data, k, t),
+                         "blocks_started": _v(m.K[k, t]) if (k, t) in m.K else 0.0,
                          "shadow_price_usd_per_chip": _price(_dual(result, m.packaging_capacity[k, t]), USD_PER_OBJ)
                          if limited else None})
     tables["Packaging"] = pd.DataFrame(rows, columns=["packaging_line", "quarter", "packaged", "capacity",
-                                                      "shadow_price_usd_per_chip"])
+                                                      "blocks_started", "shadow_price_usd_per_chip"])
 
     # Deployments and power
     rows = []
@@ -201,12 +209,15 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
                                                      "min_deal_usd"])
     rows = []
     for t in T:
-        own = sum(_v(m.O[s, t]) for s in sets.capex_sites) * USD_PER_MUSD
+        packaging_usd = packaging_capex_usd(m, sets, t)
+        own = sum(_v(m.O[s, t]) for s in sets.capex_sites) * USD_PER_MUSD + packaging_usd
         con = m.own_budget[t] if t in m.own_budget else None
-        rows.append({"quarter": Q[t], "own_capex_usd": own, "budget_usd": data.budget[t],
+        rows.append({"quarter": Q[t], "own_capex_usd": own, "packaging_capex_usd": packaging_usd,
+                     "budget_usd": data.budget[t],
                      "shadow_price": _price(_dual(result, con), USD_PER_OBJ / USD_PER_MUSD)
                      if con is not None else None})
-    tables["Budget"] = pd.DataFrame(rows, columns=["quarter", "own_capex_usd", "budget_usd", "shadow_price"])
+    tables["Budget"] = pd.DataFrame(rows, columns=["quarter", "own_capex_usd", "packaging_capex_usd", "budget_usd",
+                                                   "shadow_price"])
 
     out.cost_breakdown_usd = {c: pyo.value(getattr(m, "cost_" + c)) * USD_PER_OBJ for c in COST_COMPONENTS}
     out.objective_usd = sum(out.cost_breakdown_usd.values())
@@ -216,16 +227,37 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
     out.kpis = {
         "total_demand_tps": total_demand, "total_served_tps": total_served,
         "service_level": total_served / total_demand if total_demand > 0 else None,
-        "own_capex_usd": float(tables["Capex"]["own_usd"].sum()) if len(tables["Capex"]) else 0.0,
+        "own_capex_usd": (float(tables["Capex"]["own_usd"].sum()) if len(tables["Capex"]) else 0.0)
+        + float(tables["Budget"]["packaging_capex_usd"].sum()),
         "partner_capex_usd": float(tables["Capex"]["partner_usd"].sum()) if len(tables["Capex"]) else 0.0,
         "wafers_started": float(tables["Wafers"]["wafers"].sum()),
         "hbm_stacks_bought": float(tables["HBM"]["bought"].sum()),
         "racks_deployed": float(tables["Deployments"]["racks_deployed"].sum()),
         "mw_added": float(sum(_v(m.E[s, t]) * float(exp.at[s, "block_mw"]) for (s, t) in m.E)),
         "deals_signed": int(tables["Partners"]["signed"].sum()) if len(tables["Partners"]) else 0,
+        "terminal_value_usd": -out.cost_breakdown_usd.get("terminal_value", 0.0) or 0.0,
+        "packaging_blocks_started": float(sum(_v(m.K[k, t]) for (k, t) in m.K)),
     }
     tables["Bottlenecks"] = bottlenecks(tables, data)
     return out
+
+
+def packaging_capacity(m, sets: ModelSets, data: PlanData, k: str, t: int) -> float | None:
+    """Chips line k can package in t: PackagingCapacity plus energised expansion blocks (family 19); None when
+    the line is not limited."""
+    if k not in sets.line_products:
+        return None
+    capacity = data.packaging_capacity.get((k, t), 0.0)
+    if k in sets.packaging_expansion:
+        block = sets.packaging_expansion[k]["block_chips"]
+        lead = int(sets.packaging_expansion[k]["lead_quarters"])
+        capacity += block * sum(_v(m.K[k, tau]) for tau in range(0, t - lead + 1))
+    return capacity
+
+
+def packaging_capex_usd(m, sets: ModelSets, t: int) -> float:
+    """Own capex of packaging blocks started in t (family 19), USD."""
+    return sum(sets.packaging_expansion[k]["capex_usd_per_block"] * _v(m.K[k, t]) for k in sets.packaging_expansion)
 
 
 def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame:
@@ -252,6 +284,11 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
     for r in tables["HBM"].itertuples():
         add("hbm_supply", r.vendor, r.quarter, r.supply, r.bought, r.shadow_price_usd_per_stack, "USD per stack",
             "HBMSupply", (r.vendor,), r.quarter, f"HBM from {r.vendor}")
+    for r in tables["HBM"].itertuples():
+        if r.min_stacks > 0 and r.bought < r.min_stacks - 1e-6:  # the floor binds: stacks paid, not bought
+            add("hbm_take_or_pay", r.vendor, r.quarter, r.min_stacks, r.paid, r.take_or_pay_shadow_usd_per_stack,
+                "USD per stack", "HBMMinStacks", (r.vendor,), r.quarter,
+                f"HBM take-or-pay floor of {r.vendor} ({r.min_stacks - r.bought:,.0f} stacks paid, not bought)")
     for r in tables["Packaging"].itertuples():
         if r.capacity is not None and pd.notna(r.capacity):
             add("packaging_capacity", r.packaging_line, r.quarter, r.capacity, r.packaged, r.shadow_price_usd_per_chip,
@@ -271,6 +308,12 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
         limit = float(data.expansion.at[s, "max_blocks"])
         add("expansion_limit", s, "", limit, started, None, "blocks", "SiteExpansion", (s,), "max_blocks",
             f"expansion blocks at {s}")
+    packaging = tables["Packaging"]
+    for k in data.packaging_expansion.index:
+        started = float(packaging.loc[packaging["packaging_line"] == k, "blocks_started"].sum()) if len(packaging) \
+            else 0.0
+        add("packaging_expansion_limit", k, "", float(data.packaging_expansion.at[k, "max_blocks"]), started, None,
+            "blocks", "PackagingExpansion", (k,), "max_blocks", f"packaging expansion blocks on line {k}")
     frame = pd.DataFrame(rows, columns=["family", "key", "quarter", "limit", "used", "slack", "shadow_price", "unit",
                                         "value_usd", "binding", "utilization", "input_cell", "what"])
     return frame.sort_values(["value_usd", "family", "key", "quarter"], ascending=[False, True, True, True],

@@ -10,9 +10,10 @@ from models.data import PlanData
 
 WIDE = {"FabCapacity": "fab_capacity", "FabMinWafers": "fab_min_wafers", "ScheduledReceipts": "receipts",
         "HBMSupply": "hbm_supply", "PackagingCapacity": "packaging_capacity", "SitePower": "site_power",
-        "Demand": "demand"}
+        "Demand": "demand", "HBMMinStacks": "hbm_min_stacks"}
 TABLES = {"Products": "products", "Fabs": "fabs", "Routes": "routes", "HBMVendors": "vendors", "Sites": "sites",
-          "SiteExpansion": "expansion", "Workloads": "workloads", "Partners": "partners"}
+          "SiteExpansion": "expansion", "Workloads": "workloads", "Partners": "partners",
+          "PackagingExpansion": "packaging_expansion"}
 
 
 def input_values(data: PlanData) -> pd.DataFrame:
@@ -46,6 +47,10 @@ def input_values(data: PlanData) -> pd.DataFrame:
                      data.cell("Throughput", (p, w), "tokens_per_s_per_chip")))
     for row in data.installed_base.itertuples(index=False):
         rows.append(("InstalledBase", f"{row.product}/{row.site}", "racks", row.racks, row.cell))
+    for (v, p), t in sorted(data.qualified_from.items()):
+        label = Q[t] if t < len(Q) else "after the plan"
+        rows.append(("HBMQualification", f"{v}/{p}", "first_quarter", label,
+                     data.cell("HBMQualification", (v, p), "first_quarter")))
     for key, value in asdict(data.settings).items():
         rows.append(("Settings", key, "value", value, data.cell("Settings", (key,), "value")))
     frame = pd.DataFrame(rows, columns=["sheet", "key", "column", "value", "cell"])

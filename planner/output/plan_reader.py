@@ -156,6 +156,8 @@ def decisions(plan: Plan) -> pd.DataFrame:
 
     grouped("Wafers", ["fab"], "wafers", "wafers", "wafers")
     grouped("HBM", ["vendor"], "bought", "hbm", "stacks")
+    grouped("HBM", ["vendor"], "paid", "hbm paid", "stacks")
+    grouped("Packaging", ["packaging_line"], "blocks_started", "packaging blocks", "blocks")
     grouped("Deployments", ["site"], "racks_deployed", "racks", "racks", detail="product")
     grouped("Power", ["site"], "blocks_started", "blocks", "blocks")
     partners = f.get("Partners")

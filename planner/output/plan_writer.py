@@ -89,6 +89,8 @@ def summary_rows(data: PlanData, result: SolveResult, solution: SolutionTables |
             ("service_level", k["service_level"], "served / demand, all rows and quarters"),
             ("own_capex_usd", k["own_capex_usd"], "cash, all quarters"),
             ("partner_capex_usd", k["partner_capex_usd"], "cash, all quarters"),
+            ("terminal_value_usd", k.get("terminal_value_usd", 0.0), "dies and chips left at the end or in flight, "
+             "valued at Products.terminal_value_usd_per_die (present value; 0 when unused)"),
         ]
         for i, line in enumerate(top_bottlenecks(solution), start=1):
             rows.append((f"bottleneck_{i}", line, "see the Bottlenecks sheet"))

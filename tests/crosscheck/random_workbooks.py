@@ -185,7 +185,9 @@ def random_sheets(seed: int) -> dict[str, list[list]]:
             if rng.random() < 0.6:
                 partner_sites.append([n, s])
 
+    hbm_min, expansion_lines = _levers(seed, Q, products, vendors, qual, packaging)
     return {
+        "HBMMinStacks": hbm_min, "PackagingExpansion": expansion_lines,
         "Settings": settings, "Products": products, "Fabs": fabs, "Routes": routes, "FabCapacity": fab_capacity,
         "FabMinWafers": fab_min, "FabWaferCost": fab_cost, "Yield": yields, "ScheduledReceipts": receipts,
         "HBMVendors": vendors, "HBMSupply": supply, "HBMQualification": qual, "PackagingCapacity": packaging,
@@ -193,3 +195,28 @@ def random_sheets(seed: int) -> dict[str, list[list]]:
         "Workloads": workloads, "Throughput": throughput, "Demand": demand, "ServingLinks": links,
         "Budget": budget, "Partners": partners, "PartnerSites": partner_sites,
     }
+
+
+def _levers(seed: int, Q: list[str], products: list[list], vendors: list[list], qual: list[list],
+            packaging: list[list]) -> tuple[list[list], list[list]]:
+    """Families 17-20 on top of the base workbook, from their own random stream (so each seed's base workbook is
+    what it was before them): HBMMinStacks floors, HBMQualification.first_quarter (blank, before, inside and after
+    the horizon), PackagingExpansion on lines with a PackagingCapacity row, Products.terminal_value_usd_per_die.
+    Edits `products` and `qual` in place; returns the HBMMinStacks and PackagingExpansion sheets."""
+    rng = random.Random(10_007 * seed + 17)
+    T = len(Q)
+    products[0].append("terminal_value_usd_per_die")
+    for row in products[1:]:
+        row.append(rng.choice([None, None, 0, 1, 5, 20, 60]))
+    qual[0].append("first_quarter")
+    for row in qual[1:]:
+        row.append(rng.choice([None, None, None, _shift(Q[0], -1), _shift(Q[0], rng.randint(1, T)),
+                               _shift(Q[0], T + 2)]))
+    hbm_min = [["vendor"] + Q] + [[r[0]] + [rng.choice([None, 0, 10, 50, 200]) for _ in Q]
+                                  for r in vendors[1:] if rng.random() < 0.4]
+    expansion = [["packaging_line", "block_chips", "capex_usd_per_block", "lead_quarters", "max_blocks"]]
+    for r in packaging[1:]:
+        if rng.random() < 0.6:
+            expansion.append([r[0], rng.choice([10, 20, 60]), round(rng.uniform(5, 600), 2),
+                              rng.choice([0, 1, 1, 2, T]), rng.randint(0, 3)])
+    return hbm_min, expansion

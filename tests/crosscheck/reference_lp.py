@@ -4,7 +4,7 @@ Written from the contract `/work/shared/spec/formulation.md` only (never from `m
 test). It takes the typed `PlanData` of `planner.input.validate.validate_workbook`, builds the LP/MIP of the spec as a
 sparse matrix in plain USD and tokens/s (no scaling), and solves it with highspy directly.
 
-Every variable of the spec's table is created (W, WP, B, HB, H, Y, Z, U, E, O, F, A, ID, IC, IH); the installed
+Every variable of the spec's table is created (W, WP, B, HB, H, Y, Z, U, E, O, F, A, HP, K, ID, IC, IH); the installed
 racks R of constraint 9 are substituted by their expansion (base + sum of Y) wherever they appear, and the
 capex C of constraint 14 by its definition, so C = O + sum_n F becomes one equality row.
 """
@@ -101,7 +101,21 @@ def _partner_window(data, n: str) -> tuple[int, int]:
     return t0, t1
 
 
-def build_reference(data, integer: bool = True) -> _Builder:
+def _first_use(data, first_quarters: dict | None) -> dict[tuple[str, str], int]:
+    """Family 18: the first quarter index each qualified pair may be used, from HBMQualification.first_quarter as
+    written (`first_quarters`: (vendor, product) -> label or None, read from the workbook by the caller; computed
+    here, not taken from the validator). Blank = 0; before the plan = 0; after the horizon = T (never)."""
+    if first_quarters is None:
+        return dict(getattr(data, "qualified_from", {}))
+    q0 = _quarter_number(data.quarters[0])
+    out = {}
+    for pair, label in first_quarters.items():
+        if isinstance(label, str) and label.strip():
+            out[pair] = min(max(0, _quarter_number(label) - q0), data.T)
+    return out
+
+
+def build_reference(data, integer: bool = True, first_quarters: dict | None = None) -> _Builder:
     """The model of formulation.md for `data` (a `PlanData`). `integer=False` relaxes every integrality."""
     st = data.settings
     T = data.T
@@ -134,7 +148,16 @@ def build_reference(data, integer: bool = True) -> _Builder:
     B = {(p, t): b.var(("B", p, t)) for p in P for t in range(T)}
     HB = {(v, t): b.var(("HB", v, t), ub=float(data.hbm_supply.get((v, t), 0.0))) for v in V for t in range(T)}
     qualified = [(v, p) for (v, p) in data.qualified if v in V and p in P]
-    H = {(v, p, t): b.var(("H", v, p, t)) for (v, p) in qualified for t in range(T)}
+    first_use = _first_use(data, first_quarters)
+    H = {(v, p, t): b.var(("H", v, p, t)) for (v, p) in qualified for t in range(T) if t >= first_use.get((v, p), 0)}
+    # 17. stacks paid, every vendor; the floor HBMMinStacks is its lower bound
+    HP = {(v, t): b.var(("HP", v, t), lb=float(getattr(data, "hbm_min_stacks", {}).get((v, t), 0.0)))
+          for v in V for t in range(T)}
+    # 19. packaging blocks on lines listed in PackagingExpansion and PackagingCapacity
+    pexp = getattr(data, "packaging_expansion", None)
+    capacity_lines = {k for (k, _t) in data.packaging_capacity}
+    Kl = [k for k in (pexp.index if pexp is not None else []) if k in capacity_lines]
+    K = {(k, t): b.var(("K", k, t), integer=integer) for k in Kl for t in range(T)}
     Y = {(p, s, t): b.var(("Y", p, s, t), integer=int_racks) for p in P for s in S for t in range(T)}
     links = set(tuple(x) for x in data.links) | {(s, data.sites.at[s, "region"]) for s in S}
     demand_rows = sorted({(r, w) for (r, w, _t) in data.demand})
@@ -223,13 +246,23 @@ def build_reference(data, integer: bool = True) -> _Builder:
     listed = sorted({k for (k, _t) in data.packaging_capacity})
     for k in listed:
         for t in range(T):
-            b.row({B[(p, t)]: 1.0 for p in lines.get(k, [])}, -INF, float(data.packaging_capacity.get((k, t), 0.0)))
+            row = {B[(p, t)]: 1.0 for p in lines.get(k, [])}
+            if k in Kl:  # 19. + block_chips * sum_{tau <= t - lead} K[k,tau]
+                for tau in range(0, t - int(pexp.at[k, "lead_quarters"]) + 1):
+                    _add(row, K[(k, tau)], -float(pexp.at[k, "block_chips"]))
+            b.row(row, -INF, float(data.packaging_capacity.get((k, t), 0.0)))
+    for k in Kl:
+        b.row({K[(k, t)]: 1.0 for t in range(T)}, -INF, float(pexp.at[k, "max_blocks"]))
+
+    # 17. HP - HB >= 0
+    for (v, t), j in HP.items():
+        b.row({j: 1.0, HB[(v, t)]: -1.0}, 0.0, INF)
 
     # 6. HBM content: sum_v H[v,p,t] - spc * B[p,t] = 0
     for p in P:
         spc = float(prod.at[p, "stacks_per_chip"])
         for t in range(T):
-            row = {H[(v, p2, t)]: 1.0 for (v, p2) in qualified if p2 == p}
+            row = {H[(v, p2, t)]: 1.0 for (v, p2) in qualified if p2 == p and (v, p2, t) in H}
             _add(row, B[(p, t)], -spc)
             b.row(row, 0.0, 0.0)
 
@@ -238,7 +271,7 @@ def build_reference(data, integer: bool = True) -> _Builder:
         for t in range(T):
             row = {IH[(v, t)]: 1.0, HB[(v, t)]: -1.0}
             for (v2, p) in qualified:
-                if v2 == v:
+                if v2 == v and (v, p, t) in H:
                     _add(row, H[(v, p, t)], 1.0)
             rhs = 0.0
             if t == 0:
@@ -324,14 +357,14 @@ def build_reference(data, integer: bool = True) -> _Builder:
                 _add(row, j, -1.0)
             b.row(row, 0.0, 0.0)
 
-    # 15. own budget
+    # 15. own budget (+ packaging expansion capex, family 19)
     for t in range(T):
-        if st.budget_carryover:
-            row = {O[(s, tau)]: 1.0 for s in S for tau in range(t + 1)}
-            hi = sum(float(data.budget.get(tau, 0.0)) for tau in range(t + 1))
-        else:
-            row = {O[(s, t)]: 1.0 for s in S}
-            hi = float(data.budget.get(t, 0.0))
+        quarters = range(t + 1) if st.budget_carryover else (t,)
+        row = {O[(s, tau)]: 1.0 for s in S for tau in quarters}
+        for k in Kl:
+            for tau in quarters:
+                _add(row, K[(k, tau)], float(pexp.at[k, "capex_usd_per_block"]))
+        hi = sum(float(data.budget.get(tau, 0.0)) for tau in quarters)
         b.row(row, -INF, hi)
 
     # 16. partner deals
@@ -350,8 +383,8 @@ def build_reference(data, integer: bool = True) -> _Builder:
         d = df[t]
         for f in Fb:
             b.add_cost(WP[(f, t)], d * float(data.wafer_cost[(f, t)]))
-        for v in V:
-            b.add_cost(HB[(v, t)], d * float(data.vendors.at[v, "price_usd_per_stack"]))
+        for v in V:  # 17. the HBM cost is on stacks paid
+            b.add_cost(HP[(v, t)], d * float(data.vendors.at[v, "price_usd_per_stack"]))
             b.add_cost(IH[(v, t)], d * float(data.vendors.at[v, "holding_cost_usd"]))
         for p in P:
             b.add_cost(B[(p, t)], d * float(prod.at[p, "packaging_cost_usd"]))
@@ -373,7 +406,34 @@ def build_reference(data, integer: bool = True) -> _Builder:
         b.add_cost(j, df[t] * a[t] * float(data.partners.at[n, "financing_cost_rate"]))
     for n in N:
         b.add_cost(A[n], float(data.partners.at[n, "fixed_deal_cost_usd"]))
+    for (k, t), j in K.items():  # 19. packaging expansion capex, own, at a_t
+        b.add_cost(j, df[t] * a[t] * float(pexp.at[k, "capex_usd_per_block"]))
+    _terminal_value(b, data, W, ID, IC, df)
     return b
+
+
+def _terminal_value(b: _Builder, data, W: dict, ID: dict, IC: dict, df: list[float]) -> None:
+    """20. TV = df_{T-1} * sum_p tv[p] * (ID[p,T-1] + IC[p,T-1] + sum_f sum_{t : t + L >= T} W * dpw * yield),
+    subtracted from the cost."""
+    T = data.T
+    prod, routes = data.products, data.routes
+    if "terminal_value_usd_per_die" not in prod.columns:
+        return
+    for p in prod.index:
+        tv = float(prod.at[p, "terminal_value_usd_per_die"])
+        if not tv or tv != tv:
+            continue
+        credit = -df[T - 1] * tv
+        b.add_cost(ID[(p, T - 1)], credit)
+        b.add_cost(IC[(p, T - 1)], credit)
+        for (p2, f) in routes.index:
+            if p2 != p:
+                continue
+            L = int(routes.at[(p, f), "lead_quarters"])
+            for t in range(T):
+                if t + L >= T:
+                    good = float(routes.at[(p, f), "dies_per_wafer"]) * float(data.yields[(p, f, t)])
+                    b.add_cost(W[(p, f, t)], credit * good)
 
 
 _STATUS = {
@@ -384,10 +444,10 @@ _STATUS = {
 }
 
 
-def reference_objective(data, integer: bool = True, mip_gap: float = 1e-9,
-                        time_limit: float = 60.0) -> tuple[str, float | None]:
+def reference_objective(data, integer: bool = True, mip_gap: float = 1e-9, time_limit: float = 60.0,
+                        first_quarters: dict | None = None) -> tuple[str, float | None]:
     """(status, objective in USD) of the formulation.md model of `data`, solved with HiGHS."""
-    b = build_reference(data, integer=integer)
+    b = build_reference(data, integer=integer, first_quarters=first_quarters)
     h = b.to_highs()
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("time_limit", float(time_limit))

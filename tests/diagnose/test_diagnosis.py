@@ -149,3 +149,19 @@ def test_diagnose_command_on_a_feasible_plan_reports_checks(tmp_path):
     assert wb.sheetnames[:2] == ["Summary", "Diagnosis"]
     text = " ".join(str(c.value) for row in wb["Diagnosis"].iter_rows() for c in row if c.value)
     assert "FabMinWafers!B2" in text and "take-or-pay above capacity" in text
+
+
+def test_packaging_expansion_limit_is_a_repairable_limit(tmp_path):
+    """Issue 14 (family 19). Two quarters; Q2's 2,500 tok/s (25 chips) must be fully served, Q1 has no demand.
+    Line `default` packages 10 chips a quarter; chips packaged in Q1 are kept, so at most 20 chips by Q2. A
+    PackagingExpansion block adds 5 chips a quarter from the next quarter, but max_blocks is 0: infeasible. The
+    expansion limit PackagingExpansion!E2 is an input limit the repair may raise: one block (0 -> 1) gives 25."""
+    sheets = with_floor(minimal_sheets(2))
+    sheets["Demand"][1] = ["NA", "w", 0, 2500]
+    sheets["PackagingCapacity"] = [["packaging_line", "2026Q1", "2026Q2"], ["default", 10, 10]]
+    sheets["PackagingExpansion"] = [["packaging_line", "block_chips", "capex_usd_per_block", "lead_quarters",
+                                     "max_blocks"], ["default", 5, 100, 1, 0]]
+    d = diagnosis_of(tmp_path, sheets)
+    limit = d.alternatives[d.alternatives["cell"] == "PackagingExpansion!E2"]
+    assert len(limit) == 1
+    assert limit["current"].iloc[0] == pytest.approx(0) and limit["repaired"].iloc[0] == pytest.approx(1)

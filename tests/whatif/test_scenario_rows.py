@@ -1,0 +1,152 @@
+"""Scenarios add_row / remove_row: whole rows added (filled by the scenario's column/value rows) or dropped, then
+validated like any input, with every problem located at its Scenarios cell.
+
+Base (minimal_sheets, 2 quarters): a rack = 10 chips = 1 wafer ($100) + $1,000 capex = $1,100, serves 1,000 tok/s
+in both quarters; unmet demand costs $1 per tok/s per quarter; no discounting, continuous racks."""
+
+import pytest
+
+from planner.input.reader import read_workbook
+from planner.input.validate import validate_raw
+from planner.whatif.scenarios import ScenarioEdit
+from planner.pipeline import RunOptions, run_plan
+from planner.whatif.scenarios import apply_named_scenario
+from tests.builders import minimal_sheets, write
+
+HEADER = ["scenario", "sheet", "key", "column", "operation", "value"]
+
+
+def plan(tmp_path, sheets, scenario):
+    src = write(tmp_path, sheets)
+    return run_plan(src, tmp_path / f"{scenario}.plan.xlsx", RunOptions(input_edits=[ScenarioEdit(scenario)], mip_rel_gap=1e-9))
+
+
+def applied(tmp_path, sheets, scenario):
+    raw, issues = read_workbook(write(tmp_path, sheets, "raw.xlsx"))
+    notes = apply_named_scenario(raw, scenario, issues)
+    data, issues = validate_raw(raw, issues)
+    return data, issues, notes
+
+
+def test_add_a_qualification_pair(tmp_path):
+    """L1 needs 1 HBM stack per chip; vendor V ($10) has supply but no qualification: nothing can be packaged,
+    all 2 x 1,000 tok/s unmet = $2,000. Scenario `qualify`: add HBMQualification V/L1 from 2026Q2 (first_quarter:
+    a column the sheet lacks). Q1 stays unmet ($1,000); a rack in Q2: $1,100 + 10 x $10 = $1,200 > $1,000 saved in
+    one quarter -> still not worth it. Scenario `qualify_now` (no first_quarter): a Q1 rack serves both quarters,
+    $1,200 < $2,000 -> objective $1,200."""
+    sheets = minimal_sheets(2)
+    sheets["Products"][0].append("stacks_per_chip")
+    sheets["Products"][1].append(1)
+    sheets["HBMVendors"] = [["vendor", "price_usd_per_stack"], ["V", 10]]
+    sheets["HBMSupply"] = [["vendor", "2026Q1", "2026Q2"], ["V", 100, 100]]
+    sheets["Scenarios"] = [HEADER, ["qualify", "HBMQualification", "V/L1", "first_quarter", "add_row", "2026Q2"],
+                           ["qualify_now", "HBMQualification", "V/L1", None, "add_row", None]]
+    assert plan(tmp_path, sheets, "base").objective_usd == pytest.approx(2000, rel=1e-9)
+    assert plan(tmp_path, sheets, "qualify").objective_usd == pytest.approx(2000, rel=1e-9)
+    data, issues, notes = applied(tmp_path, sheets, "qualify")
+    assert data.qualified == [("V", "L1")] and data.qualified_from == {("V", "L1"): 1}
+    assert notes == ["Scenarios!A2: HBMQualification V/L1 add_row (1 cell)"]
+
+
+def test_add_row_of_the_key_alone(tmp_path):
+    """Scenario `qualify_now` of the test above: one add_row row with a blank column and value adds the pair
+    V/L1 qualified from the start: a Q1 rack serves both quarters, $1,100 + 10 x $10 = $1,200 < $2,000 saved."""
+    sheets = minimal_sheets(2)
+    sheets["Products"][0].append("stacks_per_chip")
+    sheets["Products"][1].append(1)
+    sheets["HBMVendors"] = [["vendor", "price_usd_per_stack"], ["V", 10]]
+    sheets["HBMSupply"] = [["vendor", "2026Q1", "2026Q2"], ["V", 100, 100]]
+    sheets["Scenarios"] = [HEADER, ["qualify_now", "HBMQualification", "V/L1", None, "add_row", None],
+                           ["x", "ServingLinks", "S/EU", "region", "add_row", "EU"]]
+    assert plan(tmp_path, sheets, "qualify_now").objective_usd == pytest.approx(1200, rel=1e-9)
+    _data, issues, _notes = applied(tmp_path, sheets, "x")
+    assert any(e.cell == "Scenarios!D3" and "key column" in e.message for e in issues.errors)
+
+
+def test_add_a_site_with_its_power(tmp_path):
+    """Demand 3,000 tok/s in both quarters; site S has only 0.01 MW (1 rack). Scenario `new_site` adds site T in
+    NA (pue 1, free power) and its SitePower row (1 MW over 2026Q1:2026Q2): 3 racks, $3,300, nothing unmet
+    (base: 1 rack + 2 x 2,000 unmet = $5,100)."""
+    sheets = minimal_sheets(2)
+    sheets["Demand"][1] = ["NA", "w", 3000, 3000]
+    sheets["SitePower"][1] = ["S", 0.01, 0.01]
+    sheets["Scenarios"] = [HEADER,
+                           ["new_site", "Sites", "T", "region", "add_row", "NA"],
+                           ["new_site", "Sites", "T", "pue", "add_row", 1],
+                           ["new_site", "Sites", "T", "power_price_usd_per_mwh", "add_row", 0],
+                           ["new_site", "SitePower", "T", "2026Q1:2026Q2", "add_row", 1]]
+    assert plan(tmp_path, sheets, "base").objective_usd == pytest.approx(5100, rel=1e-9)
+    outcome = plan(tmp_path, sheets, "new_site")
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert outcome.objective_usd == pytest.approx(3300, rel=1e-9)
+
+
+def test_added_row_values_are_validated_at_their_scenarios_cell(tmp_path):
+    """A new site with pue 0.5 (must be >= 1) and no power price (required): both errors name Scenarios cells."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["bad", "Sites", "T", "region", "add_row", "NA"],
+                           ["bad", "Sites", "T", "pue", "add_row", 0.5]]
+    data, issues, _ = applied(tmp_path, sheets, "bad")
+    assert data is None
+    cells = {(e.cell, e.column) for e in issues.errors}
+    assert ("Scenarios!F3", "pue") in cells
+    assert ("Scenarios!C2", "power_price_usd_per_mwh") in cells
+
+
+def test_add_row_of_an_existing_key_is_an_error(tmp_path):
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["dup", "Sites", "S", "region", "add_row", "NA"]]
+    _data, issues, _ = applied(tmp_path, sheets, "dup")
+    [err] = issues.errors
+    assert err.cell == "Scenarios!C2" and "already has a row S" in err.message
+
+
+def test_add_row_creates_a_missing_sheet(tmp_path):
+    """The minimal workbook has no PackagingExpansion (nor PackagingCapacity) sheet: the added row's line has no
+    capacity row, which validation reports at the add_row's key cell."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER] + [["grow", "PackagingExpansion", "default", c, "add_row", v]
+                                      for c, v in (("block_chips", 10), ("capex_usd_per_block", 5),
+                                                   ("lead_quarters", 0), ("max_blocks", 1))]
+    data, issues, notes = applied(tmp_path, sheets, "grow")
+    assert data is None and notes == ["Scenarios!A2: PackagingExpansion default add_row (4 cells)"]
+    [err] = issues.errors
+    assert err.cell == "Scenarios!C2" and "add its row to PackagingCapacity" in err.message
+
+
+def test_remove_a_product_needs_its_rows_removed_too(tmp_path):
+    """Removing product L1 alone leaves Routes and Throughput rows naming it: located errors there. Removing its
+    Routes (L1/*) and Throughput (L1/*) rows too gives a valid workbook with nothing to serve: 2 x $1,000 unmet."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["cancel", "Products", "L1", None, "remove_row", None],
+                           ["cancel_all", "Products", "L1", None, "remove_row", None],
+                           ["cancel_all", "Routes", "L1/*", "*", "remove_row", None],
+                           ["cancel_all", "Throughput", "L1/*", None, "remove_row", None]]
+    data, issues, notes = applied(tmp_path, sheets, "cancel")
+    assert data is None and notes == ["Scenarios!A2: Products L1 remove_row (1 row)"]
+    assert {e.cell for e in issues.errors} >= {"Routes!A2", "Throughput!A2"}
+    outcome = plan(tmp_path, sheets, "cancel_all")
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert outcome.objective_usd == pytest.approx(2000, rel=1e-9)
+
+
+def test_remove_row_errors_are_located(tmp_path):
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["x", "Sites", "Nowhere", None, "remove_row", None],
+                           ["x", "Sites", "S", "pue", "remove_row", None],
+                           ["x", "Settings", "plan_name", None, "remove_row", None]]
+    _data, issues, _ = applied(tmp_path, sheets, "x")
+    cells = {e.cell: e.message for e in issues.errors}
+    assert "no row of Sites has key 'Nowhere'" in cells["Scenarios!C2"]
+    assert "leave the column blank" in cells["Scenarios!D3"]
+    assert "required and cannot be removed" in cells["Scenarios!C4"]
+
+
+def test_add_a_setting_row(tmp_path):
+    """Settings has no capex_life_quarters row: add_row adds it (key = the setting, column value)."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["life", "Settings", "capex_life_quarters", "value", "add_row", 8]]
+    data, issues, notes = applied(tmp_path, sheets, "life")
+    assert data is not None, [str(i) for i in issues]
+    assert data.settings.capex_life_quarters == 8
+    assert notes == ["Scenarios!A2: Settings capex_life_quarters add_row (1 cell)"]
