@@ -14,9 +14,11 @@ from openpyxl.styles import Font
 from models.data import PlanData
 from planner.output.extract import SolutionTables
 from planner.output.sheet_rows import RowSheet
-from planner.output.xlsx import MW, ONE_DECIMAL, PERCENT, USD, WHOLE, printable
+from planner.output.xlsx import ONE_DECIMAL, PERCENT, USD, WHOLE, printable
 
 TOTAL = "total"
+MW = '#,##0.0;[Red]-#,##0.0'
+
 BOLD = Font(bold=True)
 
 
@@ -68,8 +70,8 @@ def pivots(data: PlanData, solution: SolutionTables) -> list[Pivot]:
                                                                   "product"), racks, True, ("site", "product")),
         Pivot("Racks installed (in service) by site and product (racks)",
               pivot(t["Deployments"], "site", "racks_installed", Q, "product"), racks, False, ("site", "product")),
-        Pivot("MW used by site (racks installed x rack kW x PUE)", pivot(t["Power"], "site", "mw_used", Q), MW, False),
-        Pivot("MW available by site (site power + expansion blocks online)",
+        Pivot("MW used by site (racks installed x rack kW x PUE, MW)", pivot(t["Power"], "site", "mw_used", Q), MW, False),
+        Pivot("MW available by site (site power + expansion blocks online, MW)",
               pivot(t["Power"], "site", "mw_available", Q), MW, False),
         Pivot("Capex by site: own and partner (USD, cash)", _capex(t["Capex"], Q), USD, True, ("site", "funded by")),
     ]

@@ -20,7 +20,7 @@ SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
 SECTION_FONT = Font(bold=True, size=12, color="1F3864")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
-NOTE = Alignment(wrap_text=True, vertical="top", indent=1)  # a note keeps its distance from the value
+NOTE = Alignment(horizontal="left", wrap_text=True, vertical="top", indent=1)  # a note keeps its distance from the value
 
 
 def text_lines(text: str, width: float) -> int:
@@ -58,6 +58,11 @@ class RowSheet:
     def span_width(self, first: int, last: int) -> float:
         return sum(self.widths[first - 1:last])
 
+    def chars(self, first: int, last: int, font: Font | None = None) -> float:
+        """Characters of running text that fit on one line of the span (a width unit is one '0' of the
+        default font; running text averages a little narrower, bold a little wider)."""
+        return (self.span_width(first, last) - 1) * (1.0 if font is not None and font.b else 1.1)
+
     def add(self, items: list[tuple], height_lines: int = 1) -> int:
         """One row. items: (column, value, fmt, font, fill, last_column_of_merge, wrap). Returns the row number."""
         self.row += 1
@@ -69,7 +74,7 @@ class RowSheet:
                 c.alignment = align[0]
             elif isinstance(value, str) and wrap:
                 c.alignment = WRAP
-                lines = max(lines, text_lines(value, self.span_width(col, last) - 1 if font is None or not font.b else (self.span_width(col, last) - 1) * 0.9))
+                lines = max(lines, text_lines(value, self.chars(col, last, font)))
             else:
                 c.alignment = TOP
             cells[col] = c

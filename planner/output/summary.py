@@ -47,7 +47,7 @@ def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTab
     ws = wb.create_sheet("Summary", 0)
     n = max(data.T, 6)
     sheet = RowSheet(ws, [KEY_WIDTH, VALUE_WIDTH] + [QUARTER_WIDTH] * n)
-    printable(ws, landscape=False)
+    printable(ws, landscape=True)
     ws.page_setup.fitToHeight = 1  # the plan on one page
     ws.print_title_rows = None
     ws.sheet_view.showGridLines = False

@@ -157,12 +157,24 @@ def _group_ratios(by_product: pd.DataFrame) -> dict[str, float]:
             "energy_ratio": per.at["SRAM", "energy_kwh"] / per.at["HBM", "energy_kwh"]}
 
 
+def _widths(ue: UnitEconomics) -> list[float]:
+    """Each column as wide as its header or its longest number as displayed (no ###)."""
+    both = pd.concat([ue.by_product, ue.by_site], ignore_index=True)
+    out = []
+    for c in COLUMNS:
+        fmt = FORMATS.get(c, "")
+        decimals = 4 if "0000" in fmt else 2 if ".00" in fmt else 0
+        extra = 4 if "kWh" in fmt else 1 if "$" in fmt else 0
+        longest = max((len(f"{v:,.{decimals}f}") + extra if isinstance(v, (int, float)) and v == v else len(str(v))
+                       for v in both[c]), default=4)
+        out.append(max(len(c) + 4, longest + 3, 10))
+    return out
+
+
 def write_unit_economics(wb, ue: UnitEconomics):
     """Notes first (what is in the numbers), then per product and per product x site, each an Excel Table."""
     ws = wb.create_sheet("UnitEconomics")
-    widths = [max([len(str(x)) for x in ue.by_site["site"]] + [len(c) for c in COLUMNS[:1]] + [10]) + 3] * 2
-    widths += [max(len(c) + 4, 14) for c in COLUMNS[2:]]
-    sheet = RowSheet(ws, widths)
+    sheet = RowSheet(ws, _widths(ue))
     printable(ws)
     ws.print_title_rows = None
     sheet.section("Unit economics over the plan: what a million tokens costs, and the energy it takes")
