@@ -105,7 +105,9 @@ def write_pivots(wb, data: PlanData, tables: list[Pivot], index: int | None = No
     Q = data.quarters
     key_width = max([len(str(k)) for p in tables for k in p.frame["key"]] + [10]) + 2
     detail_width = max([len(str(k)) for p in tables for k in p.frame["detail"]] + [8]) + 2
-    sheet = RowSheet(ws, [key_width, detail_width] + [13.0] * len(Q) + [15.0])
+    biggest = max([float(p.frame[Q + (["plan total"] if p.flow else [])].abs().max().max()) for p in tables] + [1.0])
+    number_width = max(11.0, len(f"{biggest:,.0f}") + 3)
+    sheet = RowSheet(ws, [key_width, detail_width] + [number_width] * (len(Q) + 1))
     printable(ws)
     ws.print_title_rows = None
     ws.freeze_panes = "C1"

@@ -46,7 +46,7 @@ def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTab
                   detail: list[Path], ue: UnitEconomics | None = None):
     ws = wb.create_sheet("Summary", 0)
     n = max(data.T, 6)
-    sheet = RowSheet(ws, [KEY_WIDTH, VALUE_WIDTH] + [QUARTER_WIDTH] * n)
+    sheet = RowSheet(ws, [_key_width(data, solution), VALUE_WIDTH] + [QUARTER_WIDTH] * n)
     printable(ws, landscape=True)
     ws.page_setup.fitToHeight = 1  # the plan on one page
     ws.print_title_rows = None
@@ -63,6 +63,15 @@ def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTab
             _unit_economics(sheet, ue)
     _provenance(sheet, result, meta, detail)
     return ws
+
+
+def _key_width(data: PlanData, solution: SolutionTables | None) -> float:
+    """Column A fits every key and label it will hold (keys are never wrapped: a script reads them)."""
+    labels = ["sram_vs_hbm_energy_ratio", "frozen_decisions"] + [f"{r} / {w}" for r, w in data.demand_rows]
+    if solution is not None:
+        labels += [f"cost_{c}_usd" for c in solution.cost_breakdown_usd]
+        labels += [f"  of which {n}" for n in solution.tables["Partners"]["partner"].astype(str)]
+    return max([KEY_WIDTH] + [len(x) + 2 for x in labels])
 
 
 def _col(j: int) -> str:
