@@ -32,7 +32,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from planner.quarters import parse_quarter, quarter_index
-from planner.output.xlsx import check_target, safe_save, write_frame, write_key_values
+from planner.output.xlsx import check_target, finish_pages, safe_save, write_frame, write_key_values
 
 EXIT_OK, EXIT_INVALID = 0, 2
 TOL = 1e-6
@@ -145,7 +145,7 @@ GLOBAL = frozenset({"Demand", "Workloads", "Throughput", "Budget", "PackagingCap
 CARRY_OVER = frozenset({("Products", "initial_die_bank"), ("Products", "initial_chip_inventory"),
                         ("HBMVendors", "initial_inventory"), ("InstalledBase", "*"), ("ScheduledReceipts", "*"),
                         ("Partners", "commitment_usd"), ("Partners", "min_deal_usd"),
-                        ("Partners", "fixed_deal_cost_usd")})
+                        ("Partners", "fixed_deal_cost_usd"), ("Settings", "start_quarter")})
 ROLL_CAUSE = "roll carry-over"
 
 
@@ -359,7 +359,7 @@ def compare(old: Plan, new: Plan) -> DiffResult:
                  for o, n in zip(changed_inputs["cell_old"], changed_inputs["cell_new"])],
         "cell_old": changed_inputs["cell_old"].fillna(""),
     }).reset_index(drop=True)
-    inputs["cause"] = [carry_over(r.sheet, r.column, old, new) for r in inputs.itertuples()]
+    inputs["cause"] = [carry_over(r.sheet, r.column, old, new, r.key) for r in inputs.itertuples()]
     inputs["what"] = [f"{r.sheet} {r.key} {r.column}: {_fmt(r.old)} → {_fmt(r.new)}" + (f" ({r.cell})" if r.cell else "")
                       + (" [carried over by the roll]" if r.cause == ROLL_CAUSE else "") for r in inputs.itertuples()]
 
@@ -409,11 +409,11 @@ def compare(old: Plan, new: Plan) -> DiffResult:
     return result
 
 
-def carry_over(sheet: str, column: str, old: Plan, new: Plan) -> str:
+def carry_over(sheet: str, column: str, old: Plan, new: Plan, key: str = "") -> str:
     """'roll carry-over' for an input a roll rewrites by itself (stocks at the new start, installed base,
     receipts, what is left of a signed deal) when the new plan starts later; 'input edit' otherwise."""
     rolled = bool(old.quarters and new.quarters) and quarter_index(new.quarters[0]) > quarter_index(old.quarters[0])
-    hit = (sheet, column) in CARRY_OVER or (sheet, "*") in CARRY_OVER
+    hit = (sheet, column) in CARRY_OVER or (sheet, "*") in CARRY_OVER or (sheet, key) in CARRY_OVER
     return ROLL_CAUSE if rolled and hit else "input edit"
 
 
@@ -661,12 +661,14 @@ def diff(old_plan: str | Path, new_plan: str | Path, output: str | Path) -> Path
 def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:
     wb = Workbook(write_only=True)
     write_key_values(wb, "Summary", result.summary, bold_keys=frozenset({"headline", "decisions", "limits", "inputs"}),
-                     red_keys=frozenset({"warning"}))
+                     red_keys=frozenset({"warning"}), widths=(16, 100, 70))
     write_frame(wb, "KPIs", result.kpis, formats={"change_share": "0.0%"})
     write_frame(wb, "Decisions", result.decisions)
     write_frame(wb, "Bottlenecks", result.bottlenecks)
     write_frame(wb, "InputChanges", result.inputs, highlight=False)
     write_frame(wb, "OutsideOverlap", result.outside)
+    old_name, new_name = (result.summary[0][1], result.summary[1][1]) if len(result.summary) > 1 else ("", "")
+    finish_pages(wb, f"diff {old_name} → {new_name}")
     path, _note = safe_save(wb, output, old_plan)
     return path
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from openpyxl.styles import Font
+from openpyxl.worksheet.pagebreak import Break
 
 from models.data import PlanData
 from planner.output.extract import SolutionTables
@@ -19,7 +20,7 @@ from planner.output.xlsx import ONE_DECIMAL, PERCENT, USD, WHOLE, printable
 TOTAL = "total"
 MW = '#,##0.0;[Red]-#,##0.0'
 
-BOLD = Font(bold=True)
+BOLD = Font(name="Calibri", bold=True)
 
 
 @dataclass
@@ -108,8 +109,7 @@ def write_pivots(wb, data: PlanData, tables: list[Pivot], index: int | None = No
     biggest = max([float(p.frame[Q + (["plan total"] if p.flow else [])].abs().max().max()) for p in tables] + [1.0])
     number_width = max(11.0, len(f"{biggest:,.0f}") + 3)
     sheet = RowSheet(ws, [key_width, detail_width] + [number_width] * (len(Q) + 1))
-    printable(ws)
-    ws.print_title_rows = None
+    printable(ws, repeat_header=False)
     ws.freeze_panes = "C1"
     positions = {}
     for p in tables:
@@ -131,6 +131,7 @@ def write_region_table(sheet: RowSheet, solution: SolutionTables) -> tuple[int, 
     Returns the first and last data rows."""
     s = solution.tables["Serving"]
     g = s.groupby("region", sort=True)[["demand_tps", "served_tps", "unmet_tps"]].sum()
+    sheet.ws.row_breaks.append(Break(id=sheet.row))  # the table and its chart print together on a new page
     sheet.section("Demand by region, summed over the quarters (tok/s)")
     sheet.header(["region", "", "served", "unmet", "demand", "service level"])
     first = sheet.row + 1

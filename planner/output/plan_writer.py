@@ -311,7 +311,7 @@ def write_diagnosis(wb: Workbook, diag: Diagnosis):
     ws = wb.create_sheet("Diagnosis")
     for letter, width in zip("ABCDEFGHI", (30, 22, 22, 14, 18, 16, 16, 12, 100)):
         ws.column_dimensions[letter].width = width
-    ws.append([cell(ws, "What is wrong, in words", font=Font(bold=True, size=13))])
+    ws.append([cell(ws, "What is wrong, in words", font=Font(name="Calibri", bold=True, size=13))])
     for line in diag.summary:
         ws.append([cell(ws, line)])
     for title, frame in (("Conflict set: " + (diag.conflict_of or "none computed"), diag.conflict),
@@ -319,7 +319,7 @@ def write_diagnosis(wb: Workbook, diag: Diagnosis):
                          ("Alternatives: the least change within one kind of limit", diag.alternatives),
                          ("Pre-solve checks", diag.checks)):
         ws.append([])
-        ws.append([cell(ws, title, font=Font(bold=True))])
+        ws.append([cell(ws, title, font=Font(name="Calibri", bold=True))])
         ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in frame.columns])
         for values in frame.itertuples(index=False, name=None):
             ws.append([cell(ws, v, number_format(str(c))) for c, v in zip(frame.columns, values)])

@@ -7,37 +7,19 @@ written when the workbook is saved.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell
+from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, text_lines  # noqa: F401 (text_lines re-exported)
 
 LINE_POINTS = 15.0  # height of one line of 11 pt text
 SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
-SECTION_FONT = Font(bold=True, size=12, color="1F3864")
+SECTION_FONT = Font(name="Calibri", bold=True, size=12, color="1F3864")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 NOTE = Alignment(horizontal="left", wrap_text=True, vertical="top", indent=1)  # a note keeps its distance from the value
-
-
-def text_lines(text: str, width: float) -> int:
-    """Lines a text takes in a wrapped cell `width` characters wide (a word never splits)."""
-    width = max(width, 1.0)
-    lines = 0
-    for paragraph in str(text).split("\n"):
-        lines, used = lines + 1, 0
-        for word in paragraph.split():
-            n = len(word)
-            if used and used + 1 + n > width:
-                lines, used = lines + 1, 0
-            if n > width:  # a word longer than the cell breaks anyway
-                lines += math.ceil(n / width) - 1
-                n = n % width
-            used += n + (1 if used else 0)
-    return lines
 
 
 @dataclass

@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from models.data import PlanData
 from models.solve import SolveResult
 from planner.output.extract import SolutionTables
-from planner.output.sheet_rows import RowSheet
+from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics
 from planner.output.xlsx import PERCENT, USD, printable
 
@@ -37,8 +37,8 @@ COST_WORDS = {"wafers": "wafers paid", "hbm": "HBM stacks", "packaging": "chip p
 MONEY_M = '"$"#,##0.0,,"M";[Red]-"$"#,##0.0,,"M"'
 TPS = '#,##0" tok/s"'
 RATIO = '0.00"x"'
-BOLD = Font(bold=True)
-RED = Font(bold=True, color="9C0006")
+BOLD = Font(name="Calibri", bold=True)
+RED = Font(name="Calibri", bold=True, color="9C0006")
 KEY_WIDTH, VALUE_WIDTH, QUARTER_WIDTH = 26.0, 17.0, 10.5
 
 
@@ -47,9 +47,8 @@ def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTab
     ws = wb.create_sheet("Summary", 0)
     n = max(data.T, 6)
     sheet = RowSheet(ws, [_key_width(data, solution), VALUE_WIDTH] + [QUARTER_WIDTH] * n)
-    printable(ws, landscape=True)
+    printable(ws, landscape=True, repeat_header=False)
     ws.page_setup.fitToHeight = 1  # the plan on one page
-    ws.print_title_rows = None
     ws.sheet_view.showGridLines = False
     sheet.header(["key", "value", "note"])
     ws.merged_cells.add(f"C1:{_col(sheet.ncols)}1")
@@ -188,7 +187,7 @@ def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5
         sheet.add([(1, f"{region} / {workload}", None, None, None, 1, False),
                    (2, row["unmet"], TPS, None, None, 2, False),
                    (3, row["unmet"] / row["demand"] if row["demand"] else None, PERCENT, None, None, 3, False),
-                   (4, _why(data, rows, workload), None, None, None, sheet.ncols, True)])
+                   (4, _why(data, rows, workload), None, None, None, sheet.ncols, True, NOTE)])
 
 
 def _why(data: PlanData, rows: pd.DataFrame, workload: str) -> str:
@@ -231,26 +230,25 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
     if not len(b):
         return ["No limit binds: every capacity has room to spare."]
     order = b.groupby(["family", "key"], sort=False)["value_usd"].sum().sort_values(ascending=False, kind="mergesort")
+    horizon = [str(q) for q in solution.tables["Budget"]["quarter"]]  # one row per quarter, in order
     lines = []
     for family, key in order.index[:n]:
         rows = b[(b["family"] == family) & (b["key"] == key)]
         top = rows.iloc[0]
         unit = UNIT_WORD.get(top["unit"], top["unit"])
+        what = str(top["what"])
+        what = what[:1].upper() + what[1:]
         quarters = [str(q) for q in rows["quarter"] if str(q)]
-        when = f" in {_list(quarters)}" if quarters else ""
-        cell = f" (input {top['input_cell']})" if top["input_cell"] else ""
+        when = f" in {_spans(quarters, horizon)}" if quarters else ""
+        most = f"most in {top['quarter']}, " if len(quarters) > 1 else ""
+        cell = f" ({most}input {top['input_cell']})" if top["input_cell"] else ""
         if abs(top["shadow_price"]) > 1e-9:
-            lines.append(f"{str(top['what']).capitalize()} binds{when}: one more {unit} would save up to "
-                         f"${abs(top['shadow_price']):,.2f} of discounted cost{cell}.")
+            lines.append(f"{what} binds{when}: one more {unit} saves up to ${abs(top['shadow_price']):,.2f} "
+                         f"of discounted cost{cell}.")
         else:
-            lines.append(f"{str(top['what']).capitalize()} is used to {top['utilization']:.0%} or more{when}, "
-                         f"with no price on it (whole units leave a little room){cell}.")
+            lines.append(f"{what} is used to {top['utilization']:.0%} or more{when}, unpriced (whole units leave "
+                         f"a little room){cell}.")
     return lines
-
-
-def _list(items: list[str], most: int = 4) -> str:
-    shown = ", ".join(items[:most])
-    return shown + (f" and {len(items) - most} more quarter(s)" if len(items) > most else "")
 
 
 def _unit_economics(sheet: RowSheet, ue: UnitEconomics) -> None:

@@ -175,8 +175,7 @@ def write_unit_economics(wb, ue: UnitEconomics):
     """Notes first (what is in the numbers), then per product and per product x site, each an Excel Table."""
     ws = wb.create_sheet("UnitEconomics")
     sheet = RowSheet(ws, _widths(ue))
-    printable(ws)
-    ws.print_title_rows = None
+    printable(ws, repeat_header=False)
     sheet.section("Unit economics over the plan: what a million tokens costs, and the energy it takes")
     for note in NOTES:
         sheet.add([(1, note, None, None, None, sheet.ncols, True)])

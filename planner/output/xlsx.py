@@ -27,7 +27,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 USD = '#,##0;[Red]-#,##0'
 USD_CENTS = '#,##0.00;[Red]-#,##0.00'
 NUMBER = '#,##0.###;[Red]-#,##0.###'
@@ -79,6 +79,23 @@ def clean(value):
     if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored in xlsx
     return value
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a text takes in a wrapped cell `width` characters wide (a word never splits)."""
+    width = max(width, 1.0)
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines, used = lines + 1, 0
+        for word in paragraph.split():
+            n = len(word)
+            if used and used + 1 + n > width:
+                lines, used = lines + 1, 0
+            if n > width:  # a word longer than the cell breaks anyway
+                lines += math.ceil(n / width) - 1
+                n = n % width
+            used += n + (1 if used else 0)
+    return lines
 
 
 def cell(ws, value, fmt: str | None = None, font: Font | None = None, fill: PatternFill | None = None):
@@ -179,13 +196,14 @@ def finish_pages(wb: Workbook, plan_name: str) -> None:
             part.size = 8
 
 
-def printable(ws, landscape: bool = True) -> None:
-    """Print (and convert to PDF) one page wide, landscape, header row repeated."""
+def printable(ws, landscape: bool = True, repeat_header: bool = True) -> None:
+    """Print (and convert to PDF) one page wide, landscape, header row repeated (unless told not to)."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = "1:1"
+    if repeat_header:
+        ws.print_title_rows = "1:1"
 
 
 def _num(ws, value, fmt):
@@ -208,15 +226,18 @@ def write_key_values(wb: Workbook, name: str, rows: list[tuple[str, object, str]
     ws.freeze_panes = "A2"
     printable(ws)
     ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in ("key", "value", "note")])
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for i, (key, value, note) in enumerate(rows, start=2):
-        font = Font(bold=True, color="9C0006") if key in red_keys else Font(bold=True) if key in bold_keys else None
+        font = Font(name="Calibri", bold=True, color="9C0006") if key in red_keys else \
+            Font(name="Calibri", bold=True) if key in bold_keys else None
         cells = [cell(ws, key, font=font), cell(ws, value, number_format(key), font=font), cell(ws, note)]
         lines = 1
-        for c, width in zip(cells[1:], widths[1:]):
-            if isinstance(c.value, str) and len(c.value) > width - 2:
-                c.alignment = wrap
-                lines = max(lines, math.ceil(len(c.value) * 1.1 / (width - 2)))
+        for j, (c, width) in enumerate(zip(cells, (key_width,) + tuple(widths[1:]))):
+            long = isinstance(c.value, str) and len(c.value) > width - 2
+            c.alignment = Alignment(horizontal="left", indent=1, vertical="top", wrap_text=long) if j == 2 else \
+                wrap if long else top
+            if long:
+                lines = max(lines, text_lines(c.value, (width - 1) * (1.0 if c.font and c.font.b else 1.1)))
         if lines > 1:
             ws.row_dimensions[i].height = 15 * lines + 2
         ws.append(cells)
