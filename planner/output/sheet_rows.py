@@ -50,6 +50,7 @@ class RowSheet:
         self.row += 1
         cells: dict[int, object] = {}
         lines = height_lines
+        fill = next((it[4] for it in items if it[4] is not None and it[5] == self.ncols), None)
         for col, value, fmt, font, fill, last, wrap, *align in items:
             c = cell(self.ws, value, fmt, font=font, fill=fill)
             if align:
@@ -65,12 +66,19 @@ class RowSheet:
         if lines > 1:
             self.ws.row_dimensions[self.row].height = LINE_POINTS * lines + 2
             self.heights[self.row] = LINE_POINTS * lines + 2
-        self.ws.append([cells.get(j) for j in range(1, max(cells, default=0) + 1)])
+        self.ws.append([cells.get(j) or self._empty(fill) for j in range(1, self.ncols + 1)])
         return self.row
+
+    def _empty(self, fill: PatternFill | None):
+        """A styled blank, so the row has every column even for a reader that sizes rows by their cells
+        (openpyxl read-only: a key whose value is blank still reads as (key, None))."""
+        c = cell(self.ws, None, fill=fill)
+        c.alignment = TOP
+        return c
 
     def blank(self) -> None:
         self.row += 1
-        self.ws.append([])
+        self.ws.append([self._empty(None) for _j in range(self.ncols)])
 
     def section(self, title: str) -> None:
         self.add([(1, title, None, SECTION_FONT, SECTION_FILL, self.ncols, False)])
