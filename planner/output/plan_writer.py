@@ -264,7 +264,7 @@ def write_plan(path: Path, data: PlanData, result: SolveResult, solution: Soluti
             contract[name] = frame
     options.detail_files = detail
     ue = unit_economics(data, solution) if solution is not None else None
-    write_summary(wb, data, result, solution, meta, detail, ue)
+    write_summary(wb, data, result, solution, meta, detail, ue, diagnosis)
     if diagnosis is not None:
         write_diagnosis(wb, diagnosis)
     if solution is not None:

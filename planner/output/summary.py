@@ -43,7 +43,7 @@ KEY_WIDTH, VALUE_WIDTH, QUARTER_WIDTH = 26.0, 17.0, 10.5
 
 
 def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTables | None, meta: dict,
-                  detail: list[Path], ue: UnitEconomics | None = None):
+                  detail: list[Path], ue: UnitEconomics | None = None, diagnosis=None):
     ws = wb.create_sheet("Summary", 0)
     n = max(data.T, 6)
     sheet = RowSheet(ws, [_key_width(data, solution), VALUE_WIDTH] + [QUARTER_WIDTH] * n)
@@ -53,6 +53,10 @@ def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTab
     sheet.header(["key", "value", "note"])
     ws.merged_cells.add(f"C1:{_col(sheet.ncols)}1")
     _headline(sheet, data, result, solution, meta)
+    if solution is None and diagnosis is not None and diagnosis.summary:
+        sheet.section("What is wrong (the Diagnosis sheet has the tables and input cells)")
+        for line in diagnosis.summary[:4]:
+            sheet.add([(1, line, None, None, None, sheet.ncols, True)])
     if solution is not None:
         _costs(sheet, solution)
         _decisions(sheet, data, solution)
@@ -108,7 +112,7 @@ def _headline(sheet: RowSheet, data: PlanData, result: SolveResult, solution: So
         partners = solution.tables["Partners"]
         signed = ", ".join(partners.loc[partners["signed"].astype(bool), "partner"].astype(str)) or "none"
         sheet.key_value("deals_signed", k.get("deals_signed"), '0', f"signed: {signed}")
-        sheet.key_value("solve_seconds", result.solve_seconds, '0.0" s"', "HiGHS's own solve time; see Run")
+    sheet.key_value("solve_seconds", result.solve_seconds, '0.0" s"', "HiGHS's own solve time; see Run")
 
 
 def _terminal_value(solution: SolutionTables | None) -> float | None:

@@ -189,3 +189,16 @@ def test_unit_economics_sheet_in_the_plan(tmp_path):
     header = next(r for r in rows if r[0] == "product")
     first = rows[rows.index(header) + 1]
     assert dict(zip(header, first))["cost_usd_per_mtok"] == pytest.approx(2120 / 7200)
+
+
+def test_infeasible_summary_keeps_the_keys_and_says_what_is_wrong(tmp_path):
+    sheets = minimal_sheets(1)
+    sheets["FabCapacity"][1] = ["F", 1]
+    sheets["Demand"][1] = ["NA", "w", 2000]
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 1]]
+    out = tmp_path / "plan.xlsx"
+    assert run_plan(write(tmp_path, sheets), out).status == "infeasible"
+    values = summary_values(read_plan(out, ["Summary"]))
+    assert set(CONTRACT_KEYS) <= set(values) and values["objective_usd"] is None
+    texts = [r[0] for r in load_workbook(out)["Summary"].iter_rows(values_only=True) if isinstance(r[0], str)]
+    assert any(t.startswith("Smallest change that makes the plan feasible") for t in texts)
