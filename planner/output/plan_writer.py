@@ -1,5 +1,6 @@
-"""The plan workbook a planner reviews: Summary first, Charts, Diagnosis when the plan failed, the stable
-contract sheets of workbook.md (tidy, one row per index), PlanByQuarter, Inputs echo and Warnings.
+"""The plan workbook a planner reviews: Summary first (the plan on a page, summary.py), Diagnosis when the plan
+failed, Charts, Pivots (pivots.py), UnitEconomics (unit_economics.py), the stable contract sheets of workbook.md
+(tidy, one row per index, Excel Tables), PlanByQuarter, Run (run_sheet.py), Inputs echo and Warnings.
 
 Reads SolutionTables (pandas) only; never touches Pyomo.
 """
