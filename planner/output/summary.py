@@ -39,7 +39,7 @@ TPS = '#,##0" tok/s"'
 RATIO = '0.00"x"'
 BOLD = Font(name="Calibri", bold=True)
 RED = Font(name="Calibri", bold=True, color="9C0006")
-KEY_WIDTH, VALUE_WIDTH, QUARTER_WIDTH = 26.0, 17.0, 10.5
+KEY_WIDTH, VALUE_WIDTH, QUARTER_WIDTH = 26.0, 21.0, 10.5
 
 
 def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTables | None, meta: dict,

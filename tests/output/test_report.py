@@ -202,3 +202,27 @@ def test_infeasible_summary_keeps_the_keys_and_says_what_is_wrong(tmp_path):
     assert set(CONTRACT_KEYS) <= set(values) and values["objective_usd"] is None
     texts = [r[0] for r in load_workbook(out)["Summary"].iter_rows(values_only=True) if isinstance(r[0], str)]
     assert any(t.startswith("Smallest change that makes the plan feasible") for t in texts)
+
+
+def _shown(value: float, fmt: str) -> str:
+    """About what a spreadsheet shows for `value` in number format `fmt` (first section)."""
+    import re
+    section = fmt.split(";")[0]
+    literal = "".join(re.findall(r'"([^"]*)"', section))
+    bare = re.sub(r'"[^"]*"', "", section)
+    decimals = len(bare.split(".")[1].rstrip("%,")) if "." in bare else 0
+    x = value * 100 if "%" in bare else value / 1e6 if bare.rstrip().endswith(",,") else value
+    return f"{x:,.{decimals}f}" + literal + ("%" if "%" in bare else "")
+
+
+def test_no_number_shows_as_hashes(example):
+    """PlanByQuarter, Pivots and UnitEconomics: every number, as formatted, fits its column (no ###)."""
+    wb = load_workbook(example)
+    for name in ("PlanByQuarter", "Pivots", "UnitEconomics", "Summary"):
+        ws = wb[name]
+        merged = {c for rng in ws.merged_cells.ranges for row in ws[str(rng)] for c in [x.coordinate for x in row]}
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool) and c.coordinate not in merged:
+                    text = _shown(float(c.value), c.number_format)
+                    assert len(text) + 1 <= _width(ws, c.column), (name, c.coordinate, text, _width(ws, c.column))
