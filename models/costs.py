@@ -7,9 +7,12 @@ components. Discounting and the in-plan capex share live here so every family us
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING
 
 from models.data import PlanData
+
+if TYPE_CHECKING:  # the report reads discounting from here without importing Pyomo
+    import pyomo.environ as pyo
 
 # the order the cost breakdown is reported in; a family adds to one of these
 COST_COMPONENTS = ("wafers", "hbm", "packaging", "own_capex", "partner_financing", "partner_deal_costs", "power",

@@ -31,8 +31,8 @@ from models.registry import FAMILIES
 from planner.output.contract import is_planned
 from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
                                         numeric, read_plan, summary_values, truthy)
-from planner.quarters import parse_quarter
-from planner.output.xlsx import check_target, safe_save, write_frame, write_key_values
+from planner.quarters import parse_quarter, quarter_index
+from planner.output.xlsx import check_target, finish_pages, safe_save, write_frame, write_key_values
 
 TOL = 1e-6
 
@@ -57,6 +57,12 @@ RELATED = {
     "PackagingCapacity": [("packaging blocks", 0, None)], "PackagingExpansion": [("packaging blocks", 0, None)],
 }
 GLOBAL = frozenset({"Demand", "Workloads", "Throughput", "Budget", "PackagingCapacity"})
+# inputs `planner roll` rewrites from the closed quarter: a change there is the roll's own carry-over, not a decision
+CARRY_OVER = frozenset({("Products", "initial_die_bank"), ("Products", "initial_chip_inventory"),
+                        ("HBMVendors", "initial_inventory"), ("InstalledBase", "*"), ("ScheduledReceipts", "*"),
+                        ("Partners", "commitment_usd"), ("Partners", "min_deal_usd"),
+                        ("Partners", "fixed_deal_cost_usd"), ("Settings", "start_quarter")})
+ROLL_CAUSE = "roll carry-over"
 
 
 def input_values(plan: Plan) -> pd.DataFrame:
@@ -99,13 +105,19 @@ def _num(v: object) -> float | None:
         return None
 
 
-def _fmt(v: object) -> str:
+def _fmt(v: object, sign: bool = False) -> str:
+    """Numbers as the plan shows them: thousand separators, never an exponent (1,088,000, 261.2, 0.135)."""
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     x = _num(v)
     if x is None:
         return "blank" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-    return f"{x:,.6g}"
+    plus = "+" if sign else ""
+    if abs(x - round(x)) < 1e-9 * max(1.0, abs(x)):
+        return f"{x:{plus},.0f}"
+    if abs(x) >= 1000:
+        return f"{x:{plus},.1f}"
+    return f"{x:{plus},.4g}"
 
 
 def _label(decision: str, key: str, detail: str, quarter: str) -> str:
@@ -191,8 +203,9 @@ def compare(old: Plan, new: Plan) -> DiffResult:
                  for o, n in zip(changed_inputs["cell_old"], changed_inputs["cell_new"])],
         "cell_old": changed_inputs["cell_old"].fillna(""),
     }).reset_index(drop=True)
+    inputs["cause"] = [carry_over(r.sheet, r.column, old, new, r.key) for r in inputs.itertuples()]
     inputs["what"] = [f"{r.sheet} {r.key} {r.column}: {_fmt(r.old)} → {_fmt(r.new)}" + (f" ({r.cell})" if r.cell else "")
-                      for r in inputs.itertuples()]
+                      + (" [carried over by the roll]" if r.cause == ROLL_CAUSE else "") for r in inputs.itertuples()]
 
     # decisions
     d_old, d_new = decisions(old), decisions(new)
@@ -233,9 +246,19 @@ def compare(old: Plan, new: Plan) -> DiffResult:
 
     bottlenecks = _binding_changes(old, new, shared_set, inputs)
     kpis = _kpis(old, new)
+    if old.quarters != new.quarters and shared:
+        kpis = pd.concat([_window_kpis(old, new, shared), kpis], ignore_index=True)
     result = DiffResult([], kpis, dec, bottlenecks, inputs, outside)
     result.summary = _summary(old, new, shared, result)
     return result
+
+
+def carry_over(sheet: str, column: str, old: Plan, new: Plan, key: str = "") -> str:
+    """'roll carry-over' for an input a roll rewrites by itself (stocks at the new start, installed base,
+    receipts, what is left of a signed deal) when the new plan starts later; 'input edit' otherwise."""
+    rolled = bool(old.quarters and new.quarters) and quarter_index(new.quarters[0]) > quarter_index(old.quarters[0])
+    hit = (sheet, column) in CARRY_OVER or (sheet, "*") in CARRY_OVER or (sheet, key) in CARRY_OVER
+    return ROLL_CAUSE if rolled and hit else "input edit"
 
 
 def _relation(input_row, dec_row) -> int:
@@ -259,9 +282,11 @@ def _link(dec: pd.DataFrame, inputs: pd.DataFrame, limit: int = 4) -> tuple[list
     """For each decision the input changes that bear on it (most direct first), and for each input change
     the decisions it bears on directly (its own key or kind, not merely 'everything')."""
     scores = [[_relation(i, d) for i in inputs.itertuples()] for d in dec.itertuples()]
+    carried = [c == ROLL_CAUSE for c in inputs["cause"]] if "cause" in inputs.columns else [False] * len(inputs)
     to_inputs = []
     for d, row in enumerate(scores):
-        ranked = sorted((-s, j) for j, s in enumerate(row) if s > 0)
+        ranked = sorted((carried[j], -s, j) for j, s in enumerate(row) if s > 0)  # edits first, then carry-overs
+        ranked = [(s, j) for _c, s, j in ranked]
         shown = [inputs["what"].iloc[j] for _s, j in ranked[:limit]]
         to_inputs.append("; ".join(shown) + (f"; and {len(ranked) - limit} more" if len(ranked) > limit else ""))
     to_decisions = []
@@ -332,10 +357,73 @@ def _kpis(old: Plan, new: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kpi", "old", "new", "change", "change_share", "changed"])
 
 
+def _window_kpis(old: Plan, new: Plan, shared: list[str]) -> pd.DataFrame:
+    a, b = window(old, shared), window(new, shared)
+    span = f"{shared[0]}..{shared[-1]}"
+    rows = []
+    for k in a:
+        x, y = a[k], b[k]
+        if x is None or y is None:
+            continue
+        rows.append({"kpi": f"{k} in {span}", "old": x, "new": y, "change": y - x,
+                     "change_share": (y - x) / abs(x) if abs(x) > 1e-12 else None, "changed": not _same(x, y)})
+    return pd.DataFrame(rows, columns=["kpi", "old", "new", "change", "change_share", "changed"])
+
+
 def _money(x: float | None) -> str:
     if x is None:
         return "n/a"
     return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
+
+
+def _objective_headline(old: Plan, new: Plan) -> str:
+    a, b = _num(old.summary.get("objective_usd")), _num(new.summary.get("objective_usd"))
+    if a is not None and b is not None:
+        share = f" ({(b - a) / abs(a):+.1%})" if abs(a) > 1e-9 else ""
+        verb = "more" if b > a else "less"
+        text = (f"The new plan costs {_money(abs(b - a))} {verb}{share}: {_money(a)} → {_money(b)} (present value)."
+                if not _same(a, b) else f"The cost is unchanged at {_money(b)}.")
+    else:
+        text = f"Objective {_fmt(old.summary.get('objective_usd'))} → {_fmt(new.summary.get('objective_usd'))}."
+    sa, sb = _num(old.summary.get("service_level")), _num(new.summary.get("service_level"))
+    if sa is not None and sb is not None:
+        text += f" Service level {sa:.1%} → {sb:.1%}."
+    return text
+
+
+def window(plan: Plan, quarters: list[str]) -> dict[str, float]:
+    """Totals of a plan over some of its quarters: capex, wafers, racks deployed, demand, served, unmet."""
+    f, qs = plan.frames, set(quarters)
+    out = {}
+    for key, sheet, column in (("capex_usd", "Capex", "capex_usd"), ("own_capex_usd", "Capex", "own_usd"),
+                               ("wafers", "Wafers", "wafers"), ("racks_deployed", "Deployments", "racks_deployed"),
+                               ("demand_tps", "Serving", "demand_tps"), ("served_tps", "Serving", "served_tps"),
+                               ("unmet_tps", "Serving", "unmet_tps")):
+        frame = f.get(sheet)
+        if frame is None or column not in frame.columns or "quarter" not in frame.columns:
+            out[key] = 0.0
+            continue
+        frame = numeric(frame, column)
+        out[key] = float(frame.loc[frame["quarter"].astype(str).isin(qs), column].sum())
+    out["service_level"] = out["served_tps"] / out["demand_tps"] if out["demand_tps"] > 0 else None
+    return out
+
+
+def _shared_headline(old: Plan, new: Plan, shared: list[str]) -> str:
+    """Plans over different horizons: compare what both cover, and say so; the objectives are not comparable."""
+    a, b = window(old, shared), window(new, shared)
+    span = f"{shared[0]}..{shared[-1]}" if len(shared) > 1 else shared[0]
+    change = b["capex_usd"] - a["capex_usd"]
+    share = f" ({change / a['capex_usd']:+.1%})" if a["capex_usd"] > 0 else ""
+    text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): capex {_money(a['capex_usd'])} → "
+            f"{_money(b['capex_usd'])}{share}, racks deployed {_fmt(a['racks_deployed'])} → "
+            f"{_fmt(b['racks_deployed'])}, wafers {_fmt(round(a['wafers'], 1))} → {_fmt(round(b['wafers'], 1))}")
+    if a["service_level"] is not None and b["service_level"] is not None:
+        text += f", service level {a['service_level']:.1%} → {b['service_level']:.1%}"
+    text += (f". The objectives ({_money(_num(old.summary.get('objective_usd')))} over "
+             f"{old.quarters[0]}..{old.quarters[-1]}, {_money(_num(new.summary.get('objective_usd')))} over "
+             f"{new.quarters[0]}..{new.quarters[-1]}) cover different horizons and are not compared.")
+    return text
 
 
 def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tuple[str, object, str]]:
@@ -354,17 +442,10 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
             lines.append(("warning", f"{plan.name} is not proven optimal" + (f" (MIP gap {gap:.2%})" if gap else "")
                           + ": some decision changes may be the solver's choice among near-equal plans, not a "
                           "consequence of the inputs", "tighten mip_rel_gap to compare closely"))
-    a, b = _num(old.summary.get("objective_usd")), _num(new.summary.get("objective_usd"))
-    if a is not None and b is not None:
-        share = f" ({(b - a) / abs(a):+.1%})" if abs(a) > 1e-9 else ""
-        verb = "more" if b > a else "less"
-        text = (f"The new plan costs {_money(abs(b - a))} {verb}{share}: {_money(a)} → {_money(b)} (present value)."
-                if not _same(a, b) else f"The cost is unchanged at {_money(b)}.")
+    if old.quarters != new.quarters and shared:
+        text = _shared_headline(old, new, shared)
     else:
-        text = f"Objective {_fmt(old.summary.get('objective_usd'))} → {_fmt(new.summary.get('objective_usd'))}."
-    sa, sb = _num(old.summary.get("service_level")), _num(new.summary.get("service_level"))
-    if sa is not None and sb is not None:
-        text += f" Service level {sa:.1%} → {sb:.1%}."
+        text = _objective_headline(old, new)
     lines.append(("headline", text, "KPIs sheet"))
     if old.quarters != new.quarters:
         span = f"{shared[0]}..{shared[-1]}" if shared else "none"
@@ -380,7 +461,7 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
             not pd.isna(row.cost_impact_usd) else ""
         why = f"; inputs: {row.input_changes}" if row.input_changes else ""
         lines.append((f"decision_{i}", f"{row.what}: {_fmt(row.old)} → {_fmt(row.new)} {row.unit} "
-                      f"({row.change:+,.6g}{impact})", why.lstrip("; ")))
+                      f"({_fmt(row.change, sign=True)}{impact})", why.lstrip("; ")))
     bn = r.bottlenecks
     started = bn[bn["change"] == "started binding"] if len(bn) else bn
     stopped = bn[bn["change"] == "stopped binding"] if len(bn) else bn
@@ -397,11 +478,15 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
         lines.append(("limits", "No limit started or stopped binding.", "Bottlenecks sheet"))
     inputs = r.inputs
     if len(inputs):
-        explaining = inputs[inputs["bears_on"] != ""]
+        edits = inputs[inputs["cause"] != ROLL_CAUSE]
+        carried = len(inputs) - len(edits)
+        explaining = edits[edits["bears_on"] != ""]
         lines.append(("inputs", f"{len(inputs)} input value(s) changed"
-                      + (f", {len(explaining)} of them bearing directly on the changed decisions" if len(dec) else "")
-                      + ".", "InputChanges sheet"))
-        ordered = pd.concat([explaining, inputs[inputs["bears_on"] == ""]])
+                      + (f": {len(edits)} edited, {carried} carried over by the roll itself (stocks at the new "
+                         "start, installed base, scheduled receipts, what is left of signed deals)" if carried else "")
+                      + (f"; {len(explaining)} edit(s) bear directly on the changed decisions" if len(dec) else "")
+                      + ".", "InputChanges sheet (column cause)"))
+        ordered = pd.concat([explaining, edits[edits["bears_on"] == ""], inputs[inputs["cause"] == ROLL_CAUSE]])
         for i, row in enumerate(ordered.head(5).itertuples(), start=1):
             lines.append((f"input_{i}", row.what, f"bears on: {row.bears_on}" if row.bears_on else ""))
     else:
@@ -420,11 +505,13 @@ def diff(old_plan: str | Path, new_plan: str | Path, output: str | Path) -> Path
 def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:
     wb = Workbook(write_only=True)
     write_key_values(wb, "Summary", result.summary, bold_keys=frozenset({"headline", "decisions", "limits", "inputs"}),
-                     red_keys=frozenset({"warning"}))
+                     red_keys=frozenset({"warning"}), widths=(16, 100, 70))
     write_frame(wb, "KPIs", result.kpis, formats={"change_share": "0.0%"})
     write_frame(wb, "Decisions", result.decisions)
     write_frame(wb, "Bottlenecks", result.bottlenecks)
     write_frame(wb, "InputChanges", result.inputs, highlight=False)
     write_frame(wb, "OutsideOverlap", result.outside)
+    old_name, new_name = (result.summary[0][1], result.summary[1][1]) if len(result.summary) > 1 else ("", "")
+    finish_pages(wb, f"diff {old_name} → {new_name}")
     path, _note = safe_save(wb, output, old_plan)
     return path

@@ -71,11 +71,27 @@ def plan_cell(path: str | Path, frame: pd.DataFrame, position: int, column: str,
     return f"{Path(path).name} {sheet}!{get_column_letter(col)}{position + 2}"
 
 
+SUMMARY_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
 def summary_values(frames: dict[str, pd.DataFrame]) -> dict[str, object]:
+    """The key/value rows of a Summary sheet wherever they stand: in each row, the first cell that reads as a
+    key (lower-case, digits and underscores: `objective_usd`) and the cell to its right. Section titles and
+    table labels (capitals, spaces) are never keys; the first occurrence of a key wins."""
     s = frames.get("Summary")
-    if s is None or "key" not in s.columns:
+    if s is None:
         return {}
-    return {str(k): v for k, v in zip(s["key"], s["value"])}
+    rows = [list(s.columns)] + s.astype(object).values.tolist()
+    out: dict[str, object] = {}
+    for row in rows:
+        for j, key in enumerate(row[:-1]):
+            if isinstance(key, str) and SUMMARY_KEY.match(key.strip()):
+                key = key.strip()
+                if key not in out and key != "key":
+                    value = row[j + 1]
+                    out[key] = None if isinstance(value, float) and math.isnan(value) else value
+                break
+    return out
 
 
 def numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

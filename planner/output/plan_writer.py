@@ -1,5 +1,6 @@
-"""The plan workbook a planner reviews: Summary first, Charts, Diagnosis when the plan failed, the stable
-contract sheets of workbook.md (tidy, one row per index), PlanByQuarter, Inputs echo and Warnings.
+"""The plan workbook a planner reviews: Summary first (the plan on a page, summary.py), Diagnosis when the plan
+failed, Charts, Pivots (pivots.py), UnitEconomics (unit_economics.py), the stable contract sheets of workbook.md
+(tidy, one row per index, Excel Tables), PlanByQuarter, Run (run_sheet.py), Inputs echo and Warnings.
 
 Reads SolutionTables (pandas) only; never touches Pyomo.
 """
@@ -16,6 +17,7 @@ from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 
 
@@ -23,20 +25,17 @@ from models.data import PlanData
 from planner.output.input_values import input_values
 from planner.diagnose.findings import Diagnosis
 from planner.issues import Issues
-from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, atomic_write, cell, number_format, safe_save,
-                     write_frame, write_key_values)
+from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, ONE_DECIMAL, WHOLE, YES_NO, atomic_write,
+                                  cell, finish_pages, number_format, printable, safe_save, write_frame,
+                                  write_key_values)
 from planner.output.contract import CONTRACT_SHEETS, SolutionTables
+from planner.output.pivots import pivots, write_pivots, write_region_table
+from planner.output.run_sheet import run_rows
+from planner.output.summary import STATUS_WORDS, write_summary  # noqa: F401  (STATUS_WORDS: kept importable)
+from planner.output.unit_economics import UnitEconomics, unit_economics, write_unit_economics
 
 if TYPE_CHECKING:  # the writer reads the solver result, never Pyomo
     from models.solve import SolveResult
-
-STATUS_WORDS = {
-    "optimal": "OPTIMAL: proven best plan for this input",
-    "feasible": "FEASIBLE, NOT PROVEN OPTIMAL: a valid plan, but a better one may exist (see mip_gap)",
-    "infeasible": "INFEASIBLE: no plan meets every hard limit; see the Diagnosis sheet",
-    "unbounded": "UNBOUNDED: the cost can fall without limit; see the Diagnosis sheet",
-    "error": "ERROR: the solver returned no plan; see status_message",
-}
 # how a too-long sheet is summed up inside the workbook (the full table goes beside it)
 AGGREGATE_BY = {
     "Allocation": ["product", "region", "workload", "quarter"], "Deployments": ["product", "quarter"],
@@ -44,94 +43,11 @@ AGGREGATE_BY = {
     "Serving": ["region", "workload", "quarter"], "Power": ["quarter"], "Capex": ["quarter"],
     "Chips": ["product", "quarter"], "Bottlenecks": None,
 }
-UNIT_WORD = {"USD per wafer": "wafer", "USD per stack": "stack", "USD per chip": "chip", "USD per MW": "MW",
-             "USD per USD": "USD of budget"}
-
-
 @dataclass
 class WriteOptions:
     max_sheet_rows: int = EXCEL_MAX_ROWS - 1  # data rows per sheet before the table goes to a file beside
     detail_format: str = "parquet"  # parquet | csv
     detail_files: list[Path] = field(default_factory=list)
-
-
-def top_bottlenecks(solution: SolutionTables, n: int = 5) -> list[str]:
-    b = solution.tables["Bottlenecks"]
-    lines = []
-    for r in b.head(n).itertuples():
-        unit = UNIT_WORD.get(r.unit, r.unit)
-        where = f" (input {r.input_cell})" if r.input_cell else ""
-        lines.append(f"{r.what} in {r.quarter}: one more {unit} is worth ${r.shadow_price:,.2f}{where}")
-    return lines
-
-
-def summary_rows(data: PlanData, result: SolveResult, solution: SolutionTables | None, meta: dict,
-                 phases: dict[str, float], detail: list[Path]) -> list[tuple[str, object, str]]:
-    gap_note = "relative gap between this plan and the best bound (0 for an LP)"
-    rows: list[tuple[str, object, str]] = [
-        ("plan_name", data.settings.plan_name, ""),
-        ("status", result.status, STATUS_WORDS.get(result.status, "")),
-        ("status_message", result.message, f"HiGHS model status: {result.highs_status}"),
-        ("objective_usd", solution.objective_usd if solution else None,
-         "discounted total cost (present value, USD); blank when there is no plan"),
-        ("mip_gap", result.mip_gap if result.has_solution else None, gap_note),
-        ("solve_seconds", result.solve_seconds, "HiGHS's own solve time"),
-    ]
-    if solution is None:
-        rows += [("total_demand_tps", sum(data.demand.values()), "sum over demand rows and quarters, tok/s"),
-                 ("total_served_tps", None, "no plan"), ("service_level", None, "no plan"),
-                 ("own_capex_usd", None, "no plan"), ("partner_capex_usd", None, "no plan")]
-    else:
-        k = solution.kpis
-        rows += [
-            ("total_demand_tps", k["total_demand_tps"], "sum over demand rows and quarters, tok/s"),
-            ("total_served_tps", k["total_served_tps"], "sum over demand rows and quarters, tok/s"),
-            ("service_level", k["service_level"], "served / demand, all rows and quarters"),
-            ("own_capex_usd", k["own_capex_usd"], "cash, all quarters"),
-            ("partner_capex_usd", k["partner_capex_usd"], "cash, all quarters"),
-            ("terminal_value_usd", k.get("terminal_value_usd", 0.0), "dies and chips left at the end or in flight, "
-             "valued at Products.terminal_value_usd_per_die (present value; 0 when unused)"),
-        ]
-        for i, line in enumerate(top_bottlenecks(solution), start=1):
-            rows.append((f"bottleneck_{i}", line, "see the Bottlenecks sheet"))
-        rows += [(f"cost_{c}_usd", v, "objective component (present value); they add up to objective_usd")
-                 for c, v in solution.cost_breakdown_usd.items()]
-        serving = solution.tables["Serving"]
-        for key, group in serving.groupby("region", sort=True):
-            d = group["demand_tps"].sum()
-            rows.append((f"service_level_region_{key}", group["served_tps"].sum() / d if d > 0 else None, "served / demand"))
-        for key, group in serving.groupby("workload", sort=True):
-            d = group["demand_tps"].sum()
-            rows.append((f"service_level_workload_{key}", group["served_tps"].sum() / d if d > 0 else None,
-                         "served / demand"))
-        partners = solution.tables["Partners"]
-        signed = ", ".join(partners.loc[partners["signed"], "partner"].astype(str)) or "none"
-        rows += [
-            ("wafers_started", k["wafers_started"], "all fabs and quarters"),
-            ("hbm_stacks_bought", k["hbm_stacks_bought"], "all vendors and quarters"),
-            ("racks_deployed", k["racks_deployed"], "all products, sites and quarters"),
-            ("mw_added", k["mw_added"], "MW of expansion blocks started"),
-            ("deals_signed", k["deals_signed"], signed),
-            ("duals_from", result.duals_from, "shadow prices: present-value USD per unit of the limit"),
-        ]
-    rows.append(("scenario", meta.get("scenario", "base"), "Scenarios sheet; base = the workbook as it is"))
-    for i, text in enumerate(meta.get("overrides", []), start=1):
-        rows.append((f"override_{i}", text, "applied before validation"))
-    if meta.get("frozen"):
-        rows.append(("frozen_decisions", len(meta["frozen"]), "fixed to the previous plan's values (--freeze)"))
-    rows += [
-        ("input_file", meta["input_file"], ""), ("input_sha256", meta["input_sha256"], ""),
-        ("planner_version", meta["planner_version"], ""), ("solver", meta["solver"], result.algorithm),
-        ("solver_strategy", result.algorithm, result.algorithm_reason),
-        ("solved_at", meta["solved_at"], "UTC"),
-    ]
-    for key, (value, where) in meta.get("numerics", {}).items():
-        rows.append((f"coefficient_{key}", value, where))
-    rows += [(f"option_{k}", v, "") for k, v in meta["options"].items()]
-    rows += [(f"seconds_{k}", v, "phase time, wall clock") for k, v in phases.items()]
-    for path in detail:
-        rows.append(("detail_file", path.name, "full table beside this workbook (too long for an Excel sheet)"))
-    return rows
 
 
 def plan_by_quarter(data: PlanData, solution: SolutionTables) -> pd.DataFrame:
@@ -181,17 +97,28 @@ def plan_by_quarter(data: PlanData, solution: SolutionTables) -> pd.DataFrame:
     return frame
 
 
-UNIT_FORMATS = {"tok/s": '#,##0', "USD": '#,##0', "%": '0.0%', "MW": '#,##0.0', "racks": '#,##0.#',
-                "wafers": '#,##0', "stacks": '#,##0', "chips": '#,##0', "blocks": '0'}
+UNIT_FORMATS = {"tok/s": '#,##0', "USD": '#,##0', "%": '0.0%', "MW": '#,##0.0', "racks": '#,##0',
+                "wafers": '#,##0.0', "stacks": '#,##0', "chips": '#,##0', "blocks": '#,##0'}
 
 
-def write_plan_by_quarter(wb: Workbook, frame: pd.DataFrame):
+def write_plan_by_quarter(wb: Workbook, frame: pd.DataFrame, data: PlanData | None = None):
+    """Quarters across; every column wide enough for its largest number (no ###), one page wide."""
     ws = wb.create_sheet("PlanByQuarter")
-    ws.column_dimensions["A"].width = 34
+    formats = dict(UNIT_FORMATS)
+    if data is not None and not data.settings.integer_racks:
+        formats["racks"] = '#,##0.0'
+    ws.column_dimensions["A"].width = max([len(str(m)) for m in frame["metric"]] + [20]) + 2
+    ws.column_dimensions["B"].width = 8
+    for j, q in enumerate(frame.columns[2:], start=3):
+        biggest = pd.to_numeric(frame[q], errors="coerce").abs().max()
+        digits = len(f"{biggest:,.0f}") if pd.notna(biggest) else 4
+        ws.column_dimensions[get_column_letter(j)].width = max(10, digits + 4)
     ws.freeze_panes = "C2"
+    printable(ws)
+    ws.print_title_cols = "A:B"
     ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
-        fmt = UNIT_FORMATS.get(row[1], "#,##0.##")
+        fmt = formats.get(row[1], "#,##0.##")
         ws.append([cell(ws, row[0]), cell(ws, row[1])] + [cell(ws, v, fmt) for v in row[2:]])
     return ws
 
@@ -233,6 +160,25 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int, index
     return ws
 
 
+def add_region_chart(charts_ws, pivot_ws, rows: tuple[int, int]) -> None:
+    """Served vs unmet tok/s by region over the plan: a stacked bar per region, on the Pivots cells, drawn
+    beside them (on `charts_ws`)."""
+    first, last = rows
+    if last < first:
+        return
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
+    chart.title, chart.x_axis.title = "Served vs unmet by region (tok/s, all quarters)", None
+    for col in (3, 4):
+        values = Reference(pivot_ws, min_col=col, max_col=col, min_row=first, max_row=last)
+        series = Series(values, title=None)
+        series.tx = SeriesLabel(strRef=StrRef(f"'{pivot_ws.title}'!${get_column_letter(col)}${first - 1}"))
+        series.cat = AxDataSource(strRef=StrRef(f=f"'{pivot_ws.title}'!$A${first}:$A${last}"))
+        chart.series.append(series)
+    chart.width, chart.height = 16, 3 + 0.9 * (last - first + 1)
+    charts_ws.add_chart(chart, f"H{first - 1}")
+
+
 def _add_rows(chart, ws, rows: list[int], first_col: int, last_col: int) -> None:
     """One series per PlanByQuarter row, titled by the row's metric name (column A), with the quarter labels
     of row 1 as text categories (openpyxl's set_categories would declare them numeric)."""
@@ -267,6 +213,40 @@ def _write_detail(name: str, frame: pd.DataFrame, output: Path, fmt: str) -> Pat
         return _write_detail(name, frame, output, "csv")
 
 
+def sheet_formats(data: PlanData) -> dict[str, dict[str, str]]:
+    """Display formats by unit where the column name alone does not tell: stacks, chips, whole racks."""
+    racks = WHOLE if data.settings.integer_racks else ONE_DECIMAL
+    wafers = WHOLE if data.settings.integer_wafers else ONE_DECIMAL
+    stacks = {c: WHOLE for c in ("supply", "bought", "paid", "min_stacks", "used", "inventory_end", "stacks")}
+    return {"HBM": stacks, "HBMUse": stacks, "Packaging": {"packaged": WHOLE, "capacity": WHOLE},
+            "Chips": {"packaged": WHOLE}, "Deployments": {"racks_deployed": racks, "racks_installed": racks},
+            "Wafers": {"wafers": wafers}, "Fabs": {"wafers_started": wafers, "capacity": wafers,
+                                                   "min_wafers": wafers, "wafers_paid": wafers},
+            "Partners": {"signed": YES_NO}, "Power": {"blocks_started": WHOLE}}
+
+
+def partners_view(partners: pd.DataFrame, capex: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
+    """Partners as a reviewer reads it: signed shown yes/no (stored 1/0, so roll, freeze and diff read it back
+    as true/false), and the quarters the deal funds."""
+    out = partners.copy()
+    out["signed"] = out["signed"].astype(bool).astype(int)
+    funds = []
+    for n in out["partner"]:
+        if n in capex.columns and len(capex):
+            by_q = capex.groupby("quarter")[n].sum()
+            funded = [q for q in quarters if by_q.get(q, 0.0) > 1e-6]
+        else:
+            funded = []
+        funds.append(_quarter_runs(funded, quarters) or "none")
+    out["funds_quarters"] = funds
+    return out
+
+
+def _quarter_runs(quarters: list[str], order: list[str]) -> str:
+    from planner.output.summary import _spans
+    return _spans(quarters, order)
+
+
 def write_plan(path: Path, data: PlanData, result: SolveResult, solution: SolutionTables | None,
                diagnosis: Diagnosis | None, meta: dict, phases: dict[str, float], issues: Issues,
                input_path: Path, options: WriteOptions | None = None) -> tuple[Path, str]:
@@ -278,23 +258,21 @@ def write_plan(path: Path, data: PlanData, result: SolveResult, solution: Soluti
     if solution is not None:
         for name in CONTRACT_SHEETS:
             frame = solution.tables[name]
+            if name == "Partners":
+                frame = partners_view(frame, solution.tables["Capex"], data.quarters)
             if len(frame) > options.max_sheet_rows:
                 detail.append(_write_detail(name, frame, path, options.detail_format))
                 frame = _aggregate(name, frame, options.max_sheet_rows)
             contract[name] = frame
     options.detail_files = detail
-    bad = result.status != "optimal"
-    write_key_values(wb, "Summary", summary_rows(data, result, solution, meta, phases, detail),
-                     bold_keys=frozenset({"status", "objective_usd", "service_level"}),
-                     red_keys=frozenset({"status", "status_message"}) if bad else frozenset())
+    ue = unit_economics(data, solution) if solution is not None else None
+    write_summary(wb, data, result, solution, meta, detail, ue, diagnosis)
     if diagnosis is not None:
         write_diagnosis(wb, diagnosis)
     if solution is not None:
-        pbq = plan_by_quarter(data, solution)
-        for name in CONTRACT_SHEETS:
-            write_frame(wb, name, contract[name])
-        pbq_ws = write_plan_by_quarter(wb, pbq)
-        add_charts(wb, pbq_ws, pbq, data.T, index=2 if diagnosis is not None else 1)
+        _write_plan_sheets(wb, data, solution, contract, ue, chart_index=2 if diagnosis is not None else 1)
+    write_key_values(wb, "Run", run_rows(result, meta, phases, detail),
+                     red_keys=frozenset({"status", "status_message"}) if result.status != "optimal" else frozenset())
     write_key_values(wb, "Inputs", inputs_echo(data, meta))
     values = input_values(data)
     if len(values) <= options.max_sheet_rows:
@@ -304,7 +282,23 @@ def write_plan(path: Path, data: PlanData, result: SolveResult, solution: Soluti
             [{"severity": i.severity, "sheet": i.sheet, "cell": i.cell, "column": i.column,
               "value": None if i.value is None else str(i.value), "message": i.message} for i in issues],
             columns=["severity", "sheet", "cell", "column", "value", "message"]))
+    finish_pages(wb, data.settings.plan_name)
     return safe_save(wb, path, input_path)
+
+
+def _write_plan_sheets(wb: Workbook, data: PlanData, solution: SolutionTables, contract: dict[str, pd.DataFrame],
+                       ue: UnitEconomics, chart_index: int) -> None:
+    """Pivots and UnitEconomics after Charts, then the contract sheets, PlanByQuarter; Charts go in front."""
+    pivot_ws, pivot_rows, _positions = write_pivots(wb, data, pivots(data, solution))
+    regions = write_region_table(pivot_rows, solution)
+    write_unit_economics(wb, ue)
+    formats = sheet_formats(data)
+    for name in CONTRACT_SHEETS:
+        write_frame(wb, name, contract[name], formats=formats.get(name))
+    pbq = plan_by_quarter(data, solution)
+    pbq_ws = write_plan_by_quarter(wb, pbq, data)
+    add_charts(wb, pbq_ws, pbq, data.T, index=chart_index)
+    add_region_chart(pivot_ws, pivot_ws, regions)
 
 
 def inputs_echo(data: PlanData, meta: dict) -> list[tuple[str, object, str]]:
@@ -319,7 +313,7 @@ def write_diagnosis(wb: Workbook, diag: Diagnosis):
     ws = wb.create_sheet("Diagnosis")
     for letter, width in zip("ABCDEFGHI", (30, 22, 22, 14, 18, 16, 16, 12, 100)):
         ws.column_dimensions[letter].width = width
-    ws.append([cell(ws, "What is wrong, in words", font=Font(bold=True, size=13))])
+    ws.append([cell(ws, "What is wrong, in words", font=Font(name="Calibri", bold=True, size=13))])
     for line in diag.summary:
         ws.append([cell(ws, line)])
     for title, frame in (("Conflict set: " + (diag.conflict_of or "none computed"), diag.conflict),
@@ -327,7 +321,7 @@ def write_diagnosis(wb: Workbook, diag: Diagnosis):
                          ("Alternatives: the least change within one kind of limit", diag.alternatives),
                          ("Pre-solve checks", diag.checks)):
         ws.append([])
-        ws.append([cell(ws, title, font=Font(bold=True))])
+        ws.append([cell(ws, title, font=Font(name="Calibri", bold=True))])
         ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in frame.columns])
         for values in frame.itertuples(index=False, name=None):
             ws.append([cell(ws, v, number_format(str(c))) for c, v in zip(frame.columns, values)])

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -18,19 +20,25 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 USD = '#,##0;[Red]-#,##0'
 USD_CENTS = '#,##0.00;[Red]-#,##0.00'
 NUMBER = '#,##0.###;[Red]-#,##0.###'
 TPS = '#,##0" tok/s";[Red]-#,##0" tok/s"'
 MW = '#,##0.000" MW";[Red]-#,##0.000" MW"'
 PERCENT = '0.0%'
+WHOLE = '#,##0;[Red]-#,##0'  # racks and blocks (whole when they are integer variables), chips, stacks
+ONE_DECIMAL = '#,##0.0;[Red]-#,##0.0'  # wafers and dies
+YES_NO = '"yes";"yes";"no"'  # 1 -> yes, 0 -> no: a number a script reads back, a word a reviewer reads
 RED_FILL = PatternFill("solid", fgColor="FFC7CE")
+TABLE_STYLE = "TableStyleMedium2"
 
 
 class OutputError(Exception):
@@ -49,6 +57,10 @@ def number_format(column: str) -> str:
         return TPS
     if c.startswith("mw_") or c.endswith("_mw"):
         return MW
+    if "wafer" in c or "dies" in c or c.startswith("die_"):
+        return ONE_DECIMAL
+    if "racks" in c or "blocks" in c or "chips" in c or "stacks" in c:
+        return WHOLE
     return NUMBER
 
 
@@ -67,6 +79,23 @@ def clean(value):
     if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored in xlsx
     return value
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a text takes in a wrapped cell `width` characters wide (a word never splits)."""
+    width = max(width, 1.0)
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines, used = lines + 1, 0
+        for word in paragraph.split():
+            n = len(word)
+            if used and used + 1 + n > width:
+                lines, used = lines + 1, 0
+            if n > width:  # a word longer than the cell breaks anyway
+                lines += math.ceil(n / width) - 1
+                n = n % width
+            used += n + (1 if used else 0)
+    return lines
 
 
 def cell(ws, value, fmt: str | None = None, font: Font | None = None, fill: PatternFill | None = None):
@@ -111,8 +140,10 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
         ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _num(ws, v, fmts[j])
                    for j, v in enumerate(row)])
     last = len(frame) + 1
-    if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(2, last)}"
+    if columns and len(frame):
+        add_table(wb, ws, columns, last)
+    elif columns:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}2"
     if highlight and len(frame):
         for j, c in enumerate(columns, start=1):
             rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
@@ -127,13 +158,52 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     return ws
 
 
-def printable(ws, landscape: bool = True) -> None:
-    """Print (and convert to PDF) one page wide, landscape, header row repeated."""
+def add_table(wb: Workbook, ws, columns: list[str], last_row: int, first_row: int = 1) -> Table | None:
+    """An Excel Table (filters, banded rows) over A1:<last column><last_row>, named uniquely in the workbook.
+
+    In write-only mode openpyxl cannot read the header back, so the table's columns are named here. Headers
+    that Excel would refuse (blank or repeated, ignoring case) get a plain filter instead."""
+    ref = f"A{first_row}:{get_column_letter(len(columns))}{max(first_row + 1, last_row)}"
+    if len({c.lower() for c in columns}) < len(columns) or not all(c.strip() for c in columns):
+        ws.auto_filter.ref = ref
+        return None
+    taken = wb.__dict__.setdefault("_planner_table_names", set())
+    base = "T_" + (re.sub(r"\W", "_", ws.title) or "sheet")
+    name, i = base, 1
+    while name.lower() in taken:
+        i += 1
+        name = f"{base}_{i}"
+    taken.add(name.lower())
+    table = Table(displayName=name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False)
+    table.tableColumns = [TableColumn(id=j, name=c) for j, c in enumerate(columns, start=1)]
+    table.autoFilter = AutoFilter(ref=table.ref)
+    with warnings.catch_warnings():  # "in write-only mode you must add table columns manually": done above
+        warnings.simplefilter("ignore", UserWarning)
+        ws.add_table(table)
+    return table
+
+
+def finish_pages(wb: Workbook, plan_name: str) -> None:
+    """Every printed page names the plan (left), the sheet (right) and its page number (footer)."""
+    plan = str(plan_name or "").replace("&", "&&")
+    for ws in wb.worksheets:
+        ws.oddHeader.left.text = plan
+        ws.oddHeader.right.text = "&A"
+        ws.oddFooter.left.text = "&A"
+        ws.oddFooter.right.text = "page &P of &N"
+        for part in (ws.oddHeader.left, ws.oddHeader.right, ws.oddFooter.left, ws.oddFooter.right):
+            part.size = 8
+
+
+def printable(ws, landscape: bool = True, repeat_header: bool = True) -> None:
+    """Print (and convert to PDF) one page wide, landscape, header row repeated (unless told not to)."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = "1:1"
+    if repeat_header:
+        ws.print_title_rows = "1:1"
 
 
 def _num(ws, value, fmt):
@@ -146,16 +216,31 @@ def _num(ws, value, fmt):
 
 
 def write_key_values(wb: Workbook, name: str, rows: list[tuple[str, object, str]],
-                     bold_keys: frozenset[str] = frozenset(), red_keys: frozenset[str] = frozenset()):
+                     bold_keys: frozenset[str] = frozenset(), red_keys: frozenset[str] = frozenset(),
+                     widths: tuple[float, float, float] = (34, 52, 90)):
+    """key | value | note rows; a text longer than its column wraps, and its row is as tall as the text."""
     ws = wb.create_sheet(name)
-    for letter, width in zip("ABC", (34, 52, 90)):
+    key_width = max([widths[0]] + [len(str(r[0])) + 2 for r in rows])
+    for letter, width in zip("ABC", (key_width, widths[1], widths[2])):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     printable(ws)
     ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in ("key", "value", "note")])
-    for key, value, note in rows:
-        font = Font(bold=True, color="9C0006") if key in red_keys else Font(bold=True) if key in bold_keys else None
-        ws.append([cell(ws, key, font=font), cell(ws, value, number_format(key), font=font), cell(ws, note)])
+    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    for i, (key, value, note) in enumerate(rows, start=2):
+        font = Font(name="Calibri", bold=True, color="9C0006") if key in red_keys else \
+            Font(name="Calibri", bold=True) if key in bold_keys else None
+        cells = [cell(ws, key, font=font), cell(ws, value, number_format(key), font=font), cell(ws, note)]
+        lines = 1
+        for j, (c, width) in enumerate(zip(cells, (key_width,) + tuple(widths[1:]))):
+            long = isinstance(c.value, str) and len(c.value) > width - 2
+            c.alignment = Alignment(horizontal="left", indent=1, vertical="top", wrap_text=long) if j == 2 else \
+                wrap if long else top
+            if long:
+                lines = max(lines, text_lines(c.value, (width - 1) * (1.0 if c.font and c.font.b else 1.1)))
+        if lines > 1:
+            ws.row_dimensions[i].height = 15 * lines + 2
+        ws.append(cells)
     return ws
 
 

@@ -33,7 +33,7 @@ from models.data import PlanData
 from planner.output.contract import is_planned
 from planner.issues import Issues
 from planner.output.plan_writer import UNIT_FORMATS, plan_by_quarter
-from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, printable, safe_save, write_frame
+from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, finish_pages, printable, safe_save, write_frame
 from planner.output.extract import SolutionTables
 from planner import pipeline
 from planner.pipeline import RunOptions
@@ -251,6 +251,9 @@ def _write_compare(wb: Workbook, frame: pd.DataFrame):
 def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int):
     """Native charts on the Compare cells: they follow edits of the numbers."""
     ws = wb.create_sheet("Charts", 1)
+    ws.page_setup.orientation = "landscape"  # the three charts print together on one page
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
     row_of = {m: i + 2 for i, m in enumerate(frame["metric"])}
     first_col, last_col = 3, 2 + n_scenarios
     cats = f"'{compare_ws.title}'!${get_column_letter(first_col)}$1:${get_column_letter(last_col)}$1"
@@ -289,6 +292,8 @@ def write_compare(path: Path, plans: list[ScenarioPlan], input_path: Path) -> tu
     write_frame(wb, "CompareByQuarter", by_quarter(plans))
     write_frame(wb, "Moves", moves(plans))
     write_frame(wb, "Overrides", overrides_frame(plans), highlight=False)
+    base = next((p.data for p in plans if p.data is not None), None)
+    finish_pages(wb, f"compare: {base.settings.plan_name}" if base is not None else "compare")
     return safe_save(wb, path, input_path)
 
 

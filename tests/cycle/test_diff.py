@@ -120,3 +120,42 @@ def test_cli(pair, capsys):
     assert "3 decision(s) changed" in printed and f"wrote {out}" in printed
     assert main(["-q", "diff", str(old), str(folder / "missing.xlsx"), "-o", str(folder / "x.xlsx")]) == 2
     assert main(["-q", "diff", str(old), str(new), "-o", str(new)]) == 2  # never overwrites a plan it reads (issue 17: exit 2)
+
+
+def test_plans_of_different_horizons_compare_on_the_quarters_both_cover(tmp_path):
+    """2026Q1..2026Q3 (1,000 tok/s a quarter: one rack, $1,100, in 2026Q1) against 2026Q2..2026Q4 (2,000 tok/s:
+    two racks in 2026Q2). The headline compares 2026Q2..2026Q3 only: capex $0 -> $2,000, racks 0 -> 2; the
+    objectives cover different horizons and are not compared as a cost change."""
+    _src, old = planned(tmp_path, minimal_sheets(3), "q1")
+    sheets = minimal_sheets(3, start="2026Q2")
+    sheets["Demand"][1] = ["NA", "w", 2000, 2000, 2000]
+    _src, new = planned(tmp_path, sheets, "q2")
+    result = compare(load_plan(old), load_plan(new))
+    lines = dict((k, v) for k, v, _n in result.summary)
+    headline = lines["headline"]
+    assert headline.startswith("On the 2 quarter(s) both plans cover (2026Q2..2026Q3): capex $0 → $2,000")
+    assert "racks deployed 0 → 2" in headline and "not compared" in headline and "costs $" not in headline
+    assert "2 shared quarter(s) 2026Q2..2026Q3" in lines["horizon"]
+    kpi = result.kpis.set_index("kpi")
+    assert kpi.at["capex_usd in 2026Q2..2026Q3", "new"] == pytest.approx(2000)
+    assert "e+" not in " ".join(str(v) for _k, v, _n in result.summary)
+
+
+def test_roll_carry_overs_are_shown_as_such(tmp_path):
+    source, old = planned(tmp_path, rolling_sheets())
+    nxt = roll(old, source, tmp_path / "next.xlsx")
+    wb = load_workbook(nxt)
+    wb["Demand"]["E2"] = 2000
+    wb.save(nxt)
+    new = tmp_path / "replan.xlsx"
+    assert run_plan(nxt, new, RunOptions(model_edits=[FreezeEdit(old, 2)])).status == "optimal"
+    result = compare(load_plan(old), load_plan(new))
+    cause = {(r.sheet, r.column): r.cause for r in result.inputs.itertuples()}
+    assert cause[("Products", "initial_chip_inventory")] == "roll carry-over"
+    assert cause[("Demand", "2026Q4")] == "input edit"
+    lines = dict((k, v) for k, v, _n in result.summary)
+    assert "carried over by the roll itself" in lines["inputs"]
+    assert lines["input_1"].startswith("Demand NA/w 2026Q4")  # the edit first, carry-overs after
+    for text in result.decisions["input_changes"]:
+        edits = text.split("; ")
+        assert "carried over" not in edits[0]

@@ -27,3 +27,10 @@ def test_plan_converts_to_pdf_with_summary_first(tmp_path):
     first = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
                            text=True, timeout=60).stdout
     assert "plan_name" in first and "status" in first and "optimal" in first and "objective_usd" in first
+    # the plan on a page: headline, costs, decisions by quarter, bottlenecks, all on page 1, named in its header
+    for text in ("service_level", "Where the money goes", "The key decisions", "2026Q3", "bottleneck_1",
+                 "input_sha256", "Summary", "page 1 of"):
+        assert text in first, text
+    second = subprocess.run(["pdftotext", "-layout", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True,
+                            text=True, timeout=60).stdout
+    assert "Charts" in second and "input_sha256" not in second  # Summary did not spill onto page 2

@@ -1,0 +1,289 @@
+"""Summary: the plan on a page (one printed page, portrait), for a reviewer first and a script second.
+
+Every row that carries a contract key (workbook.md: plan_name, status, objective_usd, mip_gap, ...) holds the
+key in column A and its value in column B, so `planner.cycle.diff.summary_values` (and any script) finds it
+wherever it stands; section titles and table rows use labels with capitals or spaces, never a key. How the
+plan was made (solver options, phase times, coefficient ranges, versions) is on the Run sheet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from openpyxl.styles import Font
+
+from models.data import PlanData
+from planner.output.contract import SolutionTables
+from planner.output.sheet_rows import NOTE, RowSheet
+from planner.output.unit_economics import UnitEconomics
+from planner.output.xlsx import PERCENT, USD, printable
+
+if TYPE_CHECKING:  # the report reads the solver result, never Pyomo
+    from models.solve import SolveResult
+
+STATUS_WORDS = {
+    "optimal": "OPTIMAL: proven best plan for this input",
+    "feasible": "FEASIBLE, NOT PROVEN OPTIMAL: a valid plan, but a better one may exist (see mip_gap)",
+    "infeasible": "INFEASIBLE: no plan meets every hard limit; see the Diagnosis sheet",
+    "unbounded": "UNBOUNDED: the cost can fall without limit; see the Diagnosis sheet",
+    "error": "ERROR: the solver returned no plan; see status_message",
+}
+UNIT_WORD = {"USD per wafer": "wafer", "USD per stack": "HBM stack", "USD per chip": "chip packaged",
+             "USD per MW": "MW", "USD per USD": "USD of budget", "blocks": "expansion block"}
+COST_WORDS = {"wafers": "wafers paid", "hbm": "HBM stacks", "packaging": "chip packaging",
+              "own_capex": "own capex (at its in-plan share)", "partner_financing": "partner financing",
+              "partner_deal_costs": "partner deal signing costs", "power": "electricity",
+              "holding": "holding dies, chips and stacks", "unmet_penalty": "penalty for unmet demand",
+              "terminal_value": "credit for what the plan leaves (terminal value)"}
+MONEY_M = '"$"#,##0.0,,"M";[Red]-"$"#,##0.0,,"M"'
+TPS = '#,##0" tok/s"'
+RATIO = '0.00"x"'
+BOLD = Font(name="Calibri", bold=True)
+RED = Font(name="Calibri", bold=True, color="9C0006")
+KEY_WIDTH, VALUE_WIDTH, QUARTER_WIDTH = 26.0, 21.0, 10.5
+
+
+def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTables | None, meta: dict,
+                  detail: list[Path], ue: UnitEconomics | None = None, diagnosis=None):
+    ws = wb.create_sheet("Summary", 0)
+    n = max(data.T, 6)
+    sheet = RowSheet(ws, [_key_width(data, solution), VALUE_WIDTH] + [QUARTER_WIDTH] * n)
+    printable(ws, landscape=True, repeat_header=False)
+    ws.page_setup.fitToHeight = 1  # the plan on one page
+    ws.sheet_view.showGridLines = False
+    sheet.header(["key", "value", "note"])
+    ws.merged_cells.add(f"C1:{_col(sheet.ncols)}1")
+    _headline(sheet, data, result, solution, meta)
+    if solution is None and diagnosis is not None and diagnosis.summary:
+        sheet.section("What is wrong (the Diagnosis sheet has the tables and input cells)")
+        for line in diagnosis.summary[:4]:
+            sheet.add([(1, line, None, None, None, sheet.ncols, True)])
+    if solution is not None:
+        _costs(sheet, solution)
+        _decisions(sheet, data, solution)
+        _unmet(sheet, data, solution)
+        _bottlenecks(sheet, solution)
+        if ue is not None:
+            _unit_economics(sheet, ue)
+    _provenance(sheet, result, meta, detail)
+    return ws
+
+
+def _key_width(data: PlanData, solution: SolutionTables | None) -> float:
+    """Column A fits every key and label it will hold (keys are never wrapped: a script reads them)."""
+    labels = ["sram_vs_hbm_energy_ratio", "frozen_decisions"] + [f"{r} / {w}" for r, w in data.demand_rows]
+    if solution is not None:
+        labels += [f"cost_{c}_usd" for c in solution.cost_breakdown_usd]
+        labels += [f"  of which {n}" for n in solution.tables["Partners"]["partner"].astype(str)]
+    return max([KEY_WIDTH] + [len(x) + 2 for x in labels])
+
+
+def _col(j: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(j)
+
+
+def _headline(sheet: RowSheet, data: PlanData, result: SolveResult, solution: SolutionTables | None, meta: dict):
+    bad = result.status != "optimal"
+    sheet.key_value("plan_name", data.settings.plan_name, font=BOLD)
+    sheet.key_value("status", result.status, note=STATUS_WORDS.get(result.status, ""), font=RED if bad else BOLD)
+    sheet.key_value("status_message", result.message or "", font=RED if bad else None)
+    sheet.key_value("horizon", f"{data.quarters[0]}..{data.quarters[-1]}",
+                    note=f"{data.T} quarters; scenario {meta.get('scenario', 'base')}")
+    k = solution.kpis if solution is not None else {}
+    objective = solution.objective_usd if solution is not None else None
+    sheet.key_value("objective_usd", objective, USD, "discounted total cost, present value USD; blank when there "
+                    "is no plan", font=BOLD)
+    sheet.key_value("mip_gap", result.mip_gap if result.has_solution else None, '0.00%',
+                    "relative gap between this plan and the best bound (0 for an LP)")
+    demand = k.get("total_demand_tps", sum(data.demand.values()))
+    served = k.get("total_served_tps")
+    sheet.key_value("service_level", k.get("service_level"), PERCENT, "served / demand, all rows and quarters",
+                    font=BOLD)
+    if solution is not None:
+        _service_by(sheet, solution.tables["Serving"])
+    sheet.key_value("total_demand_tps", demand, TPS, "sum over demand rows and quarters")
+    sheet.key_value("total_served_tps", served, TPS, "sum over demand rows and quarters")
+    sheet.key_value("total_unmet_tps", None if served is None else demand - served, TPS, "demand not served")
+    sheet.key_value("own_capex_usd", k.get("own_capex_usd"), USD, "cash, all quarters (racks, expansion blocks)")
+    sheet.key_value("partner_capex_usd", k.get("partner_capex_usd"), USD, "cash partners fund, all quarters")
+    sheet.key_value("terminal_value_usd", _terminal_value(solution), USD,
+                    "credit for dies and chips left at the end (0 when unused)")
+    if solution is not None:
+        partners = solution.tables["Partners"]
+        signed = ", ".join(partners.loc[partners["signed"].astype(bool), "partner"].astype(str)) or "none"
+        sheet.key_value("deals_signed", k.get("deals_signed"), '0', f"signed: {signed}")
+    sheet.key_value("solve_seconds", result.solve_seconds, '0.0" s"', "HiGHS's own solve time; see Run")
+
+
+def _terminal_value(solution: SolutionTables | None) -> float | None:
+    if solution is None:
+        return None
+    if "terminal_value_usd" in solution.kpis:
+        return solution.kpis["terminal_value_usd"]
+    return -solution.cost_breakdown_usd.get("terminal_value", 0.0)
+
+
+def _service_by(sheet: RowSheet, serving: pd.DataFrame) -> None:
+    """One line per grouping: 'APAC 98.9% · EU 100.0% ...' (the same percent format as service_level)."""
+    for column in ("region", "workload"):
+        parts = []
+        for key, g in serving.groupby(column, sort=True):
+            d = g["demand_tps"].sum()
+            parts.append(f"{key} {g['served_tps'].sum() / d:.1%}" if d > 0 else f"{key} (no demand)")
+        if parts:
+            sheet.add([(1, f"  by {column}", None, None, None, 1, False),
+                       (2, "  ·  ".join(parts), None, None, None, sheet.ncols, True)])
+
+
+def _costs(sheet: RowSheet, solution: SolutionTables) -> None:
+    sheet.section("Where the money goes (present value; the components add up to objective_usd)")
+    total = solution.objective_usd or 0.0
+    for c, v in solution.cost_breakdown_usd.items():
+        share = f"{v / total:.1%} of the objective" if total else ""
+        sheet.key_value(f"cost_{c}_usd", v, USD, f"{COST_WORDS.get(c, c)}; {share}" if share else COST_WORDS.get(c, c))
+
+
+def _decisions(sheet: RowSheet, data: PlanData, solution: SolutionTables) -> None:
+    """Quarters across: the key decisions of the plan and what they buy."""
+    t, Q = solution.tables, data.quarters
+    sheet.section("The key decisions, quarter by quarter (MW added: expansion blocks started)")
+    sheet.header(["Decision", "Plan total"] + Q)
+
+    def per_q(frame: pd.DataFrame, column: str) -> pd.Series:
+        return frame.groupby("quarter")[column].sum().reindex(Q, fill_value=0.0) if len(frame) else \
+            pd.Series(0.0, index=Q)
+
+    block = data.expansion["block_mw"] if len(data.expansion) else pd.Series(dtype=float)
+    power = t["Power"].assign(mw_added=lambda f: f["blocks_started"] * f["site"].map(block).fillna(0.0))
+    serving = t["Serving"]
+    served, demand = per_q(serving, "served_tps"), per_q(serving, "demand_tps")
+    rows = [("wafers_started", per_q(t["Wafers"], "wafers"), '#,##0', True),
+            ("hbm_stacks_bought", per_q(t["HBM"], "bought"), '#,##0', True),
+            ("racks_deployed", per_q(t["Deployments"], "racks_deployed"), '#,##0', True),
+            ("racks_in_service", per_q(t["Deployments"], "racks_installed"), '#,##0', False),
+            ("mw_added", per_q(power, "mw_added"), '#,##0.0', True),
+            ("mw_used", per_q(t["Power"], "mw_used"), '#,##0.0', False),
+            ("own_capex_usd", per_q(t["Capex"], "own_usd"), MONEY_M, True),
+            ("partner_capex_usd", per_q(t["Capex"], "partner_usd"), MONEY_M, True)]
+    capex = t["Capex"]
+    for r in t["Partners"].itertuples():
+        if r.signed and r.partner in capex.columns:
+            rows.append((f"  of which {r.partner}", per_q(capex, r.partner), MONEY_M, True))
+    rows.append(("service_level", (served / demand.where(demand > 0)).astype(float), PERCENT, None))
+    for label, series, fmt, flow in rows:
+        total = series.sum() if flow else (served.sum() / demand.sum() if flow is None and demand.sum() else None)
+        sheet.add([(1, label, None, None, None, 1, False), (2, total, fmt, BOLD, None, 2, False)]
+                  + [(3 + j, v, fmt, None, None, 3 + j, False) for j, v in enumerate(series.values)])
+
+
+def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5) -> None:
+    """The demand rows with the most unmet tok/s, and why (Serving.limited_by when the plan reports it)."""
+    s = solution.tables["Serving"]
+    g = s.groupby(["region", "workload"], sort=True).agg(demand=("demand_tps", "sum"), unmet=("unmet_tps", "sum"))
+    g = g[g["unmet"] > 1e-6].sort_values("unmet", ascending=False, kind="mergesort").head(n)
+    sheet.section("Unmet demand: where, and why" if len(g) else "Unmet demand: none, every tok/s is served")
+    if not len(g):
+        return
+    sheet.header(["Region / workload", "Unmet tok/s", "Share", "Why"])
+    sheet.ws.merged_cells.add(f"D{sheet.row}:{_col(sheet.ncols)}{sheet.row}")
+    for (region, workload), row in g.iterrows():
+        rows = s[(s["region"] == region) & (s["workload"] == workload) & (s["unmet_tps"] > 1e-6)]
+        sheet.add([(1, f"{region} / {workload}", None, None, None, 1, False),
+                   (2, row["unmet"], TPS, None, None, 2, False),
+                   (3, row["unmet"] / row["demand"] if row["demand"] else None, PERCENT, None, None, 3, False),
+                   (4, _why(data, rows, workload), None, None, None, sheet.ncols, True, NOTE)])
+
+
+def _why(data: PlanData, rows: pd.DataFrame, workload: str) -> str:
+    quarters = _spans(list(rows["quarter"]), data.quarters)
+    if "limited_by" in rows.columns:
+        reasons = [str(x) for x in rows["limited_by"] if isinstance(x, str) and x.strip()]
+        if reasons:
+            top = pd.Series(reasons).value_counts().index[0]
+            return f"{top} (unmet in {quarters})"
+    penalty = float(data.workloads.at[workload, "unmet_penalty_usd_per_tps"]) if workload in data.workloads.index \
+        else None
+    price = f"; leaving it unmet costs ${penalty:,.2f} per tok/s per quarter, less than serving it" \
+        if penalty is not None else ""
+    return f"unmet in {quarters}{price}"
+
+
+def _spans(quarters: list[str], order: list[str]) -> str:
+    """'2026Q1..2026Q3, 2027Q2': runs of consecutive quarters."""
+    idx = sorted(order.index(q) for q in set(quarters) if q in order)
+    runs, out = [], []
+    for i in idx:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    for a, b in runs:
+        out.append(order[a] if a == b else f"{order[a]}..{order[b]}")
+    return ", ".join(out)
+
+
+def _bottlenecks(sheet: RowSheet, solution: SolutionTables, n: int = 5) -> None:
+    sheet.section("The five most valuable bottlenecks (raise these limits first)")
+    for i, line in enumerate(bottleneck_sentences(solution, n), start=1):
+        sheet.add([(1, f"bottleneck_{i}", None, None, None, 1, False), (2, line, None, None, None, sheet.ncols, True)])
+
+
+def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
+    """One sentence per limit (family and key), most valuable first, naming every quarter it binds in."""
+    b = solution.tables["Bottlenecks"]
+    if not len(b):
+        return ["No limit binds: every capacity has room to spare."]
+    order = b.groupby(["family", "key"], sort=False)["value_usd"].sum().sort_values(ascending=False, kind="mergesort")
+    horizon = [str(q) for q in solution.tables["Budget"]["quarter"]]  # one row per quarter, in order
+    lines = []
+    for family, key in order.index[:n]:
+        rows = b[(b["family"] == family) & (b["key"] == key)]
+        top = rows.iloc[0]
+        unit = UNIT_WORD.get(top["unit"], top["unit"])
+        what = str(top["what"])
+        what = what[:1].upper() + what[1:]
+        quarters = [str(q) for q in rows["quarter"] if str(q)]
+        when = f" in {_spans(quarters, horizon)}" if quarters else ""
+        most = f"most in {top['quarter']}, " if len(quarters) > 1 else ""
+        cell = f" ({most}input {top['input_cell']})" if top["input_cell"] else ""
+        if abs(top["shadow_price"]) > 1e-9:
+            lines.append(f"{what} binds{when}: one more {unit} saves up to ${abs(top['shadow_price']):,.2f} "
+                         f"of discounted cost{cell}.")
+        else:
+            lines.append(f"{what} is used to {top['utilization']:.0%} or more{when}, unpriced (whole units leave "
+                         f"a little room){cell}.")
+    return lines
+
+
+def _unit_economics(sheet: RowSheet, ue: UnitEconomics) -> None:
+    r = ue.sram_vs_hbm
+    if not r:
+        return
+    sram = ", ".join(ue.by_product.loc[ue.by_product["memory"] == "SRAM", "product"].astype(str))
+    hbm = ", ".join(ue.by_product.loc[ue.by_product["memory"] == "HBM", "product"].astype(str))
+    sheet.section(f"SRAM chips ({sram}) against HBM chips ({hbm}), on the mix each served (UnitEconomics sheet)")
+    sheet.key_value("sram_vs_hbm_cost_ratio", r["cost_ratio"], RATIO,
+                    f"cost per million tokens: ${r['sram_cost_usd_per_mtok']:,.4f} SRAM vs "
+                    f"${r['hbm_cost_usd_per_mtok']:,.4f} HBM (capex share, power, wafers, HBM, packaging)")
+    sheet.key_value("sram_vs_hbm_energy_ratio", r["energy_ratio"], RATIO,
+                    f"energy per million tokens: {r['sram_kwh_per_mtok']:,.3f} kWh SRAM vs "
+                    f"{r['hbm_kwh_per_mtok']:,.3f} kWh HBM (rack kW x PUE x hours)")
+
+
+def _provenance(sheet: RowSheet, result: SolveResult, meta: dict, detail: list[Path]) -> None:
+    sheet.section("Where this plan comes from (solver details on the Run sheet)")
+    sheet.key_value("scenario", meta.get("scenario", "base"), note="Scenarios sheet; base = the workbook as it is")
+    for i, text in enumerate(meta.get("overrides", []), start=1):
+        sheet.key_value(f"override_{i}", text, note="applied before validation")
+    if meta.get("frozen"):
+        sheet.key_value("frozen_decisions", len(meta["frozen"]), '0', "fixed to the previous plan's values (--freeze)")
+    sheet.key_value("input_file", meta["input_file"])
+    sheet.key_value("input_sha256", meta["input_sha256"])
+    sheet.key_value("planner_version", meta["planner_version"])
+    sheet.key_value("solver", meta["solver"], note=result.algorithm)
+    sheet.key_value("solved_at", meta["solved_at"], note="UTC")
+    for path in detail:
+        sheet.key_value("detail_file", path.name, note="full table beside this workbook (too long for a sheet)")
