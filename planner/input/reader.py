@@ -223,8 +223,10 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
     del data
     try:
         values_wb = _load(scan.data, data_only=True, read_only=False)
-        # the formula view is parsed only when some sheet holds a formula: the workbook is read once otherwise
-        formulas_wb = _load(scan.data, data_only=False, read_only=True) if scan.formula_members else None
+        # formula cells were found while streaming (planner.input.guard): the workbook is parsed once; the formula
+        # view is parsed only if a sheet's part could not be matched to its title (a damaged relationship)
+        formulas_wb = _load(scan.data, data_only=False, read_only=True) \
+            if len(scan.formulas) < len(scan.formula_members) else None
     except Exception as exc:  # openpyxl raises many types on damaged files
         issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)})")
         return None, issues
@@ -267,7 +269,7 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
                 issues.error(title, title, "", ws.max_row, f"sheet has {ws.max_row:,} rows, above the limit of "
                              f"{limits.max_rows_per_sheet:,}")
                 continue
-            fws = formulas_wb[title] if formulas_wb is not None else None
+            fws = formulas_wb[title] if formulas_wb is not None else scan.formulas.get(title)
             sheets[spec.name] = _read_sheet(ws, fws, spec.keys or ("key",), issues)
         other = sorted(k for k in set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme", "rollnotes"} if by_lower[k])
         for key in other:
@@ -414,6 +416,8 @@ def _formula_cells(fws, header_row: int) -> dict[tuple[int, int], str]:
     found: dict[tuple[int, int], str] = {}
     if fws is None:
         return found
+    if isinstance(fws, dict):  # found while streaming the sheet's XML
+        return {rc: f for rc, f in fws.items() if rc[0] > header_row}
     for row in fws.iter_rows(min_row=header_row + 1):
         for cell in row:
             v = getattr(cell, "value", None)

@@ -760,3 +760,18 @@ def test_roll_refuses_a_plan_with_a_deleted_sheet(plan_and_input, tmp_path):
     wb.save(tmp_path / "cut.xlsx")
     with pytest.raises(RollError, match="no Power sheet"):
         roll(tmp_path / "cut.xlsx", source, tmp_path / "next.xlsx")
+
+
+def test_the_workbook_is_parsed_once_even_with_formulas(tmp_path, monkeypatch):
+    import planner.input.reader as reader
+
+    path = write(tmp_path, minimal_sheets())
+    wb = load_workbook(path)
+    wb["FabCapacity"]["B2"] = "=500*2"  # no cached value: still found, from the streamed XML
+    wb.save(path)
+    calls = []
+    real = reader._load
+    monkeypatch.setattr(reader, "_load", lambda *a, **k: calls.append(k) or real(*a, **k))
+    data, issues = validate_workbook(path)
+    assert len(calls) == 1
+    assert any("FabCapacity!B2" in e and "no cached value" in e for e in errors_of(issues))
