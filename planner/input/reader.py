@@ -277,7 +277,7 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
             ws = values_wb[title]
             if getattr(ws, "sheet_state", "visible") != "visible":
                 issues.warning(title, title, "", "", f"sheet '{title}' is hidden (not a planner sheet; ignored)")
-            elif isinstance(ws, Worksheet):
+            else:
                 issues.warning(title, title, "", "", _unknown_sheet(title))
     finally:
         if formulas_wb is not None:

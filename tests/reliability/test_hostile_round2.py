@@ -775,3 +775,39 @@ def test_the_workbook_is_parsed_once_even_with_formulas(tmp_path, monkeypatch):
     data, issues = validate_workbook(path)
     assert len(calls) == 1
     assert any("FabCapacity!B2" in e and "no cached value" in e for e in errors_of(issues))
+
+
+def test_an_infeasible_plan_diagnosis_gets_only_what_is_left_of_the_time_limit(tmp_path, monkeypatch):
+    import models.solve as solve_module
+    import planner.diagnose.diagnosis as diagnosis
+
+    sheets = minimal_sheets()
+    sheets["FabCapacity"][1] = ["F", 0, 0]
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 1]]
+    src = write(tmp_path, sheets)
+    real_run = solve_module.run_with_progress
+
+    def slow_run(h, is_mip):
+        time.sleep(1.0)  # the plan's own solve uses up 1 s of the 1.5 s budget
+        return real_run(h, is_mip)
+
+    limits = []
+    real_new = diagnosis.new_highs
+
+    def recording():
+        h = real_new()
+        original = h.setOptionValue
+
+        def set_option(name, value):
+            if name == "time_limit":
+                limits.append(value)
+            return original(name, value)
+
+        h.setOptionValue = set_option
+        return h
+
+    monkeypatch.setattr(solve_module, "run_with_progress", slow_run)
+    monkeypatch.setattr(diagnosis, "new_highs", recording)
+    outcome = run_plan(src, tmp_path / "p.xlsx", RunOptions(time_limit_s=1.5))
+    assert outcome.status == "infeasible"
+    assert limits and max(limits) <= 0.5 + 1e-6, limits  # each re-solve: only what remains
