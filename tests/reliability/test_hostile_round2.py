@@ -811,3 +811,8 @@ def test_an_infeasible_plan_diagnosis_gets_only_what_is_left_of_the_time_limit(t
     outcome = run_plan(src, tmp_path / "p.xlsx", RunOptions(time_limit_s=1.5))
     assert outcome.status == "infeasible"
     assert limits and max(limits) <= 0.5 + 1e-6, limits  # each re-solve: only what remains
+
+
+def test_a_settings_gap_of_1_is_refused_like_the_option(tmp_path):
+    data, issues = validate_workbook(write(tmp_path, minimal_sheets(mip_rel_gap=1)))
+    assert data is None and any("Settings!" in e and "write 0.01 for 1%" in e for e in errors_of(issues))
