@@ -816,3 +816,12 @@ def test_an_infeasible_plan_diagnosis_gets_only_what_is_left_of_the_time_limit(t
 def test_a_settings_gap_of_1_is_refused_like_the_option(tmp_path):
     data, issues = validate_workbook(write(tmp_path, minimal_sheets(mip_rel_gap=1)))
     assert data is None and any("Settings!" in e and "write 0.01 for 1%" in e for e in errors_of(issues))
+
+
+def test_roll_past_year_9999_is_a_clear_error(tmp_path, capsys):
+    source = write(tmp_path, minimal_sheets(4, start="9999Q1"))
+    plan = tmp_path / "plan.xlsx"
+    assert run_plan(source, plan).status in ("optimal", "feasible")
+    assert cli.main(["roll", str(plan), str(source), "-o", str(tmp_path / "next.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "9999Q4" in err and "unexpected" not in err
