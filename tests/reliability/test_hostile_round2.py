@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from planner import cli
 from planner.input.validate import validate_workbook
-from planner.output.xlsx import OutputError, is_read_only, new_file_mode, safe_save
+from planner.output.xlsx import is_read_only, new_file_mode, safe_save
 from planner.pipeline import RunOptions, run_plan
 from tests.builders import minimal_sheets, write
 
