@@ -31,7 +31,7 @@ EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM
 MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_ROWS_PER_SHEET = 1_048_576
 MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_CELLS = 2_000_000  # non-empty cells of the whole workbook: keeps the parse under 1 GB
+MAX_CELLS = 1_000_000  # non-empty cells of the whole workbook: about 450 MB parsed (2M measured 865 MB)
 MAX_SHARED_STRINGS = 500_000
 HEADER_SEARCH_ROWS = 30
 
