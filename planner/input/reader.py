@@ -28,7 +28,7 @@ from planner.input.schema import SHEETS
 
 EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
-MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # with the cell cap, keeps any admitted workbook under 1 GB parsed
 MAX_ROWS_PER_SHEET = 1_048_576
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_CELLS = 1_000_000  # non-empty cells of the whole workbook: about 450 MB parsed (2M measured 865 MB)
