@@ -243,8 +243,9 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
             else:
                 first_of[key] = name
         for title in values_wb.sheetnames:
-            if title not in written:
-                continue  # openpyxl's rename of a duplicate name (already reported)
+            if title not in written and any(title.lower().startswith(w.strip().lower()) and title[len(w):].isdigit()
+                                            for w in written):
+                continue  # openpyxl's rename ('products1') of a name that differs only by case (already reported)
             key = title.strip().lower()
             if key in by_lower:
                 if by_lower[key] is not None and not any(i.cell == title for i in issues.errors):

@@ -542,8 +542,15 @@ def test_a_million_styled_empty_rows_read_fast_in_little_memory(large_cases):
 
 def test_rows_beyond_the_cap_without_a_dimension_are_refused_while_streaming(large_cases):
     rc, out, rss, seconds = _validate_in_child(large_cases["no_dim"])
-    assert rc == 2 and "PLANNER_MAX_ROWS_PER_SHEET" in out and no_traceback(out), out
+    assert rc == 2 and ("PLANNER_MAX_ROWS_PER_SHEET" in out or "PLANNER_MAX_CELLS" in out) and no_traceback(out), out
     assert rss < 1024 and seconds < 30, (rss, seconds)
+
+
+def test_rows_are_counted_while_streaming_whatever_the_dimension_says(large_cases):
+    from planner.input.reader import ReadLimits, read_workbook
+
+    raw, issues = read_workbook(large_cases["no_dim"], ReadLimits(max_cells=10_000_000))
+    assert raw is None and any("PLANNER_MAX_ROWS_PER_SHEET" in e for e in errors_of(issues)), errors_of(issues)
 
 
 def test_shared_strings_and_cells_are_capped(tmp_path):
