@@ -832,3 +832,14 @@ def test_roll_past_year_9999_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["roll", str(plan), str(source), "-o", str(tmp_path / "next.xlsx")]) == 2
     err = capsys.readouterr().err
     assert "9999Q4" in err and "unexpected" not in err
+
+
+def test_a_fifo_as_previous_plan_or_actuals_is_a_clear_error(tmp_path, capsys):
+    src = write(tmp_path, minimal_sheets())
+    fifo = tmp_path / "plan.xlsx"
+    os.mkfifo(fifo)
+    assert cli.main(["-q", "run", str(src), "-o", str(tmp_path / "p.xlsx"), "--previous", str(fifo),
+                     "--freeze", "1"]) == 2
+    assert "named pipe" in capsys.readouterr().err
+    assert cli.main(["-q", "diff", str(fifo), str(src), "-o", str(tmp_path / "d.xlsx")]) == 2
+    assert "named pipe" in capsys.readouterr().err
