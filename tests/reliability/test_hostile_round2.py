@@ -843,3 +843,17 @@ def test_a_fifo_as_previous_plan_or_actuals_is_a_clear_error(tmp_path, capsys):
     assert "named pipe" in capsys.readouterr().err
     assert cli.main(["-q", "diff", str(fifo), str(src), "-o", str(tmp_path / "d.xlsx")]) == 2
     assert "named pipe" in capsys.readouterr().err
+
+
+def test_sigterm_to_a_sweep_and_its_workers_leaves_no_traceback(tmp_path):
+    sheets = minimal_sheets(4, integer_racks=True)
+    sheets["Uncertainty"] = [UNCERTAINTY, ["Demand", "NA/w", "*", "uniform", 0.5, 1.5, None]]
+    src = write(tmp_path, sheets)
+    p = subprocess.Popen([sys.executable, "-m", "planner.cli", "-q", "sweep", str(src), "--draws", "2000", "--workers",
+                          "2", "-o", str(tmp_path / "s.xlsx")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, cwd=ROOT, start_new_session=True)
+    time.sleep(8)
+    os.killpg(p.pid, signal.SIGTERM)  # the whole group, as a service manager does
+    stdout, stderr = p.communicate(timeout=60)
+    assert p.returncode == 143 and no_traceback(stderr), stderr
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
