@@ -21,6 +21,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 INF = highspy.kHighsInf
 PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
+DUALS_MIN_S = 1.0  # the fixed-integer LP of a MIP stopped by its time limit still gets this long for its duals
 PROGRESS_EVERY_S = 5.0  # a progress line (elapsed, best objective, bound, gap) this often during a solve
 
 
@@ -215,7 +216,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         if options.duals:
             t3 = time.perf_counter()
             if is_mip:
-                left = replace(options, time_limit_s=remaining_time(options.time_limit_s, t1) or options.time_limit_s)
+                left = replace(options, time_limit_s=max(remaining_time(options.time_limit_s, t1) or 0.0, DUALS_MIN_S)
+                               if options.time_limit_s else options.time_limit_s)
                 result.duals, result.duals_from = _fixed_integer_duals(form, x, left), "LP with integers fixed"
             else:
                 result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
@@ -370,8 +372,8 @@ class time_budget:
 
 
 def time_left(limit: float | None) -> float | None:
-    """The time limit for the next solve: `limit`, or less if the running budget has less left (never 0,
-    which HiGHS would read as no limit)."""
+    """The time limit for the next solve: `limit`, or less if the running budget has less left (at least 1 ms,
+    never 0 or negative)."""
     if not _deadline:
         return limit
     left = max(_deadline[-1] - time.perf_counter(), 1e-3)

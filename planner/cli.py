@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"ERROR: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    restore_handlers = install_handlers()
+    restore_handlers = install_handlers(keep_best=args.command in ("run", "diagnose"))
     from planner.output.xlsx import written_files
 
     started = len(written_files)

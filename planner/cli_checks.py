@@ -9,7 +9,7 @@ from pathlib import Path
 
 from planner.input.schema import SETTING_BY_KEY
 
-MAX_MIP_GAP = 0.5  # a planner who writes 1 means 1%; HiGHS would stop at a 100% gap
+MAX_MIP_GAP = float(SETTING_BY_KEY["mip_rel_gap"].maximum)  # 0.5: who writes 1 means 1%, not a 100% gap
 
 
 def max_threads() -> int:

@@ -32,6 +32,7 @@ class Terminated(BaseException):
 
 
 class _State:
+    keep_best = True  # one Ctrl-C during the solve keeps the best plan (run, diagnose); else it aborts
     interrupts = 0  # Ctrl-C presses during the current solve
     terminate: int | None = None  # signal number of a SIGTERM received during the solve
 
@@ -57,7 +58,7 @@ def raise_if_stopped() -> None:
         signum, state.terminate = state.terminate, None
         state.interrupts = 0
         raise Terminated(signum)
-    if state.interrupts > 1:
+    if state.interrupts > 1 or (state.interrupts == 1 and not state.keep_best):
         state.interrupts = 0
         raise KeyboardInterrupt
     state.interrupts = 0
@@ -76,7 +77,9 @@ def _on_terminate(signum, frame):
 def _on_interrupt(signum, frame):
     if _solving():
         state.interrupts += 1
-        if state.interrupts == 1:
+        if state.interrupts == 1 and not state.keep_best:
+            _say("\nCtrl-C: stopping; nothing will be written")
+        elif state.interrupts == 1:
             _say("\nCtrl-C: stopping the solver; the best plan found so far will be written "
                  "(press Ctrl-C again to abort without writing)")
         else:
@@ -92,11 +95,13 @@ def _say(text: str) -> None:
         pass
 
 
-def install_handlers():
-    """Install the handlers (main thread only; a no-op elsewhere). Returns a function that restores the
-    previous handlers (the CLI can be called in-process, e.g. by tests)."""
+def install_handlers(keep_best: bool = True):
+    """Install the handlers (main thread only; a no-op elsewhere). `keep_best`: one Ctrl-C during the solve
+    keeps the best plan found (planner run / diagnose); otherwise (compare, sweep, ...) Ctrl-C aborts. Returns
+    a function that restores the previous handlers (the CLI can be called in-process, e.g. by tests)."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
+    state.keep_best = keep_best
     wanted = {signal.SIGTERM: _on_terminate, signal.SIGINT: _on_interrupt}
     if hasattr(signal, "SIGHUP"):
         wanted[signal.SIGHUP] = _on_terminate

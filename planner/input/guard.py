@@ -31,6 +31,11 @@ _EMPTY_CELL = re.compile(rb"<(?:\w+:)?c(?:\s[^>]*?)?(?:/>|>\s*</(?:\w+:)?c>)")
 _CELL = re.compile(rb"<(?:\w+:)?c[\s>]")
 _EMPTY_ROW = re.compile(rb"<(?:\w+:)?row(?:\s[^>]*?)?(?:/>|>\s*</(?:\w+:)?row>)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_FULL_CELL = re.compile(rb"<(?:\w+:)?c(\s[^>]*?)?(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_REF = re.compile(rb'\sr="([A-Z]+)([0-9]+)"')
+_F_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*?)?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_V = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>")
+_REL = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*?>")
 _SI = re.compile(rb"<(?:\w+:)?si[\s>/]")
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\s[^>]*?name=\"([^\"]*)\"[^>]*?(?:r:|\w+:)?id=\"([^\"]*)\"|"
                     rb"<(?:\w+:)?sheet\s[^>]*?(?:r:|\w+:)?id=\"([^\"]*)\"[^>]*?name=\"([^\"]*)\"")
@@ -41,6 +46,7 @@ class Scan:
     data: bytes  # the package openpyxl parses (empty cells dropped)
     sheet_names: list[str] = field(default_factory=list)  # as written in xl/workbook.xml, in order
     formula_members: set[str] = field(default_factory=set)  # worksheet parts holding at least one formula
+    formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet title -> formula cells
 
 
 def file_kind_problem(path: Path, max_file_bytes: int) -> str | None:
@@ -96,8 +102,32 @@ class CapExceeded(Exception):
     pass
 
 
-def _stream_member(z: zipfile.ZipFile, name: str, out, *, max_rows: int, max_cells: int, cells_so_far: int):
-    """Copy worksheet `name` to `out` without its empty cells and rows. Returns (rows, cells, has_formula)."""
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _formula_cells(part: bytes, found: dict[tuple[int, int], str]) -> None:
+    """(row, column) -> '=formula' of every formula cell in `part` (whole rows); a cell with no cached <v>
+    value is how the reader finds 'formula with no cached value'."""
+    for m in _FULL_CELL.finditer(part):
+        body = m.group(2)
+        if not body or b"<f" not in body and b":f" not in body:
+            continue
+        f = _F_TEXT.search(body)
+        ref = _REF.search(m.group(1) or b"")
+        if f is None or ref is None:
+            continue
+        text = unescape((f.group(1) or b"").decode("utf-8", "replace"))
+        found[(int(ref.group(2)), _column_number(ref.group(1)))] = "=" + (text or "(shared formula)")
+
+
+def _stream_member(z: zipfile.ZipFile, name: str, out, *, max_rows: int, max_cells: int, cells_so_far: int,
+                   formulas: dict[tuple[int, int], str] | None = None):
+    """Copy worksheet `name` to `out` without its empty cells and rows; formula cells go to `formulas`.
+    Returns (rows, cells, has_formula)."""
     rows = cells = 0
     formula = False
     carry = b""
@@ -126,8 +156,10 @@ def _stream_member(z: zipfile.ZipFile, name: str, out, *, max_rows: int, max_cel
             if cells_so_far + cells > max_cells:
                 raise CapExceeded(f"the workbook holds more than {max_cells:,} non-empty cells, above the limit "
                                   "(PLANNER_MAX_CELLS); refusing to parse it")
-            if not formula and _FORMULA.search(part):
+            if _FORMULA.search(part):
                 formula = True
+                if formulas is not None:
+                    _formula_cells(part, formulas)
             out.write(part)
             if not chunk:
                 break
@@ -155,7 +187,9 @@ def scan_package(data: bytes, *, max_rows: int, max_cells: int, max_shared_strin
     src = zipfile.ZipFile(io.BytesIO(data))
     names = src.namelist()
     workbook_xml = src.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
-    scan = Scan(b"", [n for n, _rid in sheet_names(workbook_xml)])
+    sheets = sheet_names(workbook_xml)
+    scan = Scan(b"", [n for n, _rid in sheets])
+    title_of = _titles_by_member(src, names, sheets)
     if STRICT_NS in workbook_xml[:8192]:
         raise StrictOOXML()
     for name in names:
@@ -167,16 +201,34 @@ def scan_package(data: bytes, *, max_rows: int, max_cells: int, max_shared_strin
         for info in src.infolist():
             name = info.filename
             if name.startswith("xl/worksheets/") and name.endswith(".xml") and "/_rels/" not in name:
+                found: dict[tuple[int, int], str] = {}
                 with out.open(zipfile.ZipInfo(name, date_time=info.date_time), "w") as dst:
                     _rows, n, formula = _stream_member(src, name, dst, max_rows=max_rows, max_cells=max_cells,
-                                                       cells_so_far=cells)
+                                                       cells_so_far=cells, formulas=found)
                 cells += n
                 if formula:
                     scan.formula_members.add(name)
+                    if name in title_of:
+                        scan.formulas[title_of[name]] = found
             else:
                 out.writestr(info, src.read(name))
     scan.data = out_buf.getvalue()
     return scan
+
+
+def _titles_by_member(z: zipfile.ZipFile, names: list[str], sheets: list[tuple[str, str]]) -> dict[str, str]:
+    """Worksheet part ('xl/worksheets/sheet1.xml') -> its sheet title, from xl/_rels/workbook.xml.rels."""
+    if "xl/_rels/workbook.xml.rels" not in names:
+        return {}
+    target_of = {}
+    for tag in _REL.findall(z.read("xl/_rels/workbook.xml.rels")):
+        rid = re.search(rb'\sId="([^"]*)"', tag)
+        target = re.search(rb'\sTarget="([^"]*)"', tag)
+        if rid and target:
+            t = unescape(target.group(1).decode("utf-8", "replace"))
+            member = t.lstrip("/") if t.startswith("/") else "xl/" + t
+            target_of[rid.group(1).decode()] = re.sub(r"[^/]+/\.\./", "", member)
+    return {target_of[rid]: title for title, rid in sheets if rid in target_of}
 
 
 class StrictOOXML(Exception):

@@ -28,10 +28,10 @@ from planner.input.schema import SHEETS
 
 EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
-MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # with the cell cap, keeps any admitted workbook under 1 GB parsed
 MAX_ROWS_PER_SHEET = 1_048_576
 MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_CELLS = 2_000_000  # non-empty cells of the whole workbook: keeps the parse under 1 GB
+MAX_CELLS = 1_000_000  # non-empty cells of the whole workbook: about 450 MB parsed (2M measured 865 MB)
 MAX_SHARED_STRINGS = 500_000
 HEADER_SEARCH_ROWS = 30
 
@@ -229,8 +229,10 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
     del data
     try:
         values_wb = _load(scan.data, data_only=True, read_only=False)
-        # the formula view is parsed only when some sheet holds a formula: the workbook is read once otherwise
-        formulas_wb = _load(scan.data, data_only=False, read_only=True) if scan.formula_members else None
+        # formula cells were found while streaming (planner.input.guard): the workbook is parsed once; the formula
+        # view is parsed only if a sheet's part could not be matched to its title (a damaged relationship)
+        formulas_wb = _load(scan.data, data_only=False, read_only=True) \
+            if len(scan.formulas) < len(scan.formula_members) else None
     except Exception as exc:  # openpyxl raises many types on damaged files
         issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)})")
         return None, issues
@@ -247,8 +249,9 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
             else:
                 first_of[key] = name
         for title in values_wb.sheetnames:
-            if title not in written:
-                continue  # openpyxl's rename of a duplicate name (already reported)
+            if title not in written and any(title.lower().startswith(w.strip().lower()) and title[len(w):].isdigit()
+                                            for w in written):
+                continue  # openpyxl's rename ('products1') of a name that differs only by case (already reported)
             key = title.strip().lower()
             if key in by_lower:
                 if by_lower[key] is not None and not any(i.cell == title for i in issues.errors):
@@ -273,7 +276,7 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
                 issues.error(title, title, "", ws.max_row, f"sheet has {ws.max_row:,} rows, above the limit of "
                              f"{limits.max_rows_per_sheet:,}")
                 continue
-            fws = formulas_wb[title] if formulas_wb is not None else None
+            fws = formulas_wb[title] if formulas_wb is not None else scan.formulas.get(title)
             sheets[spec.name] = _read_sheet(ws, fws, spec.keys or ("key",), issues)
         other = sorted(k for k in set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme", "rollnotes"} if by_lower[k])
         for key in other:
@@ -281,7 +284,7 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
             ws = values_wb[title]
             if getattr(ws, "sheet_state", "visible") != "visible":
                 issues.warning(title, title, "", "", f"sheet '{title}' is hidden (not a planner sheet; ignored)")
-            elif isinstance(ws, Worksheet):
+            else:
                 issues.warning(title, title, "", "", _unknown_sheet(title))
     finally:
         if formulas_wb is not None:
@@ -420,6 +423,8 @@ def _formula_cells(fws, header_row: int) -> dict[tuple[int, int], str]:
     found: dict[tuple[int, int], str] = {}
     if fws is None:
         return found
+    if isinstance(fws, dict):  # found while streaming the sheet's XML
+        return {rc: f for rc, f in fws.items() if rc[0] > header_row}
     for row in fws.iter_rows(min_row=header_row + 1):
         for cell in row:
             v = getattr(cell, "value", None)

@@ -78,7 +78,9 @@ class _Validator:
         if col.maximum is not None and x > col.maximum:
             bad = True
         if bad:
-            what = {"yield": "yield must be in (0, 1]"}.get(col.name, f"{col.name} must be {col.range_text()}")
+            what = {"yield": "yield must be in (0, 1]",
+                    "mip_rel_gap": "mip_rel_gap is a fraction from 0 to 0.5; write 0.01 for 1%"}.get(
+                col.name, f"{col.name} must be {col.range_text()}")
             if col.minimum == 0 and not col.min_exclusive and x < 0:
                 what = f"{col.name} cannot be negative"
             self.issues.error(spec.name, cell, col.name, x, what)

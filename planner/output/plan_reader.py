@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from planner.input.guard import file_kind_problem
+from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
 
 
@@ -35,8 +37,10 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
     Keys stay text: 'NA' (a region) and 'None' are never read as missing values. A sheet the file lacks is
     left out, unless it is `required`, which raises PlanReadError."""
     path = Path(path)
-    if not path.is_file():
-        raise PlanReadError(f"the plan workbook {path} does not exist")
+    problem = file_kind_problem(path, ReadLimits().max_file_bytes)  # a FIFO or /dev/zero is never opened
+    if problem:
+        raise PlanReadError(problem.replace("the file", "the plan workbook", 1) if "does not exist" in problem
+                            else problem)
     try:
         book = pd.ExcelFile(path, engine=_engine())
     except Exception as exc:  # calamine / openpyxl raise many types on damaged files

@@ -30,6 +30,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -339,18 +340,39 @@ def _tick(bar, record: dict) -> None:
 def _run_pool(n: int, raw, factors, tasks, options, bar) -> list[dict]:
     records = []
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker,
-                                initargs=(raw,)) as pool:
-        futures = [pool.submit(_pool_draw, factors, d, values, options) for d, values in tasks]
-        try:
-            for future in cf.as_completed(futures):
-                records.append(future.result())
-                _tick(bar, records[-1])
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    hook = threading.excepthook
+    try:
+        with cf.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker,
+                                    initargs=(raw,)) as pool:
+            futures = [pool.submit(_pool_draw, factors, d, values, options) for d, values in tasks]
+            try:
+                for future in cf.as_completed(futures):
+                    records.append(future.result())
+                    _tick(bar, records[-1])
+            except BaseException:
+                # stopped (Ctrl-C, SIGTERM): stop the workers now; the pool's manager thread then finds cancelled
+                # futures and would print an InvalidStateError traceback (Python 3.11) - silence that one
+                threading.excepthook = _quiet_aborted_pool(hook)
+                for future in futures:
+                    future.cancel()
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    try:
+                        proc.terminate()
+                    except Exception:
+                        pass
+                raise
+    finally:
+        threading.excepthook = hook
     return records
+
+
+def _quiet_aborted_pool(hook):
+    def quiet(args):
+        if isinstance(args.exc_value, (cf.InvalidStateError, cf.process.BrokenProcessPool)):
+            return
+        hook(args)
+
+    return quiet
 
 
 def _run_dask(client, raw, factors, tasks, options, bar) -> list[dict]:

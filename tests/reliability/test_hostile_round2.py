@@ -543,8 +543,15 @@ def test_a_million_styled_empty_rows_read_fast_in_little_memory(large_cases):
 
 def test_rows_beyond_the_cap_without_a_dimension_are_refused_while_streaming(large_cases):
     rc, out, rss, seconds = _validate_in_child(large_cases["no_dim"])
-    assert rc == 2 and "PLANNER_MAX_ROWS_PER_SHEET" in out and no_traceback(out), out
+    assert rc == 2 and ("PLANNER_MAX_ROWS_PER_SHEET" in out or "PLANNER_MAX_CELLS" in out) and no_traceback(out), out
     assert rss < 1024 and seconds < 30, (rss, seconds)
+
+
+def test_rows_are_counted_while_streaming_whatever_the_dimension_says(large_cases):
+    from planner.input.reader import ReadLimits, read_workbook
+
+    raw, issues = read_workbook(large_cases["no_dim"], ReadLimits(max_cells=10_000_000))
+    assert raw is None and any("PLANNER_MAX_ROWS_PER_SHEET" in e for e in errors_of(issues)), errors_of(issues)
 
 
 def test_shared_strings_and_cells_are_capped(tmp_path):
@@ -760,3 +767,93 @@ def test_roll_refuses_a_plan_with_a_deleted_sheet(plan_and_input, tmp_path):
     wb.save(tmp_path / "cut.xlsx")
     with pytest.raises(RollError, match="no Power sheet"):
         roll(tmp_path / "cut.xlsx", source, tmp_path / "next.xlsx")
+
+
+def test_the_workbook_is_parsed_once_even_with_formulas(tmp_path, monkeypatch):
+    import planner.input.reader as reader
+
+    path = write(tmp_path, minimal_sheets())
+    wb = load_workbook(path)
+    wb["FabCapacity"]["B2"] = "=500*2"  # no cached value: still found, from the streamed XML
+    wb.save(path)
+    calls = []
+    real = reader._load
+    monkeypatch.setattr(reader, "_load", lambda *a, **k: calls.append(k) or real(*a, **k))
+    data, issues = validate_workbook(path)
+    assert len(calls) == 1
+    assert any("FabCapacity!B2" in e and "no cached value" in e for e in errors_of(issues))
+
+
+def test_an_infeasible_plan_diagnosis_gets_only_what_is_left_of_the_time_limit(tmp_path, monkeypatch):
+    import models.solve as solve_module
+    import planner.diagnose.diagnosis as diagnosis
+
+    sheets = minimal_sheets()
+    sheets["FabCapacity"][1] = ["F", 0, 0]
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 1]]
+    src = write(tmp_path, sheets)
+    real_run = solve_module.run_with_progress
+
+    def slow_run(h, is_mip):
+        time.sleep(1.0)  # the plan's own solve uses up 1 s of the 1.5 s budget
+        return real_run(h, is_mip)
+
+    limits = []
+    real_new = diagnosis.new_highs
+
+    def recording():
+        h = real_new()
+        original = h.setOptionValue
+
+        def set_option(name, value):
+            if name == "time_limit":
+                limits.append(value)
+            return original(name, value)
+
+        h.setOptionValue = set_option
+        return h
+
+    monkeypatch.setattr(solve_module, "run_with_progress", slow_run)
+    monkeypatch.setattr(diagnosis, "new_highs", recording)
+    outcome = run_plan(src, tmp_path / "p.xlsx", RunOptions(time_limit_s=1.5))
+    assert outcome.status == "infeasible"
+    assert limits and max(limits) <= 0.5 + 1e-6, limits  # each re-solve: only what remains
+
+
+def test_a_settings_gap_of_1_is_refused_like_the_option(tmp_path):
+    data, issues = validate_workbook(write(tmp_path, minimal_sheets(mip_rel_gap=1)))
+    assert data is None and any("Settings!" in e and "write 0.01 for 1%" in e for e in errors_of(issues))
+
+
+def test_roll_past_year_9999_is_a_clear_error(tmp_path, capsys):
+    source = write(tmp_path, minimal_sheets(4, start="9999Q1"))
+    plan = tmp_path / "plan.xlsx"
+    assert run_plan(source, plan).status in ("optimal", "feasible")
+    assert cli.main(["roll", str(plan), str(source), "-o", str(tmp_path / "next.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "9999Q4" in err and "unexpected" not in err
+
+
+def test_a_fifo_as_previous_plan_or_actuals_is_a_clear_error(tmp_path, capsys):
+    src = write(tmp_path, minimal_sheets())
+    fifo = tmp_path / "plan.xlsx"
+    os.mkfifo(fifo)
+    assert cli.main(["-q", "run", str(src), "-o", str(tmp_path / "p.xlsx"), "--previous", str(fifo),
+                     "--freeze", "1"]) == 2
+    assert "named pipe" in capsys.readouterr().err
+    assert cli.main(["-q", "diff", str(fifo), str(src), "-o", str(tmp_path / "d.xlsx")]) == 2
+    assert "named pipe" in capsys.readouterr().err
+
+
+def test_sigterm_to_a_sweep_and_its_workers_leaves_no_traceback(tmp_path):
+    sheets = minimal_sheets(4, integer_racks=True)
+    sheets["Uncertainty"] = [UNCERTAINTY, ["Demand", "NA/w", "*", "uniform", 0.5, 1.5, None]]
+    src = write(tmp_path, sheets)
+    p = subprocess.Popen([sys.executable, "-m", "planner.cli", "-q", "sweep", str(src), "--draws", "2000", "--workers",
+                          "2", "-o", str(tmp_path / "s.xlsx")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, cwd=ROOT, start_new_session=True)
+    time.sleep(8)
+    os.killpg(p.pid, signal.SIGTERM)  # the whole group, as a service manager does
+    stdout, stderr = p.communicate(timeout=60)
+    assert p.returncode == 143 and no_traceback(stderr), stderr
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
