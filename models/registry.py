@@ -70,13 +70,6 @@ def _wide(sheet: str, store: str, label: str = "", unit: str = ""):
     return explain
 
 
-def _take_or_pay(idx, data):
-    f, t = idx
-    limit = data.fab_min_wafers.get((f, t), 0.0)
-    return (data.cell("FabMinWafers", (f,), data.quarters[t]),
-            f"FabMinWafers {f} {data.quarters[t]} = {fmt(limit, 'wafers')} (take-or-pay)", limit)
-
-
 def _paid_cover(idx, data):
     f, t = idx
     return "", f"wafers paid at {f} in {data.quarters[t]} cover the wafers started", None
@@ -122,13 +115,6 @@ def _expansion_limit(idx, data):
     (s,) = idx
     limit = float(data.expansion.at[s, "max_blocks"])
     return data.cell("SiteExpansion", (s,), "max_blocks"), f"SiteExpansion {s} max_blocks = {int(limit)}", limit
-
-
-def _hbm_take_or_pay(idx, data):
-    v, t = idx
-    limit = data.hbm_min_stacks.get((v, t), 0.0)
-    return (data.cell("HBMMinStacks", (v,), data.quarters[t]),
-            f"HBMMinStacks {v} {data.quarters[t]} = {fmt(limit, 'stacks')} (HBM take-or-pay)", limit)
 
 
 def _hbm_paid_cover(idx, data):
@@ -190,7 +176,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            explain=_wide("FabCapacity", "fab_capacity", unit="wafers")),
     Family("wafers_paid_cover_started", "2", "Take-or-pay (paid >= started)", "wafers", explain=_paid_cover),
     Family("take_or_pay", "2", "Take-or-pay floor", "wafers", input_sheet="FabMinWafers", repair="lower",
-           explain=_take_or_pay),
+           explain=_wide("FabMinWafers", "fab_min_wafers", " (take-or-pay)", "wafers")),
     Family("die_bank", "3-4", "Good dies and die bank", "dies", explain=_die_bank),
     Family("packaging_capacity", "5", "Packaging capacity", "chips", input_sheet="PackagingCapacity",
            repair="raise", explain=_wide("PackagingCapacity", "packaging_capacity",
@@ -214,7 +200,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            explain=_own_budget),
     Family("hbm_paid_cover_bought", "17", "HBM take-or-pay (paid >= bought)", "stacks", explain=_hbm_paid_cover),
     Family("hbm_take_or_pay", "17", "HBM take-or-pay floor", "stacks", input_sheet="HBMMinStacks", repair="lower",
-           explain=_hbm_take_or_pay),
+           explain=_wide("HBMMinStacks", "hbm_min_stacks", " (HBM take-or-pay)", "stacks")),
     Family("packaging_expansion_limit", "19", "Packaging expansion blocks", "blocks", input_sheet="PackagingExpansion",
            repair="raise", explain=_packaging_expansion_limit),
     Family("partner_commitment", "16", "Partner commitment", "USD", USD_PER_MUSD, input_sheet="Partners",
