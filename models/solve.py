@@ -3,7 +3,8 @@
 Route: Pyomo's LinearStandardFormCompiler (mixed form) -> one `highspy.Highs.passModel` call.
 Measured (issue 3/7): this avoids the per-constraint hand-off of Pyomo's persistent HiGHS
 interfaces, which dominates run time on large plans. No LP/MPS file is written.
-Duals of a MIP come from re-solving the LP with every integer fixed at its optimum.
+Duals of a MIP come from the LP in which only the lumpy commitments (expansion blocks E, deals A, packaging
+blocks K) are fixed at the MIP's values and racks / wafers are continuous (models/prices.py says why).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class SolveResult:
     algorithm_reason: str = ""
     numerics: dict = field(default_factory=dict)  # coefficient ranges of the matrix, costs and right-hand sides
     duals: dict = field(default_factory=dict)  # ConstraintData -> dual ($k per row unit; d objective / d rhs)
-    duals_from: str = ""  # "LP" | "LP with integers fixed" | ""
+    duals_from: str = ""  # "LP" | models.prices.DUALS_FROM_LUMPY_FIXED | "LP with integers fixed" | ""
     form: StandardForm | None = None
     basis: object = None  # HiGHS basis of an LP, to warm-start a re-plan of the same shape
 
@@ -196,7 +197,9 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         if options.duals:
             t3 = time.perf_counter()
             if is_mip:
-                result.duals, result.duals_from = _fixed_integer_duals(form, x, options), "LP with integers fixed"
+                from models.prices import mip_duals
+
+                result.duals, result.duals_from = mip_duals(form, x, options)
             else:
                 result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
             result.dual_seconds = time.perf_counter() - t3
@@ -207,7 +210,8 @@ def _reason(form: StandardForm, options: SolveOptions, is_mip: bool, warm: bool)
     n = form.lp.num_col_
     if is_mip:
         return (f"MIP with {len(form.integer_columns):,} integer of {n:,} columns: HiGHS branch-and-cut to "
-                f"mip_rel_gap {options.mip_rel_gap:g}; duals from the LP with integers fixed")
+                f"mip_rel_gap {options.mip_rel_gap:g}; duals from the LP with blocks and deals fixed, racks "
+                "continuous")
     if warm:
         return "LP of the same shape as the previous solve: dual simplex from its basis"
     if options.algorithm != "auto":
@@ -261,23 +265,6 @@ def continuous_copy(lp: highspy.HighsLp) -> highspy.HighsLp:
                  "offset_", "a_matrix_"):
         setattr(copy, attr, getattr(lp, attr))
     return copy
-
-
-def _fixed_integer_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> dict:
-    lp = form.lp
-    fixed = continuous_copy(lp)
-    lower = np.array(lp.col_lower_, dtype=float)
-    upper = np.array(lp.col_upper_, dtype=float)
-    values = np.round(x[form.integer_columns])
-    lower[form.integer_columns] = values
-    upper[form.integer_columns] = values
-    fixed.col_lower_, fixed.col_upper_ = lower, upper
-    h = _highs(options, "simplex", is_mip=False)
-    h.passModel(fixed)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return {}
-    return _row_duals(form, h.getSolution().row_dual)
 
 
 def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
