@@ -234,6 +234,9 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
         "deals_signed": int(tables["Partners"]["signed"].sum()) if len(tables["Partners"]) else 0,
     }
     tables["Bottlenecks"] = bottlenecks(tables, data)
+    from planner.output.reasons import limited_by
+
+    tables["Serving"]["limited_by"] = limited_by(tables, data, sets)
     return out
 
 

@@ -24,6 +24,7 @@ from planner.diagnose.diagnosis import Diagnosis
 from planner.issues import Issues
 from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, atomic_write, cell, number_format, safe_save,
                      write_frame, write_key_values)
+from planner.output.reasons import unmet_reasons
 from planner.output.extract import SolutionTables
 
 CONTRACT_SHEETS = ("Wafers", "Fabs", "Chips", "HBM", "HBMUse", "Packaging", "Deployments", "Power", "Serving",
@@ -90,6 +91,7 @@ def summary_rows(data: PlanData, result: SolveResult, solution: SolutionTables |
         ]
         for i, line in enumerate(top_bottlenecks(solution), start=1):
             rows.append((f"bottleneck_{i}", line, "see the Bottlenecks sheet"))
+        rows += unmet_reasons(solution.tables, data)  # unmet_reason_1..3 (planner/output/reasons.py)
         rows += [(f"cost_{c}_usd", v, "objective component (present value); they add up to objective_usd")
                  for c, v in solution.cost_breakdown_usd.items()]
         serving = solution.tables["Serving"]

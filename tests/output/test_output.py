@@ -23,7 +23,7 @@ CONTRACT = {
     "Packaging": ["packaging_line", "quarter", "packaged", "capacity", "shadow_price_usd_per_chip"],
     "Deployments": ["product", "site", "quarter", "racks_deployed", "racks_installed", "chips_installed"],
     "Power": ["site", "quarter", "mw_used", "mw_available", "blocks_started", "shadow_price_usd_per_mw"],
-    "Serving": ["region", "workload", "quarter", "demand_tps", "served_tps", "unmet_tps", "service_level"],
+    "Serving": ["region", "workload", "quarter", "demand_tps", "served_tps", "unmet_tps", "service_level", "limited_by"],
     "Allocation": ["product", "site", "region", "workload", "quarter", "served_tps"],
     "Capex": ["site", "quarter", "capex_usd", "own_usd", "partner_usd"],
     "Partners": ["partner", "signed", "funded_usd", "commitment_usd", "min_deal_usd"],
