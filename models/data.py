@@ -26,6 +26,7 @@ class Settings:
     mip_rel_gap: float = 0.005
     time_limit_s: float = 600.0
     threads: int = 0
+    stability_weight: float = 0.01  # --previous: models/stability.py
 
 
 @dataclass

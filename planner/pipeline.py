@@ -116,8 +116,18 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
         if not issues.ok:
             return PlanOutcome(EXIT_INVALID, "invalid", "the previous plan cannot be frozen into this one",
                                issues=issues, phases=timer.phases)
+    start, stability = [], {}
+    if options.previous_plan is not None:
+        from planner.cycle.stability import apply_stability
+
+        start, stability = apply_stability(model, data, Path(options.previous_plan), issues)
     with timer.phase("solve"):
-        result = solve(model, solve_options)
+        if stability.get("stability_decisions"):
+            from models.stability import solve_with_stability
+
+            result = solve_with_stability(model, solve_options, start)
+        else:
+            result = solve(model, solve_options, start=start)
     timer.phases["handoff"] = result.handoff_seconds
     timer.phases["solver"] = result.solve_seconds
     timer.phases["duals"] = result.dual_seconds
@@ -145,6 +155,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     meta["overrides"] = applied
     meta["frozen"] = frozen
     meta["numerics"] = numerics_in_words(result.numerics, data)
+    meta["extra_summary"] = stability_rows(model, stability) if result.has_solution else []
     with timer.phase("write"):
         written, note = write_plan(output_path, data, result, solution, diagnosis, meta, timer.phases, issues,
                                    input_path, write_options)
@@ -154,6 +165,21 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
                  "unbounded": EXIT_INFEASIBLE}.get(result.status, EXIT_OTHER)
     return PlanOutcome(exit_code, result.status, result.message, written, issues,
                        solution.objective_usd if solution else None, timer.phases)
+
+
+def stability_rows(model, stability: dict) -> list[tuple[str, object, str]]:
+    """Summary rows of the stability term (planner/cycle/stability.py): weight, decisions, its cost."""
+    if not stability:
+        return []
+    import pyomo.environ as pyo
+    from models.sets import USD_PER_OBJ
+
+    return [("stability_weight", stability["stability_weight"], "Settings: share of a decision's unit cost charged "
+             "per unit it moves from the previous plan"),
+            ("stability_decisions", stability["stability_decisions"], "racks, wafers and HBM purchases of the "
+             "quarters the previous plan covers"),
+            ("stability_cost_usd", pyo.value(model.cost_stability) * USD_PER_OBJ if hasattr(model, "cost_stability")
+             else 0.0, "the stability term at this plan (weight x unit cost x units moved); not in objective_usd")]
 
 
 def numerics_in_words(numerics: dict, data: PlanData) -> dict[str, tuple[float, str]]:

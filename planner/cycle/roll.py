@@ -70,7 +70,7 @@ NOTES_SHEET = "RollNotes"
 NEW_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" yellow: look at me
 NOT_REPEATED = frozenset({"ScheduledReceipts"})  # a new quarter of these starts blank
 EPS = 1e-9
-PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex")
+PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power")
 ACTUALS = {  # sheet -> (key columns, value columns)
     "Chips": (("product",), ("die_bank_end", "chip_inventory_end")),
     "HBM": (("vendor",), ("inventory_end",)),
@@ -222,6 +222,7 @@ class _Roller:
         self._inventories()
         self._installed_base()
         self._receipts()
+        self._expansion()
         self._partners()
         for title in self.touched:
             _fit_tables(self.wb[title])
@@ -611,6 +612,36 @@ class _Roller:
             self._set(sheet, row, q, tidy(before + dies), f"good dies of {p} arriving in {q} from wafers in flight",
                       text + (f"; plus {before} already scheduled" if before else ""), comment=True)
         self.touched.add(ws.title)
+
+    def _expansion(self) -> None:
+        """Expansion blocks started in the closed quarter are committed: their MW join SitePower from the quarter
+        they energise (start + lead_quarters), and SiteExpansion.max_blocks goes down by them."""
+        exp = self.data.expansion
+        for s in exp.index:
+            started = self._plan_value("Power", {"site": s}, "blocks_started")
+            if started is None or tidy(started.value) == 0:
+                continue
+            blocks, mw = started.value, started.value * float(exp.at[s, "block_mw"])
+            energised = quarter_index(self.q0) + int(exp.at[s, "lead_quarters"])
+            power = self.shifted.get("SitePower") or self._sheet("SitePower")
+            row = power.rows.get((s,))
+            if row is None:
+                row = self._append_row(power)
+                power.ws.cell(row, self._column(power, "site"), s)
+                power.rows[(s,)] = row
+            for q in self.new_quarters:
+                if quarter_index(q) >= energised:
+                    cell = power.ws.cell(row, self._column(power, q))
+                    before = cell.value if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) \
+                        else 0
+                    self._set(power, row, q, tidy(before + mw), f"{tidy(blocks)} expansion block(s) started at {s} "
+                              f"in {self.q0} energise", f"{started.source}: +{tidy(mw)} MW from "
+                              f"{next_quarter(self.q0, int(exp.at[s, 'lead_quarters']))}", comment=True)
+            sheet = self._sheet("SiteExpansion")
+            most = float(exp.at[s, "max_blocks"])
+            self._set(sheet, sheet.rows[(s,)], "max_blocks", tidy(max(0.0, most - blocks)),
+                      f"blocks left at {s} after {self.q0}", f"{tidy(most)} - {tidy(blocks)} started ({started.source})")
+            self.touched.update({power.ws.title, sheet.ws.title})
 
     def _partners(self) -> None:
         if not len(self.data.partners):

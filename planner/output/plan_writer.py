@@ -115,6 +115,7 @@ def summary_rows(data: PlanData, result: SolveResult, solution: SolutionTables |
     rows.append(("scenario", meta.get("scenario", "base"), "Scenarios sheet; base = the workbook as it is"))
     for i, text in enumerate(meta.get("overrides", []), start=1):
         rows.append((f"override_{i}", text, "applied before validation"))
+    rows += meta.get("extra_summary", [])  # e.g. the stability term's weight and cost (planner/pipeline.py)
     if meta.get("frozen"):
         rows.append(("frozen_decisions", len(meta["frozen"]), "fixed to the previous plan's values (--freeze)"))
     rows += [
