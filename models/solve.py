@@ -27,7 +27,7 @@ PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound i
 @dataclass(frozen=True)
 class SolveOptions:
     time_limit_s: float = 600.0
-    mip_rel_gap: float = 0.005
+    mip_rel_gap: float = 0.001
     threads: int = 0
     algorithm: str = "auto"  # auto | simplex | ipm
     random_seed: int = 0
