@@ -19,8 +19,8 @@ from tests.builders import minimal_sheets, write
 from tests.model.helpers import set_row
 
 
-def two_sites(n=4, demand=(1000, 2000, 3000, 4000)):
-    s = minimal_sheets(n, integer_racks=True)
+def two_sites(n=4, demand=(1000, 2000, 3000, 4000), integer=True):
+    s = minimal_sheets(n, integer_racks=integer)
     set_row(s, "Workloads", "w", unmet_penalty_usd_per_tps=5)
     s["Sites"] = [["site", "region", "pue", "power_price_usd_per_mwh"], ["S1", "NA", 1, 0], ["S2", "NA", 1, 0]]
     s["SitePower"] = [s["SitePower"][0], ["S1"] + [100] * n, ["S2"] + [100] * n]
@@ -28,12 +28,14 @@ def two_sites(n=4, demand=(1000, 2000, 3000, 4000)):
     return s
 
 
-def test_stability_term_keeps_a_tied_previous_choice_and_is_not_in_the_objective(tmp_path):
+@pytest.mark.parametrize("integer", [True, False])
+def test_stability_term_keeps_a_tied_previous_choice_and_is_not_in_the_objective(tmp_path, integer):
     """The previous plan put each quarter's rack at whichever site the solver did not pick: with the term the plan
-    follows it (a tie: same cost), objective_usd is the same $4,400 (4 racks x $1,100), and the term is 0."""
+    follows it (a tie: same cost), objective_usd is the same $4,400 (4 racks x $1,100), and the term is 0.
+    The same for an LP (continuous racks)."""
     from models.stability import add_stability, solve_with_stability
 
-    data, _ = validate_workbook(write(tmp_path, two_sites()))
+    data, _ = validate_workbook(write(tmp_path, two_sites(integer=integer)))
     m, sets = build_model(data)
     solve(m, SolveOptions(mip_rel_gap=1e-9))
     first = {t: ("S1" if m.Y["L1", "S1", t].value > 0.5 else "S2") for t in range(4)}
