@@ -23,9 +23,10 @@ class Settings:
     budget_carryover: bool = False
     hours_per_quarter: float = 2190.0
     capex_life_quarters: float | None = None
-    mip_rel_gap: float = 0.005
+    mip_rel_gap: float = 0.001
     time_limit_s: float = 600.0
     threads: int = 0
+    stability_weight: float = 0.01  # --previous: models/stability.py
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Route: Pyomo's LinearStandardFormCompiler (mixed form) -> one `highspy.Highs.passModel` call.
 Measured (issue 3/7): this avoids the per-constraint hand-off of Pyomo's persistent HiGHS
 interfaces, which dominates run time on large plans. No LP/MPS file is written.
-Duals of a MIP come from re-solving the LP with every integer fixed at its optimum.
+Duals of a MIP come from the LP in which only the lumpy commitments (expansion blocks E, deals A, packaging
+blocks K) are fixed at the MIP's values and racks / wafers are continuous (models/prices.py says why).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from models.prices import (DUALS_FROM_INTEGERS_FIXED, DUALS_FROM_LUMPY_FIXED, continuous_copy, lp_with_columns_fixed,
+                           lumpy_columns)
+
 INF = highspy.kHighsInf
 PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
 DUALS_MIN_S = 1.0  # the fixed-integer LP of a MIP stopped by its time limit still gets this long for its duals
@@ -28,7 +32,7 @@ PROGRESS_EVERY_S = 5.0  # a progress line (elapsed, best objective, bound, gap) 
 @dataclass(frozen=True)
 class SolveOptions:
     time_limit_s: float = 600.0
-    mip_rel_gap: float = 0.005
+    mip_rel_gap: float = 0.001
     threads: int = 0
     algorithm: str = "auto"  # auto | simplex | ipm
     random_seed: int = 0
@@ -60,7 +64,7 @@ class SolveResult:
     algorithm_reason: str = ""
     numerics: dict = field(default_factory=dict)  # coefficient ranges of the matrix, costs and right-hand sides
     duals: dict = field(default_factory=dict)  # ConstraintData -> dual ($k per row unit; d objective / d rhs)
-    duals_from: str = ""  # "LP" | "LP with integers fixed" | ""
+    duals_from: str = ""  # "LP" | models.prices.DUALS_FROM_LUMPY_FIXED | "LP with integers fixed" | ""
     form: StandardForm | None = None
     basis: object = None  # HiGHS basis of an LP, to warm-start a re-plan of the same shape
 
@@ -162,10 +166,12 @@ def choose_algorithm(form: StandardForm, options: SolveOptions) -> str:
     return "ipm" if form.lp.num_col_ > 10_000 and len(form.integer_columns) == 0 else "simplex"
 
 
-def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | None = None) -> SolveResult:
+def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | None = None,
+          start: list | None = None) -> SolveResult:
     """Solve in memory. `warm`: the result of a previous solve of a model of the same shape (a re-plan after a
     data change); its basis warm-starts dual simplex (measured on plan M with demand +2%: 7.5 s warm vs 11.2 s
-    cold interior point)."""
+    cold interior point). `start`: (VarData, value) pairs, a (partial) plan handed to a MIP as its first incumbent
+    (HiGHS completes a partial one); ignored for an LP."""
     t0 = time.perf_counter()
     try:
         form = to_standard_form(model)
@@ -189,9 +195,17 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if can_warm:
         h.setBasis(warm.basis)
         algorithm = "simplex (warm start from the previous plan's basis)"
+    if is_mip and start:
+        set_mip_start(h, form, start, options)
     reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
     ran = run_with_progress(h, is_mip)
+    if is_mip and start and ran != highspy.HighsStatus.kError and _misreported(h, form):
+        # HiGHS 1.16 presolve with a user start: see set_mip_start
+        h = _highs(options, algorithm, is_mip)
+        h.passModel(form.lp)
+        ran = run_with_progress(h, is_mip)
+        algorithm += " (start dropped: HiGHS misreported its objective)"
     t2 = time.perf_counter()
     result = _read_status(h, is_mip)
     if ran == highspy.HighsStatus.kError and result.status != "error":
@@ -218,18 +232,68 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
             if is_mip:
                 left = replace(options, time_limit_s=max(remaining_time(options.time_limit_s, t1) or 0.0, DUALS_MIN_S)
                                if options.time_limit_s else options.time_limit_s)
-                result.duals, result.duals_from = _fixed_integer_duals(form, x, left), "LP with integers fixed"
+                result.duals, result.duals_from = mip_duals(form, x, left)
             else:
                 result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
             result.dual_seconds = time.perf_counter() - t3
     return result
 
 
+def _misreported(h: highspy.Highs, form: StandardForm) -> bool:
+    """HiGHS's objective for its incumbent differs from the incumbent's own cost (measured with a user start:
+    'MIP start solution is feasible: objective value is 0.215 ... in the reduced space: 0.195', then 'optimal'
+    at 0.195 although the optimum is 0.210)."""
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return False
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    real = float(np.asarray(form.lp.col_cost_, dtype=float) @ x) + form.lp.offset_
+    return abs(real - float(info.objective_function_value)) > 1e-7 * max(1.0, abs(real))
+
+
+def set_mip_start(h: highspy.Highs, form: StandardForm, start: list, options: SolveOptions) -> bool:
+    """Hand HiGHS `start` ((VarData, value) pairs) as a full first incumbent. Values on integer columns are fixed
+    and the rest of the plan is completed here (an LP, or a small MIP when some integers are not given).
+    HiGHS 1.16 can misreport a user start's objective after presolve (measured: $195 in the reduced space for a
+    $215 plan, then 'optimal' above the true $210); solve() checks the incumbent's own cost and re-solves
+    without the start when they differ (`_misreported`). Returns whether a start was set."""
+    column = {id(v): j for j, v in enumerate(form.columns)}
+    given = {column[id(v)]: float(x) for v, x in start if id(v) in column}
+    if not given:
+        return False
+    lp = continuous_copy(form.lp)
+    lower = np.array(form.lp.col_lower_, dtype=float)
+    upper = np.array(form.lp.col_upper_, dtype=float)
+    integer = set(form.integer_columns.tolist())
+    for j, x in given.items():
+        if j in integer:
+            x = min(max(float(round(x)), lower[j]), upper[j])
+            lower[j] = upper[j] = x
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    free = [j for j in form.integer_columns if lower[j] < upper[j]]
+    if free:
+        kinds = [highspy.HighsVarType.kContinuous] * lp.num_col_
+        for j in free:
+            kinds[j] = highspy.HighsVarType.kInteger
+        lp.integrality_ = kinds
+    limit = min(10.0, 0.1 * options.time_limit_s) if options.time_limit_s else 10.0
+    sub = _highs(SolveOptions(time_limit_s=limit, mip_rel_gap=options.mip_rel_gap, threads=options.threads),
+                 "simplex", bool(free))
+    sub.passModel(lp)
+    sub.run()
+    if sub.getInfo().primal_solution_status != 2:
+        return False
+    solution = sub.getSolution()
+    h.setSolution(solution)
+    return True
+
+
 def _reason(form: StandardForm, options: SolveOptions, is_mip: bool, warm: bool) -> str:
     n = form.lp.num_col_
     if is_mip:
         return (f"MIP with {len(form.integer_columns):,} integer of {n:,} columns: HiGHS branch-and-cut to "
-                f"mip_rel_gap {options.mip_rel_gap:g}; duals from the LP with integers fixed")
+                f"mip_rel_gap {options.mip_rel_gap:g}; duals from the LP with blocks and deals fixed, racks "
+                "continuous")
     if warm:
         return "LP of the same shape as the previous solve: dual simplex from its basis"
     if options.algorithm != "auto":
@@ -276,30 +340,17 @@ def _row_duals(form: StandardForm, row_dual) -> dict:
     return duals
 
 
-def continuous_copy(lp: highspy.HighsLp) -> highspy.HighsLp:
-    """The same LP without integrality (the LP relaxation; with integer bounds fixed, the fixed-integer LP)."""
-    copy = highspy.HighsLp()
-    for attr in ("num_col_", "num_row_", "col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_",
-                 "offset_", "a_matrix_"):
-        setattr(copy, attr, getattr(lp, attr))
-    return copy
-
-
-def _fixed_integer_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> dict:
-    lp = form.lp
-    fixed = continuous_copy(lp)
-    lower = np.array(lp.col_lower_, dtype=float)
-    upper = np.array(lp.col_upper_, dtype=float)
-    values = np.round(x[form.integer_columns])
-    lower[form.integer_columns] = values
-    upper[form.integer_columns] = values
-    fixed.col_lower_, fixed.col_upper_ = lower, upper
-    h = _highs(options, "simplex", is_mip=False)
-    if h.passModel(fixed) == highspy.HighsStatus.kError or h.run() == highspy.HighsStatus.kError:
-        return {}
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return {}
-    return _row_duals(form, h.getSolution().row_dual)
+def mip_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> tuple[dict, str]:
+    """(duals, duals_from) of a MIP solved at `x`: the LP with blocks and deals fixed and racks continuous,
+    else the LP with every integer fixed (models/prices.py says why), else none."""
+    for lp, source in ((lp_with_columns_fixed(form, x, lumpy_columns(form), free_bounds=True), DUALS_FROM_LUMPY_FIXED),
+                       (lp_with_columns_fixed(form, x, form.integer_columns), DUALS_FROM_INTEGERS_FIXED)):
+        h = _highs(options, "simplex", is_mip=False)
+        if h.passModel(lp) == highspy.HighsStatus.kError or h.run() == highspy.HighsStatus.kError:
+            continue
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            return _row_duals(form, h.getSolution().row_dual), source
+    return {}, ""
 
 
 def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:

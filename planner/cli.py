@@ -80,16 +80,16 @@ def run_options(args, **more):
 
 
 def plan_edits(args) -> tuple[list, list]:
-    """The input edits (a scenario) and model edits (a freeze) the run's flags ask for."""
+    """The input edits (a scenario) and model edits (a freeze, the stability term) the run's flags ask for."""
     input_edits, model_edits = [], []
     if getattr(args, "scenario", None):
         from planner.whatif.scenarios import ScenarioEdit
 
         input_edits.append(ScenarioEdit(args.scenario))
-    if getattr(args, "previous", None) and (getattr(args, "freeze", 0) or 0) > 0:
-        from planner.cycle.freeze import FreezeEdit
+    if getattr(args, "previous", None):
+        from planner.cycle.stability import replan_edits
 
-        model_edits.append(FreezeEdit(Path(args.previous), args.freeze))
+        model_edits += replan_edits(Path(args.previous), getattr(args, "freeze", 0) or 0)
     return input_edits, model_edits
 def _sheet_problems(raw) -> int:
     """Rows of the Scenarios sheet no scenario uses (blank name, 'base') and a faulty Uncertainty sheet (what

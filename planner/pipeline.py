@@ -37,7 +37,7 @@ from planner.output.plan_writer import write_plan
 from planner.output.xlsx import check_target
 
 log = logging.getLogger("planner")
-
+START_VARIABLES = ("Y", "W", "HB", "E", "A")  # the decisions one plan hands the next as a MIP start
 
 
 class InputEdit(Protocol):
@@ -57,6 +57,7 @@ class RunOptions:
     input_edits: list = field(default_factory=list)  # InputEdit, applied in order before validation
     model_edits: list = field(default_factory=list)  # ModelEdit, applied in order after the build
     always_diagnose: bool = False  # `planner diagnose`: a Diagnosis sheet even when the plan is feasible
+    keep_decisions: bool = False  # Planned.decisions: the plan's decisions, a start for the next scenario
 
     def solve_options(self, data: PlanData) -> SolveOptions:
         s = data.settings
@@ -122,6 +123,8 @@ class Planned:
     solution: SolutionTables | None = None
     diagnosis: Diagnosis | None = None
     seconds: float = 0.0
+    summary_rows: list = field(default_factory=list)  # Summary rows the model edits add (the stability term)
+    decisions: dict | None = None  # {(variable, index): value} of START_VARIABLES when options.keep_decisions
 
     @property
     def status(self) -> str:
@@ -172,8 +175,11 @@ def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Time
 
 
 def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None = None, warm=None,
-                  diagnose_failures: bool = True) -> Planned | None:
-    """Build, edit, solve and extract a valid prepared input. None when a model edit reported an error."""
+                  diagnose_failures: bool = True, start: dict | None = None) -> Planned | None:
+    """Build, edit, solve and extract a valid prepared input. None when a model edit reported an error.
+
+    `warm`: the SolveResult of a plan of the same shape (an LP starts from its basis); `start`: another plan's
+    decisions ({(variable, index): value}, `Planned.decisions`) handed to a MIP as its first incumbent."""
     timer = timer or Timer()
     t0 = time.perf_counter()
     data, issues = prepared.data, prepared.issues
@@ -185,12 +191,22 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
     if not issues.ok:
         return None
     timer.hooks.built(model, sets, data)
+    solver, first = solve, mip_start(model, start)
+    for edit in options.model_edits:  # an edit may hand the solver a start (a previous plan) or solve its own way
+        first += getattr(edit, "start", [])
+        solver = getattr(edit, "solve", solver)
     solve_started = time.perf_counter()  # one time limit for the solve, its duals and the diagnosis re-solves
     with timer.phase("solve"):
-        result = solve(model, solve_options, warm=warm)
+        result = solver(model, solve_options, warm=warm, start=first)
     timer.phases.update(handoff=result.handoff_seconds, solver=result.solve_seconds, duals=result.dual_seconds)
     timer.hooks.solved(result)
     planned = Planned(data, result)
+    if result.has_solution:
+        planned.summary_rows = [row for edit in options.model_edits if hasattr(edit, "summary_rows")
+                                for row in edit.summary_rows(model)]
+        if options.keep_decisions:
+            planned.decisions = {(n, i): float(v.value or 0.0) for n in START_VARIABLES
+                                 for i, v in getattr(model, n).items()}
     with timer.phase("extract"):
         if result.has_solution:
             planned.solution = extract(model, sets, data, result)
@@ -205,6 +221,13 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
                     edit.explain(planned.diagnosis, data)
     planned.seconds = time.perf_counter() - t0
     return planned
+
+
+def mip_start(model, decisions: dict | None) -> list:
+    """(VarData, value) pairs of `decisions` ({(variable, index): value}) on the indices this model has."""
+    if not decisions:
+        return []
+    return [(getattr(model, n)[i], x) for (n, i), x in decisions.items() if i in getattr(model, n)]
 
 
 def feasible_diagnosis(status: str, data: PlanData, sets) -> Diagnosis:
@@ -240,6 +263,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
         return PlanOutcome(EXIT_INVALID, "invalid", "; ".join(m for m in failed if m) or "a model edit failed",
                            issues=prepared.issues, phases=timer.phases)
     meta = run_metadata(planned.data, planned.result, options, input_path, prepared.applied)
+    meta["extra_summary"] = planned.summary_rows
     with timer.phase("write"):
         written, note = write_plan(output_path, planned.data, planned.result, planned.solution, planned.diagnosis,
                                    meta, timer.phases, prepared.issues, input_path, write_options)

@@ -39,7 +39,7 @@ TOL = 1e-6
 
 # ---- what a plan decided ---------------------------------------------------------------------------------
 
-KPI_SKIP_PREFIXES = ("seconds_", "option_", "override_", "bottleneck_", "detail_file")
+KPI_SKIP_PREFIXES = ("seconds_", "option_", "override_", "bottleneck_", "detail_file", "unmet_reason_")
 KPI_SKIP = frozenset({"solve_seconds", "solved_at", "input_sha256", "planner_version", "solver", "input_file",
                       "status_message", "duals_from"})
 # input sheet -> decisions it bears on directly: (decision, which part of the input key names the decision key /

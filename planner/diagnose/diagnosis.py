@@ -4,12 +4,19 @@
 * The conflict set is HiGHS's IIS of the LP (for a MIP: of its LP relaxation; if the relaxation is
   feasible the conflict needs integer decisions and we say so). On highspy 1.16 the default "light"
   IIS strategy returns no rows; strategy 4 (measured here) returns an irreducible set, 2 is the fallback.
-* The repair is an elastic re-solve: every input limit a planner can change gets a slack, weighted by
-  1/|limit| so the least *relative* total change wins; integers stay integer.
+* The repair is an elastic re-solve: every input limit a planner can change gets a slack (a service floor one
+  per workload: its input is one cell), weighted by 1/|limit| so the least *relative* total change wins. The
+  elastic LP is solved first, its repairs rounded to values a planner types (whole wafers, stacks, chips,
+  blocks; MW to 0.01; USD to $1,000; service levels down to 0.1%) and checked on the MIP (whole racks, blocks,
+  deals), widened a little until they fit; the elastic MIP (time-boxed) only when none does.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -21,6 +28,8 @@ from models.sets import ModelSets
 from models.data import PlanData
 from models.registry import FAMILIES, REPAIRABLE, describe
 from planner.diagnose.findings import CHECK_COLUMNS, CONFLICT_COLUMNS, REPAIR_COLUMNS, Diagnosis  # noqa: F401
+
+log = logging.getLogger("planner")
 
 
 def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
@@ -132,86 +141,192 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
     return frame, which
 
 
-# relaxing these limits means raising the input value; the others (floors) are lowered
-def _slack_weight(family: str, con, meaning, data: PlanData) -> float:
-    """Cost of one model unit of change, relative to the input value behind the limit (a service floor:
-    relative to its demand row). A limit of 0 counts changes relative to one unit of the input."""
-    if family == "service_floor":
-        r, w, t = con.index()
-        return 1.0 / max(data.demand[(r, w, t)] / meaning.scale, 1e-12)
+# ---- elastic repair ---------------------------------------------------------------------------------
+# Every input limit a planner can change gets a slack column; a service floor gets one per workload (its input
+# is one cell, Workloads.min_service_level, shared by every region and quarter). Measured on the shipped example
+# with every min_service_level = 1 (issue 13): the elastic MIPs (one repair + one per family) took 242 of 246 s;
+# the elastic LP then a MIP check with the rounded repairs takes seconds, the MIP only when the check fails.
+
+WHOLE_UNITS = ("wafers", "stacks", "chips", "blocks", "racks")
+
+
+@dataclass
+class Slack:
+    family: str
+    rows: list[int]  # model rows it relaxes
+    coefs: list[float]  # its coefficient in each
+    weight: float  # cost of one unit (relative change)
+    meaning: object  # RowMeaning of the (first) row
+    current: float  # the input value now, user units
+    per_unit: float  # user units per slack unit
+    workload: str = ""
+
+
+def _slack_weight(meaning) -> float:
+    """Cost of one model unit of change, relative to the input value behind the limit; a limit of 0 counts
+    changes relative to one unit of the input."""
     base = abs(meaning.limit) if meaning.limit else 1.0
     return meaning.scale / base
 
 
-def elastic_repair(form: StandardForm, data: PlanData, options: SolveOptions,
-                   families: tuple[str, ...] = REPAIRABLE) -> pd.DataFrame | None:
-    """Least relative total change of the input limits of `families` that makes the plan feasible
-    (None when no such change exists). Integers stay integer.
-
-    Each relaxed row gets a slack s >= 0: a <= row becomes a x - s <= b (the limit rises by s), a >= row
-    a x + s >= b (the floor falls by s). A partner's commitment is a coefficient of A[n], so its slack is
-    only allowed on a signed deal (s <= M * A[n]); otherwise unsigned partners would fund for free."""
+def _slacks(form: StandardForm, data: PlanData, families: tuple[str, ...]) -> list[Slack]:
     lp = form.lp
-    slack_rows: list[int] = []
-    signs: list[float] = []
+    out: list[Slack] = []
+    floors: dict[str, Slack] = {}
     for i, (con, sense) in enumerate(form.rows):
-        if con.parent_component().name not in families:
+        family = con.parent_component().name
+        if family not in families:
             continue
-        slack_rows.append(i)
-        signs.append(-1.0 if sense == 1 else 1.0)  # relax the row whichever way Pyomo oriented it
-    if not slack_rows:
-        return None
+        sign = -1.0 if sense == 1 else 1.0  # relax the row whichever way Pyomo oriented it
+        meaning = _row_meaning(form, i, data)
+        if family == "service_floor":
+            r, w, t = con.index()
+            level = float(data.workloads.at[w, "min_service_level"])
+            slack = floors.setdefault(w, Slack(family, [], [], 1.0 / max(level, 1e-9), meaning, level, -1.0, w))
+            slack.rows.append(i)
+            slack.coefs.append(sign * data.demand[(r, w, t)] / meaning.scale)  # one unit = one share of demand
+            continue
+        current = meaning.limit if meaning.limit is not None else float(
+            lp.row_upper_[i] if sign < 0 else lp.row_lower_[i]) * meaning.scale
+        per_unit = meaning.scale if FAMILIES[family].repair == "raise" else -meaning.scale
+        out.append(Slack(family, [i], [sign], _slack_weight(meaning), meaning, current, per_unit))
+    return out + [floors[w] for w in sorted(floors)]
+
+
+def _elastic_lp(form: StandardForm, data: PlanData, slacks: list[Slack]) -> highspy.HighsLp:
+    """The model with zero cost, one slack column per Slack at its weight, and (for partner commitments)
+    s <= M * A[n]: an unsigned partner cannot fund."""
+    lp = form.lp
+    h = new_highs()
+    h.passModel(lp)
+    h.changeColsCost(lp.num_col_, np.arange(lp.num_col_, dtype=np.int32), np.zeros(lp.num_col_))
+    for s in slacks:
+        upper = s.current if s.family == "service_floor" else INF
+        h.addCol(s.weight, 0.0, upper, len(s.rows), np.array(s.rows, dtype=np.int32), np.array(s.coefs, dtype=float))
+    deal_column = {v.index(): j for j, v in enumerate(form.columns) if v.parent_component().name == "A"}
+    for k, s in enumerate(slacks):
+        con = form.rows[s.rows[0]][0]
+        if s.family == "partner_commitment" and con.index() in deal_column:
+            big = 10.0 * max(float(data.partners.at[con.index(), "commitment_usd"]) / s.meaning.scale, 1.0)
+            h.addRow(-INF, 0.0, 2, np.array([lp.num_col_ + k, deal_column[con.index()]], dtype=np.int32),
+                     np.array([1.0, -big]))
+    return h.getLp()
+
+
+def _run_elastic(lp: highspy.HighsLp, n0: int, n: int, options: SolveOptions, integer: bool,
+                 fixed: np.ndarray | None = None) -> np.ndarray | None:
+    """Slack values of the elastic model (LP or MIP; `fixed`: slacks held at these values, a feasibility
+    check), or None when it has no solution."""
     h = new_highs()
     if time_left(options.time_limit_s):
         h.setOptionValue("time_limit", float(time_left(options.time_limit_s)))
-    h.setOptionValue("mip_rel_gap", 1e-6)
-    h.passModel(lp)
-    h.changeColsCost(lp.num_col_, np.arange(lp.num_col_, dtype=np.int32), np.zeros(lp.num_col_))
-    n = len(slack_rows)
-    meanings = [_row_meaning(form, i, data) for i in slack_rows]
-    weights = np.array([_slack_weight(form.rows[i][0].parent_component().name, form.rows[i][0], meanings[k], data)
-                        for k, i in enumerate(slack_rows)])
-    h.addCols(n, weights, np.zeros(n), np.full(n, INF), n, np.arange(n, dtype=np.int32),
-              np.array(slack_rows, dtype=np.int32), np.array(signs, dtype=float))
-    deal_column = {v.index(): j for j, v in enumerate(form.columns) if v.parent_component().name == "A"}
-    for k, i in enumerate(slack_rows):
-        con = form.rows[i][0]
-        if con.parent_component().name == "partner_commitment" and con.index() in deal_column:
-            big = 10.0 * max(float(data.partners.at[con.index(), "commitment_usd"]) / meanings[k].scale, 1.0)
-            h.addRow(-INF, 0.0, 2, np.array([lp.num_col_ + k, deal_column[con.index()]], dtype=np.int32),
-                     np.array([1.0, -big]))
-    # an A[n] of 1e-7 is "integer" at the default tolerance and would let s <= big * A leak funding
-    h.setOptionValue("mip_feasibility_tolerance", 1e-10)
+    h.setOptionValue("mip_rel_gap", 1e-4)
+    h.setOptionValue("mip_feasibility_tolerance", 1e-10)  # A[n] = 1e-7 would let s <= M * A leak funding
+    model = lp if integer else continuous_copy(lp)
+    h.passModel(model)
+    if fixed is not None:
+        idx = np.arange(n0, n0 + n, dtype=np.int32)
+        h.changeColsBounds(n, idx, fixed, fixed)
     h.run()
     if h.getInfo().primal_solution_status != 2:
         return None
-    x = np.asarray(h.getSolution().col_value)[lp.num_col_:lp.num_col_ + n]
+    return np.asarray(h.getSolution().col_value)[n0:n0 + n]
+
+
+def _typeable(s: Slack, x: float, whole_integer: bool) -> float:
+    """The slack rounded so the repaired input is a value a planner types: whole wafers, stacks, chips, blocks
+    (up for a raise, down for a lowered floor), MW to 0.01, USD to $1,000, a service level down to 0.1%."""
+    if x <= 1e-9:
+        return 0.0
+    if s.family == "service_floor":
+        level = math.floor((s.current - x) * 1000 + 1e-6) / 1000
+        return s.current - max(level, 0.0)
+    step = 1.0 if s.meaning.unit in WHOLE_UNITS or whole_integer else 0.01 if s.meaning.unit == "MW" else \
+        1000.0 if s.meaning.unit == "USD" else 0.0
+    if step <= 0:
+        return x
+    new = s.current + x * s.per_unit
+    rounded = (math.ceil(new / step - 1e-6) if s.per_unit > 0 else math.floor(new / step + 1e-6)) * step
+    if s.per_unit < 0:
+        rounded = max(rounded, 0.0)
+    return max((rounded - s.current) / s.per_unit, 0.0)
+
+
+def elastic_repair(form: StandardForm, data: PlanData, options: SolveOptions,
+                   families: tuple[str, ...] = REPAIRABLE) -> pd.DataFrame | None:
+    """Least relative total change of the input limits of `families` that makes the plan feasible, each at a
+    value a planner can type (None when no change exists). The elastic LP first; its repairs rounded and checked
+    on the MIP; the elastic MIP only when that check fails (integers stay integer)."""
+    slacks = _slacks(form, data, families)
+    if not slacks:
+        return None
+    lp = _elastic_lp(form, data, slacks)
+    n0, n = form.lp.num_col_, len(slacks)
+    is_mip = len(form.integer_columns) > 0
+    x = _run_elastic(lp, n0, n, options, integer=False)
+    if x is None:
+        return None
+    rounded = _checked(lp, n0, slacks, x, options) if is_mip else _rounded(slacks, x, 0.0)
+    if rounded is None:  # no widened LP repair fits the whole-number decisions: the elastic MIP, time-boxed
+        boxed = SolveOptions(time_limit_s=min(CHECK_SECONDS * 6, time_left(options.time_limit_s) or CHECK_SECONDS * 6))
+        x = _run_elastic(lp, n0, n, boxed, integer=True)
+        if x is None:
+            return None
+        rounded = _rounded(slacks, x, 0.0)
+    return _repair_frame(slacks, rounded)
+
+
+CHECK_SECONDS = 5.0
+MARGINS = (0.0, 0.002, 0.01, 0.03, 0.1)  # widen the LP repair by these shares until the MIP fits
+
+
+def _rounded(slacks: list[Slack], x: np.ndarray, margin: float) -> np.ndarray:
+    return np.array([_typeable(s, float(v) * (1.0 + margin) + (margin if s.family == "service_floor" and v > 1e-9
+                                                                 else 0.0), False) for s, v in zip(slacks, x)])
+
+
+def _checked(lp, n0: int, slacks: list[Slack], x: np.ndarray, options: SolveOptions) -> np.ndarray | None:
+    """The LP repair rounded to typeable values and widened by MARGINS until the plan with whole racks, blocks
+    and deals is feasible with it (each check a time-boxed MIP with the slacks fixed); None if none fits."""
+    boxed = SolveOptions(time_limit_s=min(CHECK_SECONDS, time_left(options.time_limit_s) or CHECK_SECONDS))
+    for margin in MARGINS:
+        rounded = _rounded(slacks, x, margin)
+        if _run_elastic(lp, n0, len(slacks), boxed, integer=True, fixed=rounded) is not None:
+            return rounded
+    return None
+
+
+def _repair_frame(slacks: list[Slack], x: np.ndarray) -> pd.DataFrame:
     rows = []
-    for k, i in enumerate(slack_rows):
-        if x[k] <= 1e-9:
+    for s, v in zip(slacks, x):
+        if v <= 1e-9:
             continue
-        meaning = meanings[k]
-        con = form.rows[i][0]
-        family = con.parent_component().name
-        change = float(x[k]) * meaning.scale
-        if family == "service_floor":
-            r, w, t = con.index()
-            demand = data.demand[(r, w, t)]
-            level = float(data.workloads.at[w, "min_service_level"])
-            new_level = max(0.0, level - change / demand)
-            rows.append({"family": meaning.title, "cell": meaning.cell, "key": f"{r}/{w}", "quarter": meaning.quarter,
-                         "current": level, "repaired": new_level, "change": new_level - level, "unit": "share",
-                         "action": f"lower min_service_level of {w} ({meaning.cell}) from {level:.1%} to "
-                         f"{new_level:.1%} for {r} in {meaning.quarter}"})
+        m = s.meaning
+        if s.family == "service_floor":
+            new = max(0.0, s.current - v)
+            rows.append({"family": m.title, "cell": m.cell, "key": s.workload, "quarter": "", "current": s.current,
+                         "repaired": new, "change": new - s.current, "unit": "share",
+                         "action": f"lower min_service_level of {s.workload} ({m.cell}) from {s.current:.1%} to "
+                         f"{new:.1%}"})
             continue
-        current = meaning.limit if meaning.limit is not None else float(
-            lp.row_upper_[i] if signs[k] < 0 else lp.row_lower_[i]) * meaning.scale
-        new, verb = (current + change, "raise") if FAMILIES[family].repair == "raise" else (current - change, "lower")
-        rows.append({"family": meaning.title, "cell": meaning.cell, "key": meaning.key, "quarter": meaning.quarter,
-                     "current": current, "repaired": new, "change": new - current, "unit": meaning.unit,
-                     "action": f"{verb} {meaning.cell or meaning.text} from {current:,.6g} to {new:,.6g} "
-                     f"{meaning.unit} ({meaning.text})"})
+        new = s.current + v * s.per_unit
+        verb = "raise" if s.per_unit > 0 else "lower"
+        rows.append({"family": m.title, "cell": m.cell, "key": m.key, "quarter": m.quarter, "current": s.current,
+                     "repaired": new, "change": new - s.current, "unit": m.unit,
+                     "action": f"{verb} {m.cell or m.text} from {amount(s.current, m.unit, False)} to "
+                     f"{amount(new, m.unit)} ({m.text})"})
     return pd.DataFrame(rows, columns=REPAIR_COLUMNS)
+
+
+def amount(x: float, unit: str, with_unit: bool = True) -> str:
+    """A number as a planner reads it: $86,000,000 (never 8.6e+07), 118 wafers, 19.67 MW."""
+    if unit == "USD":
+        return f"${x:,.0f}"
+    if abs(x - round(x)) < 1e-9 or abs(x) >= 1000:
+        text = f"{x:,.0f}"
+    else:
+        text = f"{x:,.4g}" if abs(x) < 1 else f"{x:,.2f}"
+    return f"{text} {unit}" if with_unit else text
 
 
 def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOptions) -> pd.DataFrame:
@@ -219,13 +334,21 @@ def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOption
     present = sorted({con.parent_component().name for con, _s in form.rows} & set(REPAIRABLE))
     frames = []
     for k, family in enumerate(present, start=1):
+        t0 = time.perf_counter()
         repair = elastic_repair(form, data, options, (family,))
+        log.info("diagnose  alternative %d/%d (%s) in %.2f s", k, len(present), family, time.perf_counter() - t0)
         if repair is not None and len(repair):
             frames.append(repair.assign(option=k))
     if not frames:
         return pd.DataFrame(columns=["option"] + REPAIR_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
     return out[["option"] + REPAIR_COLUMNS]
+
+
+def listed(actions: list[str], shown: int = 5) -> str:
+    """The first `shown` actions, then 'and N more' (the full list when it is short)."""
+    text = "; and ".join(actions[:shown])
+    return text + (f"; and {len(actions) - shown} more (see the repair table)" if len(actions) > shown else "")
 
 
 def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, options: SolveOptions) -> Diagnosis:
@@ -241,8 +364,13 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
         diag.summary.append(f"The model could not be handed to the solver: {result.message}")
         return diag
     if result.status == "infeasible":
+        t0 = time.perf_counter()
         diag.conflict, diag.conflict_of = conflict_set(form, data, options)
+        log.info("diagnose  conflict set: %d rows in %.2f s", len(diag.conflict), time.perf_counter() - t0)
+        t0 = time.perf_counter()
         repairs = elastic_repair(form, data, options)
+        log.info("diagnose  smallest repair: %d cells in %.2f s", 0 if repairs is None else len(repairs),
+                 time.perf_counter() - t0)
         diag.repairs = repairs if repairs is not None else pd.DataFrame(columns=REPAIR_COLUMNS)
         diag.summary.append("The plan is infeasible: the hard limits below cannot all hold at once.")
         if len(diag.conflict):
@@ -253,14 +381,14 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
                                 "expansion blocks, deals signed); see the repairs.")
         diag.alternatives = repair_alternatives(form, data, options)
         if len(diag.repairs):
-            diag.summary.append("Smallest change that makes the plan feasible: " + "; and ".join(
-                diag.repairs["action"].tolist()[:5]))
+            diag.summary.append("Smallest change that makes the plan feasible: " + listed(
+                diag.repairs["action"].tolist()))
         elif repairs is None:
             diag.summary.append("No change to the input limits alone makes the plan feasible: check the structure "
                                 "(routes, qualifications, serving links, throughput).")
         for _option, group in diag.alternatives.groupby("option", sort=True):
-            diag.summary.append("Or, changing only " + group["family"].iloc[0].lower() + ": " + "; and ".join(
-                group["action"].tolist()[:5]) + (f" (and {len(group) - 5} more cells)" if len(group) > 5 else ""))
+            diag.summary.append("Or, changing only " + group["family"].iloc[0].lower() + ": " + listed(
+                group["action"].tolist()))
     if len(diag.checks):
-        diag.summary.append("Pre-solve checks: " + "; ".join(diag.checks["message"].tolist()[:5]))
+        diag.summary.append("Pre-solve checks: " + listed(diag.checks["message"].tolist()))
     return diag

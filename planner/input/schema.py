@@ -98,10 +98,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("hours_per_quarter", "float", default=2190.0, minimum=0.0, description="Hours in a quarter"),
     SettingSpec("capex_life_quarters", "float", default=None, minimum=0.0,
                 description="Asset life; capex is charged at its in-plan share. Blank = charged as cash"),
-    SettingSpec("mip_rel_gap", "float", default=0.005, minimum=0.0, maximum=0.5,
+    SettingSpec("mip_rel_gap", "float", default=0.001, minimum=0.0, maximum=0.5,
                 description="Relative MIP gap at which the solver stops"),
     SettingSpec("time_limit_s", "float", default=600.0, minimum=0.0, description="Solver time limit, seconds"),
     SettingSpec("threads", "int", default=0, minimum=0, maximum=1024, description="Solver threads (0 = solver default)"),
+    SettingSpec("stability_weight", "float", default=0.01, minimum=0.0, maximum=1.0,
+                description="With --previous: share of a decision's unit cost charged per unit it moves from the "
+                "previous plan (0 = off)"),
 )
 
 SHEETS: tuple[SheetSpec, ...] = (

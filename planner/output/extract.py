@@ -2,8 +2,9 @@
 
 Shadow prices are reported as the present-value USD the objective falls by when the limit is raised by
 one unit of the user's input (per wafer, stack, chip, MW, USD of budget); for demand, the USD the
-objective rises by per extra tok/s of demand. They come from the LP, or for a MIP from the LP with
-every integer fixed at its optimum (Summary says which).
+objective rises by per extra tok/s of demand. They come from the LP, or for a MIP from the LP with the
+expansion blocks and deals fixed at the plan's values and racks continuous (models/prices.py; Summary's
+duals_from says which).
 """
 
 from __future__ import annotations
@@ -239,6 +240,9 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
         "packaging_blocks_started": float(sum(_v(m.K[k, t]) for (k, t) in m.K)),
     }
     tables["Bottlenecks"] = bottlenecks(tables, data)
+    from planner.output.reasons import limited_by
+
+    tables["Serving"]["limited_by"] = limited_by(tables, data, sets)
     return out
 
 
@@ -263,13 +267,15 @@ def packaging_capex_usd(m, sets: ModelSets, t: int) -> float:
 def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame:
     """Binding or near-binding limits, most valuable first: value = shadow price x limit.
 
-    `binding` means used within 1e-6 of the limit; a limit used to 99% or more is listed too (near-binding:
+    `binding` means used within 1e-6 of the limit, or (whole racks) with less left than one more rack needs; a limit used to 99% or more is listed too (near-binding:
     with whole racks a power limit is rarely met exactly, and a MIP's fixed-integer duals price it at 0)."""
     rows = []
 
+    whole = whole_rack_slack(data)
+
     def add(family, key, quarter, limit, used, price, unit, sheet, keys, column, what):
         slack = limit - used
-        binding = abs(slack) <= 1e-6 * max(1.0, abs(limit))
+        binding = abs(slack) <= 1e-6 * max(1.0, abs(limit)) or (0 <= slack < whole.get((family, key), 0.0))
         near = binding or (limit > 0 and used >= NEAR_BINDING * limit)
         if (price is None or abs(price) < 1e-9) and not (near and used > 0):
             return
@@ -318,3 +324,21 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
                                         "value_usd", "binding", "utilization", "input_cell", "what"])
     return frame.sort_values(["value_usd", "family", "key", "quarter"], ascending=[False, True, True, True],
                              kind="mergesort").reset_index(drop=True)
+
+
+def whole_rack_slack(data: PlanData) -> dict[tuple[str, str], float]:
+    """(family, key) -> the least of the limit one more whole rack needs: MW at a site, HBM stacks of a vendor.
+    A limit with less slack than this binds: the rack that would use it cannot fit. Empty for continuous racks."""
+    if not data.settings.integer_racks:
+        return {}
+    prod = data.products
+    out: dict[tuple[str, str], float] = {}
+    for s in data.sites.index:
+        mw = [float(kw) * float(data.sites.at[s, "pue"]) / 1000.0 for kw in prod["rack_kw"] if kw > 0]
+        if mw:
+            out[("site_power", s)] = min(mw)
+    for (v, p) in data.qualified:
+        stacks = float(prod.at[p, "stacks_per_chip"]) * float(prod.at[p, "chips_per_rack"])
+        if stacks > 0:
+            out[("hbm_supply", v)] = min(out.get(("hbm_supply", v), stacks), stacks)
+    return out

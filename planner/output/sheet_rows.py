@@ -53,13 +53,10 @@ class RowSheet:
         fill = next((it[4] for it in items if it[4] is not None and it[5] == self.ncols), None)
         for col, value, fmt, font, fill, last, wrap, *align in items:
             c = cell(self.ws, value, fmt, font=font, fill=fill)
-            if align:
-                c.alignment = align[0]
-            elif isinstance(value, str) and wrap:
-                c.alignment = WRAP
-                lines = max(lines, text_lines(value, self.chars(col, last, font)))
-            else:
-                c.alignment = TOP
+            c.alignment = align[0] if align else WRAP if isinstance(value, str) and wrap else TOP
+            if isinstance(value, str) and c.alignment.wrap_text:
+                indent = float(c.alignment.indent or 0) * 1.5  # an indent takes about 1.5 characters per level
+                lines = max(lines, text_lines(value, self.chars(col, last, font) - indent))
             cells[col] = c
             if last > col:
                 self.ws.merged_cells.add(f"{get_column_letter(col)}{self.row}:{get_column_letter(last)}{self.row}")

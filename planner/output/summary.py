@@ -18,6 +18,7 @@ from models.data import PlanData
 from planner.output.contract import SolutionTables
 from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics
+from planner.output.reasons import unmet_reasons
 from planner.output.xlsx import PERCENT, USD, printable
 
 if TYPE_CHECKING:  # the report reads the solver result, never Pyomo
@@ -195,6 +196,8 @@ def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5
                    (2, row["unmet"], TPS, None, None, 2, False),
                    (3, row["unmet"] / row["demand"] if row["demand"] else None, PERCENT, None, None, 3, False),
                    (4, _why(data, rows, workload), None, None, None, sheet.ncols, True, NOTE)])
+    for key, text, note in unmet_reasons(solution.tables, data):  # unmet_reason_1..3, grouped by limit
+        sheet.add([(1, key, None, None, None, 1, False), (2, text, None, None, None, sheet.ncols, True)])
 
 
 def _why(data: PlanData, rows: pd.DataFrame, workload: str) -> str:
@@ -278,6 +281,8 @@ def _provenance(sheet: RowSheet, result: SolveResult, meta: dict, detail: list[P
     sheet.key_value("scenario", meta.get("scenario", "base"), note="Scenarios sheet; base = the workbook as it is")
     for i, text in enumerate(meta.get("overrides", []), start=1):
         sheet.key_value(f"override_{i}", text, note="applied before validation")
+    for key, value, note in meta.get("extra_summary", []):  # e.g. the stability term's weight and cost
+        sheet.key_value(key, value, note=note)
     if meta.get("frozen"):
         sheet.key_value("frozen_decisions", len(meta["frozen"]), '0', "fixed to the previous plan's values (--freeze)")
     sheet.key_value("input_file", meta["input_file"])

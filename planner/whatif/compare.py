@@ -17,7 +17,7 @@ solved, so a bad override is reported at once. The comparison workbook holds:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +57,7 @@ class ScenarioPlan:
     message: str = ""
     mip_gap: float | None = None
     seconds: float = 0.0
+    decisions: tuple | None = None  # ({(variable, index): value}, SolveResult) once planned: a start for scenarios
 
     @property
     def planned(self) -> bool:
@@ -73,12 +74,19 @@ def prepare(raw: RawWorkbook, read_issues: Issues, name: str) -> ScenarioPlan:
     return plan
 
 
-def solve_prepared(plan: ScenarioPlan, options: RunOptions) -> ScenarioPlan:
-    """Build, solve and extract the scenario through the pipeline (no diagnosis: compare only reports status)."""
-    planned = pipeline.plan_prepared(pipeline.Prepared(plan.data, plan.issues), options, diagnose_failures=False)
+def solve_prepared(plan: ScenarioPlan, options: RunOptions, base: tuple | None = None) -> ScenarioPlan:
+    """Build, solve and extract the scenario through the pipeline (no diagnosis: compare only reports status).
+    `base`: (decisions, result) of the base plan. A MIP scenario starts from the base plan's decisions (solve()
+    completes the rest with those integers fixed, and uses no start when they do not fit the scenario); an LP
+    of the same shape starts from the base's basis."""
+    decisions, warm = base if base is not None else (None, None)
+    planned = pipeline.plan_prepared(pipeline.Prepared(plan.data, plan.issues), replace(options, keep_decisions=True),
+                                     warm=warm, diagnose_failures=False, start=decisions)
     result = planned.result
     plan.status, plan.message, plan.mip_gap = result.status, result.message, result.mip_gap
     plan.solution, plan.seconds = planned.solution, planned.seconds
+    if planned.decisions is not None:
+        plan.decisions = (planned.decisions, result)
     return plan
 
 
@@ -141,7 +149,24 @@ def compare_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
             numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (b, v))
             deltas.append(v - b if numeric and metric not in ("overrides",) else None)
         frame[f"delta {p.name}"] = pd.Series(deltas, dtype=object)
-    return frame
+    return _mark_tolerance(frame, plans)
+
+
+def _mark_tolerance(frame: pd.DataFrame, plans: list[ScenarioPlan]) -> pd.DataFrame:
+    """A row `objective_delta_vs_gap`: under each delta column, whether the objective's delta is within solver
+    tolerance (smaller than the larger MIP gap of the two plans times the base objective): such a delta may be
+    the solver stopping at a different plan inside the gap, not an effect of the scenario."""
+    base = plans[0]
+    row = {"metric": "objective_delta_vs_gap", "unit": ""}
+    for p in plans[1:]:
+        text = None
+        if base.solution is not None and p.solution is not None:
+            tolerance = max(base.mip_gap or 0.0, p.mip_gap or 0.0) * abs(base.solution.objective_usd)
+            delta = p.solution.objective_usd - base.solution.objective_usd
+            text = (f"within solver tolerance (|delta| < gap ${tolerance:,.0f})" if abs(delta) < tolerance and
+                    tolerance > 0 else f"beyond solver tolerance (gap ${tolerance:,.0f})")
+        row[f"delta {p.name}"] = text
+    return pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
 
 
 def by_quarter(plans: list[ScenarioPlan]) -> pd.DataFrame:
@@ -317,7 +342,7 @@ def compare_plans(raw: RawWorkbook, read_issues: Issues, names: list[str],
         return plans
     for i, p in enumerate(plans, start=1):
         log.info("scenario %d/%d %s ...", i, len(plans), p.name)
-        solve_prepared(p, options)
+        solve_prepared(p, options, plans[0].decisions if i > 1 else None)
         objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
         log.info("scenario %s: %s%s (%.2f s)", p.name, p.status, objective, p.seconds)
     return plans

@@ -165,3 +165,23 @@ def test_packaging_expansion_limit_is_a_repairable_limit(tmp_path):
     limit = d.alternatives[d.alternatives["cell"] == "PackagingExpansion!E2"]
     assert len(limit) == 1
     assert limit["current"].iloc[0] == pytest.approx(0) and limit["repaired"].iloc[0] == pytest.approx(1)
+def test_repairs_are_typeable_one_cell_per_workload_and_listed_in_full(tmp_path):
+    """Whole racks (integer_racks), two quarters, 100% floor on w, demand 2,500 tok/s each quarter, FabCapacity 1
+    wafer = 1 rack = 1,000 tok/s per quarter, budget $1e9. The LP repair lowers the floor to 40% in Q1 (1,000 of
+    2,500 served, racks stay for Q2) -- one cell, Workloads!C2, for both quarters (not one per quarter): 'lower
+    min_service_level of w (Workloads!C2) from 100.0% to 40.0%'. Alone, the fab needs whole wafers: 3 in Q1
+    (2,500 tok/s needs 2.5 racks, whole racks: 3), typed as '1 to 3', never 2.5; money is written with separators."""
+    from planner.diagnose.diagnosis import amount, listed
+
+    sheets = with_floor(minimal_sheets(2, integer_racks=True))
+    sheets["FabCapacity"][1] = ["F", 1, 1]
+    sheets["Demand"][1] = ["NA", "w", 2500, 2500]
+    d = diagnosis_of(tmp_path, sheets)
+    [repair] = d.repairs.itertuples()
+    assert repair.cell == "Workloads!C2" and repair.quarter == "" and repair.repaired == pytest.approx(0.4)
+    assert repair.action == "lower min_service_level of w (Workloads!C2) from 100.0% to 40.0%"
+    fab = d.alternatives[d.alternatives["family"] == "Fab capacity"]
+    assert set(fab["repaired"]) <= {float(int(x)) for x in fab["repaired"]}  # whole wafers
+    assert fab["repaired"].max() == pytest.approx(3)
+    assert amount(86_000_000, "USD") == "$86,000,000" and amount(118.253, "wafers") == "118.25 wafers"
+    assert listed([f"a{i}" for i in range(7)]) == "a0; and a1; and a2; and a3; and a4; and 2 more (see the repair table)"

@@ -23,7 +23,7 @@ CONTRACT = {
     "Packaging": ["packaging_line", "quarter", "packaged", "capacity", "shadow_price_usd_per_chip"],
     "Deployments": ["product", "site", "quarter", "racks_deployed", "racks_installed", "chips_installed"],
     "Power": ["site", "quarter", "mw_used", "mw_available", "blocks_started", "shadow_price_usd_per_mw"],
-    "Serving": ["region", "workload", "quarter", "demand_tps", "served_tps", "unmet_tps", "service_level"],
+    "Serving": ["region", "workload", "quarter", "demand_tps", "served_tps", "unmet_tps", "service_level", "limited_by"],
     "Allocation": ["product", "site", "region", "workload", "quarter", "served_tps"],
     "Capex": ["site", "quarter", "capex_usd", "own_usd", "partner_usd"],
     "Partners": ["partner", "signed", "funded_usd", "commitment_usd", "min_deal_usd"],
@@ -181,8 +181,9 @@ def test_oversize_sheet_goes_beside_the_workbook(tmp_path):
 
 
 def test_whole_racks_filling_site_power_are_a_bottleneck(tmp_path):
-    """Integer racks: SitePower 0.0101 MW fits one 0.01 MW rack (99%): listed as near-binding site power,
-    although the fixed-integer LP prices the power row at 0."""
+    """Integer racks: SitePower 0.0101 MW fits one 0.01 MW rack (99%): listed as site power. Issue 13: it is
+    binding (a second whole rack cannot fit) and priced from the LP with racks continuous: one more MW lets in
+    100 racks, each saving $5,000 - $1,100: $390,000 per MW (the fixed-integer LP priced it at 0)."""
     from tests.builders import solve_sheets
 
     sheets = minimal_sheets(1, integer_racks=True)
@@ -192,7 +193,8 @@ def test_whole_racks_filling_site_power_are_a_bottleneck(tmp_path):
     s = solve_sheets(tmp_path, sheets)
     b = s.table("Bottlenecks")
     row = b[b["family"] == "site_power"].iloc[0]
-    assert row["input_cell"] == "SitePower!B2" and not row["binding"] and row["utilization"] == pytest.approx(0.01 / 0.0101)
+    assert row["input_cell"] == "SitePower!B2" and row["binding"] and row["utilization"] == pytest.approx(0.01 / 0.0101)
+    assert row["shadow_price"] == pytest.approx(390000, rel=1e-6)
 
 
 def test_chart_categories_are_the_quarter_labels_as_text(plan):

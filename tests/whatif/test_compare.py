@@ -118,3 +118,24 @@ def test_unknown_scenario_in_the_list(tmp_path, capsys):
     src = workbook(tmp_path)
     assert main(["-q", "compare", str(src), "-o", str(tmp_path / "c.xlsx"), "--scenarios", "cheap,nope"]) == 2
     assert "unknown scenario 'nope' (known: base, cheap, dark)" in capsys.readouterr().err
+
+
+def test_objective_deltas_are_marked_against_the_solver_gap(compared):
+    """Issue 13: each delta column says whether the objective's delta is inside the MIP gap (solver tolerance);
+    the hand-worked scenarios are proven optimal (gap 0), so their deltas are real effects."""
+    compare = {r[0]: r[2:] for r in rows(load_workbook(compared)["Compare"])[1:]}
+    marks = compare["objective_delta_vs_gap"][3:]
+    assert all(m.startswith("beyond solver tolerance") for m in marks)
+
+
+def test_tolerance_mark_for_a_delta_inside_the_gap():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from planner.whatif.compare import _mark_tolerance
+
+    plan = lambda name, obj, gap: SimpleNamespace(name=name, mip_gap=gap, solution=SimpleNamespace(objective_usd=obj))
+    frame = _mark_tolerance(pd.DataFrame({"metric": ["objective_usd"], "unit": ["USD"]}),
+                            [plan("base", 1_000_000, 0.001), plan("hbm_cut", 1_000_400, 0.0005)])
+    assert frame.iloc[-1]["delta hbm_cut"] == "within solver tolerance (|delta| < gap $1,000)"

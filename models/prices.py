@@ -1,0 +1,60 @@
+"""Shadow prices that explain a MIP plan.
+
+The textbook MIP dual (the LP with every integer fixed at its optimum) prices a site's power at 0 whenever
+the racks are whole: with the racks fixed, one more MW cannot be used, so it is worth nothing, although one
+more MW (and the rack it lets in) lowers the cost. Measured on the shipped example: all 18 near-full
+site_power rows (99.6-99.99% used) had price 0 and the top-5 bottlenecks were all the budget.
+
+So a MIP's prices come from the LP in which only the lumpy commitments are fixed at the MIP's values:
+expansion blocks ``E``, partner deals ``A`` and packaging blocks ``K`` (the decisions that come in big
+indivisible steps and are signed once), while racks and wafers are continuous. That LP is the plan's
+"marginal economics given what is committed": a price is what one more unit of the limit saves when the
+rack count may move by a fraction, i.e. the value per MW of the racks a MW lets in. It is feasible whenever
+the MIP is (the MIP's plan satisfies it), and its optimum is a lower bound of the MIP with those commitments.
+
+Summary's ``duals_from`` names the source: ``DUALS_FROM_LUMPY_FIXED`` or, should that LP fail, the
+fixed-integer LP (``DUALS_FROM_INTEGERS_FIXED``). The LPs are solved by models/solve.py::mip_duals; this
+module only builds them (it imports no solver driver).
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+
+LUMPY_VARIABLES = ("E", "A", "K")  # expansion blocks, partner deals, packaging expansion blocks
+DUALS_FROM_LUMPY_FIXED = "LP with blocks and deals fixed, racks continuous"
+DUALS_FROM_INTEGERS_FIXED = "LP with integers fixed"
+
+
+def lumpy_columns(form) -> np.ndarray:
+    """Integer columns of the lumpy commitments (by the variable's component name)."""
+    names = [form.columns[j].parent_component().local_name for j in form.integer_columns]
+    return np.array([j for j, n in zip(form.integer_columns, names) if n in LUMPY_VARIABLES], dtype=int)
+
+
+def lp_with_columns_fixed(form, x: np.ndarray, columns: np.ndarray, free_bounds: bool = False) -> highspy.HighsLp:
+    """The LP relaxation of `form` with `columns` fixed at round(x). `free_bounds`: drop the upper bound of the
+    other integer columns that are not pinned (lb < ub): those (models/variables.py::rack_bounds) are implied by
+    the site-power rows for whole racks and would otherwise take the power row's price in the LP."""
+    lp = continuous_copy(form.lp)
+    lower = np.array(form.lp.col_lower_, dtype=float)
+    upper = np.array(form.lp.col_upper_, dtype=float)
+    if free_bounds:
+        others = np.setdiff1d(form.integer_columns, columns)
+        others = others[lower[others] < upper[others]]
+        upper[others] = highspy.kHighsInf
+    values = np.round(x[columns])
+    lower[columns] = values
+    upper[columns] = values
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    return lp
+
+
+def continuous_copy(lp: highspy.HighsLp) -> highspy.HighsLp:
+    """The same LP without integrality (the LP relaxation; with integer bounds fixed, the fixed-integer LP)."""
+    copy = highspy.HighsLp()
+    for attr in ("num_col_", "num_row_", "col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_",
+                 "offset_", "a_matrix_"):
+        setattr(copy, attr, getattr(lp, attr))
+    return copy

@@ -1,0 +1,209 @@
+"""Why demand goes unmet: a `limited_by` reason for every Serving row with unmet > 0, and the top reasons.
+
+For a row (region r, workload w, quarter t) the chain that could serve it is known from the model's structure:
+the sites linked to r, the products with a throughput for w, their routes, HBM vendors and packaging line, the
+site power and the own budget. A limit on that chain starves the row when its shadow price (models/prices.py:
+for a MIP, from the LP with blocks and deals fixed and racks continuous) is above 0. Each such limit is valued
+in USD per tok/s of this row: its price times what one tok/s of the row needs of it through the product that
+uses it most (MW per tok/s of a rack at the site, stacks per tok/s, chips per tok/s, wafers per tok/s, capex
+USD per tok/s). Most valuable first, each as ``family key quarter (input cell)``.
+
+When no priced limit is on the chain, the reason is structural: no site serves the region, no product serves
+the workload, a lead time (chips cannot arrive before quarter q), the end of the horizon (a rack deployed this
+late serves fewer quarters of the plan than its life), or that serving costs more than the unmet penalty.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from models.costs import discount_factor
+from models.data import PlanData
+from models.sets import ModelSets
+
+MAX_REASONS = 3
+EPS_PRICE = 1e-6
+
+
+def _prices(tables: dict[str, pd.DataFrame], data: PlanData) -> dict[tuple[str, str, int], float]:
+    """(family, key, t) -> shadow price > 0, in USD per unit of the limit, from the output tables."""
+    t_of = {q: t for t, q in enumerate(data.quarters)}
+    out: dict[tuple[str, str, int], float] = {}
+    for family, sheet, key, column in (("site_power", "Power", "site", "shadow_price_usd_per_mw"),
+                                       ("hbm_supply", "HBM", "vendor", "shadow_price_usd_per_stack"),
+                                       ("fab_capacity", "Fabs", "fab", "shadow_price_usd_per_wafer"),
+                                       ("packaging_capacity", "Packaging", "packaging_line", "shadow_price_usd_per_chip"),
+                                       ("own_budget", "Budget", "quarter", "shadow_price")):
+        frame = tables.get(sheet)
+        if frame is None or column not in frame.columns:
+            continue
+        for k, q, y in zip(frame[key], frame["quarter"], frame[column]):
+            if y is not None and pd.notna(y) and y > EPS_PRICE:
+                out[(family, "own_capex_usd" if family == "own_budget" else str(k), t_of[q])] = float(y)
+    return out
+
+
+def _needs(p: str, w: str, data: PlanData, sets: ModelSets) -> list[tuple[str, str, int, float]]:
+    """What one tok/s of workload w served by product p needs, site power aside: (family, key, lead, units per
+    tok/s); the limit's quarter may be any quarter up to `lead` quarters before the row's (lead <= 0)."""
+    prod = data.products.loc[p]
+    tps_chip = data.throughput[(p, w)] * float(prod["utilization"])
+    if tps_chip <= 0:
+        return []
+    per_rack = float(prod["chips_per_rack"]) * tps_chip
+    needs = [("packaging_capacity", str(prod["packaging_line"]), 0, 1.0 / tps_chip),
+             ("own_budget", "own_capex_usd", 0, float(prod["rack_capex_usd"]) / per_rack)]
+    if prod["stacks_per_chip"] > 0:
+        needs += [("hbm_supply", v, 0, float(prod["stacks_per_chip"]) / tps_chip)
+                  for (v, pp) in sets.hbm_pairs if pp == p]
+    for (pp, f) in sets.routes:
+        if pp == p:
+            good = float(data.routes.at[(p, f), "dies_per_wafer"]) * float(data.routes.at[(p, f), "yield"])
+            needs.append(("fab_capacity", f, -int(data.routes.at[(p, f), "lead_quarters"]), 1.0 / (good * tps_chip)))
+    return needs
+
+
+def _chain(r: str, w: str, data: PlanData, sets: ModelSets):
+    sites = sorted({s for (s, rr) in data.links if rr == r})
+    products = sorted({p for (p, ww) in data.throughput if ww == w})
+    return sites, products
+
+
+def _priced_limits(r, w, t, data, sets, prices) -> list[tuple[float, str, str, int]]:
+    """(USD per tok/s of this row, family, key, quarter) of the priced limits on the row's chain."""
+    sites, products = _chain(r, w, data, sets)
+    best: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def offer(family, key, tau, value):
+        if value > best.get((family, key), (0.0, -1))[0]:
+            best[(family, key)] = (value, tau)
+
+    for p in products:
+        per_rack = float(data.products.at[p, "chips_per_rack"]) * data.throughput[(p, w)] * \
+            float(data.products.at[p, "utilization"])
+        if per_rack <= 0:
+            continue
+        for s in sites:
+            y = prices.get(("site_power", s, t))
+            if y:
+                offer("site_power", s, t, y * sets.rack_mw[(p, s)] / per_rack)
+        for family, key, lead, units in _needs(p, w, data, sets):
+            tau = _latest_priced(prices, family, key, t + lead)
+            if tau is not None:
+                offer(family, key, tau, prices[(family, key, tau)] * units)
+    ranked = sorted(((v, f, k, tau) for (f, k), (v, tau) in best.items()), key=lambda x: (-x[0], x[1], x[2]))
+    return ranked[:MAX_REASONS]
+
+
+def _latest_priced(prices: dict, family: str, key: str, last: int) -> int | None:
+    """The marginal unit serving quarter t is made (or bought, or spent) in the last quarter it can be
+    (`last`: t, or t - lead for wafers) or the one before, the inventory carrying it on; a limit priced only
+    much earlier starves this row through the die bank or inventory, and is taken when nothing closer is."""
+    priced = [tau for tau in range(max(last - 1, 0), last + 1) if (family, key, tau) in prices]
+    if not priced:
+        priced = [tau for tau in range(0, last + 1) if (family, key, tau) in prices]
+    return max(priced) if priced else None
+
+
+def _cell(family: str, key: str, t: int, data: PlanData) -> str:
+    sheet = {"site_power": "SitePower", "hbm_supply": "HBMSupply", "fab_capacity": "FabCapacity",
+             "packaging_capacity": "PackagingCapacity", "own_budget": "Budget"}[family]
+    return data.cell(sheet, (key,), data.quarters[t])
+
+
+def _earliest_chip(p: str, sites: list[str], data: PlanData, sets: ModelSets) -> tuple[int, str]:
+    """(first quarter a chip of p can serve at one of `sites`, the input cell that sets it)."""
+    prod = data.products.loc[p]
+    if prod["initial_chip_inventory"] > 0 or prod["initial_die_bank"] > 0:
+        return 0, ""
+    if any(sets.base_racks.get((p, s, 0), 0) > 0 for s in sites):
+        return 0, ""
+    first = [(t, data.cell("ScheduledReceipts", (p,), data.quarters[t])) for (pp, t), v in data.receipts.items()
+             if pp == p and v > 0]
+    for (pp, f) in sets.routes:
+        if pp == p:
+            lead = int(data.routes.at[(p, f), "lead_quarters"])
+            first.append((lead, data.cell("Routes", (p, f), "lead_quarters")))
+    return min(first, default=(data.T, ""))
+
+
+def structural_reason(r: str, w: str, t: int, data: PlanData, sets: ModelSets) -> str:
+    sites, products = _chain(r, w, data, sets)
+    if not sites:
+        return "no site serves region"
+    if not products:
+        return "no product serves workload"
+    earliest = [_earliest_chip(p, sites, data, sets) for p in products]
+    tau, cell = min(earliest)
+    if t < tau:
+        when = data.quarters[tau] if tau < data.T else "the end of the plan"
+        return f"lead time: chips cannot arrive before {when}" + (f" ({cell})" if cell else "")
+    life = min(int(data.products.at[p, "life_quarters"]) for p in products)
+    if not data.settings.capex_life_quarters and data.T - t < life:
+        return f"end of horizon: a rack deployed in {data.quarters[t]} serves {data.T - t} of its {life} quarters " \
+               "in the plan, so its capex outweighs the unmet penalty"
+    return "cost: serving costs more than the unmet penalty " \
+           f"({data.cell('Workloads', (w,), 'unmet_penalty_usd_per_tps')})"
+
+
+def limited_by(tables: dict[str, pd.DataFrame], data: PlanData, sets: ModelSets) -> list[str]:
+    """One text per Serving row ('' where nothing is unmet), in the Serving table's order."""
+    prices = _prices(tables, data)
+    t_of = {q: t for t, q in enumerate(data.quarters)}
+    serving = tables["Serving"]
+    out = []
+    for r, w, q, unmet in zip(serving["region"], serving["workload"], serving["quarter"], serving["unmet_tps"]):
+        if not unmet or unmet <= 1e-6:
+            out.append("")
+            continue
+        t = t_of[q]
+        ranked = _priced_limits(r, w, t, data, sets, prices)
+        if ranked:
+            out.append("; ".join(f"{f} {k} {data.quarters[tau]}" + (f" ({c})" if (c := _cell(f, k, tau, data)) else "")
+                                 for (_v, f, k, tau) in ranked))
+        else:
+            out.append(structural_reason(r, w, t, data, sets))
+    return out
+
+
+def unmet_reasons(tables: dict[str, pd.DataFrame], data: PlanData, n: int = 3) -> list[tuple[str, object, str]]:
+    """Summary rows unmet_reason_1..n: the first limit of each unmet row, grouped by limit (family and key, over
+    quarters), with the unmet tok/s and the present value of its unmet penalty, largest value first."""
+    serving = tables["Serving"]
+    if "limited_by" not in serving.columns:
+        return []
+    penalty = data.workloads["unmet_penalty_usd_per_tps"].to_dict()
+    t_of = {q: t for t, q in enumerate(data.quarters)}
+    groups: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for w, q, unmet, reason in zip(serving["workload"], serving["quarter"], serving["unmet_tps"], serving["limited_by"]):
+        if not reason:
+            continue
+        first = reason.split("; ")[0]
+        parts = first.split(" ")
+        label = " ".join(parts[:2]) if parts[0] in _FAMILY_WORDS else first.split(":")[0] if ":" in first else first
+        g = groups[label]
+        g[0] += float(unmet)
+        g[1] += float(unmet) * float(penalty[w]) * discount_factor(data, t_of[q])
+        g[2] += 1
+    ranked = sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))[:n]
+    rows = []
+    for i, (label, (tps, usd, count)) in enumerate(ranked, start=1):
+        words = _in_words(label)
+        rows.append((f"unmet_reason_{i}", f"{words}: {tps:,.0f} tok/s unmet over {count} row-quarter(s), "
+                     f"${usd:,.0f} of unmet-demand penalty (present value)", "the Serving sheet's limited_by"))
+    return rows
+
+
+_FAMILY_WORDS = {"site_power": "power at", "hbm_supply": "HBM from", "fab_capacity": "wafers at",
+                 "packaging_capacity": "packaging on line", "own_budget": "the own capex budget"}
+
+
+def _in_words(label: str) -> str:
+    parts = label.split(" ", 1)
+    if parts[0] == "own_budget":
+        return "the own capex budget (Budget)"
+    if parts[0] in _FAMILY_WORDS:
+        return f"{_FAMILY_WORDS[parts[0]]} {parts[1]} ({parts[0]})"
+    return label

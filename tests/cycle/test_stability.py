@@ -1,0 +1,108 @@
+"""Re-plans that do not churn: models/stability.py (the term) and `--previous` end to end (roll, re-plan).
+
+Economy (tests/builders.py): a rack = 10 chips = 1 wafer ($100) + $1,000 capex, serves 1,000 tok/s; here two
+identical sites S1 and S2 both serve NA, so where racks go is a tie the solver may break either way.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models.build import build_model
+from models.solve import SolveOptions, solve
+from planner.cycle.roll import roll
+from planner.input.validate import validate_workbook
+from planner.output.extract import extract
+from planner.cycle.stability import replan_edits
+from planner.pipeline import RunOptions, run_plan
+from tests.builders import minimal_sheets, write
+from tests.model.helpers import set_row
+
+
+def two_sites(n=4, demand=(1000, 2000, 3000, 4000), integer=True):
+    s = minimal_sheets(n, integer_racks=integer)
+    set_row(s, "Workloads", "w", unmet_penalty_usd_per_tps=5)
+    s["Sites"] = [["site", "region", "pue", "power_price_usd_per_mwh"], ["S1", "NA", 1, 0], ["S2", "NA", 1, 0]]
+    s["SitePower"] = [s["SitePower"][0], ["S1"] + [100] * n, ["S2"] + [100] * n]
+    s["Demand"][1] = ["NA", "w"] + list(demand[:n])
+    return s
+
+
+@pytest.mark.parametrize("integer", [True, False])
+def test_stability_term_keeps_a_tied_previous_choice_and_is_not_in_the_objective(tmp_path, integer):
+    """The previous plan put each quarter's rack at whichever site the solver did not pick: with the term the plan
+    follows it (a tie: same cost), objective_usd is the same $4,400 (4 racks x $1,100), and the term is 0.
+    The same for an LP (continuous racks)."""
+    from models.stability import add_stability, solve_with_stability
+
+    data, _ = validate_workbook(write(tmp_path, two_sites(integer=integer)))
+    m, sets = build_model(data)
+    solve(m, SolveOptions(mip_rel_gap=1e-9))
+    first = {t: ("S1" if m.Y["L1", "S1", t].value > 0.5 else "S2") for t in range(4)}
+    other = {t: ("S2" if first[t] == "S1" else "S1") for t in range(4)}
+    previous = {("Y", ("L1", s, t)): (1.0 if other[t] == s else 0.0) for s in ("S1", "S2") for t in range(4)}
+    m2, sets2 = build_model(data)
+    assert add_stability(m2, data, previous, 0.01) == 8
+    result = solve_with_stability(m2, SolveOptions(mip_rel_gap=1e-9), [])
+    solution = extract(m2, sets2, data, result)
+    assert all(m2.Y["L1", other[t], t].value == pytest.approx(1) for t in range(4))
+    assert solution.objective_usd == pytest.approx(4400, rel=1e-9)
+    assert m2.cost_stability() == pytest.approx(0, abs=1e-9)
+
+
+def _volume_moved(old: Path, new: Path, sheet: str, keys: list[str], column: str) -> float:
+    a = pd.read_excel(old, sheet, engine="openpyxl").set_index(keys + ["quarter"])[column]
+    b = pd.read_excel(new, sheet, engine="openpyxl").set_index(keys + ["quarter"])[column]
+    both = sorted(set(a.index.get_level_values(-1)) & set(b.index.get_level_values(-1)))
+    a, b = a[a.index.get_level_values(-1).isin(both)], b[b.index.get_level_values(-1).isin(both)]
+    j = pd.concat([a, b], axis=1, keys=["a", "b"]).fillna(0.0)
+    return float((j["a"] - j["b"]).abs().sum() / max(j["a"].sum(), 1e-9))
+
+
+@pytest.mark.parametrize("freeze", [0, 1])
+def test_roll_and_replan_with_previous_keeps_the_plan(tmp_path, freeze):
+    """Plan 6 quarters on two tied sites, roll one quarter with nothing new, re-plan with --previous: the racks,
+    wafers and HBM of the 5 overlapping quarters move by at most 5%, at a cost within the gap of the re-plan
+    without --previous; Summary reports the stability term apart from objective_usd."""
+    sheets = two_sites(6, (1000, 2000, 3000, 4000, 5000, 6000))
+    sheets["Settings"].append(["mip_rel_gap", 0.001])
+    src = write(tmp_path, sheets)
+    plan = tmp_path / "plan.xlsx"
+    assert run_plan(src, plan).exit_code == 0
+    nxt = roll(plan, src, tmp_path / "next.xlsx")
+    plain = run_plan(nxt, tmp_path / "plain.xlsx")
+    kept = run_plan(nxt, tmp_path / "kept.xlsx", RunOptions(model_edits=replan_edits(plan, freeze)))
+    assert plain.exit_code == 0 and kept.exit_code == 0
+    assert kept.objective_usd <= plain.objective_usd * (1 + 0.001) + 1e-6
+    for sheet, keys, column in (("Deployments", ["product", "site"], "racks_deployed"),
+                                ("Wafers", ["product", "fab"], "wafers"), ("HBM", ["vendor"], "bought")):
+        assert _volume_moved(plan, tmp_path / "kept.xlsx", sheet, keys, column) <= 0.05
+    summary = pd.read_excel(tmp_path / "kept.xlsx", "Summary", engine="openpyxl").set_index("key")["value"]
+    assert float(summary["stability_weight"]) == pytest.approx(0.01)
+    assert float(summary["stability_cost_usd"]) >= 0
+
+
+def test_roll_carries_expansion_blocks_started_in_the_closed_quarter(tmp_path):
+    """SitePower 0.01 MW (1 rack); a 0.02 MW block ($20) energises 1 quarter after its start; demand 1,000 then
+    3,000 tok/s: the plan starts one block in 2026Q1. Rolled: the block is committed, so SitePower of S is
+    0.01 + 0.02 = 0.03 MW from 2026Q2 on and max_blocks goes from 2 to 1; the previous racks fit the new input."""
+    from openpyxl import load_workbook
+
+    sheets = minimal_sheets(3, integer_racks=True)
+    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=5)
+    sheets["SitePower"][1] = ["S", 0.01, 0.01, 0.01]
+    sheets["Demand"][1] = ["NA", "w", 1000, 3000, 3000]
+    sheets["SiteExpansion"] = [["site", "block_mw", "capex_usd_per_mw", "lead_quarters", "max_blocks"],
+                               ["S", 0.02, 1000, 1, 2]]
+    src = write(tmp_path, sheets)
+    plan = tmp_path / "plan.xlsx"
+    assert run_plan(src, plan).exit_code == 0
+    power = pd.read_excel(plan, "Power", engine="openpyxl")
+    assert float(power.loc[power["quarter"] == "2026Q1", "blocks_started"].iloc[0]) == pytest.approx(1)
+    wb = load_workbook(roll(plan, src, tmp_path / "next.xlsx"))
+    sp = [[c.value for c in r] for r in wb["SitePower"].iter_rows()]
+    assert sp[0][1:] == ["2026Q2", "2026Q3", "2026Q4"] and sp[1][1:] == pytest.approx([0.03] * 3)
+    assert wb["SiteExpansion"]["E2"].value == 1
+    kept = run_plan(tmp_path / "next.xlsx", tmp_path / "kept.xlsx", RunOptions(model_edits=replan_edits(plan, 1)))
+    assert kept.exit_code == 0

@@ -1,0 +1,72 @@
+"""Serving.limited_by and Summary's unmet_reason_N (planner/output/reasons.py), on the hand-worked cases of
+tests/model/test_mip_prices.py (one rack = 1,000 tok/s, saves $5,000; whole racks)."""
+
+from planner.output.reasons import unmet_reasons
+from tests.builders import minimal_sheets, solve_sheets
+from tests.model.helpers import Q, add_row, row, set_row
+
+
+def _whole_racks(n=1, demand=4000):
+    sheets = minimal_sheets(n, integer_racks=True)
+    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=5)
+    sheets["Demand"][1] = ["NA", "w"] + [demand] * n
+    return sheets
+
+
+def test_power_with_whole_racks_starves_the_row(tmp_path):
+    """SitePower 0.025 MW = 2.5 racks: 2 racks, 2,000 tok/s unmet, limited by power at S (SitePower!B2)."""
+    sheets = _whole_racks()
+    sheets["SitePower"][1] = ["S", 0.025]
+    s = solve_sheets(tmp_path, sheets)
+    assert row(s, "Serving", quarter=Q[0])["limited_by"] == "site_power S 2026Q1 (SitePower!B2)"
+    (key, text, _note), = unmet_reasons(s.solution.tables, s.data)
+    assert key == "unmet_reason_1"
+    assert text.startswith("power at S (site_power): 2,000 tok/s unmet") and "$10,000 of unmet" in text
+
+
+def test_hbm_starves_the_row(tmp_path):
+    """HBMSupply 25 stacks = 2.5 racks (10 stacks per rack), power ample: limited by HBM from V."""
+    sheets = _whole_racks()
+    sheets["Products"][0].append("stacks_per_chip")
+    sheets["Products"][1].append(1)
+    sheets["HBMVendors"].append(["V", 10])
+    sheets["HBMSupply"].append(["V", 25])
+    sheets["HBMQualification"].append(["V", "L1"])
+    s = solve_sheets(tmp_path, sheets)
+    assert row(s, "Serving", quarter=Q[0])["limited_by"] == "hbm_supply V 2026Q1 (HBMSupply!B2)"
+
+
+def test_lead_time_then_fab(tmp_path):
+    """Route lead 1: nothing can serve Q1 (chips arrive from Q2, Routes!E2); Q2 is limited by Q1's wafers."""
+    sheets = _whole_racks(2)
+    sheets["Routes"][1] = ["L1", "F", 10, 1, 1]
+    sheets["FabCapacity"][1] = ["F", 2.5, 0]
+    s = solve_sheets(tmp_path, sheets)
+    assert row(s, "Serving", quarter=Q[0])["limited_by"] == "lead time: chips cannot arrive before 2026Q2 (Routes!E2)"
+    assert row(s, "Serving", quarter=Q[1])["limited_by"] == "fab_capacity F 2026Q1 (FabCapacity!B2)"
+
+
+def test_structural_reasons(tmp_path):
+    """Region EU has demand but no site; workload v has demand but no product with a throughput for it; the
+    served row has no reason."""
+    sheets = minimal_sheets(1)
+    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=5)
+    add_row(sheets, "Demand", "EU", "w", 500)
+    add_row(sheets, "Workloads", "v", 1)
+    add_row(sheets, "Demand", "NA", "v", 300)
+    s = solve_sheets(tmp_path, sheets)
+    assert row(s, "Serving", region="EU", workload="w")["limited_by"] == "no site serves region"
+    assert row(s, "Serving", region="NA", workload="v")["limited_by"] == "no product serves workload"
+    assert row(s, "Serving", region="NA", workload="w")["limited_by"] == ""
+
+
+def test_end_of_horizon(tmp_path):
+    """Capex charged as cash, penalty $0.5: a rack ($1,100) deployed in Q1 saves 2 x $500 = $1,000 over the
+    2-quarter plan, one deployed in Q2 $500: nothing is served. A rack lives 40 quarters, so in either quarter the
+    reason is the end of the horizon."""
+    sheets = minimal_sheets(2)
+    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=0.5)
+    s = solve_sheets(tmp_path, sheets)
+    assert row(s, "Serving", quarter=Q[0])["limited_by"].startswith("end of horizon: a rack deployed in 2026Q1 ")
+    assert row(s, "Serving", quarter=Q[1])["limited_by"].startswith("end of horizon: a rack deployed in 2026Q2 "
+                                                                     "serves 1 of its 40 quarters")
