@@ -26,6 +26,9 @@ class Settings:
     mip_rel_gap: float = 0.005
     time_limit_s: float = 600.0
     threads: int = 0
+    commit_quarters: int = 1  # hedged plans (stochastic.md): quarters t < commit_quarters are here-and-now
+    risk_weight: float = 0.0
+    risk_alpha: float = 0.9
 
 
 @dataclass

@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="apply this scenario of the Scenarios sheet to the base workbook")
     p.add_argument("--previous", help="previous plan workbook whose first --freeze quarters are kept")
     p.add_argument("--freeze", type=int, default=0, help="number of leading quarters frozen to --previous")
+    p.add_argument("--stochastic", action="store_true",
+                   help="hedged plan: commit the first Settings.commit_quarters once for every weighted scenario")
+    p.add_argument("--draws", type=int, help="--stochastic: N sampled scenarios of the Uncertainty sheet")
+    p.add_argument("--seed", type=int, default=0, help="--stochastic --draws: the sampling seed (as planner sweep)")
+    p.add_argument("--engine", choices=("ef", "ph"), default="ef",
+                   help="--stochastic: ef = extensive form on HiGHS; ph = progressive hedging on mpi-sppy")
     solve_flags(sub.add_parser("diagnose", help="plan a workbook and explain why it cannot be planned"))
     p = sub.add_parser("compare", help="plan the base and each scenario; write a side-by-side comparison")
     solve_flags(p)
@@ -154,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return cmd_validate(args)
+        if args.command == "run" and getattr(args, "stochastic", False):
+            from planner.whatif.hedged import cmd_hedged
+
+            return cmd_hedged(args)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "diagnose":
