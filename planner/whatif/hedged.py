@@ -348,6 +348,10 @@ def plan_hedged(input_path: str | Path, output_path: str | Path, options: Hedged
 
     options = options or HedgedOptions()
     input_path, output_path = Path(input_path), Path(output_path)
+    if options.engine == "ph":
+        from planner.whatif.hedged_ph import comm_world, plan_ph
+
+        return plan_ph(input_path, output_path, options, comm_world())
     check_target(output_path, input_path)
     timer = Timer()
     with timer.phase("read"):
@@ -363,12 +367,7 @@ def plan_hedged(input_path: str | Path, output_path: str | Path, options: Hedged
         bad = solve_alone(scenarios, solve_options)
     if bad is not None:
         return write_infeasible(output_path, input_path, bad, solve_options, issues, timer), None
-    if options.engine == "ph":
-        from planner.whatif.hedged_ph import run_ph
-
-        plan = run_ph(base, scenarios, solve_options, timer, options)
-    else:
-        plan = run_ef(base, scenarios, solve_options, timer)
+    plan = run_ef(base, scenarios, solve_options, timer)
     plan.phases = timer.phases
     status = plan.result.status if plan.result is not None else "error"
     code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,

@@ -155,3 +155,58 @@ def _has_mpisppy() -> bool:
 
 
 needs_ph = pytest.mark.skipif(not _has_mpisppy(), reason="mpi-sppy is not installed (pip install -e '.[stochastic]')")
+
+
+def _mpiexec() -> str | None:
+    here = Path(sys.executable).parent / "mpiexec"
+    return str(here) if here.exists() else shutil.which("mpiexec")
+
+
+def sampled(tmp_path) -> Path:
+    """The two-scenario economy with demand scaled by uniform(0.5, 1.5) draws instead of named scenarios."""
+    s = two_scenarios()
+    del s["ScenarioWeights"]
+    s["Uncertainty"] = [["sheet", "key", "column", "distribution", "p1", "p2", "p3"],
+                        ["Demand", "NA/w", "*", "uniform", 0.5, 1.5, None]]
+    return write(tmp_path, s, "sampled.xlsx")
+
+
+def _ph_agrees(ph_summary: dict, ef_objective: float) -> None:
+    lower, upper = ph_summary["ph_lower_bound_usd"], ph_summary["ph_upper_bound_usd"]
+    assert lower <= ef_objective * (1 + 1e-6) and ef_objective <= upper * (1 + 1e-6)
+    assert (upper - lower) / upper == pytest.approx(ph_summary["ph_gap"], abs=1e-9)
+
+
+@needs_ph
+def test_ph_agrees_with_ef_on_one_process(tmp_path):
+    """The two-scenario case (EF optimum $3,100) and 20 sampled draws: PH's Lagrangian lower bound and the cost of
+    the plan it writes (its upper bound) bracket the extensive form's optimum; the gap it reports is theirs."""
+    _outcome, ef = hedged(tmp_path, two_scenarios())
+    outcome, ph = hedged(tmp_path, two_scenarios(), engine="ph")
+    assert outcome.exit_code == 0
+    _ph_agrees(ph.summary, ef.summary["objective_usd"])
+    assert ph.summary["ph_upper_bound_usd"] == pytest.approx(3100, rel=1e-6)  # the optimum, found
+    src = sampled(tmp_path)
+    _o, ef20 = plan_hedged(src, tmp_path / "ef20.xlsx", HedgedOptions(draws=20, seed=3))
+    _o, ph20 = plan_hedged(src, tmp_path / "ph20.xlsx", HedgedOptions(draws=20, seed=3, engine="ph"))
+    assert ph20.summary["scenarios"] == ef20.summary["scenarios"] == 20
+    _ph_agrees(ph20.summary, ef20.summary["objective_usd"])
+
+
+@needs_ph
+@pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec (pip install mpich)")
+def test_ph_under_mpiexec_two_processes(tmp_path):
+    """mpiexec -n 2 planner run --stochastic --engine ph on 20 sampled draws: rank 0 writes one workbook whose
+    bounds bracket the extensive form's optimum."""
+    src = sampled(tmp_path)
+    _o, ef20 = plan_hedged(src, tmp_path / "ef20.xlsx", HedgedOptions(draws=20, seed=3))
+    out = tmp_path / "ph2.xlsx"
+    cmd = [_mpiexec(), "-n", "2", sys.executable, "-m", "planner.cli", "-q", "run", str(src), "--stochastic",
+           "--draws", "20", "--seed", "3", "--engine", "ph", "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.count("wrote ") == 1
+    summary = {r[0]: r[1] for r in load_workbook(out)["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["engine"] == "ph" and summary["ph_processes"] == 2
+    _ph_agrees(summary, ef20.summary["objective_usd"])
