@@ -31,6 +31,7 @@ class SolveOptions:
     algorithm: str = "auto"  # auto | simplex | ipm
     random_seed: int = 0
     duals: bool = True
+    mip_start: bool = False  # a MIP starts from the variables' current values (e.g. a known feasible plan)
 
 
 @dataclass
@@ -175,6 +176,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if can_warm:
         h.setBasis(warm.basis)
         algorithm = "simplex (warm start from the previous plan's basis)"
+    if is_mip and options.mip_start:
+        _set_start(h, form)
     reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
     h.run()
@@ -201,6 +204,14 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
                 result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
             result.dual_seconds = time.perf_counter() - t3
     return result
+
+
+def _set_start(h: highspy.Highs, form: StandardForm) -> None:
+    """Hand HiGHS the model's current variable values as a MIP start (HiGHS checks it; a bad one is ignored)."""
+    start = highspy.HighsSolution()
+    start.col_value = [0.0 if v.value is None else float(v.value) for v in form.columns]
+    start.value_valid = True
+    h.setSolution(start)
 
 
 def _reason(form: StandardForm, options: SolveOptions, is_mip: bool, warm: bool) -> str:

@@ -103,6 +103,7 @@ def build_extensive_form(scenarios: list[ScenarioModel], commit_quarters: int, r
     ef.SCENARIOS = pyo.Set(initialize=range(n), ordered=True)
     ef._scenario_names = [s.name for s in scenarios]
     ef._probabilities = [float(s.probability) for s in scenarios]
+    ef._risk_alpha = risk_alpha
     refs: dict[tuple, object] = {}
     pairs = []
     for i, s in enumerate(scenarios):
@@ -127,6 +128,24 @@ def build_extensive_form(scenarios: list[ScenarioModel], commit_quarters: int, r
         objective = (1.0 - risk_weight) * ef.expected_cost + risk_weight * ef.cvar
     ef.objective = pyo.Objective(expr=objective, sense=pyo.minimize)
     return ef
+
+
+def seed_risk_variables(ef: pyo.ConcreteModel) -> None:
+    """Give eta and excess the values that go with the scenarios' current values (a complete MIP start)."""
+    if ef.component("eta") is None:
+        return
+    costs = [float(pyo.value(ef.cost[i], exception=False) or 0.0) for i in ef.SCENARIOS]
+    order = sorted(range(len(costs)), key=costs.__getitem__)
+    alpha = float(ef._risk_alpha)
+    mass, eta = 0.0, costs[order[-1]]
+    for i in order:  # eta = VaR_alpha: the smallest cost whose cumulative probability reaches alpha
+        mass += ef._probabilities[i]
+        if mass >= alpha - 1e-12:
+            eta = costs[i]
+            break
+    ef.eta.set_value(eta)
+    for i in ef.SCENARIOS:
+        ef.excess[i].set_value(max(0.0, costs[i] - eta))
 
 
 def scenario_block(ef: pyo.ConcreteModel, i: int) -> pyo.Block:

@@ -29,7 +29,7 @@ from models.data import PlanData
 from models.sets import USD_PER_OBJ, ModelSets
 from models.solve import SolveOptions, SolveResult, solve
 from models.stochastic import (ScenarioModel, build_extensive_form, first_stage_values, fix_first_stage,
-                               risk_objective, scenario_block, unfix, cvar)
+                               risk_objective, scenario_block, seed_risk_variables, unfix, cvar)
 
 from planner.input.reader import RawWorkbook, read_workbook
 from planner.input.validate import scenario_weights, validate_raw
@@ -292,8 +292,11 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
     with timer.phase("build"):
         ef = build_extensive_form([ScenarioModel(sc.name, sc.probability, sc.model) for sc in scenarios], commit,
                                   base.settings.risk_weight, base.settings.risk_alpha)
+        seed_risk_variables(ef)
     with timer.phase("solve"):
-        plan.result = solve(ef, options)
+        # after the EEV solves every scenario holds its recourse to the EV plan's one commitment: a feasible
+        # extensive-form plan, so the MIP starts from it (and RP <= EEV: VSS >= 0 however early it stops)
+        plan.result = solve(ef, replace(options, mip_start=eev is not None and all(r.has_solution for r in eev)))
     timer.phases["handoff"] = plan.result.handoff_seconds
     timer.phases["solver"] = plan.result.solve_seconds
     if not plan.result.has_solution:
