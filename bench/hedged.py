@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.hedged --draws 10,50 --time-limit 60 --ph-draws 10 --ph-processes 1,2
 
 The workbook is bench.generate's MIP-S (seed 0) plus an Uncertainty sheet: demand x uniform(0.7, 1.3) and HBM
-supply x uniform(0.6, 1.1), every row and quarter. Per draw count the extensive form is built exactly as
+supply x uniform(0.6, 1.1), every row, in the quarters after the first (the committed quarter's data are known:
+with its HBM supply uncertain too, no PH candidate commitment was feasible in every draw). Per draw count the extensive form is built exactly as
 `planner run --stochastic` builds it (input edit per draw, build_model per draw, the model edit joining them)
 and reports its size (rows, columns, integers), the time to build the scenario models and the EF, the hand-off
 to HiGHS and the solve (stopped at --time-limit). The wait-and-see and EEV solves of the full command are not
@@ -25,17 +26,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 UNCERTAINTY = [["sheet", "key", "column", "distribution", "p1", "p2", "p3"],
-               ["Demand", "*", "*", "uniform", 0.7, 1.3, None],
-               ["HBMSupply", "*", "*", "uniform", 0.6, 1.1, None]]
+               ["Demand", "*", "2026Q2:2028Q4", "uniform", 0.7, 1.3, None],
+               ["HBMSupply", "*", "2026Q2:2028Q4", "uniform", 0.6, 1.1, None]]
 
 
-def workbook(out: Path) -> Path:
+def workbook(out: Path, size: str = "MIP-S") -> Path:
     from bench.generate import build_sheets, params_for
     from planner.input.writer import write_input_workbook
 
-    path = out / "MIP-S.hedged.xlsx"
+    path = out / f"{size}.hedged.xlsx"
     if not path.exists():
-        sheets = build_sheets(params_for("MIP-S"), 0)
+        sheets = build_sheets(params_for(size), 0)
         sheets["Uncertainty"] = UNCERTAINTY
         write_input_workbook(path, sheets)
     return path
@@ -62,14 +63,14 @@ def measure_ef(path: Path, draws: int, time_limit: float) -> dict:
     del form
     options = replace(HedgedOptions().run.solve_options(base), time_limit_s=time_limit, duals=False)
     result = solve(ef, options)
-    return {"draws": draws, "rows": rows, "columns": cols, "integers": ints, "validate_s": t1 - t0,
+    return {"workbook": path.name, "draws": draws, "rows": rows, "columns": cols, "integers": ints, "validate_s": t1 - t0,
             "build_s": t2 - t1, "handoff_s": result.handoff_seconds, "solve_s": result.solve_seconds,
             "status": result.status, "mip_gap": result.mip_gap, "objective_usd": (result.objective or 0) * 1e3}
 
 
 def measure_ph(path: Path, draws: int, processes: int, iterations: int, time_limit: float, out: Path,
                sub_limit: float) -> dict:
-    target = out / f"MIP-S.ph{processes}.xlsx"
+    target = out / f"{path.stem}.ph{processes}.xlsx"
     cmd = [sys.executable, "-m", "planner.cli", "-q", "run", str(path), "--stochastic", "--engine", "ph",
            "--draws", str(draws), "--time-limit", str(sub_limit), "-o", str(target)]
     if processes > 1:
@@ -79,7 +80,7 @@ def measure_ph(path: Path, draws: int, processes: int, iterations: int, time_lim
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - t0
-    rec = {"draws": draws, "processes": processes, "wall_s": wall, "exit": done.returncode}
+    rec = {"workbook": path.name, "draws": draws, "processes": processes, "wall_s": wall, "exit": done.returncode}
     if done.returncode == 0:
         from openpyxl import load_workbook
 
@@ -93,6 +94,7 @@ def measure_ph(path: Path, draws: int, processes: int, iterations: int, time_lim
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="MIP-S", help="bench.generate size (MIP-S; S-GEN is its LP twin)")
     parser.add_argument("--draws", default="10,50,200")
     parser.add_argument("--time-limit", type=float, default=60.0, help="EF solver time limit per size, seconds")
     parser.add_argument("--ph-draws", type=int, default=10)
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = workbook(out)
+    path = workbook(out, args.size)
     for n in [int(x) for x in args.draws.split(",") if x]:
         print(json.dumps(measure_ef(path, n, args.time_limit)), flush=True)
     for k in [int(x) for x in args.ph_processes.split(",") if x]:

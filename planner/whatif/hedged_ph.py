@@ -129,18 +129,18 @@ def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions):
     ph = PH(ph_options(hopts, solve_options), [sc.name for sc in scenarios], create, rho_setter=_rho_setter)
     ph.PH_Prep(attach_prox=True, attach_smooth=0)
     trivial = ph.Iter0()
-    alone = candidates(ph)[1:]  # each scenario's own first stage when planned alone (xhat-looper's iteration 0)
+    alone = candidates(ph, 2)[1:]  # scenarios' own first stage when planned alone (xhat-looper's iteration 0)
     ph.iterk_loop()
     ph.post_loops(ph.extensions)
     iterations = ph._PHIter
-    ph._planner_candidates = candidates(ph) + alone  # before the bound solves overwrite the scenarios' values
+    ph._planner_candidates = _distinct(candidates(ph, 1) + alone)  # before the bound solves overwrite the values
     lower = ph.post_solve_bound()
     if not math.isfinite(lower) or lower < trivial:  # the trivial bound (every scenario alone) is valid too
         lower = trivial
     return ph, lower, trivial, iterations
 
 
-def candidates(ph, limit: int = 3) -> list[dict[tuple, float]]:
+def candidates(ph, limit: int = 1) -> list[dict[tuple, float]]:
     """Commitments to try as the plan: PH's consensus xbar (integers rounded by fix_first_stage), then the first
     `limit` local scenarios' own here-and-now decisions."""
     out = []
@@ -152,6 +152,14 @@ def candidates(ph, limit: int = 3) -> list[dict[tuple, float]]:
     out.append({k: float(first._mpisppy_model.xbars[("ROOT", i)].value) for i, k in enumerate(keys)})
     for m in models[:limit]:
         out.append({k: float(m._mpisppy_data.nonant_indices[("ROOT", i)].value or 0.0) for i, k in enumerate(keys)})
+    return out
+
+
+def _distinct(cands: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    for c in cands:
+        if not any(all(abs(c[k] - d.get(k, float("nan"))) <= 1e-9 for k in c) for d in out):
+            out.append(c)
     return out
 
 
