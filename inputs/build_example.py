@@ -426,6 +426,28 @@ def sheets() -> dict[str, list[list]]:
     }
 
 
+# ------------------------------------------------------------------------------------------------
+# Hedged plan (planner run --stochastic, stochastic.md): four weighted futures of the same workbook
+# ------------------------------------------------------------------------------------------------
+HEDGED_SCENARIOS = [
+    ["scenario", "sheet", "key", "column", "operation", "value"],
+    ["demand_boom", "Demand", "*", "2026Q2:2028Q4", "scale", 1.5],  # inference demand 50% above the forecast
+    ["demand_bust", "Demand", "*", "2026Q2:2028Q4", "scale", 0.6],  # the bubble deflates: 40% below
+    ["hbm_shortfall", "HBMSupply", "*", "2026Q2:2028Q4", "scale", 0.5],  # half the HBM the vendors offered
+]
+SCENARIO_WEIGHTS = [["scenario", "probability"], ["base", 0.4], ["demand_boom", 0.2], ["demand_bust", 0.2],
+                    ["hbm_shortfall", 0.2]]
+
+
+def add_hedged_plan(sheets: dict) -> dict:
+    """The ScenarioWeights sheet and the Scenarios rows it weights (appended to any Scenarios sheet already there)."""
+    scenarios = sheets.setdefault("Scenarios", [HEDGED_SCENARIOS[0]])
+    known = {row[0] for row in scenarios[1:]}
+    scenarios.extend(row for row in HEDGED_SCENARIOS[1:] if row[0] not in known)
+    sheets["ScenarioWeights"] = SCENARIO_WEIGHTS
+    return sheets
+
+
 def _finish(path: Path) -> None:
     """README first, readable column widths, bold headers; then fix every timestamp in the file."""
     wb = load_workbook(path)
@@ -460,7 +482,7 @@ def _reproducible_zip(path: Path) -> None:
 
 def build(path: str | Path) -> Path:
     path = Path(path)
-    write_input_workbook(path, sheets())
+    write_input_workbook(path, add_hedged_plan(sheets()))
     _finish(path)
     return path
 

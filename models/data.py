@@ -27,6 +27,9 @@ class Settings:
     time_limit_s: float = 600.0
     threads: int = 0
     stability_weight: float = 0.01  # --previous: models/stability.py
+    commit_quarters: int = 1  # hedged plans (stochastic.md): quarters t < commit_quarters are here-and-now
+    risk_weight: float = 0.0
+    risk_alpha: float = 0.9
 
 
 @dataclass

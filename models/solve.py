@@ -37,6 +37,7 @@ class SolveOptions:
     algorithm: str = "auto"  # auto | simplex | ipm
     random_seed: int = 0
     duals: bool = True
+    mip_start: bool = False  # a MIP starts from the variables' current values (e.g. a known feasible plan)
 
 
 @dataclass
@@ -197,10 +198,12 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         algorithm = "simplex (warm start from the previous plan's basis)"
     if is_mip and start:
         set_mip_start(h, form, start, options)
+    elif is_mip and options.mip_start:
+        _set_start(h, form)
     reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
     ran = run_with_progress(h, is_mip)
-    if is_mip and start and ran != highspy.HighsStatus.kError and _misreported(h, form):
+    if is_mip and (start or options.mip_start) and ran != highspy.HighsStatus.kError and _misreported(h, form):
         # HiGHS 1.16 presolve with a user start: see set_mip_start
         h = _highs(options, algorithm, is_mip)
         h.passModel(form.lp)
@@ -286,6 +289,12 @@ def set_mip_start(h: highspy.Highs, form: StandardForm, start: list, options: So
     solution = sub.getSolution()
     h.setSolution(solution)
     return True
+def _set_start(h: highspy.Highs, form: StandardForm) -> None:
+    """Hand HiGHS the model's current variable values as a MIP start (HiGHS checks it; a bad one is ignored)."""
+    start = highspy.HighsSolution()
+    start.col_value = [0.0 if v.value is None else float(v.value) for v in form.columns]
+    start.value_valid = True
+    h.setSolution(start)
 
 
 def _reason(form: StandardForm, options: SolveOptions, is_mip: bool, warm: bool) -> str:

@@ -131,6 +131,37 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
     return outcome.exit_code
 
 
+def cmd_hedged(args) -> int:
+    """planner run --stochastic [--engine ef|ph]: the hedged plan (planner/whatif/hedged.py, hedged_ph.py)."""
+    from planner.whatif.hedged import HedgedOptions, headline, plan_hedged
+
+    input_path = Path(args.input)
+    output = Path(args.output) if args.output else default_output(input_path, "plan")
+    options = HedgedOptions(run=run_options(args), draws=args.draws, seed=args.seed or 0, engine=args.engine or "ef")
+    if options.engine == "ph":
+        from planner.whatif.hedged_ph import PHUnavailable, comm_world, plan_ph
+
+        try:
+            comm = comm_world()
+        except PHUnavailable as exc:
+            print(f"ERROR: {exc}", file=sys.stderr)
+            return EXIT_OTHER
+        outcome, plan = plan_ph(input_path, output, options, comm)
+        if comm.rank != 0:  # every rank plans; rank 0 prints and writes
+            return outcome.exit_code
+    else:
+        outcome, plan = plan_hedged(input_path, output, options)
+    if outcome.status == "invalid":
+        _print_issues(outcome.issues)
+        return outcome.exit_code
+    gap = f", PH gap {plan.summary['ph_gap']:.3%}" if plan is not None and "ph_gap" in plan.summary else ""
+    print(f"{outcome.status.upper()}: {outcome.message}" + headline(plan) + gap)
+    if outcome.output:
+        print(f"wrote {outcome.output}")
+    sys.stdout.flush()
+    return outcome.exit_code
+
+
 def cmd_compare(args) -> int:
     from planner.input.reader import read_workbook
     from planner.output.xlsx import check_target
@@ -315,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="apply this scenario of the Scenarios sheet to the base workbook")
     p.add_argument("--previous", help="previous plan workbook whose first --freeze quarters are kept")
     p.add_argument("--freeze", type=int, default=0, help="number of leading quarters frozen to --previous")
+    p.add_argument("--stochastic", action="store_true",
+                   help="hedged plan: commit the first Settings.commit_quarters once for every weighted scenario")
+    p.add_argument("--draws", type=int, help="--stochastic: N sampled scenarios of the Uncertainty sheet")
+    p.add_argument("--seed", type=int, default=0, help="--stochastic --draws: the sampling seed (as planner sweep)")
+    p.add_argument("--engine", choices=("ef", "ph"), default="ef",
+                   help="--stochastic: ef = extensive form on HiGHS; ph = progressive hedging on mpi-sppy")
     solve_flags(sub.add_parser("diagnose", help="plan a workbook and explain why it cannot be planned"))
     p = sub.add_parser("compare", help="plan the base and each scenario; write a side-by-side comparison")
     solve_flags(p)
@@ -365,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return cmd_validate(args)
+        if args.command == "run" and getattr(args, "stochastic", False):
+            return cmd_hedged(args)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "diagnose":

@@ -26,10 +26,11 @@ class ColumnSpec:
     min_exclusive: bool = False
     references: tuple[str, str] | None = None  # (sheet, key column) this key must exist in
     description: str = ""
+    max_exclusive: bool = False
 
     def range_text(self) -> str:
         lo = "" if self.minimum is None else ("> " if self.min_exclusive else ">= ") + f"{self.minimum:g}"
-        hi = "" if self.maximum is None else f"<= {self.maximum:g}"
+        hi = "" if self.maximum is None else ("< " if self.max_exclusive else "<= ") + f"{self.maximum:g}"
         return " and ".join(x for x in (lo, hi) if x)
 
 
@@ -42,6 +43,13 @@ class SettingSpec:
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+
+    def column(self) -> ColumnSpec:
+        """The setting's value as a column spec (conversion and range checks)."""
+        return ColumnSpec(self.key, self.dtype, minimum=self.minimum, maximum=self.maximum,
+                          min_exclusive=self.min_exclusive, max_exclusive=self.max_exclusive)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("stability_weight", "float", default=0.01, minimum=0.0, maximum=1.0,
                 description="With --previous: share of a decision's unit cost charged per unit it moves from the "
                 "previous plan (0 = off)"),
+    # hedged plans (stochastic.md); commit_quarters <= quarters is checked against the horizon in validation
+    SettingSpec("commit_quarters", "int", default=1, minimum=1, maximum=200,
+                description="Hedged plans: quarters t < commit_quarters are committed once for every scenario "
+                            "(at most the horizon)"),
+    SettingSpec("risk_weight", "float", default=0.0, minimum=0.0, maximum=1.0,
+                description="Hedged plans: weight of CVaR in the objective (0 = risk neutral)"),
+    SettingSpec("risk_alpha", "float", default=0.9, minimum=0.0, maximum=1.0, min_exclusive=True, max_exclusive=True,
+                description="Hedged plans: CVaR level, the mean of the worst 1 - risk_alpha of costs"),
 )
 
 SHEETS: tuple[SheetSpec, ...] = (
@@ -262,6 +278,13 @@ SHEETS: tuple[SheetSpec, ...] = (
                   _num("p2", "factor", "uniform: high; normal: standard deviation; triangular: mode", required=True),
                   _num("p3", "factor", "triangular: high (unused otherwise)"),
               )),
+    SheetSpec("ScenarioWeights", "table", "The weighted scenario set of a hedged plan (planner run --stochastic): "
+              "Scenarios-sheet scenarios or base, probabilities adding up to 1.", required=False, keys=("scenario",),
+              columns=(
+                  _key("scenario", description="Scenario of the Scenarios sheet, or base (the workbook as it is)"),
+                  _num("probability", "fraction", "Probability of the scenario; all add up to 1", required=True,
+                       maximum=1.0),
+              )),
 )
 
 SHEET_BY_NAME: dict[str, SheetSpec] = {s.name: s for s in SHEETS}
@@ -273,6 +296,11 @@ def sheet(name: str) -> SheetSpec:
     return SHEET_BY_NAME[name]
 
 
+def _setting_range(st: SettingSpec) -> str:
+    """The allowed range of the hedged-plan settings (others keep their blank 'allowed' cell)."""
+    return st.column().range_text() if st.key in ("commit_quarters", "risk_weight", "risk_alpha") else ""
+
+
 def markdown_reference() -> str:
     """The sheet reference for the README, generated from this schema."""
     out = ["| sheet | column | type | unit | required | default | allowed | meaning |",
@@ -282,7 +310,7 @@ def markdown_reference() -> str:
         if s.kind == "settings":
             for st in SETTINGS:
                 out.append(f"| Settings ({req}) | `{st.key}` | {st.dtype} | | {'yes' if st.required else ''} | "
-                           f"{'' if st.default is None else st.default} | | {st.description} |")
+                           f"{'' if st.default is None else st.default} | {_setting_range(st)} | {st.description} |")
             continue
         for c in s.columns:
             out.append(f"| {s.name} ({req}) | `{c.name}` | {c.dtype} | {c.unit} | {'yes' if c.required else ''} | "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.input.convert import CellError, convert
+from planner.input.convert import CellError, convert, to_text
 from models.data import PlanData, Settings
 from planner.issues import Issues
 from planner.quarters import horizon, horizon_problem, quarter_index
@@ -75,7 +75,7 @@ class _Validator:
         bad = False
         if col.minimum is not None and (x < col.minimum or (col.min_exclusive and x <= col.minimum)):
             bad = True
-        if col.maximum is not None and x > col.maximum:
+        if col.maximum is not None and (x > col.maximum or (col.max_exclusive and x >= col.maximum)):
             bad = True
         if bad:
             what = {"yield": "yield must be in (0, 1]",
@@ -269,7 +269,7 @@ class _Validator:
                     self.issues.error("Settings", sheet.cell("key", raw.excel_row), "key", key,
                                       f"setting '{key}' is given twice (first at {where[key_norm]})")
                     continue
-                col = ColumnSpec(key_norm, st.dtype, minimum=st.minimum, maximum=st.maximum)
+                col = st.column()
                 value, good = self._convert(spec, col, raw.values.get("value"), cell, required=st.required)
                 if good:
                     values[key_norm] = value
@@ -287,7 +287,17 @@ class _Validator:
                     values[st.key] = st.default
         if not ok:
             return None
+        self._commit_within_horizon(values)
         return Settings(**values)
+
+    def _commit_within_horizon(self, values: dict[str, object]) -> None:
+        """Settings.commit_quarters (hedged plans) is between 1 and the horizon."""
+        commit, quarters = values.get("commit_quarters"), values.get("quarters")
+        if isinstance(commit, int) and isinstance(quarters, int) and commit > quarters:
+            self.issues.error("Settings", self.cells.get(("Settings", ("commit_quarters",), "value"), "Settings"),
+                              "commit_quarters", commit, f"commit_quarters must be between 1 and the horizon "
+                              f"({quarters} quarters)")
+            values["commit_quarters"] = quarters
 
     # ---- the whole workbook ------------------------------------------------------------------------
     def run(self) -> PlanData | None:
@@ -447,6 +457,7 @@ class _Validator:
         self._budget_max = max(budget.values()) if budget else None
         self._cross_checks(products, routes, qualified, fabs, vendors, sites, workloads, throughput, links, demand,
                            wide, known)
+        self.scenario_weights()
         if not issues.ok:
             return None
         return PlanData(
@@ -494,6 +505,9 @@ class _Validator:
                                     f"no product uses packaging line '{k}'; its expansion is never needed")
             kept.append(r)
         return self._frame("PackagingExpansion", kept, ["packaging_line"])
+
+    def scenario_weights(self) -> dict[str, float] | None:
+        return _weights_of(self)
 
     def _cross_checks(self, products, routes, qualified, fabs, vendors, sites, workloads, throughput, links, demand,
                       wide, known) -> None:
@@ -557,6 +571,47 @@ class _Validator:
             if r not in region_pool:
                 issues.warning("ServingLinks", self.cells.get(("ServingLinks", (s, r), "region"), "ServingLinks"),
                                "region", r, f"region {r} has no demand and no site; the link is unused")
+
+
+def _scenario_names(raw: RawWorkbook) -> list[str]:
+    sheet = raw.sheets.get("Scenarios")
+    if sheet is None:
+        return []
+    names = (to_text(r.values.get("scenario")) for r in sheet.rows)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _weights_of(v: "_Validator") -> dict[str, float] | None:
+    """ScenarioWeights (stochastic.md): each scenario is base or one of the Scenarios sheet, probabilities >= 0
+    adding up to 1 within 1e-6. None without the sheet (or with no rows); every problem is a located error."""
+    sheet = v.raw.sheets.get("ScenarioWeights")
+    if sheet is None or not sheet.rows:  # an empty sheet (as in the template) is no scenario set
+        return None
+    rows = v._table("ScenarioWeights", {})
+    known = _scenario_names(v.raw)
+    by_fold = {n.casefold(): n for n in known}
+    weights: dict[str, float] = {}
+    for row in rows:
+        name = str(row.values["scenario"])
+        canonical = "base" if name.casefold() == "base" else name if name in known else by_fold.get(name.casefold())
+        if canonical is None:
+            v.issues.error("ScenarioWeights", row.cells["scenario"], "scenario", name,
+                           f"unknown scenario '{name}': not in the Scenarios sheet and not base "
+                           f"(known: {_known(['base'] + known)})")
+        elif row.ok:
+            weights[canonical] = float(row.values["probability"])
+    total = sum(weights.values())
+    rng = f"{sheet.title}!{sheet.columns.get('probability', 'B')}{sheet.header_row + 1}:" \
+          f"{sheet.columns.get('probability', 'B')}{max(sheet.header_row + 1, sheet.header_row + len(sheet.rows))}"
+    if len(weights) == len(rows) == len(sheet.rows) and abs(total - 1.0) > 1e-6:
+        v.issues.error("ScenarioWeights", rng, "probability", total,
+                       f"the probabilities add up to {total:.6g}, not 1 (within 1e-6)")
+    return weights
+
+
+def scenario_weights(raw: RawWorkbook, issues: Issues) -> dict[str, float] | None:
+    """The weighted scenario set of the ScenarioWeights sheet (None without the sheet); errors go to `issues`."""
+    return _weights_of(_Validator(raw, issues))
 
 
 def validate_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[PlanData | None, Issues]:

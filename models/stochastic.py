@@ -1,0 +1,170 @@
+"""The extensive form of a two-stage hedged plan (``../shared/spec/stochastic.md``): a model edit that joins
+one planning model per scenario.
+
+Each scenario's model (``models.build.build_model`` on that scenario's data) becomes a sub-block of one
+ConcreteModel; its own objective is deactivated and its cost ``cost_s`` (the sum of its ``cost_<component>``
+expressions, $k: models.sets.USD_PER_OBJ) enters
+
+    minimise (1 - risk_weight) * sum_s p_s cost_s + risk_weight * CVaR_alpha
+    CVaR_alpha = eta + 1 / (1 - alpha) * sum_s p_s excess_s,   excess_s >= cost_s - eta,  excess_s >= 0
+
+(Rockafellar-Uryasev; ``eta``, the value at risk, is one first-stage variable). Nonanticipativity: every
+here-and-now variable (``FIRST_STAGE_BY_QUARTER`` in quarters t < commit_quarters, and every
+``FIRST_STAGE_ALWAYS``) takes one value in every scenario:
+
+    x_s[k] == x_ref[k]   for each scenario s other than the first that has variable k
+
+The lists of first-stage variable names are data: a family adding a here-and-now variable adds one name.
+Nothing here reads the workbook; models/ imports nothing of planner/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+# here-and-now in quarters t < commit_quarters; the quarter is each variable's last index
+FIRST_STAGE_BY_QUARTER = ("W", "WP", "HB", "HP", "H", "B", "Y", "E", "K", "O", "F")
+FIRST_STAGE_ALWAYS = ("A",)  # partner deals: signed before the scenarios unfold
+
+
+@dataclass
+class ScenarioModel:
+    name: str
+    probability: float
+    model: pyo.ConcreteModel
+
+
+def first_stage(block: pyo.Block, commit_quarters: int) -> dict[tuple, object]:
+    """The here-and-now variables of one scenario's model: (variable name, index) -> VarData."""
+    out: dict[tuple, object] = {}
+    for name in FIRST_STAGE_BY_QUARTER:
+        comp = block.component(name)
+        if comp is None:
+            continue
+        for idx in comp:
+            t = idx[-1] if isinstance(idx, tuple) else idx
+            if t < commit_quarters:
+                out[(name, idx)] = comp[idx]
+    for name in FIRST_STAGE_ALWAYS:
+        comp = block.component(name)
+        if comp is not None:
+            out.update(((name, idx), comp[idx]) for idx in comp)
+    return out
+
+
+def first_stage_values(block: pyo.Block, commit_quarters: int) -> dict[tuple, float]:
+    return {k: (0.0 if v.value is None else float(v.value)) for k, v in first_stage(block, commit_quarters).items()}
+
+
+def fix_first_stage(block: pyo.Block, values: dict[tuple, float], commit_quarters: int) -> list:
+    """Fix this model's here-and-now variables to `values` (integers rounded); returns the variables fixed.
+    A variable with no value in `values` stays free."""
+    fixed = []
+    for key, var in first_stage(block, commit_quarters).items():
+        if key not in values or var.fixed:
+            continue
+        x = values[key]
+        if var.is_integer() or var.is_binary():
+            x = float(round(x))
+        lb, ub = var.lb, var.ub
+        x = max(x, lb) if lb is not None else x
+        x = min(x, ub) if ub is not None else x
+        var.fix(x)
+        fixed.append(var)
+    return fixed
+
+
+def unfix(variables: list) -> None:
+    for var in variables:
+        var.unfix()
+
+
+def scenario_cost(model: pyo.ConcreteModel):
+    """cost_s: the scenario's own objective expression ($k)."""
+    return model.total_cost.expr
+
+
+def _nonanticipative(ef, k):
+    ref, var = ef._nonant_pairs[k]
+    return var - ref == 0
+
+
+def _excess(ef, i):
+    return ef.excess[i] >= ef.cost[i] - ef.eta
+
+
+def build_extensive_form(scenarios: list[ScenarioModel], commit_quarters: int, risk_weight: float = 0.0,
+                         risk_alpha: float = 0.9) -> pyo.ConcreteModel:
+    """One model holding every scenario's model as block ``scenario[i]``, tied by nonanticipativity."""
+    ef = pyo.ConcreteModel(name="extensive form")
+    n = len(scenarios)
+    ef.SCENARIOS = pyo.Set(initialize=range(n), ordered=True)
+    ef._scenario_names = [s.name for s in scenarios]
+    ef._probabilities = [float(s.probability) for s in scenarios]
+    ef._risk_alpha = risk_alpha
+    refs: dict[tuple, object] = {}
+    pairs = []
+    for i, s in enumerate(scenarios):
+        s.model.total_cost.deactivate()
+        ef.add_component(f"scenario_{i}", s.model)
+        for key, var in first_stage(s.model, commit_quarters).items():
+            ref = refs.setdefault(key, var)
+            if ref is not var:
+                pairs.append((ref, var))
+    ef._nonant_pairs = pairs
+    ef._first_stage = refs
+    ef.nonanticipativity = pyo.Constraint(range(len(pairs)), rule=_nonanticipative)
+    ef.cost = pyo.Expression(ef.SCENARIOS, initialize={i: scenario_cost(s.model) for i, s in enumerate(scenarios)})
+    p = ef._probabilities
+    ef.expected_cost = pyo.Expression(expr=sum(p[i] * ef.cost[i] for i in ef.SCENARIOS))
+    objective = ef.expected_cost
+    if risk_weight > 0:
+        ef.eta = pyo.Var(domain=pyo.Reals, doc="value at risk of the cost ($k), first stage")
+        ef.excess = pyo.Var(ef.SCENARIOS, domain=pyo.NonNegativeReals, doc="cost above eta, $k")
+        ef.excess_def = pyo.Constraint(ef.SCENARIOS, rule=_excess)
+        ef.cvar = pyo.Expression(expr=ef.eta + sum(p[i] * ef.excess[i] for i in ef.SCENARIOS) / (1.0 - risk_alpha))
+        objective = (1.0 - risk_weight) * ef.expected_cost + risk_weight * ef.cvar
+    ef.objective = pyo.Objective(expr=objective, sense=pyo.minimize)
+    return ef
+
+
+def seed_risk_variables(ef: pyo.ConcreteModel) -> None:
+    """Give eta and excess the values that go with the scenarios' current values (a complete MIP start)."""
+    if ef.component("eta") is None:
+        return
+    costs = [float(pyo.value(ef.cost[i], exception=False) or 0.0) for i in ef.SCENARIOS]
+    order = sorted(range(len(costs)), key=costs.__getitem__)
+    alpha = float(ef._risk_alpha)
+    mass, eta = 0.0, costs[order[-1]]
+    for i in order:  # eta = VaR_alpha: the smallest cost whose cumulative probability reaches alpha
+        mass += ef._probabilities[i]
+        if mass >= alpha - 1e-12:
+            eta = costs[i]
+            break
+    ef.eta.set_value(eta)
+    for i in ef.SCENARIOS:
+        ef.excess[i].set_value(max(0.0, costs[i] - eta))
+
+
+def scenario_block(ef: pyo.ConcreteModel, i: int) -> pyo.Block:
+    return ef.component(f"scenario_{i}")
+
+
+def cvar(costs: list[float], probabilities: list[float], alpha: float) -> float:
+    """CVaR_alpha = min over eta of eta + 1/(1-alpha) sum_s p_s max(0, c_s - eta); the minimum of this convex
+    piecewise-linear function of eta lies at one of the costs."""
+    def at(eta: float) -> float:
+        return eta + sum(p * max(0.0, c - eta) for c, p in zip(costs, probabilities)) / (1.0 - alpha)
+
+    return min(at(c) for c in costs)
+
+
+def risk_objective(costs: list[float], probabilities: list[float], risk_weight: float, alpha: float) -> float:
+    """(1 - risk_weight) * E[cost] + risk_weight * CVaR_alpha(cost): the hedged objective of given scenario costs
+    (with the first stage fixed, each scenario's recourse minimises its own cost: the objective rises with each)."""
+    expected = sum(p * c for c, p in zip(costs, probabilities))
+    if risk_weight <= 0:
+        return expected
+    return (1.0 - risk_weight) * expected + risk_weight * cvar(costs, probabilities, alpha)

@@ -1,0 +1,165 @@
+"""The hedged plan's workbook (stochastic.md): Summary with the spec's keys, a Scenarios sheet with a chart of cost
+and service level per scenario beside the expected values, the committed decisions (Commitments), and the
+contract's tidy sheets with every scenario's rows under a `scenario` column (`stage`: committed or recourse).
+
+Reads the per-scenario SolutionTables (pandas) only; the sheet helpers are plan_writer's and xlsx's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+
+from planner.issues import Issues
+from planner.output.plan_writer import CONTRACT_SHEETS, STATUS_WORDS, inputs_echo
+from planner.output.xlsx import EXCEL_MAX_ROWS, atomic_write, safe_save, write_frame, write_key_values
+
+SPEC_KEYS = ("expected_cost_usd", "cvar_cost_usd", "objective_usd", "vss_usd", "evpi_usd", "scenarios",
+             "commit_quarters", "risk_weight", "risk_alpha", "engine")
+MEANING = {"W": "wafers started", "WP": "wafers paid (take-or-pay)", "HB": "HBM stacks bought",
+           "HP": "HBM stacks paid", "H": "HBM stacks used", "B": "dies packaged", "Y": "racks deployed",
+           "E": "power blocks started", "K": "packaging capacity", "O": "own capex, $M",
+           "F": "partner-funded capex, $M", "A": "partner deal signed (1 = yes)"}
+SCENARIO_COLUMNS = ["scenario", "probability", "cost_usd", "service_level", "unmet_tps", "own_capex_usd",
+                    "partner_capex_usd", "status", "alone_cost_usd", "eev_cost_usd"]
+
+
+def scenario_frame(plan) -> pd.DataFrame:
+    """One row per scenario, then the probability-weighted expected row."""
+    rows = []
+    for sc in plan.scenarios:
+        sol = sc.solution
+        k = sol.kpis if sol is not None else {}
+        unmet = float(sol.tables["Serving"]["unmet_tps"].sum()) if sol is not None else None
+        rows.append({"scenario": sc.name, "probability": sc.probability,
+                     "cost_usd": None if sc.cost is None else sc.cost * 1e3, "service_level": k.get("service_level"),
+                     "unmet_tps": unmet, "own_capex_usd": k.get("own_capex_usd"),
+                     "partner_capex_usd": k.get("partner_capex_usd"), "status": sc.status,
+                     "alone_cost_usd": sc.alone.objective * 1e3 if sc.alone and sc.alone.objective is not None
+                     else None, "eev_cost_usd": None if sc.eev_cost is None else sc.eev_cost * 1e3})
+    frame = pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
+    if len(frame) and frame["cost_usd"].notna().all():
+        p = frame["probability"]
+        mean = {c: float((frame[c].astype(float) * p).sum()) if frame[c].notna().all() else None
+                for c in SCENARIO_COLUMNS[2:] if c != "status"}
+        expected = {"scenario": "expected", "probability": float(p.sum()), "status": "probability-weighted", **mean}
+        frame = pd.concat([frame, pd.DataFrame([expected], columns=SCENARIO_COLUMNS)], ignore_index=True)
+    return frame
+
+
+def expected_kpis(plan) -> dict[str, float | None]:
+    """The contract's Summary keys of the hedged plan: probability-weighted over the scenarios."""
+    out: dict[str, float | None] = {}
+    for key in ("total_demand_tps", "total_served_tps", "own_capex_usd", "partner_capex_usd"):
+        vals = [(sc.probability, sc.solution.kpis.get(key)) for sc in plan.scenarios if sc.solution is not None]
+        out[key] = sum(p * v for p, v in vals) if vals and all(v is not None for _p, v in vals) else None
+    d, s = out["total_demand_tps"], out["total_served_tps"]
+    out["service_level"] = s / d if d and s is not None else None
+    return out
+
+
+def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, object, str]]:
+    result = plan.result
+    status = result.status if result is not None else "error"
+    rows: list[tuple[str, object, str]] = [
+        ("plan_name", plan.base.settings.plan_name, "hedged plan (planner run --stochastic)"),
+        ("status", status, STATUS_WORDS.get(status, "")),
+        ("status_message", result.message if result is not None else "", ""),
+    ]
+    rows += [(k, plan.summary.get(k), plan.notes.get(k, "")) for k in SPEC_KEYS]
+    for key in ("wait_and_see_usd", "eev_usd", "ph_lower_bound_usd", "ph_upper_bound_usd", "ph_gap",
+                "ph_iterations", "ph_processes"):
+        if key in plan.summary:
+            rows.append((key, plan.summary[key], plan.notes.get(key, "")))
+    kpis = expected_kpis(plan)
+    rows += [(k, v, "probability-weighted over the scenarios") for k, v in kpis.items()]
+    rows += [("mip_gap", plan.summary.get("mip_gap"), "relative gap of the extensive form (0 for an LP)"),
+             ("solve_seconds", result.solve_seconds if result is not None else None, "HiGHS's own solve time")]
+    rows += [(k, plan.notes[k], "") for k in plan.notes if k == "expected_value_plan"]
+    rows += [("input_file", meta["input_file"], ""), ("input_sha256", meta["input_sha256"], ""),
+             ("planner_version", meta["planner_version"], ""), ("solver", meta["solver"], ""),
+             ("solved_at", meta["solved_at"], "UTC")]
+    rows += [(f"option_{k}", v, "") for k, v in meta["options"].items()]
+    rows += [(f"seconds_{k}", v, "phase time, wall clock") for k, v in phases.items()]
+    return rows
+
+
+def commitments_frame(plan) -> pd.DataFrame:
+    Q = plan.base.quarters
+    rows = []
+    for name, idx, value in plan.committed:
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        quarter = Q[idx[-1]] if name != "A" and isinstance(idx[-1], int) else ""
+        keys = idx[:-1] if name != "A" else idx
+        rows.append({"decision": name, "meaning": MEANING.get(name, name), "keys": "/".join(map(str, keys)),
+                     "quarter": quarter, "value": value})
+    return pd.DataFrame(rows, columns=["decision", "meaning", "keys", "quarter", "value"])
+
+
+def scenario_tables(plan, name: str) -> pd.DataFrame:
+    """The contract sheet `name` of every scenario, under `scenario` and `stage` columns."""
+    committed = set(plan.base.quarters[:plan.base.settings.commit_quarters])
+    frames = []
+    for sc in plan.scenarios:
+        if sc.solution is None:
+            continue
+        frame = sc.solution.tables[name].copy()
+        if "quarter" in frame.columns:
+            stage = frame["quarter"].map(lambda q: "committed" if q in committed else "recourse")
+        else:
+            stage = "committed" if name == "Partners" else "recourse"
+        frame.insert(0, "stage", stage)
+        frame.insert(0, "scenario", sc.name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", "stage"])
+
+
+def add_scenario_chart(ws, n_rows: int) -> None:
+    """Cost per scenario (bars) and service level (line, right axis), the expected row last."""
+    bars = BarChart()
+    bars.type, bars.title = "col", "Cost and service level per scenario (last: expected)"
+    bars.y_axis.title = "cost, USD (present value)"
+    bars.add_data(Reference(ws, min_col=3, min_row=1, max_row=n_rows + 1), titles_from_data=True)
+    bars.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n_rows + 1))
+    line = LineChart()
+    line.add_data(Reference(ws, min_col=4, min_row=1, max_row=n_rows + 1), titles_from_data=True)
+    line.y_axis.axId, line.y_axis.title = 200, "service level"
+    line.y_axis.crosses = "max"
+    bars += line
+    bars.width, bars.height = 22, 10
+    ws.add_chart(bars, "L2")
+
+
+def _sized(name: str, frame: pd.DataFrame, path: Path, detail: list[Path]) -> pd.DataFrame:
+    if len(frame) < EXCEL_MAX_ROWS - 1:
+        return frame
+    target = path.with_name(f"{path.stem}.{name}.parquet")
+    detail.append(atomic_write(target, lambda tmp: frame.to_parquet(tmp, index=False)))
+    return frame.head(EXCEL_MAX_ROWS - 2)
+
+
+def write_hedged_plan(path: Path, plan, meta: dict, phases: dict[str, float], issues: Issues,
+                      input_path: Path) -> tuple[Path, str]:
+    path = Path(path)
+    wb = Workbook(write_only=True)
+    write_key_values(wb, "Summary", summary_rows(plan, meta, phases),
+                     bold_keys=frozenset({"status", "objective_usd", "expected_cost_usd", "vss_usd", "evpi_usd"}))
+    scen = scenario_frame(plan)
+    ws = write_frame(wb, "Scenarios", scen)
+    if len(scen):
+        add_scenario_chart(ws, len(scen))
+    write_frame(wb, "Commitments", commitments_frame(plan))
+    detail: list[Path] = []
+    if any(sc.solution is not None for sc in plan.scenarios):
+        for name in CONTRACT_SHEETS:
+            write_frame(wb, name, _sized(name, scenario_tables(plan, name), path, detail))
+    write_key_values(wb, "Inputs", inputs_echo(plan.base, meta))
+    if len(issues):
+        write_frame(wb, "Warnings", pd.DataFrame(
+            [{"severity": i.severity, "sheet": i.sheet, "cell": i.cell, "column": i.column,
+              "value": None if i.value is None else str(i.value), "message": i.message} for i in issues],
+            columns=["severity", "sheet", "cell", "column", "value", "message"]))
+    return safe_save(wb, path, input_path)

@@ -1,0 +1,73 @@
+"""The expected data of a scenario set (stochastic.md's expected-value plan): every scenario-dependent input value
+at its probability-weighted mean, computed on validated PlanData.
+
+Valid when the scenarios only change values (the usual Scenarios-sheet and Uncertainty edits: scale, add, set a
+number). Tables keep the first scenario's rows: a scenario that adds or removes rows (a route, a site, a partner)
+is averaged over the rows the first scenario has, its extra rows are dropped (`notes` says so). Integer columns
+(lead times, lives, max blocks) are rounded to the nearest whole number; settings are the first scenario's.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+
+from models.data import PlanData
+
+DICT_FIELDS = ("throughput", "fab_capacity", "fab_min_wafers", "wafer_cost", "yields", "receipts", "hbm_supply",
+               "packaging_capacity", "site_power", "demand", "budget")
+FRAME_FIELDS = ("products", "fabs", "routes", "vendors", "sites", "expansion", "workloads", "partners",
+                "installed_base")
+
+
+def _mean_dict(dicts: list[dict], weights: list[float], notes: list[str], name: str) -> dict:
+    keys = list(dicts[0])
+    known = set(keys)
+    if any(set(d) - known for d in dicts[1:]):
+        notes.append(f"{name}: some scenarios have rows the first has not; the mean uses the first's rows")
+    return {k: float(sum(w * d.get(k, 0.0) for d, w in zip(dicts, weights))) for k in keys}
+
+
+def _mean_frame(frames: list[pd.DataFrame], weights: list[float], notes: list[str], name: str) -> pd.DataFrame:
+    out = frames[0].copy()
+    if not len(out):
+        return out
+    numeric = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c]) and out[c].dtype != bool
+               and c not in ("row", "first_t", "last_t", "retire_t")]
+    if any(len(f) != len(out) or not f.index.equals(out.index) for f in frames[1:]):
+        notes.append(f"{name}: the scenarios differ in rows; only the first scenario's rows are averaged")
+    for c in numeric:
+        values = np.zeros(len(out))
+        for f, w in zip(frames, weights):
+            aligned = f[c].reindex(out.index) if f.index.is_unique and out.index.is_unique else f[c]
+            values = values + w * np.nan_to_num(np.asarray(aligned, dtype=float)[:len(out)])
+        if pd.api.types.is_integer_dtype(out[c]):
+            out[c] = np.rint(values).astype(out[c].dtype)
+        else:
+            out[c] = values
+    return out
+
+
+def expected_data(datas: list[PlanData], probabilities: list[float]) -> tuple[PlanData, list[str]]:
+    """The probability-weighted mean PlanData of the scenarios, and notes on what could not be averaged."""
+    total = sum(probabilities)
+    weights = [p / total for p in probabilities] if total > 0 else [1.0 / len(datas)] * len(datas)
+    notes: list[str] = []
+    first = datas[0]
+    values = {}
+    for name in DICT_FIELDS:
+        values[name] = _mean_dict([getattr(d, name) for d in datas], weights, notes, name)
+    for name in FRAME_FIELDS:
+        values[name] = _mean_frame([getattr(d, name) for d in datas], weights, notes, name)
+    for f in fields(PlanData):
+        if f.name not in values:
+            values[f.name] = copy.copy(getattr(first, f.name))
+            if f.name in ("qualified", "links", "partner_sites") and any(getattr(d, f.name) != values[f.name]
+                                                                         for d in datas[1:]):
+                notes.append(f"{f.name}: differs between scenarios; the first scenario's is used")
+    if any(d.settings != first.settings for d in datas[1:]):
+        notes.append("Settings differ between scenarios; the first scenario's are used")
+    return PlanData(**values), notes

@@ -1,0 +1,380 @@
+"""planner run --stochastic: the hedged (two-stage stochastic) plan of ``../shared/spec/stochastic.md``.
+
+A sequencer over the one pipeline: per scenario an input edit (a Scenarios-sheet scenario or a sampled
+Uncertainty draw applied to a copy of the raw workbook, then validated), one model per scenario from
+``models.build.build_model``, and a model edit (``models.stochastic.build_extensive_form``) that joins them
+with one shared first stage. The extensive form is solved by ``models.solve.solve`` like every plan.
+
+Order of the solves (each scenario's model is solved alone before it is joined into the extensive form):
+1. each scenario alone: the wait-and-see optimum (WS), and an infeasible scenario is diagnosed by name;
+2. the expected-value plan (the deterministic model on the probability-weighted mean data), then each scenario
+   with the EV plan's commitments fixed: EEV;
+3. the extensive form: RP, the hedged plan; its per-scenario recourse is extracted from each sub-block.
+``vss_usd = EEV - RP``; ``evpi_usd = RP - WS`` (risk-neutral plans only).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pyomo.environ as pyo
+
+from models.build import build_model
+from models.data import PlanData
+from models.sets import USD_PER_OBJ, ModelSets
+from models.solve import SolveOptions, SolveResult, solve
+from models.stochastic import (ScenarioModel, build_extensive_form, first_stage_values, fix_first_stage,
+                               risk_objective, scenario_block, seed_risk_variables, unfix, cvar)
+
+from planner.input.reader import RawWorkbook, read_workbook
+from planner import pipeline
+from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
+from planner.input.validate import scenario_weights
+from planner.issues import Issue, Issues
+from planner.pipeline import PlanOutcome, RunOptions, Timer
+from planner.whatif.expected import expected_data
+from planner.whatif.scenarios import OverridesEdit, ScenarioEdit, scenario_names
+
+log = logging.getLogger("planner")
+
+@dataclass
+class HedgedOptions:
+    run: RunOptions = field(default_factory=RunOptions)
+    draws: int | None = None  # sample this many scenarios of the Uncertainty sheet instead of named scenarios
+    seed: int = 0
+    engine: str = "ef"  # ef | ph
+    ph_iterations: int = 50
+    ph_time_limit_s: float = 120.0
+
+
+@dataclass
+class Scenario:
+    name: str
+    probability: float
+    overrides: list[str] = field(default_factory=list)
+    data: PlanData | None = None
+    model: pyo.ConcreteModel | None = None
+    sets: ModelSets | None = None
+    alone: SolveResult | None = None  # planned alone: wait and see
+    eev_cost: float | None = None  # $k, recourse with the expected-value plan's commitments fixed
+    cost: float | None = None  # $k, in the hedged plan
+    solution: object = None  # SolutionTables of its recourse in the hedged plan
+    status: str = ""
+
+
+@dataclass
+class HedgedPlan:
+    base: PlanData
+    scenarios: list[Scenario]
+    engine: str
+    result: SolveResult | None = None  # the extensive form's solve (PH: the last evaluation's)
+    summary: dict[str, object] = field(default_factory=dict)  # stochastic.md's Summary keys, USD
+    notes: dict[str, str] = field(default_factory=dict)  # a sentence per Summary key
+    committed: list[tuple] = field(default_factory=list)  # (variable, index, value) of the here-and-now decisions
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+# ---- the scenario set (input edits) --------------------------------------------------------------------
+
+def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int) -> list[tuple[str, float, object]]:
+    """stochastic.md's scenario set: N sampled draws (as planner sweep samples them), else the ScenarioWeights
+    rows, else every Scenarios-sheet scenario equally weighted (without base)."""
+    if draws:
+        from planner.whatif.sweep import read_uncertainty, sample_factors
+
+        factors = read_uncertainty(raw, issues)
+        if not factors:
+            if issues.ok:
+                issues.error("Uncertainty", "", "", None, "--draws needs an Uncertainty sheet with factor rows "
+                             "(sheet, key, column, distribution, p1, p2, p3)")
+            return []
+        matrix = sample_factors(factors, draws, seed)
+        return [(f"draw {d}", 1.0 / draws, OverridesEdit([replace(f.override, value=float(x))
+                                                          for f, x in zip(factors, matrix[d])])) for d in range(draws)]
+    weights = scenario_weights(raw, issues)
+    if weights is not None:
+        return [(name, p, ScenarioEdit(name)) for name, p in weights.items()]
+    names = scenario_names(raw)
+    if not names:
+        issues.error("ScenarioWeights", "", "", None, "a hedged plan needs scenarios: a ScenarioWeights sheet, "
+                     "Scenarios sheet rows, or --draws N with an Uncertainty sheet")
+    return [(name, 1.0 / len(names), ScenarioEdit(name)) for name in names]
+
+
+def prepare(raw: RawWorkbook, name: str, probability: float, edit) -> tuple[Scenario, Issues]:
+    """The scenario's input edit applied to a copy of `raw` and validated, through the one pipeline; errors name
+    the scenario."""
+    prepared = pipeline.prepare(raw, Issues(), [edit])
+    sc = Scenario(name, probability, overrides=prepared.applied, data=prepared.data)
+    named = Issues([Issue(i.severity, i.sheet, i.cell, i.column, i.value, f"scenario '{name}': {i.message}")
+                    for i in prepared.issues.errors])
+    return sc, named
+
+
+def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tuple[PlanData | None, list[Scenario]]:
+    base = pipeline.prepare(copy.deepcopy(raw), issues).data  # a copy: the scenarios edit copies of the same raw
+    specs = scenario_set(raw, issues, options.draws, options.seed)
+    if base is None or not issues.ok:
+        return None, []
+    scenarios = []
+    for name, p, edit in specs:
+        sc, errors = prepare(raw, name, p, edit)
+        issues.extend(errors)
+        scenarios.append(sc)
+    return base, scenarios
+
+
+# ---- the solves ------------------------------------------------------------------------------------------
+
+def _quiet(options: SolveOptions) -> SolveOptions:
+    return replace(options, duals=False)
+
+
+def solve_alone(scenarios: list[Scenario], options: SolveOptions) -> Scenario | None:
+    """Build and solve each scenario alone (wait and see). Returns the first scenario with no plan, if any."""
+    for sc in scenarios:
+        sc.model, sc.sets = build_model(sc.data)
+        sc.alone = solve(sc.model, _quiet(options))
+        sc.status = sc.alone.status
+        if not sc.alone.has_solution:
+            return sc
+    return None
+
+
+def evaluate_commitment(scenarios: list[Scenario], values: dict[tuple, float], commit: int,
+                        options: SolveOptions) -> list[SolveResult]:
+    """Each scenario with the here-and-now decisions fixed to `values`, its recourse planned alone."""
+    results = []
+    for sc in scenarios:
+        fixed = fix_first_stage(sc.model, values, commit)
+        try:
+            results.append(solve(sc.model, _quiet(options)))
+        finally:
+            unfix(fixed)
+    return results
+
+
+def expected_value_plan(scenarios: list[Scenario], commit: int, options: SolveOptions
+                        ) -> tuple[dict[tuple, float] | None, list[str]]:
+    """The first-stage decisions of the deterministic plan on the expected data (None when it has no plan)."""
+    data, notes = expected_data([sc.data for sc in scenarios], [sc.probability for sc in scenarios])
+    model, _sets = build_model(data)
+    result = solve(model, _quiet(options))
+    if not result.has_solution:
+        notes.append(f"the expected-value plan is {result.status}: {result.message}")
+        return None, notes
+    return first_stage_values(model, commit), notes
+
+
+def solve_extensive_form(base: PlanData, scenarios: list[Scenario], options: SolveOptions
+                         ) -> tuple[pyo.ConcreteModel, SolveResult]:
+    s = base.settings
+    ef = build_extensive_form([ScenarioModel(sc.name, sc.probability, sc.model) for sc in scenarios],
+                              s.commit_quarters, s.risk_weight, s.risk_alpha)
+    return ef, solve(ef, options)
+
+
+class _ScaledDuals(dict):
+    """A scenario's view of the extensive form's duals: divided by its probability, so a shadow price reads as
+    that scenario's own (exact for a risk-neutral plan; with CVaR, per unit of probability)."""
+
+    def __init__(self, duals: dict, factor: float):
+        super().__init__()
+        self._duals, self._factor = duals, factor
+
+    def get(self, key, default=None):
+        y = self._duals.get(key)
+        return default if y is None else y * self._factor
+
+    def __bool__(self) -> bool:
+        return bool(self._duals)
+
+
+def extract_scenarios(ef: pyo.ConcreteModel, result: SolveResult, scenarios: list[Scenario]) -> None:
+    from planner.output.extract import extract
+
+    for i, sc in enumerate(scenarios):
+        scaled = replace(result, duals=_ScaledDuals(result.duals, 1.0 / sc.probability if sc.probability > 0 else 0))
+        sc.cost = float(pyo.value(ef.cost[i]))
+        sc.solution = extract(scenario_block(ef, i), sc.sets, sc.data, scaled)
+        sc.status = result.status
+
+
+def committed_decisions(scenarios: list[Scenario], commit: int) -> list[tuple]:
+    values = first_stage_values(scenarios[0].model, commit)
+    return [(name, idx, x) for (name, idx), x in values.items()]
+
+
+# ---- what the hedged plan reports ------------------------------------------------------------------------
+
+def _usd(x_k: float | None) -> float | None:
+    return None if x_k is None else float(x_k) * USD_PER_OBJ
+
+
+def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] | None, ev_notes: list[str]) -> None:
+    """vss_usd = EEV - RP and evpi_usd = RP - WS (stochastic.md), with a sentence each."""
+    s = plan.base.settings
+    probs = [sc.probability for sc in plan.scenarios]
+    ws = sum(sc.probability * sc.alone.objective for sc in plan.scenarios)
+    plan.summary["wait_and_see_usd"] = _usd(ws)
+    plan.notes["wait_and_see_usd"] = "WS: sum_s p_s x the optimum of scenario s planned alone (knowing its future)"
+    if eev and all(r.has_solution for r in eev):
+        eev_k = risk_objective([r.objective for r in eev], probs, s.risk_weight, s.risk_alpha)
+        plan.summary["eev_usd"] = _usd(eev_k)
+        plan.summary["vss_usd"] = _usd(eev_k - rp_k)
+        plan.notes["eev_usd"] = "EEV: the objective when the expected-value plan's commitments are fixed"
+        plan.notes["vss_usd"] = (f"a plan that ignores the spread of the scenarios would cost "
+                                 f"${plan.summary['vss_usd']:,.0f} more (EEV - RP)")
+    else:
+        bad = [sc.name for sc, r in zip(plan.scenarios, eev or []) if not r.has_solution]
+        plan.summary["eev_usd"] = plan.summary["vss_usd"] = None
+        plan.notes["vss_usd"] = ("not defined: " + "; ".join(ev_notes) if not eev else
+                                 "infinite: the expected-value plan's commitments leave no plan in scenario(s) "
+                                 + ", ".join(bad))
+    if s.risk_weight > 0:
+        plan.summary["evpi_usd"] = None
+        plan.notes["evpi_usd"] = "blank: EVPI is defined for a risk-neutral plan (risk_weight = 0)"
+    else:
+        plan.summary["evpi_usd"] = _usd(rp_k - ws)
+        plan.notes["evpi_usd"] = f"knowing the future would be worth ${plan.summary['evpi_usd']:,.0f} (RP - WS)"
+    for note in ev_notes:
+        plan.notes.setdefault("expected_value_plan", note)
+
+
+def summarize(plan: HedgedPlan, objective_k: float, engine_note: str = "") -> None:
+    s = plan.base.settings
+    costs = [sc.cost for sc in plan.scenarios]
+    probs = [sc.probability for sc in plan.scenarios]
+    plan.summary.update({
+        "expected_cost_usd": _usd(sum(p * c for p, c in zip(probs, costs))),
+        "cvar_cost_usd": _usd(cvar(costs, probs, s.risk_alpha)),
+        "objective_usd": _usd(objective_k),
+        "scenarios": len(plan.scenarios), "commit_quarters": s.commit_quarters, "risk_weight": s.risk_weight,
+        "risk_alpha": s.risk_alpha, "engine": plan.engine})
+    plan.notes.update({
+        "expected_cost_usd": "sum_s p_s cost_s: the probability-weighted cost of the hedged plan (present value)",
+        "cvar_cost_usd": f"CVaR at {s.risk_alpha:g}: the mean cost of the worst {1 - s.risk_alpha:.0%} of outcomes",
+        "objective_usd": "RP: (1 - risk_weight) x expected cost + risk_weight x CVaR, minimised",
+        "scenarios": "scenarios in the set", "commit_quarters": "quarters committed once for every scenario",
+        "risk_weight": "0 = risk neutral", "risk_alpha": "CVaR level", "engine": engine_note or plan.engine})
+
+
+def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, timer: Timer) -> HedgedPlan:
+    """The extensive form with VSS and EVPI (the scenarios are already solved alone)."""
+    commit = base.settings.commit_quarters
+    plan = HedgedPlan(base, scenarios, "ef")
+    with timer.phase("ev plan"):
+        ev_values, ev_notes = expected_value_plan(scenarios, commit, options)
+        eev = evaluate_commitment(scenarios, ev_values, commit, options) if ev_values is not None else None
+        for sc, r in zip(scenarios, eev or []):
+            sc.eev_cost = r.objective
+    with timer.phase("build"):
+        ef = build_extensive_form([ScenarioModel(sc.name, sc.probability, sc.model) for sc in scenarios], commit,
+                                  base.settings.risk_weight, base.settings.risk_alpha)
+        seed_risk_variables(ef)
+    with timer.phase("solve"):
+        # after the EEV solves every scenario holds its recourse to the EV plan's one commitment: a feasible
+        # extensive-form plan, so the MIP starts from it (and RP <= EEV: VSS >= 0 however early it stops)
+        plan.result = solve(ef, replace(options, mip_start=eev is not None and all(r.has_solution for r in eev)))
+    timer.phases["handoff"] = plan.result.handoff_seconds
+    timer.phases["solver"] = plan.result.solve_seconds
+    if not plan.result.has_solution:
+        for sc in scenarios:
+            sc.status = plan.result.status
+        return plan
+    with timer.phase("extract"):
+        extract_scenarios(ef, plan.result, scenarios)
+        plan.committed = committed_decisions(scenarios, commit)
+    rp = float(pyo.value(ef.objective))
+    summarize(plan, rp, "extensive form: every scenario in one model, solved by HiGHS")
+    value_of_information(plan, rp, eev, ev_notes)
+    plan.summary["mip_gap"] = plan.result.mip_gap
+    return plan
+
+
+# ---- the run ---------------------------------------------------------------------------------------------
+
+def _invalid(issues: Issues, timer: Timer) -> PlanOutcome:
+    return PlanOutcome(EXIT_INVALID, "invalid", f"{len(issues.errors)} error(s) in the input workbook or its "
+                       "scenarios", issues=issues, phases=timer.phases)
+
+
+def _meta(base: PlanData, result: SolveResult | None, options: RunOptions, input_path: Path) -> dict:
+    return pipeline.run_metadata(base, result or SolveResult("error", ""), options, input_path, [])
+
+
+def write_infeasible(output: Path, input_path: Path, sc: Scenario, run: RunOptions, issues: Issues,
+                     timer: Timer) -> PlanOutcome:
+    """A scenario with no plan alone makes the hedged plan infeasible: its diagnosis, naming it."""
+    from planner.diagnose.diagnosis import diagnose
+    from planner.output.plan_writer import write_plan
+
+    with timer.phase("diagnose"):
+        diagnosis = diagnose(sc.model, sc.sets, sc.data, sc.alone, run.solve_options(sc.data))
+    diagnosis.summary.insert(0, f"The hedged plan is {sc.alone.status}: scenario '{sc.name}' cannot be planned "
+                                "even on its own (whatever is committed); its conflict is below.")
+    meta = _meta(sc.data, sc.alone, run, input_path)
+    meta.update(scenario=sc.name, overrides=sc.overrides, numerics={})
+    written, _note = write_plan(output, sc.data, sc.alone, None, diagnosis, meta, timer.phases, issues, input_path)
+    code = EXIT_INFEASIBLE if sc.alone.status in ("infeasible", "unbounded") else EXIT_OTHER
+    return PlanOutcome(code, sc.alone.status, f"scenario '{sc.name}': {sc.alone.message}", written, issues,
+                       phases=timer.phases)
+
+
+def plan_hedged(input_path: str | Path, output_path: str | Path, options: HedgedOptions | None = None,
+                write: bool = True) -> tuple[PlanOutcome, HedgedPlan | None]:
+    """The hedged plan of `input_path`, written to `output_path` (only when `write`)."""
+    from planner.output.xlsx import check_target
+
+    options = options or HedgedOptions()
+    input_path, output_path = Path(input_path), Path(output_path)
+    if options.engine != "ef":
+        raise ValueError("plan_hedged solves the extensive form; progressive hedging is hedged_ph.plan_ph")
+    check_target(output_path, input_path)
+    timer = Timer()
+    with timer.phase("read"):
+        raw, issues = read_workbook(input_path)
+    if raw is None:
+        return _invalid(issues, timer), None
+    with timer.phase("validate"):
+        base, scenarios = prepare_all(raw, issues, options)
+    if base is None or not issues.ok:
+        return _invalid(issues, timer), None
+    solve_options = options.run.solve_options(base)
+    with timer.phase("alone"):
+        bad = solve_alone(scenarios, solve_options)
+    if bad is not None:
+        return write_infeasible(output_path, input_path, bad, options.run, issues, timer), None
+    plan = run_ef(base, scenarios, solve_options, timer)
+    plan.phases = timer.phases
+    status = plan.result.status if plan.result is not None else "error"
+    code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
+            "unbounded": EXIT_INFEASIBLE}.get(status, EXIT_OTHER)
+    objective = plan.summary.get("objective_usd")
+    message = plan.result.message if plan.result is not None else "no result"
+    if status == "infeasible":
+        message = ("every scenario can be planned alone, but no one commitment of the first "
+                   f"{base.settings.commit_quarters} quarter(s) suits them all")
+    written = None
+    if write:
+        from planner.output.hedged_writer import write_hedged_plan
+
+        with timer.phase("write"):
+            meta = _meta(base, plan.result, options.run, input_path)
+            written, note = write_hedged_plan(output_path, plan, meta, timer.phases, issues, input_path)
+        if note:
+            log.warning(note)
+    return PlanOutcome(code, status, message, written, issues, objective, timer.phases), plan
+
+
+def headline(plan: HedgedPlan | None) -> str:
+    if plan is None or plan.summary.get("objective_usd") is None:
+        return ""
+    s = plan.summary
+    vss = f", VSS ${s['vss_usd']:,.0f}" if s.get("vss_usd") is not None else ""
+    evpi = f", EVPI ${s['evpi_usd']:,.0f}" if s.get("evpi_usd") is not None else ""
+    return (f", {s['scenarios']} scenarios, objective ${s['objective_usd']:,.0f}, expected cost "
+            f"${s['expected_cost_usd']:,.0f}{vss}{evpi}")

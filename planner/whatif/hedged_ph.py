@@ -1,0 +1,340 @@
+"""--engine ph: the hedged plan by progressive hedging on mpi-sppy, on one process or many under MPI.
+
+    mpiexec -n K planner run INPUT.xlsx --stochastic --engine ph -o PLAN.xlsx
+
+Every rank reads and validates the workbook and its scenarios (cheap next to the solves); mpi-sppy spreads the
+scenarios over the ranks. Each scenario is ``models.build.build_model`` on its data with
+``sputils.attach_root_node`` on the here-and-now variables of ``models.stochastic.first_stage``.
+
+- HiGHS (``appsi_highs``) gets no quadratic: ``linearize_proximal_terms``.
+- rho from the cost coefficients: rho_i = max(|c_i|, a tenth of the mean |c| of the costed first-stage
+  variables), c_i the variable's coefficient in the scenario's cost ($k per unit); racks and blocks carry their
+  cost through the capex rows (c = 0), so they get the floor.
+- Bounds: the lower bound is mpi-sppy's post-solve Lagrangian bound with PH's final weights (valid when every
+  subproblem is solved to optimality; with integer recourse it is only as good as the MIP gaps). The upper bound
+  is the cost of a real plan: candidate commitments (PH's consensus xbar, integers rounded; then the first
+  scenarios' own first stage, as mpi-sppy's xhat-shuffle does) fixed in every scenario, each scenario's recourse
+  solved alone (spread over the ranks); the best feasible candidate is the plan written. gap = (UB - LB) / |UB|.
+- risk_weight > 0 is refused: CVaR couples the scenarios through eta and is not decomposed here; use ef.
+Only rank 0 writes the workbook and prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from models.build import build_model
+from models.sets import USD_PER_OBJ
+from models.solve import SolveOptions, SolveResult, solve
+from models.stochastic import first_stage, fix_first_stage, unfix
+
+from planner.issues import Issues
+from planner.exitcodes import EXIT_OK
+from planner.pipeline import PlanOutcome, Timer
+from planner.whatif.hedged import HedgedPlan, _invalid, _meta, expected_value_plan, prepare_all, summarize
+
+log = logging.getLogger("planner")
+
+
+class PHUnavailable(RuntimeError):
+    pass
+
+
+def comm_world():
+    try:
+        from mpi4py import MPI
+        import mpisppy.opt.ph  # noqa: F401
+    except ImportError as exc:
+        raise PHUnavailable(f"--engine ph needs mpi-sppy and mpi4py ({exc}); install them with "
+                            "pip install -e '.[stochastic]'") from exc
+    return MPI.COMM_WORLD
+
+
+def cost_coefficients(model, commit: int) -> dict[tuple, float]:
+    """Linear cost coefficient ($k per unit) of each here-and-now variable in the scenario's own cost."""
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(model.total_cost.expr, compute_values=True, quadratic=False)
+    coef = {id(v): float(c) for v, c in zip(repn.linear_vars, repn.linear_coefs)}
+    return {k: coef.get(id(v), 0.0) for k, v in first_stage(model, commit).items()}
+
+
+RHO_FACTOR = float(os.environ.get("PLANNER_PH_RHO_FACTOR", "0.1"))
+
+
+def rho_values(costs: dict[tuple, float]) -> dict[tuple, float]:
+    nonzero = [abs(c) for c in costs.values() if abs(c) > 1e-12]
+    floor = 0.1 * (sum(nonzero) / len(nonzero)) if nonzero else 1.0
+    return {k: RHO_FACTOR * max(abs(c), floor) for k, c in costs.items()}
+
+
+def implied_bounds(model, data) -> None:
+    """Upper bounds no optimal plan exceeds, so PH's Lagrangian subproblems stay bounded: wafers paid are
+    max(started, floor) and started <= capacity, so WP[f,t] <= max(FabCapacity[f,t], FabMinWafers[f,t])."""
+    for (f, t), var in model.WP.items():
+        if var.ub is None:
+            var.setub(max(data.fab_capacity.get((f, t), 0.0), data.fab_min_wafers.get((f, t), 0.0)))
+
+
+def _creator(by_name: dict, commit: int):
+    import mpisppy.utils.sputils as sputils
+
+    def scenario_creator(name: str, **_kwargs):
+        sc = by_name[name]
+        model, _sets = build_model(sc.data)
+        implied_bounds(model, sc.data)
+        nonants = first_stage(model, commit)
+        model._ph_keys = list(nonants)
+        model._ph_rho = rho_values(cost_coefficients(model, commit))
+        sputils.attach_root_node(model, 0.0, list(nonants.values()))
+        model._mpisppy_probability = sc.probability
+        return model
+    return scenario_creator
+
+
+def _rho_setter(model):
+    return [(id(var), model._ph_rho[key]) for key, var in first_stage(model, model._ph_commit).items()]
+
+
+def ph_options(hopts, solve_options: SolveOptions) -> dict:
+    """PH options. Measured on the two-scenario test (tests/whatif/test_hedged.py): a proximal linearization
+    tolerance of 1e-3 stalls PH away from the optimum (own capex is in $M, ~1e-3 per rack), 1e-6 does not;
+    rho x 0.1 gives a Lagrangian bound within 1.7% where x 1 and x 10 give none better than the trivial one.
+    PLANNER_PH_ITERATIONS / PLANNER_PH_TIME_LIMIT / PLANNER_PH_RHO_FACTOR override for experiments."""
+    iterations = int(os.environ.get("PLANNER_PH_ITERATIONS", hopts.ph_iterations))
+    limit = float(os.environ.get("PLANNER_PH_TIME_LIMIT", hopts.ph_time_limit_s))
+    solver = {"mip_rel_gap": solve_options.mip_rel_gap, "time_limit": solve_options.time_limit_s}
+    return {"solver_name": "appsi_highs", "PHIterLimit": iterations, "defaultPHrho": 1.0, "convthresh": 1e-8,
+            "verbose": False, "display_progress": False, "display_timing": False,
+            "display_convergence_detail": False, "linearize_proximal_terms": True,
+            "proximal_linearization_tolerance": 1e-6, "time_limit": limit, "smoothed": 0,
+            "iter0_solver_options": solver, "iterk_solver_options": dict(solver)}
+
+
+def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions):
+    """PH on this communicator; returns (ph, lower bound $k, trivial bound $k, iterations)."""
+    from mpisppy.opt.ph import PH
+
+    by_name = {sc.name: sc for sc in scenarios}
+    creator = _creator(by_name, commit)
+
+    def create(name, **kwargs):
+        model = creator(name, **kwargs)
+        model._ph_commit = commit
+        return model
+
+    ph = PH(ph_options(hopts, solve_options), [sc.name for sc in scenarios], create, rho_setter=_rho_setter)
+    ph.PH_Prep(attach_prox=True, attach_smooth=0)
+    trivial = ph.Iter0()
+    alone = candidates(ph, 2)[1:]  # scenarios' own first stage when planned alone (xhat-looper's iteration 0)
+    ph.iterk_loop()
+    ph.post_loops(ph.extensions)
+    iterations = ph._PHIter
+    ph._planner_candidates = _distinct(candidates(ph, 1) + alone)  # before the bound solves overwrite the values
+    lower = ph.post_solve_bound()
+    if not math.isfinite(lower) or lower < trivial:  # the trivial bound (every scenario alone) is valid too
+        lower = trivial
+    return ph, lower, trivial, iterations
+
+
+def candidates(ph, limit: int = 1) -> list[dict[tuple, float]]:
+    """Commitments to try as the plan: PH's consensus xbar (integers rounded by fix_first_stage), then the first
+    `limit` local scenarios' own here-and-now decisions."""
+    out = []
+    models = [ph.local_scenarios[n] for n in ph.local_scenario_names]
+    if not models:
+        return out
+    first = models[0]
+    keys = first._ph_keys
+    out.append({k: float(first._mpisppy_model.xbars[("ROOT", i)].value) for i, k in enumerate(keys)})
+    for m in models[:limit]:
+        out.append({k: float(m._mpisppy_data.nonant_indices[("ROOT", i)].value or 0.0) for i, k in enumerate(keys)})
+    return out
+
+
+def _distinct(cands: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    for c in cands:
+        if not any(all(abs(c[k] - d.get(k, float("nan"))) <= 1e-9 for k in c) for d in out):
+            out.append(c)
+    return out
+
+
+class Evaluator:
+    """Each rank plans the recourse of its own scenarios with a commitment fixed (fresh models, own objective)."""
+
+    def __init__(self, comm, scenarios, local_names: list[str], commit: int, options: SolveOptions):
+        self.comm, self.commit, self.options = comm, commit, options
+        self.local = [sc for sc in scenarios if sc.name in set(local_names)]
+        self.built = {sc.name: build_model(sc.data) for sc in self.local}
+
+    def costs(self, values: dict[tuple, float]) -> dict[str, SolveResult]:
+        """Gathered to every rank: scenario name -> (status, objective $k)."""
+        mine = {}
+        for sc in self.local:
+            model, _sets = self.built[sc.name]
+            fixed = fix_first_stage(model, values, self.commit)
+            try:
+                r = solve(model, replace(self.options, duals=False))
+            finally:
+                unfix(fixed)
+            mine[sc.name] = (r.status, r.objective)
+        merged = {}
+        for part in self.comm.allgather(mine):
+            merged.update(part)
+        return merged
+
+    def solutions(self, values: dict[tuple, float]) -> dict[str, tuple]:
+        """The recourse tables of every scenario with `values` fixed, gathered on rank 0."""
+        from planner.output.extract import extract
+
+        mine = {}
+        for sc in self.local:
+            model, sets = self.built[sc.name]
+            fixed = fix_first_stage(model, values, self.commit)
+            try:
+                r = solve(model, self.options)
+                table = extract(model, sets, sc.data, r) if r.has_solution else None
+            finally:
+                unfix(fixed)
+            mine[sc.name] = (r.status, r.objective, table, r.message)
+        merged = {}
+        for part in self.comm.gather(mine, root=0) or []:
+            merged.update(part)
+        return merged
+
+
+def _expected(costs: dict[str, tuple], scenarios) -> float | None:
+    if any(costs[sc.name][0] not in ("optimal", "feasible") for sc in scenarios):
+        return None
+    return sum(sc.probability * costs[sc.name][1] for sc in scenarios)
+
+
+def best_candidate(evaluator: Evaluator, cands: list[dict], scenarios) -> tuple[dict | None, float | None]:
+    best, best_k = None, None
+    for values in cands:
+        k = _expected(evaluator.costs(values), scenarios)
+        if k is not None and (best_k is None or k < best_k - 1e-9):
+            best, best_k = values, k
+    return best, best_k
+
+
+def _committed(evaluator: Evaluator, values: dict[tuple, float]) -> list[tuple]:
+    """The commitment as fixed (integers rounded), from this rank's first model."""
+    if not evaluator.local:
+        return [(name, idx, v) for (name, idx), v in values.items()]
+    model, _sets = evaluator.built[evaluator.local[0].name]
+    fixed = fix_first_stage(model, values, evaluator.commit)
+    out = [(name, idx, float(var.value)) for (name, idx), var in first_stage(model, evaluator.commit).items()]
+    unfix(fixed)
+    return out
+
+
+def _bounds(plan, lower: float, upper: float, trivial: float, iterations: int, size: int) -> None:
+    gap = (upper - lower) / abs(upper) if upper else 0.0
+    plan.summary.update({"ph_lower_bound_usd": lower * USD_PER_OBJ, "ph_upper_bound_usd": upper * USD_PER_OBJ,
+                         "ph_gap": max(gap, 0.0), "ph_iterations": iterations, "ph_processes": size,
+                         "wait_and_see_usd": trivial * USD_PER_OBJ, "mip_gap": None})
+    plan.notes.update({
+        "ph_lower_bound_usd": "Lagrangian bound from PH's final weights (no plan costs less)",
+        "ph_upper_bound_usd": "cost of the plan written: its commitments fixed, every scenario's recourse solved",
+        "ph_gap": "(upper - lower) / upper: the hedged optimum lies between the bounds",
+        "ph_iterations": "PH iterations run", "ph_processes": "MPI processes",
+        "wait_and_see_usd": "WS: PH's trivial bound, every scenario planned alone"})
+
+
+def _value_of_information(plan, upper: float, trivial: float, eev: float | None) -> None:
+    plan.summary["eev_usd"] = None if eev is None else eev * USD_PER_OBJ
+    plan.summary["vss_usd"] = None if eev is None else (eev - upper) * USD_PER_OBJ
+    plan.summary["evpi_usd"] = (upper - trivial) * USD_PER_OBJ
+    plan.notes["eev_usd"] = "EEV: the objective when the expected-value plan's commitments are fixed"
+    plan.notes["vss_usd"] = ("a plan that ignores the spread of the scenarios would cost "
+                             f"${plan.summary['vss_usd']:,.0f} more (EEV - RP, RP within ph_gap)"
+                             if eev is not None else "not defined: the expected-value plan leaves a scenario unplanned")
+    plan.notes["evpi_usd"] = (f"knowing the future would be worth ${plan.summary['evpi_usd']:,.0f} "
+                              "(RP - WS, RP within ph_gap)")
+
+
+def _assemble(base, scenarios, sols: dict, eev: dict) -> None:
+    for sc in scenarios:
+        status, objective, table, _message = sols[sc.name]
+        sc.status, sc.cost, sc.solution = status, objective, table
+        sc.eev_cost = eev[sc.name][1] if sc.name in eev else None
+
+
+def _refuse_risk(base, issues: Issues) -> bool:
+    if base.settings.risk_weight > 0:
+        issues.error("Settings", base.cell("Settings", ("risk_weight",), "value") or "Settings", "risk_weight",
+                     base.settings.risk_weight, "--engine ph plans risk-neutral hedged plans only (CVaR couples the "
+                     "scenarios through its value at risk); use --engine ef, or risk_weight 0")
+        return True
+    return False
+
+
+def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome, object]:
+    """Every rank runs this; rank 0 returns the plan and writes it."""
+    from planner.input.reader import read_workbook
+    from planner.output.xlsx import check_target
+
+    check_target(output, input_path)
+    timer = Timer()
+    with timer.phase("read"):
+        raw, issues = read_workbook(input_path)
+    base, scenarios = (None, [])
+    if raw is not None:
+        with timer.phase("validate"):
+            base, scenarios = prepare_all(raw, issues, options)
+    if base is None or not issues.ok or _refuse_risk(base, issues):
+        return _invalid(issues, timer), None
+    solve_options = options.run.solve_options(base)
+    commit = base.settings.commit_quarters
+    t0 = time.perf_counter()
+    with timer.phase("ph"):
+        ph, lower, trivial, iterations = run_hub(scenarios, commit, options, solve_options)
+    evaluator = Evaluator(comm, scenarios, list(ph.local_scenario_names), commit, solve_options)
+    cands = comm.bcast(ph._planner_candidates if comm.rank == 0 else None, root=0)
+    log.debug("PH candidates: %s", [{k: v for k, v in c.items() if k[0] == "Y"} for c in cands])
+    with timer.phase("xhat"):
+        best, upper = best_candidate(evaluator, cands, scenarios)
+    if best is None:
+        result = SolveResult("infeasible", "no PH candidate commitment leaves every scenario a plan; try --engine ef")
+        return PlanOutcome(3, result.status, result.message, issues=issues, phases=timer.phases), None
+    with timer.phase("ev plan"):
+        ev_values, _notes = expected_value_plan(scenarios, commit, solve_options) if comm.rank == 0 else (None, [])
+        ev_values = comm.bcast(ev_values, root=0)
+        eev_costs = evaluator.costs(ev_values) if ev_values is not None else {}
+    with timer.phase("extract"):
+        sols = evaluator.solutions(best)
+        committed = _committed(evaluator, best)
+    if comm.rank != 0:
+        return PlanOutcome(EXIT_OK, "optimal", "", issues=issues, phases=timer.phases), None
+    _assemble(base, scenarios, sols, eev_costs)
+    plan = HedgedPlan(base, scenarios, "ph", committed=committed)
+    statuses = {sc.status for sc in scenarios}
+    status = "optimal" if statuses == {"optimal"} else "feasible"
+    plan.result = SolveResult(status, f"progressive hedging, {iterations} iterations on {comm.size} process(es)",
+                              objective=upper, solver="mpi-sppy PH + HiGHS (appsi_highs)",
+                              solve_seconds=time.perf_counter() - t0)
+    summarize(plan, upper, "progressive hedging on mpi-sppy (HiGHS subproblems)")
+    _bounds(plan, lower, upper, trivial, iterations, comm.size)
+    _value_of_information(plan, upper, trivial, _expected(eev_costs, scenarios) if eev_costs else None)
+    plan.phases = timer.phases
+    from planner.output.hedged_writer import write_hedged_plan
+
+    with timer.phase("write"):
+        written, note = write_hedged_plan(output, plan, _meta(base, plan.result, options.run, input_path),
+                                          timer.phases, issues, input_path)
+    if note:
+        log.warning(note)
+    return PlanOutcome(EXIT_OK, status, plan.result.message, written, issues, plan.summary["objective_usd"],
+                       timer.phases), plan
+
+
+def plan_hedged_ph(input_path: str | Path, output_path: str | Path, options) -> tuple[PlanOutcome, HedgedPlan | None]:
+    """The hedged plan by progressive hedging on the MPI world this process runs in (one process without MPI)."""
+    return plan_ph(Path(input_path), Path(output_path), options, comm_world())

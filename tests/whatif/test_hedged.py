@@ -1,0 +1,220 @@
+"""Hedged plans (stochastic.md): hand-worked two-stage optima, VSS and EVPI, CVaR, an infeasible scenario,
+ScenarioWeights validation, and progressive hedging agreeing with the extensive form.
+
+The economy is tests/builders.minimal_sheets over 2 quarters, commit_quarters 1: a rack = 1 wafer ($100) + $1,000
+capex = $1,100 serves 1,000 tok/s in both quarters (lead 0, no discounting, continuous racks); unmet demand costs
+$1 per tok/s per quarter. Demand is d_s in both quarters: lo 1,000 or hi 3,000 tok/s, probability 1/2 each (mean
+2,000). Racks of quarter 1 are committed before d_s is known; in quarter 2 a rack costs $1.1 per tok/s to save $1
+of penalty, so no scenario ever builds then. With x tok/s of racks committed:
+    cost_s(x) = 1.1 x + 2 max(0, d_s - x)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from planner.cli import main
+from planner.pipeline import RunOptions
+from planner.whatif.hedged import HedgedOptions, plan_hedged
+
+
+def plan_hedged_any(src, out, options: HedgedOptions):
+    if options.engine == "ph":
+        from planner.whatif.hedged_ph import plan_hedged_ph  # mpi-sppy is an optional extra
+
+        return plan_hedged_ph(src, out, options)
+    return plan_hedged(src, out, options)
+from tests.builders import minimal_sheets, write
+
+HEADER = ["scenario", "sheet", "key", "column", "operation", "value"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def two_scenarios(**settings) -> dict:
+    s = minimal_sheets(2, **{"commit_quarters": 1, "risk_alpha": 0.5, **settings})
+    s["Demand"][1] = ["NA", "w", 2000, 2000]
+    s["Scenarios"] = [HEADER, ["lo", "Demand", "NA/w", "*", "scale", 0.5], ["hi", "Demand", "NA/w", "*", "scale", 1.5]]
+    s["ScenarioWeights"] = [["scenario", "probability"], ["lo", 0.5], ["hi", 0.5]]
+    return s
+
+
+def hedged(tmp_path, sheets, **options):
+    src = write(tmp_path, sheets)
+    return plan_hedged_any(src, tmp_path / "hedged.xlsx", HedgedOptions(run=RunOptions(mip_rel_gap=1e-9), **options))
+
+
+def committed_racks(plan) -> float:
+    return sum(v for (name, _idx, v) in plan.committed if name == "Y")
+
+
+def test_hedged_commitment_differs_from_the_mean_value_plan(tmp_path):
+    """Risk neutral. Marginal value of committed capacity is 2 P(d > x) against its cost 1.1: up to 1,000 it saves 2
+    for sure; beyond 1,000 only in hi (2 x 1/2 = 1 < 1.1). RP: x = 1,000 (one rack):
+        RP = 1/2 (1,100) + 1/2 (1,100 + 2 x 2,000) = $3,100.
+    The mean-value plan (d = 2,000) commits x = 2,000: lo 2,200, hi 2,200 + 2 x 1,000 = 4,200: EEV = $3,200,
+    VSS = EEV - RP = $100. Alone, lo builds 1,000 ($1,100) and hi 3,000 ($3,300): WS = $2,200, EVPI = RP - WS = $900.
+    CVaR_0.5 of (1,100, 5,100) is the hi cost, $5,100."""
+    outcome, plan = hedged(tmp_path, two_scenarios())
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    s = plan.summary
+    assert committed_racks(plan) == pytest.approx(1.0, rel=1e-6)
+    assert s["objective_usd"] == pytest.approx(3100, rel=1e-6)
+    assert s["expected_cost_usd"] == pytest.approx(3100, rel=1e-6)
+    assert s["cvar_cost_usd"] == pytest.approx(5100, rel=1e-6)
+    assert s["eev_usd"] == pytest.approx(3200, rel=1e-6)
+    assert s["vss_usd"] == pytest.approx(100, rel=1e-6)
+    assert s["wait_and_see_usd"] == pytest.approx(2200, rel=1e-6)
+    assert s["evpi_usd"] == pytest.approx(900, rel=1e-6)
+    wb = load_workbook(outcome.output)
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    for key in ("expected_cost_usd", "cvar_cost_usd", "objective_usd", "vss_usd", "evpi_usd", "scenarios",
+                "commit_quarters", "risk_weight", "risk_alpha", "engine"):
+        assert key in summary
+    assert summary["engine"] == "ef" and summary["scenarios"] == 2
+    rows = list(wb["Scenarios"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("scenario", "probability", "cost_usd")
+    assert [r[0] for r in rows[1:]] == ["lo", "hi", "expected"]
+    assert [r[2] for r in rows[1:3]] == [pytest.approx(1100), pytest.approx(5100)]
+    assert wb["Scenarios"]._charts, "a chart of cost and service level per scenario"
+    deploy = list(wb["Deployments"].iter_rows(values_only=True))
+    assert deploy[0][:2] == ("scenario", "stage")
+    assert {r[0] for r in deploy[1:]} == {"lo", "hi"}
+
+
+def test_risk_weight_commits_more(tmp_path):
+    """risk_weight 0.5, risk_alpha 0.5: with two equally likely scenarios CVaR_0.5 is the hi cost. For 1,000 <= x <=
+    3,000: E = 3,000 + 0.1 x, CVaR = 6,000 - 0.9 x, objective = 4,500 - 0.4 x, falling: commit x = 3,000 (3 racks;
+    below 1,000 it falls faster still). Both scenarios then cost $3,300: objective = expected = CVaR = $3,300.
+    The mean-value plan's x = 2,000 gives (2,200, 4,200): 0.5 x 3,200 + 0.5 x 4,200 = $3,700, VSS = $400. EVPI is
+    blank for a risk-averse plan."""
+    outcome, plan = hedged(tmp_path, two_scenarios(risk_weight=0.5))
+    assert outcome.exit_code == 0
+    s = plan.summary
+    assert committed_racks(plan) == pytest.approx(3.0, rel=1e-6)
+    assert s["objective_usd"] == pytest.approx(3300, rel=1e-6)
+    assert s["cvar_cost_usd"] == pytest.approx(3300, rel=1e-6)
+    assert s["vss_usd"] == pytest.approx(400, rel=1e-6)
+    assert s["evpi_usd"] is None
+
+
+def test_infeasible_scenario_is_diagnosed_by_name(tmp_path, capsys):
+    """Scenario 'outage' sets fab F's capacity to 0 and requires full service: no racks can ever be made, so it has
+    no plan whatever is committed; the hedged plan exits 3 and its Diagnosis names the scenario."""
+    s = two_scenarios()
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0]]
+    s["Scenarios"] += [["outage", "FabCapacity", "F", "*", "set", 0],
+                       ["outage", "Workloads", "w", "min_service_level", "set", 1]]
+    s["ScenarioWeights"] = [["scenario", "probability"], ["lo", 0.4], ["outage", 0.6]]
+    src = write(tmp_path, s)
+    out = tmp_path / "plan.xlsx"
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(out)]) == 3
+    assert "outage" in capsys.readouterr().out
+    wb = load_workbook(out)
+    text = " ".join(str(r[0]) for r in wb["Diagnosis"].iter_rows(values_only=True) if r and r[0])
+    assert "scenario 'outage'" in text
+
+
+@pytest.mark.parametrize("rows, cell, words", [
+    ([["lo", 0.5], ["hi", 0.4]], "ScenarioWeights!B2:B3", "add up to 0.9"),
+    ([["lo", -0.5], ["hi", 1.5]], "ScenarioWeights!B2", "cannot be negative"),
+    ([["lo", 0.5], ["boom", 0.5]], "ScenarioWeights!A3", "unknown scenario 'boom'"),
+    ([["lo", 0.5], ["lo", 0.5]], "ScenarioWeights!A3", "duplicate key"),
+])
+def test_scenario_weights_errors_are_located(tmp_path, capsys, rows, cell, words):
+    s = two_scenarios()
+    s["ScenarioWeights"] = [["scenario", "probability"]] + rows
+    src = write(tmp_path, s)
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(tmp_path / "p.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert cell in err and words in err
+    assert main(["validate", str(src)]) == 2
+
+
+def test_base_may_be_weighted_and_settings_are_checked(tmp_path, capsys):
+    """base (d = 2,000) and hi (3,000), 1/2 each: committing x, cost = 1.1 x + (2,000 - x)+ x 2 x 1/2 ... the marginal
+    value of capacity is 2 below 2,000 and 1 above: x = 2,000. base 2,200; hi 2,200 + 2,000 = 4,200: RP = $3,200."""
+    s = two_scenarios()
+    s["ScenarioWeights"] = [["scenario", "probability"], ["Base", 0.5], ["hi", 0.5]]
+    outcome, plan = hedged(tmp_path, s)
+    assert [sc.name for sc in plan.scenarios] == ["base", "hi"]
+    assert plan.summary["objective_usd"] == pytest.approx(3200, rel=1e-6)
+    s = two_scenarios(risk_weight=2, commit_quarters=3)
+    src = write(tmp_path, s, "bad.xlsx")
+    assert main(["validate", str(src)]) == 2
+    out = capsys.readouterr().out
+    assert "risk_weight must be >= 0 and <= 1" in out and "commit_quarters must be between 1 and the horizon" in out
+
+
+# ---- progressive hedging ---------------------------------------------------------------------------------
+
+def _has_mpisppy() -> bool:
+    try:
+        import mpisppy  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+needs_ph = pytest.mark.skipif(not _has_mpisppy(), reason="mpi-sppy is not installed (pip install -e '.[stochastic]')")
+
+
+def _mpiexec() -> str | None:
+    here = Path(sys.executable).parent / "mpiexec"
+    return str(here) if here.exists() else shutil.which("mpiexec")
+
+
+def sampled(tmp_path) -> Path:
+    """The two-scenario economy with demand scaled by uniform(0.5, 1.5) draws instead of named scenarios."""
+    s = two_scenarios()
+    del s["ScenarioWeights"]
+    s["Uncertainty"] = [["sheet", "key", "column", "distribution", "p1", "p2", "p3"],
+                        ["Demand", "NA/w", "*", "uniform", 0.5, 1.5, None]]
+    return write(tmp_path, s, "sampled.xlsx")
+
+
+def _ph_agrees(ph_summary: dict, ef_objective: float) -> None:
+    lower, upper = ph_summary["ph_lower_bound_usd"], ph_summary["ph_upper_bound_usd"]
+    assert lower <= ef_objective * (1 + 1e-6) and ef_objective <= upper * (1 + 1e-6)
+    assert (upper - lower) / upper == pytest.approx(ph_summary["ph_gap"], abs=1e-9)
+
+
+@needs_ph
+def test_ph_agrees_with_ef_on_one_process(tmp_path):
+    """The two-scenario case (EF optimum $3,100) and 20 sampled draws: PH's Lagrangian lower bound and the cost of
+    the plan it writes (its upper bound) bracket the extensive form's optimum; the gap it reports is theirs."""
+    _outcome, ef = hedged(tmp_path, two_scenarios())
+    outcome, ph = hedged(tmp_path, two_scenarios(), engine="ph")
+    assert outcome.exit_code == 0
+    _ph_agrees(ph.summary, ef.summary["objective_usd"])
+    assert ph.summary["ph_upper_bound_usd"] == pytest.approx(3100, rel=1e-6)  # the optimum, found
+    src = sampled(tmp_path)
+    _o, ef20 = plan_hedged(src, tmp_path / "ef20.xlsx", HedgedOptions(draws=20, seed=3))
+    _o, ph20 = plan_hedged_any(src, tmp_path / "ph20.xlsx", HedgedOptions(draws=20, seed=3, engine="ph"))
+    assert ph20.summary["scenarios"] == ef20.summary["scenarios"] == 20
+    _ph_agrees(ph20.summary, ef20.summary["objective_usd"])
+
+
+@needs_ph
+@pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec (pip install mpich)")
+def test_ph_under_mpiexec_two_processes(tmp_path):
+    """mpiexec -n 2 planner run --stochastic --engine ph on 20 sampled draws: rank 0 writes one workbook whose
+    bounds bracket the extensive form's optimum."""
+    src = sampled(tmp_path)
+    _o, ef20 = plan_hedged(src, tmp_path / "ef20.xlsx", HedgedOptions(draws=20, seed=3))
+    out = tmp_path / "ph2.xlsx"
+    cmd = [_mpiexec(), "-n", "2", sys.executable, "-m", "planner.cli", "-q", "run", str(src), "--stochastic",
+           "--draws", "20", "--seed", "3", "--engine", "ph", "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.count("wrote ") == 1
+    summary = {r[0]: r[1] for r in load_workbook(out)["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["engine"] == "ph" and summary["ph_processes"] == 2
+    _ph_agrees(summary, ef20.summary["objective_usd"])
