@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from models.handoff import compile_standard_form
 
 INF = highspy.kHighsInf
 PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
@@ -87,7 +88,7 @@ def solver_version() -> str:
 
 
 def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
-    info = LinearStandardFormCompiler().write(model, mixed_form=True)
+    info = compile_standard_form(model)
     A = info.A.tocsc()
     n_cols = len(info.columns)
     n_rows = len(info.rows)
