@@ -172,8 +172,11 @@ def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Time
 
 
 def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None = None, warm=None,
-                  diagnose_failures: bool = True) -> Planned | None:
-    """Build, edit, solve and extract a valid prepared input. None when a model edit reported an error."""
+                  diagnose_failures: bool = True, solver=None) -> Planned | None:
+    """Build, edit, solve and extract a valid prepared input. None when a model edit reported an error.
+
+    `solver`: a callable like models.solve.solve (model, options, warm) -> SolveResult, e.g. a sweep's
+    models.resolve.ResolveSession.solve; default models.solve.solve."""
     timer = timer or Timer()
     t0 = time.perf_counter()
     data, issues = prepared.data, prepared.issues
@@ -186,7 +189,7 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
         return None
     timer.hooks.built(model, sets, data)
     with timer.phase("solve"):
-        result = solve(model, solve_options, warm=warm)
+        result = (solver or solve)(model, solve_options, warm=warm)
     timer.phases.update(handoff=result.handoff_seconds, solver=result.solve_seconds, duals=result.dual_seconds)
     timer.hooks.solved(result)
     planned = Planned(data, result)

@@ -14,9 +14,12 @@ factors, and so the same plans, whether the draws run in one process, on a local
 Dask distributed cluster; N draws are the first N of any longer sweep with the same seed. Each solve uses
 one solver thread unless --threads says otherwise (many draws run side by side, and a single-threaded
 HiGHS is deterministic). A solver time limit that stops a draw early can make that draw differ between runs.
-Each model is built afresh per draw (the model's data are constants, not mutable parameters), but an LP draw
-is warm-started from the base plan's basis (solved once per worker process): the same start whichever worker
-runs the draw, so results stay identical with 1 or many workers.
+Each draw's Pyomo model is built afresh (the model's data are constants, not mutable parameters) and compiled
+to its standard form, but not handed to a new HiGHS instance: each worker process holds the base plan's HiGHS
+model (models/resolve.py) and a draw that changes only costs, bounds and right-hand sides updates those in
+place; an LP draw is started from the base plan's basis (solved once per worker process): the same start
+whichever worker runs the draw, so results stay identical with 1 or many workers. A draw that changes matrix
+coefficients (a yield, dies-per-wafer or throughput factor) is handed to HiGHS in full, as before.
 
 Workers receive the already-read RawWorkbook once (pool initializer / Dask scatter) and, per draw, the
 sampled factors; they never re-read the file.
@@ -38,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from models.costs import COST_COMPONENTS
+from models.resolve import ResolveSession
 from models.solve import reset_thread_pool
 
 from planner.output.contract import is_planned
@@ -186,9 +190,11 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
             record["message"] = "; ".join(str(i) for i in errors[:3]) + (f" (+{len(errors) - 3} more)"
                                                                         if len(errors) > 3 else "")
         else:
+            session = _session(raw, options)
             planned = pipeline.plan_prepared(prepared, options, warm=_base_solution(raw, options),
-                                             diagnose_failures=False)
+                                             diagnose_failures=False, solver=session.solve if session else None)
             record.update(_draw_record(planned, options))
+            record["solver_seconds"] = planned.result.solve_seconds
     except Exception as exc:  # one draw's failure never stops the sweep
         record["status"], record["message"] = "error", f"{type(exc).__name__}: {exc}"
     record["seconds"] = time.perf_counter() - t0
@@ -196,7 +202,9 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
 
 
 _WORKER_RAW: RawWorkbook | None = None
-_BASE_SOLUTIONS: dict[str, object] = {}  # input sha256 -> the base plan's SolveResult (an LP basis to warm-start from)
+_BASE_RESULTS: dict[str, tuple] = {}  # input sha256 -> (the base plan's SolveResult or None, its SolveOptions)
+_SESSIONS: dict[str, ResolveSession | None] = {}  # input sha256 -> the HiGHS model of the base, updated per draw
+IN_PLACE = True  # False: every draw hands its model to a new HiGHS instance (as before issue 18; bench compares)
 
 
 def _draw_record(planned: pipeline.Planned, options: RunOptions) -> dict:
@@ -219,16 +227,32 @@ def _draw_record(planned: pipeline.Planned, options: RunOptions) -> dict:
     return record
 
 
-def _base_solution(raw: RawWorkbook, options: RunOptions):
-    """The base workbook's LP solution, solved once per process; None for MIPs or when it cannot be solved."""
-    if raw.sha256 not in _BASE_SOLUTIONS:
-        _BASE_SOLUTIONS[raw.sha256] = None
+def _base_result(raw: RawWorkbook, options: RunOptions) -> tuple:
+    """(the base workbook's SolveResult, its SolveOptions), solved once per process; (None, None) without a plan."""
+    if raw.sha256 not in _BASE_RESULTS:
+        _BASE_RESULTS[raw.sha256] = (None, None)
         prepared = pipeline.prepare(copy.deepcopy(raw), Issues())
         if prepared.valid:
             base = pipeline.plan_prepared(prepared, options, diagnose_failures=False).result
-            if base.basis is not None:
-                _BASE_SOLUTIONS[raw.sha256] = base
-    return _BASE_SOLUTIONS[raw.sha256]
+            if base.has_solution and base.form is not None:
+                _BASE_RESULTS[raw.sha256] = (base, options.solve_options(prepared.data))
+    return _BASE_RESULTS[raw.sha256]
+
+
+def _base_solution(raw: RawWorkbook, options: RunOptions):
+    """The base workbook's LP solution (its basis warm-starts every draw); None for MIPs or without a plan."""
+    base, _options = _base_result(raw, options)
+    return base if base is not None and base.basis is not None else None
+
+
+def _session(raw: RawWorkbook, options: RunOptions) -> ResolveSession | None:
+    """This process's HiGHS model of the base plan, updated in place by each draw (None: plan as before)."""
+    if not IN_PLACE:
+        return None
+    if raw.sha256 not in _SESSIONS:
+        base, solve_options = _base_result(raw, options)
+        _SESSIONS[raw.sha256] = ResolveSession(base, solve_options) if base is not None else None
+    return _SESSIONS[raw.sha256]
 
 
 def _init_worker(raw: RawWorkbook) -> None:
@@ -299,11 +323,14 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
                 records = _run_pool(n, raw, factors, tasks, options, bar)
     finally:
         bar.close()
-    frame = pd.DataFrame(sorted(records, key=lambda r: r["draw"]))
+    records = sorted(records, key=lambda r: r["draw"])
+    solver_seconds = [r.pop("solver_seconds", None) for r in records]  # timing: in attrs, not a column
+    frame = pd.DataFrame(records)
     frame["status"] = frame["status"].astype(str)
     frame.attrs["factors"] = [{"factor": f.name, "cell": f.cell, "distribution": f.distribution, "p1": f.p1,
                                "p2": f.p2, "p3": f.p3} for f in factors]
     frame.attrs["seed"] = seed
+    frame.attrs["solver_seconds"] = solver_seconds  # HiGHS's own solve time per draw (bench: overhead per draw)
     return frame
 
 
