@@ -107,8 +107,11 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in columns])
     numeric = [fmts[j] if pd.api.types.is_numeric_dtype(frame.dtypes.iloc[j]) and frame.dtypes.iloc[j] != bool
                else None for j in range(len(columns))]
+    # one styled cell per numeric column, reused row after row: write-only rows are serialized as they are
+    # appended, and a new WriteOnlyCell with its number format per value was a fifth of the write (issue 18)
+    templates = [None if f is None else _num(ws, 0.0, f) for f in numeric]
     for row in frame.itertuples(index=False, name=None):
-        ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _num(ws, v, fmts[j])
+        ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _reuse(templates[j], v)
                    for j, v in enumerate(row)])
     last = len(frame) + 1
     if columns:
@@ -134,6 +137,15 @@ def printable(ws, landscape: bool = True) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = "1:1"
+
+
+def _reuse(template, value):
+    """`template` (a styled WriteOnlyCell) holding `value`; None and booleans stay plain values, as in _num."""
+    value = clean(value)
+    if value is None or isinstance(value, bool):
+        return value
+    template.value = value
+    return template
 
 
 def _num(ws, value, fmt):
