@@ -30,13 +30,18 @@ def default_output(input_path: Path, suffix: str = "plan") -> Path:
 
 
 def cmd_validate(args) -> int:
-    from planner.input.validate import validate_workbook
+    import copy
 
-    data, issues = validate_workbook(args.input)
+    from planner.input.reader import read_workbook
+    from planner.input.validate import validate_raw
+
+    raw, issues = read_workbook(args.input)  # read once: the scenarios are checked on a copy of the same tables
+    scenarios_raw = copy.deepcopy(raw) if raw is not None and "Scenarios" in raw.sheets else None
+    data, issues = validate_raw(raw, issues) if raw is not None else (None, issues)
     _print_issues(issues, sys.stdout)
     if data is None:
         return EXIT_INVALID
-    bad_scenarios = _validate_scenarios(args.input)
+    bad_scenarios = _validate_scenarios(args.input, scenarios_raw)
     if bad_scenarios:
         return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
@@ -44,15 +49,14 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def _validate_scenarios(path) -> int:
-    """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors."""
+def _validate_scenarios(path, raw=None) -> int:
+    """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors.
+    `raw`: the workbook as read (None: no Scenarios sheet, nothing to check)."""
     import copy
 
     from planner.whatif.scenarios import apply_named_scenario, scenario_names
     from planner.input.validate import validate_raw
-    from planner.input.reader import read_workbook
 
-    raw, _ = read_workbook(path)
     if raw is None or "Scenarios" not in raw.sheets:
         return 0
     failed = 0

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is written: `planner template` starts without pandas
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -60,10 +63,12 @@ def clean(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+    pd = sys.modules.get("pandas")  # no pandas value exists before pandas is imported
+    if pd is not None:
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.isoformat()
     if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored in xlsx
     return value
@@ -96,6 +101,8 @@ def _widths(columns: list[str], sample: Iterable[Iterable[object]]) -> list[int]
 def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str] | None = None,
                 highlight: bool = True):
     """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights."""
+    import pandas as pd
+
     ws = wb.create_sheet(name)
     columns = [str(c) for c in frame.columns]
     formats = formats or {}
