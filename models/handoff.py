@@ -42,3 +42,22 @@ def compile_standard_form(model):
     """Pyomo's mixed-form LinearStandardFormInfo of `model` (rows '=', '<=', '>=' as written)."""
     _seed_sparse_classes()
     return LinearStandardFormCompiler().write(model, mixed_form=True)
+
+
+def column_arrays(columns: list, inf: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower, upper, is_integer) of the compiled columns, one pass: `bounds` once per column (not `lb` and `ub`,
+    each resolving the domain's bounds again) and integrality once per domain object (a domain property)."""
+    n = len(columns)
+    lower, upper = np.empty(n), np.empty(n)
+    integer = np.zeros(n, dtype=bool)
+    integral: dict[int, bool] = {}
+    for j, v in enumerate(columns):
+        lb, ub = v.bounds
+        lower[j] = -inf if lb is None else lb
+        upper[j] = inf if ub is None else ub
+        domain = v.domain
+        kind = integral.get(id(domain))
+        if kind is None:
+            kind = integral[id(domain)] = bool(v.is_integer() or v.is_binary())
+        integer[j] = kind
+    return lower, upper, integer

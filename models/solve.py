@@ -18,7 +18,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from models.handoff import compile_standard_form
+from models.handoff import column_arrays, compile_standard_form
 
 INF = highspy.kHighsInf
 PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
@@ -97,8 +97,7 @@ def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
     lp.num_row_ = n_rows
     lp.col_cost_ = np.asarray(info.c.toarray()).ravel() if n_cols else np.zeros(0)
     lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    lower = np.array([-INF if v.lb is None else float(v.lb) for v in info.columns], dtype=float)
-    upper = np.array([INF if v.ub is None else float(v.ub) for v in info.columns], dtype=float)
+    lower, upper, integer = column_arrays(info.columns, INF)
     lp.col_lower_ = lower
     lp.col_upper_ = upper
     rhs = np.asarray(info.rhs, dtype=float)
@@ -109,7 +108,6 @@ def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data.astype(float)
-    integer = np.array([v.is_integer() or v.is_binary() for v in info.columns], dtype=bool)
     if integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
     return StandardForm(lp, list(info.columns), list(info.rows), np.flatnonzero(integer), lp.offset_)
