@@ -77,6 +77,8 @@ class Params:
 SIZES: dict[str, Params] = {
     "S-GEN": Params("S-GEN", 5_000, quarters=12, regions=6, sites_per_region=3, links=1, workloads=5,
                     products_sram=2, products_hbm=1, servers_per_workload=2.5, fabs=3),
+    "30K": Params("30K", 30_000, quarters=12, regions=6, sites_per_region=3.3, links=2, workloads=10,
+                  products_sram=3, products_hbm=2, servers_per_workload=3.5, fabs=4),
     "M": Params("M", 100_000, quarters=16, regions=12, sites_per_region=5, links=2, workloads=10,
                 products_sram=3, products_hbm=3, servers_per_workload=4, fabs=5),
     "L": Params("L", 1_000_000, quarters=24, regions=32, sites_per_region=10, links=2, workloads=28,

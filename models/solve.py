@@ -18,7 +18,9 @@ from dataclasses import dataclass, field, replace
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from models.handoff import column_arrays, compile_standard_form
+from models.run_control import RUN
 
 from models.prices import (DUALS_FROM_INTEGERS_FIXED, DUALS_FROM_LUMPY_FIXED, continuous_copy, lp_with_columns_fixed,
                            lumpy_columns)
@@ -94,7 +96,7 @@ def solver_version() -> str:
 
 
 def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
-    info = LinearStandardFormCompiler().write(model, mixed_form=True)
+    info = compile_standard_form(model)
     A = info.A.tocsc()
     n_cols = len(info.columns)
     n_rows = len(info.rows)
@@ -103,8 +105,7 @@ def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
     lp.num_row_ = n_rows
     lp.col_cost_ = np.asarray(info.c.toarray()).ravel() if n_cols else np.zeros(0)
     lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    lower = np.array([-INF if v.lb is None else float(v.lb) for v in info.columns], dtype=float)
-    upper = np.array([INF if v.ub is None else float(v.ub) for v in info.columns], dtype=float)
+    lower, upper, integer = column_arrays(info.columns, INF)
     lp.col_lower_ = lower
     lp.col_upper_ = upper
     rhs = np.asarray(info.rhs, dtype=float)
@@ -115,7 +116,6 @@ def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data.astype(float)
-    integer = np.array([v.is_integer() or v.is_binary() for v in info.columns], dtype=bool)
     if integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
     return StandardForm(lp, list(info.columns), list(info.rows), np.flatnonzero(integer), lp.offset_)
@@ -438,21 +438,6 @@ def time_left(limit: float | None) -> float | None:
         return limit
     left = max(_deadline[-1] - time.perf_counter(), 1e-3)
     return left if not limit or limit <= 0 else min(float(limit), left)
-
-
-class _RunControl:
-    """Read by the solver's callbacks: `should_stop()` interrupts HiGHS (set by planner.signals on Ctrl-C or
-    SIGTERM); `after_run()` is called once the solve returned (it may raise to stop the run)."""
-
-    def __init__(self):
-        self.running = False
-        self.stopped = False  # the last run was interrupted by should_stop()
-        self.should_stop = lambda: False
-        self.after_run = lambda: None
-        self.progress = None  # callable(str) for progress lines; None: the "planner" logger
-
-
-RUN = _RunControl()
 
 
 def run_with_progress(h: highspy.Highs, is_mip: bool):

@@ -30,13 +30,18 @@ def default_output(input_path: Path, suffix: str = "plan") -> Path:
 
 
 def cmd_validate(args) -> int:
-    from planner.input.validate import validate_workbook
+    import copy
 
-    data, issues = validate_workbook(args.input)
+    from planner.input.reader import read_workbook
+    from planner.input.validate import validate_raw
+
+    raw, issues = read_workbook(args.input)  # read once: the scenarios are checked on a copy of the same tables
+    scenarios_raw = copy.deepcopy(raw) if raw is not None and {"Scenarios", "Uncertainty"} & set(raw.sheets) else None
+    data, issues = validate_raw(raw, issues) if raw is not None else (None, issues)
     _print_issues(issues, sys.stdout)
     if data is None:
         return EXIT_INVALID
-    bad_scenarios = _validate_scenarios(args.input)
+    bad_scenarios = _validate_scenarios(args.input, scenarios_raw)
     if bad_scenarios:
         return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
@@ -44,15 +49,14 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def _validate_scenarios(path) -> int:
-    """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors."""
+def _validate_scenarios(path, raw=None) -> int:
+    """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors.
+    `raw`: the workbook as read (None: nothing to check)."""
     import copy
 
     from planner.whatif.scenarios import apply_named_scenario, scenario_names
     from planner.input.validate import validate_raw
-    from planner.input.reader import read_workbook
 
-    raw, _ = read_workbook(path)
     if raw is None:
         return 0
     failed = _sheet_problems(raw)
@@ -95,7 +99,7 @@ def _sheet_problems(raw) -> int:
     """Rows of the Scenarios sheet no scenario uses (blank name, 'base') and a faulty Uncertainty sheet (what
     `planner sweep` would refuse), printed with their cells; returns how many sheets have errors."""
     from planner.whatif.scenarios import read_scenarios
-    from planner.whatif.sweep import read_uncertainty
+    from planner.whatif.uncertainty import read_uncertainty
 
     failed = 0
     for name, check in (("Scenarios", read_scenarios), ("Uncertainty", read_uncertainty)):

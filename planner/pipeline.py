@@ -175,11 +175,13 @@ def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Time
 
 
 def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None = None, warm=None,
-                  diagnose_failures: bool = True, start: dict | None = None) -> Planned | None:
+                  diagnose_failures: bool = True, start: dict | None = None, solver=None) -> Planned | None:
     """Build, edit, solve and extract a valid prepared input. None when a model edit reported an error.
 
     `warm`: the SolveResult of a plan of the same shape (an LP starts from its basis); `start`: another plan's
-    decisions ({(variable, index): value}, `Planned.decisions`) handed to a MIP as its first incumbent."""
+    decisions ({(variable, index): value}, `Planned.decisions`) handed to a MIP as its first incumbent;
+    `solver`: a callable like models.solve.solve (model, options, warm=, start=) -> SolveResult, e.g. a sweep's
+    models.resolve.ResolveSession.solve (default: a model edit's own solve, else models.solve.solve)."""
     timer = timer or Timer()
     t0 = time.perf_counter()
     data, issues = prepared.data, prepared.issues
@@ -191,10 +193,11 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
     if not issues.ok:
         return None
     timer.hooks.built(model, sets, data)
-    solver, first = solve, mip_start(model, start)
+    first, own = mip_start(model, start), solve
     for edit in options.model_edits:  # an edit may hand the solver a start (a previous plan) or solve its own way
         first += getattr(edit, "start", [])
-        solver = getattr(edit, "solve", solver)
+        own = getattr(edit, "solve", own)
+    solver = solver or own
     solve_started = time.perf_counter()  # one time limit for the solve, its duals and the diagnosis re-solves
     with timer.phase("solve"):
         result = solver(model, solve_options, warm=warm, start=first)

@@ -18,6 +18,8 @@ import signal
 import sys
 import threading
 
+from models.run_control import RUN
+
 
 class Terminated(BaseException):
     """The process was asked to stop (SIGTERM/SIGHUP). A BaseException, so `except Exception` never hides it."""
@@ -41,18 +43,16 @@ state = _State()
 
 
 def _solving() -> bool:
-    from models.solve import RUN
-
     return RUN.running
 
 
 def solve_should_stop() -> bool:
-    """Read by the solver's interrupt callbacks (models.solve.RUN.should_stop)."""
+    """Read by the solver's interrupt callbacks (models.run_control.RUN.should_stop)."""
     return state.interrupts > 0 or state.terminate is not None
 
 
 def raise_if_stopped() -> None:
-    """Called once the solver returned (models.solve.RUN.after_run): a SIGTERM or a second Ctrl-C received
+    """Called once the solver returned (models.run_control.RUN.after_run): a SIGTERM or a second Ctrl-C received
     during the solve stops the run now; one Ctrl-C lets it go on with the best plan found."""
     if state.terminate is not None:
         signum, state.terminate = state.terminate, None
@@ -106,8 +106,6 @@ def install_handlers(keep_best: bool = True):
     if hasattr(signal, "SIGHUP"):
         wanted[signal.SIGHUP] = _on_terminate
     previous = {signum: signal.signal(signum, handler) for signum, handler in wanted.items()}
-    from models.solve import RUN
-
     hooks = (RUN.should_stop, RUN.after_run)
     RUN.should_stop, RUN.after_run = solve_should_stop, raise_if_stopped
 

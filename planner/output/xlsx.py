@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -24,6 +24,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is written: `planner template` starts without pandas
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -72,10 +75,12 @@ def clean(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+    pd = sys.modules.get("pandas")  # no pandas value exists before pandas is imported
+    if pd is not None:
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.isoformat()
     if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored in xlsx
     return value
@@ -125,6 +130,8 @@ def _widths(columns: list[str], sample: Iterable[Iterable[object]]) -> list[int]
 def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str] | None = None,
                 highlight: bool = True):
     """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights."""
+    import pandas as pd
+
     ws = wb.create_sheet(name)
     columns = [str(c) for c in frame.columns]
     formats = formats or {}
@@ -136,8 +143,11 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in columns])
     numeric = [fmts[j] if pd.api.types.is_numeric_dtype(frame.dtypes.iloc[j]) and frame.dtypes.iloc[j] != bool
                else None for j in range(len(columns))]
+    # one styled cell per numeric column, reused row after row: write-only rows are serialized as they are
+    # appended, and a new WriteOnlyCell with its number format per value was a fifth of the write (issue 18)
+    templates = [None if f is None else _num(ws, 0.0, f) for f in numeric]
     for row in frame.itertuples(index=False, name=None):
-        ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _num(ws, v, fmts[j])
+        ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _reuse(templates[j], v)
                    for j, v in enumerate(row)])
     last = len(frame) + 1
     if columns and len(frame):
@@ -204,6 +214,15 @@ def printable(ws, landscape: bool = True, repeat_header: bool = True) -> None:
     ws.page_setup.fitToHeight = 0
     if repeat_header:
         ws.print_title_rows = "1:1"
+
+
+def _reuse(template, value):
+    """`template` (a styled WriteOnlyCell) holding `value`; None and booleans stay plain values, as in _num."""
+    value = clean(value)
+    if value is None or isinstance(value, bool):
+        return value
+    template.value = value
+    return template
 
 
 def _num(ws, value, fmt):

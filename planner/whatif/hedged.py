@@ -83,7 +83,7 @@ def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int)
     """stochastic.md's scenario set: N sampled draws (as planner sweep samples them), else the ScenarioWeights
     rows, else every Scenarios-sheet scenario equally weighted (without base)."""
     if draws:
-        from planner.whatif.sweep import read_uncertainty, sample_factors
+        from planner.whatif.uncertainty import read_uncertainty, sample_factors
 
         factors = read_uncertainty(raw, issues)
         if not factors:

@@ -14,9 +14,12 @@ factors, and so the same plans, whether the draws run in one process, on a local
 Dask distributed cluster; N draws are the first N of any longer sweep with the same seed. Each solve uses
 one solver thread unless --threads says otherwise (many draws run side by side, and a single-threaded
 HiGHS is deterministic). A solver time limit that stops a draw early can make that draw differ between runs.
-Each model is built afresh per draw (the model's data are constants, not mutable parameters), but an LP draw
-is warm-started from the base plan's basis (solved once per worker process): the same start whichever worker
-runs the draw, so results stay identical with 1 or many workers.
+Each draw's Pyomo model is built afresh (the model's data are constants, not mutable parameters) and compiled
+to its standard form, but not handed to a new HiGHS instance: each worker process holds the base plan's HiGHS
+model (models/resolve.py) and a draw that changes only costs, bounds and right-hand sides updates those in
+place; an LP draw is started from the base plan's basis (solved once per worker process): the same start
+whichever worker runs the draw, so results stay identical with 1 or many workers. A draw that changes matrix
+coefficients (a yield, dies-per-wafer or throughput factor) is handed to HiGHS in full, as before.
 
 Workers receive the already-read RawWorkbook once (pool initializer / Dask scatter) and, per draw, the
 sampled factors; they never re-read the file.
@@ -32,142 +35,28 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from models.costs import COST_COMPONENTS
+from models.resolve import ResolveSession
 from models.solve import reset_thread_pool
 
 from planner.output.contract import is_planned
-from planner.input.convert import CellError, to_number, to_text
 from planner.issues import InputError, Issues
 from planner import pipeline
 from planner.pipeline import RunOptions
-from planner.whatif.scenarios import Override, OverridesEdit, apply_overrides
+from planner.whatif.scenarios import OverridesEdit
 from planner.input.validate import validate_raw
 from planner.input.reader import RawWorkbook, read_workbook
+from planner.whatif.uncertainty import (DISTRIBUTIONS, MAX_FACTOR_PARAMETER, UNCERTAINTY_COLUMNS,  # noqa: F401
+                                        Factor, read_uncertainty, sample_factors)
 
 log = logging.getLogger("planner")
 
-DISTRIBUTIONS = ("uniform", "normal", "triangular")
-UNCERTAINTY_COLUMNS = ("sheet", "key", "column", "distribution", "p1", "p2")
-MAX_FACTOR_PARAMETER = 1000.0  # a factor (or its spread) above 1,000x overflows the model's numbers
 SCHEDULER_TIMEOUT_S = 10  # an unreachable --scheduler is an error after this long
-
-
-@dataclass
-class Factor:
-    """One row of the Uncertainty sheet: a random scale factor of some input cells."""
-
-    name: str  # column of the draws table
-    override: Override  # operation scale; value replaced by the sampled factor
-    distribution: str
-    p1: float
-    p2: float
-    p3: float | None
-    cell: str  # the Uncertainty row's first cell
-
-    def sample(self, rng: np.random.Generator) -> float:
-        if self.distribution == "uniform":
-            return float(rng.uniform(self.p1, self.p2))
-        if self.distribution == "normal":
-            return max(0.0, float(rng.normal(self.p1, self.p2)))
-        if self.p1 == self.p3:
-            rng.uniform()  # keep one number drawn per factor, whatever its parameters
-            return float(self.p1)
-        return float(rng.triangular(self.p1, self.p2, self.p3))
-
-
-# ---- the Uncertainty sheet --------------------------------------------------------------------------
-
-def read_uncertainty(raw: RawWorkbook, issues: Issues) -> list[Factor]:
-    """The factors of the Uncertainty sheet, each checked (parameters, and its cells exist) and located."""
-    sheet = raw.sheets.get("Uncertainty")
-    if sheet is None:
-        return []
-    missing = [c for c in UNCERTAINTY_COLUMNS if c not in sheet.columns]
-    if missing:
-        issues.error(sheet="Uncertainty", cell=f"{sheet.title}!{sheet.header_row}:{sheet.header_row}",
-                     column=", ".join(missing), value=None,
-                     message=f"Uncertainty is missing column(s) {', '.join(missing)} "
-                             f"(expected: sheet, key, column, distribution, p1, p2, p3)")
-        return []
-    factors: list[Factor] = []
-    names: dict[str, int] = {}
-    probe = copy.deepcopy(raw)
-    for row in sheet.rows:
-        v = row.values
-        cells = {c: sheet.cell(c, row.excel_row) for c in ("sheet", "key", "column", "distribution", "p1", "p2", "p3")}
-        ov = Override(v.get("sheet"), v.get("key"), v.get("column"), "scale", 1.0,
-                      {"sheet": cells["sheet"], "key": cells["key"], "column": cells["column"],
-                       "operation": cells["distribution"], "value": cells["p1"]}, cells["sheet"], "Uncertainty")
-        ok = True
-        dist = (to_text(v.get("distribution")) or "").lower()
-        if dist not in DISTRIBUTIONS:
-            issues.error(sheet="Uncertainty", cell=cells["distribution"], column="distribution",
-                         value=v.get("distribution"), message="unknown distribution; write uniform, normal or triangular")
-            ok = False
-        params: dict[str, float | None] = {}
-        for p in ("p1", "p2", "p3"):
-            try:
-                x = to_number(v.get(p))
-            except CellError as exc:
-                issues.error(sheet="Uncertainty", cell=cells[p], column=p, value=v.get(p), message=str(exc))
-                ok = False
-                continue
-            if x is not None and x < 0:
-                issues.error(sheet="Uncertainty", cell=cells[p], column=p, value=x,
-                             message=f"{p} cannot be negative (factors scale input values)")
-                ok = False
-            params[p] = x
-        if ok:
-            ok = _check_parameters(dist, params, cells, issues)
-        # the target must exist: apply the factor 1 to a scratch copy (errors are located at this row)
-        before = len(issues.errors)
-        apply_overrides(probe, [ov], issues)
-        ok &= len(issues.errors) == before
-        if not ok:
-            continue
-        label = f"{to_text(v.get('sheet'))}|{to_text(v.get('key'))}|{to_text(v.get('column'))}"
-        names[label] = names.get(label, 0) + 1
-        if names[label] > 1:
-            label += f"#{names[label]}"
-        factors.append(Factor(f"factor {label}", ov, dist, params["p1"], params["p2"], params.get("p3"),
-                              cells["sheet"]))
-    return factors
-
-
-def _check_parameters(dist: str, p: dict[str, float | None], cells: dict[str, str], issues: Issues) -> bool:
-    def err(name: str, message: str) -> bool:
-        issues.error(sheet="Uncertainty", cell=cells[name], column=name, value=p.get(name), message=message)
-        return False
-
-    for name in ("p1", "p2") + (("p3",) if dist == "triangular" else ()):
-        if p.get(name) is None:
-            return err(name, f"{name} is required for a {dist} factor")
-    for name in ("p1", "p2", "p3"):
-        if p.get(name) is not None and p[name] > MAX_FACTOR_PARAMETER:
-            return err(name, f"{name} = {p[name]:g} is too large for a scale factor (at most {MAX_FACTOR_PARAMETER:g}); "
-                             "factors multiply input values (1.1 = +10%)")
-    p1, p2, p3 = p["p1"], p["p2"], p.get("p3")
-    if dist == "uniform" and p1 > p2:
-        return err("p2", f"uniform: the high p2 ({p2:g}) is below the low p1 ({p1:g})")
-    if dist == "triangular" and not p1 <= p2 <= p3:
-        return err("p2", f"triangular: need low p1 <= mode p2 <= high p3 (found {p1:g}, {p2:g}, {p3:g})")
-    return True
-
-
-def sample_factors(factors: list[Factor], draws: int, seed: int) -> np.ndarray:
-    """draws x factors matrix, sampled draw by draw from one default_rng(seed)."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros((draws, len(factors)))
-    for d in range(draws):
-        for j, f in enumerate(factors):
-            out[d, j] = f.sample(rng)
-    return out
 
 
 # ---- one draw (runs in a worker) ---------------------------------------------------------------------
@@ -193,9 +82,11 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
             record["message"] = "; ".join(str(i) for i in errors[:3]) + (f" (+{len(errors) - 3} more)"
                                                                         if len(errors) > 3 else "")
         else:
+            session = _session(raw, options)
             planned = pipeline.plan_prepared(prepared, options, warm=_base_solution(raw, options),
-                                             diagnose_failures=False)
+                                             diagnose_failures=False, solver=session.solve if session else None)
             record.update(_draw_record(planned, options))
+            record["solver_seconds"] = planned.result.solve_seconds
     except Exception as exc:  # one draw's failure never stops the sweep
         record["status"], record["message"] = "error", f"{type(exc).__name__}: {exc}"
     record["seconds"] = time.perf_counter() - t0
@@ -203,7 +94,9 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
 
 
 _WORKER_RAW: RawWorkbook | None = None
-_BASE_SOLUTIONS: dict[str, object] = {}  # input sha256 -> the base plan's SolveResult (an LP basis to warm-start from)
+_BASE_RESULTS: dict[str, tuple] = {}  # input sha256 -> (the base plan's SolveResult or None, its SolveOptions)
+_SESSIONS: dict[str, ResolveSession | None] = {}  # input sha256 -> the HiGHS model of the base, updated per draw
+IN_PLACE = True  # False: every draw hands its model to a new HiGHS instance (as before issue 18; bench compares)
 
 
 def _draw_record(planned: pipeline.Planned, options: RunOptions) -> dict:
@@ -226,16 +119,32 @@ def _draw_record(planned: pipeline.Planned, options: RunOptions) -> dict:
     return record
 
 
-def _base_solution(raw: RawWorkbook, options: RunOptions):
-    """The base workbook's LP solution, solved once per process; None for MIPs or when it cannot be solved."""
-    if raw.sha256 not in _BASE_SOLUTIONS:
-        _BASE_SOLUTIONS[raw.sha256] = None
+def _base_result(raw: RawWorkbook, options: RunOptions) -> tuple:
+    """(the base workbook's SolveResult, its SolveOptions), solved once per process; (None, None) without a plan."""
+    if raw.sha256 not in _BASE_RESULTS:
+        _BASE_RESULTS[raw.sha256] = (None, None)
         prepared = pipeline.prepare(copy.deepcopy(raw), Issues())
         if prepared.valid:
             base = pipeline.plan_prepared(prepared, options, diagnose_failures=False).result
-            if base.basis is not None:
-                _BASE_SOLUTIONS[raw.sha256] = base
-    return _BASE_SOLUTIONS[raw.sha256]
+            if base.has_solution and base.form is not None:
+                _BASE_RESULTS[raw.sha256] = (base, options.solve_options(prepared.data))
+    return _BASE_RESULTS[raw.sha256]
+
+
+def _base_solution(raw: RawWorkbook, options: RunOptions):
+    """The base workbook's LP solution (its basis warm-starts every draw); None for MIPs or without a plan."""
+    base, _options = _base_result(raw, options)
+    return base if base is not None and base.basis is not None else None
+
+
+def _session(raw: RawWorkbook, options: RunOptions) -> ResolveSession | None:
+    """This process's HiGHS model of the base plan, updated in place by each draw (None: plan as before)."""
+    if not IN_PLACE:
+        return None
+    if raw.sha256 not in _SESSIONS:
+        base, solve_options = _base_result(raw, options)
+        _SESSIONS[raw.sha256] = ResolveSession(base, solve_options) if base is not None else None
+    return _SESSIONS[raw.sha256]
 
 
 def _init_worker(raw: RawWorkbook) -> None:
@@ -316,11 +225,14 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
                 records = _run_pool(n, raw, factors, tasks, options, bar)
     finally:
         bar.close()
-    frame = pd.DataFrame(sorted(records, key=lambda r: r["draw"]))
+    records = sorted(records, key=lambda r: r["draw"])
+    solver_seconds = [r.pop("solver_seconds", None) for r in records]  # timing: in attrs, not a column
+    frame = pd.DataFrame(records)
     frame["status"] = frame["status"].astype(str)
     frame.attrs["factors"] = [{"factor": f.name, "cell": f.cell, "distribution": f.distribution, "p1": f.p1,
                                "p2": f.p2, "p3": f.p3} for f in factors]
     frame.attrs["seed"] = seed
+    frame.attrs["solver_seconds"] = solver_seconds  # HiGHS's own solve time per draw (bench: overhead per draw)
     return frame
 
 
