@@ -227,7 +227,7 @@ def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] |
         plan.summary["vss_usd"] = _usd(eev_k - rp_k)
         plan.notes["eev_usd"] = "EEV: the objective when the expected-value plan's commitments are fixed"
         plan.notes["vss_usd"] = (f"a plan that ignores the spread of the scenarios would cost "
-                                 f"${plan.summary['vss_usd']:,.0f} more (EEV - RP)")
+                                 f"{money(plan.summary['vss_usd'])} more (EEV - RP)")
     else:
         bad = [sc.name for sc, r in zip(plan.scenarios, eev or []) if not r.has_solution]
         plan.summary["eev_usd"] = plan.summary["vss_usd"] = None
@@ -239,9 +239,30 @@ def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] |
         plan.notes["evpi_usd"] = "blank: EVPI is defined for a risk-neutral plan (risk_weight = 0)"
     else:
         plan.summary["evpi_usd"] = _usd(rp_k - ws)
-        plan.notes["evpi_usd"] = f"knowing the future would be worth ${plan.summary['evpi_usd']:,.0f} (RP - WS)"
+        plan.notes["evpi_usd"] = f"knowing the future would be worth {money(plan.summary['evpi_usd'])} (RP - WS)"
     for note in ev_notes:
         plan.notes.setdefault("expected_value_plan", note)
+
+
+def money(usd: float) -> str:
+    """'$1,234' (never '$-0': a value that rounds to zero dollars is $0)."""
+    return f"${round(usd) or 0:,.0f}"
+
+
+def mark_solver_tolerance(plan: HedgedPlan) -> None:
+    """VSS and EVPI are differences of MIP objectives, each known only within its gap: say so when a value is
+    smaller than the gaps are worth (RP's gap plus the largest gap of the plans it is compared with)."""
+    rp = plan.summary.get("objective_usd")
+    if rp is None:
+        return
+    alone = max((abs(sc.alone.objective * USD_PER_OBJ) * (sc.alone.mip_gap or 0.0) for sc in plan.scenarios
+                 if sc.alone is not None and sc.alone.has_solution), default=0.0)
+    tolerance = abs(rp) * (plan.summary.get("mip_gap") or 0.0) + alone
+    for key in ("vss_usd", "evpi_usd"):
+        value = plan.summary.get(key)
+        if value is not None and tolerance > 0 and abs(value) < tolerance:
+            plan.notes[key] = (plan.notes.get(key, "") + f"; within solver tolerance: the MIP gaps are worth up to "
+                               f"{money(tolerance)}, so this value is not significant (lower Settings.mip_rel_gap)")
 
 
 def summarize(plan: HedgedPlan, objective_k: float, engine_note: str = "") -> None:
@@ -292,6 +313,7 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
     summarize(plan, rp, "extensive form: every scenario in one model, solved by HiGHS")
     value_of_information(plan, rp, eev, ev_notes)
     plan.summary["mip_gap"] = plan.result.mip_gap
+    mark_solver_tolerance(plan)
     return plan
 
 
@@ -374,7 +396,7 @@ def headline(plan: HedgedPlan | None) -> str:
     if plan is None or plan.summary.get("objective_usd") is None:
         return ""
     s = plan.summary
-    vss = f", VSS ${s['vss_usd']:,.0f}" if s.get("vss_usd") is not None else ""
-    evpi = f", EVPI ${s['evpi_usd']:,.0f}" if s.get("evpi_usd") is not None else ""
-    return (f", {s['scenarios']} scenarios, objective ${s['objective_usd']:,.0f}, expected cost "
-            f"${s['expected_cost_usd']:,.0f}{vss}{evpi}")
+    vss = f", VSS {money(s['vss_usd'])}" if s.get("vss_usd") is not None else ""
+    evpi = f", EVPI {money(s['evpi_usd'])}" if s.get("evpi_usd") is not None else ""
+    return (f", {s['scenarios']} scenarios, objective {money(s['objective_usd'])}, expected cost "
+            f"{money(s['expected_cost_usd'])}{vss}{evpi}")

@@ -218,3 +218,21 @@ def test_ph_under_mpiexec_two_processes(tmp_path):
     summary = {r[0]: r[1] for r in load_workbook(out)["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["engine"] == "ph" and summary["ph_processes"] == 2
     _ph_agrees(summary, ef20.summary["objective_usd"])
+
+
+def test_vss_smaller_than_the_mip_gaps_is_marked_not_significant():
+    """RP $1,000,000 at a 0.5% gap ($5,000) plus a scenario planned alone at $800,000 ($800 k objective units) with
+    a 1% gap ($8,000): tolerance $13,000. A VSS of $-0.4 prints as $0 and is within tolerance; an EVPI of
+    $20,000 is not."""
+    from types import SimpleNamespace
+
+    from planner.whatif.hedged import HedgedPlan, mark_solver_tolerance, money
+
+    alone = SimpleNamespace(objective=800.0, mip_gap=0.01, has_solution=True)
+    plan = HedgedPlan(base=None, scenarios=[SimpleNamespace(alone=alone)], engine="ef",
+                      summary={"objective_usd": 1_000_000.0, "mip_gap": 0.005, "vss_usd": -0.4, "evpi_usd": 20_000.0},
+                      notes={"vss_usd": "v", "evpi_usd": "e"})
+    mark_solver_tolerance(plan)
+    assert money(-0.4) == "$0" and money(1234.6) == "$1,235"
+    assert "not significant" in plan.notes["vss_usd"] and "$13,000" in plan.notes["vss_usd"]
+    assert plan.notes["evpi_usd"] == "e"
