@@ -60,6 +60,7 @@ class Scenario:
     sets: ModelSets | None = None
     alone: SolveResult | None = None  # planned alone: wait and see
     eev_cost: float | None = None  # $k, recourse with the expected-value plan's commitments fixed
+    eev_gap: float = 0.0  # MIP gap of that recourse solve
     cost: float | None = None  # $k, in the hedged plan
     solution: object = None  # SolutionTables of its recourse in the hedged plan
     status: str = ""
@@ -133,11 +134,22 @@ def _quiet(options: SolveOptions) -> SolveOptions:
     return replace(options, duals=False)
 
 
+ALONE_MIN_GAP = 0.01  # the wait-and-see solves serve WS (EVPI) and infeasibility: 1% is enough, and fast
+ALONE_MAX_S = 30.0  # measured on the example: two scenarios hovered at 0.50-0.51% for the whole 120 s limit
+
+
+def alone_options(options: SolveOptions) -> SolveOptions:
+    """The wait-and-see solves: no duals, a gap of at least ALONE_MIN_GAP, at most ALONE_MAX_S each. WS is then
+    known within their gaps, which mark_solver_tolerance adds to EVPI's tolerance."""
+    limit = min(options.time_limit_s, ALONE_MAX_S) if options.time_limit_s else ALONE_MAX_S
+    return replace(options, duals=False, mip_rel_gap=max(options.mip_rel_gap, ALONE_MIN_GAP), time_limit_s=limit)
+
+
 def solve_alone(scenarios: list[Scenario], options: SolveOptions) -> Scenario | None:
     """Build and solve each scenario alone (wait and see). Returns the first scenario with no plan, if any."""
     for sc in scenarios:
         sc.model, sc.sets = build_model(sc.data)
-        sc.alone = solve(sc.model, _quiet(options))
+        sc.alone = solve(sc.model, alone_options(options))
         sc.status = sc.alone.status
         if not sc.alone.has_solution:
             return sc
@@ -250,15 +262,23 @@ def money(usd: float) -> str:
 
 
 def mark_solver_tolerance(plan: HedgedPlan) -> None:
-    """VSS and EVPI are differences of MIP objectives, each known only within its gap: say so when a value is
-    smaller than the gaps are worth (RP's gap plus the largest gap of the plans it is compared with)."""
+    """VSS = EEV - RP and EVPI = RP - WS are differences of MIP objectives, each known only within its gap: say so
+    when a value is smaller than the gaps are worth (RP's gap plus the probability-weighted gaps of the EEV
+    recourse solves for VSS, of the wait-and-see solves for EVPI)."""
     rp = plan.summary.get("objective_usd")
     if rp is None:
         return
-    alone = max((abs(sc.alone.objective * USD_PER_OBJ) * (sc.alone.mip_gap or 0.0) for sc in plan.scenarios
-                 if sc.alone is not None and sc.alone.has_solution), default=0.0)
-    tolerance = abs(rp) * (plan.summary.get("mip_gap") or 0.0) + alone
-    for key in ("vss_usd", "evpi_usd"):
+    rp_tol = abs(rp) * (plan.summary.get("mip_gap") or 0.0)
+
+    def weighted(cost_and_gap) -> float:
+        return sum(sc.probability * abs(c) * USD_PER_OBJ * g for sc, (c, g) in zip(plan.scenarios, cost_and_gap)
+                   if c is not None)
+
+    tolerances = {"vss_usd": rp_tol + weighted((sc.eev_cost, sc.eev_gap) for sc in plan.scenarios),
+                  "evpi_usd": rp_tol + weighted((sc.alone.objective if sc.alone is not None else None,
+                                                 (sc.alone.mip_gap or 0.0) if sc.alone is not None else 0.0)
+                                                for sc in plan.scenarios)}
+    for key, tolerance in tolerances.items():
         value = plan.summary.get(key)
         if value is not None and tolerance > 0 and abs(value) < tolerance:
             plan.notes[key] = (plan.notes.get(key, "") + f"; within solver tolerance: the MIP gaps are worth up to "
@@ -291,7 +311,7 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
         ev_values, ev_notes = expected_value_plan(scenarios, commit, options)
         eev = evaluate_commitment(scenarios, ev_values, commit, options) if ev_values is not None else None
         for sc, r in zip(scenarios, eev or []):
-            sc.eev_cost = r.objective
+            sc.eev_cost, sc.eev_gap = r.objective, r.mip_gap or 0.0
     with timer.phase("build"):
         ef = build_extensive_form([ScenarioModel(sc.name, sc.probability, sc.model) for sc in scenarios], commit,
                                   base.settings.risk_weight, base.settings.risk_alpha)

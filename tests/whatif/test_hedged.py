@@ -221,18 +221,23 @@ def test_ph_under_mpiexec_two_processes(tmp_path):
 
 
 def test_vss_smaller_than_the_mip_gaps_is_marked_not_significant():
-    """RP $1,000,000 at a 0.5% gap ($5,000) plus a scenario planned alone at $800,000 ($800 k objective units) with
-    a 1% gap ($8,000): tolerance $13,000. A VSS of $-0.4 prints as $0 and is within tolerance; an EVPI of
-    $20,000 is not."""
+    """RP $1,000,000 at a 0.5% gap ($5,000). One scenario (probability 1) planned alone at $800,000 ($800 k objective
+    units) with a 1% gap ($8,000) and its EEV recourse at $1,000,000 with a 0.2% gap ($2,000). VSS tolerance
+    $5,000 + $2,000 = $7,000: a VSS of $-0.4 prints as $0 and is not significant. EVPI tolerance $5,000 + $8,000 =
+    $13,000: an EVPI of $20,000 is significant."""
     from types import SimpleNamespace
 
     from planner.whatif.hedged import HedgedPlan, mark_solver_tolerance, money
 
     alone = SimpleNamespace(objective=800.0, mip_gap=0.01, has_solution=True)
-    plan = HedgedPlan(base=None, scenarios=[SimpleNamespace(alone=alone)], engine="ef",
+    scenario = SimpleNamespace(probability=1.0, alone=alone, eev_cost=1000.0, eev_gap=0.002)
+    plan = HedgedPlan(base=None, scenarios=[scenario], engine="ef",
                       summary={"objective_usd": 1_000_000.0, "mip_gap": 0.005, "vss_usd": -0.4, "evpi_usd": 20_000.0},
                       notes={"vss_usd": "v", "evpi_usd": "e"})
     mark_solver_tolerance(plan)
     assert money(-0.4) == "$0" and money(1234.6) == "$1,235"
-    assert "not significant" in plan.notes["vss_usd"] and "$13,000" in plan.notes["vss_usd"]
+    assert "not significant" in plan.notes["vss_usd"] and "$7,000" in plan.notes["vss_usd"]
     assert plan.notes["evpi_usd"] == "e"
+    plan.summary["evpi_usd"], plan.notes["evpi_usd"] = 12_000.0, "e"
+    mark_solver_tolerance(plan)
+    assert "$13,000" in plan.notes["evpi_usd"]
