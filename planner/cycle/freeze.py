@@ -25,14 +25,14 @@ from pathlib import Path
 import pandas as pd
 
 from models.data import PlanData
-from models.registry import FROZEN_DECISIONS
+from models.registry import FAMILIES, FROZEN_DECISIONS, Decision
 from planner.output.contract import is_planned
 from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.issues import Issues
 
 TOL = 1e-6
-# plan sheet -> (model variable, key columns, value column, what it is, why an index can vanish)
-FROZEN = {d.sheet: (d.variable, d.keys, d.column, d.what, d.gone) for d in FROZEN_DECISIONS}
+# plan sheet -> the decision it holds (model variable, key columns, value column, what it is, why an index can vanish)
+FROZEN: dict[str, Decision] = {d.sheet: d for d in FROZEN_DECISIONS}
 OPTIONAL_DECISION_SHEETS = frozenset({"Power", "Packaging"})  # a plan without expansion may lack them
 CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "excess", "message", "source"]
 
@@ -51,24 +51,45 @@ def apply_freeze(model, sets, data: PlanData, previous_plan_path: Path, n_quarte
     Returns one dict per frozen decision: var, index (the model index), quarter, value, source
     ('PLAN.xlsx Wafers!D5'), what. Problems go to `issues` (errors stop the run before solving)."""
     path = Path(previous_plan_path)
+    frames = _read_previous(path, issues)
+    if frames is None:
+        return []
+    t_of = _frozen_quarters(frames, data, n_quarters, path.name, issues)
+    if t_of is None or not _previous_values_ok(path, frames, data, issues):
+        return []
+    fixes: list[dict] = []
+    for sheet, decision in FROZEN.items():
+        fixes += _freeze_decision(model, decision, frames.get(sheet), path, t_of, issues)
+    return fixes + _keep_deals_signed(model, frames.get("Partners"), path, issues)
+
+
+def _read_previous(path: Path, issues: Issues) -> dict[str, pd.DataFrame] | None:
+    """The previous plan's Summary, decision sheets and Partners; None (with an error) when it cannot be read or
+    its status carries no plan."""
     name = path.name
     try:
         frames = read_plan(path, ["Summary", *FROZEN, "Partners"], required=("Summary",))
     except PlanReadError as exc:
         issues.error("", name, "", str(path), f"--previous: {exc}")
-        return []
+        return None
     status = str(summary_values(frames).get("status", "")).strip()
     if not is_planned(status):
         issues.error("Summary", f"{name} Summary", "status", status,
                      f"the previous plan {name} has status '{status or 'unknown'}': it holds no decisions to freeze")
-        return []
+        return None
+    return frames
+
+
+def _frozen_quarters(frames: dict[str, pd.DataFrame], data: PlanData, n_quarters: int, name: str,
+                     issues: Issues) -> dict[str, int] | None:
+    """Quarter label -> t of the quarters to freeze (at most the horizon); a warning for those the previous plan
+    lacks, None (with an error) when it has none of them."""
     n = int(n_quarters)
     if n > data.T:
         issues.warning("", name, "", n, f"--freeze {n} is longer than the horizon ({data.T} quarters): all of it is "
                        "frozen")
         n = data.T
     frozen_quarters = data.quarters[:n]
-    t_of = {q: t for t, q in enumerate(frozen_quarters)}
     covered: set[str] = set()
     for sheet in FROZEN:
         frame = frames.get(sheet)
@@ -80,80 +101,129 @@ def apply_freeze(model, sets, data: PlanData, previous_plan_path: Path, n_quarte
         issues.error("", name, "", ", ".join(frozen_quarters),
                      f"the previous plan {name} covers {span[0] + '..' + span[-1] if span else 'no quarter'}: none of "
                      f"the quarters to freeze ({', '.join(frozen_quarters)}) is in it")
-        return []
+        return None
     if missing:
         issues.warning("", name, "", ", ".join(missing), f"quarter(s) {', '.join(missing)} are not in the previous "
                        f"plan {name}: their decisions are not frozen")
+    return {q: t for t, q in enumerate(frozen_quarters)}
 
+
+def _previous_values_ok(path: Path, frames: dict[str, pd.DataFrame], data: PlanData, issues: Issues) -> bool:
+    """False (with errors) when a decision value of the previous plan is not a plain number, when `issues`
+    already holds an error, or when deals are to be kept and the plan has no Partners sheet."""
     from planner.cycle.roll import plan_value_problems
 
     for problem in plan_value_problems(path, {k: v for k, v in frames.items() if k in FROZEN or k == "Partners"}):
         where, _sep, text = problem.partition(": ")
         issues.error("", where, "", None, f"--previous: {text} (the plan was edited by hand?); fix or remove it")
     if not issues.ok:
-        return []
+        return False
     if "Partners" not in frames and len(data.partners):
-        issues.error("Partners", name, "", None, f"the previous plan {name} has no Partners sheet: the deals it "
-                     "signed cannot be kept signed; use the plan workbook as the planner wrote it")
+        issues.error("Partners", path.name, "", None, f"the previous plan {path.name} has no Partners sheet: the deals "
+                     "it signed cannot be kept signed; use the plan workbook as the planner wrote it")
+        return False
+    return True
+
+
+def _freeze_decision(model, decision: Decision, frame: pd.DataFrame | None, path: Path, t_of: dict[str, int],
+                     issues: Issues) -> list[dict]:
+    """Pin `decision` (a registry FROZEN_DECISIONS entry) in the frozen quarters to the values of its sheet of the
+    previous plan; the fixes made."""
+    name, sheet, column = path.name, decision.sheet, decision.column
+    if frame is None:
+        if sheet not in OPTIONAL_DECISION_SHEETS:
+            issues.error(sheet, name, "", None, f"the previous plan {name} has no {sheet} sheet")
         return []
-    fixes: list[dict] = []
-    for sheet, (var_name, keys, column, what, gone) in FROZEN.items():
-        frame = frames.get(sheet)
-        if frame is None:
-            if sheet not in OPTIONAL_DECISION_SHEETS:
-                issues.error(sheet, name, "", None, f"the previous plan {name} has no {sheet} sheet")
-            continue
-        if sheet == "Packaging" and column not in frame.columns:
-            continue  # a plan made before packaging expansion (family 19) started no packaging blocks
-        lacking = [c for c in (*keys, "quarter", column) if c not in frame.columns]
-        if lacking:
-            issues.error(sheet, f"{name} {sheet}", ", ".join(lacking), None,
-                         f"the previous plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
-                         "Excel is summed up there; its full table is in the file beside the plan): cannot freeze")
-            continue
-        var = getattr(model, var_name)
-        frame = numeric(frame, column)
-        for i, row in enumerate(frame.to_dict("records")):
-            q = str(row.get("quarter"))
-            if q not in t_of:
-                continue
-            value = float(row[column])
-            value = 0.0 if abs(value) < 1e-9 else value
-            key = tuple(str(row[k]) for k in keys)
-            index = key + (t_of[q],)
-            source = plan_cell(path, frame, i, column, sheet)
-            label = f"{what} of {'/'.join(key)} in {q}"
-            if index not in var:
-                if abs(value) > TOL:
-                    issues.error(sheet, source, column, value, f"{label} is frozen to {value:g} but cannot be kept: "
-                                 + gone.format(*key, "") + "; remove the freeze or restore it")
-                continue
-            v = var[index]
-            if v.is_integer() or v.is_binary():
-                whole = round(value)
-                if abs(value - whole) > TOL:
-                    issues.error(sheet, source, column, value, f"{label} is frozen to {value:g}, not a whole number, "
-                                 f"but {what} are whole numbers in this workbook (Settings)")
-                    continue
-                value = float(whole)
-            pin(v, value)
-            fixes.append({"var": var_name, "index": index, "quarter": q, "value": value, "source": source,
-                          "what": label})
-    partners = frames.get("Partners")
-    if partners is not None and len(partners) and "signed" in partners.columns:
-        for i, row in enumerate(partners.to_dict("records")):
-            if not truthy(row.get("signed")):
-                continue
-            partner = str(row["partner"])
-            source = plan_cell(path, partners, i, "signed", "Partners")
-            if partner not in model.A:
-                issues.error("Partners", source, "signed", True, f"deal {partner} was signed in {name} but partner "
-                             f"{partner} is no longer in Partners; keep its row (commitment left) to plan with it")
-                continue
-            pin(model.A[partner], 1.0)
-            fixes.append({"var": "A", "index": partner, "quarter": "", "value": 1.0, "source": source,
-                          "what": f"deal {partner} signed"})
+    if sheet == "Packaging" and column not in frame.columns:
+        return []  # a plan made before packaging expansion (family 19) started no packaging blocks
+    lacking = [c for c in (*decision.keys, "quarter", column) if c not in frame.columns]
+    if lacking:
+        issues.error(sheet, f"{name} {sheet}", ", ".join(lacking), None,
+                     f"the previous plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
+                     "Excel is summed up there; its full table is in the file beside the plan): cannot freeze")
+        return []
+    var = getattr(model, decision.variable)
+    frame = numeric(frame, column)
+    fixes = []
+    for i, row in enumerate(frame.to_dict("records")):
+        q = str(row.get("quarter"))
+        if q in t_of:
+            fix = _freeze_row(var, decision, row, t_of[q], q, plan_cell(path, frame, i, column, sheet), issues)
+            if fix is not None:
+                fixes.append(fix)
     return fixes
+
+
+def _freeze_row(var, decision: Decision, row: dict, t: int, q: str, source: str, issues: Issues) -> dict | None:
+    """Pin one previous-plan row's value on `var[keys, t]`; None (an error when the value is not 0, or not whole
+    for a whole-number variable) when it cannot be kept."""
+    column, what = decision.column, decision.what
+    value = float(row[column])
+    value = 0.0 if abs(value) < 1e-9 else value
+    key = tuple(str(row[k]) for k in decision.keys)
+    index = key + (t,)
+    label = f"{what} of {'/'.join(key)} in {q}"
+    if index not in var:
+        if abs(value) > TOL:
+            issues.error(decision.sheet, source, column, value, f"{label} is frozen to {value:g} but cannot be kept: "
+                         + decision.gone.format(*key, "") + "; remove the freeze or restore it")
+        return None
+    v = var[index]
+    if v.is_integer() or v.is_binary():
+        whole = round(value)
+        if abs(value - whole) > TOL:
+            issues.error(decision.sheet, source, column, value, f"{label} is frozen to {value:g}, not a whole number, "
+                         f"but {what} are whole numbers in this workbook (Settings)")
+            return None
+        value = float(whole)
+    pin(v, value)
+    return {"var": decision.variable, "index": index, "quarter": q, "value": value, "source": source, "what": label}
+
+
+def _keep_deals_signed(model, partners: pd.DataFrame | None, path: Path, issues: Issues) -> list[dict]:
+    """Every deal the previous plan signed stays signed (A[n] = 1); an error for a partner no longer in Partners."""
+    if partners is None or not len(partners) or "signed" not in partners.columns:
+        return []
+    fixes = []
+    for i, row in enumerate(partners.to_dict("records")):
+        if not truthy(row.get("signed")):
+            continue
+        partner = str(row["partner"])
+        source = plan_cell(path, partners, i, "signed", "Partners")
+        if partner not in model.A:
+            issues.error("Partners", source, "signed", True, f"deal {partner} was signed in {path.name} but partner "
+                         f"{partner} is no longer in Partners; keep its row (commitment left) to plan with it")
+            continue
+        pin(model.A[partner], 1.0)
+        fixes.append({"var": "A", "index": partner, "quarter": "", "value": 1.0, "source": source,
+                      "what": f"deal {partner} signed"})
+    return fixes
+
+
+class _Findings:
+    """check_frozen's rows, in the order found."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, check, sheet, cell, key, quarter, value, limit, message, sources) -> None:
+        self.rows.append({"check": check, "sheet": sheet, "cell": cell, "key": key, "quarter": quarter,
+                          "value": value, "limit": limit, "excess": value - limit, "message": message,
+                          "source": "; ".join(sorted(set(sources))[:6]) + (" ..." if len(set(sources)) > 6 else "")})
+
+    @staticmethod
+    def over(value, limit) -> bool:
+        return value > limit + TOL * max(1.0, abs(limit))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=CHECK_COLUMNS)
+
+
+def _input_limit(family: str, index: tuple, data: PlanData) -> tuple[str, str, float]:
+    """(input sheet, cell, limit) of row `index` of constraint `family`, from its registry entry."""
+    entry = FAMILIES[family]
+    cell, _text, limit = entry.explain(index, data)
+    return entry.input_sheet, cell, limit
 
 
 def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
@@ -166,66 +236,85 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
       expansion that can be energised by then (frozen blocks, and the blocks still free in unfrozen quarters);
     * capex vs budget: frozen racks and blocks cost more in a quarter than the own budget plus every partner that
       may fund there could pay (cumulative when Settings.budget_carryover)."""
-    Q = data.quarters
-    rows: list[dict] = []
     by_var: dict[str, list[dict]] = defaultdict(list)
     for fx in fixes:
         by_var[fx["var"]].append(fx)
+    found = _Findings()
+    blocks: dict[str, dict[int, dict]] = defaultdict(dict)  # site -> t -> the frozen blocks started
+    for fx in by_var["E"]:
+        s, t = fx["index"]
+        blocks[s][t] = fx
+    _check_frozen_wafers(data, by_var["W"], found)
+    _check_frozen_blocks(data, blocks, found)
+    _check_frozen_packaging_blocks(data, by_var["K"], found)
+    _check_frozen_power(data, by_var["Y"], blocks, found)
+    _check_frozen_capex(data, by_var, found)
+    return found.frame()
 
-    def add(check, sheet, cell, key, quarter, value, limit, message, sources):
-        rows.append({"check": check, "sheet": sheet, "cell": cell, "key": key, "quarter": quarter, "value": value,
-                     "limit": limit, "excess": value - limit, "message": message,
-                     "source": "; ".join(sorted(set(sources))[:6]) + (" ..." if len(set(sources)) > 6 else "")})
 
-    def over(value, limit):
-        return value > limit + TOL * max(1.0, abs(limit))
-
-    # wafers vs fab capacity
+def _check_frozen_wafers(data: PlanData, fixes: list[dict], found: _Findings) -> None:
+    """Frozen wafer starts at a fab in a quarter above FabCapacity (family 1)."""
+    Q = data.quarters
     wafers: dict[tuple[str, int], list[dict]] = defaultdict(list)
-    for fx in by_var["W"]:
+    for fx in fixes:
         _p, f, t = fx["index"]
         wafers[(f, t)].append(fx)
     for (f, t), group in sorted(wafers.items()):
         total = sum(fx["value"] for fx in group)
-        cap = data.fab_capacity.get((f, t), 0.0)
-        if over(total, cap):
-            cell = data.cell("FabCapacity", (f,), Q[t])
-            add("frozen wafers above fab capacity", "FabCapacity", cell, f, Q[t], total, cap,
-                f"{total:,.6g} wafers already started at {f} in {Q[t]} (frozen) but FabCapacity {cell or f} allows "
-                f"{cap:,.6g}: {total - cap:,.6g} over; raise the capacity or release the freeze",
-                [fx["source"] for fx in group])
+        sheet, cell, cap = _input_limit("fab_capacity", (f, t), data)
+        if found.over(total, cap):
+            found.add("frozen wafers above fab capacity", sheet, cell, f, Q[t], total, cap,
+                      f"{total:,.6g} wafers already started at {f} in {Q[t]} (frozen) but FabCapacity {cell or f} "
+                      f"allows {cap:,.6g}: {total - cap:,.6g} over; raise the capacity or release the freeze",
+                      [fx["source"] for fx in group])
 
-    # blocks vs max_blocks
-    exp = data.expansion
-    blocks: dict[str, dict[int, dict]] = defaultdict(dict)
-    for fx in by_var["E"]:
-        s, t = fx["index"]
-        blocks[s][t] = fx
+
+def _check_frozen_blocks(data: PlanData, blocks: dict[str, dict[int, dict]], found: _Findings) -> None:
+    """Frozen expansion blocks at a site above SiteExpansion.max_blocks (family 10)."""
     for s, by_t in sorted(blocks.items()):
         total = sum(fx["value"] for fx in by_t.values())
-        most = float(exp.at[s, "max_blocks"]) if s in exp.index else 0.0
-        if over(total, most):
-            cell = data.cell("SiteExpansion", (s,), "max_blocks")
-            add("frozen blocks above max_blocks", "SiteExpansion", cell, s, "", total, most,
-                f"{total:,.6g} expansion blocks already started at {s} (frozen) but SiteExpansion max_blocks "
-                f"{cell or s} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in by_t.values()])
+        if s in data.expansion.index:
+            sheet, cell, most = _input_limit("expansion_limit", (s,), data)
+        else:
+            sheet = FAMILIES["expansion_limit"].input_sheet
+            cell, most = data.cell(sheet, (s,), "max_blocks"), 0.0
+        if found.over(total, most):
+            found.add("frozen blocks above max_blocks", sheet, cell, s, "", total, most,
+                      f"{total:,.6g} expansion blocks already started at {s} (frozen) but SiteExpansion max_blocks "
+                      f"{cell or s} allows {most:,.6g}: {total - most:,.6g} over",
+                      [fx["source"] for fx in by_t.values()])
 
-    _check_frozen_packaging_blocks(data, by_var["K"], add, over)
 
-    # racks vs site power
+def _check_frozen_packaging_blocks(data: PlanData, fixes: list[dict], found: _Findings) -> None:
+    """Frozen packaging blocks on a line above PackagingExpansion.max_blocks (family 19)."""
+    by_line: dict[str, list[dict]] = defaultdict(list)
+    for fx in fixes:
+        by_line[fx["index"][0]].append(fx)
+    for k, group in sorted(by_line.items()):
+        total = sum(fx["value"] for fx in group)
+        if k in data.packaging_expansion.index:
+            sheet, cell, most = _input_limit("packaging_expansion_limit", (k,), data)
+        else:
+            sheet = FAMILIES["packaging_expansion_limit"].input_sheet
+            cell, most = data.cell(sheet, (k,), "max_blocks"), 0.0
+        if found.over(total, most):
+            found.add("frozen packaging blocks above max_blocks", sheet, cell, k, "", total, most,
+                      f"{total:,.6g} packaging blocks already started on {k} (frozen) but PackagingExpansion "
+                      f"max_blocks {cell or k} allows {most:,.6g}: {total - most:,.6g} over",
+                      [fx["source"] for fx in group])
+
+
+def _check_frozen_power(data: PlanData, fixes: list[dict], blocks: dict[str, dict[int, dict]],
+                        found: _Findings) -> None:
+    """The installed base plus frozen racks still in service at a site above the most MW it can have (family 10)."""
     life = data.products["life_quarters"].to_dict()
     racks: dict[str, list[dict]] = defaultdict(list)
-    for fx in by_var["Y"]:
-        p, s, t = fx["index"]
+    for fx in fixes:
         if fx["value"] > 0:
-            racks[s].append(fx)
+            racks[fx["index"][1]].append(fx)
     for s, group in sorted(racks.items()):
         mw = {p: data.rack_mw(p, s) for p in data.products.index}
-        lead = int(exp.at[s, "lead_quarters"]) if s in exp.index else 0
-        block_mw = float(exp.at[s, "block_mw"]) if s in exp.index else 0.0
-        most = float(exp.at[s, "max_blocks"]) if s in exp.index else 0.0
-        fixed_blocks = {t: fx["value"] for t, fx in blocks.get(s, {}).items()}
-        free = max(0.0, most - sum(fixed_blocks.values()))
+        fixed_blocks = {tau: fx["value"] for tau, fx in blocks.get(s, {}).items()}
         base = data.installed_base[data.installed_base["site"] == s]
         for t in range(data.T):
             alive = [fx for fx in group if fx["index"][2] <= t < fx["index"][2] + int(life[fx["index"][0]])]
@@ -233,19 +322,34 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
                 continue
             needed = sum(fx["value"] * mw[fx["index"][0]] for fx in alive)
             needed += sum(r.racks * mw[r.product] for r in base.itertuples() if t < r.retire_t)
-            energised = sum(v for tau, v in fixed_blocks.items() if tau <= t - lead)
-            if s in exp.index and any(tau not in fixed_blocks for tau in range(0, t - lead + 1)):
-                energised += free
-            available = data.site_power.get((s, t), 0.0) + block_mw * energised
-            if over(needed, available):
-                cell = data.cell("SitePower", (s,), Q[t])
-                add("frozen racks above site power", "SitePower", cell, s, Q[t], needed, available,
-                    f"racks already deployed at {s} (frozen) and the installed base need {needed:,.6g} MW in {Q[t]} "
-                    f"but at most {available:,.6g} MW can be available (SitePower {cell or s} plus expansion): "
-                    f"{needed - available:,.6g} MW over", [fx["source"] for fx in alive])
+            sheet, cell, available = _most_power(data, s, t, fixed_blocks)
+            if found.over(needed, available):
+                q = data.quarters[t]
+                found.add("frozen racks above site power", sheet, cell, s, q, needed, available,
+                          f"racks already deployed at {s} (frozen) and the installed base need {needed:,.6g} MW in {q} "
+                          f"but at most {available:,.6g} MW can be available (SitePower {cell or s} plus expansion): "
+                          f"{needed - available:,.6g} MW over", [fx["source"] for fx in alive])
 
-    # capex vs own budget plus partners
+
+def _most_power(data: PlanData, s: str, t: int, fixed_blocks: dict[int, float]) -> tuple[str, str, float]:
+    """(input sheet, cell, MW): the most site s can have in t: SitePower plus the frozen blocks energised by then
+    and, when an unfrozen quarter could still start them in time, every block left under max_blocks."""
+    exp = data.expansion
+    lead = int(exp.at[s, "lead_quarters"]) if s in exp.index else 0
+    block_mw = float(exp.at[s, "block_mw"]) if s in exp.index else 0.0
+    most = float(exp.at[s, "max_blocks"]) if s in exp.index else 0.0
+    energised = sum(v for tau, v in fixed_blocks.items() if tau <= t - lead)
+    if s in exp.index and any(tau not in fixed_blocks for tau in range(0, t - lead + 1)):
+        energised += max(0.0, most - sum(fixed_blocks.values()))
+    sheet, cell, power = _input_limit("site_power", (s, t), data)
+    return sheet, cell, power + block_mw * energised
+
+
+def _frozen_spend(data: PlanData, by_var: dict[str, list[dict]]):
+    """Per quarter: capex of the frozen racks, expansion and packaging blocks (USD), the sites it is at, the
+    frozen decisions' sources."""
     capex_usd = data.products["rack_capex_usd"].to_dict()
+    exp, pexp = data.expansion, data.packaging_expansion
     spend: dict[int, float] = defaultdict(float)
     spend_sites: dict[int, set] = defaultdict(set)
     spend_sources: dict[int, list[str]] = defaultdict(list)
@@ -261,45 +365,41 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
             spend[t] += float(exp.at[s, "capex_usd_per_mw"]) * float(exp.at[s, "block_mw"]) * fx["value"]
             spend_sites[t].add(s)
             spend_sources[t].append(fx["source"])
-    pexp = data.packaging_expansion
     for fx in by_var["K"]:
         k, t = fx["index"]
         if fx["value"] > 0 and k in pexp.index:
             spend[t] += float(pexp.at[k, "capex_usd_per_block"]) * fx["value"]
             spend_sources[t].append(fx["source"])
-    carry = data.settings.budget_carryover
+    return spend, spend_sites, spend_sources
+
+
+def _funding_limit(data: PlanData, quarters, sites: set) -> float:
+    """The most capex `quarters` can fund at `sites`: their own budget plus the commitment of every partner that
+    may fund one of those sites in one of those quarters."""
     partners = data.partners
+    helpers = {n for (n, s) in data.partner_sites if s in sites and n in partners.index
+               and any(int(partners.at[n, "first_t"]) <= tau <= int(partners.at[n, "last_t"]) for tau in quarters)}
+    return sum(data.budget.get(tau, 0.0) for tau in quarters) + \
+        sum(float(partners.at[n, "commitment_usd"]) for n in helpers)
+
+
+def _check_frozen_capex(data: PlanData, by_var: dict[str, list[dict]], found: _Findings) -> None:
+    """Frozen capex in a quarter (by it, with Settings.budget_carryover) above the own budget plus every partner
+    that may fund it (families 14-16)."""
+    spend, spend_sites, spend_sources = _frozen_spend(data, by_var)
+    carry = data.settings.budget_carryover
     for t in sorted(spend):
         quarters = range(0, t + 1) if carry else (t,)
         frozen_spend = sum(spend.get(tau, 0.0) for tau in quarters)
-        sites = set().union(*(spend_sites.get(tau, set()) for tau in quarters))
-        helpers = {n for (n, s) in data.partner_sites if s in sites and n in partners.index
-                   and any(int(partners.at[n, "first_t"]) <= tau <= int(partners.at[n, "last_t"]) for tau in quarters)}
-        limit = sum(data.budget.get(tau, 0.0) for tau in quarters) + \
-            sum(float(partners.at[n, "commitment_usd"]) for n in helpers)
-        if over(frozen_spend, limit):
-            cell = data.cell("Budget", ("own_capex_usd",), Q[t])
-            add("frozen capex above budget", "Budget", cell, "own_capex_usd", Q[t], frozen_spend, limit,
-                f"racks and blocks already committed cost ${frozen_spend:,.0f} {'by' if carry else 'in'} {Q[t]} but "
-                f"the own budget ({cell}) plus every partner that may fund them give at most ${limit:,.0f}: "
-                f"${frozen_spend - limit:,.0f} short", [s for tau in quarters for s in spend_sources.get(tau, [])])
-    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
-
-
-def _check_frozen_packaging_blocks(data: PlanData, fixes: list[dict], add, over) -> None:
-    """Frozen packaging blocks on a line above PackagingExpansion.max_blocks (family 19)."""
-    by_line: dict[str, list[dict]] = defaultdict(list)
-    for fx in fixes:
-        by_line[fx["index"][0]].append(fx)
-    pexp = data.packaging_expansion
-    for k, group in sorted(by_line.items()):
-        total = sum(fx["value"] for fx in group)
-        most = float(pexp.at[k, "max_blocks"]) if k in pexp.index else 0.0
-        if over(total, most):
-            cell = data.cell("PackagingExpansion", (k,), "max_blocks")
-            add("frozen packaging blocks above max_blocks", "PackagingExpansion", cell, k, "", total, most,
-                f"{total:,.6g} packaging blocks already started on {k} (frozen) but PackagingExpansion max_blocks "
-                f"{cell or k} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in group])
+        limit = _funding_limit(data, quarters, set().union(*(spend_sites.get(tau, set()) for tau in quarters)))
+        if found.over(frozen_spend, limit):
+            q = data.quarters[t]
+            sheet, cell, _budget = _input_limit("own_budget", (t,), data)
+            found.add("frozen capex above budget", sheet, cell, "own_capex_usd", q, frozen_spend, limit,
+                      f"racks and blocks already committed cost ${frozen_spend:,.0f} {'by' if carry else 'in'} {q} "
+                      f"but the own budget ({cell}) plus every partner that may fund them give at most ${limit:,.0f}: "
+                      f"${frozen_spend - limit:,.0f} short",
+                      [src for tau in quarters for src in spend_sources.get(tau, [])])
 
 
 def explain_frozen(diagnosis, data: PlanData, fixes: list[dict]):

@@ -32,6 +32,18 @@ class OutputSheet:
     def columns(self) -> tuple[str, ...]:
         return self.keys + self.values
 
+    def with_extra(self, after: dict[str, tuple[str, ...]] | None = None, tail: tuple[str, ...] = ()) -> list[str]:
+        """The contract's columns with the planner's own: `after[c]` right after contract column c, `tail` at the
+        end (the extract's column order; the writer puts the contract's first)."""
+        after = after or {}
+        unknown = set(after) - set(self.columns)
+        if unknown:
+            raise KeyError(f"{self.name} has no contract column {', '.join(sorted(unknown))}")
+        out: list[str] = []
+        for c in self.columns:
+            out += [c, *after.get(c, ())]
+        return out + list(tail)
+
 
 TIDY_SHEETS: tuple[OutputSheet, ...] = (
     OutputSheet("Wafers", ("product", "fab", "quarter"), ("wafers", "good_dies_out", "arrival_quarter"),

@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 from models.costs import COST_COMPONENTS
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 from models.solve import SolveResult
-from planner.output.contract import SolutionTables  # noqa: F401 (the extract's product)
+from planner.output.contract import TIDY_BY_NAME, SolutionTables
 
 from models.data import PlanData
 
@@ -44,71 +44,107 @@ def _price(y: float | None, scale: float, sign: float = -1.0) -> float | None:
 
 
 def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: SolveResult) -> SolutionTables:
-    Q = data.quarters
-    T = sets.T
+    """The solved model `m` as SolutionTables: one tidy frame per output sheet, the cost breakdown, the
+    objective and the KPIs, in the user's units (shadow prices from `result.duals`)."""
     out = SolutionTables()
     tables = out.tables
-    prod = data.products
+    tables["Wafers"] = wafers_table(m, sets, data)
+    tables["Fabs"] = fabs_table(m, sets, data, result)
+    tables["Chips"] = chips_table(m, sets, data)
+    tables["HBM"] = hbm_table(m, sets, data, result)
+    tables["HBMUse"] = hbm_use_table(m, sets, data)
+    tables["Packaging"] = packaging_table(m, sets, data, result)
+    tables["Deployments"] = deployments_table(m, sets, data)
+    tables["Power"] = power_table(m, sets, data, result)
+    tables["Serving"] = serving_table(m, sets, data, result)
+    tables["Allocation"] = allocation_table(m, sets, data)
+    tables["Capex"] = capex_table(m, sets, data)
+    tables["Partners"] = partners_table(m, sets, data)
+    tables["Budget"] = budget_table(m, sets, data, result)
+    out.cost_breakdown_usd = cost_breakdown_usd(m)
+    out.objective_usd = sum(out.cost_breakdown_usd.values())
+    out.kpis = kpis(m, data, tables, out.cost_breakdown_usd)
+    tables["Bottlenecks"] = bottlenecks(tables, data)
+    from planner.output.reasons import limited_by
 
-    # Wafers and fabs
+    tables["Serving"]["limited_by"] = limited_by(tables, data, sets)
+    return out
+
+
+def _columns(sheet: str, after: dict[str, tuple[str, ...]] | None = None, tail: tuple[str, ...] = ()) -> list[str]:
+    """Column order of the extract's `sheet` frame: the output contract's columns plus the planner's own."""
+    return TIDY_BY_NAME[sheet].with_extra(after, tail)
+
+
+def _wafer_starts(m, sets: ModelSets, data: PlanData):
+    """(product, fab, t, wafers, good dies out, arrival t) for every route and quarter, in route order."""
     lead = data.routes["lead_quarters"].to_dict()
     dpw = data.routes["dies_per_wafer"].to_dict()
-    from planner.quarters import quarter_index, quarter_label
-    q0 = quarter_index(Q[0])
-    rows = []
     for (p, f) in sets.routes:
-        for t in T:
+        for t in sets.T:
             w = _v(m.W[p, f, t])
-            arrival = t + int(lead[(p, f)])
-            rows.append({"product": p, "fab": f, "quarter": Q[t], "wafers": w,
-                         "good_dies_out": w * dpw[(p, f)] * data.yields[(p, f, t)],
-                         "arrival_quarter": quarter_label(q0 + arrival), "arrives_in_plan": arrival < len(T)})
-    tables["Wafers"] = pd.DataFrame(rows, columns=["product", "fab", "quarter", "wafers", "good_dies_out",
-                                                   "arrival_quarter", "arrives_in_plan"])
+            yield p, f, t, w, w * dpw[(p, f)] * data.yields[(p, f, t)], t + int(lead[(p, f)])
+
+
+def wafers_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
+    """Wafers: wafers started per route (product, fab) and quarter, the good dies they yield, the quarter
+    they arrive in and whether that is inside the plan."""
+    from planner.quarters import quarter_index, quarter_label
+
+    q0 = quarter_index(data.quarters[0])
+    rows = [{"product": p, "fab": f, "quarter": data.quarters[t], "wafers": w, "good_dies_out": good,
+             "arrival_quarter": quarter_label(q0 + arrival), "arrives_in_plan": arrival < len(sets.T)}
+            for (p, f, t, w, good, arrival) in _wafer_starts(m, sets, data)]
+    return pd.DataFrame(rows, columns=_columns("Wafers", tail=("arrives_in_plan",)))
+
+
+def fabs_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
+    """Fabs: wafers started per fab and quarter against FabCapacity, the take-or-pay floor (FabMinWafers) and
+    wafers paid, utilisation, and the shadow prices of the capacity and of the floor (USD per wafer)."""
     rows = []
     for f in sets.fabs:
-        for t in T:
+        for t in sets.T:
             started = sum(_v(m.W[p, g, t]) for (p, g) in sets.routes if g == f)
             cap = data.fab_capacity.get((f, t), 0.0)
             con = m.fab_capacity[f, t] if (f, t) in m.fab_capacity else None
-            rows.append({"fab": f, "quarter": Q[t], "wafers_started": started, "capacity": cap,
+            rows.append({"fab": f, "quarter": data.quarters[t], "wafers_started": started, "capacity": cap,
                          "min_wafers": data.fab_min_wafers.get((f, t), 0.0), "wafers_paid": _v(m.WP[f, t]),
                          "utilization": started / cap if cap > 0 else None,
                          "shadow_price_usd_per_wafer": _price(_dual(result, con), USD_PER_OBJ) if con is not None
                          else None,
                          "take_or_pay_shadow_usd_per_wafer": _price(_dual(result, m.take_or_pay[f, t]), USD_PER_OBJ, 1.0)
                          if (f, t) in m.take_or_pay else None})
-    tables["Fabs"] = pd.DataFrame(rows, columns=["fab", "quarter", "wafers_started", "capacity", "min_wafers",
-                                                 "wafers_paid", "utilization", "shadow_price_usd_per_wafer",
-                                                 "take_or_pay_shadow_usd_per_wafer"])
+    return pd.DataFrame(rows, columns=_columns("Fabs", tail=("take_or_pay_shadow_usd_per_wafer",)))
 
-    # Chips
+
+def chips_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
+    """Chips: per product and quarter, good dies arriving (wafers started lead quarters earlier, plus
+    ScheduledReceipts), chips packaged, the die bank, chips deployed in racks and finished-chip inventory."""
     good_in: dict[tuple[str, int], float] = {}
-    for (p, f) in sets.routes:
-        for t in T:
-            arrival = t + int(lead[(p, f)])
-            if arrival < len(T):
-                good_in[(p, arrival)] = good_in.get((p, arrival), 0.0) + \
-                    _v(m.W[p, f, t]) * dpw[(p, f)] * data.yields[(p, f, t)]
+    for (p, _f, _t, _w, good, arrival) in _wafer_starts(m, sets, data):
+        if arrival < len(sets.T):
+            good_in[(p, arrival)] = good_in.get((p, arrival), 0.0) + good
+    per_rack = data.products["chips_per_rack"].to_dict()
     rows = []
-    per_rack = prod["chips_per_rack"].to_dict()
     for p in sets.products:
-        for t in T:
+        for t in sets.T:
             deployed = sum(_v(m.Y[p, s, t]) for s in sets.racks_by_product.get(p, ()))
-            rows.append({"product": p, "quarter": Q[t],
+            rows.append({"product": p, "quarter": data.quarters[t],
                          "good_dies_in": good_in.get((p, t), 0.0) + data.receipts.get((p, t), 0.0),
                          "packaged": _v(m.B[p, t]), "die_bank_end": _v(m.ID[p, t]),
                          "chips_deployed": deployed * per_rack[p], "chip_inventory_end": _v(m.IC[p, t])})
-    tables["Chips"] = pd.DataFrame(rows, columns=["product", "quarter", "good_dies_in", "packaged", "die_bank_end",
-                                                  "chips_deployed", "chip_inventory_end"])
+    return pd.DataFrame(rows, columns=_columns("Chips"))
 
-    # HBM
+
+def hbm_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
+    """HBM: stacks per vendor and quarter: supply (HBMSupply), bought, paid (take-or-pay, HBMMinStacks), used
+    by products, inventory, and the shadow prices of the supply and of the floor (USD per stack)."""
     rows = []
     for v in sets.vendors:
-        for t in T:
+        for t in sets.T:
             used = sum(_v(m.H[vv, p, t]) for (vv, p) in sets.hbm_pairs if vv == v and (vv, p, t) in m.H)
             bought = _v(m.HB[v, t])
-            rows.append({"vendor": v, "quarter": Q[t], "supply": data.hbm_supply.get((v, t), 0.0),
+            rows.append({"vendor": v, "quarter": data.quarters[t], "supply": data.hbm_supply.get((v, t), 0.0),
                          "bought": bought, "paid": _v(m.HP[v, t]) if (v, t) in m.HP else bought,
                          "min_stacks": data.hbm_min_stacks.get((v, t), 0.0), "used": used,
                          "inventory_end": _v(m.IH[v, t]),
@@ -116,134 +152,169 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
                          "take_or_pay_shadow_usd_per_stack": _price(_dual(result, m.hbm_take_or_pay[v, t]),
                                                                     USD_PER_OBJ, 1.0)
                          if (v, t) in m.hbm_take_or_pay else None})
-    tables["HBM"] = pd.DataFrame(rows, columns=["vendor", "quarter", "supply", "bought", "paid", "min_stacks", "used",
-                                                "inventory_end", "shadow_price_usd_per_stack",
-                                                "take_or_pay_shadow_usd_per_stack"])
-    tables["HBMUse"] = pd.DataFrame(
-        [{"vendor": v, "product": p, "quarter": Q[t], "stacks": _v(m.H[v, p, t])} for (v, p, t) in sets.hbm_uses],
-        columns=["vendor", "product", "quarter", "stacks"])
+    return pd.DataFrame(rows, columns=_columns("HBM", after={"bought": ("paid", "min_stacks")},
+                                               tail=("take_or_pay_shadow_usd_per_stack",)))
 
-    # Packaging
+
+def hbm_use_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
+    """HBMUse: stacks of each vendor used by each product per quarter (qualified uses only)."""
+    return pd.DataFrame([{"vendor": v, "product": p, "quarter": data.quarters[t], "stacks": _v(m.H[v, p, t])}
+                         for (v, p, t) in sets.hbm_uses], columns=_columns("HBMUse"))
+
+
+def packaging_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
+    """Packaging: chips packaged per packaging line and quarter, the line's capacity (None when unlimited),
+    expansion blocks started, and the capacity's shadow price (USD per chip)."""
+    line_of = data.products["packaging_line"].to_dict()
     rows = []
-    line_of = prod["packaging_line"].to_dict()
     for k in sorted(set(line_of.values())):
         members = [p for p in sets.products if line_of[p] == k]
-        for t in T:
+        for t in sets.T:
             limited = (k, t) in m.packaging_capacity
-            rows.append({"packaging_line": k, "quarter": Q[t], "packaged": sum(_v(m.B[p, t]) for p in members),
+            rows.append({"packaging_line": k, "quarter": data.quarters[t],
+                         "packaged": sum(_v(m.B[p, t]) for p in members),
                          "capacity": packaging_capacity(m, sets, data, k, t),
                          "blocks_started": _v(m.K[k, t]) if (k, t) in m.K else 0.0,
                          "shadow_price_usd_per_chip": _price(_dual(result, m.packaging_capacity[k, t]), USD_PER_OBJ)
                          if limited else None})
-    tables["Packaging"] = pd.DataFrame(rows, columns=["packaging_line", "quarter", "packaged", "capacity",
-                                                      "blocks_started", "shadow_price_usd_per_chip"])
+    return pd.DataFrame(rows, columns=_columns("Packaging", after={"capacity": ("blocks_started",)}))
 
-    # Deployments and power
+
+def deployments_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
+    """Deployments: racks deployed per product, site and quarter, racks installed (in service) and their chips."""
+    per_rack = data.products["chips_per_rack"].to_dict()
     rows = []
     for (p, s) in sets.rack_pairs:
-        for t in T:
+        for t in sets.T:
             installed = pyo.value(m.R[p, s, t])
-            rows.append({"product": p, "site": s, "quarter": Q[t], "racks_deployed": _v(m.Y[p, s, t]),
+            rows.append({"product": p, "site": s, "quarter": data.quarters[t], "racks_deployed": _v(m.Y[p, s, t]),
                          "racks_installed": installed, "chips_installed": installed * per_rack[p]})
-    tables["Deployments"] = pd.DataFrame(rows, columns=["product", "site", "quarter", "racks_deployed",
-                                                        "racks_installed", "chips_installed"])
-    rows = []
-    exp = data.expansion
-    for s in sets.sites:
-        for t in T:
-            used = sum(sets.rack_mw[(p, s)] * pyo.value(m.R[p, s, t]) for p in sets.racks_by_site.get(s, ()))
-            avail = data.site_power.get((s, t), 0.0)
-            started = 0.0
-            if s in sets.expansion_sites:
-                lead_s = int(exp.at[s, "lead_quarters"])
-                avail += float(exp.at[s, "block_mw"]) * sum(_v(m.E[s, tau]) for tau in range(0, t - lead_s + 1))
-                started = _v(m.E[s, t])
-            con = m.site_power[s, t] if (s, t) in m.site_power else None
-            rows.append({"site": s, "quarter": Q[t], "mw_used": used, "mw_available": avail, "blocks_started": started,
-                         "utilization": used / avail if avail > 0 else None,
-                         "shadow_price_usd_per_mw": _price(_dual(result, con), USD_PER_OBJ) if con is not None else None})
-    tables["Power"] = pd.DataFrame(rows, columns=["site", "quarter", "mw_used", "mw_available", "blocks_started",
-                                                  "utilization", "shadow_price_usd_per_mw"])
+    return pd.DataFrame(rows, columns=_columns("Deployments"))
 
-    # Serving and allocation
+
+def _mw_available(m, sets: ModelSets, data: PlanData, s: str, t: int) -> tuple[float, float]:
+    """(MW available at site s in t: SitePower plus energised expansion blocks, blocks started in t)."""
+    avail = data.site_power.get((s, t), 0.0)
+    if s not in sets.expansion_sites:
+        return avail, 0.0
+    exp = data.expansion
+    lead = int(exp.at[s, "lead_quarters"])
+    avail += float(exp.at[s, "block_mw"]) * sum(_v(m.E[s, tau]) for tau in range(0, t - lead + 1))
+    return avail, _v(m.E[s, t])
+
+
+def power_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
+    """Power: MW used by installed racks per site and quarter against MW available (SitePower plus energised
+    expansion blocks), blocks started, utilisation and the shadow price of power (USD per MW)."""
+    rows = []
+    for s in sets.sites:
+        for t in sets.T:
+            used = sum(sets.rack_mw[(p, s)] * pyo.value(m.R[p, s, t]) for p in sets.racks_by_site.get(s, ()))
+            avail, started = _mw_available(m, sets, data, s, t)
+            con = m.site_power[s, t] if (s, t) in m.site_power else None
+            rows.append({"site": s, "quarter": data.quarters[t], "mw_used": used, "mw_available": avail,
+                         "blocks_started": started, "utilization": used / avail if avail > 0 else None,
+                         "shadow_price_usd_per_mw": _price(_dual(result, con), USD_PER_OBJ) if con is not None else None})
+    return pd.DataFrame(rows, columns=_columns("Power", after={"blocks_started": ("utilization",)}))
+
+
+def serving_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
+    """Serving: demand per region, workload and quarter, tok/s served and unmet, the service level and the
+    shadow price of demand (USD per tok/s). extract adds `limited_by` once the other tables exist."""
     rows = []
     for (r, w) in sets.demand_rows:
-        for t in T:
+        for t in sets.T:
             d = data.demand[(r, w, t)]
             unmet = _v(m.U[r, w, t]) * TPS_PER_MTPS
             served = max(d - unmet, 0.0)
-            rows.append({"region": r, "workload": w, "quarter": Q[t], "demand_tps": d, "served_tps": served,
-                         "unmet_tps": unmet, "service_level": served / d if d > 0 else None,
+            rows.append({"region": r, "workload": w, "quarter": data.quarters[t], "demand_tps": d,
+                         "served_tps": served, "unmet_tps": unmet, "service_level": served / d if d > 0 else None,
                          "shadow_price_usd_per_tps": _price(_dual(result, m.demand[r, w, t]),
-                                                                    USD_PER_OBJ / TPS_PER_MTPS, 1.0)})
-    tables["Serving"] = pd.DataFrame(rows, columns=["region", "workload", "quarter", "demand_tps", "served_tps",
-                                                    "unmet_tps", "service_level", "shadow_price_usd_per_tps"])
+                                                            USD_PER_OBJ / TPS_PER_MTPS, 1.0)})
+    return pd.DataFrame(rows, columns=_columns("Serving", tail=("shadow_price_usd_per_tps",)))
+
+
+def allocation_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
+    """Allocation: who serves whom: tok/s served by racks of a product at a site for a region and workload
+    per quarter (only the links that carry traffic)."""
     rows = []
     for (p, s, r, w) in sets.serve:
-        for t in T:
+        for t in sets.T:
             z = _v(m.Z[p, s, r, w, t])
             if z > 0:
-                rows.append({"product": p, "site": s, "region": r, "workload": w, "quarter": Q[t],
+                rows.append({"product": p, "site": s, "region": r, "workload": w, "quarter": data.quarters[t],
                              "served_tps": z * TPS_PER_MTPS})
-    tables["Allocation"] = pd.DataFrame(rows, columns=["product", "site", "region", "workload", "quarter",
-                                                       "served_tps"])
+    return pd.DataFrame(rows, columns=_columns("Allocation"))
 
-    # Capex, partners, budget
+
+def capex_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
+    """Capex: capex per site and quarter (racks and expansion blocks), own and partner-funded, with one more
+    column per partner (USD that partner funds there)."""
     partners = list(data.partners.index)
     rows = []
     for s in sets.capex_sites:
-        for t in T:
+        for t in sets.T:
             own = _v(m.O[s, t]) * USD_PER_MUSD
             by_partner = {n: _v(m.F[n, s, t]) * USD_PER_MUSD if (n, s, t) in m.F else 0.0 for n in partners}
-            row = {"site": s, "quarter": Q[t], "capex_usd": own + sum(by_partner.values()), "own_usd": own,
-                   "partner_usd": sum(by_partner.values())}
+            row = {"site": s, "quarter": data.quarters[t], "capex_usd": own + sum(by_partner.values()),
+                   "own_usd": own, "partner_usd": sum(by_partner.values())}
             row.update(by_partner)
             rows.append(row)
-    tables["Capex"] = pd.DataFrame(rows, columns=["site", "quarter", "capex_usd", "own_usd", "partner_usd"] + partners)
+    return pd.DataFrame(rows, columns=_columns("Capex", tail=tuple(partners)))
+
+
+def partners_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
+    """Partners: each deal, whether it is signed, USD funded over the plan, its commitment and minimum deal."""
     rows = []
-    for n in partners:
+    for n in data.partners.index:
         funded = sum(_v(m.F[n, s, t]) for (s, t) in sets.funding_by_partner.get(n, ())) * USD_PER_MUSD
         rows.append({"partner": n, "signed": bool(round(_v(m.A[n]))), "funded_usd": funded,
                      "commitment_usd": float(data.partners.at[n, "commitment_usd"]),
                      "min_deal_usd": float(data.partners.at[n, "min_deal_usd"])})
-    tables["Partners"] = pd.DataFrame(rows, columns=["partner", "signed", "funded_usd", "commitment_usd",
-                                                     "min_deal_usd"])
+    return pd.DataFrame(rows, columns=_columns("Partners"))
+
+
+def budget_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
+    """Budget: own capex per quarter (sites plus packaging blocks), of which packaging, against the own budget,
+    and the budget's shadow price (USD per USD)."""
     rows = []
-    for t in T:
+    for t in sets.T:
         packaging_usd = packaging_capex_usd(m, sets, t)
         own = sum(_v(m.O[s, t]) for s in sets.capex_sites) * USD_PER_MUSD + packaging_usd
         con = m.own_budget[t] if t in m.own_budget else None
-        rows.append({"quarter": Q[t], "own_capex_usd": own, "packaging_capex_usd": packaging_usd,
+        rows.append({"quarter": data.quarters[t], "own_capex_usd": own, "packaging_capex_usd": packaging_usd,
                      "budget_usd": data.budget[t],
                      "shadow_price": _price(_dual(result, con), USD_PER_OBJ / USD_PER_MUSD)
                      if con is not None else None})
-    tables["Budget"] = pd.DataFrame(rows, columns=["quarter", "own_capex_usd", "packaging_capex_usd", "budget_usd",
-                                                   "shadow_price"])
+    return pd.DataFrame(rows, columns=_columns("Budget", after={"own_capex_usd": ("packaging_capex_usd",)}))
 
-    out.cost_breakdown_usd = {c: pyo.value(getattr(m, "cost_" + c)) * USD_PER_OBJ for c in COST_COMPONENTS}
-    out.objective_usd = sum(out.cost_breakdown_usd.values())
-    serving = tables["Serving"]
+
+def cost_breakdown_usd(m) -> dict[str, float]:
+    """Present-value USD of each objective component (models/costs.py COST_COMPONENTS), in that order."""
+    return {c: pyo.value(getattr(m, "cost_" + c)) * USD_PER_OBJ for c in COST_COMPONENTS}
+
+
+def kpis(m, data: PlanData, tables: dict[str, pd.DataFrame], cost: dict[str, float]) -> dict[str, float]:
+    """Headline numbers of the plan (Summary): demand and service, own and partner capex, wafers, stacks, racks,
+    MW added, deals signed, terminal value and packaging blocks."""
+    serving, capex = tables["Serving"], tables["Capex"]
     total_demand = float(serving["demand_tps"].sum())
     total_served = float(serving["served_tps"].sum())
-    out.kpis = {
+    exp = data.expansion
+    return {
         "total_demand_tps": total_demand, "total_served_tps": total_served,
         "service_level": total_served / total_demand if total_demand > 0 else None,
-        "own_capex_usd": (float(tables["Capex"]["own_usd"].sum()) if len(tables["Capex"]) else 0.0)
+        "own_capex_usd": (float(capex["own_usd"].sum()) if len(capex) else 0.0)
         + float(tables["Budget"]["packaging_capex_usd"].sum()),
-        "partner_capex_usd": float(tables["Capex"]["partner_usd"].sum()) if len(tables["Capex"]) else 0.0,
+        "partner_capex_usd": float(capex["partner_usd"].sum()) if len(capex) else 0.0,
         "wafers_started": float(tables["Wafers"]["wafers"].sum()),
         "hbm_stacks_bought": float(tables["HBM"]["bought"].sum()),
         "racks_deployed": float(tables["Deployments"]["racks_deployed"].sum()),
         "mw_added": float(sum(_v(m.E[s, t]) * float(exp.at[s, "block_mw"]) for (s, t) in m.E)),
         "deals_signed": int(tables["Partners"]["signed"].sum()) if len(tables["Partners"]) else 0,
-        "terminal_value_usd": -out.cost_breakdown_usd.get("terminal_value", 0.0) or 0.0,
+        "terminal_value_usd": -cost.get("terminal_value", 0.0) or 0.0,
         "packaging_blocks_started": float(sum(_v(m.K[k, t]) for (k, t) in m.K)),
     }
-    tables["Bottlenecks"] = bottlenecks(tables, data)
-    from planner.output.reasons import limited_by
-
-    tables["Serving"]["limited_by"] = limited_by(tables, data, sets)
-    return out
 
 
 def packaging_capacity(m, sets: ModelSets, data: PlanData, k: str, t: int) -> float | None:
@@ -320,8 +391,9 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
             else 0.0
         add("packaging_expansion_limit", k, "", float(data.packaging_expansion.at[k, "max_blocks"]), started, None,
             "blocks", "PackagingExpansion", (k,), "max_blocks", f"packaging expansion blocks on line {k}")
-    frame = pd.DataFrame(rows, columns=["family", "key", "quarter", "limit", "used", "slack", "shadow_price", "unit",
-                                        "value_usd", "binding", "utilization", "input_cell", "what"])
+    frame = pd.DataFrame(rows, columns=_columns("Bottlenecks", after={"quarter": ("limit", "used"),
+                                                                      "shadow_price": ("unit", "value_usd")},
+                                                tail=("utilization", "input_cell", "what")))
     return frame.sort_values(["value_usd", "family", "key", "quarter"], ascending=[False, True, True, True],
                              kind="mergesort").reset_index(drop=True)
 
