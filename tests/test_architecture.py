@@ -96,3 +96,18 @@ def test_no_module_both_solves_and_writes_excel():
             solver = [i for i in imports if i.split(".")[0] in ("pyomo", "highspy") or i in SOLVER_MODULES]
             excel = [i for i in imports if i.split(".")[0] == "openpyxl"]
             assert not (solver and excel), f"{path.relative_to(ROOT)} imports {solver[0]} and {excel[0]}"
+
+
+MAX_FUNCTION_LINES = 100  # the architecture issue's limit; most functions are far shorter
+
+
+def test_no_function_or_class_method_over_100_lines():
+    long = []
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > MAX_FUNCTION_LINES:
+                        long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, long

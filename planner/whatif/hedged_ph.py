@@ -113,7 +113,7 @@ def ph_options(hopts, solve_options: SolveOptions) -> dict:
             "verbose": False, "display_progress": False, "display_timing": False,
             "display_convergence_detail": False, "linearize_proximal_terms": True,
             "proximal_linearization_tolerance": 1e-6, "time_limit": limit, "smoothed": 0,
-            "iter0_solver_options": solver, "iterk_solver_options": dict(solver)}
+            "solver_options_layers": [{"when": "default", "options": solver}]}  # mpi-sppy 0.14's form
 
 
 def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions):
