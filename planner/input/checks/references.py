@@ -1,0 +1,127 @@
+"""Checks across sheets, once every sheet is typed: rows that another sheet makes useless (a product without a
+route, demand nobody can serve, a line nobody uses, an expansion block no budget can pay). All are warnings
+except a PackagingExpansion line without a capacity."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from models.data import Settings
+from planner.input.checks.quarterly import QuarterSeries
+from planner.input.checks.rows import Row, ValidationContext, WideRow, known_text, to_frame
+from planner.input.checks.tables import Tables
+
+
+def packaging_expansion(ctx: ValidationContext, rows: list[Row], products: pd.DataFrame) -> pd.DataFrame:
+    """(19) PackagingExpansion rows whose line has a PackagingCapacity row (others are located errors)."""
+    listed = {keys[0] for keys in ctx.present.get("PackagingCapacity", ())}
+    used = set(products["packaging_line"]) if len(products) else set()
+    kept = []
+    for r in rows:
+        k = r.values["packaging_line"]
+        cell = r.cells.get("packaging_line", "PackagingExpansion")
+        if k not in listed:
+            ctx.issues.error("PackagingExpansion", cell, "packaging_line", k,
+                             f"packaging line '{k}' can expand only from a capacity: add its row to "
+                             f"PackagingCapacity (lines there: {known_text(listed)})")
+            continue
+        if k not in used:
+            ctx.issues.warning("PackagingExpansion", cell, "packaging_line", k,
+                               f"no product uses packaging line '{k}'; its expansion is never needed")
+        kept.append(r)
+    return to_frame("PackagingExpansion", kept, ["packaging_line"])
+
+
+def _check_products_usable(ctx: ValidationContext, tables: Tables) -> None:
+    """Every product has a route (else no wafers) and, when it needs HBM, a qualified vendor."""
+    products = tables.products
+    routed = {p for p, _f in ctx.present.get("Routes", ())}
+    qualified_products = {p for _v, p in tables.qualified}
+    for p in products.index:
+        cell = ctx.cells.get(("Products", (p,), "product"), "Products")
+        if p not in routed:
+            ctx.issues.warning("Products", cell, "product", p, f"product {p} has no route in Routes: no wafers can "
+                               "be started for it (only its initial die bank and chips can be used)")
+        if products.at[p, "stacks_per_chip"] > 0 and p not in qualified_products:
+            ctx.issues.warning("Products", ctx.cells.get(("Products", (p,), "stacks_per_chip"), cell),
+                               "stacks_per_chip", products.at[p, "stacks_per_chip"],
+                               f"product {p} needs HBM but no vendor is qualified for it in HBMQualification: "
+                               "it cannot be packaged")
+
+
+def _check_capacity_rows(ctx: ValidationContext, tables: Tables, wide: dict[str, list[WideRow]]) -> None:
+    """PackagingCapacity lines are used by a product; every fab, vendor and site has a capacity row."""
+    lines = set(tables.products["packaging_line"]) if len(tables.products) else set()
+    for (k,), _values, row in wide["PackagingCapacity"]:
+        if k not in lines:
+            ctx.issues.warning("PackagingCapacity", row.cells["packaging_line"], "packaging_line", k,
+                               f"no product uses packaging line '{k}' (lines in Products: {known_text(lines)})")
+    for sheet, pool, what in (("FabCapacity", set(tables.fabs.index), "fab"),
+                              ("HBMSupply", set(tables.vendors.index), "vendor"),
+                              ("SitePower", set(tables.sites.index), "site")):
+        if sheet not in ctx.raw.sheets:
+            continue
+        listed = {keys[0] for keys in ctx.present.get(sheet, ())}
+        for key in sorted(pool - listed):
+            ctx.issues.warning(sheet, ctx.raw.sheets[sheet].title, what, key,
+                               f"{what} {key} has no row in {sheet}: its capacity is 0 in every quarter")
+
+
+def _check_expansion_affordable(ctx: ValidationContext, tables: Tables, settings: Settings | None,
+                                budget: dict[int, float]) -> None:
+    """Without carry-over, an expansion block dearer than every quarter's budget needs a partner to be started."""
+    if (settings.budget_carryover if settings else False) or not budget:
+        return
+    budget_max = max(budget.values())
+    funded_sites = {s for (_n, s) in tables.partner_sites}
+    for s, row in tables.expansion.iterrows():
+        block_usd = float(row["block_mw"]) * float(row["capex_usd_per_mw"])
+        if block_usd > budget_max and s not in funded_sites and row["max_blocks"] > 0:
+            ctx.issues.warning("SiteExpansion", ctx.cells.get(("SiteExpansion", (s,), "capex_usd_per_mw"),
+                                                              "SiteExpansion"), "capex_usd_per_mw",
+                               row["capex_usd_per_mw"],
+                               f"one expansion block at {s} costs ${block_usd:,.0f}, more than any quarter's own "
+                               f"budget (at most ${budget_max:,.0f}) and no partner funds {s}: it can never "
+                               "be started")
+
+
+def _check_demand_servable(ctx: ValidationContext, tables: Tables, demand_rows: list[WideRow]) -> None:
+    """Demand is there, and each row with demand has a product for its workload and a site for its region."""
+    servers = {w for (_p, w) in tables.throughput}
+    regions_served = {r for (_s, r) in tables.links}
+    if "Demand" in ctx.raw.sheets and not demand_rows:
+        ctx.issues.warning("Demand", ctx.raw.sheets["Demand"].title, "", None,
+                           "no demand rows: the plan has nothing to serve")
+    for keys, values, row in demand_rows:
+        r, w = keys
+        total = sum(v or 0.0 for v in values.values())
+        if total <= 0:
+            continue
+        if w not in servers:
+            ctx.issues.warning("Demand", row.cells["workload"], "workload", w,
+                               f"workload {w} has demand but no product can serve it (no Throughput row): "
+                               "all of it will be unmet")
+        if r not in regions_served:
+            ctx.issues.warning("Demand", row.cells["region"], "region", r,
+                               f"region {r} has demand but no site serves it (no site in that region, no "
+                               f"ServingLinks row): all of it will be unmet (regions served: "
+                               f"{known_text(regions_served)})")
+
+
+def _check_links_used(ctx: ValidationContext, tables: Tables, demand_rows: list[WideRow]) -> None:
+    """A serving link to a region with neither demand nor a site serves nothing."""
+    region_pool = set(tables.sites["region"]) | {keys[0] for keys, _v, _r in demand_rows}
+    for (s, r) in tables.links:
+        if r not in region_pool:
+            ctx.issues.warning("ServingLinks", ctx.cells.get(("ServingLinks", (s, r), "region"), "ServingLinks"),
+                               "region", r, f"region {r} has no demand and no site; the link is unused")
+
+
+def check_references(ctx: ValidationContext, tables: Tables, wide: dict[str, list[WideRow]],
+                     settings: Settings | None, series: QuarterSeries) -> None:
+    """Every cross-sheet check, in the order their warnings are listed."""
+    _check_products_usable(ctx, tables)
+    _check_capacity_rows(ctx, tables, wide)
+    _check_expansion_affordable(ctx, tables, settings, series.budget)
+    _check_demand_servable(ctx, tables, wide["Demand"])
+    _check_links_used(ctx, tables, wide["Demand"])

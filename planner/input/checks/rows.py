@@ -1,0 +1,287 @@
+"""Typed rows from raw sheets: the generic part of validation that every sheet check builds on.
+
+A value that cannot be used is reported where it is (sheet, cell, column) and its row is marked, so the later
+checks see every row whose keys are valid and report nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from planner.input.convert import CellError, convert
+from planner.input.reader import RawRow, RawSheet, RawWorkbook
+from planner.input.schema import SHEET_BY_NAME, ColumnSpec, SheetSpec
+from planner.issues import Issues
+
+MAX_MAGNITUDE = 1e12  # above this a number overflows the scaled model (costs x quantities x discounting)
+MIN_MAGNITUDE = 1e-9  # a non-zero number below this is lost in the solver's tolerances
+
+
+@dataclass
+class Row:
+    values: dict[str, object]
+    excel_row: int
+    cells: dict[str, str]  # column -> "Sheet!C3"
+    ok: bool = True  # False when a non-key value is bad: the key still counts as known (no cascading errors)
+
+
+# one row of a wide (quarter-column) sheet: its keys, {t: value, None where blank}, and the row itself
+WideRow = tuple[tuple, dict[int, "float | None"], Row]
+
+
+@dataclass
+class ValidationContext:
+    """What the sheet checks share: the workbook, the issues found so far, the plan horizon, and what the checks
+    have recorded for later ones (the cell of every value, the keys of every row)."""
+    raw: RawWorkbook
+    issues: Issues
+    quarters: list[str]  # the horizon's labels; empty when Settings do not define one
+    cells: dict[tuple, str] = field(default_factory=dict)  # (sheet, keys, column) -> "Sheet!C3"
+    present: dict[str, set[tuple]] = field(default_factory=dict)  # sheet -> keys of its rows with valid keys
+
+
+def sane_range_problem(column: str, x: float) -> str | None:
+    """Every number of the workbook lies where the scaled model stays sane: |x| <= 1e12 and, when not 0,
+    |x| >= 1e-9. None when `x` is fine."""
+    if abs(x) > MAX_MAGNITUDE:
+        return (f"{column} = {x:g} is too large to plan with (at most {MAX_MAGNITUDE:g}); check the unit and the "
+                "number of zeros")
+    if x != 0 and abs(x) < MIN_MAGNITUDE:
+        return (f"{column} = {x:g} is too small to plan with (0, or at least {MIN_MAGNITUDE:g}); check the unit")
+    return None
+
+
+def known_text(keys) -> str:
+    """The known keys for a message: sorted, at most 15 shown, 'none' when there are none."""
+    keys = sorted(str(k) for k in keys if k is not None)
+    shown = ", ".join(keys[:15]) + (f" ... ({len(keys)} in all)" if len(keys) > 15 else "")
+    return shown or "none"
+
+
+def sheet_with_columns(raw: RawWorkbook, issues: Issues, name: str) -> RawSheet | None:
+    """The sheet `name` (None when absent), reporting a missing required sheet and missing required columns."""
+    spec = SHEET_BY_NAME[name]
+    sheet = raw.sheets.get(name)
+    if sheet is None and spec.required:
+        issues.error(name, "", "", None, f"required sheet '{name}' is missing ({spec.description})")
+    if sheet is None:
+        return None
+    for col in spec.columns:
+        if col.required and col.name not in sheet.columns:
+            issues.error(name, f"{sheet.title}!{sheet.header_row}:{sheet.header_row}", col.name, None,
+                         f"required column '{col.name}' is missing from the header row "
+                         f"(found: {known_text(sheet.columns)})")
+    return sheet
+
+
+def in_range(issues: Issues, spec: SheetSpec, col: ColumnSpec, x: float, cell: str) -> bool:
+    """Whether `x` is sane and within the column's bounds; reports the first problem found."""
+    sane = sane_range_problem(col.name, x)
+    if sane:
+        issues.error(spec.name, cell, col.name, x, sane)
+        return False
+    bad = False
+    if col.minimum is not None and (x < col.minimum or (col.min_exclusive and x <= col.minimum)):
+        bad = True
+    if col.maximum is not None and (x > col.maximum or (col.max_exclusive and x >= col.maximum)):
+        bad = True
+    if bad:
+        what = {"yield": "yield must be in (0, 1]",
+                "mip_rel_gap": "mip_rel_gap is a fraction from 0 to 0.5; write 0.01 for 1%"}.get(
+            col.name, f"{col.name} must be {col.range_text()}")
+        if col.minimum == 0 and not col.min_exclusive and x < 0:
+            what = f"{col.name} cannot be negative"
+        issues.error(spec.name, cell, col.name, x, what)
+    return not bad
+
+
+def typed_value(issues: Issues, spec: SheetSpec, col: ColumnSpec, raw: object, cell: str, required: bool,
+                reported: bool = False) -> tuple[object, bool]:
+    """(typed value, ok). `reported`: the reader already named this cell's fault; say nothing more of it."""
+    if reported:
+        return None, False
+    try:
+        value = convert(col.dtype, raw)
+    except CellError as exc:
+        issues.error(spec.name, cell, col.name, raw, str(exc))
+        return None, False
+    if value is None:
+        if required:
+            issues.error(spec.name, cell, col.name, None, f"'{col.name}' is required and is blank")
+            return None, False
+        return col.default, True
+    if col.dtype in ("float", "int") and not in_range(issues, spec, col, float(value), cell):
+        return None, False
+    return value, True
+
+
+def _warn_unknown_columns(issues: Issues, spec: SheetSpec, sheet: RawSheet) -> None:
+    known = set(spec.column_names)
+    for name, letter in sheet.columns.items():
+        if name not in known and not (spec.kind == "wide" and name[:4].isdigit()):  # quarters: checked by the caller
+            issues.warning(spec.name, f"{sheet.title}!{letter}{sheet.header_row}", name, sheet.headers[name],
+                           f"column '{sheet.headers[name]}' is not part of sheet {spec.name}; ignored")
+
+
+def _typed_row(issues: Issues, spec: SheetSpec, sheet: RawSheet, raw: RawRow, complete: bool) -> Row | None:
+    """The row's typed values; None when a key is bad (the row cannot be identified)."""
+    values: dict[str, object] = {}
+    cells: dict[str, str] = {}
+    ok = keys_ok = True
+    for col in spec.columns:
+        if col.name not in sheet.columns:
+            values[col.name] = col.default
+            continue
+        cell = sheet.cell(col.name, raw.excel_row)
+        cells[col.name] = cell
+        value, good = typed_value(issues, spec, col, raw.values.get(col.name), cell, col.required,
+                                  col.name in raw.faulty)
+        ok &= good
+        if col.name in spec.keys:
+            keys_ok &= good
+        values[col.name] = value
+    return Row(values, raw.excel_row, cells, ok and complete) if keys_ok else None
+
+
+def typed_rows(issues: Issues, spec: SheetSpec, sheet: RawSheet) -> list[Row]:
+    """Every row of `sheet` with valid keys, typed, duplicates of a key reported and dropped."""
+    _warn_unknown_columns(issues, spec, sheet)
+    if any(k not in sheet.columns for k in spec.keys):
+        return []  # the missing key column is already reported; no row can be identified
+    complete = all(c.name in sheet.columns for c in spec.columns if c.required)
+    rows = [row for raw in sheet.rows if (row := _typed_row(issues, spec, sheet, raw, complete)) is not None]
+    return unique_rows(issues, spec, rows)
+
+
+def unique_rows(issues: Issues, spec: SheetSpec, rows: list[Row]) -> list[Row]:
+    """The first row of every key; later ones are reported as duplicates."""
+    if spec.name == "InstalledBase":  # each row is a cohort; several per (product, site) are allowed
+        return rows
+    seen: dict[tuple, Row] = {}
+    out = []
+    for row in rows:
+        key = tuple(row.values[k] for k in spec.keys)
+        if key in seen:
+            first = seen[key]
+            issues.error(spec.name, row.cells[spec.keys[0]], "/".join(spec.keys), "/".join(map(str, key)),
+                         f"duplicate key {'/'.join(map(str, key))}: already on row {first.excel_row}")
+            continue
+        seen[key] = row
+        out.append(row)
+    return out
+
+
+def rows_with_known_refs(ctx: ValidationContext, spec: SheetSpec, rows: list[Row],
+                         known: dict[str, set]) -> list[Row]:
+    """The rows whose every reference (a product, a site, ...) is a key of the sheet it names."""
+    out = []
+    for row in rows:
+        ok = True
+        for col in spec.columns:
+            # Products.packaging_line names a line, not a row: PackagingCapacity lists only limited lines
+            if col.references is None or col.references[0] == "Products" and col.references[1] == "packaging_line":
+                continue
+            if col.references[0] not in ctx.raw.sheets:
+                continue  # the missing sheet is reported once; its references are not checked against nothing
+            value = row.values.get(col.name)
+            pool = known.get(col.references[0], set())
+            if value is not None and value not in pool:
+                ctx.issues.error(spec.name, row.cells.get(col.name, spec.name), col.name, value,
+                                 f"unknown {col.name} '{value}': not in {col.references[0]} "
+                                 f"(known: {known_text(pool)})")
+                ok = False
+        if ok:
+            out.append(row)
+    return out
+
+
+def _note_present(ctx: ValidationContext, spec: SheetSpec, rows: list[Row]) -> None:
+    """Keys of every row with valid keys, even where another cell is bad: cross-checks use these, so one
+    bad cell is reported once and not again as a missing row elsewhere."""
+    ctx.present[spec.name] = {tuple(row.values[k] for k in spec.keys) for row in rows}
+
+
+def read_table(ctx: ValidationContext, name: str, known: dict[str, set]) -> list[Row]:
+    """The rows of the table sheet `name` with valid keys and known references (bad values: `ok` False);
+    their keys go to `ctx.present`, their cells to `ctx.cells`."""
+    spec = SHEET_BY_NAME[name]
+    sheet = sheet_with_columns(ctx.raw, ctx.issues, name)
+    if sheet is None:
+        return []
+    rows = rows_with_known_refs(ctx, spec, typed_rows(ctx.issues, spec, sheet), known)
+    _note_present(ctx, spec, rows)
+    for row in rows:
+        keys = tuple(row.values[k] for k in spec.keys)
+        for col, cell in row.cells.items():
+            ctx.cells[(name, keys, col)] = cell
+    return rows
+
+
+def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet) -> None:
+    """Quarter columns outside the horizon are ignored (a warning); missing ones of a limiting sheet are errors."""
+    in_horizon = set(ctx.quarters)
+    for column, letter in sheet.columns.items():
+        if column[:4].isdigit() and column not in in_horizon and ctx.quarters:
+            ctx.issues.warning(spec.name, f"{sheet.title}!{letter}{sheet.header_row}", column, column,
+                               f"quarter {column} is outside the plan horizon "
+                               f"{ctx.quarters[0]}..{ctx.quarters[-1]}; ignored")
+    missing = [q for q in ctx.quarters if q not in sheet.columns]
+    if missing and (spec.required or spec.name == "PackagingCapacity") and sheet.rows:
+        ctx.issues.error(spec.name, f"{sheet.title}!{sheet.header_row}:{sheet.header_row}", ", ".join(missing), None,
+                         f"quarter column(s) {', '.join(missing)} of the horizon are missing")
+
+
+def _quarter_series(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet, row: Row, raw: RawRow,
+                    keys: tuple) -> tuple[dict[int, float | None], bool]:
+    """({t: value or None for blank}, ok) of one wide row; the quarter cells go to `ctx.cells`."""
+    series: dict[int, float | None] = {}
+    ok = True
+    for t, q in enumerate(ctx.quarters):
+        if q not in sheet.columns:
+            series[t] = None
+            continue
+        cell = sheet.cell(q, row.excel_row)
+        value, good = typed_value(ctx.issues, spec, spec.value, raw.values.get(q), cell, required=False,
+                                  reported=q in raw.faulty)
+        ok &= good
+        series[t] = value
+        ctx.cells[(spec.name, keys, q)] = cell
+    return series, ok
+
+
+def read_wide(ctx: ValidationContext, name: str, known: dict[str, set]) -> list[WideRow]:
+    """The rows of the wide sheet `name` whose keys and every quarter value are good."""
+    spec = SHEET_BY_NAME[name]
+    sheet = sheet_with_columns(ctx.raw, ctx.issues, name)
+    if sheet is None:
+        return []
+    _check_quarter_columns(ctx, spec, sheet)
+    rows = rows_with_known_refs(ctx, spec, typed_rows(ctx.issues, spec, sheet), known)
+    _note_present(ctx, spec, rows)
+    raw_by_row = {r.excel_row: r for r in sheet.rows}
+    out = []
+    for row in rows:
+        keys = tuple(row.values[k] for k in spec.keys)
+        series, ok = _quarter_series(ctx, spec, sheet, row, raw_by_row[row.excel_row], keys)
+        for k in spec.keys:
+            ctx.cells[(name, keys, k)] = row.cells.get(k, "")
+        if ok and row.ok:
+            out.append((keys, series, row))
+    return out
+
+
+def to_frame(name: str, rows: list[Row], index: list[str]) -> pd.DataFrame:
+    """The good rows as a frame with the sheet's columns and dtypes, indexed and sorted by `index`."""
+    spec = SHEET_BY_NAME[name]
+    columns = list(spec.column_names)
+    frame = pd.DataFrame([r.values for r in rows if r.ok], columns=columns)
+    for col in spec.columns:
+        if col.dtype in ("float",):
+            frame[col.name] = frame[col.name].astype(float)
+        elif col.dtype == "int":
+            frame[col.name] = frame[col.name].astype("int64")
+    if index:
+        frame = frame.set_index(index).sort_index()
+    return frame

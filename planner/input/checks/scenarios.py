@@ -1,0 +1,52 @@
+"""The ScenarioWeights sheet (stochastic.md): the weighted scenario set of a hedged plan."""
+
+from __future__ import annotations
+
+from planner.input.checks.rows import ValidationContext, known_text, read_table
+from planner.input.convert import to_text
+from planner.input.reader import RawSheet, RawWorkbook
+
+BASE = "base"  # the workbook as it is, without a scenario's overrides
+
+
+def scenario_names(raw: RawWorkbook) -> list[str]:
+    """The scenarios of the Scenarios sheet, in their first order, each once."""
+    sheet = raw.sheets.get("Scenarios")
+    if sheet is None:
+        return []
+    names = (to_text(r.values.get("scenario")) for r in sheet.rows)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _probability_range(sheet: RawSheet) -> str:
+    """The probability cells as a range, where a total that is not 1 is reported."""
+    letter = sheet.columns.get("probability", "B")
+    last = max(sheet.header_row + 1, sheet.header_row + len(sheet.rows))
+    return f"{sheet.title}!{letter}{sheet.header_row + 1}:{letter}{last}"
+
+
+def check_scenario_weights(ctx: ValidationContext) -> dict[str, float] | None:
+    """Each scenario is base or one of the Scenarios sheet (matched regardless of case), probabilities >= 0
+    adding up to 1 within 1e-6. None without the sheet (or with no rows); every problem is a located error."""
+    sheet = ctx.raw.sheets.get("ScenarioWeights")
+    if sheet is None or not sheet.rows:  # an empty sheet (as in the template) is no scenario set
+        return None
+    rows = read_table(ctx, "ScenarioWeights", {})
+    known = scenario_names(ctx.raw)
+    by_fold = {n.casefold(): n for n in known}
+    weights: dict[str, float] = {}
+    for row in rows:
+        name = str(row.values["scenario"])
+        canonical = BASE if name.casefold() == BASE else name if name in known else by_fold.get(name.casefold())
+        if canonical is None:
+            ctx.issues.error("ScenarioWeights", row.cells["scenario"], "scenario", name,
+                             f"unknown scenario '{name}': not in the Scenarios sheet and not base "
+                             f"(known: {known_text([BASE] + known)})")
+        elif row.ok:
+            weights[canonical] = float(row.values["probability"])
+    total = sum(weights.values())
+    # the total is only meaningful when every row gave a weight: a bad row is reported already
+    if len(weights) == len(rows) == len(sheet.rows) and abs(total - 1.0) > 1e-6:
+        ctx.issues.error("ScenarioWeights", _probability_range(sheet), "probability", total,
+                         f"the probabilities add up to {total:.6g}, not 1 (within 1e-6)")
+    return weights
