@@ -241,3 +241,15 @@ def test_run_reports_every_error_once_like_validate(tmp_path):
     assert [i.cell for i in outcome.issues.errors] == ["Products!B2", "Routes!D2", "FabCapacity!C2"]
     assert not outcome.issues.warnings
     assert not (tmp_path / "plan.xlsx").exists()
+
+
+def test_an_open_ended_partner_window_after_the_horizon_is_a_warning_not_an_error(tmp_path):
+    """first_quarter 2030Q1 (after the 2026Q1..2026Q4 horizon) and a blank last_quarter: the window 2030Q1.. is
+    open-ended, so it lies outside the horizon (a warning), never 'after last_quarter nan'."""
+    sheets = minimal_sheets()
+    sheets["Partners"] = [["partner", "commitment_usd", "first_quarter", "last_quarter"], ["P", 1e6, "2030Q1", None]]
+    sheets["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is not None and not issues.errors
+    [warning] = [i for i in issues.warnings if i.cell == "Partners!C2"]
+    assert "2030Q1..(open) lies outside the horizon" in warning.message

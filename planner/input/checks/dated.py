@@ -31,6 +31,7 @@ def _check_partner_window(ctx: ValidationContext, p: str, fq: object, lq: object
     """A window [a, b] (quarter indices) that is reversed is an error; one off the horizon is a warning."""
     T, quarters = len(ctx.quarters), ctx.quarters
     cell_f = ctx.cells.get(("Partners", (p,), "first_quarter"), "Partners")
+    fq, lq = (fq if isinstance(fq, str) else "(start)"), (lq if isinstance(lq, str) else "(open)")
     if a > b:
         ctx.issues.error("Partners", cell_f, "first_quarter", fq, f"partner {p}: first_quarter {fq} is after "
                          f"last_quarter {lq}")
@@ -63,7 +64,7 @@ def partner_windows(ctx: ValidationContext, partners: pd.DataFrame,
     for p in partners.index:
         fq, lq = partners.at[p, "first_quarter"], partners.at[p, "last_quarter"]
         a = quarter_index(fq) - q0 if isinstance(fq, str) else 0
-        b = quarter_index(lq) - q0 if isinstance(lq, str) else T - 1
+        b = quarter_index(lq) - q0 if isinstance(lq, str) else max(T - 1, a)  # blank: open-ended
         _check_partner_window(ctx, p, fq, lq, a, b)
         first_t.append(max(a, 0))
         last_t.append(min(b, T - 1))
