@@ -56,83 +56,26 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
-from planner.output.contract import is_planned
+from planner.cycle.roll_notes import NOTES_SHEET, Note, save_rolled
+from planner.cycle.roll_plan import (ACTUALS, BOOL_TEXT, PLAN_NUMBERS, PLAN_SHEETS, ClosedQuarter, RollError,
+                                     Value, plan_value_problems, read_actuals, read_rollable_plan)
 from planner.input.convert import CellError, convert
-from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
+from planner.output.plan_reader import numeric, plan_cell, truthy
 from planner.quarters import horizon, horizon_problem, parse_quarter, quarter_index, quarter_label
-from planner.output.xlsx import OutputError, check_target, safe_save
+from planner.output.xlsx import OutputError, check_target
 from planner.input.schema import SHEET_BY_NAME, SHEETS
 from planner.input.validate import validate_raw
 from planner.input.reader import RawSheet, normalise_header, read_workbook
 
 log = logging.getLogger("planner")
 
+__all__ = ["ACTUALS", "BOOL_TEXT", "NOTES_SHEET", "PLAN_NUMBERS", "PLAN_SHEETS", "ROLL_AUTHOR", "Note", "RollError",
+           "Value", "next_quarter", "plan_value_problems", "roll", "tidy"]  # roll.py's names, wherever they live
+
 ROLL_AUTHOR = "planner roll"
-NOTES_SHEET = "RollNotes"
 NEW_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" yellow: look at me
 NOT_REPEATED = frozenset({"ScheduledReceipts"})  # a new quarter of these starts blank
 EPS = 1e-9
-PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power", "Packaging")
-PLAN_NUMBERS = {  # plan sheet -> columns the roll (and the freeze) read as numbers
-    "Chips": ("die_bank_end", "chip_inventory_end"), "HBM": ("inventory_end",), "Deployments": ("racks_deployed",),
-    "Wafers": ("wafers", "good_dies_out"), "Power": ("blocks_started",), "Packaging": ("blocks_started",),
-    "Partners": ("funded_usd",)}
-BOOL_TEXT = {"true", "false", "yes", "no", "1", "0", "y", "n", ""}
-ACTUALS = {  # sheet -> (key columns, value columns)
-    "Chips": (("product",), ("die_bank_end", "chip_inventory_end")),
-    "HBM": (("vendor",), ("inventory_end",)),
-    "Deployments": (("product", "site"), ("racks_deployed",)),
-    "Wafers": (("product", "fab"), ("wafers", "good_dies_out", "arrival_quarter")),
-    "Partners": (("partner",), ("signed", "funded_usd")),
-}
-
-
-class RollError(Exception):
-    """The plan cannot be rolled forward; the message says why and what to do."""
-
-
-def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
-    """Cells of a plan workbook that are not what the planner writes: text in a number column, a `signed` that
-    is not TRUE/FALSE. Each located, e.g. 'PLAN.xlsx Chips!D2: die_bank_end = 'abc' is not a number'."""
-    bad = []
-    for sheet, columns in PLAN_NUMBERS.items():
-        frame = plan.get(sheet)
-        if frame is None:
-            continue
-        for col in columns:
-            if col not in frame.columns:
-                continue
-            for i, v in enumerate(frame[col].tolist()):
-                if v is None or (isinstance(v, float) and pd.isna(v)) or isinstance(v, bool):
-                    continue
-                try:
-                    convert("float", v)
-                except CellError:
-                    bad.append(f"{plan_cell(path, frame, i, col, sheet)}: {col} = {v!r} is not a number")
-    partners = plan.get("Partners")
-    if partners is not None and "signed" in partners.columns:
-        for i, v in enumerate(partners["signed"].tolist()):
-            if isinstance(v, str) and v.strip().lower() not in BOOL_TEXT:
-                bad.append(f"{plan_cell(path, partners, i, 'signed', 'Partners')}: signed = {v!r} is not TRUE or "
-                           "FALSE")
-    return bad
-
-
-@dataclass
-class Note:
-    what: str
-    sheet: str
-    cell: str
-    value: object
-    source: str
-    level: str = "info"  # info | warning
-
-
-@dataclass
-class Value:
-    """A number for the new workbook and where it came from."""
-    value: float
-    source: str
 
 
 def tidy(x: float) -> float | int:
@@ -204,8 +147,7 @@ class _Roller:
             raise RollError(f"the input workbook {self.input_path.name} has {len(issues.errors)} error(s); "
                             f"fix them (planner validate) before rolling:\n  {shown}")
         self.raw, self.data = raw, data
-        self.plan = read_plan(self.plan_path, PLAN_SHEETS, required=("Summary", "Chips", "Deployments", "Wafers"))
-        self._check_plan()
+        self.plan = read_rollable_plan(self.plan_path, self.input_path, data)
         q0 = data.quarters[0]
         self.q0 = q0
         self.new_start = next_quarter(q0)
@@ -216,7 +158,8 @@ class _Roller:
             raise RollError(f"cannot roll past {q0}: {horizon_problem(self.new_start, T)}")
         self.new_quarters = horizon(self.new_start, T)
         self.old_last = data.quarters[-1]
-        self.actuals = self._read_actuals() if self.actuals_path else {}
+        actuals = read_actuals(self.actuals_path, data, q0, self.notes) if self.actuals_path else {}
+        self.closed = ClosedQuarter(self.plan_path, q0, self.plan, actuals)
 
         data_bytes = self.input_path.read_bytes()
         with warnings.catch_warnings():
@@ -235,135 +178,10 @@ class _Roller:
         self._packaging_blocks()
         for title in self.touched:
             _fit_tables(self.wb[title])
-        self._write_notes()
-        path, note = safe_save(self.wb, self.output_path, self.input_path)
-        if note:
-            self.note("output moved", "", "", str(path), note, "warning")
-        return path
-
-    def _check_plan(self) -> None:
-        summary = summary_values(self.plan)
-        status = str(summary.get("status", "")).strip()
-        if not is_planned(status):
-            raise RollError(f"the plan {self.plan_path.name} has status '{status or 'unknown'}': it holds no "
-                            "decisions to roll forward; roll an optimal (or feasible) plan")
-        needed = {"Chips": ("product", "quarter", "die_bank_end", "chip_inventory_end"),
-                  "Deployments": ("product", "site", "quarter", "racks_deployed"),
-                  "Wafers": ("product", "fab", "quarter", "good_dies_out", "arrival_quarter"),
-                  "HBM": ("vendor", "quarter", "inventory_end"), "Partners": ("partner", "signed")}
-        for sheet, columns in needed.items():
-            frame = self.plan.get(sheet)
-            lacking = [c for c in columns if frame is not None and c not in frame.columns]
-            if lacking:
-                raise RollError(f"the plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
-                                "Excel is summed up in the plan workbook; its full table is in the file beside it): "
-                                "the plan cannot be rolled from the workbook alone")
-        uses = {"HBM": len(self.data.vendors), "Partners": len(self.data.partners), "Power": len(self.data.expansion),
-                "Capex": len(self.data.partners)}
-        deleted = [sheet for sheet, used in uses.items() if used and sheet not in self.plan]
-        if deleted:
-            raise RollError(f"the plan {self.plan_path.name} has no {', '.join(deleted)} sheet(s) (deleted?), which the "
-                            "input needs to roll (inventories, deals, expansion blocks): roll the plan workbook as the "
-                            "planner wrote it")
-        bad = plan_value_problems(self.plan_path, self.plan)
-        if bad:
-            raise RollError(f"the plan {self.plan_path.name} has {len(bad)} cell(s) that are not what the planner "
-                            "wrote (edited by hand?):\n  " + "\n  ".join(bad[:20])
-                            + (f"\n  ... ({len(bad)} in all)" if len(bad) > 20 else ""))
-        other_input = ""
-        chips = self.plan["Chips"]
-        quarters = sorted({str(q) for q in chips.get("quarter", [])}, key=quarter_index) if len(chips) else []
-        inputs = self.plan.get("Inputs")
-        if inputs is not None and "key" in inputs.columns:
-            echo = dict(zip(inputs["key"].astype(str), inputs["value"]))
-            h = str(echo.get("horizon", ""))
-            if ".." in h:
-                quarters = [h.split("..")[0].strip()]
-            files = inputs[inputs["key"].astype(str) == "input_file"]
-            if len(files) and "note" in inputs.columns:
-                sha = str(files["note"].iloc[0])
-                if sha and sha != self.data.sha256:
-                    other_input = (f"the plan {self.plan_path.name} was made from another input workbook (or another "
-                                    f"version of it): its Inputs sheet records input_sha256 {sha[:12]}... but "
-                                    f"{self.input_path.name} is {self.data.sha256[:12]}...; roll the plan with the input "
-                                    "it was made from")
-        if quarters and quarters[0] != self.data.quarters[0]:
-            raise RollError(f"the plan {self.plan_path.name} starts in {quarters[0]} but the input "
-                            f"{self.input_path.name} starts in {self.data.quarters[0]}: roll the input the plan "
-                            "was made from")
-        if other_input:
-            raise RollError(other_input)
-
-    def _read_actuals(self) -> dict[str, dict[tuple, dict[str, Value]]]:
-        path = self.actuals_path
-        try:
-            frames = read_plan(path, list(ACTUALS))
-        except PlanReadError as exc:
-            raise RollError(f"actuals: {exc}") from exc
-        known = {"Chips": [set(self.data.products.index)], "HBM": [set(self.data.vendors.index)],
-                 "Deployments": [set(self.data.products.index), set(self.data.sites.index)],
-                 "Wafers": [set(self.data.products.index), set(self.data.fabs.index)],
-                 "Partners": [set(self.data.partners.index)]}
-        out: dict[str, dict[tuple, dict[str, Value]]] = {}
-        duplicates: list[str] = []
-        for sheet, frame in frames.items():
-            keys, values = ACTUALS[sheet]
-            original = list(frame.columns)
-            frame.columns = [normalise_header(c) for c in original]
-            missing = [k for k in keys if k not in frame.columns]
-            if missing:
-                raise RollError(f"actuals {path.name} sheet {sheet}: key column(s) {', '.join(missing)} missing "
-                                f"(found: {', '.join(map(str, original))})")
-            present = [c for c in values if c in frame.columns]
-            if not present:
-                raise RollError(f"actuals {path.name} sheet {sheet}: none of the columns {', '.join(values)}")
-            table: dict[tuple, dict[str, Value]] = {}
-            first_row: dict[tuple, str] = {}
-            skipped = 0
-            for i, row in enumerate(frame.to_dict("records")):
-                where = lambda col: plan_cell(path, frame, i, col, sheet)  # noqa: E731
-                if "quarter" in frame.columns and not pd.isna(row["quarter"]) and str(row["quarter"]).strip():
-                    if parse_quarter(str(row["quarter"]).strip()) != self.q0:
-                        skipped += 1
-                        continue
-                try:
-                    key = tuple(convert("key", None if pd.isna(row[k]) else row[k]) for k in keys)
-                except CellError as exc:
-                    raise RollError(f"actuals {where(keys[0])}: {exc}") from exc
-                if any(k is None for k in key):
-                    continue
-                for k, pool in zip(key, known[sheet]):
-                    if k not in pool:
-                        raise RollError(f"actuals {where(keys[0])}: unknown key '{k}' (not in the input workbook)")
-                if key in table:
-                    duplicates.append(f"actuals {where(keys[0])}: {'/'.join(key)} is listed twice in {sheet} (first "
-                                      f"at {first_row[key]}); keep one row per key")
-                    continue
-                first_row[key] = where(keys[0])
-                entry = table.setdefault(key, {})
-                for col in present:
-                    v = row[col]
-                    if v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip()):
-                        continue
-                    try:
-                        if col == "signed":
-                            parsed = convert("bool", v)
-                        elif col == "arrival_quarter":
-                            parsed = convert("quarter", str(v))
-                        else:
-                            parsed = convert("float", v)
-                            if parsed < 0:
-                                raise CellError(f"{col} cannot be negative")
-                    except CellError as exc:
-                        raise RollError(f"actuals {where(col)}: {exc}") from exc
-                    entry[col] = Value(parsed, where(col))
-            if skipped:
-                self.note(f"{skipped} row(s) of another quarter ignored", sheet, "", skipped,
-                          f"actuals {path.name} {sheet}: only rows of {self.q0} are used")
-            out[sheet] = table
-        if duplicates:
-            raise RollError("\n  ".join(duplicates))
-        return out
+        headline = (f"Rolled from {self.plan_path.name} and {self.input_path.name}"
+                    + (f" with actuals {self.actuals_path.name}" if self.actuals_path else "")
+                    + f": {self.q0} has closed; the horizon is now {self.new_quarters[0]}..{self.new_quarters[-1]}.")
+        return save_rolled(self.wb, self.notes, headline, self.output_path, self.input_path)
 
     def _note_formulas(self, data_bytes: bytes) -> None:
         with warnings.catch_warnings():
@@ -492,36 +310,13 @@ class _Roller:
                 self.note("new quarter column", sheet.ws.title, ref, q, f"values copied from {self.old_last}: "
                           "review and edit them")
 
-    # ---- carried quantities -------------------------------------------------------------------------------
-    def _plan_value(self, sheet: str, keys: dict[str, str], column: str) -> Value | None:
-        frame = self.plan.get(sheet)
-        if frame is None or column not in frame.columns or not len(frame):
-            return None
-        mask = frame["quarter"].astype(str) == self.q0 if "quarter" in frame.columns else pd.Series(True, frame.index)
-        for k, v in keys.items():
-            mask &= frame[k].astype(str) == str(v)
-        hits = [i for i, m in enumerate(mask.tolist()) if m]
-        if not hits:
-            return None
-        total = float(pd.to_numeric(frame[column].iloc[hits], errors="coerce").fillna(0.0).sum())
-        return Value(total, plan_cell(self.plan_path, frame, hits[0], column, sheet))
-
-    def _actual(self, sheet: str, key: tuple, column: str) -> Value | None:
-        return self.actuals.get(sheet, {}).get(key, {}).get(column)
-
-    def _value(self, sheet: str, key: tuple, keys: dict[str, str], column: str) -> Value | None:
-        actual = self._actual(sheet, key, column)
-        if actual is not None:
-            return Value(actual.value, f"actuals {actual.source}")
-        return self._plan_value(sheet, keys, column)
-
     def _packaging_blocks(self) -> None:
         """Packaging blocks started in the closed quarter (family 19) are committed: PackagingExpansion.max_blocks
         falls by them and PackagingCapacity gains block_chips x blocks from the quarter they come on line."""
         pexp = self.data.packaging_expansion
         expansion, capacity = self._sheet("PackagingExpansion"), self.shifted.get("PackagingCapacity")
         for k in pexp.index:
-            v = self._value("Packaging", (k,), {"packaging_line": k}, "blocks_started")
+            v = self.closed.value("Packaging", (k,), {"packaging_line": k}, "blocks_started")
             if v is None or tidy(v.value) == 0 or expansion is None or capacity is None:
                 continue
             blocks, row = tidy(v.value), expansion.rows.get((k,))
@@ -550,7 +345,7 @@ class _Roller:
             for column, plan_col, what in (("initial_die_bank", "die_bank_end", "die bank at the new start"),
                                            ("initial_chip_inventory", "chip_inventory_end",
                                             "finished chips at the new start")):
-                v = self._value("Chips", (p,), {"product": p}, plan_col)
+                v = self.closed.value("Chips", (p,), {"product": p}, plan_col)
                 if v is None:
                     self.note(f"{what}: no value for {p} in the plan", "Products", "", None,
                               f"{self.plan_path.name} Chips has no row {p}/{self.q0}; kept", "warning")
@@ -560,7 +355,7 @@ class _Roller:
         vendors = self._sheet("HBMVendors")
         for vendor in self.data.vendors.index:
             row = vendors.rows.get((vendor,))
-            v = self._value("HBM", (vendor,), {"vendor": vendor}, "inventory_end")
+            v = self.closed.value("HBM", (vendor,), {"vendor": vendor}, "inventory_end")
             if row is None or v is None:
                 continue
             self._set(vendors, row, "initial_inventory", tidy(v.value), f"HBM stacks at the new start ({vendor})",
@@ -572,7 +367,7 @@ class _Roller:
         cohorts = []
         for p in self.data.products.index:
             for s in self.data.sites.index:
-                v = self._value("Deployments", (p, s), {"product": p, "site": s}, "racks_deployed")
+                v = self.closed.value("Deployments", (p, s), {"product": p, "site": s}, "racks_deployed")
                 if v is None or tidy(v.value) == 0:
                     continue
                 retire = next_quarter(self.q0, min(int(life[p]), 4 * 9999 + 3 - quarter_index(self.q0)))
@@ -626,7 +421,7 @@ class _Roller:
                 started[(str(r["product"]), str(r["fab"]))] = (
                     r["wafers"], r["good_dies_out"], str(r["arrival_quarter"]),
                     plan_cell(self.plan_path, frame, i, "good_dies_out", "Wafers"))
-        for key, entry in self.actuals.get("Wafers", {}).items():
+        for key, entry in self.closed.actuals.get("Wafers", {}).items():
             p, f = key
             if (p, f) not in routes.index:
                 raise RollError(f"actuals {entry[next(iter(entry))].source}: no route {p}/{f} in Routes")
@@ -730,7 +525,7 @@ class _Roller:
             row = sheet.rows.get((n,))
             if row is None:
                 continue
-            signed_actual = self._actual("Partners", (n,), "signed")
+            signed_actual = self.closed.actual("Partners", (n,), "signed")
             if signed_actual is not None:
                 signed, signed_src = bool(signed_actual.value), f"actuals {signed_actual.source}"
             else:
@@ -750,7 +545,7 @@ class _Roller:
                           "warning")
             if not signed:
                 continue
-            funded = self._actual("Partners", (n,), "funded_usd")
+            funded = self.closed.actual("Partners", (n,), "funded_usd")
             if funded is not None:
                 spent, src = funded.value, f"actuals {funded.source}"
             elif capex is not None and str(n) in capex.columns and len(capex):
@@ -773,36 +568,6 @@ class _Roller:
                 self._set(sheet, row, "fixed_deal_cost_usd", 0, f"signed deal {n}: signing cost already paid",
                           signed_src)
         self.touched.add(sheet.ws.title)
-
-    # ---- notes --------------------------------------------------------------------------------------------
-    def _write_notes(self) -> None:
-        if NOTES_SHEET in self.wb.sheetnames:
-            del self.wb[NOTES_SHEET]
-        ws = self.wb.create_sheet(NOTES_SHEET, 0)
-        head = Font(bold=True)
-        ws.append([f"Rolled from {self.plan_path.name} and {self.input_path.name}"
-                   + (f" with actuals {self.actuals_path.name}" if self.actuals_path else "")
-                   + f": {self.q0} has closed; the horizon is now {self.new_quarters[0]}..{self.new_quarters[-1]}."])
-        ws["A1"].font = Font(bold=True, size=12)
-        ws.append(["Yellow quarter headers are new quarters copied from the old last quarter: review and edit them. "
-                   "This sheet is not read by the planner."])
-        ws.append([])
-        ws.append(["what", "sheet", "cell", "value", "from"])
-        for c in ws[4]:
-            c.font = head
-        for n in self.notes:
-            ws.append([n.what, n.sheet, n.cell, n.value if not isinstance(n.value, bool) else str(n.value),
-                       n.source])
-            if n.level == "warning":
-                ws.cell(ws.max_row, 1).font = Font(bold=True, color="9C0006")
-        for letter, width in zip("ABCDE", (52, 18, 22, 14, 100)):
-            ws.column_dimensions[letter].width = width
-        ws.freeze_panes = "A5"
-        for other in self.wb.worksheets:
-            other.sheet_view.tabSelected = False
-        ws.sheet_view.tabSelected = True
-        self.wb.active = 0
-
 
 def _shift_quarters(ws, header_row: int, qcols: dict[str, int], old_last: str, new_quarters: list[str],
                     repeat: bool) -> tuple[list[str], dict[str, int]]:
