@@ -1,0 +1,270 @@
+"""What the closed quarter committed, for planner roll: the plan's decisions (read once, through the plan
+reader, and checked to be a plan the planner wrote for this input) and the actuals that replace them.
+
+Only reads; the roll steps (roll_steps.py) look values up through ClosedQuarter.value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from models.data import PlanData
+from planner.cycle.roll_notes import Note
+from planner.input.convert import CellError, convert
+from planner.input.reader import normalise_header
+from planner.output.contract import is_planned
+from planner.output.plan_reader import PlanReadError, plan_cell, read_plan, summary_values
+from planner.quarters import parse_quarter, quarter_index
+
+PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power", "Packaging")
+PLAN_NUMBERS = {  # plan sheet -> columns the roll (and the freeze) read as numbers
+    "Chips": ("die_bank_end", "chip_inventory_end"), "HBM": ("inventory_end",), "Deployments": ("racks_deployed",),
+    "Wafers": ("wafers", "good_dies_out"), "Power": ("blocks_started",), "Packaging": ("blocks_started",),
+    "Partners": ("funded_usd",)}
+BOOL_TEXT = {"true", "false", "yes", "no", "1", "0", "y", "n", ""}
+ACTUALS = {  # sheet -> (key columns, value columns)
+    "Chips": (("product",), ("die_bank_end", "chip_inventory_end")),
+    "HBM": (("vendor",), ("inventory_end",)),
+    "Deployments": (("product", "site"), ("racks_deployed",)),
+    "Wafers": (("product", "fab"), ("wafers", "good_dies_out", "arrival_quarter")),
+    "Partners": (("partner",), ("signed", "funded_usd")),
+}
+PLAN_COLUMNS_NEEDED = {  # plan sheet -> columns a roll reads (a summed-up long table lacks them)
+    "Chips": ("product", "quarter", "die_bank_end", "chip_inventory_end"),
+    "Deployments": ("product", "site", "quarter", "racks_deployed"),
+    "Wafers": ("product", "fab", "quarter", "good_dies_out", "arrival_quarter"),
+    "HBM": ("vendor", "quarter", "inventory_end"), "Partners": ("partner", "signed")}
+
+Actuals = dict[str, dict[tuple, dict[str, "Value"]]]  # sheet -> key -> column -> value
+
+
+class RollError(Exception):
+    """The plan cannot be rolled forward; the message says why and what to do."""
+
+
+@dataclass
+class Value:
+    """A number for the new workbook and where it came from."""
+    value: float
+    source: str
+
+
+@dataclass
+class ClosedQuarter:
+    """The closed quarter's decisions: the plan's sheets and the actuals that override them key by key."""
+    plan_path: Path
+    quarter: str  # the closed quarter (the old start)
+    plan: dict[str, pd.DataFrame]
+    actuals: Actuals = field(default_factory=dict)
+
+    def where(self, frame: pd.DataFrame, position: int, column: str, sheet: str) -> str:
+        """'PLAN.xlsx Wafers!D5': the plan cell a value came from."""
+        return plan_cell(self.plan_path, frame, position, column, sheet)
+
+    def plan_value(self, sheet: str, keys: dict[str, str], column: str) -> Value | None:
+        """The plan's `column` in the closed quarter's rows matching `keys`, summed; None when none match."""
+        frame = self.plan.get(sheet)
+        if frame is None or column not in frame.columns or not len(frame):
+            return None
+        mask = frame["quarter"].astype(str) == self.quarter if "quarter" in frame.columns else \
+            pd.Series(True, frame.index)
+        for k, v in keys.items():
+            mask &= frame[k].astype(str) == str(v)
+        hits = [i for i, m in enumerate(mask.tolist()) if m]
+        if not hits:
+            return None
+        total = float(pd.to_numeric(frame[column].iloc[hits], errors="coerce").fillna(0.0).sum())
+        return Value(total, self.where(frame, hits[0], column, sheet))
+
+    def actual(self, sheet: str, key: tuple, column: str) -> Value | None:
+        return self.actuals.get(sheet, {}).get(key, {}).get(column)
+
+    def value(self, sheet: str, key: tuple, keys: dict[str, str], column: str) -> Value | None:
+        """The actual where given, else the plan's value."""
+        actual = self.actual(sheet, key, column)
+        if actual is not None:
+            return Value(actual.value, f"actuals {actual.source}")
+        return self.plan_value(sheet, keys, column)
+
+
+# ---- the plan -------------------------------------------------------------------------------------------
+
+def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
+    """Cells of a plan workbook that are not what the planner writes: text in a number column, a `signed` that
+    is not TRUE/FALSE. Each located, e.g. 'PLAN.xlsx Chips!D2: die_bank_end = 'abc' is not a number'."""
+    bad = []
+    for sheet, columns in PLAN_NUMBERS.items():
+        frame = plan.get(sheet)
+        if frame is None:
+            continue
+        for col in columns:
+            if col not in frame.columns:
+                continue
+            for i, v in enumerate(frame[col].tolist()):
+                if v is None or (isinstance(v, float) and pd.isna(v)) or isinstance(v, bool):
+                    continue
+                try:
+                    convert("float", v)
+                except CellError:
+                    bad.append(f"{plan_cell(path, frame, i, col, sheet)}: {col} = {v!r} is not a number")
+    partners = plan.get("Partners")
+    if partners is not None and "signed" in partners.columns:
+        for i, v in enumerate(partners["signed"].tolist()):
+            if isinstance(v, str) and v.strip().lower() not in BOOL_TEXT:
+                bad.append(f"{plan_cell(path, partners, i, 'signed', 'Partners')}: signed = {v!r} is not TRUE or "
+                           "FALSE")
+    return bad
+
+
+def read_rollable_plan(plan_path: Path, input_path: Path, data: PlanData) -> dict[str, pd.DataFrame]:
+    """The plan's sheets a roll reads; RollError unless it is a plan the planner wrote, from this input."""
+    plan = read_plan(plan_path, PLAN_SHEETS, required=("Summary", "Chips", "Deployments", "Wafers"))
+    _check_plan_shape(plan_path, plan, data)
+    bad = plan_value_problems(plan_path, plan)
+    if bad:
+        raise RollError(f"the plan {plan_path.name} has {len(bad)} cell(s) that are not what the planner "
+                        "wrote (edited by hand?):\n  " + "\n  ".join(bad[:20])
+                        + (f"\n  ... ({len(bad)} in all)" if len(bad) > 20 else ""))
+    _check_same_input(plan_path, input_path, plan, data)
+    return plan
+
+
+def _check_plan_shape(plan_path: Path, plan: dict[str, pd.DataFrame], data: PlanData) -> None:
+    """A plan with decisions, whose sheets hold the columns a roll reads."""
+    summary = summary_values(plan)
+    status = str(summary.get("status", "")).strip()
+    if not is_planned(status):
+        raise RollError(f"the plan {plan_path.name} has status '{status or 'unknown'}': it holds no "
+                        "decisions to roll forward; roll an optimal (or feasible) plan")
+    for sheet, columns in PLAN_COLUMNS_NEEDED.items():
+        frame = plan.get(sheet)
+        lacking = [c for c in columns if frame is not None and c not in frame.columns]
+        if lacking:
+            raise RollError(f"the plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
+                            "Excel is summed up in the plan workbook; its full table is in the file beside it): "
+                            "the plan cannot be rolled from the workbook alone")
+    uses = {"HBM": len(data.vendors), "Partners": len(data.partners), "Power": len(data.expansion),
+            "Capex": len(data.partners)}
+    deleted = [sheet for sheet, used in uses.items() if used and sheet not in plan]
+    if deleted:
+        raise RollError(f"the plan {plan_path.name} has no {', '.join(deleted)} sheet(s) (deleted?), which the "
+                        "input needs to roll (inventories, deals, expansion blocks): roll the plan workbook as the "
+                        "planner wrote it")
+
+
+def _check_same_input(plan_path: Path, input_path: Path, plan: dict[str, pd.DataFrame], data: PlanData) -> None:
+    """The plan starts where the input starts and records the input's sha256 (its Inputs sheet)."""
+    other_input = ""
+    chips = plan["Chips"]
+    quarters = sorted({str(q) for q in chips.get("quarter", [])}, key=quarter_index) if len(chips) else []
+    inputs = plan.get("Inputs")
+    if inputs is not None and "key" in inputs.columns:
+        echo = dict(zip(inputs["key"].astype(str), inputs["value"]))
+        h = str(echo.get("horizon", ""))
+        if ".." in h:
+            quarters = [h.split("..")[0].strip()]
+        files = inputs[inputs["key"].astype(str) == "input_file"]
+        if len(files) and "note" in inputs.columns:
+            sha = str(files["note"].iloc[0])
+            if sha and sha != data.sha256:
+                other_input = (f"the plan {plan_path.name} was made from another input workbook (or another "
+                               f"version of it): its Inputs sheet records input_sha256 {sha[:12]}... but "
+                               f"{input_path.name} is {data.sha256[:12]}...; roll the plan with the input "
+                               "it was made from")
+    # the start is checked before the sha256: a plan of another horizon says so, not just "another input"
+    if quarters and quarters[0] != data.quarters[0]:
+        raise RollError(f"the plan {plan_path.name} starts in {quarters[0]} but the input "
+                        f"{input_path.name} starts in {data.quarters[0]}: roll the input the plan "
+                        "was made from")
+    if other_input:
+        raise RollError(other_input)
+
+
+# ---- the actuals ----------------------------------------------------------------------------------------
+
+def read_actuals(path: Path, data: PlanData, closed: str, notes: list[Note]) -> Actuals:
+    """The actuals workbook's values for the closed quarter, by sheet and key; RollError on any bad cell.
+    Rows of another quarter are skipped, with a note."""
+    try:
+        frames = read_plan(path, list(ACTUALS))
+    except PlanReadError as exc:
+        raise RollError(f"actuals: {exc}") from exc
+    known = {"Chips": [set(data.products.index)], "HBM": [set(data.vendors.index)],
+             "Deployments": [set(data.products.index), set(data.sites.index)],
+             "Wafers": [set(data.products.index), set(data.fabs.index)],
+             "Partners": [set(data.partners.index)]}
+    out: Actuals = {}
+    duplicates: list[str] = []
+    for sheet, frame in frames.items():
+        table, skipped = _actuals_sheet(path, sheet, frame, known[sheet], closed, duplicates)
+        if skipped:
+            notes.append(Note(f"{skipped} row(s) of another quarter ignored", sheet, "", skipped,
+                              f"actuals {path.name} {sheet}: only rows of {closed} are used"))
+        out[sheet] = table
+    if duplicates:
+        raise RollError("\n  ".join(duplicates))
+    return out
+
+
+def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set], closed: str,
+                   duplicates: list[str]) -> tuple[dict[tuple, dict[str, Value]], int]:
+    """One actuals sheet: (key -> column -> value, rows of another quarter skipped). A key listed twice is
+    added to `duplicates` (all are reported together)."""
+    keys, values = ACTUALS[sheet]
+    original = list(frame.columns)
+    frame.columns = [normalise_header(c) for c in original]
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        raise RollError(f"actuals {path.name} sheet {sheet}: key column(s) {', '.join(missing)} missing "
+                        f"(found: {', '.join(map(str, original))})")
+    present = [c for c in values if c in frame.columns]
+    if not present:
+        raise RollError(f"actuals {path.name} sheet {sheet}: none of the columns {', '.join(values)}")
+    table: dict[tuple, dict[str, Value]] = {}
+    first_row: dict[tuple, str] = {}
+    skipped = 0
+    for i, row in enumerate(frame.to_dict("records")):
+        where = lambda col: plan_cell(path, frame, i, col, sheet)  # noqa: E731
+        if "quarter" in frame.columns and not pd.isna(row["quarter"]) and str(row["quarter"]).strip():
+            if parse_quarter(str(row["quarter"]).strip()) != closed:
+                skipped += 1
+                continue
+        try:
+            key = tuple(convert("key", None if pd.isna(row[k]) else row[k]) for k in keys)
+        except CellError as exc:
+            raise RollError(f"actuals {where(keys[0])}: {exc}") from exc
+        if any(k is None for k in key):
+            continue
+        for k, pool in zip(key, known):
+            if k not in pool:
+                raise RollError(f"actuals {where(keys[0])}: unknown key '{k}' (not in the input workbook)")
+        if key in table:
+            duplicates.append(f"actuals {where(keys[0])}: {'/'.join(key)} is listed twice in {sheet} (first "
+                              f"at {first_row[key]}); keep one row per key")
+            continue
+        first_row[key] = where(keys[0])
+        entry = table.setdefault(key, {})
+        for col in present:
+            v = row[col]
+            if v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip()):
+                continue
+            entry[col] = Value(_actual_cell(col, v, where), where(col))
+    return table, skipped
+
+
+def _actual_cell(col: str, v: object, where) -> object:
+    """A non-blank actuals cell parsed for its column; RollError, located, when it does not parse."""
+    try:
+        if col == "signed":
+            return convert("bool", v)
+        if col == "arrival_quarter":
+            return convert("quarter", str(v))
+        parsed = convert("float", v)
+        if parsed < 0:
+            raise CellError(f"{col} cannot be negative")
+        return parsed
+    except CellError as exc:
+        raise RollError(f"actuals {where(col)}: {exc}") from exc
