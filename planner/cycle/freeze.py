@@ -29,6 +29,7 @@ from models.registry import FAMILIES, FROZEN_DECISIONS, Decision
 from planner.output.contract import is_planned
 from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.issues import Issues
+from planner.cycle.roll_plan import plan_value_problems
 
 TOL = 1e-6
 # plan sheet -> the decision it holds (model variable, key columns, value column, what it is, why an index can vanish)
@@ -111,8 +112,6 @@ def _frozen_quarters(frames: dict[str, pd.DataFrame], data: PlanData, n_quarters
 def _previous_values_ok(path: Path, frames: dict[str, pd.DataFrame], data: PlanData, issues: Issues) -> bool:
     """False (with errors) when a decision value of the previous plan is not a plain number, when `issues`
     already holds an error, or when deals are to be kept and the plan has no Partners sheet."""
-    from planner.cycle.roll import plan_value_problems
-
     for problem in plan_value_problems(path, {k: v for k, v in frames.items() if k in FROZEN or k == "Partners"}):
         where, _sep, text = problem.partition(": ")
         issues.error("", where, "", None, f"--previous: {text} (the plan was edited by hand?); fix or remove it")
