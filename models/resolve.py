@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pyomo.environ as pyo
 
 from models import solve as msolve
 from models.solve import SolveOptions, SolveResult, StandardForm, to_standard_form
@@ -151,8 +152,6 @@ def apply_vector_changes(h, held, new) -> None:
 
 def load_solution(model, form: StandardForm, h, result: SolveResult, options: SolveOptions, is_mip: bool) -> None:
     """Values into the Pyomo model (columns of `form`; every other variable 0), the basis and the duals."""
-    import pyomo.environ as pyo
-
     if not is_mip:
         result.basis = h.getBasis()
     x = np.asarray(h.getSolution().col_value, dtype=float)
@@ -164,8 +163,7 @@ def load_solution(model, form: StandardForm, h, result: SolveResult, options: So
     if options.duals:
         t0 = time.perf_counter()
         if is_mip:
-            result.duals = msolve._fixed_integer_duals(form, x, options)
-            result.duals_from = "LP with integers fixed"
+            result.duals, result.duals_from = msolve.mip_duals(form, x, options)
         else:
             result.duals, result.duals_from = msolve._row_duals(form, h.getSolution().row_dual), "LP"
         result.dual_seconds = time.perf_counter() - t0

@@ -169,3 +169,15 @@ def test_in_place_draws_equal_each_draw_planned_from_scratch(tmp_path):
         assert frame.loc[d, "status"] == planned.status
         assert frame.loc[d, "objective_usd"] == pytest.approx(planned.solution.objective_usd, rel=1e-9)
         assert frame.loc[d, "service_level"] == pytest.approx(planned.solution.kpis["service_level"], abs=1e-9)
+
+
+def test_a_sweep_of_a_whole_rack_plan_plans_every_draw(tmp_path):
+    """Whole racks (a MIP): each draw of a degenerate demand factor 2..2 is planned, with its prices from the
+    LP with blocks and deals fixed (as any MIP plan): demand doubles to 2 x 7,000 tok/s."""
+    sheets = minimal_sheets(3, integer_racks=True)
+    sheets["FabCapacity"][1] = ["F", 2, 2, 2]
+    sheets["Demand"][1] = ["NA", "w", 1500, 2500, 3000]
+    sheets["Uncertainty"] = [UNCERTAINTY, ["Demand", "*", "*", "uniform", 2, 2, None]]
+    frame = run_sweep(write(tmp_path, sheets), 2, seed=0, workers=1)
+    assert list(frame["status"]) == ["optimal", "optimal"]
+    assert frame.loc[1, "demand_tps"] == pytest.approx(2 * 7000)
