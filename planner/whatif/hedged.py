@@ -86,9 +86,10 @@ def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int)
     if draws:
         from planner.whatif.uncertainty import read_uncertainty, sample_factors
 
+        before = len(issues.errors)
         factors = read_uncertainty(raw, issues)
         if not factors:
-            if issues.ok:
+            if len(issues.errors) == before:  # no factor row at all (a bad row is reported already)
                 issues.error("Uncertainty", "", "", None, "--draws needs an Uncertainty sheet with factor rows "
                              "(sheet, key, column, distribution, p1, p2, p3)")
             return []
@@ -99,6 +100,9 @@ def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int)
     if weights is not None:
         return [(name, p, ScenarioEdit(name)) for name, p in weights.items()]
     names = scenario_names(raw)
+    if "ScenarioWeights" in raw.sheets and names:
+        issues.warning("ScenarioWeights", "ScenarioWeights!A2", "scenario", None, "the ScenarioWeights sheet has no "
+                       f"rows: the {len(names)} scenario(s) of the Scenarios sheet are weighted equally (base left out)")
     if not names:
         issues.error("ScenarioWeights", "", "", None, "a hedged plan needs scenarios: a ScenarioWeights sheet, "
                      "Scenarios sheet rows, or --draws N with an Uncertainty sheet")
@@ -116,8 +120,15 @@ def prepare(raw: RawWorkbook, name: str, probability: float, edit) -> tuple[Scen
 
 
 def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tuple[PlanData | None, list[Scenario]]:
-    base = pipeline.prepare(copy.deepcopy(raw), issues).data  # a copy: the scenarios edit copies of the same raw
-    specs = scenario_set(raw, issues, options.draws, options.seed)
+    """The base workbook validated and every scenario of the set prepared; every error found goes to `issues` at
+    once (the base's, the scenario set's, then each scenario's, naming it). No scenario is prepared on an invalid
+    base: its errors would repeat the base's once per scenario."""
+    prepared = pipeline.prepare(copy.deepcopy(raw), issues)  # a copy: the scenarios edit copies of the same raw
+    _add_new(issues, prepared.issues)
+    found = Issues()
+    specs = scenario_set(raw, found, options.draws, options.seed)
+    _add_new(issues, found)  # the ScenarioWeights errors are the base validation's too: reported once
+    base = prepared.data
     if base is None or not issues.ok:
         return None, []
     scenarios = []
@@ -126,6 +137,11 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
         issues.extend(errors)
         scenarios.append(sc)
     return base, scenarios
+
+
+def _add_new(issues: Issues, more: Issues) -> None:
+    seen = {str(i) for i in issues.items}
+    issues.extend(Issues([i for i in more.items if str(i) not in seen]))
 
 
 # ---- the solves ------------------------------------------------------------------------------------------

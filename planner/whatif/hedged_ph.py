@@ -39,6 +39,7 @@ from planner.pipeline import PlanOutcome, Timer
 from planner.whatif.hedged import HedgedPlan, _invalid, _meta, expected_value_plan, prepare_all, summarize
 
 log = logging.getLogger("planner")
+PH_PROVEN_GAP = 1e-6  # PH bounds this close (relative) prove the plan optimal
 
 
 class PHUnavailable(RuntimeError):
@@ -316,9 +317,13 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
     _assemble(base, scenarios, sols, eev_costs)
     plan = HedgedPlan(base, scenarios, "ph", committed=committed)
     statuses = {sc.status for sc in scenarios}
-    status = "optimal" if statuses == {"optimal"} else "feasible"
-    plan.result = SolveResult(status, f"progressive hedging, {iterations} iterations on {comm.size} process(es)",
-                              objective=upper, solver="mpi-sppy PH + HiGHS (appsi_highs)",
+    gap = max(0.0, (upper - lower) / abs(upper)) if upper else 0.0
+    # proven only when PH's bounds meet: a plan with a gap between them never reads as optimal
+    status = "optimal" if statuses == {"optimal"} and gap <= PH_PROVEN_GAP else "feasible"
+    proof = "bounds meet: proven optimal" if status == "optimal" else \
+        f"PH gap {gap:.3%} between its lower and upper bounds: not proven optimal"
+    plan.result = SolveResult(status, f"progressive hedging, {iterations} iterations on {comm.size} process(es); "
+                              f"{proof}", objective=upper, mip_gap=gap, solver="mpi-sppy PH + HiGHS (appsi_highs)",
                               solve_seconds=time.perf_counter() - t0)
     summarize(plan, upper, "progressive hedging on mpi-sppy (HiGHS subproblems)")
     _bounds(plan, lower, upper, trivial, iterations, comm.size)

@@ -192,11 +192,14 @@ def test_ph_agrees_with_ef_on_one_process(tmp_path):
     _outcome, ef = hedged(tmp_path, two_scenarios())
     outcome, ph = hedged(tmp_path, two_scenarios(), engine="ph")
     assert outcome.exit_code == 0
+    # a plan whose PH bounds do not meet is never called optimal
+    assert outcome.status == ("optimal" if ph.summary["ph_gap"] <= 1e-6 else "feasible"), ph.summary["ph_gap"]
     _ph_agrees(ph.summary, ef.summary["objective_usd"])
     assert ph.summary["ph_upper_bound_usd"] == pytest.approx(3100, rel=1e-6)  # the optimum, found
     src = sampled(tmp_path)
     _o, ef20 = plan_hedged(src, tmp_path / "ef20.xlsx", HedgedOptions(draws=20, seed=3))
-    _o, ph20 = plan_hedged_any(src, tmp_path / "ph20.xlsx", HedgedOptions(draws=20, seed=3, engine="ph"))
+    o20, ph20 = plan_hedged_any(src, tmp_path / "ph20.xlsx", HedgedOptions(draws=20, seed=3, engine="ph"))
+    assert o20.status == ("optimal" if ph20.summary["ph_gap"] <= 1e-6 else "feasible"), ph20.summary["ph_gap"]
     assert ph20.summary["scenarios"] == ef20.summary["scenarios"] == 20
     _ph_agrees(ph20.summary, ef20.summary["objective_usd"])
 
@@ -241,3 +244,18 @@ def test_vss_smaller_than_the_mip_gaps_is_marked_not_significant():
     plan.summary["evpi_usd"], plan.notes["evpi_usd"] = 12_000.0, "e"
     mark_solver_tolerance(plan)
     assert "$13,000" in plan.notes["evpi_usd"]
+
+
+def test_every_error_of_a_hedged_plan_is_reported_at_once(tmp_path, capsys):
+    """A bad rack_kw cell (Products!C2 = 'ten'), an unknown scenario and probabilities adding up to 1.2: the run
+    exits 2 and prints all three, each at its cell, the weights' errors once."""
+    s = two_scenarios()
+    s["Products"][1][2] = "ten"
+    s["ScenarioWeights"] = [["scenario", "probability"], ["lo", 0.5], ["nosuch", 0.7]]
+    code = main(["-q", "run", str(write(tmp_path, s)), "--stochastic", "-o", str(tmp_path / "h.xlsx")])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code == 2
+    assert "Products!C2" in text and "unknown scenario 'nosuch'" in text and "add up to 1.2" in text
+    assert text.count("unknown scenario 'nosuch'") == 1
+    assert not (tmp_path / "h.xlsx").exists()

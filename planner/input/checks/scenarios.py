@@ -35,18 +35,21 @@ def check_scenario_weights(ctx: ValidationContext) -> dict[str, float] | None:
     known = scenario_names(ctx.raw)
     by_fold = {n.casefold(): n for n in known}
     weights: dict[str, float] = {}
+    probabilities: list[float] = []  # of every row with a readable probability, whether its name is known or not
     for row in rows:
         name = str(row.values["scenario"])
         canonical = BASE if name.casefold() == BASE else name if name in known else by_fold.get(name.casefold())
+        if row.ok:
+            probabilities.append(float(row.values["probability"]))
         if canonical is None:
             ctx.issues.error("ScenarioWeights", row.cells["scenario"], "scenario", name,
                              f"unknown scenario '{name}': not in the Scenarios sheet and not base "
                              f"(known: {known_text([BASE] + known)})")
         elif row.ok:
             weights[canonical] = float(row.values["probability"])
-    total = sum(weights.values())
-    # the total is only meaningful when every row gave a weight: a bad row is reported already
-    if len(weights) == len(rows) == len(sheet.rows) and abs(total - 1.0) > 1e-6:
+    total = sum(probabilities)
+    # the total is only meaningful when every row gave a probability: a bad probability is reported already
+    if len(probabilities) == len(rows) == len(sheet.rows) and abs(total - 1.0) > 1e-6:
         ctx.issues.error("ScenarioWeights", _probability_range(sheet), "probability", total,
                          f"the probabilities add up to {total:.6g}, not 1 (within 1e-6)")
     return weights
