@@ -353,9 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stochastic", action="store_true",
                    help="hedged plan: commit the first Settings.commit_quarters once for every weighted scenario")
     p.add_argument("--draws", type=int, help="--stochastic: N sampled scenarios of the Uncertainty sheet")
-    p.add_argument("--seed", type=int, default=0, help="--stochastic --draws: the sampling seed (as planner sweep)")
-    p.add_argument("--engine", choices=("ef", "ph"), default="ef",
-                   help="--stochastic: ef = extensive form on HiGHS; ph = progressive hedging on mpi-sppy")
+    p.add_argument("--seed", type=int, help="--stochastic --draws: the sampling seed (default 0, as planner sweep)")
+    p.add_argument("--engine", choices=("ef", "ph"),
+                   help="--stochastic: ef = extensive form on HiGHS (default); ph = progressive hedging on mpi-sppy")
     solve_flags(sub.add_parser("diagnose", help="plan a workbook and explain why it cannot be planned"))
     p = sub.add_parser("compare", help="plan the base and each scenario; write a side-by-side comparison")
     solve_flags(p)

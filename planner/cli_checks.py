@@ -46,6 +46,8 @@ def other_option_problems(args) -> list[str]:
             problems.append(f"--freeze must be 0 or more quarters, not {freeze}")
         elif freeze > 0 and not getattr(args, "previous", None):
             problems.append(f"--freeze {freeze} needs --previous PLAN.xlsx (the plan whose decisions are kept)")
+    if getattr(args, "command", "") == "run":
+        problems += _stochastic_option_problems(args)
     if getattr(args, "command", "") == "sweep":
         if args.seed is not None and args.seed < 0:
             problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
@@ -53,6 +55,23 @@ def other_option_problems(args) -> list[str]:
             problems.append(f"--draws must be 1 or more, not {args.draws}")
         if args.workers is not None and args.workers < 0:
             problems.append(f"--workers must be 0 (one per core) or more, not {args.workers}")
+    return problems
+
+
+def _stochastic_option_problems(args) -> list[str]:
+    """--draws, --seed and --engine belong to --stochastic; --previous and --scenario do not."""
+    given = [f"--{n}" for n in ("draws", "seed", "engine") if getattr(args, n, None) is not None]
+    if not getattr(args, "stochastic", False):
+        return [f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to --stochastic only"] if given else []
+    problems = []
+    if args.draws is not None and args.draws < 1:
+        problems.append(f"--draws must be 1 or more, not {args.draws}")
+    if args.seed is not None and args.seed < 0:
+        problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
+    for flag in ("previous", "scenario"):
+        if getattr(args, flag, None):
+            problems.append(f"--{flag} cannot be combined with --stochastic (the hedged plan plans every scenario "
+                            "of its set from the workbook as it is)")
     return problems
 
 

@@ -171,6 +171,13 @@ def test_hours_per_quarter_1e308_is_a_located_error(tmp_path):
     (["--time-limit", "inf"], "--time-limit"),
     (["--freeze", "2"], "needs --previous"),
     (["--freeze", "-3", "--previous", "{src}"], "--freeze must be 0 or more"),
+    (["--stochastic", "--draws", "-1"], "--draws must be 1 or more"),
+    (["--stochastic", "--draws", "0"], "--draws must be 1 or more"),
+    (["--stochastic", "--draws", "3", "--seed", "-1"], "--seed must be a whole number 0 or more"),
+    (["--stochastic", "--scenario", "x"], "--scenario cannot be combined with --stochastic"),
+    (["--stochastic", "--previous", "{src}"], "--previous cannot be combined with --stochastic"),
+    (["--draws", "3"], "--draws applies to --stochastic only"),
+    (["--engine", "ph", "--seed", "2"], "--seed, --engine apply to --stochastic only"),
 ])
 def test_cli_options_get_the_settings_ranges(tmp_path, capsys, flags, words):
     src = write(tmp_path, minimal_sheets())
