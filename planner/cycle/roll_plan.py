@@ -21,7 +21,7 @@ from planner.quarters import parse_quarter, quarter_index
 
 PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power", "Packaging")
 PLAN_NUMBERS = {  # plan sheet -> columns the roll (and the freeze) read as numbers
-    "Chips": ("die_bank_end", "chip_inventory_end"), "HBM": ("inventory_end",), "Deployments": ("racks_deployed",),
+    "Chips": ("die_bank_end", "chip_inventory_end"), "HBM": ("inventory_end", "bought"), "Deployments": ("racks_deployed",),
     "Wafers": ("wafers", "good_dies_out"), "Power": ("blocks_started",), "Packaging": ("blocks_started",),
     "Partners": ("funded_usd",)}
 BOOL_TEXT = {"true", "false", "yes", "no", "1", "0", "y", "n", ""}

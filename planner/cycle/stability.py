@@ -22,6 +22,7 @@ from models.sets import USD_PER_OBJ
 from models.solve import solve
 from models.stability import add_stability, solve_with_stability
 from planner.cycle.freeze import FreezeEdit
+from planner.cycle.roll_plan import plan_value_problems
 from planner.issues import Issues
 from planner.output.plan_reader import PlanReadError, numeric, read_plan, truthy
 
@@ -32,12 +33,16 @@ DECISIONS = {"Deployments": ("Y", ("product", "site"), "racks_deployed"),
              "Power": ("E", ("site",), "blocks_started")}
 
 
-def previous_decisions(path: Path, data: PlanData, model) -> dict[tuple[str, tuple], float]:
+REQUIRED_SHEETS = ("Summary", "Deployments", "Wafers", "HBM")  # Power is optional: a plan may have no site expansion
+
+
+def previous_decisions(frames: dict, data: PlanData, model) -> tuple[dict[tuple[str, tuple], float], int]:
     """(variable, model index) -> the previous plan's value, for every index of the model whose quarter the
-    previous plan covers (a covered index the plan has no row for is 0); the signed deals as ('A', (n,))."""
-    frames = read_plan(path, ["Summary", *DECISIONS, "Partners"], required=("Summary",))
+    previous plan covers (a covered index the plan has no row for is 0); the signed deals as ('A', (n,)). Also
+    how many of the plan's non-zero decision rows in those quarters name no index of this model."""
     t_of = {q: t for t, q in enumerate(data.quarters)}
     out: dict[tuple[str, tuple], float] = {}
+    unmatched = 0
     for sheet, (name, keys, column) in DECISIONS.items():
         frame = frames.get(sheet)
         if frame is None or column not in frame.columns or "quarter" not in frame.columns:
@@ -53,12 +58,14 @@ def previous_decisions(path: Path, data: PlanData, model) -> dict[tuple[str, tup
             idx = tuple(str(row[k]) for k in keys) + (t_of.get(q, -1),)
             if (name, idx) in out:
                 out[(name, idx)] = float(row[column])
+            elif q in t_of and abs(float(row[column])) > 1e-9:
+                unmatched += 1
     partners = frames.get("Partners")
     if partners is not None and "signed" in partners.columns:
         for n, signed in zip(partners["partner"].astype(str), partners["signed"]):
             if n in model.A:
                 out[("A", (n,))] = 1.0 if truthy(signed) else 0.0
-    return out
+    return out, unmatched
 
 
 def mip_start(model, previous: dict[tuple[str, tuple], float]) -> list:
@@ -70,19 +77,31 @@ def mip_start(model, previous: dict[tuple[str, tuple], float]) -> list:
     return start
 
 
-def apply_stability(model, data: PlanData, previous_plan: Path, issues) -> tuple[dict, dict]:
-    """Add the stability term and build the MIP start. Returns (start, summary facts); a previous plan that
-    cannot be read is a warning (the plan is made without it)."""
+def apply_stability(model, data: PlanData, previous_plan: Path, issues) -> tuple[list, dict]:
+    """Add the stability term and build the MIP start. Returns (start, summary facts). A previous plan that
+    cannot be read, is not a plan or holds hand-edited values is an error at its cell; one whose decisions name
+    none of this input's products, sites, fabs or vendors is a warning (planned without the term)."""
+    path = Path(previous_plan)
     weight = float(getattr(data.settings, "stability_weight", 0.0) or 0.0)
     try:
-        previous = previous_decisions(Path(previous_plan), data, model)
+        frames = read_plan(path, [*REQUIRED_SHEETS, *DECISIONS, "Partners"], required=REQUIRED_SHEETS)
     except PlanReadError as exc:
-        issues.warning("", Path(previous_plan).name, "", str(previous_plan), f"--previous: {exc}; planned without "
-                       "the stability term")
+        issues.error("", path.name, "", str(path), f"--previous: {exc}")
+        return [], {}
+    problems = plan_value_problems(path, {k: v for k, v in frames.items() if k in DECISIONS or k == "Partners"})
+    for problem in problems:
+        where, _sep, text = problem.partition(": ")
+        issues.error("", where, "", None, f"--previous: {text} (the plan was edited by hand?); fix or remove it")
+    if problems:
+        return [], {}
+    previous, unmatched = previous_decisions(frames, data, model)
+    if unmatched and not any(abs(v) > 1e-9 for (name, _i), v in previous.items() if name != "A"):
+        issues.warning("", path.name, "", None, f"--previous: none of the previous plan's {unmatched} decision(s) "
+                       "in this horizon names a product, site, fab or vendor of this input (a plan of another "
+                       "workbook?); planned without the stability term")
         return [], {}
     covered = add_stability(model, data, previous, weight)
-    facts = {"stability_weight": weight, "stability_decisions": covered}
-    return mip_start(model, previous), facts
+    return mip_start(model, previous), {"stability_weight": weight, "stability_decisions": covered}
 
 
 class StabilityEdit:
@@ -93,9 +112,15 @@ class StabilityEdit:
         self.previous_plan = Path(previous_plan)
         self.start: list = []
         self.facts: dict = {}
+        self.failure_message = ""  # set when the previous plan cannot be used (pipeline.run_plan prints it)
 
     def apply(self, model, sets, data: PlanData, issues: Issues) -> None:
+        if not issues.ok:  # e.g. the freeze could not read the same plan: said once, there
+            return
+        before = len(issues.errors)
         self.start, self.facts = apply_stability(model, data, self.previous_plan, issues)
+        if len(issues.errors) > before:
+            self.failure_message = "the previous plan cannot be used (see its errors)"
 
     def solve(self, model, options, warm=None, start=()):
         if self.facts.get("stability_decisions"):

@@ -106,3 +106,44 @@ def test_roll_carries_expansion_blocks_started_in_the_closed_quarter(tmp_path):
     assert wb["SiteExpansion"]["E2"].value == 1
     kept = run_plan(tmp_path / "next.xlsx", tmp_path / "kept.xlsx", RunOptions(model_edits=replan_edits(plan, 1)))
     assert kept.exit_code == 0
+
+
+def _planned(tmp_path, sheets, name="plan.xlsx"):
+    src = write(tmp_path, sheets, name.replace(".xlsx", "_in.xlsx"))
+    out = tmp_path / name
+    assert run_plan(src, out).exit_code == 0
+    return src, out
+
+
+def test_previous_that_is_not_a_plan_or_was_edited_is_a_located_error(tmp_path):
+    """--previous naming the input workbook itself (no Summary sheet), or a plan whose Deployments!D2 holds
+    'lots': exit 2 with the error at its cell, nothing written; never a silent plan without the term."""
+    from openpyxl import load_workbook
+
+    src, plan = _planned(tmp_path, two_sites())
+    not_a_plan = run_plan(src, tmp_path / "a.xlsx", RunOptions(model_edits=replan_edits(src)))
+    assert not_a_plan.exit_code == 2 and not (tmp_path / "a.xlsx").exists()
+    assert any("--previous" in i.message and "Summary" in i.message for i in not_a_plan.issues.errors)
+    wb = load_workbook(plan)
+    ws = wb["Deployments"]
+    column = [c.value for c in ws[1]].index("racks_deployed") + 1
+    ws.cell(2, column, "lots")
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    bad = run_plan(src, tmp_path / "b.xlsx", RunOptions(model_edits=replan_edits(edited)))
+    assert bad.exit_code == 2 and not (tmp_path / "b.xlsx").exists()
+    [error] = bad.issues.errors
+    assert error.cell.endswith(f"Deployments!{chr(64 + column)}2") and "'lots' is not a number" in error.message
+
+
+def test_previous_plan_of_another_workbook_is_a_warning_and_no_stability_term(tmp_path):
+    """The previous plan deployed racks of product L1; this input's only product is renamed ZZ: no decision
+    matches, so the plan is made without the stability term (a warning says why), exit 0."""
+    _src, plan = _planned(tmp_path, two_sites())
+    renamed = {name: [[("ZZ" if v == "L1" else v) for v in r] for r in rows] for name, rows in two_sites().items()}
+    other = write(tmp_path, renamed, "other.xlsx")
+    outcome = run_plan(other, tmp_path / "z.xlsx", RunOptions(model_edits=replan_edits(plan)))
+    assert outcome.exit_code == 0
+    assert any("names a product, site, fab or vendor of this input" in i.message for i in outcome.issues.warnings)
+    summary = pd.read_excel(tmp_path / "z.xlsx", "Summary", header=None)
+    assert "stability_decisions" not in set(summary[0].astype(str))
