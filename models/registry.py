@@ -30,6 +30,21 @@ class RowMeaning:
 
 
 @dataclass(frozen=True)
+class PlanLimit:
+    """Where a family's limit is shown in a plan, per key and quarter: the output sheet, the column of its key
+    (blank: the one key `constant_key`), of the limit, of what is used and of the shadow price; the price's
+    unit and the limit in words ({key} is filled in). Bottlenecks and the reasons for unmet demand read it."""
+    sheet: str
+    key: str
+    limit: str
+    used: str
+    price: str
+    unit: str
+    what: str
+    constant_key: str = ""
+
+
+@dataclass(frozen=True)
 class Family:
     """A constraint family (one Pyomo Constraint component named `name`)."""
     name: str
@@ -41,6 +56,7 @@ class Family:
     repair: str = ""  # 'raise' or 'lower': how elastic repair moves the input; '' = not an input limit
     # (index, data) -> (cell, text, limit in user units); the key and quarter come from the index
     explain: Callable[[tuple, PlanData], tuple[str, str, float | None]] | None = None
+    shown: PlanLimit | None = None  # where the plan shows this limit (Bottlenecks, Serving.limited_by)
 
 
 @dataclass(frozen=True)
@@ -173,22 +189,30 @@ def _partner(column: str, suffix: str = ""):
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("fab_capacity", "1", "Fab capacity", "wafers", input_sheet="FabCapacity", repair="raise",
-           explain=_wide("FabCapacity", "fab_capacity", unit="wafers")),
+           explain=_wide("FabCapacity", "fab_capacity", unit="wafers"),
+           shown=PlanLimit("Fabs", "fab", "capacity", "wafers_started", "shadow_price_usd_per_wafer", "USD per wafer",
+                           "wafer starts at {key}")),
     Family("wafers_paid_cover_started", "2", "Take-or-pay (paid >= started)", "wafers", explain=_paid_cover),
     Family("take_or_pay", "2", "Take-or-pay floor", "wafers", input_sheet="FabMinWafers", repair="lower",
            explain=_wide("FabMinWafers", "fab_min_wafers", " (take-or-pay)", "wafers")),
     Family("die_bank", "3-4", "Good dies and die bank", "dies", explain=_die_bank),
     Family("packaging_capacity", "5", "Packaging capacity", "chips", input_sheet="PackagingCapacity",
            repair="raise", explain=_wide("PackagingCapacity", "packaging_capacity",
-                                         " (plus packaging expansion blocks on line)", "chips")),
+                                         " (plus packaging expansion blocks on line)", "chips"),
+           shown=PlanLimit("Packaging", "packaging_line", "capacity", "packaged", "shadow_price_usd_per_chip",
+                           "USD per chip", "packaging on line {key}")),
     Family("hbm_content", "6", "HBM content", "stacks", explain=_hbm_content),
     Family("hbm_supply", "7", "HBM supply", "stacks", input_sheet="HBMSupply", repair="raise",
-           explain=_wide("HBMSupply", "hbm_supply", unit="stacks")),
+           explain=_wide("HBMSupply", "hbm_supply", unit="stacks"),
+           shown=PlanLimit("HBM", "vendor", "supply", "bought", "shadow_price_usd_per_stack", "USD per stack",
+                           "HBM from {key}")),
     Family("hbm_inventory", "7", "HBM inventory", "stacks", explain=_hbm_inventory),
     Family("finished_chips", "8", "Finished chips", "chips", explain=_finished_chips),
     Family("installed_racks", "9", "Installed racks", "racks", explain=_installed_racks),
     Family("site_power", "10", "Site power", "MW", input_sheet="SitePower", repair="raise",
-           explain=_wide("SitePower", "site_power", " (plus energised expansion blocks)", "MW")),
+           explain=_wide("SitePower", "site_power", " (plus energised expansion blocks)", "MW"),
+           shown=PlanLimit("Power", "site", "mw_available", "mw_used", "shadow_price_usd_per_mw", "USD per MW",
+                           "power at {key}")),
     Family("expansion_limit", "10", "Expansion blocks", "blocks", input_sheet="SiteExpansion", repair="raise",
            explain=_expansion_limit),
     Family("serving_capacity", "11", "Serving capacity", "chips", explain=_serving_capacity),
@@ -197,7 +221,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            explain=_service_floor),
     Family("capex", "14", "Capex funding", "USD", USD_PER_MUSD, explain=_capex),
     Family("own_budget", "15", "Own budget", "USD", USD_PER_MUSD, input_sheet="Budget", repair="raise",
-           explain=_own_budget),
+           explain=_own_budget, shown=PlanLimit("Budget", "", "budget_usd", "own_capex_usd", "shadow_price",
+                                                "USD per USD", "own capex budget", constant_key="own_capex_usd")),
     Family("hbm_paid_cover_bought", "17", "HBM take-or-pay (paid >= bought)", "stacks", explain=_hbm_paid_cover),
     Family("hbm_take_or_pay", "17", "HBM take-or-pay floor", "stacks", input_sheet="HBMMinStacks", repair="lower",
            explain=_wide("HBMMinStacks", "hbm_min_stacks", " (HBM take-or-pay)", "stacks")),
@@ -221,6 +246,11 @@ FROZEN_DECISIONS: tuple[Decision, ...] = (
              "site {0} is no longer in SiteExpansion (or Sites)"),
     Decision("K", "Packaging", ("packaging_line",), "blocks_started", "packaging expansion blocks started",
              "line {0} is no longer in PackagingExpansion (or PackagingCapacity)"),
+)
+# every decision a plan reports per quarter: the frozen ones and HBM purchases (a re-plan's stability term reads
+# racks, wafers and HBM; its MIP start also the blocks)
+PLAN_DECISIONS: tuple[Decision, ...] = FROZEN_DECISIONS + (
+    Decision("HB", "HBM", ("vendor",), "bought", "HBM stacks bought", "vendor {0} is no longer in HBMVendors"),
 )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyomo.environ as pyo
 
 from models.data import PlanData
+from models.registry import PLAN_DECISIONS
 from models.sets import USD_PER_OBJ
 from models.solve import solve
 from models.stability import add_stability, solve_with_stability
@@ -26,11 +27,9 @@ from planner.cycle.roll_plan import plan_value_problems
 from planner.issues import Issues
 from planner.output.plan_reader import PlanReadError, numeric, read_plan, truthy
 
-# plan sheet -> (model variable, key columns, value column)
-DECISIONS = {"Deployments": ("Y", ("product", "site"), "racks_deployed"),
-             "Wafers": ("W", ("product", "fab"), "wafers"),
-             "HBM": ("HB", ("vendor",), "bought"),
-             "Power": ("E", ("site",), "blocks_started")}
+STARTED_FROM = ("Y", "W", "HB", "E")  # the stability term covers Y, W, HB (models/stability.py); the start also E
+# plan sheet -> (model variable, key columns, value column), from the registry's plan decisions
+DECISIONS = {d.sheet: (d.variable, d.keys, d.column) for d in PLAN_DECISIONS if d.variable in STARTED_FROM}
 
 
 REQUIRED_SHEETS = ("Summary", "Deployments", "Wafers", "HBM")  # Power is optional: a plan may have no site expansion

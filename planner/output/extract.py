@@ -19,6 +19,7 @@ from models.solve import SolveResult
 from planner.output.contract import TIDY_BY_NAME, SolutionTables
 
 from models.data import PlanData
+from models.registry import FAMILIES, PlanLimit
 
 EPS = 1e-7
 NEAR_BINDING = 0.99  # a limit used to this share is listed in Bottlenecks even without a shadow price
@@ -335,6 +336,17 @@ def packaging_capex_usd(m, sets: ModelSets, t: int) -> float:
     return sum(sets.packaging_expansion[k]["capex_usd_per_block"] * _v(m.K[k, t]) for k in sets.packaging_expansion)
 
 
+def _shown_rows(frame: pd.DataFrame, shown: PlanLimit):
+    """(key, quarter, limit, used, price) of each row of a family's plan sheet that has a limit; a missing price
+    (no duals) is None, so the row is listed only when it is near-binding."""
+    keys = frame[shown.key].astype(str) if shown.key else [shown.constant_key] * len(frame)
+    for key, quarter, limit, used, price in zip(keys, frame["quarter"], frame[shown.limit], frame[shown.used],
+                                                frame[shown.price]):
+        if limit is None or pd.isna(limit):
+            continue
+        yield key, quarter, float(limit), float(used), None if price is None or pd.isna(price) else float(price)
+
+
 def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame:
     """Binding or near-binding limits, most valuable first: value = shadow price x limit.
 
@@ -355,30 +367,16 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
                      "binding": bool(binding), "utilization": used / limit if limit > 0 else None,
                      "input_cell": data.cell(sheet, keys, column), "what": what})
 
-    for r in tables["Fabs"].itertuples():
-        add("fab_capacity", r.fab, r.quarter, r.capacity, r.wafers_started, r.shadow_price_usd_per_wafer,
-            "USD per wafer", "FabCapacity", (r.fab,), r.quarter, f"wafer starts at {r.fab}")
-    for r in tables["HBM"].itertuples():
-        add("hbm_supply", r.vendor, r.quarter, r.supply, r.bought, r.shadow_price_usd_per_stack, "USD per stack",
-            "HBMSupply", (r.vendor,), r.quarter, f"HBM from {r.vendor}")
+    for family in FAMILIES.values():
+        if family.shown is not None:
+            for key, quarter, limit, used, price in _shown_rows(tables[family.shown.sheet], family.shown):
+                add(family.name, key, quarter, limit, used, price, family.shown.unit, family.input_sheet, (key,),
+                    quarter, family.shown.what.format(key=key))
     for r in tables["HBM"].itertuples():
         if r.min_stacks > 0 and r.bought < r.min_stacks - 1e-6:  # the floor binds: stacks paid, not bought
             add("hbm_take_or_pay", r.vendor, r.quarter, r.min_stacks, r.paid, r.take_or_pay_shadow_usd_per_stack,
                 "USD per stack", "HBMMinStacks", (r.vendor,), r.quarter,
                 f"HBM take-or-pay floor of {r.vendor} ({r.min_stacks - r.bought:,.0f} stacks paid, not bought)")
-    for r in tables["Packaging"].itertuples():
-        if r.capacity is not None and pd.notna(r.capacity):
-            add("packaging_capacity", r.packaging_line, r.quarter, r.capacity, r.packaged, r.shadow_price_usd_per_chip,
-                "USD per chip", "PackagingCapacity", (r.packaging_line,), r.quarter,
-                f"packaging on line {r.packaging_line}")
-    for r in tables["Power"].itertuples():
-        if r.shadow_price_usd_per_mw is not None and pd.notna(r.shadow_price_usd_per_mw):
-            add("site_power", r.site, r.quarter, r.mw_available, r.mw_used, r.shadow_price_usd_per_mw, "USD per MW",
-                "SitePower", (r.site,), r.quarter, f"power at {r.site}")
-    for r in tables["Budget"].itertuples():
-        if r.shadow_price is not None and pd.notna(r.shadow_price):
-            add("own_budget", "own_capex_usd", r.quarter, r.budget_usd, r.own_capex_usd, r.shadow_price,
-                "USD per USD", "Budget", ("own_capex_usd",), r.quarter, "own capex budget")
     power = tables["Power"]
     for s in data.expansion.index:
         started = float(power.loc[power["site"] == s, "blocks_started"].sum()) if len(power) else 0.0

@@ -21,6 +21,7 @@ import pandas as pd
 
 from models.costs import discount_factor
 from models.data import PlanData
+from models.registry import FAMILIES
 from models.sets import ModelSets
 
 MAX_REASONS = 3
@@ -31,17 +32,15 @@ def _prices(tables: dict[str, pd.DataFrame], data: PlanData) -> dict[tuple[str, 
     """(family, key, t) -> shadow price > 0, in USD per unit of the limit, from the output tables."""
     t_of = {q: t for t, q in enumerate(data.quarters)}
     out: dict[tuple[str, str, int], float] = {}
-    for family, sheet, key, column in (("site_power", "Power", "site", "shadow_price_usd_per_mw"),
-                                       ("hbm_supply", "HBM", "vendor", "shadow_price_usd_per_stack"),
-                                       ("fab_capacity", "Fabs", "fab", "shadow_price_usd_per_wafer"),
-                                       ("packaging_capacity", "Packaging", "packaging_line", "shadow_price_usd_per_chip"),
-                                       ("own_budget", "Budget", "quarter", "shadow_price")):
-        frame = tables.get(sheet)
-        if frame is None or column not in frame.columns:
+    for family in FAMILIES.values():
+        shown = family.shown
+        frame = tables.get(shown.sheet) if shown is not None else None
+        if frame is None or shown.price not in frame.columns:
             continue
-        for k, q, y in zip(frame[key], frame["quarter"], frame[column]):
+        keys = frame[shown.key].astype(str) if shown.key else [shown.constant_key] * len(frame)
+        for k, q, y in zip(keys, frame["quarter"], frame[shown.price]):
             if y is not None and pd.notna(y) and y > EPS_PRICE:
-                out[(family, "own_capex_usd" if family == "own_budget" else str(k), t_of[q])] = float(y)
+                out[(family.name, k, t_of[q])] = float(y)
     return out
 
 
