@@ -145,20 +145,25 @@ def cmd_hedged(args) -> int:
     if options.engine == "ph":
         from planner.whatif.hedged_ph import PHUnavailable, comm_world, plan_ph
 
+        if args.time_limit is not None:
+            options.ph_time_limit_s = args.time_limit  # --time-limit bounds PH's iterations too
         try:
             comm = comm_world()
         except PHUnavailable as exc:
             print(f"ERROR: {exc}", file=sys.stderr)
             return EXIT_OTHER
+        if comm.rank != 0:  # every rank plans; rank 0 alone prints progress and the result and writes
+            logging.getLogger("planner").setLevel(logging.WARNING)
         outcome, plan = plan_ph(input_path, output, options, comm)
-        if comm.rank != 0:  # every rank plans; rank 0 prints and writes
+        if comm.rank != 0:
             return outcome.exit_code
     else:
         outcome, plan = plan_hedged(input_path, output, options)
     if outcome.status == "invalid":
         _print_issues(outcome.issues)
         return outcome.exit_code
-    gap = f", PH gap {plan.summary['ph_gap']:.3%}" if plan is not None and "ph_gap" in plan.summary else ""
+    gap = f", PH gap {plan.summary['ph_gap']:.3%}" if plan is not None and plan.summary.get("ph_gap") is not None \
+        else ""
     print(f"{outcome.status.upper()}: {outcome.message}" + headline(plan) + gap)
     if outcome.output:
         print(f"wrote {outcome.output}")

@@ -109,7 +109,8 @@ def ph_options(hopts, solve_options: SolveOptions) -> dict:
     PLANNER_PH_ITERATIONS / PLANNER_PH_TIME_LIMIT / PLANNER_PH_RHO_FACTOR override for experiments."""
     iterations = int(os.environ.get("PLANNER_PH_ITERATIONS", hopts.ph_iterations))
     limit = float(os.environ.get("PLANNER_PH_TIME_LIMIT", hopts.ph_time_limit_s))
-    solver = {"mip_rel_gap": solve_options.mip_rel_gap, "time_limit": solve_options.time_limit_s}
+    solver = {"mip_rel_gap": solve_options.mip_rel_gap, "time_limit": solve_options.time_limit_s,
+              "output_flag": False}  # HiGHS's own log would flood the terminal: one per subproblem solve
     return {"solver_name": "appsi_highs", "PHIterLimit": iterations, "defaultPHrho": 1.0, "convthresh": 1e-8,
             "verbose": False, "display_progress": False, "display_timing": False,
             "display_convergence_detail": False, "linearize_proximal_terms": True,
@@ -236,10 +237,24 @@ def _committed(evaluator: Evaluator, values: dict[tuple, float]) -> list[tuple]:
     return out
 
 
+def ph_proof(lower: float, upper: float, statuses: set[str]) -> tuple[str, float | None, str]:
+    """(status, gap, words) of a PH plan from its bounds. Proven only when the bounds meet; a "lower" bound above
+    the plan's actual cost is no bound (MIP subproblems stopped at their gap or time limit, so mpi-sppy used
+    their incumbents; or a subproblem failed): then no gap is claimed at all."""
+    if upper and lower > upper + PH_PROVEN_GAP * abs(upper):
+        return "feasible", None, ("PH's lower bound is not valid here (MIP subproblems not solved to optimality): "
+                                  "no gap is claimed, not proven optimal; --engine ef proves a gap")
+    gap = max(0.0, (upper - lower) / abs(upper)) if upper else 0.0
+    if statuses == {"optimal"} and gap <= PH_PROVEN_GAP:
+        return "optimal", gap, "bounds meet: proven optimal"
+    return "feasible", gap, f"PH gap {gap:.3%} between its lower and upper bounds: not proven optimal"
+
+
 def _bounds(plan, lower: float, upper: float, trivial: float, iterations: int, size: int) -> None:
-    gap = (upper - lower) / abs(upper) if upper else 0.0
-    plan.summary.update({"ph_lower_bound_usd": lower * USD_PER_OBJ, "ph_upper_bound_usd": upper * USD_PER_OBJ,
-                         "ph_gap": max(gap, 0.0), "ph_iterations": iterations, "ph_processes": size,
+    gap = plan.result.mip_gap  # None when the lower bound is not valid (see plan_ph)
+    plan.summary.update({"ph_lower_bound_usd": lower * USD_PER_OBJ if gap is not None else None,
+                         "ph_upper_bound_usd": upper * USD_PER_OBJ,
+                         "ph_gap": gap, "ph_iterations": iterations, "ph_processes": size,
                          "wait_and_see_usd": trivial * USD_PER_OBJ, "mip_gap": None})
     plan.notes.update({
         "ph_lower_bound_usd": "Lagrangian bound from PH's final weights (no plan costs less)",
@@ -316,12 +331,7 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
         return PlanOutcome(EXIT_OK, "optimal", "", issues=issues, phases=timer.phases), None
     _assemble(base, scenarios, sols, eev_costs)
     plan = HedgedPlan(base, scenarios, "ph", committed=committed)
-    statuses = {sc.status for sc in scenarios}
-    gap = max(0.0, (upper - lower) / abs(upper)) if upper else 0.0
-    # proven only when PH's bounds meet: a plan with a gap between them never reads as optimal
-    status = "optimal" if statuses == {"optimal"} and gap <= PH_PROVEN_GAP else "feasible"
-    proof = "bounds meet: proven optimal" if status == "optimal" else \
-        f"PH gap {gap:.3%} between its lower and upper bounds: not proven optimal"
+    status, gap, proof = ph_proof(lower, upper, {sc.status for sc in scenarios})
     plan.result = SolveResult(status, f"progressive hedging, {iterations} iterations on {comm.size} process(es); "
                               f"{proof}", objective=upper, mip_gap=gap, solver="mpi-sppy PH + HiGHS (appsi_highs)",
                               solve_seconds=time.perf_counter() - t0)

@@ -259,3 +259,15 @@ def test_every_error_of_a_hedged_plan_is_reported_at_once(tmp_path, capsys):
     assert "Products!C2" in text and "unknown scenario 'nosuch'" in text and "add up to 1.2" in text
     assert text.count("unknown scenario 'nosuch'") == 1
     assert not (tmp_path / "h.xlsx").exists()
+
+
+def test_ph_claims_a_proof_only_when_its_bounds_meet():
+    """Bounds 99 and 100: feasible with a 1% gap. Bounds meeting: optimal. A 'lower' bound of 120 above the plan's
+    cost of 100 (MIP subproblems stopped early): no gap is claimed and the plan is not called optimal."""
+    from planner.whatif.hedged_ph import ph_proof
+
+    assert ph_proof(99.0, 100.0, {"optimal"})[:2] == ("feasible", pytest.approx(0.01))
+    assert ph_proof(100.0, 100.0, {"optimal"})[:2] == ("optimal", 0.0)
+    assert ph_proof(100.0, 100.0, {"optimal", "feasible"})[0] == "feasible"
+    status, gap, words = ph_proof(120.0, 100.0, {"optimal"})
+    assert (status, gap) == ("feasible", None) and "not valid" in words
