@@ -71,8 +71,11 @@ class Decision:
 
 
 def fmt(x: float, unit: str) -> str:
+    """'$1,967,000', '1,967,000 tok/s', '118.25 wafers': separators, never scientific notation."""
     if unit == "USD":
         return f"${x:,.0f}"
+    if abs(x) >= 1e4:
+        return f"{x:,.0f} {unit}"
     return f"{x:,.6g} {unit}"
 
 

@@ -161,13 +161,14 @@ def _decisions(sheet: RowSheet, data: PlanData, solution: SolutionTables) -> Non
     power = t["Power"].assign(mw_added=lambda f: f["blocks_started"] * f["site"].map(block).fillna(0.0))
     serving = t["Serving"]
     served, demand = per_q(serving, "served_tps"), per_q(serving, "demand_tps")
-    rows = [("wafers_started", per_q(t["Wafers"], "wafers"), '#,##0', True),
+    rows = [("wafers_started", per_q(t["Wafers"], "wafers"), '#,##0.0', True),
             ("hbm_stacks_bought", per_q(t["HBM"], "bought"), '#,##0', True),
             ("racks_deployed", per_q(t["Deployments"], "racks_deployed"), '#,##0', True),
             ("racks_in_service", per_q(t["Deployments"], "racks_installed"), '#,##0', False),
             ("mw_added", per_q(power, "mw_added"), '#,##0.0', True),
             ("mw_used", per_q(t["Power"], "mw_used"), '#,##0.0', False),
-            ("own_capex_usd", per_q(t["Capex"], "own_usd"), MONEY_M, True),
+            # own capex as the headline counts it: racks and site blocks (Capex) plus packaging blocks (Budget)
+            ("own_capex_usd", per_q(t["Capex"], "own_usd") + per_q(t["Budget"], "packaging_capex_usd"), MONEY_M, True),
             ("partner_capex_usd", per_q(t["Capex"], "partner_usd"), MONEY_M, True)]
     capex = t["Capex"]
     for r in t["Partners"].itertuples():
