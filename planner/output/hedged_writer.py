@@ -45,6 +45,8 @@ def scenario_frame(plan) -> pd.DataFrame:
         p = frame["probability"]
         mean = {c: float((frame[c].astype(float) * p).sum()) if frame[c].notna().all() else None
                 for c in SCENARIO_COLUMNS[2:] if c != "status"}
+        # service level as Summary's: expected served / expected demand (not the mean of the scenarios' ratios)
+        mean["service_level"] = expected_kpis(plan)["service_level"]
         expected = {"scenario": "expected", "probability": float(p.sum()), "status": "probability-weighted", **mean}
         frame = pd.concat([frame, pd.DataFrame([expected], columns=SCENARIO_COLUMNS)], ignore_index=True)
     return frame
@@ -61,6 +63,11 @@ def expected_kpis(plan) -> dict[str, float | None]:
     return out
 
 
+def _cents(value):
+    """A difference of two costs below half a cent is 0 (VSS = EEV - RP of the same plan: -2e-7, shown as '-0')."""
+    return 0.0 if isinstance(value, float) and abs(value) < 5e-3 else value
+
+
 def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, object, str]]:
     result = plan.result
     status = result.status if result is not None else "error"
@@ -69,7 +76,7 @@ def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, 
         ("status", status, STATUS_WORDS.get(status, "")),
         ("status_message", result.message if result is not None else "", ""),
     ]
-    rows += [(k, plan.summary.get(k), plan.notes.get(k, "")) for k in SPEC_KEYS]
+    rows += [(k, _cents(plan.summary.get(k)), plan.notes.get(k, "")) for k in SPEC_KEYS]
     for key in ("wait_and_see_usd", "eev_usd", "ph_lower_bound_usd", "ph_upper_bound_usd", "ph_gap",
                 "ph_iterations", "ph_processes"):
         if key in plan.summary:
@@ -94,9 +101,9 @@ def commitments_frame(plan) -> pd.DataFrame:
         idx = idx if isinstance(idx, tuple) else (idx,)
         quarter = Q[idx[-1]] if name != "A" and isinstance(idx[-1], int) else ""
         keys = idx[:-1] if name != "A" else idx
-        rows.append({"decision": name, "meaning": MEANING.get(name, name), "keys": "/".join(map(str, keys)),
-                     "quarter": quarter, "value": value})
-    return pd.DataFrame(rows, columns=["decision", "meaning", "keys", "quarter", "value"])
+        rows.append({"decision": MEANING.get(name, name), "keys": "/".join(map(str, keys)), "quarter": quarter,
+                     "value": value, "model_variable": name})
+    return pd.DataFrame(rows, columns=["decision", "keys", "quarter", "value", "model_variable"])
 
 
 def scenario_tables(plan, name: str) -> pd.DataFrame:

@@ -50,7 +50,7 @@ class OutputError(Exception):
 
 def number_format(column: str) -> str:
     c = column.lower()
-    if c in ("utilization", "service_level", "mip_gap") or c.endswith("_share") or c.endswith("utilization"):
+    if c in ("utilization", "service_level") or c.endswith(("_gap", "_share", "utilization", "service_level")):
         return PERCENT
     if "shadow_price" in c or "usd_per" in c:
         return USD_CENTS
