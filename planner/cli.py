@@ -341,9 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def solve_flags(p):
+    def solve_flags(p, suffix="plan"):
         p.add_argument("input", help="input workbook (.xlsx)")
-        p.add_argument("-o", "--output", help="output workbook (.xlsx); default INPUT.plan.xlsx beside the input")
+        p.add_argument("-o", "--output", help=f"output workbook (.xlsx); default INPUT.{suffix}.xlsx beside the input")
         p.add_argument("--time-limit", type=float, help="solver time limit in seconds (default Settings.time_limit_s)")
         p.add_argument("--mip-gap", type=float, help="relative MIP gap (default Settings.mip_rel_gap)")
         p.add_argument("--threads", type=int, help="solver threads (default Settings.threads; 0 = solver default)")
@@ -361,14 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="--stochastic --draws: the sampling seed (default 0, as planner sweep)")
     p.add_argument("--engine", choices=("ef", "ph"),
                    help="--stochastic: ef = extensive form on HiGHS (default); ph = progressive hedging on mpi-sppy")
-    solve_flags(sub.add_parser("diagnose", help="plan a workbook and explain why it cannot be planned"))
+    solve_flags(sub.add_parser("diagnose", help="plan a workbook and explain why it cannot be planned"), "diagnosis")
     p = sub.add_parser("compare", help="plan the base and each scenario; write a side-by-side comparison")
-    solve_flags(p)
+    solve_flags(p, "compare")
     p.add_argument("--scenarios", help="comma-separated scenario names (default: base and every scenario)")
     p = sub.add_parser("sweep", help="plan N sampled scenarios from the Uncertainty sheet")
-    solve_flags(p)
-    p.add_argument("--draws", type=int, default=20)
-    p.add_argument("--seed", type=int, default=0)
+    solve_flags(p, "sweep")
+    p.add_argument("--draws", type=int, default=20, help="number of sampled draws (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0): same seed, same draws")
     p.add_argument("--workers", type=int, default=0, help="local processes (0 = one per core)")
     p.add_argument("--scheduler", help="Dask distributed scheduler address, e.g. tcp://HOST:8786")
     p = sub.add_parser("roll", help="write next quarter's input workbook from a plan and its input")
@@ -385,9 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p = sub.add_parser("template", help="write a blank input workbook")
     p.add_argument("output")
-    p.add_argument("--start", default="2026Q1", help="first quarter, YYYYQn")
-    p.add_argument("--quarters", type=int, default=12, help="number of quarters")
+    p.add_argument("--start", default="2026Q1", help="first quarter, YYYYQn (default 2026Q1)")
+    p.add_argument("--quarters", type=int, default=12, help="number of quarters (default 12)")
     p.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
+    for command in sub.choices.values():  # -q also after the command: `planner run IN.xlsx -q`
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines")
     return parser
 
 
