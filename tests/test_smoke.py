@@ -23,3 +23,15 @@ def test_cost_breakdown_adds_up_to_the_solver_objective(tmp_path):
     s = solve_sheets(tmp_path, rich_sheets())
     assert sum(s.solution.cost_breakdown_usd.values()) == pytest.approx(s.objective, rel=1e-12)
     assert s.objective == pytest.approx(s.result.objective * 1e3, rel=1e-7)  # objective in $k
+
+
+def test_quiet_goes_before_or_after_the_command(tmp_path, capsys):
+    """`planner run IN -q` and `planner -q run IN` both plan without progress lines on stderr."""
+    from planner.cli import main
+    from tests.builders import minimal_sheets, write
+
+    src = write(tmp_path, minimal_sheets())
+    for argv in (["run", str(src), "-q", "-o", str(tmp_path / "a.xlsx")], ["-q", "run", str(src), "-o",
+                                                                           str(tmp_path / "b.xlsx")]):
+        assert main(argv) == 0
+        assert "solve" not in capsys.readouterr().err
