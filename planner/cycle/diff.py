@@ -258,7 +258,28 @@ def carry_over(sheet: str, column: str, old: Plan, new: Plan, key: str = "") -> 
     receipts, what is left of a signed deal) when the new plan starts later; 'input edit' otherwise."""
     rolled = bool(old.quarters and new.quarters) and quarter_index(new.quarters[0]) > quarter_index(old.quarters[0])
     hit = (sheet, column) in CARRY_OVER or (sheet, "*") in CARRY_OVER or (sheet, key) in CARRY_OVER
-    return ROLL_CAUSE if rolled and hit else "input edit"
+    return ROLL_CAUSE if rolled and (hit or _block_carried(sheet, column, key, old)) else "input edit"
+
+
+# input sheets the roll rewrites for expansion blocks started in the closed quarter (their capacity from the
+# quarter they arrive, and max_blocks down by them): plan sheet and key column that say how many were started
+BLOCK_CARRY_OVER = {"SitePower": ("Power", "site", None), "SiteExpansion": ("Power", "site", "max_blocks"),
+                    "PackagingCapacity": ("Packaging", "packaging_line", None),
+                    "PackagingExpansion": ("Packaging", "packaging_line", "max_blocks")}
+
+
+def _block_carried(sheet: str, column: str, key: str, old: Plan) -> bool:
+    """A SitePower / SiteExpansion.max_blocks (or packaging) value of a site (line) where the old plan started
+    blocks in its first quarter: the roll carried them over."""
+    spec = BLOCK_CARRY_OVER.get(sheet)
+    if spec is None or (spec[2] is not None and column != spec[2]) or not old.quarters:
+        return False
+    frame = old.frames.get(spec[0])
+    if frame is None or not {"blocks_started", spec[1], "quarter"} <= set(frame.columns):
+        return False
+    frame = numeric(frame, "blocks_started")
+    here = frame[(frame[spec[1]].astype(str) == str(key)) & (frame["quarter"].astype(str) == old.quarters[0])]
+    return bool((here["blocks_started"] > 1e-9).any())
 
 
 def _relation(input_row, dec_row) -> int:

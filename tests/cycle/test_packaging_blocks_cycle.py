@@ -78,3 +78,20 @@ def test_diff_lists_packaging_blocks_and_hbm_paid(planned):
     assert list(blocks["value"]) == [1.0, 0.0] and list(blocks["key"]) == ["default", "default"]
     paid = found[found["decision"] == "hbm paid"]
     assert list(paid["value"]) == [3.0, 4.0]
+
+
+def test_diff_calls_the_rolled_block_a_carry_over(planned, tmp_path):
+    """The plan started the packaging block in 2026Q1; the roll adds its 10 chips to PackagingCapacity and takes
+    max_blocks 1 -> 0. Diffing the plan against the re-plan of the rolled input, those input changes are the
+    roll's own carry-over, not edits by the planner."""
+    from planner.cycle.diff import compare
+
+    source, plan = planned
+    nxt = roll(plan, source, tmp_path / "next.xlsx")
+    new = tmp_path / "replan.xlsx"
+    assert run_plan(nxt, new, RunOptions(mip_rel_gap=1e-9)).exit_code == 0
+    result = compare(load_plan(plan), load_plan(new))
+    causes = {(r.sheet, r.column): r.cause for r in result.inputs.itertuples()
+              if r.sheet in ("PackagingCapacity", "PackagingExpansion")}
+    assert causes and set(causes.values()) == {"roll carry-over"}, causes
+    assert causes[("PackagingExpansion", "max_blocks")] == "roll carry-over"
