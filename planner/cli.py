@@ -130,9 +130,21 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
         print(f"{len(outcome.issues.warnings)} input warning(s); see the Warnings sheet", file=sys.stderr)
     objective = f", objective ${outcome.objective_usd:,.0f}" if outcome.objective_usd is not None else ""
     print(f"{outcome.status.upper()}: {outcome.message}{objective}")
+    for line in outcome.diagnosis_lines[:4]:  # what is wrong and the least change that fixes it, in words
+        print(f"  {_shortened(line)}")
     if outcome.output:
-        print(f"wrote {outcome.output}")
+        more = " (its Diagnosis sheet says what to change)" if outcome.diagnosis_lines else ""
+        print(f"wrote {outcome.output}{more}")
     return outcome.exit_code
+
+
+def _shortened(line: str, most: int = 300) -> str:
+    """A terminal line of at most `most` characters, cut at a '; ' (the workbook has the full text)."""
+    if len(line) <= most:
+        return line
+    cut = line.rfind("; ", 0, most)
+    head = line[:cut if cut > 0 else most]
+    return f"{head}; ... ({line[len(head):].count('; ')} more in the Diagnosis sheet)"
 
 
 def cmd_hedged(args) -> int:

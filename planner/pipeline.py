@@ -144,6 +144,7 @@ class PlanOutcome:
     issues: Issues | None = None
     objective_usd: float | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    diagnosis_lines: list[str] = field(default_factory=list)  # the Diagnosis headline when there is no plan
 
 
 def read(input_path: str | Path, timer: Timer | None = None) -> tuple[RawWorkbook | None, Issues]:
@@ -273,8 +274,9 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     if note:
         log.warning(note)
     solution = planned.solution
+    lines = list(planned.diagnosis.summary) if planned.diagnosis is not None and solution is None else []
     return PlanOutcome(exit_code_of(planned.status), planned.status, planned.result.message, written,
-                       prepared.issues, solution.objective_usd if solution else None, timer.phases)
+                       prepared.issues, solution.objective_usd if solution else None, timer.phases, lines)
 
 
 def numerics_in_words(numerics: dict, data: PlanData) -> dict[str, tuple[float, str]]:

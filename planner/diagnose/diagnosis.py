@@ -369,7 +369,7 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
         log.info("diagnose  conflict set: %d rows in %.2f s", len(diag.conflict), time.perf_counter() - t0)
         t0 = time.perf_counter()
         repairs = elastic_repair(form, data, options)
-        log.info("diagnose  smallest repair: %d cells in %.2f s", 0 if repairs is None else len(repairs),
+        log.info("diagnose  smallest repair: %d cell(s) in %.2f s", 0 if repairs is None else len(repairs),
                  time.perf_counter() - t0)
         diag.repairs = repairs if repairs is not None else pd.DataFrame(columns=REPAIR_COLUMNS)
         diag.summary.append("The plan is infeasible: the hard limits below cannot all hold at once.")

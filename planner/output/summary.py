@@ -19,7 +19,7 @@ from planner.output.contract import SolutionTables
 from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics
 from planner.output.reasons import unmet_reasons
-from planner.output.xlsx import PERCENT, USD, printable
+from planner.output.xlsx import PERCENT, USD, number_format, printable
 
 if TYPE_CHECKING:  # the report reads the solver result, never Pyomo
     from models.solve import SolveResult
@@ -283,7 +283,7 @@ def _provenance(sheet: RowSheet, result: SolveResult, meta: dict, detail: list[P
     for i, text in enumerate(meta.get("overrides", []), start=1):
         sheet.key_value(f"override_{i}", text, note="applied before validation")
     for key, value, note in meta.get("extra_summary", []):  # e.g. the stability term's weight and cost
-        sheet.key_value(key, value, note=note)
+        sheet.key_value(key, value, number_format(key) if isinstance(value, (int, float)) else None, note=note)
     if meta.get("frozen"):
         sheet.key_value("frozen_decisions", len(meta["frozen"]), '0', "fixed to the previous plan's values (--freeze)")
     sheet.key_value("input_file", meta["input_file"])

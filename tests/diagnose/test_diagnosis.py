@@ -185,3 +185,18 @@ def test_repairs_are_typeable_one_cell_per_workload_and_listed_in_full(tmp_path)
     assert fab["repaired"].max() == pytest.approx(3)
     assert amount(86_000_000, "USD") == "$86,000,000" and amount(118.253, "wafers") == "118.25 wafers"
     assert listed([f"a{i}" for i in range(7)]) == "a0; and a1; and a2; and a3; and a4; and 2 more (see the repair table)"
+
+
+def test_the_terminal_says_what_to_change(tmp_path, capsys):
+    """An infeasible plan (100% floor, one wafer a quarter, 2,500 tok/s): exit 3, and the terminal prints the
+    Diagnosis headline with the smallest change and points to the Diagnosis sheet."""
+    from planner.cli import main
+
+    sheets = with_floor(minimal_sheets(2, integer_racks=True))
+    sheets["FabCapacity"][1] = ["F", 1, 1]
+    sheets["Demand"][1] = ["NA", "w", 2500, 2500]
+    code = main(["-q", "run", str(write(tmp_path, sheets)), "-o", str(tmp_path / "d.xlsx")])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "Smallest change that makes the plan feasible: lower min_service_level of w (Workloads!C2)" in out
+    assert "Diagnosis sheet says what to change" in out
