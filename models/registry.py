@@ -125,8 +125,9 @@ def _installed_racks(idx, data):
     base = data.installed_base
     rows = base[(base["product"] == p) & (base["site"] == s)] if len(base) else base
     if len(rows):
-        return (str(rows["cell"].iloc[0]), f"InstalledBase {p} at {s} = {rows['racks'].sum():,.6g} racks in service "
-                f"in {data.quarters[t]}, plus racks deployed within life_quarters", None)
+        in_service = float(rows.loc[rows["retire_t"] > t, "racks"].sum())  # cohorts not yet retired by quarter t
+        return (str(rows["cell"].iloc[0]), f"InstalledBase {p} at {s} = {in_service:,.6g} racks in service "
+                f"in {data.quarters[t]}, plus racks deployed within life_quarters", in_service)
     return "", f"racks of {p} installed at {s} in {data.quarters[t]}: deployed within life_quarters", None
 
 
@@ -166,7 +167,7 @@ def _service_floor(idx, data):
     q = data.quarters[t]
     return (data.cell("Workloads", (w,), "min_service_level"), f"Demand {r} / {w} / {q} = "
             f"{fmt(data.demand[(r, w, t)], 'tok/s')} with min_service_level {level:.0%} "
-            f"({data.cell('Demand', (r, w), q)})", None)
+            f"({data.cell('Demand', (r, w), q)})", level * data.demand[(r, w, t)])  # the floor, tok/s
 
 
 def _capex(idx, data):

@@ -123,7 +123,10 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
         meaning = _row_meaning(form, i, data)
         limit = form.lp.row_upper_[i] if form.lp.row_upper_[i] < INF else form.lp.row_lower_[i]
         rows.append({"family": meaning.title, "spec": meaning.spec, "key": meaning.key, "quarter": meaning.quarter,
-                     "cell": meaning.cell, "limit": float(limit) * meaning.scale,
+                     # the input's limit as the meaning states it (e.g. 36 racks of installed base), else the
+                     # model row's right-hand side in user units (0 where the input sits on the left side)
+                     "cell": meaning.cell,
+                     "limit": float(meaning.limit) if meaning.limit is not None else float(limit) * meaning.scale,
                      "bound": {2: "lower", 3: "upper", 4: "both"}.get(int(bound), "row"), "meaning": meaning.text})
     for j, bound in zip(iis.col_index_, iis.col_bound_):
         var = form.columns[j]

@@ -3,7 +3,7 @@ deployed in tau serves tau .. tau+life-1; InstalledBase racks serve before their
 
 import pytest
 
-from tests.builders import minimal_sheets, solve_sheets
+from tests.builders import minimal_sheets, solve_sheets, write
 
 from tests.model.helpers import Q, row, set_row
 
@@ -64,3 +64,18 @@ def test_installed_base_retires(tmp_path):
     for t in range(3):
         assert row(s, "Deployments", quarter=Q[t])["racks_installed"] == pytest.approx(3)
     assert s.table("Serving")["unmet_tps"].sum() == pytest.approx(0, abs=1e-6)
+
+
+def test_the_installed_racks_row_states_the_racks_in_service_each_quarter(tmp_path):
+    """The same InstalledBase (2 racks retiring from 2026Q2, 1 never): the family's row in words, as the
+    Diagnosis conflict table shows it, says 3 racks in service in 2026Q1 and 1 from 2026Q2, with that limit."""
+    from models.registry import describe
+    from planner.input.validate import validate_workbook
+
+    sheets = minimal_sheets(3)
+    sheets["InstalledBase"] = [["product", "site", "racks", "retire_quarter"],
+                               ["L1", "S", 2, "2026Q2"], ["L1", "S", 1, None]]
+    data, _ = validate_workbook(write(tmp_path, sheets))
+    q1, q2 = describe("installed_racks", ("L1", "S", 0), data), describe("installed_racks", ("L1", "S", 1), data)
+    assert (q1.limit, q2.limit) == (3, 1)
+    assert "= 3 racks in service in 2026Q1" in q1.text and "= 1 racks in service in 2026Q2" in q2.text
