@@ -84,6 +84,7 @@ class Hooks:
 class Timer:
     phases: dict[str, float] = field(default_factory=dict)
     hooks: Hooks = field(default_factory=Hooks)
+    quiet: bool = False  # time the phases without a progress line (a sequencer's inner runs)
 
     def phase(self, name: str):
         timer = self
@@ -91,12 +92,14 @@ class Timer:
         class _Phase:
             def __enter__(self):
                 self.t0 = time.perf_counter()
-                log.info("%-9s ...", name)
+                if not timer.quiet:
+                    log.info("%-9s ...", name)
                 return self
 
             def __exit__(self, *exc):
                 timer.phases[name] = timer.phases.get(name, 0.0) + time.perf_counter() - self.t0
-                log.info("%-9s done in %.2f s", name, timer.phases[name])
+                if not timer.quiet:
+                    log.info("%-9s done in %.2f s", name, timer.phases[name])
                 timer.hooks.phase_done(name, timer.phases[name])
                 return False
 

@@ -112,7 +112,7 @@ def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int)
 def prepare(raw: RawWorkbook, name: str, probability: float, edit) -> tuple[Scenario, Issues]:
     """The scenario's input edit applied to a copy of `raw` and validated, through the one pipeline; errors name
     the scenario."""
-    prepared = pipeline.prepare(raw, Issues(), [edit])
+    prepared = pipeline.prepare(raw, Issues(), [edit], Timer(quiet=True))  # one "validate" line for them all
     sc = Scenario(name, probability, overrides=prepared.applied, data=prepared.data)
     named = Issues([Issue(i.severity, i.sheet, i.cell, i.column, i.value, f"scenario '{name}': {i.message}")
                     for i in prepared.issues.errors])
@@ -123,7 +123,7 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
     """The base workbook validated and every scenario of the set prepared; every error found goes to `issues` at
     once (the base's, the scenario set's, then each scenario's, naming it). No scenario is prepared on an invalid
     base: its errors would repeat the base's once per scenario."""
-    prepared = pipeline.prepare(copy.deepcopy(raw), issues)  # a copy: the scenarios edit copies of the same raw
+    prepared = pipeline.prepare(copy.deepcopy(raw), issues, timer=Timer(quiet=True))  # a copy: scenarios edit copies
     _add_new(issues, prepared.issues)
     found = Issues()
     specs = scenario_set(raw, found, options.draws, options.seed)
