@@ -297,8 +297,8 @@ def sheet(name: str) -> SheetSpec:
 
 
 def _setting_range(st: SettingSpec) -> str:
-    """The allowed range of the hedged-plan settings (others keep their blank 'allowed' cell)."""
-    return st.column().range_text() if st.key in ("commit_quarters", "risk_weight", "risk_alpha") else ""
+    """The allowed range of a setting, as validation checks it."""
+    return st.column().range_text()
 
 
 def markdown_reference() -> str:
