@@ -300,6 +300,8 @@ def set_mip_start(h: highspy.Highs, form: StandardForm, start: list, options: So
     solution = sub.getSolution()
     h.setSolution(solution)
     return True
+
+
 LUMPY_FIRST_SHARE = 0.1  # of the time limit, at most LUMPY_FIRST_MAX_S, for the first stage of lumpy_first_start
 LUMPY_FIRST_MAX_S = 30.0
 
