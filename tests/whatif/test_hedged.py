@@ -271,3 +271,16 @@ def test_ph_claims_a_proof_only_when_its_bounds_meet():
     assert ph_proof(100.0, 100.0, {"optimal", "feasible"})[0] == "feasible"
     status, gap, words = ph_proof(120.0, 100.0, {"optimal"})
     assert (status, gap) == ("feasible", None) and "not valid" in words
+
+
+@needs_ph
+def test_ph_bounds_are_valid_for_whole_racks(tmp_path):
+    """The two-scenario case with whole racks (1,000 tok/s per rack, so the LP optimum is whole too: EF $3,100):
+    PH's lower bound (each scenario alone at its MIP bound: 1/2 x 1,100 + 1/2 x 3,300 = $2,200) is below the
+    extensive form's optimum and its upper bound is the cost of the plan it writes."""
+    _o, ef = hedged(tmp_path, two_scenarios(integer_racks=True))
+    assert ef.summary["objective_usd"] == pytest.approx(3100, rel=1e-6)
+    outcome, ph = hedged(tmp_path, two_scenarios(integer_racks=True), engine="ph")
+    assert outcome.exit_code == 0
+    assert ph.summary["ph_lower_bound_usd"] == pytest.approx(2200, rel=1e-6)
+    _ph_agrees(ph.summary, ef.summary["objective_usd"])
