@@ -284,3 +284,17 @@ def test_ph_bounds_are_valid_for_whole_racks(tmp_path):
     assert outcome.exit_code == 0
     assert ph.summary["ph_lower_bound_usd"] == pytest.approx(2200, rel=1e-6)
     _ph_agrees(ph.summary, ef.summary["objective_usd"])
+
+
+@needs_ph
+def test_ph_agrees_with_ef_on_the_shipped_example(tmp_path):
+    """The example's four weighted scenarios (MIP: whole racks, blocks, deals), 60 s per solve: PH's lower bound is
+    below the extensive form's plan, and the two plans' costs differ by less than their gaps together."""
+    run = RunOptions(time_limit_s=60)
+    _o, ef = plan_hedged(ROOT / "inputs" / "example.xlsx", tmp_path / "ef.xlsx", HedgedOptions(run=run))
+    outcome, ph = plan_hedged_any(ROOT / "inputs" / "example.xlsx", tmp_path / "ph.xlsx",
+                                  HedgedOptions(run=run, engine="ph", ph_time_limit_s=60))
+    assert outcome.exit_code == 0 and outcome.status == "feasible"
+    e, p = ef.summary["objective_usd"], ph.summary["ph_upper_bound_usd"]
+    assert ph.summary["ph_lower_bound_usd"] <= e * (1 + 1e-9)
+    assert abs(e - p) <= ph.summary["ph_gap"] * p + (ef.summary["mip_gap"] or 0.0) * e
