@@ -208,8 +208,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         first = lumpy_first_start(form, options)
         first_s = time.perf_counter() - t_first  # solving, not hand-off: counted in solve_seconds
         limit = time_left(options.time_limit_s)
-        if limit and limit > 0:  # one time limit for the stages and the full MIP together
-            h.setOptionValue("time_limit", max(float(limit) - first_s, 1.0))
+        if (first is not None or first_s > 0.5) and limit and limit > 0:  # one time limit for stages and full MIP
+            h.setOptionValue("time_limit", max(float(limit) - first_s, 1e-3))
         if first is not None:
             h.setSolution(first)
             started = True
