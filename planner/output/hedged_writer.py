@@ -89,9 +89,14 @@ def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, 
     rows += [("input_file", meta["input_file"], ""), ("input_sha256", meta["input_sha256"], ""),
              ("planner_version", meta["planner_version"], ""), ("solver", meta["solver"], ""),
              ("solved_at", meta["solved_at"], "UTC")]
-    rows += [(f"option_{k}", v, "") for k, v in meta["options"].items()]
-    rows += [(f"seconds_{k}", v, "phase time, wall clock") for k, v in phases.items()]
     return rows
+
+
+def run_rows(meta: dict, phases: dict[str, float]) -> list[tuple[str, object, str]]:
+    """How the hedged plan was made (solver options, phase times): the Run sheet, not the Summary a reader
+    reads first (as in every plan workbook)."""
+    rows = [(f"option_{k}", v, "") for k, v in meta["options"].items()]
+    return rows + [(f"seconds_{k}", v, "phase time, wall clock") for k, v in phases.items()]
 
 
 def commitments_frame(plan) -> pd.DataFrame:
@@ -163,6 +168,7 @@ def write_hedged_plan(path: Path, plan, meta: dict, phases: dict[str, float], is
     if any(sc.solution is not None for sc in plan.scenarios):
         for name in CONTRACT_SHEETS:
             write_frame(wb, name, _sized(name, scenario_tables(plan, name), path, detail))
+    write_key_values(wb, "Run", run_rows(meta, phases))
     write_key_values(wb, "Inputs", inputs_echo(plan.base, meta))
     if len(issues):
         write_frame(wb, "Warnings", pd.DataFrame(

@@ -145,5 +145,5 @@ def test_previous_plan_of_another_workbook_is_a_warning_and_no_stability_term(tm
     outcome = run_plan(other, tmp_path / "z.xlsx", RunOptions(model_edits=replan_edits(plan)))
     assert outcome.exit_code == 0
     assert any("names a product, site, fab or vendor of this input" in i.message for i in outcome.issues.warnings)
-    summary = pd.read_excel(tmp_path / "z.xlsx", "Summary", header=None)
+    summary = pd.read_excel(tmp_path / "z.xlsx", "Summary", header=None, engine="openpyxl")
     assert "stability_decisions" not in set(summary[0].astype(str))

@@ -298,3 +298,12 @@ def test_ph_agrees_with_ef_on_the_shipped_example(tmp_path):
     e, p = ef.summary["objective_usd"], ph.summary["ph_upper_bound_usd"]
     assert ph.summary["ph_lower_bound_usd"] <= e * (1 + 1e-9)
     assert abs(e - p) <= ph.summary["ph_gap"] * p + (ef.summary["mip_gap"] or 0.0) * e
+
+
+def test_the_hedged_summary_holds_results_and_the_run_sheet_the_solver_details(tmp_path):
+    _outcome, _plan = hedged(tmp_path, two_scenarios())
+    wb = load_workbook(tmp_path / "hedged.xlsx", read_only=True)
+    summary = [r[0] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)]
+    run = [r[0] for r in wb["Run"].iter_rows(min_row=2, values_only=True)]
+    assert "vss_usd" in summary and not any(str(k).startswith(("option_", "seconds_")) for k in summary)
+    assert "option_mip_rel_gap" in run and "seconds_solve" in run
