@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyomo.environ as pyo
 
 from models import solve as msolve
 from models.solve import SolveOptions, SolveResult, StandardForm, to_standard_form
@@ -63,7 +62,7 @@ class ResolveSession:
         result.algorithm_reason = msolve._reason(form, options, self.is_mip, "warm start" in algorithm)
         result.numerics, result.form = msolve.coefficient_ranges(form), form
         if result.has_solution:
-            load_solution(model, form, h, result, options, self.is_mip)
+            msolve.load_solution(model, form, h, result, self.is_mip, options if options.duals else None)
         return result
 
     def _changed_coefficients(self, form: StandardForm | None, options: SolveOptions) -> np.ndarray | None:
@@ -148,22 +147,3 @@ def apply_vector_changes(h, held, new) -> None:
             change(idx.size, idx, lo_new[idx], up_new[idx])
     if float(held.offset_) != float(new.offset_):
         h.changeObjectiveOffset(float(new.offset_))
-
-
-def load_solution(model, form: StandardForm, h, result: SolveResult, options: SolveOptions, is_mip: bool) -> None:
-    """Values into the Pyomo model (columns of `form`; every other variable 0), the basis and the duals."""
-    if not is_mip:
-        result.basis = h.getBasis()
-    x = np.asarray(h.getSolution().col_value, dtype=float)
-    for var, value in zip(form.columns, x):
-        var.set_value(float(value), skip_validation=True)
-    for var in model.component_data_objects(pyo.Var):
-        if var.value is None:
-            var.set_value(0.0, skip_validation=True)
-    if options.duals:
-        t0 = time.perf_counter()
-        if is_mip:
-            result.duals, result.duals_from = msolve.mip_duals(form, x, options)
-        else:
-            result.duals, result.duals_from = msolve._row_duals(form, h.getSolution().row_dual), "LP"
-        result.dual_seconds = time.perf_counter() - t0

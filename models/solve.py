@@ -236,24 +236,34 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     result.algorithm_reason, result.numerics = reason, coefficient_ranges(form)
     result.form = form
     if result.has_solution:
-        if not is_mip:
-            result.basis = h.getBasis()
-        x = np.asarray(h.getSolution().col_value, dtype=float)
-        for var, value in zip(form.columns, x):
-            var.set_value(float(value), skip_validation=True)
-        for var in model.component_data_objects(pyo.Var):
-            if var.value is None:
-                var.set_value(0.0, skip_validation=True)
-        if options.duals:
-            t3 = time.perf_counter()
-            if is_mip:
-                left = replace(options, time_limit_s=max(remaining_time(options.time_limit_s, t1) or 0.0, DUALS_MIN_S)
-                               if options.time_limit_s else options.time_limit_s)
-                result.duals, result.duals_from = mip_duals(form, x, left)
-            else:
-                result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
-            result.dual_seconds = time.perf_counter() - t3
+        duals_options = options if options.duals else None
+        if duals_options is not None and is_mip and options.time_limit_s:
+            # a MIP's dual LPs get what is left of the time limit, at least DUALS_MIN_S
+            left = max(remaining_time(options.time_limit_s, t1) or 0.0, DUALS_MIN_S)
+            duals_options = replace(options, time_limit_s=left)
+        load_solution(model, form, h, result, is_mip, duals_options)
     return result
+
+
+def load_solution(model, form: StandardForm, h: highspy.Highs, result: SolveResult, is_mip: bool,
+                  duals_options: SolveOptions | None) -> None:
+    """The solution HiGHS holds into the Pyomo model (columns of `form`; every other variable 0), an LP's basis,
+    and, unless `duals_options` is None, the duals (a MIP's from models/prices.py's LPs, solved with them)."""
+    if not is_mip:
+        result.basis = h.getBasis()
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    for var, value in zip(form.columns, x):
+        var.set_value(float(value), skip_validation=True)
+    for var in model.component_data_objects(pyo.Var):
+        if var.value is None:
+            var.set_value(0.0, skip_validation=True)
+    if duals_options is not None:
+        t0 = time.perf_counter()
+        if is_mip:
+            result.duals, result.duals_from = mip_duals(form, x, duals_options)
+        else:
+            result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
+        result.dual_seconds = time.perf_counter() - t0
 
 
 def _misreported(h: highspy.Highs, form: StandardForm) -> bool:
