@@ -244,8 +244,11 @@ def check_frozen(data: PlanData, fixes: list[dict]) -> pd.DataFrame:
         s, t = fx["index"]
         blocks[s][t] = fx
     _check_frozen_wafers(data, by_var["W"], found)
-    _check_frozen_blocks(data, blocks, found)
-    _check_frozen_packaging_blocks(data, by_var["K"], found)
+    _check_frozen_block_limit(data, "expansion_limit", {k: list(by_t.values()) for k, by_t in blocks.items()}, found)
+    lines: dict[str, list[dict]] = defaultdict(list)
+    for fx in by_var["K"]:
+        lines[fx["index"][0]].append(fx)
+    _check_frozen_block_limit(data, "packaging_expansion_limit", lines, found)
     _check_frozen_power(data, by_var["Y"], blocks, found)
     _check_frozen_capex(data, by_var, found)
     return found.frame()
@@ -268,39 +271,26 @@ def _check_frozen_wafers(data: PlanData, fixes: list[dict], found: _Findings) ->
                       [fx["source"] for fx in group])
 
 
-def _check_frozen_blocks(data: PlanData, blocks: dict[str, dict[int, dict]], found: _Findings) -> None:
-    """Frozen expansion blocks at a site above SiteExpansion.max_blocks (family 10)."""
-    for s, by_t in sorted(blocks.items()):
-        total = sum(fx["value"] for fx in by_t.values())
-        if s in data.expansion.index:
-            sheet, cell, most = _input_limit("expansion_limit", (s,), data)
-        else:
-            sheet = FAMILIES["expansion_limit"].input_sheet
-            cell, most = data.cell(sheet, (s,), "max_blocks"), 0.0
-        if found.over(total, most):
-            found.add("frozen blocks above max_blocks", sheet, cell, s, "", total, most,
-                      f"{total:,.6g} expansion blocks already started at {s} (frozen) but SiteExpansion max_blocks "
-                      f"{cell or s} allows {most:,.6g}: {total - most:,.6g} over",
-                      [fx["source"] for fx in by_t.values()])
+# family -> (the input table of its blocks, the check's name, what is started, "at"/"on" the key)
+BLOCK_LIMITS = {"expansion_limit": ("expansion", "frozen blocks above max_blocks", "expansion blocks", "at"),
+                "packaging_expansion_limit": ("packaging_expansion", "frozen packaging blocks above max_blocks",
+                                              "packaging blocks", "on")}
 
 
-def _check_frozen_packaging_blocks(data: PlanData, fixes: list[dict], found: _Findings) -> None:
-    """Frozen packaging blocks on a line above PackagingExpansion.max_blocks (family 19)."""
-    by_line: dict[str, list[dict]] = defaultdict(list)
-    for fx in fixes:
-        by_line[fx["index"][0]].append(fx)
-    for k, group in sorted(by_line.items()):
+def _check_frozen_block_limit(data: PlanData, family: str, groups: dict[str, list[dict]], found: _Findings) -> None:
+    """Frozen blocks at a site (family 10) or on a packaging line (family 19) above its max_blocks."""
+    table, check, noun, where = BLOCK_LIMITS[family]
+    for key, group in sorted(groups.items()):
         total = sum(fx["value"] for fx in group)
-        if k in data.packaging_expansion.index:
-            sheet, cell, most = _input_limit("packaging_expansion_limit", (k,), data)
+        if key in getattr(data, table).index:
+            sheet, cell, most = _input_limit(family, (key,), data)
         else:
-            sheet = FAMILIES["packaging_expansion_limit"].input_sheet
-            cell, most = data.cell(sheet, (k,), "max_blocks"), 0.0
+            sheet = FAMILIES[family].input_sheet
+            cell, most = data.cell(sheet, (key,), "max_blocks"), 0.0
         if found.over(total, most):
-            found.add("frozen packaging blocks above max_blocks", sheet, cell, k, "", total, most,
-                      f"{total:,.6g} packaging blocks already started on {k} (frozen) but PackagingExpansion "
-                      f"max_blocks {cell or k} allows {most:,.6g}: {total - most:,.6g} over",
-                      [fx["source"] for fx in group])
+            found.add(check, sheet, cell, key, "", total, most,
+                      f"{total:,.6g} {noun} already started {where} {key} (frozen) but {sheet} max_blocks "
+                      f"{cell or key} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in group])
 
 
 def _check_frozen_power(data: PlanData, fixes: list[dict], blocks: dict[str, dict[int, dict]],
