@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from tests.builders import quarters
+from tests.builders import minimal_sheets, quarters
 
 Q = quarters(8)  # 2026Q1 .. 2027Q4; Q[t] is the label of quarter t
 
@@ -57,3 +57,21 @@ def row(solved, table: str, **match) -> dict:
 
 def is_blank(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def whole_racks(n: int = 1, demand: float = 4000) -> dict:
+    """Whole racks, unmet penalty $5 per tok/s: one more rack (1,000 tok/s) saves $5,000 - $1,100."""
+    sheets = minimal_sheets(n, integer_racks=True)
+    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=5)
+    sheets["Demand"][1] = ["NA", "w"] + [demand] * n
+    return sheets
+
+
+def with_scarce_hbm(sheets: dict) -> dict:
+    """L1 needs 1 HBM stack per chip (10 per rack) from vendor V at $10; HBMSupply 25 stacks = 2.5 racks."""
+    sheets["Products"][0].append("stacks_per_chip")
+    sheets["Products"][1].append(1)
+    sheets["HBMVendors"].append(["V", 10])
+    sheets["HBMSupply"].append(["V", 25])
+    sheets["HBMQualification"].append(["V", "L1"])
+    return sheets

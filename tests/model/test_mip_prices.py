@@ -9,15 +9,8 @@ serves 1,000 tok/s, draws 0.01 MW (PUE 1); here the unmet penalty is $5 per tok/
 import pytest
 
 from models.prices import DUALS_FROM_LUMPY_FIXED
-from tests.builders import minimal_sheets, solve_sheets
-from tests.model.helpers import Q, row, set_row
-
-
-def _whole_racks(n=1, demand=4000):
-    sheets = minimal_sheets(n, integer_racks=True)
-    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=5)
-    sheets["Demand"][1] = ["NA", "w"] + [demand] * n
-    return sheets
+from tests.builders import solve_sheets
+from tests.model.helpers import Q, row, whole_racks, with_scarce_hbm
 
 
 def _bottleneck(s, family):
@@ -33,7 +26,7 @@ def test_site_power_with_whole_racks_is_priced(tmp_path):
     Price: with racks continuous (blocks and deals fixed; there are none) 2.5 racks fit; one more MW lets in
     100 racks, each saving $5,000 - $1,100 = $3,900: $390,000 per MW (the fixed-integer LP says $0).
     The half rack that cannot fit makes the row binding in Bottlenecks."""
-    sheets = _whole_racks()
+    sheets = whole_racks()
     sheets["SitePower"][1] = ["S", 0.025]
     s = solve_sheets(tmp_path, sheets)
     assert s.result.status == "optimal"
@@ -50,12 +43,7 @@ def test_hbm_supply_with_whole_racks_is_priced(tmp_path):
     """L1 needs 1 HBM stack per chip (10 per rack) from vendor V at $10; HBMSupply 25 stacks = 2.5 racks.
     MIP: 2 racks, 20 stacks: 2 x ($1,100 + $100) + 2,000 x $5 = $12,400.
     Price: a stack is a tenth of a rack: ($5,000 - $1,100 - $100) / 10 = $380 per stack."""
-    sheets = _whole_racks()
-    sheets["Products"][0].append("stacks_per_chip")
-    sheets["Products"][1].append(1)
-    sheets["HBMVendors"].append(["V", 10])
-    sheets["HBMSupply"].append(["V", 25])
-    sheets["HBMQualification"].append(["V", "L1"])
+    sheets = with_scarce_hbm(whole_racks())
     s = solve_sheets(tmp_path, sheets)
     assert s.result.status == "optimal"
     assert s.objective == pytest.approx(12400, rel=1e-6)
@@ -70,7 +58,7 @@ def test_fab_capacity_ahead_of_a_lead_time_is_priced(tmp_path):
     MIP: 2 wafers in Q1 -> 2 racks in Q2: 2 x $1,100 + (4,000 + 2,000) x $5 = $32,200.
     Price of a Q1 wafer: with racks continuous 2.5 wafers make 2.5 racks in Q2; one more wafer = one more rack:
     $5,000 - $1,100 = $3,900 per wafer. The Q2 fab row has no value (nothing it starts arrives in the plan)."""
-    sheets = _whole_racks(2)
+    sheets = whole_racks(2)
     sheets["Routes"][1] = ["L1", "F", 10, 1, 1]
     sheets["FabCapacity"][1] = ["F", 2.5, 0]
     s = solve_sheets(tmp_path, sheets)

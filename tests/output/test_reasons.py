@@ -3,19 +3,12 @@ tests/model/test_mip_prices.py (one rack = 1,000 tok/s, saves $5,000; whole rack
 
 from planner.output.reasons import unmet_reasons
 from tests.builders import minimal_sheets, solve_sheets
-from tests.model.helpers import Q, add_row, row, set_row
-
-
-def _whole_racks(n=1, demand=4000):
-    sheets = minimal_sheets(n, integer_racks=True)
-    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=5)
-    sheets["Demand"][1] = ["NA", "w"] + [demand] * n
-    return sheets
+from tests.model.helpers import Q, add_row, row, set_row, whole_racks, with_scarce_hbm
 
 
 def test_power_with_whole_racks_starves_the_row(tmp_path):
     """SitePower 0.025 MW = 2.5 racks: 2 racks, 2,000 tok/s unmet, limited by power at S (SitePower!B2)."""
-    sheets = _whole_racks()
+    sheets = whole_racks()
     sheets["SitePower"][1] = ["S", 0.025]
     s = solve_sheets(tmp_path, sheets)
     assert row(s, "Serving", quarter=Q[0])["limited_by"] == "site_power S 2026Q1 (SitePower!B2)"
@@ -26,19 +19,14 @@ def test_power_with_whole_racks_starves_the_row(tmp_path):
 
 def test_hbm_starves_the_row(tmp_path):
     """HBMSupply 25 stacks = 2.5 racks (10 stacks per rack), power ample: limited by HBM from V."""
-    sheets = _whole_racks()
-    sheets["Products"][0].append("stacks_per_chip")
-    sheets["Products"][1].append(1)
-    sheets["HBMVendors"].append(["V", 10])
-    sheets["HBMSupply"].append(["V", 25])
-    sheets["HBMQualification"].append(["V", "L1"])
+    sheets = with_scarce_hbm(whole_racks())
     s = solve_sheets(tmp_path, sheets)
     assert row(s, "Serving", quarter=Q[0])["limited_by"] == "hbm_supply V 2026Q1 (HBMSupply!B2)"
 
 
 def test_lead_time_then_fab(tmp_path):
     """Route lead 1: nothing can serve Q1 (chips arrive from Q2, Routes!E2); Q2 is limited by Q1's wafers."""
-    sheets = _whole_racks(2)
+    sheets = whole_racks(2)
     sheets["Routes"][1] = ["L1", "F", 10, 1, 1]
     sheets["FabCapacity"][1] = ["F", 2.5, 0]
     s = solve_sheets(tmp_path, sheets)
