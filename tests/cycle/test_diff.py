@@ -91,9 +91,9 @@ def test_limits_that_start_and_stop_binding(tmp_path):
     assert back.bottlenecks["change"].tolist() == ["stopped binding"]
 
 
-def test_rolled_plans_compare_on_shared_quarters(tmp_path):
-    """The $470 plan against its frozen re-plan after a roll (2026Q2..2027Q1, 2026Q4 demand cut to 2,000):
-    in the shared quarters only rack C moved out of 2026Q4 (to 2027Q1, outside the old horizon)."""
+def rolled_and_replanned(tmp_path):
+    """The $470 plan against its re-plan after a roll (2026Q2..2027Q1), 2026Q4 demand cut to 2,000 and the first
+    two quarters frozen to the old plan: the diff of the two."""
     source, old = planned(tmp_path, rolling_sheets())
     nxt = roll(old, source, tmp_path / "next.xlsx")
     wb = load_workbook(nxt)
@@ -101,7 +101,13 @@ def test_rolled_plans_compare_on_shared_quarters(tmp_path):
     wb.save(nxt)
     new = tmp_path / "replan.xlsx"
     assert run_plan(nxt, new, RunOptions(model_edits=[FreezeEdit(old, 2)])).status == "optimal"
-    result = compare(load_plan(old), load_plan(new))
+    return compare(load_plan(old), load_plan(new))
+
+
+def test_rolled_plans_compare_on_shared_quarters(tmp_path):
+    """The $470 plan against its frozen re-plan after a roll (2026Q2..2027Q1, 2026Q4 demand cut to 2,000):
+    in the shared quarters only rack C moved out of 2026Q4 (to 2027Q1, outside the old horizon)."""
+    result = rolled_and_replanned(tmp_path)
     assert decisions(result) == [("racks", "S", "L1", "2026Q4", 1, 0), ("partner funding", "P", "", "2026Q4", 1000, 0)]
     outside = {(r.plan, r.decision, r.quarter) for r in result.outside.itertuples()}
     assert ("old only", "wafers", "2026Q1") in outside and ("new only", "racks", "2027Q1") in outside
@@ -142,14 +148,7 @@ def test_plans_of_different_horizons_compare_on_the_quarters_both_cover(tmp_path
 
 
 def test_roll_carry_overs_are_shown_as_such(tmp_path):
-    source, old = planned(tmp_path, rolling_sheets())
-    nxt = roll(old, source, tmp_path / "next.xlsx")
-    wb = load_workbook(nxt)
-    wb["Demand"]["E2"] = 2000
-    wb.save(nxt)
-    new = tmp_path / "replan.xlsx"
-    assert run_plan(nxt, new, RunOptions(model_edits=[FreezeEdit(old, 2)])).status == "optimal"
-    result = compare(load_plan(old), load_plan(new))
+    result = rolled_and_replanned(tmp_path)
     cause = {(r.sheet, r.column): r.cause for r in result.inputs.itertuples()}
     assert cause[("Products", "initial_chip_inventory")] == "roll carry-over"
     assert cause[("Demand", "2026Q4")] == "input edit"
