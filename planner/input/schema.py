@@ -110,7 +110,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 description="Relative MIP gap at which the solver stops"),
     SettingSpec("time_limit_s", "float", default=600.0, minimum=0.0, description="Solver time limit, seconds"),
     SettingSpec("threads", "int", default=0, minimum=0, maximum=1024, description="Solver threads (0 = solver default)"),
-    SettingSpec("stability_weight", "float", default=0.01, minimum=0.0, maximum=1.0,
+    SettingSpec("stability_weight", "float", default=0.05, minimum=0.0, maximum=1.0,
                 description="With --previous: share of a decision's unit cost charged per unit it moves from the "
                 "previous plan (0 = off)"),
     # hedged plans (stochastic.md); commit_quarters <= quarters is checked against the horizon in validation

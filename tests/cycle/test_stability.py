@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bench.churn import MOVES, volume_moved
 from models.build import build_model
 from models.solve import SolveOptions, solve
 from planner.cycle.roll import roll
@@ -51,15 +52,6 @@ def test_stability_term_keeps_a_tied_previous_choice_and_is_not_in_the_objective
     assert m2.cost_stability() == pytest.approx(0, abs=1e-9)
 
 
-def _volume_moved(old: Path, new: Path, sheet: str, keys: list[str], column: str) -> float:
-    a = pd.read_excel(old, sheet, engine="openpyxl").set_index(keys + ["quarter"])[column]
-    b = pd.read_excel(new, sheet, engine="openpyxl").set_index(keys + ["quarter"])[column]
-    both = sorted(set(a.index.get_level_values(-1)) & set(b.index.get_level_values(-1)))
-    a, b = a[a.index.get_level_values(-1).isin(both)], b[b.index.get_level_values(-1).isin(both)]
-    j = pd.concat([a, b], axis=1, keys=["a", "b"]).fillna(0.0)
-    return float((j["a"] - j["b"]).abs().sum() / max(j["a"].sum(), 1e-9))
-
-
 @pytest.mark.parametrize("freeze", [0, 1])
 def test_roll_and_replan_with_previous_keeps_the_plan(tmp_path, freeze):
     """Plan 6 quarters on two tied sites, roll one quarter with nothing new, re-plan with --previous: the racks,
@@ -75,11 +67,10 @@ def test_roll_and_replan_with_previous_keeps_the_plan(tmp_path, freeze):
     kept = run_plan(nxt, tmp_path / "kept.xlsx", RunOptions(model_edits=replan_edits(plan, freeze)))
     assert plain.exit_code == 0 and kept.exit_code == 0
     assert kept.objective_usd <= plain.objective_usd * (1 + 0.001) + 1e-6
-    for sheet, keys, column in (("Deployments", ["product", "site"], "racks_deployed"),
-                                ("Wafers", ["product", "fab"], "wafers"), ("HBM", ["vendor"], "bought")):
-        assert _volume_moved(plan, tmp_path / "kept.xlsx", sheet, keys, column) <= 0.05
+    for sheet, keys, column in MOVES:
+        assert volume_moved(plan, tmp_path / "kept.xlsx", sheet, keys, column) <= 0.05
     summary = pd.read_excel(tmp_path / "kept.xlsx", "Summary", engine="openpyxl").set_index("key")["value"]
-    assert float(summary["stability_weight"]) == pytest.approx(0.01)
+    assert float(summary["stability_weight"]) == pytest.approx(0.05)
     assert float(summary["stability_cost_usd"]) >= 0
 
 
@@ -147,3 +138,21 @@ def test_previous_plan_of_another_workbook_is_a_warning_and_no_stability_term(tm
     assert any("names a product, site, fab or vendor of this input" in i.message for i in outcome.issues.warnings)
     summary = pd.read_excel(tmp_path / "z.xlsx", "Summary", header=None, engine="openpyxl")
     assert "stability_decisions" not in set(summary[0].astype(str))
+
+
+def test_shipped_example_rolled_and_replanned_with_previous_moves_nothing(tmp_path):
+    """Issue 13's target on the shipped example at its own gap: roll one quarter with nothing new, re-plan with
+    --previous: at most 5% of the racks, wafers and HBM of the overlapping quarters move (measured: 0%), at a
+    cost within the gap of the re-plan without --previous (measured +0.055% against a 0.48% gap)."""
+    src = Path(__file__).resolve().parents[2] / "inputs" / "example.xlsx"
+    plan = tmp_path / "plan.xlsx"
+    assert run_plan(src, plan).exit_code == 0
+    nxt = roll(plan, src, tmp_path / "next.xlsx")
+    plain = run_plan(nxt, tmp_path / "plain.xlsx")
+    kept = run_plan(nxt, tmp_path / "kept.xlsx", RunOptions(model_edits=replan_edits(plan)))
+    assert kept.exit_code == 0 and plain.exit_code == 0
+    gap = float(pd.read_excel(tmp_path / "plain.xlsx", "Summary", engine="openpyxl").set_index("key")
+                .at["mip_gap", "value"])
+    assert kept.objective_usd <= plain.objective_usd * (1 + gap)
+    for sheet, keys, column in MOVES:
+        assert volume_moved(plan, tmp_path / "kept.xlsx", sheet, keys, column) <= 0.05, sheet
