@@ -7,8 +7,10 @@ The workbook is bench.generate's MIP-S (seed 0) plus an Uncertainty sheet: deman
 supply x uniform(0.6, 1.1), every row, in the quarters after the first (the committed quarter's data are known:
 with its HBM supply uncertain too, no PH candidate commitment was feasible in every draw). Per draw count the extensive form is built exactly as
 `planner run --stochastic` builds it (input edit per draw, build_model per draw, the model edit joining them)
-and reports its size (rows, columns, integers), the time to build the scenario models and the EF, the hand-off
-to HiGHS and the solve (stopped at --time-limit). The wait-and-see and EEV solves of the full command are not
+and reports its size (rows, columns, integers), the time to build and compile the scenario models (the command
+has their forms from the wait-and-see solves), to build the EF model and assemble its standard form from the
+scenarios' (models/stochastic.py::extensive_standard_form), the hand-off to HiGHS and the solve (stopped at
+--time-limit), and build + hand-off over the solve with and without the scenarios' own build and compile. The wait-and-see and EEV solves of the full command are not
 timed here. PH runs the full command (`--engine ph`, in a subprocess, under mpiexec for > 1 process) and reports
 its wall time, bounds and gap.
 """
@@ -45,7 +47,7 @@ def workbook(out: Path, size: str = "MIP-S") -> Path:
 def measure_ef(path: Path, draws: int, time_limit: float) -> dict:
     from models.build import build_model
     from models.solve import solve, to_standard_form
-    from models.stochastic import ScenarioModel, build_extensive_form
+    from models.stochastic import ScenarioModel, build_extensive_form, extensive_standard_form
     from planner.input.reader import read_workbook
     from planner.whatif.hedged import HedgedOptions, prepare_all
 
@@ -55,16 +57,24 @@ def measure_ef(path: Path, draws: int, time_limit: float) -> dict:
     assert base is not None and issues.ok, [str(i) for i in issues.errors][:5]
     t1 = time.perf_counter()
     models = [ScenarioModel(sc.name, sc.probability, build_model(sc.data)[0]) for sc in scenarios]
+    t2 = time.perf_counter()
+    forms = [to_standard_form(s.model) for s in models]  # the command has them from the wait-and-see solves
+    t3 = time.perf_counter()
     s = base.settings
     ef = build_extensive_form(models, s.commit_quarters, s.risk_weight, s.risk_alpha)
-    t2 = time.perf_counter()
-    form = to_standard_form(ef)
+    t4 = time.perf_counter()
+    form = extensive_standard_form(ef, forms)
+    t5 = time.perf_counter()
     rows, cols, ints = form.lp.num_row_, form.lp.num_col_, len(form.integer_columns)
-    del form
     options = replace(HedgedOptions().run.solve_options(base), time_limit_s=time_limit, duals=False)
-    result = solve(ef, options)
-    return {"workbook": path.name, "draws": draws, "rows": rows, "columns": cols, "integers": ints, "validate_s": t1 - t0,
-            "build_s": t2 - t1, "handoff_s": result.handoff_seconds, "solve_s": result.solve_seconds,
+    result = solve(ef, options, form=form)
+    own = (t4 - t3) + (t5 - t4) + result.handoff_seconds  # the EF's own build and hand-off, scenarios aside
+    every = (t2 - t1) + (t3 - t2) + own  # with the scenario models' build and compile
+    return {"workbook": path.name, "draws": draws, "rows": rows, "columns": cols, "integers": ints,
+            "validate_s": t1 - t0, "scenario_build_s": t2 - t1, "scenario_compile_s": t3 - t2, "ef_build_s": t4 - t3,
+            "assemble_s": t5 - t4, "pass_s": result.handoff_seconds, "solve_s": result.solve_seconds,
+            "ef_build_handoff_over_solve": own / result.solve_seconds,
+            "all_build_handoff_over_solve": every / result.solve_seconds,
             "status": result.status, "mip_gap": result.mip_gap, "objective_usd": (result.objective or 0) * 1e3}
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler, _LinearStandardFormCompiler_impl
 
 
-def _import_scipy_sparse():
+def import_scipy_sparse():
     """`scipy.sparse` without Pyomo's import hook: Pyomo registers a finder that, on the first `import scipy`
     anywhere, runs its callback importing scipy.stats & co. The hook is set aside for this one import."""
     from pyomo.common.dependencies import DeferredImportCallbackFinder
@@ -32,7 +32,7 @@ def _import_scipy_sparse():
 def _seed_sparse_classes() -> None:
     impl = _LinearStandardFormCompiler_impl
     if impl._to_vector is None:
-        sparse = _import_scipy_sparse()
+        sparse = import_scipy_sparse()
         impl._to_vector = np.fromiter
         impl._csc_matrix = sparse.csc_array
         impl._csr_matrix = sparse.csr_array

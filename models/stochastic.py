@@ -22,7 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import highspy
+import numpy as np
 import pyomo.environ as pyo
+
+from models.handoff import column_arrays, import_scipy_sparse
+from models.solve import INF, StandardForm
 
 # here-and-now in quarters t < commit_quarters; the quarter is each variable's last index
 FIRST_STAGE_BY_QUARTER = ("W", "WP", "HB", "HP", "H", "B", "Y", "E", "K", "O", "F")
@@ -104,6 +109,7 @@ def build_extensive_form(scenarios: list[ScenarioModel], commit_quarters: int, r
     ef._scenario_names = [s.name for s in scenarios]
     ef._probabilities = [float(s.probability) for s in scenarios]
     ef._risk_alpha = risk_alpha
+    ef._risk_weight = risk_weight
     refs: dict[tuple, object] = {}
     pairs = []
     for i, s in enumerate(scenarios):
@@ -168,3 +174,136 @@ def risk_objective(costs: list[float], probabilities: list[float], risk_weight: 
     if risk_weight <= 0:
         return expected
     return (1.0 - risk_weight) * expected + risk_weight * cvar(costs, probabilities, alpha)
+
+
+# ---- the extensive form's standard form, assembled from the scenarios' own -----------------------------
+
+class _Assembly:
+    """Triplets, bounds and costs of the extensive form's standard form, block by block. Columns: the scenarios'
+    in order, then any variable no scenario row uses (a here-and-now variable still appears in
+    nonanticipativity), eta and excess; rows: the scenarios' in order, then nonanticipativity, then CVaR."""
+
+    def __init__(self, forms: list[StandardForm]):
+        self.vars = [v for form in forms for v in form.columns]
+        self.index = {id(v): j for j, v in enumerate(self.vars)}
+        self.extra_vars: list = []
+        self.rows: list = []
+        self.n_scenario_rows = sum(form.lp.num_row_ for form in forms)
+        self.r: list = []  # extra rows' triplets (row, column, value) and bounds
+        self.c: list = []
+        self.v: list = []
+        self.lo: list = []
+        self.hi: list = []
+
+    def column(self, var) -> int | None:
+        """The column of `var`; None when it is fixed and used by no scenario row (a constant)."""
+        j = self.index.get(id(var))
+        if j is None and not var.fixed:
+            j = self.index[id(var)] = len(self.vars)
+            self.vars.append(var)
+            self.extra_vars.append(var)
+        return j
+
+    def add_row(self, con, sense: int, terms, lower: float, upper: float) -> None:
+        """One extra row: sum coef * column over `terms` ((column, coef)) within [lower, upper]."""
+        r = self.n_scenario_rows + len(self.lo)
+        for j, coef in terms:
+            self.r.append(r), self.c.append(j), self.v.append(coef)
+        self.lo.append(lower), self.hi.append(upper)
+        self.rows.append((con, sense))
+
+
+def _nonanticipativity_rows(ef: pyo.ConcreteModel, out: _Assembly) -> None:
+    """``x_s[k] - x_ref[k] = 0``; a fixed variable no row uses moves to the right-hand side."""
+    for k, (ref, var) in enumerate(ef._nonant_pairs):
+        rhs, terms = 0.0, []
+        for v, sign in ((var, 1.0), (ref, -1.0)):
+            j = out.column(v)
+            if j is None:
+                rhs -= sign * float(v.value)
+            else:
+                terms.append((j, sign))
+        out.add_row(ef.nonanticipativity[k], 0, terms, rhs, rhs)
+
+
+def _cvar_rows(ef: pyo.ConcreteModel, forms: list[StandardForm], out: _Assembly) -> None:
+    """``c_s x_s - excess_s - eta <= -offset_s`` (excess_s >= cost_s - eta with cost_s = c_s x_s + offset_s, the
+    row as Pyomo writes it)."""
+    eta = out.column(ef.eta)
+    start = 0
+    for i, form in enumerate(forms):
+        cost = np.asarray(form.lp.col_cost_, dtype=float)
+        nz = np.flatnonzero(cost)
+        terms = list(zip((start + nz).tolist(), cost[nz].tolist())) + [(out.column(ef.excess[i]), -1.0), (eta, -1.0)]
+        out.add_row(ef.excess_def[i], 1, terms, -INF, -float(form.offset))
+        start += form.lp.num_col_
+
+
+def _objective(ef: pyo.ConcreteModel, forms: list[StandardForm], out: _Assembly) -> tuple[np.ndarray, float]:
+    """Costs ``(1 - risk_weight) p_s c_s`` on scenario s's columns, ``risk_weight`` on eta and
+    ``risk_weight p_s / (1 - alpha)`` on excess_s; the offset ``(1 - risk_weight) sum_s p_s offset_s``."""
+    risk = ef.component("eta") is not None
+    rw = float(ef._risk_weight) if risk else 0.0
+    p = ef._probabilities
+    cost = np.zeros(len(out.vars))
+    cost[:sum(f.lp.num_col_ for f in forms)] = np.concatenate(
+        [(1.0 - rw) * p[i] * np.asarray(f.lp.col_cost_, dtype=float) for i, f in enumerate(forms)])
+    if risk:
+        cost[out.column(ef.eta)] = rw
+        for i in ef.SCENARIOS:
+            cost[out.column(ef.excess[i])] = rw * p[i] / (1.0 - float(ef._risk_alpha))
+    return cost, (1.0 - rw) * sum(p[i] * f.offset for i, f in enumerate(forms))
+
+
+def _block_triplets(forms: list[StandardForm]) -> tuple[list, list, list]:
+    """(columns, rows, values) of the scenarios' matrices placed on the diagonal."""
+    cols, rows, vals = [], [], []
+    col_off = row_off = 0
+    for form in forms:
+        a = form.lp.a_matrix_
+        start = np.asarray(a.start_, dtype=np.int64)
+        cols.append(np.repeat(np.arange(form.lp.num_col_, dtype=np.int64), np.diff(start)) + col_off)
+        rows.append(np.asarray(a.index_, dtype=np.int64) + row_off)
+        vals.append(np.asarray(a.value_, dtype=float))
+        col_off += form.lp.num_col_
+        row_off += form.lp.num_row_
+    return cols, rows, vals
+
+
+def extensive_standard_form(ef: pyo.ConcreteModel, forms: list[StandardForm]) -> StandardForm:
+    """The standard form of `ef` (build_extensive_form) from its scenarios' compiled forms (form i of block i,
+    compiled while its own objective was active): the same rows, columns and objective as compiling `ef`, in
+    another order, without compiling every scenario a second time (issue 18: at 200 scenarios that compile
+    was most of the hand-off). tests/model/test_stochastic.py checks it coefficient by coefficient."""
+    sparse = import_scipy_sparse()
+    out = _Assembly(forms)
+    out.rows = [row for form in forms for row in form.rows]
+    _nonanticipativity_rows(ef, out)
+    if ef.component("eta") is not None:
+        _cvar_rows(ef, forms, out)
+    cost, offset = _objective(ef, forms, out)
+    cols, rows, vals = _block_triplets(forms)
+    n_rows, n_cols = out.n_scenario_rows + len(out.lo), len(out.vars)
+    matrix = sparse.csc_array((np.concatenate(vals + [np.asarray(out.v, dtype=float)]),
+                               (np.concatenate(rows + [np.asarray(out.r, dtype=np.int64)]),
+                                np.concatenate(cols + [np.asarray(out.c, dtype=np.int64)]))), shape=(n_rows, n_cols))
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    extra_lower, extra_upper, extra_integer = column_arrays(out.extra_vars, INF)
+    integer = [np.isin(np.arange(f.lp.num_col_), f.integer_columns) for f in forms] + [extra_integer]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_, lp.offset_ = cost, offset
+    lp.col_lower_ = np.concatenate([np.asarray(f.lp.col_lower_, dtype=float) for f in forms] + [extra_lower])
+    lp.col_upper_ = np.concatenate([np.asarray(f.lp.col_upper_, dtype=float) for f in forms] + [extra_upper])
+    lp.row_lower_ = np.concatenate([np.asarray(f.lp.row_lower_, dtype=float) for f in forms] + [np.asarray(out.lo)])
+    lp.row_upper_ = np.concatenate([np.asarray(f.lp.row_upper_, dtype=float) for f in forms] + [np.asarray(out.hi)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    is_integer = np.concatenate(integer)
+    if is_integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                           for b in is_integer]
+    return StandardForm(lp, out.vars, out.rows, np.flatnonzero(is_integer), offset)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,9 +26,9 @@ import pyomo.environ as pyo
 from models.build import build_model
 from models.data import PlanData
 from models.sets import USD_PER_OBJ, ModelSets
-from models.solve import SolveOptions, SolveResult, solve
-from models.stochastic import (ScenarioModel, build_extensive_form, first_stage_values, fix_first_stage,
-                               risk_objective, scenario_block, seed_risk_variables, unfix, cvar)
+from models.solve import SolveOptions, SolveResult, solve, to_standard_form
+from models.stochastic import (ScenarioModel, build_extensive_form, extensive_standard_form, first_stage_values,
+                               fix_first_stage, risk_objective, scenario_block, seed_risk_variables, unfix, cvar)
 
 from planner.input.reader import RawWorkbook, read_workbook
 from planner import pipeline
@@ -329,13 +330,21 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
         for sc, r in zip(scenarios, eev or []):
             sc.eev_cost, sc.eev_gap = r.objective, r.mip_gap or 0.0
     with timer.phase("build"):
+        # each scenario's form of its alone solve (compiled with its own objective active), not compiled again
+        forms = [sc.alone.form if sc.alone is not None and sc.alone.form is not None else to_standard_form(sc.model)
+                 for sc in scenarios]
         ef = build_extensive_form([ScenarioModel(sc.name, sc.probability, sc.model) for sc in scenarios], commit,
                                   base.settings.risk_weight, base.settings.risk_alpha)
         seed_risk_variables(ef)
     with timer.phase("solve"):
+        assembled = time.perf_counter()
+        form = extensive_standard_form(ef, forms)
+        assembled = time.perf_counter() - assembled
         # after the EEV solves every scenario holds its recourse to the EV plan's one commitment: a feasible
         # extensive-form plan, so the MIP starts from it (and RP <= EEV: VSS >= 0 however early it stops)
-        plan.result = solve(ef, replace(options, mip_start=eev is not None and all(r.has_solution for r in eev)))
+        plan.result = solve(ef, replace(options, mip_start=eev is not None and all(r.has_solution for r in eev)),
+                            form=form)
+        plan.result.handoff_seconds += assembled
     timer.phases["handoff"] = plan.result.handoff_seconds
     timer.phases["solver"] = plan.result.solve_seconds
     if not plan.result.has_solution:
