@@ -253,3 +253,16 @@ def test_an_open_ended_partner_window_after_the_horizon_is_a_warning_not_an_erro
     assert data is not None and not issues.errors
     [warning] = [i for i in issues.warnings if i.cell == "Partners!C2"]
     assert "2030Q1..(open) lies outside the horizon" in warning.message
+
+
+def test_a_bad_start_quarter_still_reports_bad_quarter_values(tmp_path):
+    """start_quarter '2026Q5' leaves no horizon, yet a negative demand in Demand!C2 is reported with it: every
+    error at once, not the horizon's alone."""
+    sheets = minimal_sheets()
+    sheets["Settings"][2] = ["start_quarter", "2026Q5"]
+    sheets["Demand"][1] = ["NA", "w", -5, 1000]
+    data, issues = issues_of(tmp_path, sheets)
+    assert data is None
+    cells = {i.cell: i.message for i in issues.errors}
+    assert "2026Q5" in cells["Settings!B3"]
+    assert "negative" in cells["Demand!C2"]

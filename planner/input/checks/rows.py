@@ -14,6 +14,7 @@ from planner.input.convert import CellError, convert
 from planner.input.reader import RawRow, RawSheet, RawWorkbook
 from planner.input.schema import SHEET_BY_NAME, ColumnSpec, SheetSpec
 from planner.issues import Issues
+from planner.quarters import looks_like_quarter
 
 MAX_MAGNITUDE = 1e12  # above this a number overflows the scaled model (costs x quantities x discounting)
 MIN_MAGNITUDE = 1e-9  # a non-zero number below this is lost in the solver's tolerances
@@ -235,10 +236,11 @@ def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSh
 
 def _quarter_series(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet, row: Row, raw: RawRow,
                     keys: tuple) -> tuple[dict[int, float | None], bool]:
-    """({t: value or None for blank}, ok) of one wide row; the quarter cells go to `ctx.cells`."""
+    """({t: value or None for blank}, ok) of one wide row; the quarter cells go to `ctx.cells`. Without a horizon
+    (a bad start_quarter) every quarter column of the sheet is still checked, so all errors show at once."""
     series: dict[int, float | None] = {}
     ok = True
-    for t, q in enumerate(ctx.quarters):
+    for t, q in enumerate(ctx.quarters or [c for c in sheet.columns if looks_like_quarter(c)]):
         if q not in sheet.columns:
             series[t] = None
             continue
