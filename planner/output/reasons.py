@@ -70,9 +70,37 @@ def _chain(r: str, w: str, data: PlanData, sets: ModelSets):
     return sites, products
 
 
-def _priced_limits(r, w, t, data, sets, prices) -> list[tuple[float, str, str, int]]:
+class _Chains:
+    """The chain of each (region, workload) and the needs of each (product, workload), worked out once per plan
+    (a plan has few of them and many unmet rows)."""
+
+    def __init__(self, data: PlanData, sets: ModelSets):
+        self.data, self.sets = data, sets
+        self._chains: dict = {}
+        self._needs: dict = {}
+        self._per_rack: dict = {}
+
+    def chain(self, r: str, w: str):
+        if (r, w) not in self._chains:
+            self._chains[(r, w)] = _chain(r, w, self.data, self.sets)
+        return self._chains[(r, w)]
+
+    def needs(self, p: str, w: str):
+        if (p, w) not in self._needs:
+            self._needs[(p, w)] = _needs(p, w, self.data, self.sets)
+        return self._needs[(p, w)]
+
+    def tps_per_rack(self, p: str, w: str) -> float:
+        if (p, w) not in self._per_rack:
+            prod = self.data.products.loc[p]
+            self._per_rack[(p, w)] = float(prod["chips_per_rack"]) * self.data.throughput[(p, w)] * \
+                float(prod["utilization"])
+        return self._per_rack[(p, w)]
+
+
+def _priced_limits(r, w, t, chains: _Chains, prices) -> list[tuple[float, str, str, int]]:
     """(USD per tok/s of this row, family, key, quarter) of the priced limits on the row's chain."""
-    sites, products = _chain(r, w, data, sets)
+    sites, products = chains.chain(r, w)
     best: dict[tuple[str, str], tuple[float, int]] = {}
 
     def offer(family, key, tau, value):
@@ -80,15 +108,14 @@ def _priced_limits(r, w, t, data, sets, prices) -> list[tuple[float, str, str, i
             best[(family, key)] = (value, tau)
 
     for p in products:
-        per_rack = float(data.products.at[p, "chips_per_rack"]) * data.throughput[(p, w)] * \
-            float(data.products.at[p, "utilization"])
+        per_rack = chains.tps_per_rack(p, w)
         if per_rack <= 0:
             continue
         for s in sites:
             y = prices.get(("site_power", s, t))
             if y:
-                offer("site_power", s, t, y * sets.rack_mw[(p, s)] / per_rack)
-        for family, key, lead, units in _needs(p, w, data, sets):
+                offer("site_power", s, t, y * chains.sets.rack_mw[(p, s)] / per_rack)
+        for family, key, lead, units in chains.needs(p, w):
             tau = _latest_priced(prices, family, key, t + lead)
             if tau is not None:
                 offer(family, key, tau, prices[(family, key, tau)] * units)
@@ -150,6 +177,7 @@ def structural_reason(r: str, w: str, t: int, data: PlanData, sets: ModelSets) -
 def limited_by(tables: dict[str, pd.DataFrame], data: PlanData, sets: ModelSets) -> list[str]:
     """One text per Serving row ('' where nothing is unmet), in the Serving table's order."""
     prices = _prices(tables, data)
+    chains = _Chains(data, sets)
     t_of = {q: t for t, q in enumerate(data.quarters)}
     serving = tables["Serving"]
     out = []
@@ -158,7 +186,7 @@ def limited_by(tables: dict[str, pd.DataFrame], data: PlanData, sets: ModelSets)
             out.append("")
             continue
         t = t_of[q]
-        ranked = _priced_limits(r, w, t, data, sets, prices)
+        ranked = _priced_limits(r, w, t, chains, prices)
         if ranked:
             out.append("; ".join(f"{f} {k} {data.quarters[tau]}" + (f" ({c})" if (c := _cell(f, k, tau, data)) else "")
                                  for (_v, f, k, tau) in ranked))
