@@ -26,14 +26,14 @@ import pandas as pd
 
 from models.data import PlanData
 from models.registry import FAMILIES, FROZEN_DECISIONS, Decision
-from planner.output.contract import is_planned
+from planner.output.contract import DECISIONS_SHOWN, is_planned
 from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.issues import Issues
 from planner.cycle.roll_plan import plan_value_problems
 
 TOL = 1e-6
 # plan sheet -> the decision it holds (model variable, key columns, value column, what it is, why an index can vanish)
-FROZEN: dict[str, Decision] = {d.sheet: d for d in FROZEN_DECISIONS}
+FROZEN: dict[str, Decision] = {DECISIONS_SHOWN[d.variable].sheet: d for d in FROZEN_DECISIONS}
 OPTIONAL_DECISION_SHEETS = frozenset({"Power", "Packaging"})  # a plan without expansion may lack them
 CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "excess", "message", "source"]
 
@@ -128,14 +128,15 @@ def _freeze_decision(model, decision: Decision, frame: pd.DataFrame | None, path
                      issues: Issues) -> list[dict]:
     """Pin `decision` (a registry FROZEN_DECISIONS entry) in the frozen quarters to the values of its sheet of the
     previous plan; the fixes made."""
-    name, sheet, column = path.name, decision.sheet, decision.column
+    shown = DECISIONS_SHOWN[decision.variable]
+    name, sheet, column = path.name, shown.sheet, shown.column
     if frame is None:
         if sheet not in OPTIONAL_DECISION_SHEETS:
             issues.error(sheet, name, "", None, f"the previous plan {name} has no {sheet} sheet")
         return []
     if sheet == "Packaging" and column not in frame.columns:
         return []  # a plan made before packaging expansion (family 19) started no packaging blocks
-    lacking = [c for c in (*decision.keys, "quarter", column) if c not in frame.columns]
+    lacking = [c for c in (*shown.keys, "quarter", column) if c not in frame.columns]
     if lacking:
         issues.error(sheet, f"{name} {sheet}", ", ".join(lacking), None,
                      f"the previous plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
@@ -156,22 +157,23 @@ def _freeze_decision(model, decision: Decision, frame: pd.DataFrame | None, path
 def _freeze_row(var, decision: Decision, row: dict, t: int, q: str, source: str, issues: Issues) -> dict | None:
     """Pin one previous-plan row's value on `var[keys, t]`; None (an error when the value is not 0, or not whole
     for a whole-number variable) when it cannot be kept."""
-    column, what = decision.column, decision.what
+    shown = DECISIONS_SHOWN[decision.variable]
+    column, what = shown.column, decision.what
     value = float(row[column])
     value = 0.0 if abs(value) < 1e-9 else value
-    key = tuple(str(row[k]) for k in decision.keys)
+    key = tuple(str(row[k]) for k in shown.keys)
     index = key + (t,)
     label = f"{what} of {'/'.join(key)} in {q}"
     if index not in var:
         if abs(value) > TOL:
-            issues.error(decision.sheet, source, column, value, f"{label} is frozen to {value:g} but cannot be kept: "
+            issues.error(shown.sheet, source, column, value, f"{label} is frozen to {value:g} but cannot be kept: "
                          + decision.gone.format(*key, "") + "; remove the freeze or restore it")
         return None
     v = var[index]
     if v.is_integer() or v.is_binary():
         whole = round(value)
         if abs(value - whole) > TOL:
-            issues.error(decision.sheet, source, column, value, f"{label} is frozen to {value:g}, not a whole number, "
+            issues.error(shown.sheet, source, column, value, f"{label} is frozen to {value:g}, not a whole number, "
                          f"but {what} are whole numbers in this workbook (Settings)")
             return None
         value = float(whole)

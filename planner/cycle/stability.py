@@ -25,11 +25,14 @@ from models.stability import add_stability, solve_with_stability
 from planner.cycle.freeze import FreezeEdit
 from planner.cycle.roll_plan import plan_value_problems
 from planner.issues import Issues
+from planner.output.contract import DECISIONS_SHOWN
 from planner.output.plan_reader import PlanReadError, numeric, read_plan, truthy
 
 STARTED_FROM = ("Y", "W", "HB", "E")  # the stability term covers Y, W, HB (models/stability.py); the start also E
-# plan sheet -> (model variable, key columns, value column), from the registry's plan decisions
-DECISIONS = {d.sheet: (d.variable, d.keys, d.column) for d in PLAN_DECISIONS if d.variable in STARTED_FROM}
+# plan sheet -> (model variable, key columns, value column): the registry's plan decisions where the contract shows them
+DECISIONS = {DECISIONS_SHOWN[d.variable].sheet: (d.variable, DECISIONS_SHOWN[d.variable].keys,
+                                                 DECISIONS_SHOWN[d.variable].column)
+             for d in PLAN_DECISIONS if d.variable in STARTED_FROM}
 
 
 REQUIRED_SHEETS = ("Summary", "Deployments", "Wafers", "HBM")  # Power is optional: a plan may have no site expansion

@@ -16,10 +16,10 @@ import pyomo.environ as pyo
 from models.costs import COST_COMPONENTS
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 from models.solve import SolveResult
-from planner.output.contract import TIDY_BY_NAME, SolutionTables
+from planner.output.contract import LIMITS_SHOWN, TIDY_BY_NAME, PlanLimit, SolutionTables
 
 from models.data import PlanData
-from models.registry import FAMILIES, PlanLimit
+from models.registry import FAMILIES
 
 EPS = 1e-7
 NEAR_BINDING = 0.99  # a limit used to this share is listed in Bottlenecks even without a shadow price
@@ -368,10 +368,11 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
                      "input_cell": data.cell(sheet, keys, column), "what": what})
 
     for family in FAMILIES.values():
-        if family.shown is not None:
-            for key, quarter, limit, used, price in _shown_rows(tables[family.shown.sheet], family.shown):
-                add(family.name, key, quarter, limit, used, price, family.shown.unit, family.input_sheet, (key,),
-                    quarter, family.shown.what.format(key=key))
+        shown = LIMITS_SHOWN.get(family.name)
+        if shown is not None:
+            for key, quarter, limit, used, price in _shown_rows(tables[shown.sheet], shown):
+                add(family.name, key, quarter, limit, used, price, shown.unit, family.input_sheet, (key,),
+                    quarter, shown.what.format(key=key))
     for r in tables["HBM"].itertuples():
         if r.min_stacks > 0 and r.bought < r.min_stacks - 1e-6:  # the floor binds: stacks paid, not bought
             add("hbm_take_or_pay", r.vendor, r.quarter, r.min_stacks, r.paid, r.take_or_pay_shadow_usd_per_stack,

@@ -23,6 +23,7 @@ from models.costs import discount_factor
 from models.data import PlanData
 from models.registry import FAMILIES
 from models.sets import ModelSets
+from planner.output.contract import LIMITS_SHOWN
 
 MAX_REASONS = 3
 EPS_PRICE = 1e-6
@@ -33,7 +34,7 @@ def _prices(tables: dict[str, pd.DataFrame], data: PlanData) -> dict[tuple[str, 
     t_of = {q: t for t, q in enumerate(data.quarters)}
     out: dict[tuple[str, str, int], float] = {}
     for family in FAMILIES.values():
-        shown = family.shown
+        shown = LIMITS_SHOWN.get(family.name)
         frame = tables.get(shown.sheet) if shown is not None else None
         if frame is None or shown.price not in frame.columns:
             continue
