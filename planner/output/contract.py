@@ -8,8 +8,10 @@ after the contract's; it never renames or drops one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the CLI imports Col before any command: the vocabulary must not pull in pandas
+    import pandas as pd
 
 class Col:
     """Every output column name a command writes, once (attribute name == the name); code outside this module
