@@ -147,11 +147,8 @@ ALLOWED_LITERALS: dict[str, tuple[frozenset[str], str]] = {
     "planner/output/unit_economics.py": (frozenset({"utilization"}), INPUT_COLUMNS + " (Products)"),
     "planner/output/input_values.py": (frozenset({"value"}), INPUT_COLUMNS + " (Settings)"),
     "planner/output/plan_writer.py": (frozenset({"value"}), INPUT_COLUMNS + " (Settings)"),
-    "planner/whatif/hedged_ph.py": (frozenset({"value", "bound", "objective_usd"}),
-                                    "the Settings input column; a phase name; objective_usd: until the hedged modules' "
-                                    "own commit"),
-    "planner/whatif/hedged.py": (frozenset({"scenario", "objective_usd"}), INPUT_COLUMNS + " (ScenarioWeights); "
-                                 "objective_usd: until the hedged modules' own commit"),
+    "planner/whatif/hedged_ph.py": (frozenset({"value", "bound"}), "the Settings input column; a phase name"),
+    "planner/whatif/hedged.py": (frozenset({"scenario"}), INPUT_COLUMNS + " (ScenarioWeights)"),
     # Scenarios and Uncertainty are input sheets: their rows name a sheet, key, column, value, distribution
     "planner/whatif/overrides.py": (frozenset({"sheet", "key", "column", "value"}), INPUT_COLUMNS + " (Scenarios)"),
     "planner/whatif/rows.py": (frozenset({"key", "column", "value"}), INPUT_COLUMNS + " (Scenarios)"),
