@@ -2,8 +2,10 @@
 
 explain (a model row in words and its input cell), diagnose (which limits a repair may relax, and in
 which direction), bottlenecks, freeze (which decisions a previous plan pins) and diff (which input
-sheet bears on a limit) read this registry; none of them spells a family's name. Adding a family
-means its module and one entry here.
+sheet bears on a limit) read this registry; none of them spells a family's name. The registry knows the model
+side only: where a plan shows a family's limit or a decision is the output contract's (planner/output/contract.py
+LIMITS_SHOWN, DECISIONS_SHOWN). Adding a family means its module, one entry here and, when the plan shows its
+limit, one entry there.
 """
 
 from __future__ import annotations
@@ -30,21 +32,6 @@ class RowMeaning:
 
 
 @dataclass(frozen=True)
-class PlanLimit:
-    """Where a family's limit is shown in a plan, per key and quarter: the output sheet, the column of its key
-    (blank: the one key `constant_key`), of the limit, of what is used and of the shadow price; the price's
-    unit and the limit in words ({key} is filled in). Bottlenecks and the reasons for unmet demand read it."""
-    sheet: str
-    key: str
-    limit: str
-    used: str
-    price: str
-    unit: str
-    what: str
-    constant_key: str = ""
-
-
-@dataclass(frozen=True)
 class Family:
     """A constraint family (one Pyomo Constraint component named `name`)."""
     name: str
@@ -56,16 +43,13 @@ class Family:
     repair: str = ""  # 'raise' or 'lower': how elastic repair moves the input; '' = not an input limit
     # (index, data) -> (cell, text, limit in user units); the key and quarter come from the index
     explain: Callable[[tuple, PlanData], tuple[str, str, float | None]] | None = None
-    shown: PlanLimit | None = None  # where the plan shows this limit (Bottlenecks, Serving.limited_by)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A decision a plan reports and a re-plan can freeze: variable, output sheet, keys, value column."""
+    """A decision a plan reports and a re-plan can freeze: the model variable and what it is (where a plan shows it
+    is the output contract's: planner/output/contract.py DECISIONS_SHOWN)."""
     variable: str
-    sheet: str
-    keys: tuple[str, ...]
-    column: str
     what: str
     gone: str  # why a frozen value cannot be applied when its key left the input ({0}, {1}: the keys)
 
@@ -193,30 +177,22 @@ def _partner(column: str, suffix: str = ""):
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("fab_capacity", "1", "Fab capacity", "wafers", input_sheet="FabCapacity", repair="raise",
-           explain=_wide("FabCapacity", "fab_capacity", unit="wafers"),
-           shown=PlanLimit("Fabs", "fab", "capacity", "wafers_started", "shadow_price_usd_per_wafer", "USD per wafer",
-                           "wafer starts at {key}")),
+           explain=_wide("FabCapacity", "fab_capacity", unit="wafers")),
     Family("wafers_paid_cover_started", "2", "Take-or-pay (paid >= started)", "wafers", explain=_paid_cover),
     Family("take_or_pay", "2", "Take-or-pay floor", "wafers", input_sheet="FabMinWafers", repair="lower",
            explain=_wide("FabMinWafers", "fab_min_wafers", " (take-or-pay)", "wafers")),
     Family("die_bank", "3-4", "Good dies and die bank", "dies", explain=_die_bank),
     Family("packaging_capacity", "5", "Packaging capacity", "chips", input_sheet="PackagingCapacity",
            repair="raise", explain=_wide("PackagingCapacity", "packaging_capacity",
-                                         " (plus packaging expansion blocks on line)", "chips"),
-           shown=PlanLimit("Packaging", "packaging_line", "capacity", "packaged", "shadow_price_usd_per_chip",
-                           "USD per chip", "packaging on line {key}")),
+                                         " (plus packaging expansion blocks on line)", "chips")),
     Family("hbm_content", "6", "HBM content", "stacks", explain=_hbm_content),
     Family("hbm_supply", "7", "HBM supply", "stacks", input_sheet="HBMSupply", repair="raise",
-           explain=_wide("HBMSupply", "hbm_supply", unit="stacks"),
-           shown=PlanLimit("HBM", "vendor", "supply", "bought", "shadow_price_usd_per_stack", "USD per stack",
-                           "HBM from {key}")),
+           explain=_wide("HBMSupply", "hbm_supply", unit="stacks")),
     Family("hbm_inventory", "7", "HBM inventory", "stacks", explain=_hbm_inventory),
     Family("finished_chips", "8", "Finished chips", "chips", explain=_finished_chips),
     Family("installed_racks", "9", "Installed racks", "racks", explain=_installed_racks),
     Family("site_power", "10", "Site power", "MW", input_sheet="SitePower", repair="raise",
-           explain=_wide("SitePower", "site_power", " (plus energised expansion blocks)", "MW"),
-           shown=PlanLimit("Power", "site", "mw_available", "mw_used", "shadow_price_usd_per_mw", "USD per MW",
-                           "power at {key}")),
+           explain=_wide("SitePower", "site_power", " (plus energised expansion blocks)", "MW")),
     Family("expansion_limit", "10", "Expansion blocks", "blocks", input_sheet="SiteExpansion", repair="raise",
            explain=_expansion_limit),
     Family("serving_capacity", "11", "Serving capacity", "chips", explain=_serving_capacity),
@@ -225,8 +201,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            explain=_service_floor),
     Family("capex", "14", "Capex funding", "USD", USD_PER_MUSD, explain=_capex),
     Family("own_budget", "15", "Own budget", "USD", USD_PER_MUSD, input_sheet="Budget", repair="raise",
-           explain=_own_budget, shown=PlanLimit("Budget", "", "budget_usd", "own_capex_usd", "shadow_price",
-                                                "USD per USD", "own capex budget", constant_key="own_capex_usd")),
+           explain=_own_budget),
     Family("hbm_paid_cover_bought", "17", "HBM take-or-pay (paid >= bought)", "stacks", explain=_hbm_paid_cover),
     Family("hbm_take_or_pay", "17", "HBM take-or-pay floor", "stacks", input_sheet="HBMMinStacks", repair="lower",
            explain=_wide("HBMMinStacks", "hbm_min_stacks", " (HBM take-or-pay)", "stacks")),
@@ -243,18 +218,15 @@ REPAIRABLE = tuple(name for name, f in FAMILIES.items() if f.repair)
 
 # decisions a previous plan's workbook holds and `--previous --freeze` pins
 FROZEN_DECISIONS: tuple[Decision, ...] = (
-    Decision("W", "Wafers", ("product", "fab"), "wafers", "wafers started", "the route {0}/{1} is no longer in Routes"),
-    Decision("Y", "Deployments", ("product", "site"), "racks_deployed", "racks deployed",
-             "product {0} or site {1} is no longer in Products / Sites"),
-    Decision("E", "Power", ("site",), "blocks_started", "expansion blocks started",
-             "site {0} is no longer in SiteExpansion (or Sites)"),
-    Decision("K", "Packaging", ("packaging_line",), "blocks_started", "packaging expansion blocks started",
-             "line {0} is no longer in PackagingExpansion (or PackagingCapacity)"),
+    Decision("W", "wafers started", "the route {0}/{1} is no longer in Routes"),
+    Decision("Y", "racks deployed", "product {0} or site {1} is no longer in Products / Sites"),
+    Decision("E", "expansion blocks started", "site {0} is no longer in SiteExpansion (or Sites)"),
+    Decision("K", "packaging expansion blocks started", "line {0} is no longer in PackagingExpansion (or PackagingCapacity)"),
 )
 # every decision a plan reports per quarter: the frozen ones and HBM purchases (a re-plan's stability term reads
 # racks, wafers and HBM; its MIP start also the blocks)
 PLAN_DECISIONS: tuple[Decision, ...] = FROZEN_DECISIONS + (
-    Decision("HB", "HBM", ("vendor",), "bought", "HBM stacks bought", "vendor {0} is no longer in HBMVendors"),
+    Decision("HB", "HBM stacks bought", "vendor {0} is no longer in HBMVendors"),
 )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from planner import __version__
 from planner.issues import Issues
 from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
+from planner.output.contract import Col
 
 log = logging.getLogger("planner")
 
@@ -212,7 +213,7 @@ def cmd_compare(args) -> int:
         log.warning(note)
     for p in plans:
         objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
-        service = p.solution.kpis.get("service_level") if p.solution else None
+        service = p.solution.kpis.get(Col.service_level) if p.solution else None
         service_text = f", service level {service:.1%}" if service is not None else ""
         print(f"{p.name}: {p.status.upper()}{objective}{service_text}")
     print(f"wrote {written}")
@@ -258,19 +259,19 @@ def cmd_sweep(args) -> int:
     runner = f"Dask {scheduler}" if scheduler else \
         f"{min(workers or os.cpu_count() or 1, draws)} local process(es)"
     meta = {"input_file": input_path.name, "seed": getattr(args, "seed", 0) or 0, "runner": runner,
-            "parquet": parquet.name, "seconds": time.perf_counter() - t0}
+            "parquet": parquet.name, Col.seconds: time.perf_counter() - t0}
     written, note = write_summary(output, frame, meta, input_path)
     if note:
         log.warning(note)
-    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
+    planned = frame[frame[Col.status].isin(PLANNED_STATUSES)]
     print(f"{len(planned)}/{len(frame)} draws planned")
     if len(planned):
-        q = quantiles(planned["service_level"])
-        c = quantiles(planned["objective_usd"])
+        q = quantiles(planned[Col.service_level])
+        c = quantiles(planned[Col.objective_usd])
         print(f"service level P10 {q['p10']:.1%}  P50 {q['p50']:.1%}  P90 {q['p90']:.1%}; "
               f"cost P10 ${c['p10']:,.0f}  P50 ${c['p50']:,.0f}  P90 ${c['p90']:,.0f}")
     print(f"wrote {written} and {parquet}")
-    statuses = set(frame["status"])
+    statuses = set(frame[Col.status])
     if statuses <= set(PLANNED_STATUSES):
         return EXIT_OK
     if statuses & {"infeasible", "unbounded", "invalid"}:

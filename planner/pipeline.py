@@ -31,7 +31,7 @@ from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
 from planner.input.reader import RawWorkbook, read_workbook
 from planner.input.validate import validate_raw
 from planner.issues import Issues
-from planner.output.contract import is_planned
+from planner.output.contract import Col, is_planned
 from planner.output.extract import SolutionTables, extract
 from planner.output.plan_writer import write_plan
 from planner.output.xlsx import check_target
@@ -243,7 +243,7 @@ def feasible_diagnosis(status: str, data: PlanData, sets) -> Diagnosis:
                           checks=presolve_checks(data, sets))
     if len(diagnosis.checks):
         diagnosis.summary.append("Pre-solve checks worth a look: " + "; ".join(
-            diagnosis.checks["message"].tolist()[:5]))
+            diagnosis.checks[Col.message].tolist()[:5]))
     return diagnosis
 
 
@@ -306,7 +306,7 @@ def run_metadata(data: PlanData, result: SolveResult, options: RunOptions, input
         "solver": result.solver or solver_version(),
         "solved_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "options": asdict(options.solve_options(data)),
-        "scenario": "base", "overrides": applied, "frozen": [],
+        Col.scenario: "base", "overrides": applied, "frozen": [],
         "numerics": numerics_in_words(result.numerics, data),
     }
     for edit in [*options.input_edits, *options.model_edits]:

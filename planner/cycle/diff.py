@@ -28,7 +28,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from models.registry import FAMILIES
-from planner.output.contract import is_planned
+from planner.output.contract import Col, is_planned
 from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
                                         numeric, read_plan, summary_values, truthy)
 from planner.quarters import parse_quarter, quarter_index
@@ -45,13 +45,13 @@ KPI_SKIP = frozenset({"solve_seconds", "solved_at", "input_sha256", "planner_ver
 # input sheet -> decisions it bears on directly: (decision, which part of the input key names the decision key /
 # detail); None = every decision of that kind
 RELATED = {
-    "FabCapacity": [("wafers", 0, None)], "FabMinWafers": [("wafers", 0, None)], "FabWaferCost": [("wafers", 0, None)],
-    "Fabs": [("wafers", 0, None)], "Routes": [("wafers", 1, None), ("racks", None, 0)],
-    "Yield": [("wafers", 1, None), ("racks", None, 0)], "ScheduledReceipts": [("racks", None, 0), ("wafers", None, None)],
+    "FabCapacity": [(Col.wafers, 0, None)], "FabMinWafers": [(Col.wafers, 0, None)], "FabWaferCost": [(Col.wafers, 0, None)],
+    "Fabs": [(Col.wafers, 0, None)], "Routes": [(Col.wafers, 1, None), ("racks", None, 0)],
+    "Yield": [(Col.wafers, 1, None), ("racks", None, 0)], "ScheduledReceipts": [("racks", None, 0), (Col.wafers, None, None)],
     "HBMSupply": [("hbm", 0, None)], "HBMVendors": [("hbm", 0, None)],
     "SitePower": [("racks", 0, None), ("blocks", 0, None)], "Sites": [("racks", 0, None), ("blocks", 0, None)],
     "SiteExpansion": [("blocks", 0, None), ("racks", 0, None)], "InstalledBase": [("racks", 1, 0)],
-    "Products": [("racks", None, 0), ("wafers", None, None), ("hbm", None, None)],
+    "Products": [("racks", None, 0), (Col.wafers, None, None), ("hbm", None, None)],
     "Partners": [("deal signed", 0, None), ("partner funding", 0, None)],
     "HBMMinStacks": [("hbm paid", 0, None), ("hbm", 0, None)], "HBMQualification": [("hbm", 0, None)],
     "PackagingCapacity": [("packaging blocks", 0, None)], "PackagingExpansion": [("packaging blocks", 0, None)],
@@ -60,7 +60,7 @@ GLOBAL = frozenset({"Demand", "Workloads", "Throughput", "Budget", "PackagingCap
 # inputs `planner roll` rewrites from the closed quarter: a change there is the roll's own carry-over, not a decision
 CARRY_OVER = frozenset({("Products", "initial_die_bank"), ("Products", "initial_chip_inventory"),
                         ("HBMVendors", "initial_inventory"), ("InstalledBase", "*"), ("ScheduledReceipts", "*"),
-                        ("Partners", "commitment_usd"), ("Partners", "min_deal_usd"),
+                        ("Partners", Col.commitment_usd), ("Partners", Col.min_deal_usd),
                         ("Partners", "fixed_deal_cost_usd"), ("Settings", "start_quarter")})
 ROLL_CAUSE = "roll carry-over"
 
@@ -69,20 +69,20 @@ def input_values(plan: Plan) -> pd.DataFrame:
     """InputValues, one row per (sheet, key, column): InstalledBase cohorts of one product/site are summed."""
     frame = plan.frames.get("InputValues")
     if frame is None or not len(frame):
-        return pd.DataFrame(columns=["sheet", "key", "column", "value", "cell"])
+        return pd.DataFrame(columns=[Col.sheet, Col.key, Col.column, Col.value, Col.cell])
     frame = frame.copy()
-    for c in ("sheet", "key", "column"):
+    for c in (Col.sheet, Col.key, Col.column):
         frame[c] = frame[c].astype(str)
-    frame["cell"] = frame["cell"].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
-    dup = frame.duplicated(["sheet", "key", "column"], keep=False)
+    frame[Col.cell] = frame[Col.cell].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    dup = frame.duplicated([Col.sheet, Col.key, Col.column], keep=False)
     if dup.any():
         def combine(g):
-            nums = pd.to_numeric(g["value"], errors="coerce")
-            value = float(nums.sum()) if nums.notna().all() else g["value"].iloc[0]
-            return pd.Series({"value": value, "cell": ", ".join(x for x in g["cell"] if x)})
-        merged = frame[dup].groupby(["sheet", "key", "column"], sort=False).apply(combine, include_groups=False)
+            nums = pd.to_numeric(g[Col.value], errors="coerce")
+            value = float(nums.sum()) if nums.notna().all() else g[Col.value].iloc[0]
+            return pd.Series({Col.value: value, Col.cell: ", ".join(x for x in g[Col.cell] if x)})
+        merged = frame[dup].groupby([Col.sheet, Col.key, Col.column], sort=False).apply(combine, include_groups=False)
         frame = pd.concat([frame[~dup], merged.reset_index()], ignore_index=True)
-    return frame[["sheet", "key", "column", "value", "cell"]]
+    return frame[[Col.sheet, Col.key, Col.column, Col.value, Col.cell]]
 
 
 def _same(a: object, b: object) -> bool:
@@ -121,7 +121,7 @@ def _fmt(v: object, sign: bool = False) -> str:
 
 
 def _label(decision: str, key: str, detail: str, quarter: str) -> str:
-    return {"wafers": f"wafers started at {key} in {quarter}", "hbm": f"HBM stacks bought from {key} in {quarter}",
+    return {Col.wafers: f"wafers started at {key} in {quarter}", "hbm": f"HBM stacks bought from {key} in {quarter}",
             "racks": f"{detail} racks deployed at {key} in {quarter}",
             "blocks": f"expansion blocks started at {key} in {quarter}", "deal signed": f"deal {key} signed",
             "hbm paid": f"HBM stacks paid to {key} in {quarter}",
@@ -156,7 +156,7 @@ class _Prices:
         return self.values.get((sheet, key, column), (None, ""))
 
     def of(self, decision: str, key: str, detail: str, quarter: str) -> tuple[float | None, str]:
-        if decision == "wafers":
+        if decision == Col.wafers:
             price, cell = self.get("FabWaferCost", key, quarter)
             return (price, f"FabWaferCost {cell}") if price is not None else \
                 self._named("Fabs", key, "wafer_cost_usd")
@@ -189,60 +189,60 @@ def compare(old: Plan, new: Plan) -> DiffResult:
     prices = _Prices(new_in, old_in)
 
     # inputs
-    joined = old_in.merge(new_in, on=["sheet", "key", "column"], how="outer", suffixes=("_old", "_new"),
+    joined = old_in.merge(new_in, on=[Col.sheet, Col.key, Col.column], how="outer", suffixes=("_old", "_new"),
                           indicator=True)
-    is_quarter = joined["column"].map(lambda c: parse_quarter(str(c)) == str(c))
-    in_overlap = ~is_quarter | joined["column"].isin(shared_set)
+    is_quarter = joined[Col.column].map(lambda c: parse_quarter(str(c)) == str(c))
+    in_overlap = ~is_quarter | joined[Col.column].isin(shared_set)
     changed_inputs = joined[in_overlap & ~joined.apply(lambda r: _same(r["value_old"], r["value_new"]), axis=1)]
     inputs = pd.DataFrame({
-        "sheet": changed_inputs["sheet"], "key": changed_inputs["key"], "column": changed_inputs["column"],
-        "old": changed_inputs["value_old"], "new": changed_inputs["value_new"],
-        "change": [(_num(b) - _num(a)) if _num(a) is not None and _num(b) is not None else None
+        Col.sheet: changed_inputs[Col.sheet], Col.key: changed_inputs[Col.key], Col.column: changed_inputs[Col.column],
+        Col.old: changed_inputs["value_old"], Col.new: changed_inputs["value_new"],
+        Col.change: [(_num(b) - _num(a)) if _num(a) is not None and _num(b) is not None else None
                    for a, b in zip(changed_inputs["value_old"], changed_inputs["value_new"])],
-        "cell": [n if isinstance(n, str) and n else (o if isinstance(o, str) else "")
-                 for o, n in zip(changed_inputs["cell_old"], changed_inputs["cell_new"])],
-        "cell_old": changed_inputs["cell_old"].fillna(""),
+        Col.cell: [n if isinstance(n, str) and n else (o if isinstance(o, str) else "")
+                 for o, n in zip(changed_inputs[Col.cell_old], changed_inputs["cell_new"])],
+        Col.cell_old: changed_inputs[Col.cell_old].fillna(""),
     }).reset_index(drop=True)
-    inputs["cause"] = [carry_over(r.sheet, r.column, old, new, r.key) for r in inputs.itertuples()]
-    inputs["what"] = [f"{r.sheet} {r.key} {r.column}: {_fmt(r.old)} → {_fmt(r.new)}" + (f" ({r.cell})" if r.cell else "")
+    inputs[Col.cause] = [carry_over(r.sheet, r.column, old, new, r.key) for r in inputs.itertuples()]
+    inputs[Col.what] = [f"{r.sheet} {r.key} {r.column}: {_fmt(r.old)} → {_fmt(r.new)}" + (f" ({r.cell})" if r.cell else "")
                       + (" [carried over by the roll]" if r.cause == ROLL_CAUSE else "") for r in inputs.itertuples()]
 
     # decisions
     d_old, d_new = decisions(old), decisions(new)
-    keys = ["decision", "key", "detail", "quarter"]
+    keys = [Col.decision, Col.key, Col.detail, Col.quarter]
     dj = d_old.merge(d_new, on=keys, how="outer", suffixes=("_old", "_new"))
-    dj["unit"] = dj["unit_new"].fillna(dj["unit_old"])
-    dj["quarter"] = dj["quarter"].fillna("").astype(str)
-    overlap = dj["quarter"].isin(shared_set)
+    dj[Col.unit] = dj["unit_new"].fillna(dj["unit_old"])
+    dj[Col.quarter] = dj[Col.quarter].fillna("").astype(str)
+    overlap = dj[Col.quarter].isin(shared_set)
     both = dj[overlap].copy()
-    both["old"] = both["value_old"].fillna(0.0).astype(float)
-    both["new"] = both["value_new"].fillna(0.0).astype(float)
-    both["change"] = both["new"] - both["old"]
-    both = both[(both["change"].abs() > TOL * both[["old", "new"]].abs().max(axis=1).clip(lower=1.0))]
+    both[Col.old] = both["value_old"].fillna(0.0).astype(float)
+    both[Col.new] = both["value_new"].fillna(0.0).astype(float)
+    both[Col.change] = both[Col.new] - both[Col.old]
+    both = both[(both[Col.change].abs() > TOL * both[[Col.old, Col.new]].abs().max(axis=1).clip(lower=1.0))]
     rows = []
     for r in both.itertuples(index=False):
         price, basis = prices.of(r.decision, r.key, r.detail, r.quarter)
-        rows.append({"decision": r.decision, "key": r.key, "detail": r.detail, "quarter": r.quarter,
-                     "old": r.old, "new": r.new, "change": r.change, "unit": r.unit,
-                     "unit_price_usd": price, "cost_impact_usd": r.change * price if price is not None else None,
-                     "price_from": basis, "what": _label(r.decision, r.key, r.detail, r.quarter)})
-    dec = pd.DataFrame(rows, columns=["decision", "key", "detail", "quarter", "old", "new", "change", "unit",
-                                      "unit_price_usd", "cost_impact_usd", "price_from", "what"])
+        rows.append({Col.decision: r.decision, Col.key: r.key, Col.detail: r.detail, Col.quarter: r.quarter,
+                     Col.old: r.old, Col.new: r.new, Col.change: r.change, Col.unit: r.unit,
+                     Col.unit_price_usd: price, Col.cost_impact_usd: r.change * price if price is not None else None,
+                     Col.price_from: basis, Col.what: _label(r.decision, r.key, r.detail, r.quarter)})
+    dec = pd.DataFrame(rows, columns=[Col.decision, Col.key, Col.detail, Col.quarter, Col.old, Col.new, Col.change, Col.unit,
+                                      Col.unit_price_usd, Col.cost_impact_usd, Col.price_from, Col.what])
     if len(dec):
-        dec["_rank"] = dec["cost_impact_usd"].abs().fillna(0.0)
-        dec["_abs"] = dec["change"].abs()
-        dec = dec.sort_values(["_rank", "_abs", "decision", "key", "quarter"], ascending=[False, False, True, True, True],
+        dec["_rank"] = dec[Col.cost_impact_usd].abs().fillna(0.0)
+        dec["_abs"] = dec[Col.change].abs()
+        dec = dec.sort_values(["_rank", "_abs", Col.decision, Col.key, Col.quarter], ascending=[False, False, True, True, True],
                               kind="mergesort").drop(columns=["_rank", "_abs"]).reset_index(drop=True)
-    dec.insert(0, "rank", range(1, len(dec) + 1))
-    dec["input_changes"], inputs["bears_on"] = _link(dec, inputs)
+    dec.insert(0, Col.rank, range(1, len(dec) + 1))
+    dec[Col.input_changes], inputs[Col.bears_on] = _link(dec, inputs)
 
     outside = dj[~overlap].copy()
-    outside["plan"] = ["old only" if q in set(old.quarters) else "new only" for q in outside["quarter"]]
-    outside["value"] = outside["value_old"].where(outside["plan"] == "old only", outside["value_new"]).fillna(0.0)
-    outside = outside[outside["value"].abs() > TOL]
+    outside[Col.plan] = ["old only" if q in set(old.quarters) else "new only" for q in outside[Col.quarter]]
+    outside[Col.value] = outside["value_old"].where(outside[Col.plan] == "old only", outside["value_new"]).fillna(0.0)
+    outside = outside[outside[Col.value].abs() > TOL]
     outside = outside.assign(what=[_label(r.decision, r.key, r.detail, r.quarter) for r in outside.itertuples()])
-    outside = outside[["plan", "decision", "key", "detail", "quarter", "value", "unit", "what"]].sort_values(
-        ["plan", "decision", "key", "quarter"], kind="mergesort").reset_index(drop=True)
+    outside = outside[[Col.plan, Col.decision, Col.key, Col.detail, Col.quarter, Col.value, Col.unit, Col.what]].sort_values(
+        [Col.plan, Col.decision, Col.key, Col.quarter], kind="mergesort").reset_index(drop=True)
 
     bottlenecks = _binding_changes(old, new, shared_set, inputs)
     kpis = _kpis(old, new)
@@ -263,9 +263,9 @@ def carry_over(sheet: str, column: str, old: Plan, new: Plan, key: str = "") -> 
 
 # input sheets the roll rewrites for expansion blocks started in the closed quarter (their capacity from the
 # quarter they arrive, and max_blocks down by them): plan sheet and key column that say how many were started
-BLOCK_CARRY_OVER = {"SitePower": ("Power", "site", None), "SiteExpansion": ("Power", "site", "max_blocks"),
-                    "PackagingCapacity": ("Packaging", "packaging_line", None),
-                    "PackagingExpansion": ("Packaging", "packaging_line", "max_blocks")}
+BLOCK_CARRY_OVER = {"SitePower": ("Power", Col.site, None), "SiteExpansion": ("Power", Col.site, "max_blocks"),
+                    "PackagingCapacity": ("Packaging", Col.packaging_line, None),
+                    "PackagingExpansion": ("Packaging", Col.packaging_line, "max_blocks")}
 
 
 def _block_carried(sheet: str, column: str, key: str, old: Plan) -> bool:
@@ -275,11 +275,11 @@ def _block_carried(sheet: str, column: str, key: str, old: Plan) -> bool:
     if spec is None or (spec[2] is not None and column != spec[2]) or not old.quarters:
         return False
     frame = old.frames.get(spec[0])
-    if frame is None or not {"blocks_started", spec[1], "quarter"} <= set(frame.columns):
+    if frame is None or not {Col.blocks_started, spec[1], Col.quarter} <= set(frame.columns):
         return False
-    frame = numeric(frame, "blocks_started")
-    here = frame[(frame[spec[1]].astype(str) == str(key)) & (frame["quarter"].astype(str) == old.quarters[0])]
-    return bool((here["blocks_started"] > 1e-9).any())
+    frame = numeric(frame, Col.blocks_started)
+    here = frame[(frame[spec[1]].astype(str) == str(key)) & (frame[Col.quarter].astype(str) == old.quarters[0])]
+    return bool((here[Col.blocks_started] > 1e-9).any())
 
 
 def _relation(input_row, dec_row) -> int:
@@ -303,26 +303,26 @@ def _link(dec: pd.DataFrame, inputs: pd.DataFrame, limit: int = 4) -> tuple[list
     """For each decision the input changes that bear on it (most direct first), and for each input change
     the decisions it bears on directly (its own key or kind, not merely 'everything')."""
     scores = [[_relation(i, d) for i in inputs.itertuples()] for d in dec.itertuples()]
-    carried = [c == ROLL_CAUSE for c in inputs["cause"]] if "cause" in inputs.columns else [False] * len(inputs)
+    carried = [c == ROLL_CAUSE for c in inputs[Col.cause]] if Col.cause in inputs.columns else [False] * len(inputs)
     to_inputs = []
     for d, row in enumerate(scores):
         ranked = sorted((carried[j], -s, j) for j, s in enumerate(row) if s > 0)  # edits first, then carry-overs
         ranked = [(s, j) for _c, s, j in ranked]
-        shown = [inputs["what"].iloc[j] for _s, j in ranked[:limit]]
+        shown = [inputs[Col.what].iloc[j] for _s, j in ranked[:limit]]
         to_inputs.append("; ".join(shown) + (f"; and {len(ranked) - limit} more" if len(ranked) > limit else ""))
     to_decisions = []
     for j in range(len(inputs)):
-        if len(inputs) and inputs["sheet"].iloc[j] in GLOBAL and not RELATED.get(inputs["sheet"].iloc[j]):
+        if len(inputs) and inputs[Col.sheet].iloc[j] in GLOBAL and not RELATED.get(inputs[Col.sheet].iloc[j]):
             to_decisions.append("every decision" if len(dec) else "")
             continue
-        hits = [dec["what"].iloc[d] for d in range(len(dec)) if scores[d][j] >= 2]
+        hits = [dec[Col.what].iloc[d] for d in range(len(dec)) if scores[d][j] >= 2]
         to_decisions.append("; ".join(hits[:limit]) + (f"; and {len(hits) - limit} more" if len(hits) > limit else ""))
     return to_inputs, to_decisions
 
 
 def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFrame) -> pd.DataFrame:
-    columns = ["change", "family", "key", "quarter", "what", "old_shadow_price", "new_shadow_price", "old_limit",
-               "new_limit", "input_cell", "input_change"]
+    columns = [Col.change, Col.family, Col.key, Col.quarter, Col.what, Col.old_shadow_price, Col.new_shadow_price, Col.old_limit,
+               Col.new_limit, Col.input_cell, Col.input_change]
 
     def table(plan: Plan) -> dict[tuple, dict]:
         b = plan.frames.get("Bottlenecks")
@@ -330,7 +330,7 @@ def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFram
             return {}
         out = {}
         for r in b.to_dict("records"):
-            out[(str(r["family"]), str(r["key"]), str(r["quarter"]))] = r
+            out[(str(r[Col.family]), str(r[Col.key]), str(r[Col.quarter]))] = r
         return out
 
     a, b = table(old), table(new)
@@ -338,26 +338,26 @@ def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFram
     for k in sorted(set(a) | set(b)):
         if k[2] not in shared:
             continue
-        was, now = truthy(a.get(k, {}).get("binding")), truthy(b.get(k, {}).get("binding"))
+        was, now = truthy(a.get(k, {}).get(Col.binding)), truthy(b.get(k, {}).get(Col.binding))
         if was == now:
             continue
         r = b.get(k) or a.get(k)
         sheet = FAMILIES[k[0]].input_sheet if k[0] in FAMILIES else ""
-        related = inputs[(inputs["sheet"] == sheet) & (inputs["key"] == k[1]) & (inputs["column"] == k[2])] \
+        related = inputs[(inputs[Col.sheet] == sheet) & (inputs[Col.key] == k[1]) & (inputs[Col.column] == k[2])] \
             if sheet else inputs.iloc[0:0]
-        rows.append({"change": "started binding" if now else "stopped binding", "family": k[0], "key": k[1],
-                     "quarter": k[2], "what": r.get("what", ""),
-                     "old_shadow_price": _num(a.get(k, {}).get("shadow_price")),
-                     "new_shadow_price": _num(b.get(k, {}).get("shadow_price")),
-                     "old_limit": _num(a.get(k, {}).get("limit")), "new_limit": _num(b.get(k, {}).get("limit")),
-                     "input_cell": str(r.get("input_cell", "") if r.get("input_cell") is not None else ""),
-                     "input_change": "; ".join(related["what"])})
+        rows.append({Col.change: "started binding" if now else "stopped binding", Col.family: k[0], Col.key: k[1],
+                     Col.quarter: k[2], Col.what: r.get(Col.what, ""),
+                     Col.old_shadow_price: _num(a.get(k, {}).get(Col.shadow_price)),
+                     Col.new_shadow_price: _num(b.get(k, {}).get(Col.shadow_price)),
+                     Col.old_limit: _num(a.get(k, {}).get(Col.limit)), Col.new_limit: _num(b.get(k, {}).get(Col.limit)),
+                     Col.input_cell: str(r.get(Col.input_cell, "") if r.get(Col.input_cell) is not None else ""),
+                     Col.input_change: "; ".join(related[Col.what])})
     frame = pd.DataFrame(rows, columns=columns)
-    for c in ("old_shadow_price", "new_shadow_price", "old_limit", "new_limit"):
+    for c in (Col.old_shadow_price, Col.new_shadow_price, Col.old_limit, Col.new_limit):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
     if len(frame):
-        frame["_v"] = frame[["old_shadow_price", "new_shadow_price"]].abs().max(axis=1).fillna(0.0)
-        frame = frame.sort_values(["change", "_v"], ascending=[False, False], kind="mergesort").drop(columns="_v")
+        frame["_v"] = frame[[Col.old_shadow_price, Col.new_shadow_price]].abs().max(axis=1).fillna(0.0)
+        frame = frame.sort_values([Col.change, "_v"], ascending=[False, False], kind="mergesort").drop(columns="_v")
     return frame.reset_index(drop=True)
 
 
@@ -370,12 +370,12 @@ def _kpis(old: Plan, new: Plan) -> pd.DataFrame:
         a, b = old.summary.get(k), new.summary.get(k)
         x, y = _num(a), _num(b)
         if x is not None and y is not None:
-            rows.append({"kpi": k, "old": x, "new": y, "change": y - x,
-                         "change_share": (y - x) / abs(x) if abs(x) > 1e-12 else None, "changed": not _same(x, y)})
+            rows.append({Col.kpi: k, Col.old: x, Col.new: y, Col.change: y - x,
+                         Col.change_share: (y - x) / abs(x) if abs(x) > 1e-12 else None, Col.changed: not _same(x, y)})
         else:
-            rows.append({"kpi": k, "old": None if a is None else str(a), "new": None if b is None else str(b),
-                         "change": None, "change_share": None, "changed": not _same(a, b)})
-    return pd.DataFrame(rows, columns=["kpi", "old", "new", "change", "change_share", "changed"])
+            rows.append({Col.kpi: k, Col.old: None if a is None else str(a), Col.new: None if b is None else str(b),
+                         Col.change: None, Col.change_share: None, Col.changed: not _same(a, b)})
+    return pd.DataFrame(rows, columns=[Col.kpi, Col.old, Col.new, Col.change, Col.change_share, Col.changed])
 
 
 def _window_kpis(old: Plan, new: Plan, shared: list[str]) -> pd.DataFrame:
@@ -386,9 +386,9 @@ def _window_kpis(old: Plan, new: Plan, shared: list[str]) -> pd.DataFrame:
         x, y = a[k], b[k]
         if x is None or y is None:
             continue
-        rows.append({"kpi": f"{k} in {span}", "old": x, "new": y, "change": y - x,
-                     "change_share": (y - x) / abs(x) if abs(x) > 1e-12 else None, "changed": not _same(x, y)})
-    return pd.DataFrame(rows, columns=["kpi", "old", "new", "change", "change_share", "changed"])
+        rows.append({Col.kpi: f"{k} in {span}", Col.old: x, Col.new: y, Col.change: y - x,
+                     Col.change_share: (y - x) / abs(x) if abs(x) > 1e-12 else None, Col.changed: not _same(x, y)})
+    return pd.DataFrame(rows, columns=[Col.kpi, Col.old, Col.new, Col.change, Col.change_share, Col.changed])
 
 
 def _money(x: float | None) -> str:
@@ -398,7 +398,7 @@ def _money(x: float | None) -> str:
 
 
 def _objective_headline(old: Plan, new: Plan) -> str:
-    a, b = _num(old.summary.get("objective_usd")), _num(new.summary.get("objective_usd"))
+    a, b = _num(old.summary.get(Col.objective_usd)), _num(new.summary.get(Col.objective_usd))
     if a is not None and b is not None:
         share = f" ({(b - a) / abs(a):+.1%})" if abs(a) > 1e-9 else ""
         verb = "more" if b > a else "less"
@@ -406,7 +406,7 @@ def _objective_headline(old: Plan, new: Plan) -> str:
                 if not _same(a, b) else f"The cost is unchanged at {_money(b)}.")
     else:
         text = f"Objective {_fmt(old.summary.get('objective_usd'))} → {_fmt(new.summary.get('objective_usd'))}."
-    sa, sb = _num(old.summary.get("service_level")), _num(new.summary.get("service_level"))
+    sa, sb = _num(old.summary.get(Col.service_level)), _num(new.summary.get(Col.service_level))
     if sa is not None and sb is not None:
         text += f" Service level {sa:.1%} → {sb:.1%}."
     return text
@@ -416,17 +416,17 @@ def window(plan: Plan, quarters: list[str]) -> dict[str, float]:
     """Totals of a plan over some of its quarters: capex, wafers, racks deployed, demand, served, unmet."""
     f, qs = plan.frames, set(quarters)
     out = {}
-    for key, sheet, column in (("capex_usd", "Capex", "capex_usd"), ("own_capex_usd", "Capex", "own_usd"),
-                               ("wafers", "Wafers", "wafers"), ("racks_deployed", "Deployments", "racks_deployed"),
-                               ("demand_tps", "Serving", "demand_tps"), ("served_tps", "Serving", "served_tps"),
-                               ("unmet_tps", "Serving", "unmet_tps")):
+    for key, sheet, column in ((Col.capex_usd, "Capex", Col.capex_usd), (Col.own_capex_usd, "Capex", Col.own_usd),
+                               (Col.wafers, "Wafers", Col.wafers), (Col.racks_deployed, "Deployments", Col.racks_deployed),
+                               (Col.demand_tps, "Serving", Col.demand_tps), (Col.served_tps, "Serving", Col.served_tps),
+                               (Col.unmet_tps, "Serving", Col.unmet_tps)):
         frame = f.get(sheet)
-        if frame is None or column not in frame.columns or "quarter" not in frame.columns:
+        if frame is None or column not in frame.columns or Col.quarter not in frame.columns:
             out[key] = 0.0
             continue
         frame = numeric(frame, column)
-        out[key] = float(frame.loc[frame["quarter"].astype(str).isin(qs), column].sum())
-    out["service_level"] = out["served_tps"] / out["demand_tps"] if out["demand_tps"] > 0 else None
+        out[key] = float(frame.loc[frame[Col.quarter].astype(str).isin(qs), column].sum())
+    out[Col.service_level] = out[Col.served_tps] / out[Col.demand_tps] if out[Col.demand_tps] > 0 else None
     return out
 
 
@@ -434,12 +434,12 @@ def _shared_headline(old: Plan, new: Plan, shared: list[str]) -> str:
     """Plans over different horizons: compare what both cover, and say so; the objectives are not comparable."""
     a, b = window(old, shared), window(new, shared)
     span = f"{shared[0]}..{shared[-1]}" if len(shared) > 1 else shared[0]
-    change = b["capex_usd"] - a["capex_usd"]
-    share = f" ({change / a['capex_usd']:+.1%})" if a["capex_usd"] > 0 else ""
+    change = b[Col.capex_usd] - a[Col.capex_usd]
+    share = f" ({change / a['capex_usd']:+.1%})" if a[Col.capex_usd] > 0 else ""
     text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): capex {_money(a['capex_usd'])} → "
             f"{_money(b['capex_usd'])}{share}, racks deployed {_fmt(a['racks_deployed'])} → "
             f"{_fmt(b['racks_deployed'])}, wafers {_fmt(round(a['wafers'], 1))} → {_fmt(round(b['wafers'], 1))}")
-    if a["service_level"] is not None and b["service_level"] is not None:
+    if a[Col.service_level] is not None and b[Col.service_level] is not None:
         text += f", service level {a['service_level']:.1%} → {b['service_level']:.1%}"
     text += (f". The objectives ({_money(_num(old.summary.get('objective_usd')))} over "
              f"{old.quarters[0]}..{old.quarters[-1]}, {_money(_num(new.summary.get('objective_usd')))} over "
@@ -473,7 +473,7 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
         lines.append(("horizon", f"The horizons differ; decisions and inputs are compared on the {len(shared)} shared "
                       f"quarter(s) {span}.", "OutsideOverlap sheet: decisions in the other quarters"))
     dec = r.decisions
-    total = dec["cost_impact_usd"].sum(min_count=1) if len(dec) else None
+    total = dec[Col.cost_impact_usd].sum(min_count=1) if len(dec) else None
     lines.append(("decisions", f"{len(dec)} decision(s) changed" + (
         f", worth about {_money(float(total))} at input prices" if total is not None and not pd.isna(total) else "")
         + "." if len(dec) else "No decision changed.", "Decisions sheet, ranked by cost impact"))
@@ -484,8 +484,8 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
         lines.append((f"decision_{i}", f"{row.what}: {_fmt(row.old)} → {_fmt(row.new)} {row.unit} "
                       f"({_fmt(row.change, sign=True)}{impact})", why.lstrip("; ")))
     bn = r.bottlenecks
-    started = bn[bn["change"] == "started binding"] if len(bn) else bn
-    stopped = bn[bn["change"] == "stopped binding"] if len(bn) else bn
+    started = bn[bn[Col.change] == "started binding"] if len(bn) else bn
+    stopped = bn[bn[Col.change] == "stopped binding"] if len(bn) else bn
     if len(bn):
         def names(frame):
             return "; ".join(f"{x.what or x.family + ' ' + x.key} in {x.quarter}" for x in frame.head(5).itertuples())
@@ -499,15 +499,15 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
         lines.append(("limits", "No limit started or stopped binding.", "Bottlenecks sheet"))
     inputs = r.inputs
     if len(inputs):
-        edits = inputs[inputs["cause"] != ROLL_CAUSE]
+        edits = inputs[inputs[Col.cause] != ROLL_CAUSE]
         carried = len(inputs) - len(edits)
-        explaining = edits[edits["bears_on"] != ""]
+        explaining = edits[edits[Col.bears_on] != ""]
         lines.append(("inputs", f"{len(inputs)} input value(s) changed"
                       + (f": {len(edits)} edited, {carried} carried over by the roll itself (stocks at the new "
                          "start, installed base, scheduled receipts, what is left of signed deals)" if carried else "")
                       + (f"; {len(explaining)} edit(s) bear directly on the changed decisions" if len(dec) else "")
                       + ".", "InputChanges sheet (column cause)"))
-        ordered = pd.concat([explaining, edits[edits["bears_on"] == ""], inputs[inputs["cause"] == ROLL_CAUSE]])
+        ordered = pd.concat([explaining, edits[edits[Col.bears_on] == ""], inputs[inputs[Col.cause] == ROLL_CAUSE]])
         for i, row in enumerate(ordered.head(5).itertuples(), start=1):
             lines.append((f"input_{i}", row.what, f"bears on: {row.bears_on}" if row.bears_on else ""))
     else:
@@ -527,7 +527,7 @@ def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:
     wb = Workbook(write_only=True)
     write_key_values(wb, "Summary", result.summary, bold_keys=frozenset({"headline", "decisions", "limits", "inputs"}),
                      red_keys=frozenset({"warning"}), widths=(16, 100, 70))
-    write_frame(wb, "KPIs", result.kpis, formats={"change_share": "0.0%"})
+    write_frame(wb, "KPIs", result.kpis, formats={Col.change_share: "0.0%"})
     write_frame(wb, "Decisions", result.decisions)
     write_frame(wb, "Bottlenecks", result.bottlenecks)
     write_frame(wb, "InputChanges", result.inputs, highlight=False)

@@ -26,16 +26,17 @@ import pandas as pd
 
 from models.data import PlanData
 from models.registry import FAMILIES, FROZEN_DECISIONS, Decision
-from planner.output.contract import is_planned
+from planner.input.schema import OWN_CAPEX_ITEM
+from planner.output.contract import Col, DECISIONS_SHOWN, is_planned
 from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.issues import Issues
 from planner.cycle.roll_plan import plan_value_problems
 
 TOL = 1e-6
 # plan sheet -> the decision it holds (model variable, key columns, value column, what it is, why an index can vanish)
-FROZEN: dict[str, Decision] = {d.sheet: d for d in FROZEN_DECISIONS}
+FROZEN: dict[str, Decision] = {DECISIONS_SHOWN[d.variable].sheet: d for d in FROZEN_DECISIONS}
 OPTIONAL_DECISION_SHEETS = frozenset({"Power", "Packaging"})  # a plan without expansion may lack them
-CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "excess", "message", "source"]
+CHECK_COLUMNS = [Col.check, Col.sheet, Col.cell, Col.key, Col.quarter, Col.value, Col.limit, Col.excess, Col.message, Col.source]
 
 
 def pin(var, value: float) -> None:
@@ -73,9 +74,9 @@ def _read_previous(path: Path, issues: Issues) -> dict[str, pd.DataFrame] | None
     except PlanReadError as exc:
         issues.error("", name, "", str(path), f"--previous: {exc}")
         return None
-    status = str(summary_values(frames).get("status", "")).strip()
+    status = str(summary_values(frames).get(Col.status, "")).strip()
     if not is_planned(status):
-        issues.error("Summary", f"{name} Summary", "status", status,
+        issues.error("Summary", f"{name} Summary", Col.status, status,
                      f"the previous plan {name} has status '{status or 'unknown'}': it holds no decisions to freeze")
         return None
     return frames
@@ -94,8 +95,8 @@ def _frozen_quarters(frames: dict[str, pd.DataFrame], data: PlanData, n_quarters
     covered: set[str] = set()
     for sheet in FROZEN:
         frame = frames.get(sheet)
-        if frame is not None and "quarter" in frame.columns:
-            covered |= set(frame["quarter"].astype(str))
+        if frame is not None and Col.quarter in frame.columns:
+            covered |= set(frame[Col.quarter].astype(str))
     missing = [q for q in frozen_quarters if q not in covered]
     if len(missing) == len(frozen_quarters):
         span = sorted(covered)
@@ -128,14 +129,15 @@ def _freeze_decision(model, decision: Decision, frame: pd.DataFrame | None, path
                      issues: Issues) -> list[dict]:
     """Pin `decision` (a registry FROZEN_DECISIONS entry) in the frozen quarters to the values of its sheet of the
     previous plan; the fixes made."""
-    name, sheet, column = path.name, decision.sheet, decision.column
+    shown = DECISIONS_SHOWN[decision.variable]
+    name, sheet, column = path.name, shown.sheet, shown.column
     if frame is None:
         if sheet not in OPTIONAL_DECISION_SHEETS:
             issues.error(sheet, name, "", None, f"the previous plan {name} has no {sheet} sheet")
         return []
     if sheet == "Packaging" and column not in frame.columns:
         return []  # a plan made before packaging expansion (family 19) started no packaging blocks
-    lacking = [c for c in (*decision.keys, "quarter", column) if c not in frame.columns]
+    lacking = [c for c in (*shown.keys, Col.quarter, column) if c not in frame.columns]
     if lacking:
         issues.error(sheet, f"{name} {sheet}", ", ".join(lacking), None,
                      f"the previous plan's {sheet} sheet has no column {', '.join(lacking)} (a table too long for "
@@ -145,7 +147,7 @@ def _freeze_decision(model, decision: Decision, frame: pd.DataFrame | None, path
     frame = numeric(frame, column)
     fixes = []
     for i, row in enumerate(frame.to_dict("records")):
-        q = str(row.get("quarter"))
+        q = str(row.get(Col.quarter))
         if q in t_of:
             fix = _freeze_row(var, decision, row, t_of[q], q, plan_cell(path, frame, i, column, sheet), issues)
             if fix is not None:
@@ -156,46 +158,47 @@ def _freeze_decision(model, decision: Decision, frame: pd.DataFrame | None, path
 def _freeze_row(var, decision: Decision, row: dict, t: int, q: str, source: str, issues: Issues) -> dict | None:
     """Pin one previous-plan row's value on `var[keys, t]`; None (an error when the value is not 0, or not whole
     for a whole-number variable) when it cannot be kept."""
-    column, what = decision.column, decision.what
+    shown = DECISIONS_SHOWN[decision.variable]
+    column, what = shown.column, decision.what
     value = float(row[column])
     value = 0.0 if abs(value) < 1e-9 else value
-    key = tuple(str(row[k]) for k in decision.keys)
+    key = tuple(str(row[k]) for k in shown.keys)
     index = key + (t,)
     label = f"{what} of {'/'.join(key)} in {q}"
     if index not in var:
         if abs(value) > TOL:
-            issues.error(decision.sheet, source, column, value, f"{label} is frozen to {value:g} but cannot be kept: "
+            issues.error(shown.sheet, source, column, value, f"{label} is frozen to {value:g} but cannot be kept: "
                          + decision.gone.format(*key, "") + "; remove the freeze or restore it")
         return None
     v = var[index]
     if v.is_integer() or v.is_binary():
         whole = round(value)
         if abs(value - whole) > TOL:
-            issues.error(decision.sheet, source, column, value, f"{label} is frozen to {value:g}, not a whole number, "
+            issues.error(shown.sheet, source, column, value, f"{label} is frozen to {value:g}, not a whole number, "
                          f"but {what} are whole numbers in this workbook (Settings)")
             return None
         value = float(whole)
     pin(v, value)
-    return {"var": decision.variable, "index": index, "quarter": q, "value": value, "source": source, "what": label}
+    return {"var": decision.variable, "index": index, Col.quarter: q, Col.value: value, Col.source: source, Col.what: label}
 
 
 def _keep_deals_signed(model, partners: pd.DataFrame | None, path: Path, issues: Issues) -> list[dict]:
     """Every deal the previous plan signed stays signed (A[n] = 1); an error for a partner no longer in Partners."""
-    if partners is None or not len(partners) or "signed" not in partners.columns:
+    if partners is None or not len(partners) or Col.signed not in partners.columns:
         return []
     fixes = []
     for i, row in enumerate(partners.to_dict("records")):
-        if not truthy(row.get("signed")):
+        if not truthy(row.get(Col.signed)):
             continue
-        partner = str(row["partner"])
-        source = plan_cell(path, partners, i, "signed", "Partners")
+        partner = str(row[Col.partner])
+        source = plan_cell(path, partners, i, Col.signed, "Partners")
         if partner not in model.A:
-            issues.error("Partners", source, "signed", True, f"deal {partner} was signed in {path.name} but partner "
+            issues.error("Partners", source, Col.signed, True, f"deal {partner} was signed in {path.name} but partner "
                          f"{partner} is no longer in Partners; keep its row (commitment left) to plan with it")
             continue
         pin(model.A[partner], 1.0)
-        fixes.append({"var": "A", "index": partner, "quarter": "", "value": 1.0, "source": source,
-                      "what": f"deal {partner} signed"})
+        fixes.append({"var": "A", "index": partner, Col.quarter: "", Col.value: 1.0, Col.source: source,
+                      Col.what: f"deal {partner} signed"})
     return fixes
 
 
@@ -206,9 +209,9 @@ class _Findings:
         self.rows: list[dict] = []
 
     def add(self, check, sheet, cell, key, quarter, value, limit, message, sources) -> None:
-        self.rows.append({"check": check, "sheet": sheet, "cell": cell, "key": key, "quarter": quarter,
-                          "value": value, "limit": limit, "excess": value - limit, "message": message,
-                          "source": "; ".join(sorted(set(sources))[:6]) + (" ..." if len(set(sources)) > 6 else "")})
+        self.rows.append({Col.check: check, Col.sheet: sheet, Col.cell: cell, Col.key: key, Col.quarter: quarter,
+                          Col.value: value, Col.limit: limit, Col.excess: value - limit, Col.message: message,
+                          Col.source: "; ".join(sorted(set(sources))[:6]) + (" ..." if len(set(sources)) > 6 else "")})
 
     @staticmethod
     def over(value, limit) -> bool:
@@ -262,13 +265,13 @@ def _check_frozen_wafers(data: PlanData, fixes: list[dict], found: _Findings) ->
         _p, f, t = fx["index"]
         wafers[(f, t)].append(fx)
     for (f, t), group in sorted(wafers.items()):
-        total = sum(fx["value"] for fx in group)
+        total = sum(fx[Col.value] for fx in group)
         sheet, cell, cap = _input_limit("fab_capacity", (f, t), data)
         if found.over(total, cap):
             found.add("frozen wafers above fab capacity", sheet, cell, f, Q[t], total, cap,
                       f"{total:,.6g} wafers already started at {f} in {Q[t]} (frozen) but FabCapacity {cell or f} "
                       f"allows {cap:,.6g}: {total - cap:,.6g} over; raise the capacity or release the freeze",
-                      [fx["source"] for fx in group])
+                      [fx[Col.source] for fx in group])
 
 
 # family -> (the input table of its blocks, the check's name, what is started, "at"/"on" the key)
@@ -281,7 +284,7 @@ def _check_frozen_block_limit(data: PlanData, family: str, groups: dict[str, lis
     """Frozen blocks at a site (family 10) or on a packaging line (family 19) above its max_blocks."""
     table, check, noun, where = BLOCK_LIMITS[family]
     for key, group in sorted(groups.items()):
-        total = sum(fx["value"] for fx in group)
+        total = sum(fx[Col.value] for fx in group)
         if key in getattr(data, table).index:
             sheet, cell, most = _input_limit(family, (key,), data)
         else:
@@ -290,7 +293,7 @@ def _check_frozen_block_limit(data: PlanData, family: str, groups: dict[str, lis
         if found.over(total, most):
             found.add(check, sheet, cell, key, "", total, most,
                       f"{total:,.6g} {noun} already started {where} {key} (frozen) but {sheet} max_blocks "
-                      f"{cell or key} allows {most:,.6g}: {total - most:,.6g} over", [fx["source"] for fx in group])
+                      f"{cell or key} allows {most:,.6g}: {total - most:,.6g} over", [fx[Col.source] for fx in group])
 
 
 def _check_frozen_power(data: PlanData, fixes: list[dict], blocks: dict[str, dict[int, dict]],
@@ -299,17 +302,17 @@ def _check_frozen_power(data: PlanData, fixes: list[dict], blocks: dict[str, dic
     life = data.products["life_quarters"].to_dict()
     racks: dict[str, list[dict]] = defaultdict(list)
     for fx in fixes:
-        if fx["value"] > 0:
+        if fx[Col.value] > 0:
             racks[fx["index"][1]].append(fx)
     for s, group in sorted(racks.items()):
         mw = {p: data.rack_mw(p, s) for p in data.products.index}
-        fixed_blocks = {tau: fx["value"] for tau, fx in blocks.get(s, {}).items()}
+        fixed_blocks = {tau: fx[Col.value] for tau, fx in blocks.get(s, {}).items()}
         base = data.installed_base[data.installed_base["site"] == s]
         for t in range(data.T):
             alive = [fx for fx in group if fx["index"][2] <= t < fx["index"][2] + int(life[fx["index"][0]])]
             if not alive:
                 continue
-            needed = sum(fx["value"] * mw[fx["index"][0]] for fx in alive)
+            needed = sum(fx[Col.value] * mw[fx["index"][0]] for fx in alive)
             needed += sum(r.racks * mw[r.product] for r in base.itertuples() if t < r.retire_t)
             sheet, cell, available = _most_power(data, s, t, fixed_blocks)
             if found.over(needed, available):
@@ -317,7 +320,7 @@ def _check_frozen_power(data: PlanData, fixes: list[dict], blocks: dict[str, dic
                 found.add("frozen racks above site power", sheet, cell, s, q, needed, available,
                           f"racks already deployed at {s} (frozen) and the installed base need {needed:,.6g} MW in {q} "
                           f"but at most {available:,.6g} MW can be available (SitePower {cell or s} plus expansion): "
-                          f"{needed - available:,.6g} MW over", [fx["source"] for fx in alive])
+                          f"{needed - available:,.6g} MW over", [fx[Col.source] for fx in alive])
 
 
 def _most_power(data: PlanData, s: str, t: int, fixed_blocks: dict[int, float]) -> tuple[str, str, float]:
@@ -344,21 +347,21 @@ def _frozen_spend(data: PlanData, by_var: dict[str, list[dict]]):
     spend_sources: dict[int, list[str]] = defaultdict(list)
     for fx in by_var["Y"]:
         p, s, t = fx["index"]
-        if fx["value"] > 0:
-            spend[t] += capex_usd[p] * fx["value"]
+        if fx[Col.value] > 0:
+            spend[t] += capex_usd[p] * fx[Col.value]
             spend_sites[t].add(s)
-            spend_sources[t].append(fx["source"])
+            spend_sources[t].append(fx[Col.source])
     for fx in by_var["E"]:
         s, t = fx["index"]
-        if fx["value"] > 0 and s in exp.index:
-            spend[t] += float(exp.at[s, "capex_usd_per_mw"]) * float(exp.at[s, "block_mw"]) * fx["value"]
+        if fx[Col.value] > 0 and s in exp.index:
+            spend[t] += float(exp.at[s, "capex_usd_per_mw"]) * float(exp.at[s, "block_mw"]) * fx[Col.value]
             spend_sites[t].add(s)
-            spend_sources[t].append(fx["source"])
+            spend_sources[t].append(fx[Col.source])
     for fx in by_var["K"]:
         k, t = fx["index"]
-        if fx["value"] > 0 and k in pexp.index:
-            spend[t] += float(pexp.at[k, "capex_usd_per_block"]) * fx["value"]
-            spend_sources[t].append(fx["source"])
+        if fx[Col.value] > 0 and k in pexp.index:
+            spend[t] += float(pexp.at[k, "capex_usd_per_block"]) * fx[Col.value]
+            spend_sources[t].append(fx[Col.source])
     return spend, spend_sites, spend_sources
 
 
@@ -369,7 +372,7 @@ def _funding_limit(data: PlanData, quarters, sites: set) -> float:
     helpers = {n for (n, s) in data.partner_sites if s in sites and n in partners.index
                and any(int(partners.at[n, "first_t"]) <= tau <= int(partners.at[n, "last_t"]) for tau in quarters)}
     return sum(data.budget.get(tau, 0.0) for tau in quarters) + \
-        sum(float(partners.at[n, "commitment_usd"]) for n in helpers)
+        sum(float(partners.at[n, Col.commitment_usd]) for n in helpers)
 
 
 def _check_frozen_capex(data: PlanData, by_var: dict[str, list[dict]], found: _Findings) -> None:
@@ -384,7 +387,7 @@ def _check_frozen_capex(data: PlanData, by_var: dict[str, list[dict]], found: _F
         if found.over(frozen_spend, limit):
             q = data.quarters[t]
             sheet, cell, _budget = _input_limit("own_budget", (t,), data)
-            found.add("frozen capex above budget", sheet, cell, "own_capex_usd", q, frozen_spend, limit,
+            found.add("frozen capex above budget", sheet, cell, OWN_CAPEX_ITEM, q, frozen_spend, limit,
                       f"racks and blocks already committed cost ${frozen_spend:,.0f} {'by' if carry else 'in'} {q} "
                       f"but the own budget ({cell}) plus every partner that may fund them give at most ${limit:,.0f}: "
                       f"${frozen_spend - limit:,.0f} short",
@@ -404,7 +407,7 @@ def explain_frozen(diagnosis, data: PlanData, fixes: list[dict]):
     if diagnosis.checks is not None and len(diagnosis.checks):
         frame = pd.concat([frame, diagnosis.checks], ignore_index=True)
     diagnosis.checks = frame
-    line = "Frozen decisions no longer fit the new input: " + "; ".join(found["message"].tolist()[:5]) + \
+    line = "Frozen decisions no longer fit the new input: " + "; ".join(found[Col.message].tolist()[:5]) + \
         (f" (and {len(found) - 5} more, see Pre-solve checks)" if len(found) > 5 else "")
     diagnosis.summary.insert(1 if diagnosis.summary else 0, line)
     return found

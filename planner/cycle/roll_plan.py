@@ -15,28 +15,28 @@ from models.data import PlanData
 from planner.cycle.roll_notes import Note
 from planner.input.convert import CellError, convert
 from planner.input.reader import normalise_header
-from planner.output.contract import is_planned
+from planner.output.contract import Col, is_planned
 from planner.output.plan_reader import PlanReadError, plan_cell, read_plan, summary_values
 from planner.quarters import parse_quarter, quarter_index
 
 PLAN_SHEETS = ("Summary", "Inputs", "Wafers", "Chips", "HBM", "Deployments", "Partners", "Capex", "Power", "Packaging")
 PLAN_NUMBERS = {  # plan sheet -> columns the roll (and the freeze) read as numbers
-    "Chips": ("die_bank_end", "chip_inventory_end"), "HBM": ("inventory_end", "bought"), "Deployments": ("racks_deployed",),
-    "Wafers": ("wafers", "good_dies_out"), "Power": ("blocks_started",), "Packaging": ("blocks_started",),
-    "Partners": ("funded_usd",)}
+    "Chips": (Col.die_bank_end, Col.chip_inventory_end), "HBM": (Col.inventory_end, Col.bought), "Deployments": (Col.racks_deployed,),
+    "Wafers": (Col.wafers, Col.good_dies_out), "Power": (Col.blocks_started,), "Packaging": (Col.blocks_started,),
+    "Partners": (Col.funded_usd,)}
 BOOL_TEXT = {"true", "false", "yes", "no", "1", "0", "y", "n", ""}
 ACTUALS = {  # sheet -> (key columns, value columns)
-    "Chips": (("product",), ("die_bank_end", "chip_inventory_end")),
-    "HBM": (("vendor",), ("inventory_end",)),
-    "Deployments": (("product", "site"), ("racks_deployed",)),
-    "Wafers": (("product", "fab"), ("wafers", "good_dies_out", "arrival_quarter")),
-    "Partners": (("partner",), ("signed", "funded_usd")),
+    "Chips": ((Col.product,), (Col.die_bank_end, Col.chip_inventory_end)),
+    "HBM": ((Col.vendor,), (Col.inventory_end,)),
+    "Deployments": ((Col.product, Col.site), (Col.racks_deployed,)),
+    "Wafers": ((Col.product, Col.fab), (Col.wafers, Col.good_dies_out, Col.arrival_quarter)),
+    "Partners": ((Col.partner,), (Col.signed, Col.funded_usd)),
 }
 PLAN_COLUMNS_NEEDED = {  # plan sheet -> columns a roll reads (a summed-up long table lacks them)
-    "Chips": ("product", "quarter", "die_bank_end", "chip_inventory_end"),
-    "Deployments": ("product", "site", "quarter", "racks_deployed"),
-    "Wafers": ("product", "fab", "quarter", "good_dies_out", "arrival_quarter"),
-    "HBM": ("vendor", "quarter", "inventory_end"), "Partners": ("partner", "signed")}
+    "Chips": (Col.product, Col.quarter, Col.die_bank_end, Col.chip_inventory_end),
+    "Deployments": (Col.product, Col.site, Col.quarter, Col.racks_deployed),
+    "Wafers": (Col.product, Col.fab, Col.quarter, Col.good_dies_out, Col.arrival_quarter),
+    "HBM": (Col.vendor, Col.quarter, Col.inventory_end), "Partners": (Col.partner, Col.signed)}
 
 Actuals = dict[str, dict[tuple, dict[str, "Value"]]]  # sheet -> key -> column -> value
 
@@ -69,7 +69,7 @@ class ClosedQuarter:
         frame = self.plan.get(sheet)
         if frame is None or column not in frame.columns or not len(frame):
             return None
-        mask = frame["quarter"].astype(str) == self.quarter if "quarter" in frame.columns else \
+        mask = frame[Col.quarter].astype(str) == self.quarter if Col.quarter in frame.columns else \
             pd.Series(True, frame.index)
         for k, v in keys.items():
             mask &= frame[k].astype(str) == str(v)
@@ -111,8 +111,8 @@ def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
                 except CellError:
                     bad.append(f"{plan_cell(path, frame, i, col, sheet)}: {col} = {v!r} is not a number")
     partners = plan.get("Partners")
-    if partners is not None and "signed" in partners.columns:
-        for i, v in enumerate(partners["signed"].tolist()):
+    if partners is not None and Col.signed in partners.columns:
+        for i, v in enumerate(partners[Col.signed].tolist()):
             if isinstance(v, str) and v.strip().lower() not in BOOL_TEXT:
                 bad.append(f"{plan_cell(path, partners, i, 'signed', 'Partners')}: signed = {v!r} is not TRUE or "
                            "FALSE")
@@ -135,7 +135,7 @@ def read_rollable_plan(plan_path: Path, input_path: Path, data: PlanData) -> dic
 def _check_plan_shape(plan_path: Path, plan: dict[str, pd.DataFrame], data: PlanData) -> None:
     """A plan with decisions, whose sheets hold the columns a roll reads."""
     summary = summary_values(plan)
-    status = str(summary.get("status", "")).strip()
+    status = str(summary.get(Col.status, "")).strip()
     if not is_planned(status):
         raise RollError(f"the plan {plan_path.name} has status '{status or 'unknown'}': it holds no "
                         "decisions to roll forward; roll an optimal (or feasible) plan")
@@ -159,16 +159,16 @@ def _check_same_input(plan_path: Path, input_path: Path, plan: dict[str, pd.Data
     """The plan starts where the input starts and records the input's sha256 (its Inputs sheet)."""
     other_input = ""
     chips = plan["Chips"]
-    quarters = sorted({str(q) for q in chips.get("quarter", [])}, key=quarter_index) if len(chips) else []
+    quarters = sorted({str(q) for q in chips.get(Col.quarter, [])}, key=quarter_index) if len(chips) else []
     inputs = plan.get("Inputs")
-    if inputs is not None and "key" in inputs.columns:
-        echo = dict(zip(inputs["key"].astype(str), inputs["value"]))
+    if inputs is not None and Col.key in inputs.columns:
+        echo = dict(zip(inputs[Col.key].astype(str), inputs[Col.value]))
         h = str(echo.get("horizon", ""))
         if ".." in h:
             quarters = [h.split("..")[0].strip()]
-        files = inputs[inputs["key"].astype(str) == "input_file"]
-        if len(files) and "note" in inputs.columns:
-            sha = str(files["note"].iloc[0])
+        files = inputs[inputs[Col.key].astype(str) == "input_file"]
+        if len(files) and Col.note in inputs.columns:
+            sha = str(files[Col.note].iloc[0])
             if sha and sha != data.sha256:
                 other_input = (f"the plan {plan_path.name} was made from another input workbook (or another "
                                f"version of it): its Inputs sheet records input_sha256 {sha[:12]}... but "
@@ -228,8 +228,8 @@ def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set]
     skipped = 0
     for i, row in enumerate(frame.to_dict("records")):
         where = lambda col: plan_cell(path, frame, i, col, sheet)  # noqa: E731
-        if "quarter" in frame.columns and not pd.isna(row["quarter"]) and str(row["quarter"]).strip():
-            if parse_quarter(str(row["quarter"]).strip()) != closed:
+        if Col.quarter in frame.columns and not pd.isna(row[Col.quarter]) and str(row[Col.quarter]).strip():
+            if parse_quarter(str(row[Col.quarter]).strip()) != closed:
                 skipped += 1
                 continue
         try:
@@ -258,9 +258,9 @@ def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set]
 def _actual_cell(col: str, v: object, where) -> object:
     """A non-blank actuals cell parsed for its column; RollError, located, when it does not parse."""
     try:
-        if col == "signed":
+        if col == Col.signed:
             return convert("bool", v)
-        if col == "arrival_quarter":
+        if col == Col.arrival_quarter:
             return convert("quarter", str(v))
         parsed = convert("float", v)
         if parsed < 0:

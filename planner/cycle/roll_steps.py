@@ -17,6 +17,7 @@ from planner.cycle.roll_quarters import NextHorizon, next_quarter, roll_settings
 from planner.input.convert import CellError, convert
 from planner.output.plan_reader import numeric, truthy
 from planner.quarters import parse_quarter, quarter_index, quarter_label
+from planner.output.contract import Col
 
 EPS = 1e-9
 LAST_QUARTER = 4 * 9999 + 3  # quarter_index of 9999Q4, the last quarter a label can name
@@ -50,10 +51,10 @@ def carry_inventories(book: InputBook, data: PlanData, closed: ClosedQuarter, ho
         row = products.rows.get((p,))
         if row is None:
             continue
-        for column, plan_col, what in (("initial_die_bank", "die_bank_end", "die bank at the new start"),
-                                       ("initial_chip_inventory", "chip_inventory_end",
+        for column, plan_col, what in (("initial_die_bank", Col.die_bank_end, "die bank at the new start"),
+                                       ("initial_chip_inventory", Col.chip_inventory_end,
                                         "finished chips at the new start")):
-            v = closed.value("Chips", (p,), {"product": p}, plan_col)
+            v = closed.value("Chips", (p,), {Col.product: p}, plan_col)
             if v is None:
                 book.note(f"{what}: no value for {p} in the plan", "Products", "", None,
                           f"{closed.plan_path.name} Chips has no row {p}/{closed.quarter}; kept", "warning")
@@ -63,7 +64,7 @@ def carry_inventories(book: InputBook, data: PlanData, closed: ClosedQuarter, ho
     vendors = book.sheet("HBMVendors")
     for vendor in data.vendors.index:
         row = vendors.rows.get((vendor,))
-        v = closed.value("HBM", (vendor,), {"vendor": vendor}, "inventory_end")
+        v = closed.value("HBM", (vendor,), {Col.vendor: vendor}, Col.inventory_end)
         if row is None or v is None:
             continue
         book.set(vendors, row, "initial_inventory", tidy(v.value), f"HBM stacks at the new start ({vendor})",
@@ -77,7 +78,7 @@ def carry_installed_base(book: InputBook, data: PlanData, closed: ClosedQuarter,
     """Racks deployed in the closed quarter join InstalledBase; cohorts retiring by the new start leave it."""
     life = data.products["life_quarters"].to_dict()
     cohorts = _deployed_cohorts(book, data, closed, horizon)
-    header = ["product", "site", "racks", "retire_quarter"]
+    header = [Col.product, Col.site, "racks", "retire_quarter"]
     sheet = book.sheet("InstalledBase", header if cohorts else None)
     if sheet is None:
         return
@@ -102,7 +103,7 @@ def _deployed_cohorts(book: InputBook, data: PlanData, closed: ClosedQuarter,
     cohorts = []
     for p in data.products.index:
         for s in data.sites.index:
-            v = closed.value("Deployments", (p, s), {"product": p, "site": s}, "racks_deployed")
+            v = closed.value("Deployments", (p, s), {Col.product: p, Col.site: s}, Col.racks_deployed)
             if v is None or tidy(v.value) == 0:
                 continue
             retire = next_quarter(closed.quarter, min(int(life[p]), LAST_QUARTER - quarter_index(closed.quarter)))
@@ -143,7 +144,7 @@ def carry_receipts(book: InputBook, data: PlanData, closed: ClosedQuarter, horiz
     if not arrivals:
         return
     sheet = book.shifted.get("ScheduledReceipts") or \
-        book.sheet("ScheduledReceipts", ["product"] + horizon.quarters)
+        book.sheet("ScheduledReceipts", [Col.product] + horizon.quarters)
     ws = sheet.ws
     for (p, q), parts in sorted(arrivals.items()):
         row = sheet.rows.get((p,))
@@ -168,24 +169,24 @@ def _wafers_started(data: PlanData, closed: ClosedQuarter) -> dict[tuple[str, st
     started = {}
     frame = closed.plan.get("Wafers")
     if frame is not None and len(frame):
-        frame = numeric(frame, "wafers", "good_dies_out")
+        frame = numeric(frame, Col.wafers, Col.good_dies_out)
         for i, r in enumerate(frame.to_dict("records")):
-            if str(r["quarter"]) != closed.quarter:
+            if str(r[Col.quarter]) != closed.quarter:
                 continue
-            started[(str(r["product"]), str(r["fab"]))] = (
-                r["wafers"], r["good_dies_out"], str(r["arrival_quarter"]),
-                closed.where(frame, i, "good_dies_out", "Wafers"))
+            started[(str(r[Col.product]), str(r[Col.fab]))] = (
+                r[Col.wafers], r[Col.good_dies_out], str(r[Col.arrival_quarter]),
+                closed.where(frame, i, Col.good_dies_out, "Wafers"))
     for key, entry in closed.actuals.get("Wafers", {}).items():
         p, f = key
         if (p, f) not in routes.index:
             raise RollError(f"actuals {entry[next(iter(entry))].source}: no route {p}/{f} in Routes")
-        wafers = entry.get("wafers")
+        wafers = entry.get(Col.wafers)
         plan = started.get(key)
         n = wafers.value if wafers else (plan[0] if plan else 0.0)
         # dies and arrival not reported: from Routes, as the model computes them
-        dies = entry["good_dies_out"].value if "good_dies_out" in entry else \
+        dies = entry[Col.good_dies_out].value if Col.good_dies_out in entry else \
             n * float(routes.at[(p, f), "dies_per_wafer"]) * data.yields[(p, f, 0)]
-        arrival = entry["arrival_quarter"].value if "arrival_quarter" in entry else \
+        arrival = entry[Col.arrival_quarter].value if Col.arrival_quarter in entry else \
             next_quarter(closed.quarter, int(routes.at[(p, f), "lead_quarters"]))
         src = next(iter(entry.values())).source
         started[key] = (n, dies, arrival, f"actuals {src}")
@@ -256,15 +257,15 @@ def carry_expansion_blocks(book: InputBook, data: PlanData, closed: ClosedQuarte
 def _blocks_started(closed: ClosedQuarter) -> dict[str, tuple[float, str]]:
     """site -> (expansion blocks the plan started in the closed quarter, where from: the first row's cell)."""
     power = closed.plan.get("Power")
-    if power is None or not len(power) or "blocks_started" not in power.columns:
+    if power is None or not len(power) or Col.blocks_started not in power.columns:
         return {}
-    frame = numeric(power, "blocks_started")
+    frame = numeric(power, Col.blocks_started)
     started: dict[str, tuple[float, str]] = {}
     for i, r in enumerate(frame.to_dict("records")):
-        if str(r.get("quarter")) == closed.quarter and r["blocks_started"] > EPS:
-            s = str(r["site"])
-            n, src = started.get(s, (0.0, closed.where(frame, i, "blocks_started", "Power")))
-            started[s] = (n + float(r["blocks_started"]), src)
+        if str(r.get(Col.quarter)) == closed.quarter and r[Col.blocks_started] > EPS:
+            s = str(r[Col.site])
+            n, src = started.get(s, (0.0, closed.where(frame, i, Col.blocks_started, "Power")))
+            started[s] = (n + float(r[Col.blocks_started]), src)
     return started
 
 
@@ -274,7 +275,7 @@ def carry_packaging_blocks(book: InputBook, data: PlanData, closed: ClosedQuarte
     pexp = data.packaging_expansion
     expansion, capacity = book.sheet("PackagingExpansion"), book.shifted.get("PackagingCapacity")
     for k in pexp.index:
-        v = closed.value("Packaging", (k,), {"packaging_line": k}, "blocks_started")
+        v = closed.value("Packaging", (k,), {Col.packaging_line: k}, Col.blocks_started)
         if v is None or tidy(v.value) == 0 or expansion is None or capacity is None:
             continue
         blocks, row = tidy(v.value), expansion.rows.get((k,))
@@ -336,26 +337,26 @@ def carry_partners(book: InputBook, data: PlanData, closed: ClosedQuarter, horiz
 
 def _signed(closed: ClosedQuarter, partner: str) -> tuple[bool, str]:
     """(did the deal get signed, where that is from): the actuals, else the plan's Partners row."""
-    actual = closed.actual("Partners", (partner,), "signed")
+    actual = closed.actual("Partners", (partner,), Col.signed)
     if actual is not None:
         return bool(actual.value), f"actuals {actual.source}"
     partners_plan = closed.plan.get("Partners")
     if partners_plan is not None and len(partners_plan):
-        hits = [i for i, v in enumerate(partners_plan["partner"].astype(str)) if v == str(partner)]
+        hits = [i for i, v in enumerate(partners_plan[Col.partner].astype(str)) if v == str(partner)]
         if hits:
-            return (truthy(partners_plan["signed"].iloc[hits[0]]),
-                    closed.where(partners_plan, hits[0], "signed", "Partners"))
+            return (truthy(partners_plan[Col.signed].iloc[hits[0]]),
+                    closed.where(partners_plan, hits[0], Col.signed, "Partners"))
     return False, ""
 
 
 def _funded(closed: ClosedQuarter, partner: str) -> Value:
     """What the partner funded in the closed quarter: the actuals, else the plan's Capex column of it."""
-    actual = closed.actual("Partners", (partner,), "funded_usd")
+    actual = closed.actual("Partners", (partner,), Col.funded_usd)
     if actual is not None:
         return Value(actual.value, f"actuals {actual.source}")
     capex = closed.plan.get("Capex")
     if capex is not None and str(partner) in capex.columns and len(capex):
-        mask = capex["quarter"].astype(str) == closed.quarter
+        mask = capex[Col.quarter].astype(str) == closed.quarter
         spent = float(pd.to_numeric(capex.loc[mask, str(partner)], errors="coerce").fillna(0.0).sum())
         hits = [i for i, m in enumerate(mask.tolist()) if m]
         src = (closed.where(capex, hits[0], str(partner), "Capex") + " and below") if hits else \

@@ -25,11 +25,14 @@ from models.stability import add_stability, solve_with_stability
 from planner.cycle.freeze import FreezeEdit
 from planner.cycle.roll_plan import plan_value_problems
 from planner.issues import Issues
+from planner.output.contract import Col, DECISIONS_SHOWN
 from planner.output.plan_reader import PlanReadError, numeric, read_plan, truthy
 
 STARTED_FROM = ("Y", "W", "HB", "E")  # the stability term covers Y, W, HB (models/stability.py); the start also E
-# plan sheet -> (model variable, key columns, value column), from the registry's plan decisions
-DECISIONS = {d.sheet: (d.variable, d.keys, d.column) for d in PLAN_DECISIONS if d.variable in STARTED_FROM}
+# plan sheet -> (model variable, key columns, value column): the registry's plan decisions where the contract shows them
+DECISIONS = {DECISIONS_SHOWN[d.variable].sheet: (d.variable, DECISIONS_SHOWN[d.variable].keys,
+                                                 DECISIONS_SHOWN[d.variable].column)
+             for d in PLAN_DECISIONS if d.variable in STARTED_FROM}
 
 
 REQUIRED_SHEETS = ("Summary", "Deployments", "Wafers", "HBM")  # Power is optional: a plan may have no site expansion
@@ -44,24 +47,24 @@ def previous_decisions(frames: dict, data: PlanData, model) -> tuple[dict[tuple[
     unmatched = 0
     for sheet, (name, keys, column) in DECISIONS.items():
         frame = frames.get(sheet)
-        if frame is None or column not in frame.columns or "quarter" not in frame.columns:
+        if frame is None or column not in frame.columns or Col.quarter not in frame.columns:
             continue
         frame = numeric(frame, column)
-        covered = {t_of[q] for q in frame["quarter"].astype(str) if q in t_of}
+        covered = {t_of[q] for q in frame[Col.quarter].astype(str) if q in t_of}
         var = getattr(model, name)
         for idx in var:
             if idx[-1] in covered:
                 out[(name, idx)] = 0.0
         for row in frame.to_dict("records"):
-            q = str(row["quarter"])
+            q = str(row[Col.quarter])
             idx = tuple(str(row[k]) for k in keys) + (t_of.get(q, -1),)
             if (name, idx) in out:
                 out[(name, idx)] = float(row[column])
             elif q in t_of and abs(float(row[column])) > 1e-9:
                 unmatched += 1
     partners = frames.get("Partners")
-    if partners is not None and "signed" in partners.columns:
-        for n, signed in zip(partners["partner"].astype(str), partners["signed"]):
+    if partners is not None and Col.signed in partners.columns:
+        for n, signed in zip(partners[Col.partner].astype(str), partners[Col.signed]):
             if n in model.A:
                 out[("A", (n,))] = 1.0 if truthy(signed) else 0.0
     return out, unmatched

@@ -28,6 +28,7 @@ from models.sets import ModelSets
 from models.data import PlanData
 from models.registry import FAMILIES, REPAIRABLE, describe
 from planner.diagnose.findings import CHECK_COLUMNS, CONFLICT_COLUMNS, REPAIR_COLUMNS, Diagnosis  # noqa: F401
+from planner.output.contract import Col
 
 log = logging.getLogger("planner")
 
@@ -44,16 +45,16 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
             base_mw = sum(sets.base_racks.get((p, s, t), 0.0) * sets.rack_mw[(p, s)] for p in sets.racks_by_site[s])
             limit = data.site_power.get((s, t), 0.0) + (max_extra if t >= lead else 0.0)
             if base_mw > limit + 1e-9:
-                rows.append({"check": "installed base above site power", "sheet": "SitePower",
-                             "cell": data.cell("SitePower", (s,), Q[t]), "key": s, "quarter": Q[t], "value": base_mw,
-                             "limit": limit, "message": f"the installed base at {s} draws {base_mw:,.3f} MW in {Q[t]} "
+                rows.append({Col.check: "installed base above site power", Col.sheet: "SitePower",
+                             Col.cell: data.cell("SitePower", (s,), Q[t]), Col.key: s, Col.quarter: Q[t], Col.value: base_mw,
+                             Col.limit: limit, Col.message: f"the installed base at {s} draws {base_mw:,.3f} MW in {Q[t]} "
                              f"but at most {limit:,.3f} MW can be available"})
     for (f, t), floor in sorted(data.fab_min_wafers.items()):
         cap = data.fab_capacity.get((f, t), 0.0)
         if floor > cap + 1e-9:
-            rows.append({"check": "take-or-pay above capacity", "sheet": "FabMinWafers",
-                         "cell": data.cell("FabMinWafers", (f,), Q[t]), "key": f, "quarter": Q[t], "value": floor,
-                         "limit": cap, "message": f"{f} must be paid for {floor:,.0f} wafers in {Q[t]} but can start only "
+            rows.append({Col.check: "take-or-pay above capacity", Col.sheet: "FabMinWafers",
+                         Col.cell: data.cell("FabMinWafers", (f,), Q[t]), Col.key: f, Col.quarter: Q[t], Col.value: floor,
+                         Col.limit: cap, Col.message: f"{f} must be paid for {floor:,.0f} wafers in {Q[t]} but can start only "
                          f"{cap:,.0f}: the difference is paid for nothing"})
     level = data.workloads["min_service_level"].to_dict()
     for (r, w) in sets.demand_rows:
@@ -61,10 +62,10 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
             continue
         for t in sets.T:
             if data.demand[(r, w, t)] > 0:
-                rows.append({"check": "service floor nobody can serve", "sheet": "Demand",
-                             "cell": data.cell("Demand", (r, w), Q[t]), "key": f"{r}/{w}", "quarter": Q[t],
-                             "value": data.demand[(r, w, t)], "limit": 0.0,
-                             "message": f"{w} in {r} must be {level[w]:.0%} served but no site serving {r} can run a "
+                rows.append({Col.check: "service floor nobody can serve", Col.sheet: "Demand",
+                             Col.cell: data.cell("Demand", (r, w), Q[t]), Col.key: f"{r}/{w}", Col.quarter: Q[t],
+                             Col.value: data.demand[(r, w, t)], Col.limit: 0.0,
+                             Col.message: f"{w} in {r} must be {level[w]:.0%} served but no site serving {r} can run a "
                              f"product with throughput on {w} ({data.cell('Workloads', (w,), 'min_service_level')})"})
     capex = data.products["rack_capex_usd"].to_dict()
     for n in data.partners.index:
@@ -73,9 +74,9 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
             continue
         spots = sets.funding_by_partner.get(n, [])
         if not spots:
-            rows.append({"check": "partner minimum cannot be spent", "sheet": "Partners",
-                         "cell": data.cell("Partners", (n,), "min_deal_usd"), "key": n, "quarter": "", "value": minimum,
-                         "limit": 0.0, "message": f"partner {n} has a minimum deal but no site/quarter it may fund: "
+            rows.append({Col.check: "partner minimum cannot be spent", Col.sheet: "Partners",
+                         Col.cell: data.cell("Partners", (n,), "min_deal_usd"), Col.key: n, Col.quarter: "", Col.value: minimum,
+                         Col.limit: 0.0, Col.message: f"partner {n} has a minimum deal but no site/quarter it may fund: "
                          "the deal can never be signed"})
             continue
         cap = 0.0
@@ -90,9 +91,9 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
                 cap += float(data.expansion.at[s, "block_mw"]) * float(data.expansion.at[s, "capex_usd_per_mw"]) * \
                     int(data.expansion.at[s, "max_blocks"])
         if minimum > cap + 1e-6:
-            rows.append({"check": "partner minimum cannot be spent", "sheet": "Partners",
-                         "cell": data.cell("Partners", (n,), "min_deal_usd"), "key": n, "quarter": "",
-                         "value": minimum, "limit": cap, "message": f"partner {n}'s minimum deal ${minimum:,.0f} exceeds "
+            rows.append({Col.check: "partner minimum cannot be spent", Col.sheet: "Partners",
+                         Col.cell: data.cell("Partners", (n,), "min_deal_usd"), Col.key: n, Col.quarter: "",
+                         Col.value: minimum, Col.limit: cap, Col.message: f"partner {n}'s minimum deal ${minimum:,.0f} exceeds "
                          f"the most its sites could absorb (about ${cap:,.0f}): the deal can never be signed"})
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
@@ -122,23 +123,23 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
     for i, bound in zip(iis.row_index_, iis.row_bound_):
         meaning = _row_meaning(form, i, data)
         limit = form.lp.row_upper_[i] if form.lp.row_upper_[i] < INF else form.lp.row_lower_[i]
-        rows.append({"family": meaning.title, "spec": meaning.spec, "key": meaning.key, "quarter": meaning.quarter,
+        rows.append({Col.family: meaning.title, Col.spec: meaning.spec, Col.key: meaning.key, Col.quarter: meaning.quarter,
                      # the input's limit as the meaning states it (e.g. 36 racks of installed base), else the
                      # model row's right-hand side in user units (0 where the input sits on the left side)
-                     "cell": meaning.cell,
-                     "limit": float(meaning.limit) if meaning.limit is not None else float(limit) * meaning.scale,
-                     "bound": {2: "lower", 3: "upper", 4: "both"}.get(int(bound), "row"), "meaning": meaning.text})
+                     Col.cell: meaning.cell,
+                     Col.limit: float(meaning.limit) if meaning.limit is not None else float(limit) * meaning.scale,
+                     Col.bound: {2: "lower", 3: "upper", 4: "both"}.get(int(bound), "row"), Col.meaning: meaning.text})
     for j, bound in zip(iis.col_index_, iis.col_bound_):
         var = form.columns[j]
         name = var.parent_component().name
         if name == "E" and int(bound) in (3, 4):
             s = var.index()[0]
-            rows.append({"family": "Expansion blocks", "spec": "10", "key": s, "quarter": data.quarters[var.index()[1]],
-                         "cell": data.cell("SiteExpansion", (s,), "max_blocks"), "limit": float(var.ub), "bound": "upper",
-                         "meaning": f"SiteExpansion {s} max_blocks = {var.ub:g} (blocks per quarter at most)"})
+            rows.append({Col.family: "Expansion blocks", Col.spec: "10", Col.key: s, Col.quarter: data.quarters[var.index()[1]],
+                         Col.cell: data.cell("SiteExpansion", (s,), "max_blocks"), Col.limit: float(var.ub), Col.bound: "upper",
+                         Col.meaning: f"SiteExpansion {s} max_blocks = {var.ub:g} (blocks per quarter at most)"})
         elif int(bound) in (3, 4) and var.ub is not None:
-            rows.append({"family": "variable bound", "spec": "", "key": var.name, "quarter": "", "cell": "",
-                         "limit": float(var.ub), "bound": "upper", "meaning": f"{var.name} <= {var.ub:g}"})
+            rows.append({Col.family: "variable bound", Col.spec: "", Col.key: var.name, Col.quarter: "", Col.cell: "",
+                         Col.limit: float(var.ub), Col.bound: "upper", Col.meaning: f"{var.name} <= {var.ub:g}"})
     which = "LP relaxation (integers relaxed)" if is_mip else "LP"
     frame = pd.DataFrame(rows, columns=CONFLICT_COLUMNS).drop_duplicates()
     return frame, which
@@ -150,7 +151,7 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
 # with every min_service_level = 1 (issue 13): the elastic MIPs (one repair + one per family) took 242 of 246 s;
 # the elastic LP then a MIP check with the rounded repairs takes seconds, the MIP only when the check fails.
 
-WHOLE_UNITS = ("wafers", "stacks", "chips", "blocks", "racks")
+WHOLE_UNITS = (Col.wafers, Col.stacks, "chips", "blocks", "racks")
 
 
 @dataclass
@@ -307,16 +308,16 @@ def _repair_frame(slacks: list[Slack], x: np.ndarray) -> pd.DataFrame:
         m = s.meaning
         if s.family == "service_floor":
             new = max(0.0, s.current - v)
-            rows.append({"family": m.title, "cell": m.cell, "key": s.workload, "quarter": "", "current": s.current,
-                         "repaired": new, "change": new - s.current, "unit": "share",
-                         "action": f"lower min_service_level of {s.workload} ({m.cell}) from {s.current:.1%} to "
+            rows.append({Col.family: m.title, Col.cell: m.cell, Col.key: s.workload, Col.quarter: "", Col.current: s.current,
+                         Col.repaired: new, Col.change: new - s.current, Col.unit: "share",
+                         Col.action: f"lower min_service_level of {s.workload} ({m.cell}) from {s.current:.1%} to "
                          f"{new:.1%}"})
             continue
         new = s.current + v * s.per_unit
         verb = "raise" if s.per_unit > 0 else "lower"
-        rows.append({"family": m.title, "cell": m.cell, "key": m.key, "quarter": m.quarter, "current": s.current,
-                     "repaired": new, "change": new - s.current, "unit": m.unit,
-                     "action": f"{verb} {m.cell or m.text} from {amount(s.current, m.unit, False)} to "
+        rows.append({Col.family: m.title, Col.cell: m.cell, Col.key: m.key, Col.quarter: m.quarter, Col.current: s.current,
+                     Col.repaired: new, Col.change: new - s.current, Col.unit: m.unit,
+                     Col.action: f"{verb} {m.cell or m.text} from {amount(s.current, m.unit, False)} to "
                      f"{amount(new, m.unit)} ({m.text})"})
     return pd.DataFrame(rows, columns=REPAIR_COLUMNS)
 
@@ -343,9 +344,9 @@ def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOption
         if repair is not None and len(repair):
             frames.append(repair.assign(option=k))
     if not frames:
-        return pd.DataFrame(columns=["option"] + REPAIR_COLUMNS)
+        return pd.DataFrame(columns=[Col.option] + REPAIR_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
-    return out[["option"] + REPAIR_COLUMNS]
+    return out[[Col.option] + REPAIR_COLUMNS]
 
 
 def listed(actions: list[str], shown: int = 5) -> str:
@@ -385,13 +386,13 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
         diag.alternatives = repair_alternatives(form, data, options)
         if len(diag.repairs):
             diag.summary.append("Smallest change that makes the plan feasible: " + listed(
-                diag.repairs["action"].tolist()))
+                diag.repairs[Col.action].tolist()))
         elif repairs is None:
             diag.summary.append("No change to the input limits alone makes the plan feasible: check the structure "
                                 "(routes, qualifications, serving links, throughput).")
-        for _option, group in diag.alternatives.groupby("option", sort=True):
-            diag.summary.append("Or, changing only " + group["family"].iloc[0].lower() + ": " + listed(
-                group["action"].tolist()))
+        for _option, group in diag.alternatives.groupby(Col.option, sort=True):
+            diag.summary.append("Or, changing only " + group[Col.family].iloc[0].lower() + ": " + listed(
+                group[Col.action].tolist()))
     if len(diag.checks):
-        diag.summary.append("Pre-solve checks: " + listed(diag.checks["message"].tolist()))
+        diag.summary.append("Pre-solve checks: " + listed(diag.checks[Col.message].tolist()))
     return diag

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+from planner.output.contract import Col
 
 
 @dataclass
@@ -18,6 +19,6 @@ class Diagnosis:
     conflict_of: str = ""  # which problem the conflict set is of
 
 
-CHECK_COLUMNS = ["check", "sheet", "cell", "key", "quarter", "value", "limit", "message"]
-CONFLICT_COLUMNS = ["family", "spec", "key", "quarter", "cell", "limit", "bound", "meaning"]
-REPAIR_COLUMNS = ["family", "cell", "key", "quarter", "current", "repaired", "change", "unit", "action"]
+CHECK_COLUMNS = [Col.check, Col.sheet, Col.cell, Col.key, Col.quarter, Col.value, Col.limit, Col.message]
+CONFLICT_COLUMNS = [Col.family, Col.spec, Col.key, Col.quarter, Col.cell, Col.limit, Col.bound, Col.meaning]
+REPAIR_COLUMNS = [Col.family, Col.cell, Col.key, Col.quarter, Col.current, Col.repaired, Col.change, Col.unit, Col.action]

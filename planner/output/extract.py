@@ -16,10 +16,10 @@ import pyomo.environ as pyo
 from models.costs import COST_COMPONENTS
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 from models.solve import SolveResult
-from planner.output.contract import TIDY_BY_NAME, SolutionTables
+from planner.output.contract import Col, LIMITS_SHOWN, PlanLimit, SolutionTables, TIDY_BY_NAME
 
 from models.data import PlanData
-from models.registry import FAMILIES, PlanLimit
+from models.registry import FAMILIES
 
 EPS = 1e-7
 NEAR_BINDING = 0.99  # a limit used to this share is listed in Bottlenecks even without a shadow price
@@ -68,7 +68,7 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
     tables["Bottlenecks"] = bottlenecks(tables, data)
     from planner.output.reasons import limited_by
 
-    tables["Serving"]["limited_by"] = limited_by(tables, data, sets)
+    tables["Serving"][Col.limited_by] = limited_by(tables, data, sets)
     return out
 
 
@@ -93,10 +93,10 @@ def wafers_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
     from planner.quarters import quarter_index, quarter_label
 
     q0 = quarter_index(data.quarters[0])
-    rows = [{"product": p, "fab": f, "quarter": data.quarters[t], "wafers": w, "good_dies_out": good,
-             "arrival_quarter": quarter_label(q0 + arrival), "arrives_in_plan": arrival < len(sets.T)}
+    rows = [{Col.product: p, Col.fab: f, Col.quarter: data.quarters[t], Col.wafers: w, Col.good_dies_out: good,
+             Col.arrival_quarter: quarter_label(q0 + arrival), Col.arrives_in_plan: arrival < len(sets.T)}
             for (p, f, t, w, good, arrival) in _wafer_starts(m, sets, data)]
-    return pd.DataFrame(rows, columns=_columns("Wafers", tail=("arrives_in_plan",)))
+    return pd.DataFrame(rows, columns=_columns("Wafers", tail=(Col.arrives_in_plan,)))
 
 
 def fabs_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
@@ -108,14 +108,14 @@ def fabs_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.Da
             started = sum(_v(m.W[p, g, t]) for (p, g) in sets.routes if g == f)
             cap = data.fab_capacity.get((f, t), 0.0)
             con = m.fab_capacity[f, t] if (f, t) in m.fab_capacity else None
-            rows.append({"fab": f, "quarter": data.quarters[t], "wafers_started": started, "capacity": cap,
-                         "min_wafers": data.fab_min_wafers.get((f, t), 0.0), "wafers_paid": _v(m.WP[f, t]),
-                         "utilization": started / cap if cap > 0 else None,
-                         "shadow_price_usd_per_wafer": _price(_dual(result, con), USD_PER_OBJ) if con is not None
+            rows.append({Col.fab: f, Col.quarter: data.quarters[t], Col.wafers_started: started, Col.capacity: cap,
+                         Col.min_wafers: data.fab_min_wafers.get((f, t), 0.0), Col.wafers_paid: _v(m.WP[f, t]),
+                         Col.utilization: started / cap if cap > 0 else None,
+                         Col.shadow_price_usd_per_wafer: _price(_dual(result, con), USD_PER_OBJ) if con is not None
                          else None,
-                         "take_or_pay_shadow_usd_per_wafer": _price(_dual(result, m.take_or_pay[f, t]), USD_PER_OBJ, 1.0)
+                         Col.take_or_pay_shadow_usd_per_wafer: _price(_dual(result, m.take_or_pay[f, t]), USD_PER_OBJ, 1.0)
                          if (f, t) in m.take_or_pay else None})
-    return pd.DataFrame(rows, columns=_columns("Fabs", tail=("take_or_pay_shadow_usd_per_wafer",)))
+    return pd.DataFrame(rows, columns=_columns("Fabs", tail=(Col.take_or_pay_shadow_usd_per_wafer,)))
 
 
 def chips_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
@@ -130,10 +130,10 @@ def chips_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
     for p in sets.products:
         for t in sets.T:
             deployed = sum(_v(m.Y[p, s, t]) for s in sets.racks_by_product.get(p, ()))
-            rows.append({"product": p, "quarter": data.quarters[t],
-                         "good_dies_in": good_in.get((p, t), 0.0) + data.receipts.get((p, t), 0.0),
-                         "packaged": _v(m.B[p, t]), "die_bank_end": _v(m.ID[p, t]),
-                         "chips_deployed": deployed * per_rack[p], "chip_inventory_end": _v(m.IC[p, t])})
+            rows.append({Col.product: p, Col.quarter: data.quarters[t],
+                         Col.good_dies_in: good_in.get((p, t), 0.0) + data.receipts.get((p, t), 0.0),
+                         Col.packaged: _v(m.B[p, t]), Col.die_bank_end: _v(m.ID[p, t]),
+                         Col.chips_deployed: deployed * per_rack[p], Col.chip_inventory_end: _v(m.IC[p, t])})
     return pd.DataFrame(rows, columns=_columns("Chips"))
 
 
@@ -145,21 +145,21 @@ def hbm_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.Dat
         for t in sets.T:
             used = sum(_v(m.H[vv, p, t]) for (vv, p) in sets.hbm_pairs if vv == v and (vv, p, t) in m.H)
             bought = _v(m.HB[v, t])
-            rows.append({"vendor": v, "quarter": data.quarters[t], "supply": data.hbm_supply.get((v, t), 0.0),
-                         "bought": bought, "paid": _v(m.HP[v, t]) if (v, t) in m.HP else bought,
-                         "min_stacks": data.hbm_min_stacks.get((v, t), 0.0), "used": used,
-                         "inventory_end": _v(m.IH[v, t]),
-                         "shadow_price_usd_per_stack": _price(_dual(result, m.hbm_supply[v, t]), USD_PER_OBJ),
-                         "take_or_pay_shadow_usd_per_stack": _price(_dual(result, m.hbm_take_or_pay[v, t]),
+            rows.append({Col.vendor: v, Col.quarter: data.quarters[t], Col.supply: data.hbm_supply.get((v, t), 0.0),
+                         Col.bought: bought, Col.paid: _v(m.HP[v, t]) if (v, t) in m.HP else bought,
+                         Col.min_stacks: data.hbm_min_stacks.get((v, t), 0.0), Col.used: used,
+                         Col.inventory_end: _v(m.IH[v, t]),
+                         Col.shadow_price_usd_per_stack: _price(_dual(result, m.hbm_supply[v, t]), USD_PER_OBJ),
+                         Col.take_or_pay_shadow_usd_per_stack: _price(_dual(result, m.hbm_take_or_pay[v, t]),
                                                                     USD_PER_OBJ, 1.0)
                          if (v, t) in m.hbm_take_or_pay else None})
-    return pd.DataFrame(rows, columns=_columns("HBM", after={"bought": ("paid", "min_stacks")},
-                                               tail=("take_or_pay_shadow_usd_per_stack",)))
+    return pd.DataFrame(rows, columns=_columns("HBM", after={Col.bought: (Col.paid, Col.min_stacks)},
+                                               tail=(Col.take_or_pay_shadow_usd_per_stack,)))
 
 
 def hbm_use_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
     """HBMUse: stacks of each vendor used by each product per quarter (qualified uses only)."""
-    return pd.DataFrame([{"vendor": v, "product": p, "quarter": data.quarters[t], "stacks": _v(m.H[v, p, t])}
+    return pd.DataFrame([{Col.vendor: v, Col.product: p, Col.quarter: data.quarters[t], Col.stacks: _v(m.H[v, p, t])}
                          for (v, p, t) in sets.hbm_uses], columns=_columns("HBMUse"))
 
 
@@ -172,13 +172,13 @@ def packaging_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> 
         members = [p for p in sets.products if line_of[p] == k]
         for t in sets.T:
             limited = (k, t) in m.packaging_capacity
-            rows.append({"packaging_line": k, "quarter": data.quarters[t],
-                         "packaged": sum(_v(m.B[p, t]) for p in members),
-                         "capacity": packaging_capacity(m, sets, data, k, t),
-                         "blocks_started": _v(m.K[k, t]) if (k, t) in m.K else 0.0,
-                         "shadow_price_usd_per_chip": _price(_dual(result, m.packaging_capacity[k, t]), USD_PER_OBJ)
+            rows.append({Col.packaging_line: k, Col.quarter: data.quarters[t],
+                         Col.packaged: sum(_v(m.B[p, t]) for p in members),
+                         Col.capacity: packaging_capacity(m, sets, data, k, t),
+                         Col.blocks_started: _v(m.K[k, t]) if (k, t) in m.K else 0.0,
+                         Col.shadow_price_usd_per_chip: _price(_dual(result, m.packaging_capacity[k, t]), USD_PER_OBJ)
                          if limited else None})
-    return pd.DataFrame(rows, columns=_columns("Packaging", after={"capacity": ("blocks_started",)}))
+    return pd.DataFrame(rows, columns=_columns("Packaging", after={Col.capacity: (Col.blocks_started,)}))
 
 
 def deployments_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
@@ -188,8 +188,8 @@ def deployments_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
     for (p, s) in sets.rack_pairs:
         for t in sets.T:
             installed = pyo.value(m.R[p, s, t])
-            rows.append({"product": p, "site": s, "quarter": data.quarters[t], "racks_deployed": _v(m.Y[p, s, t]),
-                         "racks_installed": installed, "chips_installed": installed * per_rack[p]})
+            rows.append({Col.product: p, Col.site: s, Col.quarter: data.quarters[t], Col.racks_deployed: _v(m.Y[p, s, t]),
+                         Col.racks_installed: installed, Col.chips_installed: installed * per_rack[p]})
     return pd.DataFrame(rows, columns=_columns("Deployments"))
 
 
@@ -213,10 +213,10 @@ def power_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.D
             used = sum(sets.rack_mw[(p, s)] * pyo.value(m.R[p, s, t]) for p in sets.racks_by_site.get(s, ()))
             avail, started = _mw_available(m, sets, data, s, t)
             con = m.site_power[s, t] if (s, t) in m.site_power else None
-            rows.append({"site": s, "quarter": data.quarters[t], "mw_used": used, "mw_available": avail,
-                         "blocks_started": started, "utilization": used / avail if avail > 0 else None,
-                         "shadow_price_usd_per_mw": _price(_dual(result, con), USD_PER_OBJ) if con is not None else None})
-    return pd.DataFrame(rows, columns=_columns("Power", after={"blocks_started": ("utilization",)}))
+            rows.append({Col.site: s, Col.quarter: data.quarters[t], Col.mw_used: used, Col.mw_available: avail,
+                         Col.blocks_started: started, Col.utilization: used / avail if avail > 0 else None,
+                         Col.shadow_price_usd_per_mw: _price(_dual(result, con), USD_PER_OBJ) if con is not None else None})
+    return pd.DataFrame(rows, columns=_columns("Power", after={Col.blocks_started: (Col.utilization,)}))
 
 
 def serving_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.DataFrame:
@@ -228,11 +228,11 @@ def serving_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd
             d = data.demand[(r, w, t)]
             unmet = _v(m.U[r, w, t]) * TPS_PER_MTPS
             served = max(d - unmet, 0.0)
-            rows.append({"region": r, "workload": w, "quarter": data.quarters[t], "demand_tps": d,
-                         "served_tps": served, "unmet_tps": unmet, "service_level": served / d if d > 0 else None,
-                         "shadow_price_usd_per_tps": _price(_dual(result, m.demand[r, w, t]),
+            rows.append({Col.region: r, Col.workload: w, Col.quarter: data.quarters[t], Col.demand_tps: d,
+                         Col.served_tps: served, Col.unmet_tps: unmet, Col.service_level: served / d if d > 0 else None,
+                         Col.shadow_price_usd_per_tps: _price(_dual(result, m.demand[r, w, t]),
                                                             USD_PER_OBJ / TPS_PER_MTPS, 1.0)})
-    return pd.DataFrame(rows, columns=_columns("Serving", tail=("shadow_price_usd_per_tps",)))
+    return pd.DataFrame(rows, columns=_columns("Serving", tail=(Col.shadow_price_usd_per_tps,)))
 
 
 def allocation_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
@@ -243,8 +243,8 @@ def allocation_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
         for t in sets.T:
             z = _v(m.Z[p, s, r, w, t])
             if z > 0:
-                rows.append({"product": p, "site": s, "region": r, "workload": w, "quarter": data.quarters[t],
-                             "served_tps": z * TPS_PER_MTPS})
+                rows.append({Col.product: p, Col.site: s, Col.region: r, Col.workload: w, Col.quarter: data.quarters[t],
+                             Col.served_tps: z * TPS_PER_MTPS})
     return pd.DataFrame(rows, columns=_columns("Allocation"))
 
 
@@ -257,8 +257,8 @@ def capex_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
         for t in sets.T:
             own = _v(m.O[s, t]) * USD_PER_MUSD
             by_partner = {n: _v(m.F[n, s, t]) * USD_PER_MUSD if (n, s, t) in m.F else 0.0 for n in partners}
-            row = {"site": s, "quarter": data.quarters[t], "capex_usd": own + sum(by_partner.values()),
-                   "own_usd": own, "partner_usd": sum(by_partner.values())}
+            row = {Col.site: s, Col.quarter: data.quarters[t], Col.capex_usd: own + sum(by_partner.values()),
+                   Col.own_usd: own, Col.partner_usd: sum(by_partner.values())}
             row.update(by_partner)
             rows.append(row)
     return pd.DataFrame(rows, columns=_columns("Capex", tail=tuple(partners)))
@@ -269,9 +269,9 @@ def partners_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
     rows = []
     for n in data.partners.index:
         funded = sum(_v(m.F[n, s, t]) for (s, t) in sets.funding_by_partner.get(n, ())) * USD_PER_MUSD
-        rows.append({"partner": n, "signed": bool(round(_v(m.A[n]))), "funded_usd": funded,
-                     "commitment_usd": float(data.partners.at[n, "commitment_usd"]),
-                     "min_deal_usd": float(data.partners.at[n, "min_deal_usd"])})
+        rows.append({Col.partner: n, Col.signed: bool(round(_v(m.A[n]))), Col.funded_usd: funded,
+                     Col.commitment_usd: float(data.partners.at[n, "commitment_usd"]),
+                     Col.min_deal_usd: float(data.partners.at[n, "min_deal_usd"])})
     return pd.DataFrame(rows, columns=_columns("Partners"))
 
 
@@ -283,11 +283,11 @@ def budget_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.
         packaging_usd = packaging_capex_usd(m, sets, t)
         own = sum(_v(m.O[s, t]) for s in sets.capex_sites) * USD_PER_MUSD + packaging_usd
         con = m.own_budget[t] if t in m.own_budget else None
-        rows.append({"quarter": data.quarters[t], "own_capex_usd": own, "packaging_capex_usd": packaging_usd,
-                     "budget_usd": data.budget[t],
-                     "shadow_price": _price(_dual(result, con), USD_PER_OBJ / USD_PER_MUSD)
+        rows.append({Col.quarter: data.quarters[t], Col.own_capex_usd: own, Col.packaging_capex_usd: packaging_usd,
+                     Col.budget_usd: data.budget[t],
+                     Col.shadow_price: _price(_dual(result, con), USD_PER_OBJ / USD_PER_MUSD)
                      if con is not None else None})
-    return pd.DataFrame(rows, columns=_columns("Budget", after={"own_capex_usd": ("packaging_capex_usd",)}))
+    return pd.DataFrame(rows, columns=_columns("Budget", after={Col.own_capex_usd: (Col.packaging_capex_usd,)}))
 
 
 def cost_breakdown_usd(m) -> dict[str, float]:
@@ -299,20 +299,20 @@ def kpis(m, data: PlanData, tables: dict[str, pd.DataFrame], cost: dict[str, flo
     """Headline numbers of the plan (Summary): demand and service, own and partner capex, wafers, stacks, racks,
     MW added, deals signed, terminal value and packaging blocks."""
     serving, capex = tables["Serving"], tables["Capex"]
-    total_demand = float(serving["demand_tps"].sum())
-    total_served = float(serving["served_tps"].sum())
+    total_demand = float(serving[Col.demand_tps].sum())
+    total_served = float(serving[Col.served_tps].sum())
     exp = data.expansion
     return {
         "total_demand_tps": total_demand, "total_served_tps": total_served,
-        "service_level": total_served / total_demand if total_demand > 0 else None,
-        "own_capex_usd": (float(capex["own_usd"].sum()) if len(capex) else 0.0)
-        + float(tables["Budget"]["packaging_capex_usd"].sum()),
-        "partner_capex_usd": float(capex["partner_usd"].sum()) if len(capex) else 0.0,
-        "wafers_started": float(tables["Wafers"]["wafers"].sum()),
-        "hbm_stacks_bought": float(tables["HBM"]["bought"].sum()),
-        "racks_deployed": float(tables["Deployments"]["racks_deployed"].sum()),
+        Col.service_level: total_served / total_demand if total_demand > 0 else None,
+        Col.own_capex_usd: (float(capex[Col.own_usd].sum()) if len(capex) else 0.0)
+        + float(tables["Budget"][Col.packaging_capex_usd].sum()),
+        Col.partner_capex_usd: float(capex[Col.partner_usd].sum()) if len(capex) else 0.0,
+        Col.wafers_started: float(tables["Wafers"][Col.wafers].sum()),
+        "hbm_stacks_bought": float(tables["HBM"][Col.bought].sum()),
+        Col.racks_deployed: float(tables["Deployments"][Col.racks_deployed].sum()),
         "mw_added": float(sum(_v(m.E[s, t]) * float(exp.at[s, "block_mw"]) for (s, t) in m.E)),
-        "deals_signed": int(tables["Partners"]["signed"].sum()) if len(tables["Partners"]) else 0,
+        "deals_signed": int(tables["Partners"][Col.signed].sum()) if len(tables["Partners"]) else 0,
         "terminal_value_usd": -cost.get("terminal_value", 0.0) or 0.0,
         "packaging_blocks_started": float(sum(_v(m.K[k, t]) for (k, t) in m.K)),
     }
@@ -340,7 +340,7 @@ def _shown_rows(frame: pd.DataFrame, shown: PlanLimit):
     """(key, quarter, limit, used, price) of each row of a family's plan sheet that has a limit; a missing price
     (no duals) is None, so the row is listed only when it is near-binding."""
     keys = frame[shown.key].astype(str) if shown.key else [shown.constant_key] * len(frame)
-    for key, quarter, limit, used, price in zip(keys, frame["quarter"], frame[shown.limit], frame[shown.used],
+    for key, quarter, limit, used, price in zip(keys, frame[Col.quarter], frame[shown.limit], frame[shown.used],
                                                 frame[shown.price]):
         if limit is None or pd.isna(limit):
             continue
@@ -362,16 +362,17 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
         near = binding or (limit > 0 and used >= NEAR_BINDING * limit)
         if (price is None or abs(price) < 1e-9) and not (near and used > 0):
             return
-        rows.append({"family": family, "key": key, "quarter": quarter, "limit": limit, "used": used, "slack": slack,
-                     "shadow_price": price or 0.0, "unit": unit, "value_usd": abs(price or 0.0) * abs(limit),
-                     "binding": bool(binding), "utilization": used / limit if limit > 0 else None,
-                     "input_cell": data.cell(sheet, keys, column), "what": what})
+        rows.append({Col.family: family, Col.key: key, Col.quarter: quarter, Col.limit: limit, Col.used: used, Col.slack: slack,
+                     Col.shadow_price: price or 0.0, Col.unit: unit, Col.value_usd: abs(price or 0.0) * abs(limit),
+                     Col.binding: bool(binding), Col.utilization: used / limit if limit > 0 else None,
+                     Col.input_cell: data.cell(sheet, keys, column), Col.what: what})
 
     for family in FAMILIES.values():
-        if family.shown is not None:
-            for key, quarter, limit, used, price in _shown_rows(tables[family.shown.sheet], family.shown):
-                add(family.name, key, quarter, limit, used, price, family.shown.unit, family.input_sheet, (key,),
-                    quarter, family.shown.what.format(key=key))
+        shown = LIMITS_SHOWN.get(family.name)
+        if shown is not None:
+            for key, quarter, limit, used, price in _shown_rows(tables[shown.sheet], shown):
+                add(family.name, key, quarter, limit, used, price, shown.unit, family.input_sheet, (key,),
+                    quarter, shown.what.format(key=key))
     for r in tables["HBM"].itertuples():
         if r.min_stacks > 0 and r.bought < r.min_stacks - 1e-6:  # the floor binds: stacks paid, not bought
             add("hbm_take_or_pay", r.vendor, r.quarter, r.min_stacks, r.paid, r.take_or_pay_shadow_usd_per_stack,
@@ -379,20 +380,20 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
                 f"HBM take-or-pay floor of {r.vendor} ({r.min_stacks - r.bought:,.0f} stacks paid, not bought)")
     power = tables["Power"]
     for s in data.expansion.index:
-        started = float(power.loc[power["site"] == s, "blocks_started"].sum()) if len(power) else 0.0
+        started = float(power.loc[power[Col.site] == s, Col.blocks_started].sum()) if len(power) else 0.0
         limit = float(data.expansion.at[s, "max_blocks"])
         add("expansion_limit", s, "", limit, started, None, "blocks", "SiteExpansion", (s,), "max_blocks",
             f"expansion blocks at {s}")
     packaging = tables["Packaging"]
     for k in data.packaging_expansion.index:
-        started = float(packaging.loc[packaging["packaging_line"] == k, "blocks_started"].sum()) if len(packaging) \
+        started = float(packaging.loc[packaging[Col.packaging_line] == k, Col.blocks_started].sum()) if len(packaging) \
             else 0.0
         add("packaging_expansion_limit", k, "", float(data.packaging_expansion.at[k, "max_blocks"]), started, None,
             "blocks", "PackagingExpansion", (k,), "max_blocks", f"packaging expansion blocks on line {k}")
-    frame = pd.DataFrame(rows, columns=_columns("Bottlenecks", after={"quarter": ("limit", "used"),
-                                                                      "shadow_price": ("unit", "value_usd")},
-                                                tail=("utilization", "input_cell", "what")))
-    return frame.sort_values(["value_usd", "family", "key", "quarter"], ascending=[False, True, True, True],
+    frame = pd.DataFrame(rows, columns=_columns("Bottlenecks", after={Col.quarter: (Col.limit, Col.used),
+                                                                      Col.shadow_price: (Col.unit, Col.value_usd)},
+                                                tail=(Col.utilization, Col.input_cell, Col.what)))
+    return frame.sort_values([Col.value_usd, Col.family, Col.key, Col.quarter], ascending=[False, True, True, True],
                              kind="mergesort").reset_index(drop=True)
 
 

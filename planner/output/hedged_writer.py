@@ -16,15 +16,16 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from planner.issues import Issues
 from planner.output.plan_writer import CONTRACT_SHEETS, STATUS_WORDS, inputs_echo
 from planner.output.xlsx import EXCEL_MAX_ROWS, atomic_write, safe_save, write_frame, write_key_values
+from planner.output.contract import Col
 
-SPEC_KEYS = ("expected_cost_usd", "cvar_cost_usd", "objective_usd", "vss_usd", "evpi_usd", "scenarios",
+SPEC_KEYS = ("expected_cost_usd", "cvar_cost_usd", Col.objective_usd, "vss_usd", "evpi_usd", "scenarios",
              "commit_quarters", "risk_weight", "risk_alpha", "engine")
 MEANING = {"W": "wafers started", "WP": "wafers paid (take-or-pay)", "HB": "HBM stacks bought",
            "HP": "HBM stacks paid", "H": "HBM stacks used", "B": "dies packaged", "Y": "racks deployed",
            "E": "power blocks started", "K": "packaging capacity", "O": "own capex, $M",
            "F": "partner-funded capex, $M", "A": "partner deal signed (1 = yes)"}
-SCENARIO_COLUMNS = ["scenario", "probability", "cost_usd", "service_level", "unmet_tps", "own_capex_usd",
-                    "partner_capex_usd", "status", "alone_cost_usd", "eev_cost_usd"]
+SCENARIO_COLUMNS = [Col.scenario, Col.probability, Col.cost_usd, Col.service_level, Col.unmet_tps, Col.own_capex_usd,
+                    Col.partner_capex_usd, Col.status, Col.alone_cost_usd, Col.eev_cost_usd]
 
 
 def scenario_frame(plan) -> pd.DataFrame:
@@ -33,21 +34,21 @@ def scenario_frame(plan) -> pd.DataFrame:
     for sc in plan.scenarios:
         sol = sc.solution
         k = sol.kpis if sol is not None else {}
-        unmet = float(sol.tables["Serving"]["unmet_tps"].sum()) if sol is not None else None
-        rows.append({"scenario": sc.name, "probability": sc.probability,
-                     "cost_usd": None if sc.cost is None else sc.cost * 1e3, "service_level": k.get("service_level"),
-                     "unmet_tps": unmet, "own_capex_usd": k.get("own_capex_usd"),
-                     "partner_capex_usd": k.get("partner_capex_usd"), "status": sc.status,
-                     "alone_cost_usd": sc.alone.objective * 1e3 if sc.alone and sc.alone.objective is not None
-                     else None, "eev_cost_usd": None if sc.eev_cost is None else sc.eev_cost * 1e3})
+        unmet = float(sol.tables["Serving"][Col.unmet_tps].sum()) if sol is not None else None
+        rows.append({Col.scenario: sc.name, Col.probability: sc.probability,
+                     Col.cost_usd: None if sc.cost is None else sc.cost * 1e3, Col.service_level: k.get(Col.service_level),
+                     Col.unmet_tps: unmet, Col.own_capex_usd: k.get(Col.own_capex_usd),
+                     Col.partner_capex_usd: k.get(Col.partner_capex_usd), Col.status: sc.status,
+                     Col.alone_cost_usd: sc.alone.objective * 1e3 if sc.alone and sc.alone.objective is not None
+                     else None, Col.eev_cost_usd: None if sc.eev_cost is None else sc.eev_cost * 1e3})
     frame = pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
-    if len(frame) and frame["cost_usd"].notna().all():
-        p = frame["probability"]
+    if len(frame) and frame[Col.cost_usd].notna().all():
+        p = frame[Col.probability]
         mean = {c: float((frame[c].astype(float) * p).sum()) if frame[c].notna().all() else None
-                for c in SCENARIO_COLUMNS[2:] if c != "status"}
+                for c in SCENARIO_COLUMNS[2:] if c != Col.status}
         # service level as Summary's: expected served / expected demand (not the mean of the scenarios' ratios)
-        mean["service_level"] = expected_kpis(plan)["service_level"]
-        expected = {"scenario": "expected", "probability": float(p.sum()), "status": "probability-weighted", **mean}
+        mean[Col.service_level] = expected_kpis(plan)[Col.service_level]
+        expected = {Col.scenario: "expected", Col.probability: float(p.sum()), Col.status: "probability-weighted", **mean}
         frame = pd.concat([frame, pd.DataFrame([expected], columns=SCENARIO_COLUMNS)], ignore_index=True)
     return frame
 
@@ -55,11 +56,11 @@ def scenario_frame(plan) -> pd.DataFrame:
 def expected_kpis(plan) -> dict[str, float | None]:
     """The contract's Summary keys of the hedged plan: probability-weighted over the scenarios."""
     out: dict[str, float | None] = {}
-    for key in ("total_demand_tps", "total_served_tps", "own_capex_usd", "partner_capex_usd"):
+    for key in ("total_demand_tps", "total_served_tps", Col.own_capex_usd, Col.partner_capex_usd):
         vals = [(sc.probability, sc.solution.kpis.get(key)) for sc in plan.scenarios if sc.solution is not None]
         out[key] = sum(p * v for p, v in vals) if vals and all(v is not None for _p, v in vals) else None
     d, s = out["total_demand_tps"], out["total_served_tps"]
-    out["service_level"] = s / d if d and s is not None else None
+    out[Col.service_level] = s / d if d and s is not None else None
     return out
 
 
@@ -73,7 +74,7 @@ def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, 
     status = result.status if result is not None else "error"
     rows: list[tuple[str, object, str]] = [
         ("plan_name", plan.base.settings.plan_name, "hedged plan (planner run --stochastic)"),
-        ("status", status, STATUS_WORDS.get(status, "")),
+        (Col.status, status, STATUS_WORDS.get(status, "")),
         ("status_message", result.message if result is not None else "", ""),
     ]
     rows += [(k, _cents(plan.summary.get(k)), plan.notes.get(k, "")) for k in SPEC_KEYS]
@@ -106,9 +107,9 @@ def commitments_frame(plan) -> pd.DataFrame:
         idx = idx if isinstance(idx, tuple) else (idx,)
         quarter = Q[idx[-1]] if name != "A" and isinstance(idx[-1], int) else ""
         keys = idx[:-1] if name != "A" else idx
-        rows.append({"decision": MEANING.get(name, name), "keys": "/".join(map(str, keys)), "quarter": quarter,
-                     "value": value, "model_variable": name})
-    return pd.DataFrame(rows, columns=["decision", "keys", "quarter", "value", "model_variable"])
+        rows.append({Col.decision: MEANING.get(name, name), Col.keys: "/".join(map(str, keys)), Col.quarter: quarter,
+                     Col.value: value, Col.model_variable: name})
+    return pd.DataFrame(rows, columns=[Col.decision, Col.keys, Col.quarter, Col.value, Col.model_variable])
 
 
 def scenario_tables(plan, name: str) -> pd.DataFrame:
@@ -119,14 +120,14 @@ def scenario_tables(plan, name: str) -> pd.DataFrame:
         if sc.solution is None:
             continue
         frame = sc.solution.tables[name].copy()
-        if "quarter" in frame.columns:
-            stage = frame["quarter"].map(lambda q: "committed" if q in committed else "recourse")
+        if Col.quarter in frame.columns:
+            stage = frame[Col.quarter].map(lambda q: "committed" if q in committed else "recourse")
         else:
             stage = "committed" if name == "Partners" else "recourse"
-        frame.insert(0, "stage", stage)
-        frame.insert(0, "scenario", sc.name)
+        frame.insert(0, Col.stage, stage)
+        frame.insert(0, Col.scenario, sc.name)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", "stage"])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[Col.scenario, Col.stage])
 
 
 def add_scenario_chart(ws, n_rows: int) -> None:
@@ -158,7 +159,7 @@ def write_hedged_plan(path: Path, plan, meta: dict, phases: dict[str, float], is
     path = Path(path)
     wb = Workbook(write_only=True)
     write_key_values(wb, "Summary", summary_rows(plan, meta, phases),
-                     bold_keys=frozenset({"status", "objective_usd", "expected_cost_usd", "vss_usd", "evpi_usd"}))
+                     bold_keys=frozenset({Col.status, Col.objective_usd, "expected_cost_usd", "vss_usd", "evpi_usd"}))
     scen = scenario_frame(plan)
     ws = write_frame(wb, "Scenarios", scen)
     if len(scen):
@@ -172,7 +173,7 @@ def write_hedged_plan(path: Path, plan, meta: dict, phases: dict[str, float], is
     write_key_values(wb, "Inputs", inputs_echo(plan.base, meta))
     if len(issues):
         write_frame(wb, "Warnings", pd.DataFrame(
-            [{"severity": i.severity, "sheet": i.sheet, "cell": i.cell, "column": i.column,
-              "value": None if i.value is None else str(i.value), "message": i.message} for i in issues],
-            columns=["severity", "sheet", "cell", "column", "value", "message"]))
+            [{Col.severity: i.severity, Col.sheet: i.sheet, Col.cell: i.cell, Col.column: i.column,
+              Col.value: None if i.value is None else str(i.value), Col.message: i.message} for i in issues],
+            columns=[Col.severity, Col.sheet, Col.cell, Col.column, Col.value, Col.message]))
     return safe_save(wb, path, input_path)

@@ -7,6 +7,8 @@ from dataclasses import asdict
 import pandas as pd
 
 from models.data import PlanData
+from planner.input.schema import OWN_CAPEX_ITEM
+from planner.output.contract import Col
 
 WIDE = {"FabCapacity": "fab_capacity", "FabMinWafers": "fab_min_wafers", "ScheduledReceipts": "receipts",
         "HBMSupply": "hbm_supply", "PackagingCapacity": "packaging_capacity", "SitePower": "site_power",
@@ -33,7 +35,7 @@ def input_values(data: PlanData) -> pd.DataFrame:
         if cell:
             rows.append(("Yield", f"{p}/{f}", Q[t], value, cell))
     for t, value in data.budget.items():
-        rows.append(("Budget", "own_capex_usd", Q[t], value, data.cell("Budget", ("own_capex_usd",), Q[t])))
+        rows.append(("Budget", OWN_CAPEX_ITEM, Q[t], value, data.cell("Budget", (OWN_CAPEX_ITEM,), Q[t])))
     for sheet, attr in TABLES.items():
         frame = getattr(data, attr)
         for index, record in zip(frame.index, frame.to_dict("records")):
@@ -52,7 +54,7 @@ def input_values(data: PlanData) -> pd.DataFrame:
         rows.append(("HBMQualification", f"{v}/{p}", "first_quarter", label,
                      data.cell("HBMQualification", (v, p), "first_quarter")))
     for key, value in asdict(data.settings).items():
-        rows.append(("Settings", key, "value", value, data.cell("Settings", (key,), "value")))
-    frame = pd.DataFrame(rows, columns=["sheet", "key", "column", "value", "cell"])
-    frame["value"] = frame["value"].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else v)
+        rows.append(("Settings", key, Col.value, value, data.cell("Settings", (key,), "value")))
+    frame = pd.DataFrame(rows, columns=[Col.sheet, Col.key, Col.column, Col.value, Col.cell])
+    frame[Col.value] = frame[Col.value].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else v)
     return frame

@@ -13,7 +13,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.pagebreak import Break
 
 from models.data import PlanData
-from planner.output.contract import SolutionTables
+from planner.output.contract import Col, SolutionTables
 from planner.output.sheet_rows import RowSheet
 from planner.output.xlsx import ONE_DECIMAL, PERCENT, USD, WHOLE, printable
 
@@ -29,7 +29,7 @@ class Pivot:
     frame: pd.DataFrame  # columns: key, detail, quarters..., [total]; last row = the total row
     fmt: str
     flow: bool  # flows sum over quarters (a total column); stocks do not
-    labels: tuple[str, str] = ("site", "")
+    labels: tuple[str, str] = (Col.site, "")
 
 
 def pivot(frame: pd.DataFrame, key: str, column: str, quarters: list[str], detail: str | None = None,
@@ -37,13 +37,13 @@ def pivot(frame: pd.DataFrame, key: str, column: str, quarters: list[str], detai
     """Rows = key (x detail), columns = quarters, values = sum of `column`."""
     keys = [key] + ([detail] if detail else [])
     if len(frame):
-        p = frame.pivot_table(index=keys, columns="quarter", values=column, aggfunc="sum", fill_value=0.0,
+        p = frame.pivot_table(index=keys, columns=Col.quarter, values=column, aggfunc="sum", fill_value=0.0,
                               sort=True)
         p = p.reindex(columns=quarters, fill_value=0.0).reset_index()
     else:
         p = pd.DataFrame(columns=keys + quarters)
     p.columns.name = None
-    out = pd.DataFrame({"key": p[key].astype(str), "detail": p[detail].astype(str) if detail else detail_value})
+    out = pd.DataFrame({Col.key: p[key].astype(str), Col.detail: p[detail].astype(str) if detail else detail_value})
     for q in quarters:
         out[q] = p[q].astype(float).values if len(p) else []
     return out
@@ -51,7 +51,7 @@ def pivot(frame: pd.DataFrame, key: str, column: str, quarters: list[str], detai
 
 def with_totals(frame: pd.DataFrame, quarters: list[str], flow: bool, label: str = TOTAL) -> pd.DataFrame:
     frame = frame.copy()
-    total = {"key": label, "detail": ""}
+    total = {Col.key: label, Col.detail: ""}
     total.update({q: float(frame[q].sum()) for q in quarters})
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     if flow:
@@ -64,28 +64,28 @@ def pivots(data: PlanData, solution: SolutionTables) -> list[Pivot]:
     racks = WHOLE if data.settings.integer_racks else ONE_DECIMAL
     wafers = WHOLE if data.settings.integer_wafers else ONE_DECIMAL
     out = [
-        Pivot("Wafers started by fab (wafers)", pivot(t["Wafers"], "fab", "wafers", Q), wafers, True, ("fab", "")),
-        Pivot("HBM stacks bought by vendor (stacks)", pivot(t["HBM"], "vendor", "bought", Q), WHOLE, True,
-              ("vendor", "")),
-        Pivot("Racks deployed by site and product (racks)", pivot(t["Deployments"], "site", "racks_deployed", Q,
-                                                                  "product"), racks, True, ("site", "product")),
+        Pivot("Wafers started by fab (wafers)", pivot(t["Wafers"], Col.fab, Col.wafers, Q), wafers, True, (Col.fab, "")),
+        Pivot("HBM stacks bought by vendor (stacks)", pivot(t["HBM"], Col.vendor, Col.bought, Q), WHOLE, True,
+              (Col.vendor, "")),
+        Pivot("Racks deployed by site and product (racks)", pivot(t["Deployments"], Col.site, Col.racks_deployed, Q,
+                                                                  Col.product), racks, True, (Col.site, Col.product)),
         Pivot("Racks installed (in service) by site and product (racks)",
-              pivot(t["Deployments"], "site", "racks_installed", Q, "product"), racks, False, ("site", "product")),
-        Pivot("MW used by site (racks installed x rack kW x PUE, MW)", pivot(t["Power"], "site", "mw_used", Q), MW, False),
+              pivot(t["Deployments"], Col.site, Col.racks_installed, Q, Col.product), racks, False, (Col.site, Col.product)),
+        Pivot("MW used by site (racks installed x rack kW x PUE, MW)", pivot(t["Power"], Col.site, Col.mw_used, Q), MW, False),
         Pivot("MW available by site (site power + expansion blocks online, MW)",
-              pivot(t["Power"], "site", "mw_available", Q), MW, False),
-        Pivot("Capex by site: own and partner (USD, cash)", _capex(t["Capex"], Q), USD, True, ("site", "funded by")),
+              pivot(t["Power"], Col.site, Col.mw_available, Q), MW, False),
+        Pivot("Capex by site: own and partner (USD, cash)", _capex(t["Capex"], Q), USD, True, (Col.site, "funded by")),
     ]
     deals = _deals(t, Q)
     if len(deals):
-        out.append(Pivot("Partner deals: funding by quarter (USD)", deals, USD, True, ("partner", "deal")))
+        out.append(Pivot("Partner deals: funding by quarter (USD)", deals, USD, True, (Col.partner, "deal")))
     return [Pivot(p.title, with_totals(p.frame, Q, p.flow), p.fmt, p.flow, p.labels) for p in out]
 
 
 def _capex(capex: pd.DataFrame, Q: list[str]) -> pd.DataFrame:
-    own = pivot(capex, "site", "own_usd", Q, detail_value="own")
-    partner = pivot(capex, "site", "partner_usd", Q, detail_value="partner")
-    return pd.concat([own, partner], ignore_index=True).sort_values(["key", "detail"], kind="mergesort") \
+    own = pivot(capex, Col.site, Col.own_usd, Q, detail_value="own")
+    partner = pivot(capex, Col.site, Col.partner_usd, Q, detail_value=Col.partner)
+    return pd.concat([own, partner], ignore_index=True).sort_values([Col.key, Col.detail], kind="mergesort") \
         .reset_index(drop=True)
 
 
@@ -93,19 +93,19 @@ def _deals(t: dict[str, pd.DataFrame], Q: list[str]) -> pd.DataFrame:
     partners, capex = t["Partners"], t["Capex"]
     rows = []
     for r in partners.itertuples():
-        funded = capex.groupby("quarter")[r.partner].sum() if r.partner in capex.columns and len(capex) else {}
-        row = {"key": str(r.partner), "detail": "signed" if r.signed else "not signed"}
+        funded = capex.groupby(Col.quarter)[r.partner].sum() if r.partner in capex.columns and len(capex) else {}
+        row = {Col.key: str(r.partner), Col.detail: Col.signed if r.signed else "not signed"}
         row.update({q: float(funded.get(q, 0.0)) for q in Q})
         rows.append(row)
-    return pd.DataFrame(rows, columns=["key", "detail"] + Q)
+    return pd.DataFrame(rows, columns=[Col.key, Col.detail] + Q)
 
 
 def write_pivots(wb, data: PlanData, tables: list[Pivot], index: int | None = None):
     """One sheet, one section per pivot; widths fit the numbers; prints one page wide."""
     ws = wb.create_sheet("Pivots") if index is None else wb.create_sheet("Pivots", index)
     Q = data.quarters
-    key_width = max([len(str(k)) for p in tables for k in p.frame["key"]] + [10]) + 2
-    detail_width = max([len(str(k)) for p in tables for k in p.frame["detail"]] + [8]) + 2
+    key_width = max([len(str(k)) for p in tables for k in p.frame[Col.key]] + [10]) + 2
+    detail_width = max([len(str(k)) for p in tables for k in p.frame[Col.detail]] + [8]) + 2
     biggest = max([float(p.frame[Q + (["plan total"] if p.flow else [])].abs().max().max()) for p in tables] + [1.0])
     number_width = max(11.0, len(f"{biggest:,.0f}") + 3)
     sheet = RowSheet(ws, [key_width, detail_width] + [number_width] * (len(Q) + 1))
@@ -130,14 +130,14 @@ def write_region_table(sheet: RowSheet, solution: SolutionTables) -> tuple[int, 
     """Demand, served and unmet tok/s by region over the plan (the Charts' served-vs-unmet picture reads it).
     Returns the first and last data rows."""
     s = solution.tables["Serving"]
-    g = s.groupby("region", sort=True)[["demand_tps", "served_tps", "unmet_tps"]].sum()
+    g = s.groupby(Col.region, sort=True)[[Col.demand_tps, Col.served_tps, Col.unmet_tps]].sum()
     sheet.ws.row_breaks.append(Break(id=sheet.row))  # the table and its chart print together on a new page
     sheet.section("Demand by region, summed over the quarters (tok/s)")
-    sheet.header(["region", "", "served", "unmet", "demand", "service level"])
+    sheet.header([Col.region, "", "served", "unmet", "demand", "service level"])
     first = sheet.row + 1
     for region, r in g.iterrows():
-        level = r["served_tps"] / r["demand_tps"] if r["demand_tps"] > 0 else None
-        sheet.add([(1, str(region), None, None, None, 1, False), (3, r["served_tps"], WHOLE, None, None, 3, False),
-                   (4, r["unmet_tps"], WHOLE, None, None, 4, False), (5, r["demand_tps"], WHOLE, None, None, 5, False),
+        level = r[Col.served_tps] / r[Col.demand_tps] if r[Col.demand_tps] > 0 else None
+        sheet.add([(1, str(region), None, None, None, 1, False), (3, r[Col.served_tps], WHOLE, None, None, 3, False),
+                   (4, r[Col.unmet_tps], WHOLE, None, None, 4, False), (5, r[Col.demand_tps], WHOLE, None, None, 5, False),
                    (6, level, PERCENT, None, None, 6, False)])
     return first, sheet.row

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from planner.input.guard import file_kind_problem
 from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
+from planner.output.contract import Col
 
 
 class PlanReadError(Exception):
@@ -91,7 +92,7 @@ def summary_values(frames: dict[str, pd.DataFrame]) -> dict[str, object]:
         for j, key in enumerate(row[:-1]):
             if isinstance(key, str) and SUMMARY_KEY.match(key.strip()):
                 key = key.strip()
-                if key not in out and key != "key":
+                if key not in out and key != Col.key:
                     value = row[j + 1]
                     out[key] = None if isinstance(value, float) and math.isnan(value) else value
                 break
@@ -118,7 +119,7 @@ def truthy(value: object) -> bool:
 
 # ---- what a plan decided ---------------------------------------------------------------------------------
 
-DECISION_COLUMNS = ["decision", "key", "detail", "quarter", "value", "unit"]
+DECISION_COLUMNS = [Col.decision, Col.key, Col.detail, Col.quarter, Col.value, Col.unit]
 
 
 @dataclass
@@ -134,7 +135,7 @@ class Plan:
 
     @property
     def status(self) -> str:
-        return str(self.summary.get("status", "unknown"))
+        return str(self.summary.get(Col.status, "unknown"))
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -142,8 +143,8 @@ def load_plan(path: str | Path) -> Plan:
     plan = Plan(Path(path), frames, summary_values(frames))
     inputs = frames.get("Inputs")
     quarters: set[str] = set()
-    if inputs is not None and "key" in inputs.columns:
-        echo = dict(zip(inputs["key"].astype(str), inputs["value"].astype(str)))
+    if inputs is not None and Col.key in inputs.columns:
+        echo = dict(zip(inputs[Col.key].astype(str), inputs[Col.value].astype(str)))
         h = echo.get("horizon", "")
         if ".." in h:
             a, b = (x.strip() for x in h.split(".."))
@@ -151,8 +152,8 @@ def load_plan(path: str | Path) -> Plan:
                 quarters = {f"{i // 4}Q{i % 4 + 1}" for i in range(quarter_index(a), quarter_index(b) + 1)}
     for name in ("Wafers", "Chips", "Deployments", "Serving", "Budget"):
         frame = frames.get(name)
-        if frame is not None and "quarter" in frame.columns:
-            quarters |= {str(q) for q in frame["quarter"] if parse_quarter(str(q)) == str(q)}
+        if frame is not None and Col.quarter in frame.columns:
+            quarters |= {str(q) for q in frame[Col.quarter] if parse_quarter(str(q)) == str(q)}
     plan.quarters = sorted(quarters, key=quarter_index)
     return plan
 
@@ -165,35 +166,35 @@ def decisions(plan: Plan) -> pd.DataFrame:
 
     def grouped(sheet, keys, column, decision, unit, detail=None):
         frame = f.get(sheet)
-        cols = keys + ([detail] if detail else []) + ["quarter"]
+        cols = keys + ([detail] if detail else []) + [Col.quarter]
         if frame is None or not len(frame) or any(c not in frame.columns for c in [column, *cols]):
             return  # no plan, or a table summed up for Excel (its full table is in the file beside the plan)
         frame = numeric(frame, column)
         g = frame.groupby([frame[c].astype(str) for c in cols], sort=True)[column].sum().reset_index()
-        parts.append(pd.DataFrame({"decision": decision, "key": g[keys[0]].astype(str),
-                                   "detail": g[detail].astype(str) if detail else "", "quarter": g["quarter"],
-                                   "value": g[column].astype(float), "unit": unit}))
+        parts.append(pd.DataFrame({Col.decision: decision, Col.key: g[keys[0]].astype(str),
+                                   Col.detail: g[detail].astype(str) if detail else "", Col.quarter: g[Col.quarter],
+                                   Col.value: g[column].astype(float), Col.unit: unit}))
 
-    grouped("Wafers", ["fab"], "wafers", "wafers", "wafers")
-    grouped("HBM", ["vendor"], "bought", "hbm", "stacks")
-    grouped("HBM", ["vendor"], "paid", "hbm paid", "stacks")
-    grouped("Packaging", ["packaging_line"], "blocks_started", "packaging blocks", "blocks")
-    grouped("Deployments", ["site"], "racks_deployed", "racks", "racks", detail="product")
-    grouped("Power", ["site"], "blocks_started", "blocks", "blocks")
+    grouped("Wafers", [Col.fab], Col.wafers, Col.wafers, Col.wafers)
+    grouped("HBM", [Col.vendor], Col.bought, "hbm", Col.stacks)
+    grouped("HBM", [Col.vendor], Col.paid, "hbm paid", Col.stacks)
+    grouped("Packaging", [Col.packaging_line], Col.blocks_started, "packaging blocks", "blocks")
+    grouped("Deployments", [Col.site], Col.racks_deployed, "racks", "racks", detail=Col.product)
+    grouped("Power", [Col.site], Col.blocks_started, "blocks", "blocks")
     partners = f.get("Partners")
-    if partners is not None and len(partners) and "partner" in partners.columns:
-        names = partners["partner"].astype(str).tolist()
-        parts.append(pd.DataFrame({"decision": "deal signed", "key": names, "detail": "", "quarter": "",
-                                   "value": [1.0 if truthy(v) else 0.0 for v in partners["signed"]], "unit": "signed"}))
+    if partners is not None and len(partners) and Col.partner in partners.columns:
+        names = partners[Col.partner].astype(str).tolist()
+        parts.append(pd.DataFrame({Col.decision: "deal signed", Col.key: names, Col.detail: "", Col.quarter: "",
+                                   Col.value: [1.0 if truthy(v) else 0.0 for v in partners[Col.signed]], Col.unit: Col.signed}))
         capex = f.get("Capex")
         if capex is not None and len(capex):
             for n in names:
                 if n in capex.columns:
                     c = numeric(capex, n)
-                    g = c.groupby(c["quarter"].astype(str))[n].sum()
-                    parts.append(pd.DataFrame({"decision": "partner funding", "key": n, "detail": "",
-                                               "quarter": g.index.astype(str), "value": g.values.astype(float),
-                                               "unit": "USD"}))
+                    g = c.groupby(c[Col.quarter].astype(str))[n].sum()
+                    parts.append(pd.DataFrame({Col.decision: "partner funding", Col.key: n, Col.detail: "",
+                                               Col.quarter: g.index.astype(str), Col.value: g.values.astype(float),
+                                               Col.unit: "USD"}))
     if not parts:
         return pd.DataFrame(columns=DECISION_COLUMNS)
     return pd.concat(parts, ignore_index=True)[DECISION_COLUMNS]

@@ -28,7 +28,7 @@ from planner.issues import Issues
 from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, ONE_DECIMAL, WHOLE, YES_NO, atomic_write,
                                   cell, finish_pages, number_format, printable, safe_save, write_frame,
                                   write_key_values)
-from planner.output.contract import CONTRACT_SHEETS, SolutionTables
+from planner.output.contract import CONTRACT_SHEETS, Col, SolutionTables
 from planner.output.pivots import pivots, write_pivots, write_region_table
 from planner.output.run_sheet import run_rows
 from planner.output.summary import STATUS_WORDS, write_summary  # noqa: F401  (STATUS_WORDS: kept importable)
@@ -38,10 +38,10 @@ if TYPE_CHECKING:  # the writer reads the solver result, never Pyomo
     from models.solve import SolveResult
 # how a too-long sheet is summed up inside the workbook (the full table goes beside it)
 AGGREGATE_BY = {
-    "Allocation": ["product", "region", "workload", "quarter"], "Deployments": ["product", "quarter"],
-    "Wafers": ["product", "fab", "quarter"], "HBMUse": ["vendor", "product", "quarter"],
-    "Serving": ["region", "workload", "quarter"], "Power": ["quarter"], "Capex": ["quarter"],
-    "Chips": ["product", "quarter"], "Bottlenecks": None,
+    "Allocation": [Col.product, Col.region, Col.workload, Col.quarter], "Deployments": [Col.product, Col.quarter],
+    "Wafers": [Col.product, Col.fab, Col.quarter], "HBMUse": [Col.vendor, Col.product, Col.quarter],
+    "Serving": [Col.region, Col.workload, Col.quarter], "Power": [Col.quarter], "Capex": [Col.quarter],
+    "Chips": [Col.product, Col.quarter], "Bottlenecks": None,
 }
 @dataclass
 class WriteOptions:
@@ -57,48 +57,48 @@ def plan_by_quarter(data: PlanData, solution: SolutionTables) -> pd.DataFrame:
     out: list[tuple[str, str, pd.Series]] = []
 
     def total(frame: pd.DataFrame, column: str) -> pd.Series:
-        return frame.groupby("quarter")[column].sum().reindex(Q, fill_value=0.0) if len(frame) else \
+        return frame.groupby(Col.quarter)[column].sum().reindex(Q, fill_value=0.0) if len(frame) else \
             pd.Series(0.0, index=Q)
 
     def ratio(a: pd.Series, b: pd.Series) -> pd.Series:
         return (a / b.where(b > 0)).astype(float)
 
     s = t["Serving"]
-    served, unmet, demand = total(s, "served_tps"), total(s, "unmet_tps"), total(s, "demand_tps")
-    out += [("served_tps", "tok/s", served), ("unmet_tps", "tok/s", unmet), ("demand_tps", "tok/s", demand),
-            ("service_level", "%", ratio(served, demand))]
+    served, unmet, demand = total(s, Col.served_tps), total(s, Col.unmet_tps), total(s, Col.demand_tps)
+    out += [(Col.served_tps, "tok/s", served), (Col.unmet_tps, "tok/s", unmet), (Col.demand_tps, "tok/s", demand),
+            (Col.service_level, "%", ratio(served, demand))]
     c = t["Capex"]
-    out += [("own_capex_usd", "USD", total(c, "own_usd")), ("partner_capex_usd", "USD", total(c, "partner_usd"))]
+    out += [(Col.own_capex_usd, "USD", total(c, Col.own_usd)), (Col.partner_capex_usd, "USD", total(c, Col.partner_usd))]
     fabs = t["Fabs"]
-    pack = t["Packaging"].dropna(subset=["capacity"]) if len(t["Packaging"]) else t["Packaging"]
+    pack = t["Packaging"].dropna(subset=[Col.capacity]) if len(t["Packaging"]) else t["Packaging"]
     power = t["Power"]
-    out += [("fab_utilization", "%", ratio(total(fabs, "wafers_started"), total(fabs, "capacity"))),
-            ("hbm_utilization", "%", ratio(total(t["HBM"], "bought"), total(t["HBM"], "supply"))),
-            ("packaging_utilization", "%", ratio(total(pack, "packaged"), total(pack, "capacity"))),
-            ("power_utilization", "%", ratio(total(power, "mw_used"), total(power, "mw_available")))]
+    out += [("fab_utilization", "%", ratio(total(fabs, Col.wafers_started), total(fabs, Col.capacity))),
+            ("hbm_utilization", "%", ratio(total(t["HBM"], Col.bought), total(t["HBM"], Col.supply))),
+            ("packaging_utilization", "%", ratio(total(pack, Col.packaged), total(pack, Col.capacity))),
+            ("power_utilization", "%", ratio(total(power, Col.mw_used), total(power, Col.mw_available)))]
     dep = t["Deployments"]
     for p in data.products.index:
-        out.append((f"racks_installed {p}", "racks", total(dep[dep["product"] == p], "racks_installed")))
+        out.append((f"racks_installed {p}", "racks", total(dep[dep[Col.product] == p], Col.racks_installed)))
     for p in data.products.index:
-        out.append((f"racks_deployed {p}", "racks", total(dep[dep["product"] == p], "racks_deployed")))
+        out.append((f"racks_deployed {p}", "racks", total(dep[dep[Col.product] == p], Col.racks_deployed)))
     w = t["Wafers"]
     for f in data.fabs.index:
-        out.append((f"wafers_started {f}", "wafers", total(w[w["fab"] == f], "wafers")))
+        out.append((f"wafers_started {f}", Col.wafers, total(w[w[Col.fab] == f], Col.wafers)))
     h = t["HBM"]
     for v in data.vendors.index:
-        out.append((f"hbm_bought {v}", "stacks", total(h[h["vendor"] == v], "bought")))
+        out.append((f"hbm_bought {v}", Col.stacks, total(h[h[Col.vendor] == v], Col.bought)))
     ch = t["Chips"]
     for p in data.products.index:
-        out.append((f"chips_packaged {p}", "chips", total(ch[ch["product"] == p], "packaged")))
-    out += [("mw_used", "MW", total(power, "mw_used")), ("mw_available", "MW", total(power, "mw_available")),
-            ("blocks_started", "blocks", total(power, "blocks_started"))]
+        out.append((f"chips_packaged {p}", "chips", total(ch[ch[Col.product] == p], Col.packaged)))
+    out += [(Col.mw_used, "MW", total(power, Col.mw_used)), (Col.mw_available, "MW", total(power, Col.mw_available)),
+            (Col.blocks_started, "blocks", total(power, Col.blocks_started))]
     frame = pd.DataFrame([[name, unit] + list(series.values) for name, unit, series in out],
-                         columns=["metric", "unit"] + Q)
+                         columns=[Col.metric, Col.unit] + Q)
     return frame
 
 
 UNIT_FORMATS = {"tok/s": '#,##0', "USD": '#,##0', "%": '0.0%', "MW": '#,##0.0', "racks": '#,##0',
-                "wafers": '#,##0.0', "stacks": '#,##0', "chips": '#,##0', "blocks": '#,##0'}
+                Col.wafers: '#,##0.0', Col.stacks: '#,##0', "chips": '#,##0', "blocks": '#,##0'}
 
 
 def write_plan_by_quarter(wb: Workbook, frame: pd.DataFrame, data: PlanData | None = None):
@@ -107,7 +107,7 @@ def write_plan_by_quarter(wb: Workbook, frame: pd.DataFrame, data: PlanData | No
     formats = dict(UNIT_FORMATS)
     if data is not None and not data.settings.integer_racks:
         formats["racks"] = '#,##0.0'
-    ws.column_dimensions["A"].width = max([len(str(m)) for m in frame["metric"]] + [20]) + 2
+    ws.column_dimensions["A"].width = max([len(str(m)) for m in frame[Col.metric]] + [20]) + 2
     ws.column_dimensions["B"].width = 8
     for j, q in enumerate(frame.columns[2:], start=3):
         biggest = pd.to_numeric(frame[q], errors="coerce").abs().max()
@@ -128,7 +128,7 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int, index
     ws = wb.create_sheet("Charts", index)
     ws.sheet_properties.pageSetUpPr.fitToPage = True  # the four charts print on one page
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
-    row_of = {name: i + 2 for i, name in enumerate(frame["metric"])}
+    row_of = {name: i + 2 for i, name in enumerate(frame[Col.metric])}
     first_col, last_col = 3, 2 + n_quarters
 
     def bar(title, names, y_title, anchor, stacked=True):
@@ -150,11 +150,11 @@ def add_charts(wb: Workbook, pbq_ws, frame: pd.DataFrame, n_quarters: int, index
         chart.width, chart.height = 18, 8
         ws.add_chart(chart, anchor)
 
-    bar("Demand: served vs unmet (tok/s)", ["served_tps", "unmet_tps"], "tok/s", "A1")
-    bar("Capex by quarter: own vs partner (USD)", ["own_capex_usd", "partner_capex_usd"], "USD", "A18")
+    bar("Demand: served vs unmet (tok/s)", [Col.served_tps, Col.unmet_tps], "tok/s", "A1")
+    bar("Capex by quarter: own vs partner (USD)", [Col.own_capex_usd, Col.partner_capex_usd], "USD", "A18")
     line("Utilisation: fab, HBM, packaging, site power", ["fab_utilization", "hbm_utilization",
                                                           "packaging_utilization", "power_utilization"], "share", "A35")
-    racks = [n for n in frame["metric"] if n.startswith("racks_installed ")]
+    racks = [n for n in frame[Col.metric] if n.startswith("racks_installed ")]
     if racks:
         bar("Installed racks by product", racks, "racks", "A52")
     return ws
@@ -195,7 +195,7 @@ def _aggregate(name: str, frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     keys = AGGREGATE_BY.get(name)
     if keys:
         numeric = [c for c in frame.columns if c not in keys and pd.api.types.is_numeric_dtype(frame[c])
-                   and frame[c].dtype != bool and "shadow" not in c and c not in ("utilization", "service_level")]
+                   and frame[c].dtype != bool and "shadow" not in c and c not in (Col.utilization, Col.service_level)]
         agg = frame.groupby(keys, sort=True, dropna=False)[numeric].sum().reset_index()
         if len(agg) <= limit:
             return agg
@@ -217,28 +217,28 @@ def sheet_formats(data: PlanData) -> dict[str, dict[str, str]]:
     """Display formats by unit where the column name alone does not tell: stacks, chips, whole racks."""
     racks = WHOLE if data.settings.integer_racks else ONE_DECIMAL
     wafers = WHOLE if data.settings.integer_wafers else ONE_DECIMAL
-    stacks = {c: WHOLE for c in ("supply", "bought", "paid", "min_stacks", "used", "inventory_end", "stacks")}
-    return {"HBM": stacks, "HBMUse": stacks, "Packaging": {"packaged": WHOLE, "capacity": WHOLE},
-            "Chips": {"packaged": WHOLE}, "Deployments": {"racks_deployed": racks, "racks_installed": racks},
-            "Wafers": {"wafers": wafers}, "Fabs": {"wafers_started": wafers, "capacity": wafers,
-                                                   "min_wafers": wafers, "wafers_paid": wafers},
-            "Partners": {"signed": YES_NO}, "Power": {"blocks_started": WHOLE}}
+    stacks = {c: WHOLE for c in (Col.supply, Col.bought, Col.paid, Col.min_stacks, Col.used, Col.inventory_end, Col.stacks)}
+    return {"HBM": stacks, "HBMUse": stacks, "Packaging": {Col.packaged: WHOLE, Col.capacity: WHOLE},
+            "Chips": {Col.packaged: WHOLE}, "Deployments": {Col.racks_deployed: racks, Col.racks_installed: racks},
+            "Wafers": {Col.wafers: wafers}, "Fabs": {Col.wafers_started: wafers, Col.capacity: wafers,
+                                                   Col.min_wafers: wafers, Col.wafers_paid: wafers},
+            "Partners": {Col.signed: YES_NO}, "Power": {Col.blocks_started: WHOLE}}
 
 
 def partners_view(partners: pd.DataFrame, capex: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
     """Partners as a reviewer reads it: signed shown yes/no (stored 1/0, so roll, freeze and diff read it back
     as true/false), and the quarters the deal funds."""
     out = partners.copy()
-    out["signed"] = out["signed"].astype(bool).astype(int)
+    out[Col.signed] = out[Col.signed].astype(bool).astype(int)
     funds = []
-    for n in out["partner"]:
+    for n in out[Col.partner]:
         if n in capex.columns and len(capex):
-            by_q = capex.groupby("quarter")[n].sum()
+            by_q = capex.groupby(Col.quarter)[n].sum()
             funded = [q for q in quarters if by_q.get(q, 0.0) > 1e-6]
         else:
             funded = []
         funds.append(_quarter_runs(funded, quarters) or "none")
-    out["funds_quarters"] = funds
+    out[Col.funds_quarters] = funds
     return out
 
 
@@ -272,16 +272,16 @@ def write_plan(path: Path, data: PlanData, result: SolveResult, solution: Soluti
     if solution is not None:
         _write_plan_sheets(wb, data, solution, contract, ue, chart_index=2 if diagnosis is not None else 1)
     write_key_values(wb, "Run", run_rows(result, meta, phases, detail),
-                     red_keys=frozenset({"status", "status_message"}) if result.status != "optimal" else frozenset())
+                     red_keys=frozenset({Col.status, "status_message"}) if result.status != "optimal" else frozenset())
     write_key_values(wb, "Inputs", inputs_echo(data, meta))
     values = input_values(data)
     if len(values) <= options.max_sheet_rows:
-        write_frame(wb, "InputValues", values.astype({"value": object}), highlight=False)
+        write_frame(wb, "InputValues", values.astype({Col.value: object}), highlight=False)
     if len(issues):
         write_frame(wb, "Warnings", pd.DataFrame(
-            [{"severity": i.severity, "sheet": i.sheet, "cell": i.cell, "column": i.column,
-              "value": None if i.value is None else str(i.value), "message": i.message} for i in issues],
-            columns=["severity", "sheet", "cell", "column", "value", "message"]))
+            [{Col.severity: i.severity, Col.sheet: i.sheet, Col.cell: i.cell, Col.column: i.column,
+              Col.value: None if i.value is None else str(i.value), Col.message: i.message} for i in issues],
+            columns=[Col.severity, Col.sheet, Col.cell, Col.column, Col.value, Col.message]))
     finish_pages(wb, data.settings.plan_name)
     return safe_save(wb, path, input_path)
 

@@ -23,6 +23,8 @@ from models.costs import discount_factor
 from models.data import PlanData
 from models.registry import FAMILIES
 from models.sets import ModelSets
+from planner.input.schema import OWN_CAPEX_ITEM
+from planner.output.contract import Col, LIMITS_SHOWN
 
 MAX_REASONS = 3
 EPS_PRICE = 1e-6
@@ -33,12 +35,12 @@ def _prices(tables: dict[str, pd.DataFrame], data: PlanData) -> dict[tuple[str, 
     t_of = {q: t for t, q in enumerate(data.quarters)}
     out: dict[tuple[str, str, int], float] = {}
     for family in FAMILIES.values():
-        shown = family.shown
+        shown = LIMITS_SHOWN.get(family.name)
         frame = tables.get(shown.sheet) if shown is not None else None
         if frame is None or shown.price not in frame.columns:
             continue
         keys = frame[shown.key].astype(str) if shown.key else [shown.constant_key] * len(frame)
-        for k, q, y in zip(keys, frame["quarter"], frame[shown.price]):
+        for k, q, y in zip(keys, frame[Col.quarter], frame[shown.price]):
             if y is not None and pd.notna(y) and y > EPS_PRICE:
                 out[(family.name, k, t_of[q])] = float(y)
     return out
@@ -53,7 +55,7 @@ def _needs(p: str, w: str, data: PlanData, sets: ModelSets) -> list[tuple[str, s
         return []
     per_rack = float(prod["chips_per_rack"]) * tps_chip
     needs = [("packaging_capacity", str(prod["packaging_line"]), 0, 1.0 / tps_chip),
-             ("own_budget", "own_capex_usd", 0, float(prod["rack_capex_usd"]) / per_rack)]
+             ("own_budget", OWN_CAPEX_ITEM, 0, float(prod["rack_capex_usd"]) / per_rack)]
     if prod["stacks_per_chip"] > 0:
         needs += [("hbm_supply", v, 0, float(prod["stacks_per_chip"]) / tps_chip)
                   for (v, pp) in sets.hbm_pairs if pp == p]
@@ -181,7 +183,7 @@ def limited_by(tables: dict[str, pd.DataFrame], data: PlanData, sets: ModelSets)
     t_of = {q: t for t, q in enumerate(data.quarters)}
     serving = tables["Serving"]
     out = []
-    for r, w, q, unmet in zip(serving["region"], serving["workload"], serving["quarter"], serving["unmet_tps"]):
+    for r, w, q, unmet in zip(serving[Col.region], serving[Col.workload], serving[Col.quarter], serving[Col.unmet_tps]):
         if not unmet or unmet <= 1e-6:
             out.append("")
             continue
@@ -199,12 +201,12 @@ def unmet_reasons(tables: dict[str, pd.DataFrame], data: PlanData, n: int = 3) -
     """Summary rows unmet_reason_1..n: the first limit of each unmet row, grouped by limit (family and key, over
     quarters), with the unmet tok/s and the present value of its unmet penalty, largest value first."""
     serving = tables["Serving"]
-    if "limited_by" not in serving.columns:
+    if Col.limited_by not in serving.columns:
         return []
     penalty = data.workloads["unmet_penalty_usd_per_tps"].to_dict()
     t_of = {q: t for t, q in enumerate(data.quarters)}
     groups: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
-    for w, q, unmet, reason in zip(serving["workload"], serving["quarter"], serving["unmet_tps"], serving["limited_by"]):
+    for w, q, unmet, reason in zip(serving[Col.workload], serving[Col.quarter], serving[Col.unmet_tps], serving[Col.limited_by]):
         if not reason:
             continue
         first = reason.split("; ")[0]

@@ -7,6 +7,7 @@ import importlib.metadata
 import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
+from planner.output.contract import Col
 
 if TYPE_CHECKING:  # the report reads the solver result, never Pyomo
     from models.solve import SolveResult
@@ -24,7 +25,7 @@ def _version(name: str) -> str:
 
 def run_rows(result: SolveResult, meta: dict, phases: dict[str, float], detail: list[Path]) -> list[tuple]:
     rows: list[tuple[str, object, str]] = [
-        ("status", result.status, f"HiGHS model status: {result.highs_status}"),
+        (Col.status, result.status, f"HiGHS model status: {result.highs_status}"),
         ("status_message", result.message, ""),
         ("mip_gap", result.mip_gap if result.has_solution else None, "relative gap to the best bound (0 for an LP)"),
         ("solve_seconds", result.solve_seconds, "HiGHS's own solve time"),

@@ -15,7 +15,7 @@ import pandas as pd
 from openpyxl.styles import Font
 
 from models.data import PlanData
-from planner.output.contract import SolutionTables
+from planner.output.contract import Col, SolutionTables
 from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics
 from planner.output.reasons import unmet_reasons
@@ -33,7 +33,7 @@ STATUS_WORDS = {
 }
 UNIT_WORD = {"USD per wafer": "wafer", "USD per stack": "HBM stack", "USD per chip": "chip packaged",
              "USD per MW": "MW", "USD per USD": "USD of budget", "blocks": "expansion block"}
-COST_WORDS = {"wafers": "wafers paid", "hbm": "HBM stacks", "packaging": "chip packaging",
+COST_WORDS = {Col.wafers: "wafers paid", "hbm": "HBM stacks", "packaging": "chip packaging",
               "own_capex": "own capex (at its in-plan share)", "partner_financing": "partner financing",
               "partner_deal_costs": "partner deal signing costs", "power": "electricity",
               "holding": "holding dies, chips and stacks", "unmet_penalty": "penalty for unmet demand",
@@ -54,7 +54,7 @@ def write_summary(wb, data: PlanData, result: SolveResult, solution: SolutionTab
     printable(ws, landscape=True, repeat_header=False)
     ws.page_setup.fitToHeight = 1  # the plan on one page
     ws.sheet_view.showGridLines = False
-    sheet.header(["key", "value", "note"])
+    sheet.header([Col.key, Col.value, Col.note])
     ws.merged_cells.add(f"C1:{_col(sheet.ncols)}1")
     _headline(sheet, data, result, solution, meta)
     if solution is None and diagnosis is not None and diagnosis.summary:
@@ -77,7 +77,7 @@ def _key_width(data: PlanData, solution: SolutionTables | None) -> float:
     labels = ["sram_vs_hbm_energy_ratio", "frozen_decisions"] + [f"{r} / {w}" for r, w in data.demand_rows]
     if solution is not None:
         labels += [f"cost_{c}_usd" for c in solution.cost_breakdown_usd]
-        labels += [f"  of which {n}" for n in solution.tables["Partners"]["partner"].astype(str)]
+        labels += [f"  of which {n}" for n in solution.tables["Partners"][Col.partner].astype(str)]
     return max([KEY_WIDTH] + [len(x) + 2 for x in labels])
 
 
@@ -89,32 +89,32 @@ def _col(j: int) -> str:
 def _headline(sheet: RowSheet, data: PlanData, result: SolveResult, solution: SolutionTables | None, meta: dict):
     bad = result.status != "optimal"
     sheet.key_value("plan_name", data.settings.plan_name, font=BOLD)
-    sheet.key_value("status", result.status, note=STATUS_WORDS.get(result.status, ""), font=RED if bad else BOLD)
+    sheet.key_value(Col.status, result.status, note=STATUS_WORDS.get(result.status, ""), font=RED if bad else BOLD)
     sheet.key_value("status_message", result.message or "", font=RED if bad else None)
     sheet.key_value("horizon", f"{data.quarters[0]}..{data.quarters[-1]}",
                     note=f"{data.T} quarters; scenario {meta.get('scenario', 'base')}")
     k = solution.kpis if solution is not None else {}
     objective = solution.objective_usd if solution is not None else None
-    sheet.key_value("objective_usd", objective, USD, "discounted total cost, present value USD; blank when there "
+    sheet.key_value(Col.objective_usd, objective, USD, "discounted total cost, present value USD; blank when there "
                     "is no plan", font=BOLD)
     sheet.key_value("mip_gap", result.mip_gap if result.has_solution else None, '0.00%',
                     "relative gap between this plan and the best bound (0 for an LP)")
     demand = k.get("total_demand_tps", sum(data.demand.values()))
     served = k.get("total_served_tps")
-    sheet.key_value("service_level", k.get("service_level"), PERCENT, "served / demand, all rows and quarters",
+    sheet.key_value(Col.service_level, k.get(Col.service_level), PERCENT, "served / demand, all rows and quarters",
                     font=BOLD)
     if solution is not None:
         _service_by(sheet, solution.tables["Serving"])
     sheet.key_value("total_demand_tps", demand, TPS, "sum over demand rows and quarters")
     sheet.key_value("total_served_tps", served, TPS, "sum over demand rows and quarters")
     sheet.key_value("total_unmet_tps", None if served is None else demand - served, TPS, "demand not served")
-    sheet.key_value("own_capex_usd", k.get("own_capex_usd"), USD, "cash, all quarters (racks, expansion blocks)")
-    sheet.key_value("partner_capex_usd", k.get("partner_capex_usd"), USD, "cash partners fund, all quarters")
+    sheet.key_value(Col.own_capex_usd, k.get(Col.own_capex_usd), USD, "cash, all quarters (racks, expansion blocks)")
+    sheet.key_value(Col.partner_capex_usd, k.get(Col.partner_capex_usd), USD, "cash partners fund, all quarters")
     sheet.key_value("terminal_value_usd", _terminal_value(solution), USD,
                     "credit for dies and chips left at the end (0 when unused)")
     if solution is not None:
         partners = solution.tables["Partners"]
-        signed = ", ".join(partners.loc[partners["signed"].astype(bool), "partner"].astype(str)) or "none"
+        signed = ", ".join(partners.loc[partners[Col.signed].astype(bool), Col.partner].astype(str)) or "none"
         sheet.key_value("deals_signed", k.get("deals_signed"), '0', f"signed: {signed}")
     sheet.key_value("solve_seconds", result.solve_seconds, '0.0" s"', "HiGHS's own solve time; see Run")
 
@@ -129,10 +129,10 @@ def _terminal_value(solution: SolutionTables | None) -> float | None:
 
 def _service_by(sheet: RowSheet, serving: pd.DataFrame) -> None:
     """One line per grouping: 'APAC 98.9% · EU 100.0% ...' (the same percent format as service_level)."""
-    for column in ("region", "workload"):
+    for column in (Col.region, Col.workload):
         parts = []
         for key, g in serving.groupby(column, sort=True):
-            d = g["demand_tps"].sum()
+            d = g[Col.demand_tps].sum()
             parts.append(f"{key} {g['served_tps'].sum() / d:.1%}" if d > 0 else f"{key} (no demand)")
         if parts:
             sheet.add([(1, f"  by {column}", None, None, None, 1, False),
@@ -154,27 +154,27 @@ def _decisions(sheet: RowSheet, data: PlanData, solution: SolutionTables) -> Non
     sheet.header(["Decision", "Plan total"] + Q)
 
     def per_q(frame: pd.DataFrame, column: str) -> pd.Series:
-        return frame.groupby("quarter")[column].sum().reindex(Q, fill_value=0.0) if len(frame) else \
+        return frame.groupby(Col.quarter)[column].sum().reindex(Q, fill_value=0.0) if len(frame) else \
             pd.Series(0.0, index=Q)
 
     block = data.expansion["block_mw"] if len(data.expansion) else pd.Series(dtype=float)
-    power = t["Power"].assign(mw_added=lambda f: f["blocks_started"] * f["site"].map(block).fillna(0.0))
+    power = t["Power"].assign(mw_added=lambda f: f[Col.blocks_started] * f[Col.site].map(block).fillna(0.0))
     serving = t["Serving"]
-    served, demand = per_q(serving, "served_tps"), per_q(serving, "demand_tps")
-    rows = [("wafers_started", per_q(t["Wafers"], "wafers"), '#,##0.0', True),
-            ("hbm_stacks_bought", per_q(t["HBM"], "bought"), '#,##0', True),
-            ("racks_deployed", per_q(t["Deployments"], "racks_deployed"), '#,##0', True),
-            ("racks_in_service", per_q(t["Deployments"], "racks_installed"), '#,##0', False),
+    served, demand = per_q(serving, Col.served_tps), per_q(serving, Col.demand_tps)
+    rows = [(Col.wafers_started, per_q(t["Wafers"], Col.wafers), '#,##0.0', True),
+            ("hbm_stacks_bought", per_q(t["HBM"], Col.bought), '#,##0', True),
+            (Col.racks_deployed, per_q(t["Deployments"], Col.racks_deployed), '#,##0', True),
+            ("racks_in_service", per_q(t["Deployments"], Col.racks_installed), '#,##0', False),
             ("mw_added", per_q(power, "mw_added"), '#,##0.0', True),
-            ("mw_used", per_q(t["Power"], "mw_used"), '#,##0.0', False),
+            (Col.mw_used, per_q(t["Power"], Col.mw_used), '#,##0.0', False),
             # own capex as the headline counts it: racks and site blocks (Capex) plus packaging blocks (Budget)
-            ("own_capex_usd", per_q(t["Capex"], "own_usd") + per_q(t["Budget"], "packaging_capex_usd"), MONEY_M, True),
-            ("partner_capex_usd", per_q(t["Capex"], "partner_usd"), MONEY_M, True)]
+            (Col.own_capex_usd, per_q(t["Capex"], Col.own_usd) + per_q(t["Budget"], Col.packaging_capex_usd), MONEY_M, True),
+            (Col.partner_capex_usd, per_q(t["Capex"], Col.partner_usd), MONEY_M, True)]
     capex = t["Capex"]
     for r in t["Partners"].itertuples():
         if r.signed and r.partner in capex.columns:
             rows.append((f"  of which {r.partner}", per_q(capex, r.partner), MONEY_M, True))
-    rows.append(("service_level", (served / demand.where(demand > 0)).astype(float), PERCENT, None))
+    rows.append((Col.service_level, (served / demand.where(demand > 0)).astype(float), PERCENT, None))
     for label, series, fmt, flow in rows:
         total = series.sum() if flow else (served.sum() / demand.sum() if flow is None and demand.sum() else None)
         sheet.add([(1, label, None, None, None, 1, False), (2, total, fmt, BOLD, None, 2, False)]
@@ -184,7 +184,7 @@ def _decisions(sheet: RowSheet, data: PlanData, solution: SolutionTables) -> Non
 def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5) -> None:
     """The demand rows with the most unmet tok/s, and why (Serving.limited_by when the plan reports it)."""
     s = solution.tables["Serving"]
-    g = s.groupby(["region", "workload"], sort=True).agg(demand=("demand_tps", "sum"), unmet=("unmet_tps", "sum"))
+    g = s.groupby([Col.region, Col.workload], sort=True).agg(demand=(Col.demand_tps, "sum"), unmet=(Col.unmet_tps, "sum"))
     g = g[g["unmet"] > 1e-6].sort_values("unmet", ascending=False, kind="mergesort").head(n)
     sheet.section("Unmet demand: where, and why" if len(g) else "Unmet demand: none, every tok/s is served")
     if not len(g):
@@ -192,7 +192,7 @@ def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5
     sheet.header(["Region / workload", "Unmet tok/s", "Share", "Why"])
     sheet.ws.merged_cells.add(f"D{sheet.row}:{_col(sheet.ncols)}{sheet.row}")
     for (region, workload), row in g.iterrows():
-        rows = s[(s["region"] == region) & (s["workload"] == workload) & (s["unmet_tps"] > 1e-6)]
+        rows = s[(s[Col.region] == region) & (s[Col.workload] == workload) & (s[Col.unmet_tps] > 1e-6)]
         sheet.add([(1, f"{region} / {workload}", None, None, None, 1, False),
                    (2, row["unmet"], TPS, None, None, 2, False),
                    (3, row["unmet"] / row["demand"] if row["demand"] else None, PERCENT, None, None, 3, False),
@@ -202,9 +202,9 @@ def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5
 
 
 def _why(data: PlanData, rows: pd.DataFrame, workload: str) -> str:
-    quarters = _spans(list(rows["quarter"]), data.quarters)
-    if "limited_by" in rows.columns:
-        reasons = [str(x) for x in rows["limited_by"] if isinstance(x, str) and x.strip()]
+    quarters = _spans(list(rows[Col.quarter]), data.quarters)
+    if Col.limited_by in rows.columns:
+        reasons = [str(x) for x in rows[Col.limited_by] if isinstance(x, str) and x.strip()]
         if reasons:
             top = pd.Series(reasons).value_counts().index[0]
             return f"{top} (unmet in {quarters})"
@@ -240,20 +240,20 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
     b = solution.tables["Bottlenecks"]
     if not len(b):
         return ["No limit binds: every capacity has room to spare."]
-    order = b.groupby(["family", "key"], sort=False)["value_usd"].sum().sort_values(ascending=False, kind="mergesort")
-    horizon = [str(q) for q in solution.tables["Budget"]["quarter"]]  # one row per quarter, in order
+    order = b.groupby([Col.family, Col.key], sort=False)[Col.value_usd].sum().sort_values(ascending=False, kind="mergesort")
+    horizon = [str(q) for q in solution.tables["Budget"][Col.quarter]]  # one row per quarter, in order
     lines = []
     for family, key in order.index[:n]:
-        rows = b[(b["family"] == family) & (b["key"] == key)]
+        rows = b[(b[Col.family] == family) & (b[Col.key] == key)]
         top = rows.iloc[0]
-        unit = UNIT_WORD.get(top["unit"], top["unit"])
-        what = str(top["what"])
+        unit = UNIT_WORD.get(top[Col.unit], top[Col.unit])
+        what = str(top[Col.what])
         what = what[:1].upper() + what[1:]
-        quarters = [str(q) for q in rows["quarter"] if str(q)]
+        quarters = [str(q) for q in rows[Col.quarter] if str(q)]
         when = f" in {_spans(quarters, horizon)}" if quarters else ""
         most = f"most in {top['quarter']}, " if len(quarters) > 1 else ""
-        cell = f" ({most}input {top['input_cell']})" if top["input_cell"] else ""
-        if abs(top["shadow_price"]) > 1e-9:
+        cell = f" ({most}input {top['input_cell']})" if top[Col.input_cell] else ""
+        if abs(top[Col.shadow_price]) > 1e-9:
             lines.append(f"{what} binds{when}: one more {unit} saves up to ${abs(top['shadow_price']):,.2f} "
                          f"of discounted cost{cell}.")
         else:
@@ -266,8 +266,8 @@ def _unit_economics(sheet: RowSheet, ue: UnitEconomics) -> None:
     r = ue.sram_vs_hbm
     if not r:
         return
-    sram = ", ".join(ue.by_product.loc[ue.by_product["memory"] == "SRAM", "product"].astype(str))
-    hbm = ", ".join(ue.by_product.loc[ue.by_product["memory"] == "HBM", "product"].astype(str))
+    sram = ", ".join(ue.by_product.loc[ue.by_product["memory"] == "SRAM", Col.product].astype(str))
+    hbm = ", ".join(ue.by_product.loc[ue.by_product["memory"] == "HBM", Col.product].astype(str))
     sheet.section(f"SRAM chips ({sram}) against HBM chips ({hbm}), on the mix each served (UnitEconomics sheet)")
     sheet.key_value("sram_vs_hbm_cost_ratio", r["cost_ratio"], RATIO,
                     f"cost per million tokens: ${r['sram_cost_usd_per_mtok']:,.4f} SRAM vs "
@@ -279,7 +279,7 @@ def _unit_economics(sheet: RowSheet, ue: UnitEconomics) -> None:
 
 def _provenance(sheet: RowSheet, result: SolveResult, meta: dict, detail: list[Path]) -> None:
     sheet.section("Where this plan comes from (solver details on the Run sheet)")
-    sheet.key_value("scenario", meta.get("scenario", "base"), note="Scenarios sheet; base = the workbook as it is")
+    sheet.key_value(Col.scenario, meta.get(Col.scenario, Col.base), note="Scenarios sheet; base = the workbook as it is")
     for i, text in enumerate(meta.get("overrides", []), start=1):
         sheet.key_value(f"override_{i}", text, note="applied before validation")
     for key, value, note in meta.get("extra_summary", []):  # e.g. the stability term's weight and cost

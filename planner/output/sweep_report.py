@@ -11,10 +11,10 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from planner.output.contract import PLANNED_STATUSES, is_planned
+from planner.output.contract import Col, PLANNED_STATUSES, is_planned
 from planner.output.xlsx import safe_save, write_frame, write_key_values
 
-METRICS = ("objective_usd", "service_level", "unmet_tps", "own_capex_usd", "partner_capex_usd")
+METRICS = (Col.objective_usd, Col.service_level, Col.unmet_tps, Col.own_capex_usd, Col.partner_capex_usd)
 
 
 # ---- summary -----------------------------------------------------------------------------------------
@@ -22,10 +22,10 @@ METRICS = ("objective_usd", "service_level", "unmet_tps", "own_capex_usd", "part
 def quantiles(x: pd.Series) -> dict[str, float | None]:
     x = x.dropna().astype(float)
     if not len(x):
-        return {k: None for k in ("mean", "sd", "min", "p10", "p50", "p90", "max")}
+        return {k: None for k in (Col.mean, Col.sd, Col.min, Col.p10, Col.p50, Col.p90, Col.max)}
     q = np.quantile(x.to_numpy(), [0.1, 0.5, 0.9])
-    return {"mean": float(x.mean()), "sd": float(x.std(ddof=1)) if len(x) > 1 else 0.0, "min": float(x.min()),
-            "p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]), "max": float(x.max())}
+    return {Col.mean: float(x.mean()), Col.sd: float(x.std(ddof=1)) if len(x) > 1 else 0.0, Col.min: float(x.min()),
+            Col.p10: float(q[0]), Col.p50: float(q[1]), Col.p90: float(q[2]), Col.max: float(x.max())}
 
 
 def value_at_risk(x: pd.Series, level: float) -> tuple[float | None, float | None]:
@@ -39,15 +39,15 @@ def value_at_risk(x: pd.Series, level: float) -> tuple[float | None, float | Non
 
 
 def distribution(frame: pd.DataFrame) -> pd.DataFrame:
-    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
-    rows = [{"metric": m, "draws": int(planned[m].notna().sum()), **quantiles(planned[m])} for m in METRICS]
-    return pd.DataFrame(rows, columns=["metric", "draws", "mean", "sd", "min", "p10", "p50", "p90", "max"])
+    planned = frame[frame[Col.status].isin(PLANNED_STATUSES)]
+    rows = [{Col.metric: m, Col.draws: int(planned[m].notna().sum()), **quantiles(planned[m])} for m in METRICS]
+    return pd.DataFrame(rows, columns=[Col.metric, Col.draws, Col.mean, Col.sd, Col.min, Col.p10, Col.p50, Col.p90, Col.max])
 
 
 def histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
-    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
+    planned = frame[frame[Col.status].isin(PLANNED_STATUSES)]
     rows = []
-    for metric in ("service_level", "objective_usd"):
+    for metric in (Col.service_level, Col.objective_usd):
         x = planned[metric].dropna().astype(float).to_numpy()
         if not len(x):
             continue
@@ -56,32 +56,32 @@ def histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
             lo, hi = lo - 0.5 * max(abs(lo) * 1e-3, 1e-9), hi + 0.5 * max(abs(hi) * 1e-3, 1e-9)
         counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
         for c, a, b in zip(counts, edges[:-1], edges[1:]):
-            label = f"{a:.1%}..{b:.1%}" if metric == "service_level" else f"{a:,.0f}..{b:,.0f}"
-            rows.append({"metric": metric, "bin": label, "bin_low": float(a), "bin_high": float(b),
-                         "draws": int(c), "draw_share": float(c) / len(x)})
-    return pd.DataFrame(rows, columns=["metric", "bin", "bin_low", "bin_high", "draws", "draw_share"])
+            label = f"{a:.1%}..{b:.1%}" if metric == Col.service_level else f"{a:,.0f}..{b:,.0f}"
+            rows.append({Col.metric: metric, Col.bin: label, Col.bin_low: float(a), Col.bin_high: float(b),
+                         Col.draws: int(c), Col.draw_share: float(c) / len(x)})
+    return pd.DataFrame(rows, columns=[Col.metric, Col.bin, Col.bin_low, Col.bin_high, Col.draws, Col.draw_share])
 
 
 def binding_probability(frame: pd.DataFrame) -> pd.DataFrame:
-    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
+    planned = frame[frame[Col.status].isin(PLANNED_STATUSES)]
     counts: dict[tuple[str, str], int] = {}
-    for text in planned["binding"]:
+    for text in planned[Col.binding]:
         for item in filter(None, (s.strip() for s in str(text).split(";"))):
             family, _, key = item.partition("|")
             counts[(family, key)] = counts.get((family, key), 0) + 1
     n = len(planned)
-    rows = [{"family": f, "key": k, "draws_binding": c, "probability": c / n if n else None}
+    rows = [{Col.family: f, Col.key: k, Col.draws_binding: c, Col.probability: c / n if n else None}
             for (f, k), c in counts.items()]
-    rows.sort(key=lambda r: (-r["draws_binding"], r["family"], r["key"]))
-    return pd.DataFrame(rows, columns=["family", "key", "draws_binding", "probability"])
+    rows.sort(key=lambda r: (-r[Col.draws_binding], r[Col.family], r[Col.key]))
+    return pd.DataFrame(rows, columns=[Col.family, Col.key, Col.draws_binding, Col.probability])
 
 
 def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str]]:
-    planned = frame[frame["status"].isin(PLANNED_STATUSES)]
-    status_counts = frame["status"].value_counts().to_dict()
+    planned = frame[frame[Col.status].isin(PLANNED_STATUSES)]
+    status_counts = frame[Col.status].value_counts().to_dict()
     rows: list[tuple[str, object, str]] = [
         ("input_file", meta.get("input_file"), ""),
-        ("draws", len(frame), "sampled scenarios"),
+        (Col.draws, len(frame), "sampled scenarios"),
         ("seed", meta.get("seed"), "numpy default_rng seed; same seed and draws = same factors"),
         ("runner", meta.get("runner"), "where the draws were planned"),
         ("draws_planned", len(planned), "optimal or feasible"),
@@ -91,19 +91,19 @@ def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str
             rows.append((f"draws_{status}", status_counts[status], "see the Draws sheet, column message"))
     for m in METRICS:
         q = quantiles(planned[m])
-        note = {"service_level": "served / demand", "objective_usd": "present-value cost",
-                "unmet_tps": "tok/s, summed over rows and quarters"}.get(m, "cash, all quarters")
-        rows += [(f"{m}_{p}", q[p], note) for p in ("p10", "p50", "p90")]
+        note = {Col.service_level: "served / demand", Col.objective_usd: "present-value cost",
+                Col.unmet_tps: "tok/s, summed over rows and quarters"}.get(m, "cash, all quarters")
+        rows += [(f"{m}_{p}", q[p], note) for p in (Col.p10, Col.p50, Col.p90)]
     for level in (0.90, 0.95):
-        var, cvar = value_at_risk(planned["unmet_tps"], level)
+        var, cvar = value_at_risk(planned[Col.unmet_tps], level)
         pct = int(round(level * 100))
         rows.append((f"unmet_tps_var_{pct}", var, f"value-at-risk: {pct}% of draws leave at most this much unmet"))
         rows.append((f"unmet_tps_cvar_{pct}", cvar, f"expected unmet in the worst {100 - pct}% of draws"))
     if len(planned):
-        rows.append(("probability_any_unmet", float((planned["unmet_tps"] > 1e-6).mean()),
+        rows.append(("probability_any_unmet", float((planned[Col.unmet_tps] > 1e-6).mean()),
                      "share of draws with some unmet demand"))
     rows.append(("parquet", meta.get("parquet"), "every draw, one row each (tidy table beside this workbook)"))
-    rows.append(("seconds", meta.get("seconds"), "wall clock of the sweep"))
+    rows.append((Col.seconds, meta.get(Col.seconds), "wall clock of the sweep"))
     return rows
 
 
@@ -117,7 +117,7 @@ def write_summary(path: Path, frame: pd.DataFrame, meta: dict, input_path: Path)
     _histogram_charts(wb, hist_ws, hist)
     write_frame(wb, "Binding", binding_probability(frame))
     write_frame(wb, "Factors", pd.DataFrame(frame.attrs.get("factors", []),
-                                            columns=["factor", "cell", "distribution", "p1", "p2", "p3"]),
+                                            columns=[Col.factor, Col.cell, Col.distribution, Col.p1, Col.p2, Col.p3]),
                 highlight=False)
     write_frame(wb, "Draws", frame)
     return safe_save(wb, path, input_path)
@@ -126,14 +126,14 @@ def write_summary(path: Path, frame: pd.DataFrame, meta: dict, input_path: Path)
 def _histogram_charts(wb: Workbook, hist_ws, hist: pd.DataFrame) -> None:
     ws = wb.create_sheet("Charts", 1)
     anchors = iter(("A1", "L1"))
-    for metric, title in (("service_level", "Service level across draws"), ("objective_usd", "Cost across draws")):
-        idx = [i for i, m in enumerate(hist["metric"]) if m == metric]
+    for metric, title in ((Col.service_level, "Service level across draws"), (Col.objective_usd, "Cost across draws")):
+        idx = [i for i, m in enumerate(hist[Col.metric]) if m == metric]
         if not idx:
             continue
         first, last = idx[0] + 2, idx[-1] + 2
         chart = BarChart()
         chart.type = "col"
-        chart.title, chart.y_axis.title = title, "draws"
+        chart.title, chart.y_axis.title = title, Col.draws
         chart.add_data(Reference(hist_ws, min_col=5, max_col=5, min_row=first, max_row=last), titles_from_data=False)
         chart.series[0].cat = AxDataSource(strRef=StrRef(f"'{hist_ws.title}'!$B${first}:$B${last}"))  # bin labels
         chart.legend = None

@@ -27,7 +27,7 @@ import pandas as pd
 
 from models.data import PlanData
 from models.costs import capex_share
-from planner.output.contract import SolutionTables
+from planner.output.contract import Col, SolutionTables
 from planner.output.sheet_rows import RowSheet
 from planner.output.xlsx import add_table, number_format, printable
 
@@ -44,9 +44,9 @@ NOTES = [
     "started, HBM not used, the unmet-demand penalty. Capacity = chips_per_rack x utilization x tok/s per chip "
     "on the mix served; utilisation = busy chip-time / usable chip-time.",
 ]
-COLUMNS = ["product", "site", "memory", "tokens_served", "capex_usd", "power_usd", "wafers_usd", "hbm_usd",
-           "packaging_usd", "cost_usd", "cost_usd_per_mtok", "energy_kwh", "kwh_per_mtok", "capex_usd_per_tps",
-           "utilization"]
+COLUMNS = [Col.product, Col.site, "memory", "tokens_served", Col.capex_usd, "power_usd", "wafers_usd", "hbm_usd",
+           "packaging_usd", Col.cost_usd, "cost_usd_per_mtok", "energy_kwh", "kwh_per_mtok", "capex_usd_per_tps",
+           Col.utilization]
 FORMATS = {"tokens_served": '#,##0', "cost_usd_per_mtok": '"$"#,##0.0000', "kwh_per_mtok": '#,##0.0000" kWh"',
            "energy_kwh": '#,##0" kWh"', "capex_usd_per_tps": '"$"#,##0.00'}
 
@@ -64,24 +64,24 @@ def _site_frame(data: PlanData, t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     prod, sites = data.products, data.sites
     qi = {q: i for i, q in enumerate(data.quarters)}
     dep = t["Deployments"].copy()
-    dep["a"] = dep["quarter"].map(lambda q: capex_share(data, qi[q]))
-    dep["capex_usd"] = dep["racks_deployed"] * dep["product"].map(prod["rack_capex_usd"]) * dep["a"]
-    dep["energy_kwh"] = (dep["racks_installed"] * dep["product"].map(prod["rack_kw"])
-                         * dep["site"].map(sites["pue"]) * hours)
-    dep["power_usd"] = dep["energy_kwh"] / 1000.0 * dep["site"].map(sites["power_price_usd_per_mwh"])
-    dep["usable"] = dep["racks_installed"] * dep["product"].map(prod["chips_per_rack"] * prod["utilization"])
-    keys = ["product", "site"]
-    out = dep.groupby(keys)[["racks_deployed", "racks_installed", "capex_usd", "energy_kwh", "power_usd",
+    dep["a"] = dep[Col.quarter].map(lambda q: capex_share(data, qi[q]))
+    dep[Col.capex_usd] = dep[Col.racks_deployed] * dep[Col.product].map(prod["rack_capex_usd"]) * dep["a"]
+    dep["energy_kwh"] = (dep[Col.racks_installed] * dep[Col.product].map(prod["rack_kw"])
+                         * dep[Col.site].map(sites["pue"]) * hours)
+    dep["power_usd"] = dep["energy_kwh"] / 1000.0 * dep[Col.site].map(sites["power_price_usd_per_mwh"])
+    dep["usable"] = dep[Col.racks_installed] * dep[Col.product].map(prod["chips_per_rack"] * prod["utilization"])
+    keys = [Col.product, Col.site]
+    out = dep.groupby(keys)[[Col.racks_deployed, Col.racks_installed, Col.capex_usd, "energy_kwh", "power_usd",
                              "usable"]].sum()
     alloc = t["Allocation"]
     if len(alloc):
-        alloc = alloc.assign(busy=alloc["served_tps"] / [data.throughput[(p, w)] for p, w in
-                                                         zip(alloc["product"], alloc["workload"])])
-        out = out.join(alloc.groupby(keys)[["served_tps", "busy"]].sum(), how="left")
+        alloc = alloc.assign(busy=alloc[Col.served_tps] / [data.throughput[(p, w)] for p, w in
+                                                         zip(alloc[Col.product], alloc[Col.workload])])
+        out = out.join(alloc.groupby(keys)[[Col.served_tps, "busy"]].sum(), how="left")
     else:
         out = out.assign(served_tps=0.0, busy=0.0)
-    out = out.fillna({"served_tps": 0.0, "busy": 0.0})
-    out["tokens_served"] = out["served_tps"] * hours * SECONDS_PER_HOUR
+    out = out.fillna({Col.served_tps: 0.0, "busy": 0.0})
+    out["tokens_served"] = out[Col.served_tps] * hours * SECONDS_PER_HOUR
     return out.reset_index()
 
 
@@ -89,32 +89,32 @@ def _manufacturing(data: PlanData, t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per product: wafers, HBM and packaging cost of the product's own wafer starts, stacks and chips."""
     qi = {q: i for i, q in enumerate(data.quarters)}
     w = t["Wafers"]
-    wafers = (w["wafers"] * [data.wafer_cost[(f, qi[q])] for f, q in zip(w["fab"], w["quarter"])]) if len(w) else w
+    wafers = (w[Col.wafers] * [data.wafer_cost[(f, qi[q])] for f, q in zip(w[Col.fab], w[Col.quarter])]) if len(w) else w
     h = t["HBMUse"]
-    hbm = h["stacks"] * h["vendor"].map(data.vendors["price_usd_per_stack"]) if len(h) else h
+    hbm = h[Col.stacks] * h[Col.vendor].map(data.vendors["price_usd_per_stack"]) if len(h) else h
     c = t["Chips"]
-    pack = c["packaged"] * c["product"].map(data.products["packaging_cost_usd"])
-    out = pd.DataFrame(index=pd.Index(data.products.index, name="product"))
-    out["wafers_usd"] = wafers.groupby(w["product"]).sum() if len(w) else 0.0
-    out["hbm_usd"] = hbm.groupby(h["product"]).sum() if len(h) else 0.0
-    out["packaging_usd"] = pack.groupby(c["product"]).sum() if len(c) else 0.0
+    pack = c[Col.packaged] * c[Col.product].map(data.products["packaging_cost_usd"])
+    out = pd.DataFrame(index=pd.Index(data.products.index, name=Col.product))
+    out["wafers_usd"] = wafers.groupby(w[Col.product]).sum() if len(w) else 0.0
+    out["hbm_usd"] = hbm.groupby(h[Col.product]).sum() if len(h) else 0.0
+    out["packaging_usd"] = pack.groupby(c[Col.product]).sum() if len(c) else 0.0
     return out.fillna(0.0)
 
 
 def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
-    frame["cost_usd"] = frame[["capex_usd", "power_usd", "wafers_usd", "hbm_usd", "packaging_usd"]].sum(axis=1)
+    frame[Col.cost_usd] = frame[[Col.capex_usd, "power_usd", "wafers_usd", "hbm_usd", "packaging_usd"]].sum(axis=1)
     mtok = frame["tokens_served"] / 1e6
-    frame["cost_usd_per_mtok"] = (frame["cost_usd"] / mtok.where(mtok > 0)).astype(float)
+    frame["cost_usd_per_mtok"] = (frame[Col.cost_usd] / mtok.where(mtok > 0)).astype(float)
     frame["kwh_per_mtok"] = (frame["energy_kwh"] / mtok.where(mtok > 0)).astype(float)
-    frame["utilization"] = (frame["busy"] / frame["usable"].where(frame["usable"] > 0)).astype(float)
+    frame[Col.utilization] = (frame["busy"] / frame["usable"].where(frame["usable"] > 0)).astype(float)
     return frame
 
 
 def _capex_per_tps(data: PlanData, frame: pd.DataFrame) -> pd.Series:
     """rack_capex_usd / (chips_per_rack x utilization x tok/s per busy chip on the mix served)."""
-    prod = data.products.loc[frame["product"]]
-    per_chip = frame["served_tps"] / frame["busy"].where(frame["busy"] > 0)
+    prod = data.products.loc[frame[Col.product]]
+    per_chip = frame[Col.served_tps] / frame["busy"].where(frame["busy"] > 0)
     capacity = prod["chips_per_rack"].values * prod["utilization"].values * per_chip
     return (prod["rack_capex_usd"].values / capacity.where(capacity > 0)).astype(float)
 
@@ -123,37 +123,37 @@ def unit_economics(data: PlanData, solution: SolutionTables) -> UnitEconomics:
     t = solution.tables
     site = _site_frame(data, t)
     made = _manufacturing(data, t)
-    weight = site["racks_deployed"].where(site.groupby("product")["racks_deployed"].transform("sum") > 0,
-                                          site["racks_installed"])
-    share = (weight / weight.groupby(site["product"]).transform("sum").where(lambda x: x > 0)).fillna(0.0)
+    weight = site[Col.racks_deployed].where(site.groupby(Col.product)[Col.racks_deployed].transform("sum") > 0,
+                                          site[Col.racks_installed])
+    share = (weight / weight.groupby(site[Col.product]).transform("sum").where(lambda x: x > 0)).fillna(0.0)
     for c in made.columns:
-        site[c] = site["product"].map(made[c]) * share
-    numeric = ["racks_deployed", "racks_installed", "capex_usd", "energy_kwh", "power_usd", "usable", "served_tps",
+        site[c] = site[Col.product].map(made[c]) * share
+    numeric = [Col.racks_deployed, Col.racks_installed, Col.capex_usd, "energy_kwh", "power_usd", "usable", Col.served_tps,
                "busy", "tokens_served"]
-    product = site.groupby("product")[numeric].sum().reindex(data.products.index, fill_value=0.0)
-    product = product.join(made).reset_index().rename(columns={"index": "product"})
-    product["site"] = "all sites"
+    product = site.groupby(Col.product)[numeric].sum().reindex(data.products.index, fill_value=0.0)
+    product = product.join(made).reset_index().rename(columns={"index": Col.product})
+    product[Col.site] = "all sites"
     memory = (data.products["stacks_per_chip"] > 0).map({True: "HBM", False: "SRAM"})
     out = []
     for per_site, frame in ((False, product), (True, site)):
         frame = _ratios(frame)
-        frame["memory"] = frame["product"].map(memory)
+        frame["memory"] = frame[Col.product].map(memory)
         frame["capex_usd_per_tps"] = _capex_per_tps(data, frame).values
         if per_site:  # a product with no rack at a site in the whole plan has no row there
-            frame = frame[(frame["racks_installed"] > 0) | (frame["tokens_served"] > 0)]
+            frame = frame[(frame[Col.racks_installed] > 0) | (frame["tokens_served"] > 0)]
         out.append(frame[COLUMNS].reset_index(drop=True))
     return UnitEconomics(out[0], out[1], _group_ratios(out[0]))
 
 
 def _group_ratios(by_product: pd.DataFrame) -> dict[str, float]:
     """Cost and energy per million tokens of the SRAM-only products together over the HBM products together."""
-    g = by_product.groupby("memory")[["cost_usd", "energy_kwh", "tokens_served"]].sum()
+    g = by_product.groupby("memory")[[Col.cost_usd, "energy_kwh", "tokens_served"]].sum()
     if not {"SRAM", "HBM"} <= set(g.index) or (g["tokens_served"] <= 0).any():
         return {}
-    per = g[["cost_usd", "energy_kwh"]].div(g["tokens_served"] / 1e6, axis=0)
-    return {"sram_cost_usd_per_mtok": per.at["SRAM", "cost_usd"], "hbm_cost_usd_per_mtok": per.at["HBM", "cost_usd"],
+    per = g[[Col.cost_usd, "energy_kwh"]].div(g["tokens_served"] / 1e6, axis=0)
+    return {"sram_cost_usd_per_mtok": per.at["SRAM", Col.cost_usd], "hbm_cost_usd_per_mtok": per.at["HBM", Col.cost_usd],
             "sram_kwh_per_mtok": per.at["SRAM", "energy_kwh"], "hbm_kwh_per_mtok": per.at["HBM", "energy_kwh"],
-            "cost_ratio": per.at["SRAM", "cost_usd"] / per.at["HBM", "cost_usd"],
+            "cost_ratio": per.at["SRAM", Col.cost_usd] / per.at["HBM", Col.cost_usd],
             "energy_ratio": per.at["SRAM", "energy_kwh"] / per.at["HBM", "energy_kwh"]}
 
 

@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from planner.output.contract import Col
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where a frame is written: `planner template` starts without pandas
@@ -50,11 +51,11 @@ class OutputError(Exception):
 
 def number_format(column: str) -> str:
     c = column.lower()
-    if c in ("utilization", "service_level") or c.endswith(("_gap", "_share", "utilization", "service_level")):
+    if c in (Col.utilization, Col.service_level) or c.endswith(("_gap", "_share", Col.utilization, Col.service_level)):
         return PERCENT
-    if "shadow_price" in c or "usd_per" in c:
+    if Col.shadow_price in c or "usd_per" in c:
         return USD_CENTS
-    if c.endswith("usd") or c.startswith("cost_") or c == "value_usd":
+    if c.endswith("usd") or c.startswith("cost_") or c == Col.value_usd:
         return USD
     if c.endswith("_tps"):
         return TPS
@@ -62,7 +63,7 @@ def number_format(column: str) -> str:
         return MW
     if "wafer" in c or "dies" in c or c.startswith("die_"):
         return ONE_DECIMAL
-    if "racks" in c or "blocks" in c or "chips" in c or "stacks" in c:
+    if "racks" in c or "blocks" in c or "chips" in c or Col.stacks in c:
         return WHOLE
     return NUMBER
 
@@ -157,12 +158,12 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     if highlight and len(frame):
         for j, c in enumerate(columns, start=1):
             rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
-            if c in ("utilization",) or c.endswith("_utilization"):
+            if c in (Col.utilization,) or c.endswith("_utilization"):
                 ws.conditional_formatting.add(rng, ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFF",
                                                                   end_type="num", end_value=1, end_color="F8696B"))
-            elif c == "unmet_tps":
+            elif c == Col.unmet_tps:
                 ws.conditional_formatting.add(rng, CellIsRule(operator="greaterThan", formula=["0"], fill=RED_FILL))
-            elif c == "service_level":
+            elif c == Col.service_level:
                 ws.conditional_formatting.add(rng, ColorScaleRule(start_type="num", start_value=0, start_color="F8696B",
                                                                   end_type="num", end_value=1, end_color="FFFFFF"))
     return ws
@@ -244,7 +245,7 @@ def write_key_values(wb: Workbook, name: str, rows: list[tuple[str, object, str]
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     printable(ws)
-    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in ("key", "value", "note")])
+    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in (Col.key, Col.value, Col.note)])
     wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for i, (key, value, note) in enumerate(rows, start=2):
         font = Font(name="Calibri", bold=True, color="9C0006") if key in red_keys else \

@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from models.costs import COST_COMPONENTS
 
 from models.data import PlanData
-from planner.output.contract import is_planned
+from planner.output.contract import Col, is_planned
 from planner.issues import Issues
 from planner.output.plan_writer import UNIT_FORMATS, plan_by_quarter
 from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, finish_pages, printable, safe_save, write_frame
@@ -101,32 +101,32 @@ def _sum_by(frame: pd.DataFrame, key: str, column: str) -> dict[str, float]:
 def kpis(plan: ScenarioPlan, fabs: list[str], vendors: list[str]) -> list[tuple[str, str, object]]:
     """(metric, unit, value) rows of the Compare sheet; values are None when the scenario has no plan."""
     s = plan.solution
-    rows: list[tuple[str, str, object]] = [("status", "", plan.status)]
+    rows: list[tuple[str, str, object]] = [(Col.status, "", plan.status)]
 
     def add(metric: str, unit: str, value):
         rows.append((metric, unit, value if s is not None else None))
 
     k = s.kpis if s is not None else {}
-    add("objective_usd", "USD", s.objective_usd if s else None)
+    add(Col.objective_usd, "USD", s.objective_usd if s else None)
     for c in COST_COMPONENTS:
         add(f"cost_{c}_usd", "USD", s.cost_breakdown_usd.get(c) if s else None)
-    add("service_level", "%", k.get("service_level"))
+    add(Col.service_level, "%", k.get(Col.service_level))
     serving = s.tables["Serving"] if s else pd.DataFrame()
-    add("demand_tps", "tok/s", k.get("total_demand_tps"))
-    add("served_tps", "tok/s", k.get("total_served_tps"))
-    add("unmet_tps", "tok/s", float(serving["unmet_tps"].sum()) if s else None)
-    add("wafers_started", "wafers", k.get("wafers_started"))
-    by_fab = _sum_by(s.tables["Wafers"], "fab", "wafers") if s else {}
+    add(Col.demand_tps, "tok/s", k.get("total_demand_tps"))
+    add(Col.served_tps, "tok/s", k.get("total_served_tps"))
+    add(Col.unmet_tps, "tok/s", float(serving[Col.unmet_tps].sum()) if s else None)
+    add(Col.wafers_started, Col.wafers, k.get(Col.wafers_started))
+    by_fab = _sum_by(s.tables["Wafers"], Col.fab, Col.wafers) if s else {}
     for f in fabs:
-        add(f"wafers_started {f}", "wafers", by_fab.get(f, 0.0))
-    add("hbm_stacks_bought", "stacks", k.get("hbm_stacks_bought"))
-    by_vendor = _sum_by(s.tables["HBM"], "vendor", "bought") if s else {}
+        add(f"wafers_started {f}", Col.wafers, by_fab.get(f, 0.0))
+    add("hbm_stacks_bought", Col.stacks, k.get("hbm_stacks_bought"))
+    by_vendor = _sum_by(s.tables["HBM"], Col.vendor, Col.bought) if s else {}
     for v in vendors:
-        add(f"hbm_bought {v}", "stacks", by_vendor.get(v, 0.0))
-    add("racks_deployed", "racks", k.get("racks_deployed"))
+        add(f"hbm_bought {v}", Col.stacks, by_vendor.get(v, 0.0))
+    add(Col.racks_deployed, "racks", k.get(Col.racks_deployed))
     add("mw_added", "MW", k.get("mw_added"))
-    add("own_capex_usd", "USD", k.get("own_capex_usd"))
-    add("partner_capex_usd", "USD", k.get("partner_capex_usd"))
+    add(Col.own_capex_usd, "USD", k.get(Col.own_capex_usd))
+    add(Col.partner_capex_usd, "USD", k.get(Col.partner_capex_usd))
     add("deals_signed", "deals", k.get("deals_signed"))
     rows.append(("mip_gap", "%", plan.mip_gap if plan.planned else None))
     rows.append(("overrides", "", len(plan.overrides)))
@@ -139,7 +139,7 @@ def compare_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
     vendors = sorted({str(v) for p in plans if p.data is not None for v in p.data.vendors.index})
     table = {p.name: kpis(p, fabs, vendors) for p in plans}
     first = table[plans[0].name]
-    frame = pd.DataFrame({"metric": [m for m, _u, _v in first], "unit": [u for _m, u, _v in first]})
+    frame = pd.DataFrame({Col.metric: [m for m, _u, _v in first], Col.unit: [u for _m, u, _v in first]})
     for p in plans:
         frame[p.name] = pd.Series([v for _m, _u, v in table[p.name]], dtype=object)
     base = plans[0].name
@@ -157,7 +157,7 @@ def _mark_tolerance(frame: pd.DataFrame, plans: list[ScenarioPlan]) -> pd.DataFr
     tolerance (smaller than the larger MIP gap of the two plans times the base objective): such a delta may be
     the solver stopping at a different plan inside the gap, not an effect of the scenario."""
     base = plans[0]
-    row = {"metric": "objective_delta_vs_gap", "unit": ""}
+    row = {Col.metric: "objective_delta_vs_gap", Col.unit: ""}
     for p in plans[1:]:
         text = None
         if base.solution is not None and p.solution is not None:
@@ -174,14 +174,14 @@ def by_quarter(plans: list[ScenarioPlan]) -> pd.DataFrame:
     for p in plans:
         if p.solution is None:
             continue
-        wide = plan_by_quarter(p.data, p.solution).drop(columns=["unit"])
-        long = wide.melt(id_vars=["metric"], var_name="quarter", value_name="value")
-        long.insert(0, "scenario", p.name)
-        parts.append(long[["scenario", "quarter", "metric", "value"]])
+        wide = plan_by_quarter(p.data, p.solution).drop(columns=[Col.unit])
+        long = wide.melt(id_vars=[Col.metric], var_name=Col.quarter, value_name=Col.value)
+        long.insert(0, Col.scenario, p.name)
+        parts.append(long[[Col.scenario, Col.quarter, Col.metric, Col.value]])
     if not parts:
-        return pd.DataFrame(columns=["scenario", "quarter", "metric", "value"])
+        return pd.DataFrame(columns=[Col.scenario, Col.quarter, Col.metric, Col.value])
     out = pd.concat(parts, ignore_index=True)
-    out["value"] = out["value"].astype(float)
+    out[Col.value] = out[Col.value].astype(float)
     return out
 
 
@@ -194,26 +194,26 @@ def _decisions(p: ScenarioPlan) -> dict[tuple[str, str, str], pd.Series]:
     def series(frame, key, column, decision, unit):
         if not len(frame):
             return
-        grouped = frame.groupby([key, "quarter"], sort=True)[column].sum()
+        grouped = frame.groupby([key, Col.quarter], sort=True)[column].sum()
         for k in sorted({str(x) for x in frame[key]}):
             values = grouped[grouped.index.get_level_values(0).astype(str) == k]
             s = pd.Series(values.values, index=values.index.get_level_values(1)).reindex(Q, fill_value=0.0)
             out[(decision, k, unit)] = s.astype(float)
 
-    series(t["Wafers"], "fab", "wafers", "wafers by fab", "wafers")
-    series(t["HBM"], "vendor", "bought", "HBM bought by vendor", "stacks")
-    series(t["Deployments"], "site", "racks_deployed", "racks deployed by site", "racks")
-    series(t["Power"], "site", "blocks_started", "expansion blocks by site", "blocks")
+    series(t["Wafers"], Col.fab, Col.wafers, "wafers by fab", Col.wafers)
+    series(t["HBM"], Col.vendor, Col.bought, "HBM bought by vendor", Col.stacks)
+    series(t["Deployments"], Col.site, Col.racks_deployed, "racks deployed by site", "racks")
+    series(t["Power"], Col.site, Col.blocks_started, "expansion blocks by site", "blocks")
     for r in t["Partners"].itertuples():
-        out[("deal signed", str(r.partner), "deal")] = pd.Series([float(r.signed)], index=["plan"])
-        out[("deal funding", str(r.partner), "USD")] = pd.Series([float(r.funded_usd)], index=["plan"])
+        out[("deal signed", str(r.partner), "deal")] = pd.Series([float(r.signed)], index=[Col.plan])
+        out[("deal funding", str(r.partner), "USD")] = pd.Series([float(r.funded_usd)], index=[Col.plan])
     return out
 
 
 def moves(plans: list[ScenarioPlan]) -> pd.DataFrame:
     """Decisions that moved against base, most moved first (by relative change, then absolute)."""
-    columns = ["scenario", "decision", "key", "unit", "base_value", "scenario_value", "change", "change_share",
-               "first_quarter_changed"]
+    columns = [Col.scenario, Col.decision, Col.key, Col.unit, Col.base_value, Col.scenario_value, Col.change, Col.change_share,
+               Col.first_quarter_changed]
     base = plans[0]
     if base.solution is None:
         return pd.DataFrame(columns=columns)
@@ -237,21 +237,21 @@ def moves(plans: list[ScenarioPlan]) -> pd.DataFrame:
                 continue
             first = next((q for q, d in diff.items() if d), None)
             share = change / abs(total_a) if abs(total_a) > tol else None
-            ranked.append({"scenario": p.name, "decision": key[0], "key": key[1], "unit": key[2],
-                           "base_value": total_a, "scenario_value": total_b, "change": change,
-                           "change_share": share, "first_quarter_changed": first if first != "plan" else None})
-        ranked.sort(key=lambda r: (-(float("inf") if r["change_share"] is None else abs(r["change_share"])),
-                                   -abs(r["change"]), r["decision"], r["key"]))
+            ranked.append({Col.scenario: p.name, Col.decision: key[0], Col.key: key[1], Col.unit: key[2],
+                           Col.base_value: total_a, Col.scenario_value: total_b, Col.change: change,
+                           Col.change_share: share, Col.first_quarter_changed: first if first != Col.plan else None})
+        ranked.sort(key=lambda r: (-(float("inf") if r[Col.change_share] is None else abs(r[Col.change_share])),
+                                   -abs(r[Col.change]), r[Col.decision], r[Col.key]))
         rows += ranked
     return pd.DataFrame(rows, columns=columns)
 
 
 def overrides_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
-    rows = [{"scenario": p.name, "override": text} for p in plans for text in p.overrides]
-    rows += [{"scenario": p.name, "override": "(none: the workbook as it is)"} for p in plans if not p.overrides]
+    rows = [{Col.scenario: p.name, Col.override: text} for p in plans for text in p.overrides]
+    rows += [{Col.scenario: p.name, Col.override: "(none: the workbook as it is)"} for p in plans if not p.overrides]
     order = {p.name: i for i, p in enumerate(plans)}
-    rows.sort(key=lambda r: order[r["scenario"]])
-    return pd.DataFrame(rows, columns=["scenario", "override"])
+    rows.sort(key=lambda r: order[r[Col.scenario]])
+    return pd.DataFrame(rows, columns=[Col.scenario, Col.override])
 
 
 # ---- the workbook -----------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int)
     ws.page_setup.orientation = "landscape"  # the three charts print together on one page
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
-    row_of = {m: i + 2 for i, m in enumerate(frame["metric"])}
+    row_of = {m: i + 2 for i, m in enumerate(frame[Col.metric])}
     first_col, last_col = 3, 2 + n_scenarios
     cats = f"'{compare_ws.title}'!${get_column_letter(first_col)}$1:${get_column_letter(last_col)}$1"
 
@@ -302,10 +302,10 @@ def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int)
         c.width, c.height = 18, 8
         ws.add_chart(c, anchor)
 
-    chart("Service level per scenario", ["service_level"], "served / demand", "A1", percent=True)
-    chart("Capex per scenario: own vs partner (USD)", ["own_capex_usd", "partner_capex_usd"], "USD", "L1",
+    chart("Service level per scenario", [Col.service_level], "served / demand", "A1", percent=True)
+    chart("Capex per scenario: own vs partner (USD)", [Col.own_capex_usd, Col.partner_capex_usd], "USD", "L1",
           stacked=True)
-    chart("Objective per scenario (present-value USD)", ["objective_usd"], "USD", "A18")
+    chart("Objective per scenario (present-value USD)", [Col.objective_usd], "USD", "A18")
     return ws
 
 

@@ -38,6 +38,7 @@ from planner.issues import Issue, Issues
 from planner.pipeline import PlanOutcome, RunOptions, Timer
 from planner.whatif.expected import expected_data
 from planner.whatif.scenarios import OverridesEdit, ScenarioEdit, scenario_names
+from planner.output.contract import Col
 
 log = logging.getLogger("planner")
 
@@ -282,7 +283,7 @@ def mark_solver_tolerance(plan: HedgedPlan) -> None:
     """VSS = EEV - RP and EVPI = RP - WS are differences of MIP objectives, each known only within its gap: say so
     when a value is smaller than the gaps are worth (RP's gap plus the probability-weighted gaps of the EEV
     recourse solves for VSS, of the wait-and-see solves for EVPI)."""
-    rp = plan.summary.get("objective_usd")
+    rp = plan.summary.get(Col.objective_usd)
     if rp is None:
         return
     rp_tol = abs(rp) * (plan.summary.get("mip_gap") or 0.0)
@@ -309,13 +310,13 @@ def summarize(plan: HedgedPlan, objective_k: float, engine_note: str = "") -> No
     plan.summary.update({
         "expected_cost_usd": _usd(sum(p * c for p, c in zip(probs, costs))),
         "cvar_cost_usd": _usd(cvar(costs, probs, s.risk_alpha)),
-        "objective_usd": _usd(objective_k),
+        Col.objective_usd: _usd(objective_k),
         "scenarios": len(plan.scenarios), "commit_quarters": s.commit_quarters, "risk_weight": s.risk_weight,
         "risk_alpha": s.risk_alpha, "engine": plan.engine})
     plan.notes.update({
         "expected_cost_usd": "sum_s p_s cost_s: the probability-weighted cost of the hedged plan (present value)",
         "cvar_cost_usd": f"CVaR at {s.risk_alpha:g}: the mean cost of the worst {1 - s.risk_alpha:.0%} of outcomes",
-        "objective_usd": "RP: (1 - risk_weight) x expected cost + risk_weight x CVaR, minimised",
+        Col.objective_usd: "RP: (1 - risk_weight) x expected cost + risk_weight x CVaR, minimised",
         "scenarios": "scenarios in the set", "commit_quarters": "quarters committed once for every scenario",
         "risk_weight": "0 = risk neutral", "risk_alpha": "CVaR level", "engine": engine_note or plan.engine})
 
@@ -420,7 +421,7 @@ def plan_hedged(input_path: str | Path, output_path: str | Path, options: Hedged
     status = plan.result.status if plan.result is not None else "error"
     code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
             "unbounded": EXIT_INFEASIBLE}.get(status, EXIT_OTHER)
-    objective = plan.summary.get("objective_usd")
+    objective = plan.summary.get(Col.objective_usd)
     message = plan.result.message if plan.result is not None else "no result"
     if status == "infeasible":
         message = ("every scenario can be planned alone, but no one commitment of the first "
@@ -438,7 +439,7 @@ def plan_hedged(input_path: str | Path, output_path: str | Path, options: Hedged
 
 
 def headline(plan: HedgedPlan | None) -> str:
-    if plan is None or plan.summary.get("objective_usd") is None:
+    if plan is None or plan.summary.get(Col.objective_usd) is None:
         return ""
     s = plan.summary
     vss = f", VSS {money(s['vss_usd'])}" if s.get("vss_usd") is not None else ""

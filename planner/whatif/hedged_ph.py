@@ -40,6 +40,7 @@ from planner.exitcodes import EXIT_OK
 from planner.pipeline import PlanOutcome, Timer
 from planner.whatif.hedged import (HedgedPlan, _invalid, _meta, alone_options, expected_value_plan, prepare_all,
                                     summarize)
+from planner.output.contract import Col
 
 log = logging.getLogger("planner")
 PH_PROVEN_GAP = 1e-6  # PH bounds this close (relative) prove the plan optimal
@@ -375,7 +376,7 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
                                           timer.phases, issues, input_path)
     if note:
         log.warning(note)
-    return PlanOutcome(EXIT_OK, status, plan.result.message, written, issues, plan.summary["objective_usd"],
+    return PlanOutcome(EXIT_OK, status, plan.result.message, written, issues, plan.summary[Col.objective_usd],
                        timer.phases), plan
 
 

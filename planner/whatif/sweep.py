@@ -44,7 +44,7 @@ from models.costs import COST_COMPONENTS
 from models.resolve import ResolveSession
 from models.solve import reset_thread_pool
 
-from planner.output.contract import is_planned
+from planner.output.contract import Col, is_planned
 from planner.issues import InputError, Issues
 from planner import pipeline
 from planner.pipeline import RunOptions
@@ -67,19 +67,19 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
 
     Never raises: a failure becomes the draw's status ('invalid' or 'error') and message."""
     t0 = time.perf_counter()
-    record: dict[str, object] = {"draw": draw}
+    record: dict[str, object] = {Col.draw: draw}
     record.update({f.name: float(x) for f, x in zip(factors, values)})
-    record.update({"status": "error", "message": "", "objective_usd": None, "service_level": None,
-                   "unmet_tps": None, "demand_tps": None, "own_capex_usd": None, "partner_capex_usd": None})
+    record.update({Col.status: "error", Col.message: "", Col.objective_usd: None, Col.service_level: None,
+                   Col.unmet_tps: None, Col.demand_tps: None, Col.own_capex_usd: None, Col.partner_capex_usd: None})
     record.update({f"cost_{c}_usd": None for c in COST_COMPONENTS})
-    record["binding"] = ""
+    record[Col.binding] = ""
     try:
         edit = OverridesEdit([replace(f.override, value=float(x)) for f, x in zip(factors, values)])
         prepared = pipeline.prepare(raw, Issues(), [edit])
         if not prepared.valid:
             errors = prepared.issues.errors
-            record["status"] = "invalid"
-            record["message"] = "; ".join(str(i) for i in errors[:3]) + (f" (+{len(errors) - 3} more)"
+            record[Col.status] = "invalid"
+            record[Col.message] = "; ".join(str(i) for i in errors[:3]) + (f" (+{len(errors) - 3} more)"
                                                                         if len(errors) > 3 else "")
         else:
             session = _session(raw, options)
@@ -88,8 +88,8 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
             record.update(_draw_record(planned, options))
             record["solver_seconds"] = planned.result.solve_seconds
     except Exception as exc:  # one draw's failure never stops the sweep
-        record["status"], record["message"] = "error", f"{type(exc).__name__}: {exc}"
-    record["seconds"] = time.perf_counter() - t0
+        record[Col.status], record[Col.message] = "error", f"{type(exc).__name__}: {exc}"
+    record[Col.seconds] = time.perf_counter() - t0
     return record
 
 
@@ -102,20 +102,20 @@ IN_PLACE = True  # False: every draw hands its model to a new HiGHS instance (as
 def _draw_record(planned: pipeline.Planned, options: RunOptions) -> dict:
     """A draw's status, KPIs, cost breakdown and binding limits."""
     result = planned.result
-    record: dict[str, object] = {"status": result.status, "message": result.message}
+    record: dict[str, object] = {Col.status: result.status, Col.message: result.message}
     if result.status == "error" and result.highs_status == "Not Set" and options.threads:
-        record["message"] += (f" (HiGHS refused threads={options.threads}: this process's solver already "
+        record[Col.message] += (f" (HiGHS refused threads={options.threads}: this process's solver already "
                               "runs with another thread count; pass --threads to match it)")
     solution = planned.solution
     if solution is not None:
         k = solution.kpis
-        record.update({"objective_usd": solution.objective_usd, "service_level": k["service_level"],
-                       "unmet_tps": float(solution.tables["Serving"]["unmet_tps"].sum()),
-                       "demand_tps": k["total_demand_tps"], "own_capex_usd": k["own_capex_usd"],
-                       "partner_capex_usd": k["partner_capex_usd"]})
+        record.update({Col.objective_usd: solution.objective_usd, Col.service_level: k[Col.service_level],
+                       Col.unmet_tps: float(solution.tables["Serving"][Col.unmet_tps].sum()),
+                       Col.demand_tps: k["total_demand_tps"], Col.own_capex_usd: k[Col.own_capex_usd],
+                       Col.partner_capex_usd: k[Col.partner_capex_usd]})
         record.update({f"cost_{c}_usd": v for c, v in solution.cost_breakdown_usd.items()})
         b = solution.tables["Bottlenecks"]
-        record["binding"] = "; ".join(sorted({f"{r.family}|{r.key}" for r in b.itertuples() if r.binding}))
+        record[Col.binding] = "; ".join(sorted({f"{r.family}|{r.key}" for r in b.itertuples() if r.binding}))
     return record
 
 
@@ -225,12 +225,12 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
                 records = _run_pool(n, raw, factors, tasks, options, bar)
     finally:
         bar.close()
-    records = sorted(records, key=lambda r: r["draw"])
+    records = sorted(records, key=lambda r: r[Col.draw])
     solver_seconds = [r.pop("solver_seconds", None) for r in records]  # timing: in attrs, not a column
     frame = pd.DataFrame(records)
-    frame["status"] = frame["status"].astype(str)
-    frame.attrs["factors"] = [{"factor": f.name, "cell": f.cell, "distribution": f.distribution, "p1": f.p1,
-                               "p2": f.p2, "p3": f.p3} for f in factors]
+    frame[Col.status] = frame[Col.status].astype(str)
+    frame.attrs["factors"] = [{Col.factor: f.name, Col.cell: f.cell, Col.distribution: f.distribution, Col.p1: f.p1,
+                               Col.p2: f.p2, Col.p3: f.p3} for f in factors]
     frame.attrs["seed"] = seed
     frame.attrs["solver_seconds"] = solver_seconds  # HiGHS's own solve time per draw (bench: overhead per draw)
     return frame
@@ -245,7 +245,7 @@ def _reset_solver_threads(options: RunOptions) -> None:
 
 def _tick(bar, record: dict) -> None:
     bar.update(1)
-    if not is_planned(record["status"]):
+    if not is_planned(record[Col.status]):
         bar.write(f"draw {record['draw']}: {record['status']} ({record['message']})", file=sys.stderr)
 
 
