@@ -153,7 +153,7 @@ def hbm_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> pd.Dat
                          Col.take_or_pay_shadow_usd_per_stack: _price(_dual(result, m.hbm_take_or_pay[v, t]),
                                                                     USD_PER_OBJ, 1.0)
                          if (v, t) in m.hbm_take_or_pay else None})
-    return pd.DataFrame(rows, columns=_columns("HBM", after={Col.bought: (Col.paid, Col.min_stacks)},
+    return pd.DataFrame(rows, columns=_columns("HBM",
                                                tail=(Col.take_or_pay_shadow_usd_per_stack,)))
 
 
@@ -178,7 +178,7 @@ def packaging_table(m, sets: ModelSets, data: PlanData, result: SolveResult) -> 
                          Col.blocks_started: _v(m.K[k, t]) if (k, t) in m.K else 0.0,
                          Col.shadow_price_usd_per_chip: _price(_dual(result, m.packaging_capacity[k, t]), USD_PER_OBJ)
                          if limited else None})
-    return pd.DataFrame(rows, columns=_columns("Packaging", after={Col.capacity: (Col.blocks_started,)}))
+    return pd.DataFrame(rows, columns=_columns("Packaging"))
 
 
 def deployments_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
