@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from planner.input.guard import file_kind_problem
 from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
-from planner.output.contract import Col
+from planner.output.contract import Col, is_planned
 
 
 class PlanReadError(Exception):
@@ -52,7 +52,12 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         by_norm: dict[str, str] = {}
         for n in names:
             by_norm.setdefault(_sheet_key(n), n)
+        summary = _summary_of(book, by_norm)
+        _refuse_hedged(path, summary)
         missing = [s for s in required if _sheet_key(s) not in by_norm]
+        if missing and summary and not is_planned(summary.get(Col.status, "")):
+            raise PlanReadError(f"{path.name} has no plan (its Summary status is '{summary.get(Col.status)}'): "
+                                "it holds a diagnosis, not decisions")
         if missing:
             raise PlanReadError(f"{path.name} is not a plan workbook: sheet(s) {', '.join(missing)} missing "
                                 f"(it has {', '.join(names[:12])})")
@@ -64,6 +69,29 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
     for frame in frames.values():
         frame.columns = [str(c) for c in frame.columns]
     return frames
+
+
+def _summary_of(book: pd.ExcelFile, by_norm: dict[str, str]) -> dict[str, object]:
+    """The Summary's key/value rows, {} when the workbook has no Summary (then it is not a plan at all)."""
+    actual = by_norm.get(_sheet_key("Summary"))
+    if actual is None:
+        return {}
+    frame = pd.read_excel(book, sheet_name=actual, keep_default_na=False, na_values=[""])
+    frame.columns = [str(c) for c in frame.columns]
+    return summary_values({"Summary": frame})
+
+
+HEDGED_ENGINE_KEY = "engine"  # a Summary key only a hedged plan writes (stochastic.md), ef or ph
+HEDGED_ENGINES = ("ef", "ph")
+
+
+def _refuse_hedged(path: Path, summary: dict[str, object]) -> None:
+    """A hedged plan (`run --stochastic`) holds one row per scenario in its tidy sheets: read as one plan, its
+    decisions would add up over the scenarios. roll, diff, --previous and --freeze read one plan only."""
+    if str(summary.get(HEDGED_ENGINE_KEY, "")).strip().lower() in HEDGED_ENGINES:
+        raise PlanReadError(f"{path.name} is a hedged plan (planner run --stochastic, engine "
+                            f"{summary.get(HEDGED_ENGINE_KEY)}): its sheets hold every scenario's recourse, so it "
+                            "cannot be rolled, diffed or re-planned from; use a plan made without --stochastic")
 
 
 def _sheet_key(name: str) -> str:

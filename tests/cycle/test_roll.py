@@ -26,7 +26,8 @@ from openpyxl.worksheet.table import Table
 
 from planner.cli import main
 from planner.cycle.roll import NOTES_SHEET, ROLL_AUTHOR, RollError, roll
-from planner.pipeline import run_plan
+from planner.cycle.stability import replan_edits
+from planner.pipeline import RunOptions, run_plan
 from planner.input.validate import validate_workbook
 from tests.builders import minimal_sheets, write
 
@@ -222,3 +223,20 @@ def test_refuses_a_plan_of_another_horizon(rolled, tmp_path):
         roll(plan, out, tmp_path / "x.xlsx")
     assert main(["-q", "roll", str(plan), str(out), "-o", str(tmp_path / "x.xlsx")]) == 2
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_rolling_an_infeasible_plan_says_it_has_no_plan(tmp_path, capsys):
+    """An infeasible run writes a Summary and a Diagnosis, no decisions: roll says the file has no plan (its
+    status), not that sheets are missing; exit 2, nothing written."""
+    sheets = minimal_sheets(1)
+    sheets["InstalledBase"] = [["product", "site", "racks"], ["L1", "S", 10]]
+    sheets["SitePower"][1] = ["S", 0.05]  # 10 installed racks need more power than the site has
+    src = write(tmp_path, sheets)
+    plan = tmp_path / "plan.xlsx"
+    assert run_plan(src, plan).exit_code == 3
+    capsys.readouterr()
+    assert main(["-q", "roll", str(plan), str(src), "-o", str(tmp_path / "next.xlsx")]) == 2
+    assert "has no plan (its Summary status is 'infeasible')" in capsys.readouterr().err
+    assert not (tmp_path / "next.xlsx").exists()
+    again = run_plan(src, tmp_path / "again.xlsx", RunOptions(model_edits=replan_edits(plan)))
+    assert again.exit_code == 2 and any("has no plan" in i.message for i in again.issues.errors)

@@ -358,3 +358,23 @@ def test_the_assembled_extensive_form_is_pyomos_compile_coefficient_by_coefficie
     assert assembled.offset == pytest.approx(compiled.offset, rel=1e-12, abs=1e-12)
     result = solve(ef, SolveOptions(mip_rel_gap=1e-9, duals=False), form=assembled)
     assert result.objective * 1e3 == pytest.approx(3100 if risk_weight == 0 else 3300, rel=1e-6)
+
+
+def test_a_hedged_plan_is_refused_by_roll_diff_and_previous(tmp_path, capsys):
+    """A hedged plan's tidy sheets hold one row per scenario: rolled, diffed or used as --previous it would add
+    the scenarios' decisions together (a trial rolled twice the die bank). Each command refuses it, exit 2,
+    saying it is a hedged plan, and writes nothing."""
+    src = write(tmp_path, two_scenarios())
+    plan = tmp_path / "hedged.xlsx"
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(plan)]) == 0
+    plain = tmp_path / "plain.xlsx"
+    assert main(["-q", "run", str(src), "-o", str(plain)]) == 0
+    capsys.readouterr()
+    commands = {"roll": ["roll", str(plan), str(src), "-o", str(tmp_path / "next.xlsx")],
+                "diff": ["diff", str(plain), str(plan), "-o", str(tmp_path / "diff.xlsx")],
+                "previous": ["run", str(src), "--previous", str(plan), "-o", str(tmp_path / "again.xlsx")]}
+    for name, argv in commands.items():
+        assert main(["-q", *argv]) == 2, name
+        printed = capsys.readouterr()
+        assert "is a hedged plan" in printed.out + printed.err, name
+    assert not any((tmp_path / f).exists() for f in ("next.xlsx", "diff.xlsx", "again.xlsx"))
