@@ -449,6 +449,9 @@ def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
             return SolveResult("feasible", f"MIP gap {gap:.4%} reached (mip_rel_gap); not proven optimal",
                                objective, gap, is_mip, highs_status=text)
         return SolveResult("optimal", "optimal", objective, gap, is_mip, highs_status=text)
+    if status == S.kModelEmpty:  # nothing to decide (a blank template): the empty plan is optimal at cost 0
+        return SolveResult("optimal", "optimal (the model has no decisions: nothing to plan)", 0.0,
+                           0.0 if not is_mip else None, is_mip, highs_status=text)
     if status == S.kInfeasible:
         return SolveResult("infeasible", "the hard limits cannot all hold", is_mip=is_mip, highs_status=text)
     if status in (S.kUnbounded, S.kUnboundedOrInfeasible):

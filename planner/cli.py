@@ -40,34 +40,33 @@ def cmd_validate(args) -> int:
     scenarios_raw = copy.deepcopy(raw) if raw is not None and {"Scenarios", "Uncertainty"} & set(raw.sheets) else None
     data, issues = validate_raw(raw, issues) if raw is not None else (None, issues)
     _print_issues(issues, sys.stdout)
-    if data is None:
-        return EXIT_INVALID
-    bad_scenarios = _validate_scenarios(args.input, scenarios_raw)
-    if bad_scenarios:
+    # the Scenarios and Uncertainty rows are checked whatever the base's errors: every error at once
+    bad_sheets = _sheet_problems(scenarios_raw) if scenarios_raw is not None else 0
+    bad_scenarios = _validate_scenarios(args.input, scenarios_raw, base_valid=data is not None)
+    if data is None or bad_sheets or bad_scenarios:
         return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
           f"{len(data.products)} products, {len(data.sites)} sites, {len(issues.warnings)} warning(s))")
     return EXIT_OK
 
 
-def _validate_scenarios(path, raw=None) -> int:
+def _validate_scenarios(path, raw=None, base_valid: bool = True) -> int:
     """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors.
-    `raw`: the workbook as read (None: nothing to check)."""
+    `raw`: the workbook as read (None: nothing to check). On an invalid base only the scenario's own rows are
+    checked (their sheet, key and column): validating the edited copy would repeat the base's errors."""
     import copy
 
     from planner.whatif.scenarios import apply_named_scenario, scenario_names
     from planner.input.validate import validate_raw
 
-    if raw is None:
+    if raw is None or "Scenarios" not in raw.sheets:
         return 0
-    failed = _sheet_problems(raw)
-    if "Scenarios" not in raw.sheets:
-        return failed
+    failed = 0
     for name in scenario_names(raw):
         issues = Issues()
         copy_ = copy.deepcopy(raw)
         apply_named_scenario(copy_, name, issues)
-        if issues.ok:
+        if issues.ok and base_valid:
             validate_raw(copy_, issues)
         if issues.errors:
             failed += 1

@@ -266,3 +266,19 @@ def test_a_bad_start_quarter_still_reports_bad_quarter_values(tmp_path):
     cells = {i.cell: i.message for i in issues.errors}
     assert "2026Q5" in cells["Settings!B3"]
     assert "negative" in cells["Demand!C2"]
+
+
+def test_validate_reports_scenario_and_uncertainty_rows_even_when_the_base_has_errors(tmp_path, capsys):
+    """FabCapacity!B2 = -50 (a base error), a Scenarios row naming an unknown sheet and an Uncertainty row with an
+    unknown distribution: validate lists all three at once (before: the base's error alone), exit 2."""
+    from planner.cli import main
+
+    sheets = minimal_sheets()
+    sheets["FabCapacity"][1][1] = -50
+    sheets["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                           ["typo", "HBMSuply", "*", "*", "scale", 0.5]]
+    sheets["Uncertainty"] = [["sheet", "key", "column", "distribution", "p1", "p2", "p3"],
+                             ["Demand", "*", "*", "gauss", 0.9, 1.1, None]]
+    assert main(["validate", str(write(tmp_path, sheets))]) == 2
+    out = capsys.readouterr().out
+    assert "FabCapacity!B2" in out and "unknown sheet 'HBMSuply'" in out and "unknown distribution" in out

@@ -864,3 +864,14 @@ def test_sigterm_to_a_sweep_and_its_workers_leaves_no_traceback(tmp_path):
     stdout, stderr = p.communicate(timeout=60)
     assert p.returncode == 143 and no_traceback(stderr), stderr
     assert sorted(f.name for f in tmp_path.iterdir()) == ["in.xlsx"]
+
+
+def test_a_blank_template_validates_and_plans_as_an_empty_plan(tmp_path, capsys):
+    """A blank template is valid (a warning: nothing to serve), so run must not call it a solver failure: the
+    model has no decisions, the plan is optimal at $0, exit 0 (before: "HiGHS stopped with 'Empty'", exit 1)."""
+    src, out = tmp_path / "t.xlsx", tmp_path / "p.xlsx"
+    assert cli.main(["template", str(src)]) == 0
+    assert cli.main(["validate", str(src)]) == 0
+    assert cli.main(["-q", "run", str(src), "-o", str(out)]) == 0
+    summary = {r[0]: r[1] for r in load_workbook(out)["Summary"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["status"] == "optimal" and summary["objective_usd"] == 0
