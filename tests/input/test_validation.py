@@ -282,3 +282,18 @@ def test_validate_reports_scenario_and_uncertainty_rows_even_when_the_base_has_e
     assert main(["validate", str(write(tmp_path, sheets))]) == 2
     out = capsys.readouterr().out
     assert "FabCapacity!B2" in out and "unknown sheet 'HBMSuply'" in out and "unknown distribution" in out
+
+
+@pytest.mark.parametrize("fault", ["no Sites sheet", "blank route yield"])
+def test_a_faulty_sheet_is_reported_once_without_knock_on_warnings(tmp_path, fault):
+    """Sites deleted: one error (the missing sheet), not also "region NA has demand but no site serves it"; a
+    blank Routes yield: one error at its cell, not also "no route L1/F in Routes" for the route's Yield row."""
+    sheets = minimal_sheets()
+    if fault == "no Sites sheet":
+        del sheets["Sites"]
+    else:
+        header = sheets["Routes"][0]
+        sheets["Routes"][1][header.index("yield")] = None
+        sheets["Yield"] = [["product", "fab", "2026Q1", "2026Q2"], ["L1", "F", 0.5, 0.5]]
+    _data, issues = issues_of(tmp_path, sheets)
+    assert len(issues.errors) == 1 and not issues.warnings, [str(i) for i in issues]

@@ -66,6 +66,8 @@ def route_yields(ctx: ValidationContext, routes: pd.DataFrame, rows: list[WideRo
     yields = {(p, f, t): float(routes.at[(p, f), "yield"]) for (p, f) in routes.index for t in range(T)}
     for (p, f), values, row in rows:
         if (p, f) not in route_keys:
+            if (p, f) in ctx.present.get("Routes", set()):
+                continue  # the route's row has an error of its own, reported at its cell
             ctx.issues.warning("Yield", row.cells["product"], "product/fab", f"{p}/{f}",
                                f"no route {p}/{f} in Routes; these yields are ignored")
             continue

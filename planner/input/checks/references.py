@@ -10,6 +10,7 @@ from models.data import Settings
 from planner.input.checks.quarterly import QuarterSeries
 from planner.input.checks.rows import Row, ValidationContext, WideRow, known_text, to_frame
 from planner.input.checks.tables import Tables
+from planner.input.schema import SHEET_BY_NAME
 
 
 def packaging_expansion(ctx: ValidationContext, rows: list[Row], products: pd.DataFrame) -> pd.DataFrame:
@@ -92,20 +93,29 @@ def _check_demand_servable(ctx: ValidationContext, tables: Tables, demand_rows: 
     if "Demand" in ctx.raw.sheets and not demand_rows:
         ctx.issues.warning("Demand", ctx.raw.sheets["Demand"].title, "", None,
                            "no demand rows: the plan has nothing to serve")
+    # a missing or faulty Throughput / Sites / ServingLinks sheet is reported once, at its own cells: no knock-on
+    sure_of_servers = _sheets_sound(ctx, ("Throughput",))
+    sure_of_sites = _sheets_sound(ctx, ("Sites", "ServingLinks"))
     for keys, values, row in demand_rows:
         r, w = keys
         total = sum(v or 0.0 for v in values.values())
         if total <= 0:
             continue
-        if w not in servers:
+        if w not in servers and sure_of_servers:
             ctx.issues.warning("Demand", row.cells["workload"], "workload", w,
                                f"workload {w} has demand but no product can serve it (no Throughput row): "
                                "all of it will be unmet")
-        if r not in regions_served:
+        if r not in regions_served and sure_of_sites:
             ctx.issues.warning("Demand", row.cells["region"], "region", r,
                                f"region {r} has demand but no site serves it (no site in that region, no "
                                f"ServingLinks row): all of it will be unmet (regions served: "
                                f"{known_text(regions_served)})")
+
+
+def _sheets_sound(ctx: ValidationContext, names: tuple[str, ...]) -> bool:
+    """The required ones of `names` are present and none has an error so far."""
+    required = {n for n in names if SHEET_BY_NAME[n].required}
+    return required <= set(ctx.raw.sheets) and not any(i.sheet in names for i in ctx.issues.errors)
 
 
 def _check_links_used(ctx: ValidationContext, tables: Tables, demand_rows: list[WideRow]) -> None:
