@@ -16,7 +16,7 @@ from planner.input.schema import SETTINGS, SHEETS, ColumnSpec, SheetSpec
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 REQUIRED_FONT = Font(bold=True)
-VALIDATED_ROWS = 2000
+VALIDATED_ROWS = 10000
 
 
 def _comment(col: ColumnSpec) -> Comment:
@@ -47,6 +47,10 @@ def _add_validations(ws, spec: SheetSpec, columns: list[ColumnSpec]) -> None:
             dv = DataValidation(type="list", formula1=f"={ref_sheet.name}!${ref_letter}$2:${ref_letter}${VALIDATED_ROWS}",
                                 allow_blank=True, showErrorMessage=True,
                                 error=f"Pick a {col.references[1]} from sheet {ref_sheet.name}")
+        elif col.dtype in ("float", "int") and col.minimum is not None and (col.min_exclusive or col.max_exclusive):
+            # Excel's between / greaterThan bounds are inclusive or one-sided: an open end needs a formula
+            dv = DataValidation(type="custom", formula1=_range_formula(f"{letter}2", col), allow_blank=True,
+                                showErrorMessage=True, error=f"{col.name}: {col.range_text()}")
         elif col.dtype in ("float", "int") and col.minimum is not None:
             kind = "whole" if col.dtype == "int" else "decimal"
             if col.maximum is not None:
@@ -61,6 +65,16 @@ def _add_validations(ws, spec: SheetSpec, columns: list[ColumnSpec]) -> None:
             continue
         ws.add_data_validation(dv)
         dv.add(area)
+
+
+def _range_formula(cell: str, col: ColumnSpec) -> str:
+    """An Excel validation formula for `cell` (relative: it moves down the column) holding col's range."""
+    tests = [f"ISNUMBER({cell})", f"{cell}{'>' if col.min_exclusive else '>='}{col.minimum:g}"]
+    if col.maximum is not None:
+        tests.append(f"{cell}{'<' if col.max_exclusive else '<='}{col.maximum:g}")
+    if col.dtype == "int":
+        tests.append(f"{cell}=INT({cell})")
+    return f"AND({','.join(tests)})"
 
 
 class TemplateError(ValueError):

@@ -25,3 +25,17 @@ def test_template_is_well_formed_and_validates(tmp_path):
     assert routes.freeze_panes == "A2"
     assert any("Products!$A$2" in dv.formula1 for dv in routes.data_validations.dataValidation)
     assert [c.value for c in wb["Demand"][1]][2:] == ["2026Q3", "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4"]
+
+
+def test_template_cell_checks_are_as_strict_as_validate(tmp_path):
+    """Excel's checks in the template hold the schema's ranges, open ends included: a yield must be > 0 and
+    <= 1 (validate refuses 0), dies_per_wafer > 0; they cover 10,000 rows."""
+    from openpyxl import load_workbook
+
+    from planner.cli import main
+
+    out = tmp_path / "template.xlsx"
+    assert main(["-q", "template", str(out)]) == 0
+    formulas = {str(dv.sqref): dv.formula1 for dv in load_workbook(out)["Routes"].data_validations.dataValidation}
+    assert formulas["D2:D10000"] == "AND(ISNUMBER(D2),D2>0,D2<=1)"  # yield
+    assert formulas["C2:C10000"] == "AND(ISNUMBER(C2),C2>0)"  # dies_per_wafer
