@@ -99,6 +99,7 @@ class RawWorkbook:
     path: Path
     sha256: str
     sheets: dict[str, RawSheet]  # by spec sheet name
+    edited: dict[str, str] = field(default_factory=dict)  # cell -> the scenario row that changed it (whatif)
 
 
 def xml_is_defused() -> bool:

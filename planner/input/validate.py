@@ -7,6 +7,7 @@ cross-sheet checks, ScenarioWeights.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from models.data import PlanData
@@ -18,7 +19,7 @@ from planner.input.checks.scenarios import check_scenario_weights
 from planner.input.checks.settings import check_horizon, check_settings
 from planner.input.checks.tables import build_tables, read_table_rows
 from planner.input.reader import RawWorkbook, ReadLimits, read_workbook
-from planner.issues import Issues
+from planner.issues import Issue, Issues
 
 __all__ = ["MAX_MAGNITUDE", "MIN_MAGNITUDE", "Row", "sane_range_problem", "scenario_weights", "validate_raw",
            "validate_workbook"]
@@ -70,7 +71,19 @@ def validate_workbook(path: str | Path, limits: ReadLimits | None = None) -> tup
 
 def validate_raw(raw: RawWorkbook, issues: Issues) -> tuple[PlanData | None, Issues]:
     """Validate an already-read workbook (issues from reading are kept and extended)."""
+    found = len(issues.items)
     data = _plan_data(raw, issues)
     if data is None and issues.ok:
         issues.error("Settings", "", "", None, "the plan horizon is not defined (start_quarter, quarters)")
+    if raw.edited:
+        issues.items[found:] = [_name_the_edit(i, raw.edited) for i in issues.items[found:]]
     return data, issues
+
+
+def _name_the_edit(issue: Issue, edited: dict[str, str]) -> Issue:
+    """An issue at a cell a scenario changed says which scenario row did it: the input cell may look fine."""
+    where = edited.get(issue.cell)
+    if where is None:
+        return issue
+    return replace(issue, message=f"{issue.message} (the value after the scenario row {where}; the input "
+                                  "cell holds another)")

@@ -312,6 +312,7 @@ def _apply_cell_override(raw: RawWorkbook, ov: Override, issues: Issues) -> str 
             ref = target.sheet.cell(column, row.excel_row)
             if op == "set":
                 row.values[column] = value
+                raw.edited[ref] = f"{ov.cell('value')} (set {_fmt(value)})"
                 changed += 1
                 continue
             current = row.values.get(column)
@@ -330,6 +331,7 @@ def _apply_cell_override(raw: RawWorkbook, ov: Override, issues: Issues) -> str 
                 bad.append(f"{ref} (the result is not a finite number)")
                 continue
             row.values[column] = _tidy(new)
+            raw.edited[ref] = f"{ov.cell('value')} ({op} {_fmt(value)})"
             changed += 1
     if bad:
         issues.error(sheet=ov.source, cell=ov.cell("value"), column="value", value=ov.value,

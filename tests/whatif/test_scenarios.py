@@ -195,11 +195,15 @@ def test_scenario_without_scenarios_sheet(tmp_path):
 
 
 def test_overridden_value_out_of_range_names_the_overridden_cell(tmp_path):
+    """Scenario x scales a yield of 1 by 1.5: the error is at Routes!D2, whose input value looks fine, so the
+    message also names the Scenarios row that made the value (its value cell F2, scale 1.5)."""
     sheets = minimal_sheets(2)
     sheets["Scenarios"] = [HEADER, ["x", "Routes", "L1/F", "yield", "scale", 1.5]]
     outcome = plan(tmp_path, sheets, "x")
     assert outcome.exit_code == 2
-    assert [(i.cell, i.message) for i in outcome.issues.errors] == [("Routes!D2", "yield must be in (0, 1]")]
+    assert [(i.cell, i.message) for i in outcome.issues.errors] == [
+        ("Routes!D2", "yield must be in (0, 1] (the value after the scenario row Scenarios!F2 (scale 1.5); the input "
+                      "cell holds another)")]
 
 
 def test_every_match_blank_is_a_warning(tmp_path):
@@ -257,3 +261,4 @@ def test_validate_checks_every_scenario(tmp_path, capsys):
     assert main(["validate", str(write(tmp_path, sheets))]) == 2
     out = capsys.readouterr().out
     assert "scenario 'bad'" in out and "Routes!D2" in out and "scenario 'ok'" not in out
+
