@@ -203,10 +203,10 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     elif is_mip and options.mip_start:
         _set_start(h, form)
     started = bool(is_mip and (start or options.mip_start))
-    first_s = 0.0
+    first_s, start_bound = 0.0, None
     if is_mip and not started and options.lumpy_start:
         t_first = time.perf_counter()
-        first = lumpy_first_start(form, options)
+        first, start_bound = lumpy_first_start(form, options, since=t_first)
         first_s = time.perf_counter() - t_first  # solving, not hand-off: counted in solve_seconds
         limit = time_left(options.time_limit_s)
         if (first is not None or first_s > 0.5) and limit and limit > 0:  # one time limit for stages and full MIP
@@ -217,7 +217,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
             algorithm += " (started from the lumpy-first plan)"
     reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
-    ran = run_with_progress(h, is_mip)
+    ran = run_with_progress(h, is_mip, since=t1 - first_s)  # progress timed from the first stage on
     if started and ran != highspy.HighsStatus.kError and _misreported(h, form):
         # HiGHS 1.16 presolve with a user start: see set_mip_start
         h = _highs(options, algorithm, is_mip)
@@ -229,6 +229,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if ran == highspy.HighsStatus.kError and result.status != "error":
         result = SolveResult("error", f"HiGHS run() returned an error (model status '{result.highs_status}'); "
                              "the result is not used", is_mip=is_mip, highs_status=result.highs_status)
+    if result.status == "feasible" and result.mip_gap is None:
+        _gap_from_start_bound(result, start_bound)
     if RUN.stopped and result.status == "feasible":
         result.message = "interrupted (Ctrl-C): " + result.message
     RUN.after_run()
@@ -244,6 +246,16 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
             duals_options = replace(options, time_limit_s=left)
         load_solution(model, form, h, result, is_mip, duals_options)
     return result
+
+
+def _gap_from_start_bound(result: SolveResult, bound: float | None) -> None:
+    """A MIP stopped before its own bound (Ctrl-C at once after the start) still has one: stage (1) of the
+    lumpy-first start is a relaxation (racks continuous), so its dual bound is valid for the whole MIP."""
+    if bound is None or not math.isfinite(bound) or result.objective is None or not result.objective:
+        return
+    result.mip_gap = max(0.0, (result.objective - bound) / abs(result.objective))
+    result.message = f"stopped with gap {result.mip_gap:.4%} (to the bound of the relaxation that started it); " \
+                     "best plan found is not proven optimal"
 
 
 def load_solution(model, form: StandardForm, h: highspy.Highs, result: SolveResult, is_mip: bool,
@@ -318,9 +330,12 @@ def set_mip_start(h: highspy.Highs, form: StandardForm, start: list, options: So
 
 LUMPY_FIRST_SHARE = 0.1  # of the time limit, at most LUMPY_FIRST_MAX_S, for the first stage of lumpy_first_start
 LUMPY_FIRST_MAX_S = 30.0
+INTERRUPTED_START_S = 3.0  # after Ctrl-C in stage (1), stage (2) looks this long for a whole plan to write
+INTERRUPTED_START_GAP = 0.05
 
 
-def lumpy_first_start(form: StandardForm, options: SolveOptions) -> highspy.HighsSolution | None:
+def lumpy_first_start(form: StandardForm, options: SolveOptions,
+                      since: float | None = None) -> tuple[highspy.HighsSolution | None, float | None]:
     """A first incumbent for a MIP with both lumpy commitments (models/prices.py: blocks E, deals A, packaging
     blocks K) and other integers (whole racks, integer wafers), in two stages, each to ``mip_rel_gap`` and within
     LUMPY_FIRST_SHARE of the time limit: (1) the MIP with only the lumpy columns integer (racks continuous);
@@ -332,29 +347,36 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions) -> highspy.High
     Why (issue 13, bench/RESULTS.md): on the shipped example HiGHS's bound is within ~0.1% of the optimum in a
     few seconds, but its own heuristics take 11-60+ s (by random seed) to find a plan within 0.1% of that bound;
     stage (1) takes 2-3 s and picks the best-known plan's blocks and deals, stage (2) 2-3 s, and the full MIP
-    proves 0.1% from that start in ~5 s, at or near its root. None when the MIP has no lumpy columns or no
-    other integers, or a stage finds no plan."""
+    proves 0.1% from that start in ~5 s, at or near its root. Returns (plan, stage (1)'s dual
+    bound, valid for the whole MIP); the plan is None when the MIP has no lumpy columns or no other integers, or
+    a stage finds no plan. Ctrl-C in stage (1) still gets a whole plan: stage (2) then runs for at most
+    INTERRUPTED_START_S to a 5% gap, and the interrupted MIP keeps it."""
     lumpy = lumpy_columns(form)
     others = np.setdiff1d(form.integer_columns, lumpy)
     if not len(lumpy) or not len(others):
-        return None
+        return None, None
     limit = time_left(options.time_limit_s)
     share = min(LUMPY_FIRST_MAX_S, LUMPY_FIRST_SHARE * limit) if limit else LUMPY_FIRST_MAX_S
     first = _highs(replace(options, time_limit_s=share), "branch-and-cut", True)
     first.passModel(form.lp)
     first.changeColsIntegrality(len(others), others.astype(np.int32),
                                 np.array([highspy.HighsVarType.kContinuous] * len(others)))
-    first.run()
+    started = time.perf_counter() if since is None else since
+    run_with_progress(first, True, "start 1/2", since=started)
+    bound = float(first.getInfo().mip_dual_bound)  # stage (1) relaxes the MIP: a valid bound for it
     if first.getInfo().primal_solution_status != 2:
-        return None
+        return None, bound
     values = np.round(np.asarray(first.getSolution().col_value, dtype=float)[lumpy])
-    second = _highs(replace(options, time_limit_s=share), "branch-and-cut", True)
+    interrupted = RUN.stopped  # Ctrl-C in stage (1): a whole plan quickly, which the stopped MIP then keeps
+    quick = dict(time_limit_s=min(share, INTERRUPTED_START_S), mip_rel_gap=INTERRUPTED_START_GAP) if interrupted \
+        else dict(time_limit_s=share)
+    second = _highs(replace(options, **quick), "branch-and-cut", True)
     second.passModel(form.lp)
     second.changeColsBounds(len(lumpy), lumpy.astype(np.int32), values, values)
-    second.run()
+    run_with_progress(second, True, "start 2/2", since=started, interruptible=not interrupted)
     if second.getInfo().primal_solution_status != 2:
-        return None
-    return second.getSolution()
+        return None, bound
+    return second.getSolution(), bound
 
 
 def _set_start(h: highspy.Highs, form: StandardForm) -> None:
@@ -511,17 +533,21 @@ def time_left(limit: float | None) -> float | None:
     return left if not limit or limit <= 0 else min(float(limit), left)
 
 
-def run_with_progress(h: highspy.Highs, is_mip: bool):
-    """h.run() with interrupt callbacks (stop on request) and a progress line every PROGRESS_EVERY_S seconds."""
+def run_with_progress(h: highspy.Highs, is_mip: bool, label: str = "solve", since: float | None = None,
+                      interruptible: bool = True):
+    """h.run() with interrupt callbacks (stop on request) and a progress line every PROGRESS_EVERY_S seconds,
+    elapsed from `since` (default: now; a stage of the MIP start and the MIP after it share one clock). A run
+    that is not `interruptible` ignores Ctrl-C (it is short: the quick whole plan after an interrupted start)."""
     import logging
 
     log = logging.getLogger("planner")
     say = RUN.progress or (lambda text: log.info("%s", text))
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if since is None else since
     last = [t0]
+    label = f"{label:<9}"
 
     def on_interrupt(event):
-        if RUN.should_stop():
+        if interruptible and RUN.should_stop():
             RUN.stopped = True
             event.interrupt()
         now = time.perf_counter()
@@ -532,11 +558,11 @@ def run_with_progress(h: highspy.Highs, is_mip: bool):
         if is_mip:
             best, bound = out.mip_primal_bound, out.mip_dual_bound
             gap = out.mip_gap
-            say(f"solve     {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  "
+            say(f"{label} {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  "
                 f"gap {gap:.2%}" if math.isfinite(gap) and abs(best) < INF else
-                f"solve     {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  gap -")
+                f"{label} {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  gap -")
         else:
-            say(f"solve     {now - t0:7.1f} s  objective {_fmt(out.objective_function_value)} ($k)")
+            say(f"{label} {now - t0:7.1f} s  objective {_fmt(out.objective_function_value)} ($k)")
 
     subscribed = []
     for name in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):
@@ -547,16 +573,22 @@ def run_with_progress(h: highspy.Highs, is_mip: bool):
                 subscribed.append(hook)
             except Exception:  # an older highspy without the callback: solve without progress
                 pass
-    RUN.running, RUN.stopped = True, False
+    RUN.running = True  # Ctrl-C now asks the solver to stop (planner/signals.py)
+    if interruptible:
+        RUN.stopped = False
     try:
         return h.run()
     finally:
         RUN.running = False
-        for hook in subscribed:
-            try:
-                hook.unsubscribe(on_interrupt)
-            except Exception:
-                pass
+        _unsubscribe(subscribed, on_interrupt)
+
+
+def _unsubscribe(subscribed: list, on_interrupt) -> None:
+    for hook in subscribed:
+        try:
+            hook.unsubscribe(on_interrupt)
+        except Exception:
+            pass
 
 
 def _fmt(x: float) -> str:

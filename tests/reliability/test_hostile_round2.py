@@ -801,9 +801,9 @@ def test_an_infeasible_plan_diagnosis_gets_only_what_is_left_of_the_time_limit(t
     src = write(tmp_path, sheets)
     real_run = solve_module.run_with_progress
 
-    def slow_run(h, is_mip):
+    def slow_run(h, is_mip, **options):
         time.sleep(1.0)  # the plan's own solve uses up 1 s of the 1.5 s budget
-        return real_run(h, is_mip)
+        return real_run(h, is_mip, **options)
 
     limits = []
     real_new = diagnosis.new_highs
