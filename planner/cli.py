@@ -387,9 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("roll", help="write next quarter's input workbook from a plan and its input")
     p.add_argument("plan")
     p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True,
+                   help="next quarter's input workbook (.xlsx); an existing file is refused unless --force")
     p.add_argument("--actuals", help="workbook of actual inventories / installed base to use instead of the plan")
     p.add_argument("--quarters", type=int, help="horizon length of the new workbook (default: the same)")
+    p.add_argument("--force", action="store_true", help="replace NEXT.xlsx if it exists")
     p = sub.add_parser("diff", help="what changed between two plans, and why")
     p.add_argument("old")
     p.add_argument("new")

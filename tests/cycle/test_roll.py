@@ -222,3 +222,16 @@ def test_refuses_a_plan_of_another_horizon(rolled, tmp_path):
         roll(plan, out, tmp_path / "x.xlsx")
     assert main(["-q", "roll", str(plan), str(out), "-o", str(tmp_path / "x.xlsx")]) == 2
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_an_existing_output_is_refused_unless_force(rolled, tmp_path, capsys):
+    source, plan, _out = rolled
+    out = tmp_path / "next.xlsx"
+    out.write_bytes(b"next quarter's input, edited by hand")
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"ERROR: {out} already exists; roll never overwrites a file (it may be next "
+                                       "quarter's input, with your edits). Choose another name with -o, or pass "
+                                       "--force to replace it\n")
+    assert out.read_bytes() == b"next quarter's input, edited by hand"
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--force"]) == 0
+    assert validate_workbook(out)[0] is not None
