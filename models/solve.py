@@ -452,6 +452,18 @@ def mip_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> tuple
     return {}, ""
 
 
+def _stop_reason(status, text: str) -> str:
+    """Why HiGHS stopped before proving optimality, in words ('stopped at the time limit')."""
+    S = highspy.HighsModelStatus
+    reasons = {S.kTimeLimit: "stopped at the time limit", S.kInterrupt: "interrupted by the user",
+               S.kIterationLimit: "stopped at the iteration limit", S.kSolutionLimit: "stopped at the solution limit"}
+    for name, words in (("kObjectiveBound", "stopped at the objective bound"),
+                        ("kObjectiveTarget", "stopped at the objective target")):
+        if hasattr(S, name):
+            reasons[getattr(S, name)] = words
+    return reasons.get(status, f"stopped early ({text})")
+
+
 def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
     status = h.getModelStatus()
     info = h.getInfo()
@@ -484,7 +496,7 @@ def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
     if has_primal and status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt,
                                  getattr(S, "kObjectiveBound", S.kTimeLimit), getattr(S, "kObjectiveTarget", S.kTimeLimit)):
         gap_text = f" with gap {gap:.4%}" if gap is not None else ""
-        return SolveResult("feasible", f"stopped by {text}{gap_text}; best plan found is not proven optimal",
+        return SolveResult("feasible", f"{_stop_reason(status, text)}{gap_text}; best plan found is not proven optimal",
                            objective, gap, is_mip, highs_status=text)
     return SolveResult("error", f"no plan: HiGHS stopped with '{text}'"
                        + (" before finding any feasible plan" if not has_primal else ""), is_mip=is_mip,

@@ -70,9 +70,18 @@ def _validate_scenarios(path, raw=None, base_valid: bool = True) -> int:
             validate_raw(copy_, issues)
         if issues.errors:
             failed += 1
-            print(f"scenario '{name}':")
-            _print_issues(Issues(issues.errors), sys.stdout)
+            _print_scenario_errors(name, issues, Issues(), sys.stdout)
     return failed
+
+
+def _print_scenario_errors(name: str, issues: Issues, base: Issues, stream=None) -> None:
+    """The errors scenario `name` introduces into the valid base workbook (whose issues are `base`), under its name."""
+    stream = stream or sys.stderr
+    known = {str(i) for i in base}
+    own = [i for i in issues.errors if str(i) not in known]
+    print(f"scenario '{name}': {len(own)} error(s)", file=stream)
+    for issue in own:
+        print(f"  {issue}", file=stream)
 
 
 def run_options(args, **more):
@@ -123,6 +132,10 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
     input_edits, model_edits = plan_edits(args)
     options = run_options(args, input_edits=input_edits, model_edits=model_edits, always_diagnose=diagnose_only)
     outcome = run_plan(input_path, output, options)
+    if outcome.issues is not None and outcome.status == "invalid" and outcome.base_issues is not None:
+        _print_issues(Issues(outcome.base_issues.warnings))  # the base is valid: the scenario broke it
+        _print_scenario_errors(args.scenario, outcome.issues, outcome.base_issues)
+        return outcome.exit_code
     if outcome.issues is not None and outcome.status == "invalid":
         _print_issues(outcome.issues)
         return outcome.exit_code
@@ -193,16 +206,19 @@ def cmd_compare(args) -> int:
     check_target(output, input_path)
     options = run_options(args)
     raw, read_issues = read_workbook(input_path)
-    if raw is None or not read_issues.ok:
+    if raw is None:
         _print_issues(read_issues)
         return EXIT_INVALID
     names = selected_names(raw, getattr(args, "scenarios", None))
     plans = compare_plans(raw, read_issues, names, options)
+    if plans[0].data is None:  # the base workbook is invalid: what `planner validate` prints, once
+        _print_issues(plans[0].issues)
+        return EXIT_INVALID
     invalid = [p for p in plans if p.data is None]
     if invalid:
+        _print_issues(Issues(plans[0].issues.warnings))
         for p in invalid:
-            print(f"scenario {p.name}: invalid", file=sys.stderr)
-            _print_issues(Issues([i for i in p.issues if i.severity == "error"]))
+            _print_scenario_errors(p.name, p.issues, plans[0].issues)
         return EXIT_INVALID
     warnings = {str(i) for p in plans for i in p.issues.warnings}
     if warnings:
@@ -386,9 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("roll", help="write next quarter's input workbook from a plan and its input")
     p.add_argument("plan")
     p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True,
+                   help="next quarter's input workbook (.xlsx); an existing file is refused unless --force")
     p.add_argument("--actuals", help="workbook of actual inventories / installed base to use instead of the plan")
     p.add_argument("--quarters", type=int, help="horizon length of the new workbook (default: the same)")
+    p.add_argument("--force", action="store_true", help="replace NEXT.xlsx if it exists")
     p = sub.add_parser("diff", help="what changed between two plans, and why")
     p.add_argument("old")
     p.add_argument("new")

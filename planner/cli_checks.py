@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 from planner.input.schema import SETTING_BY_KEY
@@ -55,7 +56,35 @@ def other_option_problems(args) -> list[str]:
             problems.append(f"--draws must be 1 or more, not {args.draws}")
         if args.workers is not None and args.workers < 0:
             problems.append(f"--workers must be 0 (one per core) or more, not {args.workers}")
+        if getattr(args, "scheduler", None) is not None:
+            problems += scheduler_problems(args.scheduler)
     return problems
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+_SCHEDULER = re.compile(r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+)"
+                        r"(?::(?P<port>[^/]*))?/?$")
+
+
+def scheduler_problems(address: str) -> list[str]:
+    """--scheduler must be a Dask scheduler address: [SCHEME://]HOST:PORT, SCHEME one of SCHEDULER_SCHEMES (tcp
+    when left out), PORT 1-65535 (inproc://NAME needs no port). Whether it answers is checked when connecting."""
+    accepted = (f"--scheduler takes a Dask scheduler address tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786; scheme "
+                f"{'/'.join(SCHEDULER_SCHEMES)}, tcp when left out; PORT 1-65535)")
+    if address.strip().lower().startswith("inproc://"):
+        return []
+    m = _SCHEDULER.match(address.strip())
+    if m is None:
+        return [f"{accepted}, not '{address}'"]
+    scheme, port = (m.group("scheme") or "tcp").lower(), m.group("port")
+    if scheme not in SCHEDULER_SCHEMES:
+        return [f"{accepted}, not '{address}' (unknown scheme '{scheme}')"]
+    if scheme == "inproc":
+        return []
+    if port is None or not port.isdigit() or not 1 <= int(port) <= 65535:
+        return [f"{accepted}, not '{address}' (" + ("no port" if port is None else f"port '{port}' is not 1-65535")
+                + ")"]
+    return []
 
 
 def _stochastic_option_problems(args) -> list[str]:
@@ -95,10 +124,31 @@ def outputs(args) -> list[Path]:
     return paths
 
 
+def output_problems(args) -> list[str]:
+    """An output that cannot be written where it is asked for: not an .xlsx, or in a folder that does not exist
+    (refused before any work, like a bad option); and an existing output of `roll` without --force (as `template`
+    refuses it in planner/input/template.py)."""
+    from planner.output.xlsx import same_file
+
+    wanted = outputs(args)[:1]  # the workbook; sweep's .draws.parquet goes beside it
+    problems = []
+    for out in wanted:
+        if out.suffix.lower() != ".xlsx":
+            problems.append(f"the output {out} must end in .xlsx")
+        elif not out.parent.is_dir():
+            problems.append(f"the output folder {out.parent} does not exist (for {out}); create it or choose another "
+                            "path" + (" with -o" if getattr(args, "command", "") != "template" else ""))
+        elif getattr(args, "command", "") == "roll" and out.exists() and not getattr(args, "force", False) \
+                and not any(same_file(out, path) for path in files_read(args)):  # that one is said below
+            problems.append(f"{out} already exists; roll never overwrites a file (it may be next quarter's input, "
+                            "with your edits). Choose another name with -o, or pass --force to replace it")
+    return problems
+
+
 def io_problems(args) -> list[str]:
     from planner.output.xlsx import same_file
 
-    problems = []
+    problems = output_problems(args)
     for out in outputs(args):
         for path in files_read(args):
             if same_file(out, path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,8 +21,16 @@ class Issue:
     def __str__(self) -> str:
         where = self.cell or self.sheet or "workbook"
         col = f" [{self.column}]" if self.column else ""
-        val = "" if self.value is None or self.value == "" else f" = {self.value!r}"
+        val = "" if self.value is None or self.value == "" else f" = {_shown(self.value)}"
         return f"{self.severity.upper():7s} {where}{col}{val}: {self.message}"
+
+
+def _shown(value: object) -> str:
+    """A cell value as the issue shows it: its repr, a float without binary noise (a sum of 0.6 and 0.5 shows
+    1.1, not 1.0999999999999999)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(float(f"{value:.15g}"))
+    return repr(value)
 
 
 @dataclass

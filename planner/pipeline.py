@@ -148,6 +148,7 @@ class PlanOutcome:
     objective_usd: float | None = None
     phases: dict[str, float] = field(default_factory=dict)
     diagnosis_lines: list[str] = field(default_factory=list)  # the Diagnosis headline when there is no plan
+    base_issues: Issues | None = None  # invalid only through its input edits: the valid base workbook's issues
 
 
 def read(input_path: str | Path, timer: Timer | None = None) -> tuple[RawWorkbook | None, Issues]:
@@ -260,10 +261,15 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     check_target(output_path, input_path)
     timer = Timer(hooks=hooks or Hooks())
     raw, issues = read(input_path, timer)
+    base = prepare(raw, issues, (), timer) if options.input_edits else None  # the workbook as `validate` sees it
+    if base is not None and not base.valid:
+        return PlanOutcome(EXIT_INVALID, "invalid", f"{len(base.issues.errors)} error(s) in the input workbook",
+                           issues=base.issues, phases=timer.phases)
     prepared = prepare(raw, issues, options.input_edits, timer, copy_raw=False)
     if not prepared.valid:
         return PlanOutcome(EXIT_INVALID, "invalid", f"{len(prepared.issues.errors)} error(s) in the input workbook",
-                           issues=prepared.issues, phases=timer.phases)
+                           issues=prepared.issues, phases=timer.phases,
+                           base_issues=base.issues if base is not None else None)
     planned = plan_prepared(prepared, options, timer)
     if planned is None:
         failed = [getattr(e, "failure_message", "") for e in options.model_edits]

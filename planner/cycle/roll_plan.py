@@ -186,8 +186,9 @@ def _check_same_input(plan_path: Path, input_path: Path, plan: dict[str, pd.Data
 # ---- the actuals ----------------------------------------------------------------------------------------
 
 def read_actuals(path: Path, data: PlanData, closed: str, notes: list[Note]) -> Actuals:
-    """The actuals workbook's values for the closed quarter, by sheet and key; RollError on any bad cell.
-    Rows of another quarter are skipped, with a note."""
+    """The actuals workbook's values for the closed quarter, by sheet and key. Every bad cell of the workbook is
+    found before any is reported: one RollError lists them all, each at its own cell. Rows of another quarter are
+    skipped, with a note."""
     try:
         frames = read_plan(path, list(ACTUALS))
     except PlanReadError as exc:
@@ -197,32 +198,35 @@ def read_actuals(path: Path, data: PlanData, closed: str, notes: list[Note]) -> 
              "Wafers": [set(data.products.index), set(data.fabs.index)],
              "Partners": [set(data.partners.index)]}
     out: Actuals = {}
-    duplicates: list[str] = []
+    problems: list[str] = []
     for sheet, frame in frames.items():
-        table, skipped = _actuals_sheet(path, sheet, frame, known[sheet], closed, duplicates)
+        routes = set(data.routes.index) if sheet == "Wafers" else None
+        table, skipped = _actuals_sheet(path, sheet, frame, known[sheet], closed, problems, routes)
         if skipped:
             notes.append(Note(f"{skipped} row(s) of another quarter ignored", sheet, "", skipped,
                               f"actuals {path.name} {sheet}: only rows of {closed} are used"))
         out[sheet] = table
-    if duplicates:
-        raise RollError("\n  ".join(duplicates))
+    if problems:
+        raise RollError(f"the actuals workbook {path.name} has {len(problems)} error(s); nothing was written:\n  "
+                        + "\n  ".join(problems))
     return out
 
 
 def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set], closed: str,
-                   duplicates: list[str]) -> tuple[dict[tuple, dict[str, Value]], int]:
-    """One actuals sheet: (key -> column -> value, rows of another quarter skipped). A key listed twice is
-    added to `duplicates` (all are reported together)."""
+                   problems: list[str], routes: set | None = None) -> tuple[dict[tuple, dict[str, Value]], int]:
+    """One actuals sheet: (key -> column -> value, rows of another quarter skipped). Every problem (a missing
+    column, an unknown or repeated key, a (product, fab) not in `routes`, a cell that does not parse) is added to
+    `problems`, located at its cell."""
     keys, values = ACTUALS[sheet]
     original = list(frame.columns)
     frame.columns = [normalise_header(c) for c in original]
     missing = [k for k in keys if k not in frame.columns]
-    if missing:
-        raise RollError(f"actuals {path.name} sheet {sheet}: key column(s) {', '.join(missing)} missing "
-                        f"(found: {', '.join(map(str, original))})")
     present = [c for c in values if c in frame.columns]
-    if not present:
-        raise RollError(f"actuals {path.name} sheet {sheet}: none of the columns {', '.join(values)}")
+    if missing or not present:
+        problems.append(f"actuals {path.name} {sheet}!1:1: " + (  # the header row
+            f"key column(s) {', '.join(missing)} missing (found: {', '.join(map(str, original))})" if missing else
+            f"none of the columns {', '.join(values)}"))
+        return {}, 0
     table: dict[tuple, dict[str, Value]] = {}
     first_row: dict[tuple, str] = {}
     skipped = 0
@@ -232,39 +236,56 @@ def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set]
             if parse_quarter(str(row[Col.quarter]).strip()) != closed:
                 skipped += 1
                 continue
-        try:
-            key = tuple(convert("key", None if pd.isna(row[k]) else row[k]) for k in keys)
-        except CellError as exc:
-            raise RollError(f"actuals {where(keys[0])}: {exc}") from exc
-        if any(k is None for k in key):
-            continue
-        for k, pool in zip(key, known):
-            if k not in pool:
-                raise RollError(f"actuals {where(keys[0])}: unknown key '{k}' (not in the input workbook)")
-        if key in table:
-            duplicates.append(f"actuals {where(keys[0])}: {'/'.join(key)} is listed twice in {sheet} (first "
-                              f"at {first_row[key]}); keep one row per key")
-            continue
-        first_row[key] = where(keys[0])
-        entry = table.setdefault(key, {})
+        key = _actual_key(row, keys, known, where, problems)
+        entry: dict[str, Value] = {}
         for col in present:
             v = row[col]
             if v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip()):
                 continue
-            entry[col] = Value(_actual_cell(col, v, where), where(col))
+            try:
+                entry[col] = Value(_actual_cell(col, v), where(col))
+            except CellError as exc:
+                problems.append(f"actuals {where(col)}: {exc}")
+        if key is None:
+            continue
+        if key in table:
+            problems.append(f"actuals {where(keys[0])}: {'/'.join(key)} is listed twice in {sheet} (first at "
+                            f"{first_row[key]}); keep one row per key")
+            continue
+        first_row[key] = where(keys[0])
+        table[key] = entry
+        if routes is not None and key not in routes:
+            problems.append(f"actuals {where(keys[0])}: no route {'/'.join(key)} in Routes")
     return table, skipped
 
 
-def _actual_cell(col: str, v: object, where) -> object:
-    """A non-blank actuals cell parsed for its column; RollError, located, when it does not parse."""
-    try:
-        if col == Col.signed:
-            return convert("bool", v)
-        if col == Col.arrival_quarter:
-            return convert("quarter", str(v))
-        parsed = convert("float", v)
-        if parsed < 0:
-            raise CellError(f"{col} cannot be negative")
-        return parsed
-    except CellError as exc:
-        raise RollError(f"actuals {where(col)}: {exc}") from exc
+def _actual_key(row: dict, keys: tuple, known: list[set], where, problems: list[str]) -> tuple | None:
+    """The row's key; None when a key cell is blank (the row is skipped), does not parse or is not in the input
+    workbook (each of those a problem at its own cell)."""
+    key, bad = [], False
+    for k, pool in zip(keys, known):
+        try:
+            value = convert("key", None if pd.isna(row[k]) else row[k])
+        except CellError as exc:
+            problems.append(f"actuals {where(k)}: {exc}")
+            bad = True
+            continue
+        if value is not None and value not in pool:
+            problems.append(f"actuals {where(k)}: unknown key '{value}' (not in the input workbook)")
+            bad = True
+        key.append(value)
+    if bad or any(k is None for k in key):
+        return None
+    return tuple(key)
+
+
+def _actual_cell(col: str, v: object) -> object:
+    """A non-blank actuals cell parsed for its column; CellError when it does not parse."""
+    if col == Col.signed:
+        return convert("bool", v)
+    if col == Col.arrival_quarter:
+        return convert("quarter", str(v))
+    parsed = convert("float", v)
+    if parsed < 0:
+        raise CellError(f"{col} cannot be negative")
+    return parsed

@@ -336,8 +336,12 @@ def selected_names(raw: RawWorkbook, asked: str | None) -> list[str]:
 
 def compare_plans(raw: RawWorkbook, read_issues: Issues, names: list[str],
                   options: RunOptions) -> list[ScenarioPlan]:
-    """Validate every scenario, then (only when all are valid) solve each in turn."""
-    plans = [prepare(raw, read_issues, n) for n in names]
+    """Validate the base (as `planner validate` does) and, when it is valid, every scenario; then (only when all
+    are valid) solve each in turn. An invalid base is returned alone."""
+    plans = [prepare(raw, read_issues, names[0])]
+    if plans[0].data is None:
+        return plans
+    plans += [prepare(raw, read_issues, n) for n in names[1:]]
     if any(p.data is None for p in plans):
         return plans
     for i, p in enumerate(plans, start=1):

@@ -49,7 +49,6 @@ from planner.issues import InputError, Issues
 from planner import pipeline
 from planner.pipeline import RunOptions
 from planner.whatif.scenarios import OverridesEdit
-from planner.input.validate import validate_raw
 from planner.input.reader import RawWorkbook, read_workbook
 from planner.whatif.uncertainty import (DISTRIBUTIONS, MAX_FACTOR_PARAMETER, UNCERTAINTY_COLUMNS,  # noqa: F401
                                         Factor, read_uncertainty, sample_factors)
@@ -180,8 +179,12 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
     if draws < 1:
         raise ValueError("--draws must be at least 1")
     raw, issues = read_workbook(input_path)
-    if raw is None or not issues.ok:
+    if raw is None:
         raise InputError(issues)
+    base = pipeline.prepare(copy.deepcopy(raw), issues)  # the base workbook as `planner validate` sees it
+    if not base.valid:
+        raise InputError(base.issues)
+    issues = base.issues
     factors = read_uncertainty(raw, issues)
     if "Uncertainty" not in raw.sheets:
         issues.error(sheet="Uncertainty", cell="", column="", value=None,
@@ -189,8 +192,6 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
     elif not factors and issues.ok:
         issues.error(sheet="Uncertainty", cell=raw.sheets["Uncertainty"].title, column="", value=None,
                      message="the Uncertainty sheet has no factor rows")
-    if issues.ok:
-        _base, issues = validate_raw(copy.deepcopy(raw), issues)
     if not issues.ok:
         raise InputError(issues)
     options = RunOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap, threads=1 if threads is None else threads,

@@ -240,3 +240,61 @@ def test_rolling_an_infeasible_plan_says_it_has_no_plan(tmp_path, capsys):
     assert not (tmp_path / "next.xlsx").exists()
     again = run_plan(src, tmp_path / "again.xlsx", RunOptions(model_edits=replan_edits(plan)))
     assert again.exit_code == 2 and any("has no plan" in i.message for i in again.issues.errors)
+
+
+def test_an_existing_output_is_refused_unless_force(rolled, tmp_path, capsys):
+    source, plan, _out = rolled
+    out = tmp_path / "next.xlsx"
+    out.write_bytes(b"next quarter's input, edited by hand")
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"ERROR: {out} already exists; roll never overwrites a file (it may be next "
+                                       "quarter's input, with your edits). Choose another name with -o, or pass "
+                                       "--force to replace it\n")
+    assert out.read_bytes() == b"next quarter's input, edited by hand"
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--force"]) == 0
+    assert validate_workbook(out)[0] is not None
+
+
+def test_every_problem_of_the_actuals_is_reported_at_once_at_its_own_cell(rolled, tmp_path, capsys):
+    """A negative die bank, an unknown site (column B), text in a number, `signed` neither TRUE nor FALSE, a key
+    listed twice, an unknown fab and a sheet without its key column: one run, every cell."""
+    source, plan, _out = rolled
+    actuals = write(tmp_path, {
+        "Chips": [["product", "die_bank_end"], ["L1", -5]],
+        "Deployments": [["product", "site", "racks_deployed"], ["L1", "S", 1], ["L1", "S", 2], ["L1", "Atlantis", "x"]],
+        "Wafers": [["product", "fab", "wafers"], ["L1", "G", 1]],
+        "HBM": [["inventory_end"], [3]],
+        "Partners": [["partner", "signed"], ["P", "maybe"]],
+    }, "actuals.xlsx")
+    out = tmp_path / "next.xlsx"
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "ERROR: the actuals workbook actuals.xlsx has 7 error(s); nothing was written:",
+        "  actuals actuals.xlsx Chips!B2: die_bank_end cannot be negative",
+        "  actuals actuals.xlsx HBM!1:1: key column(s) vendor missing (found: inventory_end)",
+        "  actuals actuals.xlsx Deployments!A3: L1/S is listed twice in Deployments (first at actuals.xlsx "
+        "Deployments!A2); keep one row per key",
+        "  actuals actuals.xlsx Deployments!B4: unknown key 'Atlantis' (not in the input workbook)",
+        "  actuals actuals.xlsx Deployments!C4: expected a number, found text 'x'",
+        "  actuals actuals.xlsx Wafers!B2: unknown key 'G' (not in the input workbook)",
+        "  actuals actuals.xlsx Partners!B2: expected TRUE or FALSE, found 'maybe'",
+    ], err
+    assert not out.exists()
+
+
+def test_a_wafer_start_without_a_route_is_located_with_the_other_problems(tmp_path):
+    from planner.cycle.roll_plan import read_actuals
+
+    s = rolling_sheets()
+    s["Fabs"].append(["G", 100])  # a fab no route uses
+    data, issues = validate_workbook(write(tmp_path, s))
+    assert data is not None, [str(i) for i in issues]
+    actuals = write(tmp_path, {"Wafers": [["product", "fab", "wafers"], ["L1", "G", 1], ["L1", "F", "lots"]]},
+                    "actuals.xlsx")
+    with pytest.raises(RollError) as caught:
+        read_actuals(actuals, data, "2026Q1", [])
+    assert str(caught.value).splitlines() == [
+        "the actuals workbook actuals.xlsx has 2 error(s); nothing was written:",
+        "  actuals actuals.xlsx Wafers!A2: no route L1/G in Routes",
+        "  actuals actuals.xlsx Wafers!C3: expected a number, found text 'lots'"]

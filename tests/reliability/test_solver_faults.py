@@ -50,6 +50,14 @@ def test_status_mapping(status, has_primal, is_mip, gap, expected):
         assert result.mip_gap == pytest.approx(gap) and "not proven optimal" in result.message
 
 
+@pytest.mark.parametrize("status, words", [(S.kTimeLimit, "stopped at the time limit with gap 20.0000%"),
+                                           (S.kInterrupt, "interrupted by the user with gap 20.0000%")])
+def test_stop_reason_reads_naturally(status, words):
+    result = solve_module._read_status(FakeHighs(status, True, 0.2), True)
+    assert result.status == "feasible"
+    assert result.message == f"{words}; best plan found is not proven optimal"
+
+
 def _summary(path):
     return {r[0]: r[1] for r in load_workbook(path)["Summary"].iter_rows(min_row=2, values_only=True)}
 

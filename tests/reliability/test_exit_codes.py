@@ -1,0 +1,70 @@
+"""The README's exit-code table holds for every command: an output in a folder that does not exist, an output
+that is not .xlsx and a malformed --scheduler are bad options (exit 2), refused before any work."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner import cli
+from tests.builders import minimal_sheets, write
+
+COMMANDS = [
+    ["run", "{input}", "-o", "{out}"],
+    ["diagnose", "{input}", "-o", "{out}"],
+    ["run", "{input}", "--stochastic", "-o", "{out}"],
+    ["compare", "{input}", "-o", "{out}"],
+    ["sweep", "{input}", "--draws", "2", "-o", "{out}"],
+    ["roll", "{plan}", "{input}", "-o", "{out}"],
+    ["diff", "{plan}", "{input}", "-o", "{out}"],
+    ["template", "{out}"],
+]
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """An input and a 'plan' (any readable workbook: nothing may get as far as reading it), and no solver."""
+    import planner.pipeline
+
+    def no_work(*_a, **_k):
+        raise AssertionError("the command did work before refusing its output")
+
+    monkeypatch.setattr(planner.pipeline, "read", no_work)
+    monkeypatch.setattr(planner.pipeline, "prepare", no_work)
+    return {"input": write(tmp_path, minimal_sheets()), "plan": write(tmp_path, minimal_sheets(), "plan.xlsx")}
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:3]))
+def test_an_output_folder_that_does_not_exist_is_exit_2_before_any_work(tmp_path, capsys, files, argv):
+    out = tmp_path / "nodir" / "out.xlsx"
+    assert cli.main(["-q"] + [a.format(out=out, **files) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert f"ERROR: the output folder {out.parent} does not exist (for {out})" in err, err
+    assert err.count("ERROR") == 1 and not (tmp_path / "nodir").exists()
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:3]))
+def test_an_output_that_is_not_xlsx_is_exit_2(tmp_path, capsys, files, argv):
+    out = tmp_path / "out.txt"
+    assert cli.main(["-q"] + [a.format(out=out, **files) for a in argv]) == 2
+    assert capsys.readouterr().err == f"ERROR: the output {out} must end in .xlsx\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("address, why", [("foo:bar", "port 'bar' is not 1-65535"), ("10.0.0.5", "no port"),
+                                          ("http://10.0.0.5:8786", "unknown scheme 'http'"),
+                                          ("tcp://h:70000", "port '70000' is not 1-65535"), ("tcp://a b:1", "")])
+def test_a_malformed_scheduler_is_a_bad_option(tmp_path, capsys, files, address, why):
+    out = tmp_path / "s.xlsx"
+    assert cli.main(["-q", "sweep", str(files["input"]), "--scheduler", address, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ERROR: --scheduler takes a Dask scheduler address tcp://HOST:PORT") and \
+        f"not '{address}'" in err and why in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://sched.example:8786",
+                                     "tcp://[::1]:8786", "inproc://10.0.0.5/123/1"])
+def test_well_formed_scheduler_addresses_pass_the_check(address):
+    from planner.cli_checks import scheduler_problems
+
+    assert scheduler_problems(address) == []
