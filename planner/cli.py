@@ -41,8 +41,9 @@ def cmd_validate(args) -> int:
     data, issues = validate_raw(raw, issues) if raw is not None else (None, issues)
     _print_issues(issues, sys.stdout)
     # the Scenarios and Uncertainty rows are checked whatever the base's errors: every error at once
-    bad_sheets = _sheet_problems(scenarios_raw) if scenarios_raw is not None else 0
-    bad_scenarios = _validate_scenarios(args.input, scenarios_raw, base_valid=data is not None)
+    base_errors = None if data is not None else issues
+    bad_sheets = _sheet_problems(scenarios_raw, base_errors) if scenarios_raw is not None else 0
+    bad_scenarios = _validate_scenarios(args.input, scenarios_raw, base_errors)
     if data is None or bad_sheets or bad_scenarios:
         return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
@@ -50,10 +51,22 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def _validate_scenarios(path, raw=None, base_valid: bool = True) -> int:
+def _knock_ons_dropped(issues: Issues, base_errors: Issues | None) -> Issues:
+    """`issues` without the errors that only repeat a base error: one naming a cell the base has an error at,
+    or a sheet the base reports missing (the base's error is the one to fix)."""
+    if base_errors is None:
+        return issues
+    cells = [i.cell for i in base_errors.errors if "!" in i.cell]
+    missing = [i.sheet for i in base_errors.errors if i.cell in ("", i.sheet) and i.sheet]  # a whole sheet
+    return Issues([i for i in issues.items if not any(c in i.message for c in cells)
+                   and not any(f"sheet {m} " in i.message for m in missing)])
+
+
+def _validate_scenarios(path, raw=None, base_errors: Issues | None = None) -> int:
     """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors.
-    `raw`: the workbook as read (None: nothing to check). On an invalid base only the scenario's own rows are
-    checked (their sheet, key and column): validating the edited copy would repeat the base's errors."""
+    `raw`: the workbook as read (None: nothing to check). On an invalid base (`base_errors` given) only the
+    scenario's own rows are checked (sheet, key, column, operation), without knock-ons of the base's errors:
+    validating the edited copy would repeat them."""
     import copy
 
     from planner.whatif.scenarios import apply_named_scenario, scenario_names
@@ -66,8 +79,9 @@ def _validate_scenarios(path, raw=None, base_valid: bool = True) -> int:
         issues = Issues()
         copy_ = copy.deepcopy(raw)
         apply_named_scenario(copy_, name, issues)
-        if issues.ok and base_valid:
+        if issues.ok and base_errors is None:
             validate_raw(copy_, issues)
+        issues = _knock_ons_dropped(issues, base_errors)
         if issues.errors:
             failed += 1
             _print_scenario_errors(name, issues, Issues(), sys.stdout)
@@ -104,9 +118,10 @@ def plan_edits(args) -> tuple[list, list]:
 
         model_edits += replan_edits(Path(args.previous), getattr(args, "freeze", 0) or 0)
     return input_edits, model_edits
-def _sheet_problems(raw) -> int:
+def _sheet_problems(raw, base_errors: Issues | None = None) -> int:
     """Rows of the Scenarios sheet no scenario uses (blank name, 'base') and a faulty Uncertainty sheet (what
-    `planner sweep` would refuse), printed with their cells; returns how many sheets have errors."""
+    `planner sweep` would refuse), printed with their cells, knock-ons of `base_errors` left out; returns how many
+    sheets have errors."""
     from planner.whatif.scenarios import read_scenarios
     from planner.whatif.uncertainty import read_uncertainty
 
@@ -116,6 +131,7 @@ def _sheet_problems(raw) -> int:
             continue
         problems = Issues()
         check(raw, problems)
+        problems = _knock_ons_dropped(problems, base_errors)
         if problems.errors:
             failed += 1
             print(f"sheet {name}:")

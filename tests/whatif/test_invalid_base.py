@@ -43,6 +43,9 @@ def test_every_command_prints_validates_issues_once(tmp_path, capsys, argv):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]
 
 
+EDITED = " (the value after the scenario row Scenarios!{}; the input cell holds another)"  # names the edit
+
+
 def valid_base_bad_scenario(tmp_path):
     s = minimal_sheets(2)
     s["Products"].append(["L2", 10, 10, 1000, 40])  # a warning: no route
@@ -62,9 +65,9 @@ def test_a_scenarios_own_errors_print_once_under_its_name(tmp_path, capsys, argv
         "WARNING Products!A3 [product] = 'L2': product L2 has no route in Routes: no wafers can be started for it "
         "(only its initial die bank and chips can be used)",
         "scenario 'broken': 3 error(s)",
-        "  ERROR   Products!D2 [rack_capex_usd] = 'half': expected a number, found text 'half'",
-        "  ERROR   FabCapacity!B2 [capacity] = -1.0: capacity cannot be negative",
-        "  ERROR   FabCapacity!C2 [capacity] = -1.0: capacity cannot be negative"]
+        "  ERROR   Products!D2 [rack_capex_usd] = 'half': expected a number, found text 'half'" + EDITED.format("F3 (set half)"),
+        "  ERROR   FabCapacity!B2 [capacity] = -1.0: capacity cannot be negative" + EDITED.format("F4 (set -1)"),
+        "  ERROR   FabCapacity!C2 [capacity] = -1.0: capacity cannot be negative" + EDITED.format("F4 (set -1)")]
     assert not out.exists()
     assert main(["validate", str(src)]) == 2
     assert capsys.readouterr().out == err  # validate says the same
