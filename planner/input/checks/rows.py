@@ -77,11 +77,13 @@ def sheet_with_columns(raw: RawWorkbook, issues: Issues, name: str) -> RawSheet 
     return sheet
 
 
-def in_range(issues: Issues, spec: SheetSpec, col: ColumnSpec, x: float, cell: str) -> bool:
-    """Whether `x` is sane and within the column's bounds; reports the first problem found."""
+def in_range(issues: Issues, spec: SheetSpec, col: ColumnSpec, x: float, cell: str, label: str = "") -> bool:
+    """Whether `x` is sane and within the column's bounds; reports the first problem found, under the column
+    `label` (a wide sheet's quarter) or the column's own name."""
+    label = label or col.name
     sane = sane_range_problem(col.name, x)
     if sane:
-        issues.error(spec.name, cell, col.name, x, sane)
+        issues.error(spec.name, cell, label, x, sane)
         return False
     bad = False
     if col.minimum is not None and (x < col.minimum or (col.min_exclusive and x <= col.minimum)):
@@ -94,26 +96,27 @@ def in_range(issues: Issues, spec: SheetSpec, col: ColumnSpec, x: float, cell: s
             col.name, f"{col.name} must be {col.range_text()}")
         if col.minimum == 0 and not col.min_exclusive and x < 0:
             what = f"{col.name} cannot be negative"
-        issues.error(spec.name, cell, col.name, x, what)
+        issues.error(spec.name, cell, label, x, what)
     return not bad
 
 
 def typed_value(issues: Issues, spec: SheetSpec, col: ColumnSpec, raw: object, cell: str, required: bool,
-                reported: bool = False) -> tuple[object, bool]:
-    """(typed value, ok). `reported`: the reader already named this cell's fault; say nothing more of it."""
+                reported: bool = False, label: str = "") -> tuple[object, bool]:
+    """(typed value, ok). `reported`: the reader already named this cell's fault; say nothing more of it.
+    `label`: the column as the sheet names it, when not the column's own name (a wide sheet's quarter)."""
     if reported:
         return None, False
     try:
         value = convert(col.dtype, raw)
     except CellError as exc:
-        issues.error(spec.name, cell, col.name, raw, str(exc))
+        issues.error(spec.name, cell, label or col.name, raw, str(exc))
         return None, False
     if value is None:
         if required:
-            issues.error(spec.name, cell, col.name, None, f"'{col.name}' is required and is blank")
+            issues.error(spec.name, cell, label or col.name, None, f"'{col.name}' is required and is blank")
             return None, False
         return col.default, True
-    if col.dtype in ("float", "int") and not in_range(issues, spec, col, float(value), cell):
+    if col.dtype in ("float", "int") and not in_range(issues, spec, col, float(value), cell, label):
         return None, False
     return value, True
 
@@ -246,7 +249,7 @@ def _quarter_series(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet, ro
             continue
         cell = sheet.cell(q, row.excel_row)
         value, good = typed_value(ctx.issues, spec, spec.value, raw.values.get(q), cell, required=False,
-                                  reported=q in raw.faulty)
+                                  reported=q in raw.faulty, label=q)
         ok &= good
         series[t] = value
         ctx.cells[(spec.name, keys, q)] = cell
