@@ -6,7 +6,10 @@ import re
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*[-_ ]?\s*[Qq]\s*([0-9])\s*$")
 _QUARTER_FIRST = re.compile(r"^\s*[Qq]\s*([0-9])\s*[-_ ]?\s*(\d{4})\s*$")
-_LOOKS_LIKE = re.compile(r"^\s*(\d{4}\s*[-_ ]?\s*[Qq]\s*\d+|[Qq]\s*\d+\s*[-_ ]?\s*\d{4})\s*$")
+# what a planner may write for a quarter, well formed or not ('2026Q5', 'Q3-26', "Q3 '26", '26Q3'): a header
+# like this that is not a valid YYYYQn is an error at its cell, not an unknown column
+_LOOKS_LIKE = re.compile(r"^\s*(\d{4}\s*[-_ ]?\s*[Qq]\s*\d+|[Qq]\s*\d+\s*[-_ ]?\s*\d{4}"
+                         r"|[Qq]\s*\d\s*[-_ /']*\s*\d{2}|\d{2}\s*[-_ ]?\s*[Qq]\s*\d)\s*$")
 
 
 MIN_YEAR, MAX_YEAR = 1000, 9999  # quarter labels are YYYYQn: four-digit years only

@@ -297,3 +297,14 @@ def test_a_faulty_sheet_is_reported_once_without_knock_on_warnings(tmp_path, fau
         sheets["Yield"] = [["product", "fab", "2026Q1", "2026Q2"], ["L1", "F", 0.5, 0.5]]
     _data, issues = issues_of(tmp_path, sheets)
     assert len(issues.errors) == 1 and not issues.warnings, [str(i) for i in issues]
+
+
+def test_a_quarter_header_with_a_two_digit_year_is_an_error_at_its_cell(tmp_path):
+    """FabCapacity's 2026Q2 header written 'Q2-26': an error at FabCapacity!C1 saying how to write quarters
+    (before: a warning that an unknown column is ignored)."""
+    sheets = minimal_sheets()
+    sheets["FabCapacity"][0][2] = "Q2-26"
+    _data, issues = issues_of(tmp_path, sheets)
+    cells = {i.cell: i.message for i in issues.errors}
+    assert "malformed quarter header" in cells["FabCapacity!C1"]
+    assert not any("ignored" in w.message and "Q2-26" in w.message for w in issues.warnings)
