@@ -52,7 +52,9 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         by_norm: dict[str, str] = {}
         for n in names:
             by_norm.setdefault(_sheet_key(n), n)
-        summary = _summary_of(book, by_norm)
+        summary_sheet = by_norm.get(_sheet_key("Summary"))
+        summary_frame = _read_sheets(book, [summary_sheet])[summary_sheet] if summary_sheet else None
+        summary = summary_values({"Summary": summary_frame}) if summary_frame is not None else {}
         _refuse_hedged(path, summary)
         missing = [s for s in required if _sheet_key(s) not in by_norm]
         if missing and summary and not is_planned(summary.get(Col.status, "")):
@@ -63,22 +65,18 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
                                 f"(it has {', '.join(names[:12])})")
         wanted = {n: n for n in names} if sheets is None else \
             {s: by_norm[_sheet_key(s)] for s in sheets if _sheet_key(s) in by_norm}
-        read = pd.read_excel(book, sheet_name=list(wanted.values()), keep_default_na=False, na_values=[""]) \
-            if wanted else {}
-        frames = {name: read[actual] for name, actual in wanted.items()}
-    for frame in frames.values():
+        read = _read_sheets(book, [n for n in wanted.values() if n != summary_sheet])  # Summary is read already
+        if summary_sheet:
+            read[summary_sheet] = summary_frame
+        return {name: read[actual] for name, actual in wanted.items()}
+
+
+def _read_sheets(book: pd.ExcelFile, sheets: list[str]) -> dict[str, pd.DataFrame]:
+    """Sheets as frames with text column names; keys stay text ('NA' is a region, not a missing value)."""
+    read = pd.read_excel(book, sheet_name=sheets, keep_default_na=False, na_values=[""]) if sheets else {}
+    for frame in read.values():
         frame.columns = [str(c) for c in frame.columns]
-    return frames
-
-
-def _summary_of(book: pd.ExcelFile, by_norm: dict[str, str]) -> dict[str, object]:
-    """The Summary's key/value rows, {} when the workbook has no Summary (then it is not a plan at all)."""
-    actual = by_norm.get(_sheet_key("Summary"))
-    if actual is None:
-        return {}
-    frame = pd.read_excel(book, sheet_name=actual, keep_default_na=False, na_values=[""])
-    frame.columns = [str(c) for c in frame.columns]
-    return summary_values({"Summary": frame})
+    return read
 
 
 HEDGED_ENGINE_KEY = "engine"  # a Summary key only a hedged plan writes (stochastic.md), ef or ph
