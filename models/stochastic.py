@@ -274,7 +274,7 @@ def extensive_standard_form(ef: pyo.ConcreteModel, forms: list[StandardForm]) ->
     """The standard form of `ef` (build_extensive_form) from its scenarios' compiled forms (form i of block i,
     compiled while its own objective was active): the same rows, columns and objective as compiling `ef`, in
     another order, without compiling every scenario a second time (issue 18: at 200 scenarios that compile
-    was most of the hand-off). tests/model/test_stochastic.py checks it coefficient by coefficient."""
+    was most of the hand-off). tests/whatif/test_hedged.py checks it coefficient by coefficient."""
     sparse = import_scipy_sparse()
     out = _Assembly(forms)
     out.rows = [row for form in forms for row in form.rows]

@@ -38,8 +38,8 @@ from models.stochastic import first_stage, fix_first_stage, unfix
 from planner.issues import Issues
 from planner.exitcodes import EXIT_OK
 from planner.pipeline import PlanOutcome, Timer
-from planner.whatif.hedged import (HedgedPlan, _invalid, _meta, alone_options, expected_value_plan, prepare_all,
-                                    summarize)
+from planner.whatif.hedged import (HedgedPlan, _invalid, _meta, alone_options, expected_value_plan, money,
+                                    prepare_all, summarize)
 from planner.output.contract import Col
 
 log = logging.getLogger("planner")
@@ -297,9 +297,9 @@ def _value_of_information(plan, upper: float, trivial: float, eev: float | None)
     plan.summary["evpi_usd"] = (upper - trivial) * USD_PER_OBJ
     plan.notes["eev_usd"] = "EEV: the objective when the expected-value plan's commitments are fixed"
     plan.notes["vss_usd"] = ("a plan that ignores the spread of the scenarios would cost "
-                             f"${plan.summary['vss_usd']:,.0f} more (EEV - RP, RP within ph_gap)"
+                             f"{money(plan.summary['vss_usd'])} more (EEV - RP, RP within ph_gap)"
                              if eev is not None else "not defined: the expected-value plan leaves a scenario unplanned")
-    plan.notes["evpi_usd"] = (f"knowing the future would be worth ${plan.summary['evpi_usd']:,.0f} "
+    plan.notes["evpi_usd"] = (f"knowing the future would be worth {money(plan.summary['evpi_usd'])} "
                               "(RP - WS, RP within ph_gap)")
 
 
