@@ -457,8 +457,8 @@ def mip_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> tuple
     return {}, ""
 
 
-def _stop_reason(status, text: str) -> str:
-    """Why HiGHS stopped before proving optimality, in words ('stopped at the time limit')."""
+def _early_stops() -> dict:
+    """HiGHS statuses that stop a solve before it proves optimality (a plan found is kept), in words."""
     S = highspy.HighsModelStatus
     reasons = {S.kTimeLimit: "stopped at the time limit", S.kInterrupt: "interrupted by the user",
                S.kIterationLimit: "stopped at the iteration limit", S.kSolutionLimit: "stopped at the solution limit"}
@@ -466,7 +466,7 @@ def _stop_reason(status, text: str) -> str:
                         ("kObjectiveTarget", "stopped at the objective target")):
         if hasattr(S, name):
             reasons[getattr(S, name)] = words
-    return reasons.get(status, f"stopped early ({text})")
+    return reasons
 
 
 def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
@@ -498,10 +498,10 @@ def _read_status(h: highspy.Highs, is_mip: bool) -> SolveResult:
         msg = "the cost can fall without limit" if kind == "unbounded" else "infeasible or unbounded (HiGHS could " \
               "not tell which)"
         return SolveResult(kind, msg, is_mip=is_mip, highs_status=text)
-    if has_primal and status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt,
-                                 getattr(S, "kObjectiveBound", S.kTimeLimit), getattr(S, "kObjectiveTarget", S.kTimeLimit)):
+    early = _early_stops()
+    if has_primal and status in early:
         gap_text = f" with gap {gap:.4%}" if gap is not None else ""
-        return SolveResult("feasible", f"{_stop_reason(status, text)}{gap_text}; best plan found is not proven optimal",
+        return SolveResult("feasible", f"{early[status]}{gap_text}; best plan found is not proven optimal",
                            objective, gap, is_mip, highs_status=text)
     return SolveResult("error", f"no plan: HiGHS stopped with '{text}'"
                        + (" before finding any feasible plan" if not has_primal else ""), is_mip=is_mip,
