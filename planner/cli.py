@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -56,9 +57,10 @@ def _knock_ons_dropped(issues: Issues, base_errors: Issues | None) -> Issues:
     or a sheet the base reports missing (the base's error is the one to fix)."""
     if base_errors is None:
         return issues
-    cells = [i.cell for i in base_errors.errors if "!" in i.cell]
+    cells = [re.escape(i.cell) for i in base_errors.errors if "!" in i.cell]
+    named_cell = re.compile(rf"(?<![A-Za-z0-9])({'|'.join(cells)})(?![0-9])") if cells else None  # D2, not D20
     missing = [i.sheet for i in base_errors.errors if i.cell in ("", i.sheet) and i.sheet]  # a whole sheet
-    return Issues([i for i in issues.items if not any(c in i.message for c in cells)
+    return Issues([i for i in issues.items if not (named_cell and named_cell.search(i.message))
                    and not any(f"sheet {m} " in i.message for m in missing)])
 
 
