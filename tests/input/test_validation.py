@@ -308,3 +308,16 @@ def test_a_quarter_header_with_a_two_digit_year_is_an_error_at_its_cell(tmp_path
     cells = {i.cell: i.message for i in issues.errors}
     assert "malformed quarter header" in cells["FabCapacity!C1"]
     assert not any("ignored" in w.message and "Q2-26" in w.message for w in issues.warnings)
+
+
+def test_a_knock_on_is_only_an_error_naming_the_base_errors_own_cell():
+    """Base error at Products!D2: a scenario row failing on Products!D2 repeats it (left out); one failing on
+    Products!D20 is its own error (kept)."""
+    from planner.cli import _knock_ons_dropped
+    from planner.issues import Issues
+
+    base, rows = Issues(), Issues()
+    base.error("Products", "Products!D2", "rack_capex_usd", "x", "expected a number")
+    rows.error("Scenarios", "Scenarios!F3", "value", 2, "cannot scale 1 cell(s): Products!D20 (text)")
+    rows.error("Scenarios", "Scenarios!F4", "value", 2, "cannot scale 1 cell(s): Products!D2 (text)")
+    assert [i.cell for i in _knock_ons_dropped(rows, base).errors] == ["Scenarios!F3"]
