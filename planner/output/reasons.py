@@ -16,6 +16,7 @@ late serves fewer quarters of the plan than its life), or that serving costs mor
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 
 import pandas as pd
 
@@ -72,32 +73,20 @@ def _chain(r: str, w: str, data: PlanData, sets: ModelSets):
     return sites, products
 
 
+def _tps_per_rack(p: str, w: str, data: PlanData) -> float:
+    prod = data.products.loc[p]
+    return float(prod["chips_per_rack"]) * data.throughput[(p, w)] * float(prod["utilization"])
+
+
 class _Chains:
-    """The chain of each (region, workload) and the needs of each (product, workload), worked out once per plan
-    (a plan has few of them and many unmet rows)."""
+    """The chain of each (region, workload) and the needs and tok/s per rack of each (product, workload), worked
+    out once per plan (a plan has few of them and many unmet rows)."""
 
     def __init__(self, data: PlanData, sets: ModelSets):
-        self.data, self.sets = data, sets
-        self._chains: dict = {}
-        self._needs: dict = {}
-        self._per_rack: dict = {}
-
-    def chain(self, r: str, w: str):
-        if (r, w) not in self._chains:
-            self._chains[(r, w)] = _chain(r, w, self.data, self.sets)
-        return self._chains[(r, w)]
-
-    def needs(self, p: str, w: str):
-        if (p, w) not in self._needs:
-            self._needs[(p, w)] = _needs(p, w, self.data, self.sets)
-        return self._needs[(p, w)]
-
-    def tps_per_rack(self, p: str, w: str) -> float:
-        if (p, w) not in self._per_rack:
-            prod = self.data.products.loc[p]
-            self._per_rack[(p, w)] = float(prod["chips_per_rack"]) * self.data.throughput[(p, w)] * \
-                float(prod["utilization"])
-        return self._per_rack[(p, w)]
+        self.sets = sets
+        self.chain = cache(lambda r, w: _chain(r, w, data, sets))
+        self.needs = cache(lambda p, w: _needs(p, w, data, sets))
+        self.tps_per_rack = cache(lambda p, w: _tps_per_rack(p, w, data))
 
 
 def _priced_limits(r, w, t, chains: _Chains, prices) -> list[tuple[float, str, str, int]]:
