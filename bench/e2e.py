@@ -36,11 +36,13 @@ def _timed(cmd: list[str], log: Path) -> tuple[int, float, float]:
 
 
 def summary_values(plan: Path) -> dict[str, object]:
+    """The plan's Summary and Run key/value rows (the phase timings are on Run since the one-page Summary)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(plan, read_only=True, data_only=True)
     try:
-        return {str(r[0]): r[1] for r in wb["Summary"].iter_rows(values_only=True) if r and r[0] is not None}
+        return {str(r[0]): r[1] for sheet in ("Summary", "Run") if sheet in wb.sheetnames
+                for r in wb[sheet].iter_rows(values_only=True) if r and r[0] is not None}
     finally:
         wb.close()
 

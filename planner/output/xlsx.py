@@ -7,6 +7,7 @@ the normal mode on large tables). Strings are always written as text: a key such
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -25,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from planner.output.contract import Col
+from planner.output.xml_rows import StreamedSheet, column_letters, new_sheet, raw_rows_supported, row_xml
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where a frame is written: `planner template` starts without pandas
@@ -133,7 +135,7 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights."""
     import pandas as pd
 
-    ws = wb.create_sheet(name)
+    ws = new_sheet(wb, name)
     columns = [str(c) for c in frame.columns]
     formats = formats or {}
     fmts = [formats.get(c, number_format(c)) for c in columns]
@@ -147,7 +149,14 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     # one styled cell per numeric column, reused row after row: write-only rows are serialized as they are
     # appended, and a new WriteOnlyCell with its number format per value was a fifth of the write (issue 18)
     templates = [None if f is None else _num(ws, 0.0, f) for f in numeric]
+    as_text = isinstance(ws, StreamedSheet) and raw_rows_supported()
+    letters = column_letters(len(columns))
+    style_ids = [functools.cache(lambda f=f: _num(ws, 0.0, f).style_id) for f in fmts]
     for row in frame.itertuples(index=False, name=None):
+        xml = row_xml(ws.rows_written + 1, letters, row, style_ids, clean) if as_text else None
+        if xml is not None:
+            ws.append_xml(xml)
+            continue
         ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _reuse(templates[j], v)
                    for j, v in enumerate(row)])
     last = len(frame) + 1

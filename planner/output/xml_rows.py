@@ -1,0 +1,135 @@
+"""Tidy-table rows streamed as XML text: the same bytes openpyxl writes for them, without a cell object per value.
+
+Why (issue 18, bench/RESULTS.md): a large plan's tidy sheets are tens of thousands of cells, and openpyxl's
+write-only path spends ~25 us on each (a WriteOnlyCell, its value binding, its style look-up, an Element
+serialized by et_xmlfile): 1.1 s of the 30K plan's 1.2 s write. A tidy row holds only numbers, text, booleans
+and blanks, in one style per column, so its XML is a format string. `StreamedSheet` is openpyxl's write-only
+sheet that also accepts such a row as text; everything else about the sheet (columns, panes, tables,
+conditional formats, print setup) stays openpyxl's. tests/output/test_xml_rows.py checks that a frame written
+this way is byte for byte the sheet the cell path writes.
+
+The text goes to et_xmlfile's incremental writer; with lxml installed (openpyxl then writes through lxml,
+which takes no raw text) `raw_rows_supported()` is False and write_frame uses the cell path.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from typing import Callable
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.xml.functions import xmlfile
+
+EXCEL_MAX_TEXT = 32_767  # openpyxl truncates longer text (Cell.check_string)
+
+
+class RowXml(str):
+    """One whole <row> element as XML text."""
+
+
+class StreamedSheet(WriteOnlyWorksheet):
+    """openpyxl's write-only worksheet; `append_xml` streams a row given as XML text, in order with `append`.
+    `rows_written` is the number of the last row streamed."""
+
+    rows_written = 0
+
+    def append_xml(self, xml: str) -> None:
+        self._get_writer()
+        if self._rows is None:
+            self._rows = self._write_rows()
+            next(self._rows)
+        self._rows.send(RowXml(xml))
+
+    def _write_rows(self):
+        """openpyxl 3.1's WriteOnlyWorksheet._write_rows, with RowXml rows written as they are."""
+        try:
+            xf = self._writer.xf.send(True)
+        except StopIteration:
+            self._already_saved()
+        with xf.element("sheetData"):
+            row_idx = 1
+            try:
+                while True:
+                    row = (yield)
+                    if isinstance(row, RowXml):
+                        xf._file(row)
+                    else:
+                        self._writer.write_row(xf, self._values_to_row(row, row_idx), row_idx)
+                    self.rows_written = row_idx
+                    row_idx += 1
+            except GeneratorExit:
+                pass
+        self._writer.xf.send(None)
+
+
+def new_sheet(wb, title: str):
+    """wb.create_sheet(title), as a StreamedSheet when the workbook is write-only."""
+    if not wb.write_only:
+        return wb.create_sheet(title)
+    ws = StreamedSheet(parent=wb, title=title)
+    wb._add_sheet(ws)
+    return ws
+
+
+@functools.cache
+def raw_rows_supported() -> bool:
+    """openpyxl writes through et_xmlfile (not lxml), whose incremental writer takes text as it is."""
+    if openpyxl.LXML:
+        return False
+    out = io.BytesIO()
+    with xmlfile(out) as xf:
+        with xf.element("probe"):
+            write = getattr(xf, "_file", None)
+            if not callable(write):
+                return False
+            write("<c/>")
+    return out.getvalue().endswith(b"<probe><c/></probe>")
+
+
+def _text(value: str) -> str:
+    value = value[:EXCEL_MAX_TEXT]
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    stripped = value.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != value else ""  # openpyxl's `whitespace`
+    return f'<is><t{space}>{escaped}</t></is>'
+
+
+def cell_xml(ref: str, value, style_id: Callable[[], int]) -> str | None:
+    """The <c> element openpyxl writes for a tidy cell holding `value` (already `clean`ed): numbers in the
+    column's style (`style_id()`, registered when first used, as openpyxl does), text as an inline string,
+    booleans plain, None nothing. None for a type it does not know."""
+    kind = type(value)
+    if value is None:
+        return ""
+    if kind is bool:
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if kind is str:
+        if ILLEGAL_CHARACTERS_RE.search(value):
+            return None
+        if not value:
+            return f'<c r="{ref}" t="inlineStr" />'
+        return f'<c r="{ref}" t="inlineStr">{_text(value)}</c>'
+    if kind is float or kind is int:
+        return f'<c r="{ref}" s="{style_id()}" t="n"><v>{"%.16g" % value}</v></c>'
+    return None
+
+
+def row_xml(row_idx: int, letters: list[str], values, style_ids: list[Callable[[], int]],
+            clean: Callable[[object], object]) -> str | None:
+    """A whole <row> of a tidy table, or None when one of its values needs openpyxl's cell path."""
+    parts = [f'<row r="{row_idx}">']
+    for letter, value, style_id in zip(letters, values, style_ids):
+        c = cell_xml(f"{letter}{row_idx}", clean(value), style_id)
+        if c is None:
+            return None
+        parts.append(c)
+    parts.append("</row>")
+    return "".join(parts)
+
+
+def column_letters(n: int) -> list[str]:
+    return [get_column_letter(j) for j in range(1, n + 1)]

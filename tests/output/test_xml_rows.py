@@ -1,0 +1,63 @@
+"""Tidy rows streamed as XML text are the very sheet openpyxl's cell path writes: every part of the workbook
+byte for byte (values, styles, inline text, blanks), for every kind of value a tidy table holds."""
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from planner.output import xlsx
+from planner.output.xml_rows import raw_rows_supported
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "site": ["Dallas & <Co>", "  leading", "trailing  ", "   ", "", "=HYPERLINK(\"x\")", "x" * 40_000,
+                 "bell\x07rings", "two\nlines", "tab\there"],
+        "quarter": ["2026Q1"] * 10,
+        "racks_deployed": [0.0, 1.5, 929.0000000000001, -2.25, np.nan, 1e20, 1e-300, 3.0, float("inf"), 7.0],
+        "wafers_started": np.arange(10, dtype=np.int64),
+        "signed": [True, False] * 5,
+        "mixed_usd": [1, "text", None, 2.5, True, pd.NA, np.float64(3.0), "", 4, pd.Timestamp("2026-01-01")],
+        "empty_tps": [None] * 10,
+    })
+
+
+def _sheets(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if not n.startswith("docProps/")}
+
+
+def _write(path, raw: bool, monkeypatch) -> None:
+    monkeypatch.setattr(xlsx, "raw_rows_supported", lambda: raw)
+    wb = Workbook(write_only=True)
+    xlsx.write_frame(wb, "Deployments", _frame())
+    xlsx.write_frame(wb, "Again", _frame().iloc[::-1])  # styles already registered by the first sheet
+    xlsx.write_frame(wb, "Nothing", _frame().iloc[:0])
+    wb.save(path)
+
+
+def test_the_text_rows_are_the_cell_path_byte_for_byte(tmp_path, monkeypatch):
+    assert raw_rows_supported(), "openpyxl writes through et_xmlfile here: the fast path must be the one in use"
+    _write(tmp_path / "cells.xlsx", False, monkeypatch)
+    _write(tmp_path / "text.xlsx", True, monkeypatch)
+    cells, text = _sheets(tmp_path / "cells.xlsx"), _sheets(tmp_path / "text.xlsx")
+    assert cells.keys() == text.keys()
+    for name in cells:
+        assert cells[name] == text[name], name
+
+
+def test_a_planner_reads_the_values_back(tmp_path, monkeypatch):
+    _write(tmp_path / "text.xlsx", True, monkeypatch)
+    ws = load_workbook(tmp_path / "text.xlsx")["Deployments"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows[0][:5] == ("Dallas & <Co>", "2026Q1", 0, 0, True)
+    assert rows[1][0] == "  leading" and rows[2][0] == "trailing  "
+    assert rows[2][2] == pytest.approx(929.0) and rows[4][2] is None  # NaN is a blank
+    assert rows[5][0] == '=HYPERLINK("x")' and ws["A7"].data_type == "s"  # text stays text
+    assert len(rows[6][0]) == 32_767  # Excel's longest text, as openpyxl cuts it
+    assert rows[7][0] == "bell\ufffdrings"
+    assert rows[1][5] == "text" and rows[3][5] == pytest.approx(2.5) and rows[9][5] == "2026-01-01T00:00:00"
+    assert ws["C3"].number_format == xlsx.WHOLE and ws["F5"].number_format == xlsx.USD
