@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
 from models.registry import FAMILIES
 from planner.output.contract import Col, is_planned
 from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
                                         numeric, read_plan, summary_values, truthy)
+from planner.output.xml_rows import PlanWorkbook
 from planner.quarters import parse_quarter, quarter_index
 from planner.output.xlsx import check_target, finish_pages, safe_save, write_frame, write_key_values
 
@@ -524,7 +524,7 @@ def diff(old_plan: str | Path, new_plan: str | Path, output: str | Path) -> Path
 
 
 def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:
-    wb = Workbook(write_only=True)
+    wb = PlanWorkbook()
     write_key_values(wb, "Summary", result.summary, bold_keys=frozenset({"headline", "decisions", "limits", "inputs"}),
                      red_keys=frozenset({"warning"}), widths=(16, 100, 70))
     write_frame(wb, "KPIs", result.kpis, formats={Col.change_share: "0.0%"})

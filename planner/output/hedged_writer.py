@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 
 from planner.issues import Issues
 from planner.output.plan_writer import CONTRACT_SHEETS, STATUS_WORDS, inputs_echo
 from planner.output.xlsx import EXCEL_MAX_ROWS, atomic_write, safe_save, write_frame, write_key_values
 from planner.output.contract import Col
+from planner.output.xml_rows import PlanWorkbook
 
 SPEC_KEYS = ("expected_cost_usd", "cvar_cost_usd", Col.objective_usd, "vss_usd", "evpi_usd", "scenarios",
              "commit_quarters", "risk_weight", "risk_alpha", "engine")
@@ -157,7 +157,7 @@ def _sized(name: str, frame: pd.DataFrame, path: Path, detail: list[Path]) -> pd
 def write_hedged_plan(path: Path, plan, meta: dict, phases: dict[str, float], issues: Issues,
                       input_path: Path) -> tuple[Path, str]:
     path = Path(path)
-    wb = Workbook(write_only=True)
+    wb = PlanWorkbook()
     write_key_values(wb, "Summary", summary_rows(plan, meta, phases),
                      bold_keys=frozenset({Col.status, Col.objective_usd, "expected_cost_usd", "vss_usd", "evpi_usd"}))
     scen = scenario_frame(plan)

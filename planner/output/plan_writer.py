@@ -33,6 +33,7 @@ from planner.output.pivots import pivots, write_pivots, write_region_table
 from planner.output.run_sheet import run_rows
 from planner.output.summary import STATUS_WORDS, write_summary  # noqa: F401  (STATUS_WORDS: kept importable)
 from planner.output.unit_economics import UnitEconomics, unit_economics, write_unit_economics
+from planner.output.xml_rows import PlanWorkbook
 
 if TYPE_CHECKING:  # the writer reads the solver result, never Pyomo
     from models.solve import SolveResult
@@ -252,7 +253,7 @@ def write_plan(path: Path, data: PlanData, result: SolveResult, solution: Soluti
                input_path: Path, options: WriteOptions | None = None) -> tuple[Path, str]:
     options = options or WriteOptions()
     path = Path(path)
-    wb = Workbook(write_only=True)
+    wb = PlanWorkbook()
     detail: list[Path] = []
     contract: dict[str, pd.DataFrame] = {}
     if solution is not None:

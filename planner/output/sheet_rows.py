@@ -7,12 +7,13 @@ written when the workbook is saved.
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, text_lines  # noqa: F401 (text_lines re-exported)
+from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, clean, text_lines  # noqa: F401 (text_lines re-exported)
 
 LINE_POINTS = 15.0  # height of one line of 11 pt text
 SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -28,6 +29,7 @@ class RowSheet:
     widths: list[float]
     row: int = 0
     heights: dict[int, float] = field(default_factory=dict)
+    _styles: dict[tuple, tuple] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         for j, w in enumerate(self.widths, start=1):
@@ -52,10 +54,10 @@ class RowSheet:
         lines = height_lines
         fill = next((it[4] for it in items if it[4] is not None and it[5] == self.ncols), None)
         for col, value, fmt, font, fill, last, wrap, *align in items:
-            c = cell(self.ws, value, fmt, font=font, fill=fill)
-            c.alignment = align[0] if align else WRAP if isinstance(value, str) and wrap else TOP
-            if isinstance(value, str) and c.alignment.wrap_text:
-                indent = float(c.alignment.indent or 0) * 1.5  # an indent takes about 1.5 characters per level
+            alignment = align[0] if align else WRAP if isinstance(value, str) and wrap else TOP
+            c = self._cell(value, fmt, font, fill, alignment)
+            if isinstance(value, str) and alignment.wrap_text:
+                indent = float(alignment.indent or 0) * 1.5  # an indent takes about 1.5 characters per level
                 lines = max(lines, text_lines(value, self.chars(col, last, font) - indent))
             cells[col] = c
             if last > col:
@@ -69,8 +71,22 @@ class RowSheet:
     def _empty(self, fill: PatternFill | None):
         """A styled blank, so the row has every column even for a reader that sizes rows by their cells
         (openpyxl read-only: a key whose value is blank still reads as (key, None))."""
-        c = cell(self.ws, None, fill=fill)
-        c.alignment = TOP
+        return self._cell(None, None, None, fill, TOP)
+
+    def _cell(self, value, fmt: str | None, font: Font | None, fill: PatternFill | None, alignment: Alignment):
+        """cell(value, fmt, font, fill) aligned; the style of each combination is worked out once per sheet
+        (measured: assigning a font, fill and alignment hashes each of them, a third of the Summary's write)."""
+        value = clean(value)
+        numeric = bool(fmt) and isinstance(value, (int, float)) and not isinstance(value, bool)
+        key = (id(font), id(fill), id(alignment), fmt if numeric else None)
+        known = self._styles.get(key)
+        if known is None:
+            c = cell(self.ws, value, fmt, font=font, fill=fill)
+            c.alignment = alignment
+            self._styles[key] = (copy(c._style), font, fill, alignment)  # the objects kept alive: ids stay theirs
+            return c
+        c = cell(self.ws, value)
+        c._style = copy(known[0])
         return c
 
     def blank(self) -> None:

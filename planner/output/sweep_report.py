@@ -13,6 +13,7 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from planner.output.contract import Col, PLANNED_STATUSES, is_planned
 from planner.output.xlsx import safe_save, write_frame, write_key_values
+from planner.output.xml_rows import PlanWorkbook
 
 METRICS = (Col.objective_usd, Col.service_level, Col.unmet_tps, Col.own_capex_usd, Col.partner_capex_usd)
 
@@ -108,7 +109,7 @@ def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str
 
 
 def write_summary(path: Path, frame: pd.DataFrame, meta: dict, input_path: Path) -> tuple[Path, str]:
-    wb = Workbook(write_only=True)
+    wb = PlanWorkbook()
     write_key_values(wb, "Summary", summary_rows(frame, meta),
                      bold_keys=frozenset({"service_level_p50", "objective_usd_p50", "unmet_tps_var_95"}))
     write_frame(wb, "Distribution", distribution(frame))

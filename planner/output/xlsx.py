@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from planner.output.contract import Col
-from planner.output.xml_rows import StreamedSheet, column_letters, new_sheet, raw_rows_supported, row_xml
+from planner.output.xml_rows import StreamedSheet, column_letters, raw_rows_supported, row_xml
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where a frame is written: `planner template` starts without pandas
@@ -135,7 +135,7 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights."""
     import pandas as pd
 
-    ws = new_sheet(wb, name)
+    ws = wb.create_sheet(name)
     columns = [str(c) for c in frame.columns]
     formats = formats or {}
     fmts = [formats.get(c, number_format(c)) for c in columns]

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from typing import Callable
 
 import openpyxl
+from openpyxl import Workbook
+from openpyxl.cell._writer import write_cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.xml.functions import xmlfile
@@ -58,7 +62,7 @@ class StreamedSheet(WriteOnlyWorksheet):
                     if isinstance(row, RowXml):
                         xf._file(row)
                     else:
-                        self._writer.write_row(xf, self._values_to_row(row, row_idx), row_idx)
+                        self._write_cells(xf, row, row_idx)
                     self.rows_written = row_idx
                     row_idx += 1
             except GeneratorExit:
@@ -66,13 +70,57 @@ class StreamedSheet(WriteOnlyWorksheet):
         self._writer.xf.send(None)
 
 
-def new_sheet(wb, title: str):
-    """wb.create_sheet(title), as a StreamedSheet when the workbook is write-only."""
-    if not wb.write_only:
-        return wb.create_sheet(title)
-    ws = StreamedSheet(parent=wb, title=title)
-    wb._add_sheet(ws)
-    return ws
+    def _write_cells(self, xf, row, row_idx: int) -> None:
+        """openpyxl's WorksheetWriter.write_row, each plain cell (number, text, boolean, blank) written as text.
+        Each cell is written as `_values_to_row` yields it: that generator reuses one cell for plain values."""
+        cells = self._values_to_row(row, row_idx)
+        if not raw_rows_supported():
+            self._writer.write_row(xf, cells, row_idx)
+            return
+        with xf.element("row", {"r": f"{row_idx}", **dict(self.row_dimensions.get(row_idx, {}))}):
+            for c in cells:
+                if c._comment is not None:
+                    self._comments.append(CommentRecord.from_cell(c))
+                text = cell_text(c)
+                if text is None:
+                    write_cell(xf, self, c, c.has_style)
+                elif text:
+                    xf._file(text)
+
+
+class PlanWorkbook(Workbook):
+    """A write-only workbook whose sheets are StreamedSheets."""
+
+    def __init__(self):
+        super().__init__(write_only=True)
+
+    def create_sheet(self, title=None, index=None):
+        ws = StreamedSheet(parent=self, title=title)
+        self._add_sheet(sheet=ws, index=index)
+        return ws
+
+
+def cell_text(cell) -> str | None:
+    """The <c> element openpyxl's etree_write_cell writes for a cell holding a number, text, a boolean or
+    nothing ("" when openpyxl writes none); None for anything else (a formula, a date, a link, a comment)."""
+    value, kind = cell._value, cell.data_type
+    if cell.hyperlink is not None or cell._comment is not None:
+        return None
+    styled = cell.has_style
+    if value is None and not styled:
+        return ""
+    style = f' s="{cell.style_id}"' if styled else ""
+    if kind == "s" and (value is None or type(value) is str):
+        if not value:
+            return f'<c r="{cell.coordinate}"{style} t="inlineStr" />'
+        return f'<c r="{cell.coordinate}"{style} t="inlineStr">{_text(value)}</c>'
+    if kind not in ("n", "b"):
+        return None
+    if value is None:
+        return f'<c r="{cell.coordinate}"{style} t="{kind}" />'
+    if type(value) in (int, float, bool) and math.isfinite(value):
+        return f'<c r="{cell.coordinate}"{style} t="{kind}"><v>{"%.16g" % value}</v></c>'
+    return None
 
 
 @functools.cache

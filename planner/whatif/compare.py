@@ -36,6 +36,7 @@ from planner.output.plan_writer import UNIT_FORMATS, plan_by_quarter
 from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, finish_pages, printable, safe_save, write_frame
 from planner.output.extract import SolutionTables
 from planner import pipeline
+from planner.output.xml_rows import PlanWorkbook
 from planner.pipeline import RunOptions
 from planner.whatif.scenarios import BASE, ScenarioEdit, scenario_names
 from planner.input.reader import RawWorkbook
@@ -311,7 +312,7 @@ def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int)
 
 def write_compare(path: Path, plans: list[ScenarioPlan], input_path: Path) -> tuple[Path, str]:
     frame = compare_frame(plans)
-    wb = Workbook(write_only=True)
+    wb = PlanWorkbook()
     compare_ws = _write_compare(wb, frame)
     _add_charts(wb, compare_ws, frame, len(plans))
     write_frame(wb, "CompareByQuarter", by_quarter(plans))

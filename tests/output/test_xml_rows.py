@@ -1,5 +1,5 @@
-"""Tidy rows streamed as XML text are the very sheet openpyxl's cell path writes: every part of the workbook
-byte for byte (values, styles, inline text, blanks), for every kind of value a tidy table holds."""
+"""Rows streamed as XML text are the very sheets openpyxl's cell path writes: every part of the workbook byte
+for byte (values, styles, inline text, blanks, row heights), for every kind of value a plan sheet holds."""
 
 import zipfile
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from planner.output import xlsx
-from planner.output.xml_rows import raw_rows_supported
+from planner.output import xlsx, xml_rows
+from planner.output.xml_rows import PlanWorkbook, raw_rows_supported
 
 
 def _frame() -> pd.DataFrame:
@@ -32,7 +32,11 @@ def _sheets(path) -> dict[str, bytes]:
 
 def _write(path, raw: bool, monkeypatch) -> None:
     monkeypatch.setattr(xlsx, "raw_rows_supported", lambda: raw)
-    wb = Workbook(write_only=True)
+    monkeypatch.setattr(xml_rows, "raw_rows_supported", lambda: raw)
+    wb = PlanWorkbook() if raw else Workbook(write_only=True)  # openpyxl's own sheets and cell path
+    xlsx.write_key_values(wb, "Summary", [("status", "optimal", "proven " * 30), ("objective_usd", 1.5e9, ""),
+                                          ("signed", True, None), ("gap", float("nan"), "  padded  ")],
+                          bold_keys=frozenset({"status"}), red_keys=frozenset({"gap"}))
     xlsx.write_frame(wb, "Deployments", _frame())
     xlsx.write_frame(wb, "Again", _frame().iloc[::-1])  # styles already registered by the first sheet
     xlsx.write_frame(wb, "Nothing", _frame().iloc[:0])
