@@ -1,5 +1,3 @@
-import sys
+from planner.cli import entry
 
-from planner.cli import main
-
-sys.exit(main())
+entry()

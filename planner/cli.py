@@ -6,9 +6,12 @@ then start without Pyomo, HiGHS or Dask (start-up is most of their run time)."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
+import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 from planner import __version__
@@ -502,5 +505,29 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OTHER
 
 
+def entry() -> None:
+    """The `planner` command: main(), then, after a plan or a validation, an exit that skips freeing every object
+    one by one (measured: 0.4 s of a 30K-variable plan's 4 s run went to freeing its Pyomo model at exit). What
+    was written is closed and in place by then; the exit handlers (logging, openpyxl's temporary files) still run.
+    Commands that may hold worker threads or MPI (sweep, compare, roll, PH) exit the usual way."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if not _exits_fast(argv):
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def _exits_fast(argv: list[str]) -> bool:
+    command = next((a for a in argv if not a.startswith("-")), "")
+    return (command in ("run", "diagnose", "validate", "template") and "--stochastic" not in argv
+            and "mpi4py" not in sys.modules and threading.active_count() == 1)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -33,3 +33,25 @@ def test_handoff_does_not_import_scipy_stats():
             f"assert 'scipy.stats' not in sys.modules, 'scipy.stats imported'")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_command_exits_at_once_yet_says_and_writes_everything(tmp_path):
+    """`planner run` ends with os._exit (no freeing of the model object by object): the exit code, every printed
+    line (through a pipe, which buffers) and the plan are all there, and the exit handlers still ran."""
+    from tests.builders import minimal_sheets, write
+
+    src = write(tmp_path, minimal_sheets())
+    probe = tmp_path / "handler_ran"
+    code = (f"import atexit, pathlib, sys\natexit.register(lambda: pathlib.Path(r'{probe}').write_text('yes'))\n"
+            f"sys.argv = ['planner', 'run', r'{src}', '-o', r'{tmp_path / 'plan.xlsx'}']\n"
+            "from planner.cli import entry\nentry()\nprint('not reached')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"wrote {tmp_path / 'plan.xlsx'}" and "not reached" not in done.stdout
+    assert probe.read_text() == "yes"
+    from openpyxl import load_workbook
+
+    assert "Summary" in load_workbook(tmp_path / "plan.xlsx", read_only=True).sheetnames
+    bad = subprocess.run([sys.executable, "-m", "planner", "validate", str(tmp_path / "missing.xlsx")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "does not exist" in bad.stdout + bad.stderr
