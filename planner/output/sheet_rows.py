@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, clean, text_lines  # noqa: F401 (text_lines re-exported)
+from planner.output.xml_rows import StreamedSheet
 
 LINE_POINTS = 15.0  # height of one line of 11 pt text
 SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -65,8 +66,11 @@ class RowSheet:
         if lines > 1:
             self.ws.row_dimensions[self.row].height = LINE_POINTS * lines + 2
             self.heights[self.row] = LINE_POINTS * lines + 2
-        self.ws.append([cells.get(j) or self._empty(fill) for j in range(1, self.ncols + 1)])
+        self._append([cells.get(j) or self._empty(fill) for j in range(1, self.ncols + 1)])
         return self.row
+
+    def _append(self, cells: list) -> None:
+        (self.ws.append_cells if isinstance(self.ws, StreamedSheet) else self.ws.append)(cells)
 
     def _empty(self, fill: PatternFill | None):
         """A styled blank, so the row has every column even for a reader that sizes rows by their cells
@@ -91,7 +95,7 @@ class RowSheet:
 
     def blank(self) -> None:
         self.row += 1
-        self.ws.append([self._empty(None) for _j in range(self.ncols)])
+        self._append([self._empty(None) for _j in range(self.ncols)])
 
     def section(self, title: str) -> None:
         self.add([(1, title, None, SECTION_FONT, SECTION_FILL, self.ncols, False)])

@@ -72,6 +72,8 @@ def number_format(column: str) -> str:
 
 def clean(value):
     """A value Excel can hold: numbers stay numbers, NaN/inf/None become blank, numpy scalars become Python."""
+    if type(value) is float:  # most values of a plan: answered first
+        return value if math.isfinite(value) else None
     if value is None:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):

@@ -35,6 +35,10 @@ class RowXml(str):
     """One whole <row> element as XML text."""
 
 
+class RowCells(list):
+    """One row's cells, one per column from A on (each its own cell object, as RowSheet makes them)."""
+
+
 class StreamedSheet(WriteOnlyWorksheet):
     """openpyxl's write-only worksheet; `append_xml` streams a row given as XML text, in order with `append`.
     `rows_written` is the number of the last row streamed."""
@@ -47,6 +51,14 @@ class StreamedSheet(WriteOnlyWorksheet):
             self._rows = self._write_rows()
             next(self._rows)
         self._rows.send(RowXml(xml))
+
+    def append_cells(self, cells: list) -> None:
+        """ws.append(cells) for a row of distinct cell objects, without openpyxl's per-value binding."""
+        self._get_writer()
+        if self._rows is None:
+            self._rows = self._write_rows()
+            next(self._rows)
+        self._rows.send(RowCells(cells))
 
     def _write_rows(self):
         """openpyxl 3.1's WriteOnlyWorksheet._write_rows, with RowXml rows written as they are."""
@@ -61,8 +73,10 @@ class StreamedSheet(WriteOnlyWorksheet):
                     row = (yield)
                     if isinstance(row, RowXml):
                         xf._file(row)
+                    elif isinstance(row, RowCells):
+                        self._write_cells(xf, _placed(row, row_idx), row_idx)
                     else:
-                        self._write_cells(xf, row, row_idx)
+                        self._write_cells(xf, self._values_to_row(row, row_idx), row_idx)
                     self.rows_written = row_idx
                     row_idx += 1
             except GeneratorExit:
@@ -70,10 +84,9 @@ class StreamedSheet(WriteOnlyWorksheet):
         self._writer.xf.send(None)
 
 
-    def _write_cells(self, xf, row, row_idx: int) -> None:
+    def _write_cells(self, xf, cells, row_idx: int) -> None:
         """openpyxl's WorksheetWriter.write_row, each plain cell (number, text, boolean, blank) written as text.
-        Each cell is written as `_values_to_row` yields it: that generator reuses one cell for plain values."""
-        cells = self._values_to_row(row, row_idx)
+        Each cell is written as `cells` yields it: `_values_to_row` reuses one cell object for plain values."""
         if not raw_rows_supported():
             self._writer.write_row(xf, cells, row_idx)
             return
@@ -86,6 +99,16 @@ class StreamedSheet(WriteOnlyWorksheet):
                     write_cell(xf, self, c, c.has_style)
                 elif text:
                     xf._file(text)
+
+
+def _placed(cells: list, row_idx: int):
+    for col_idx, c in enumerate(cells, 1):
+        if c is None:
+            continue
+        c.column, c.row = col_idx, row_idx
+        if c.hyperlink is not None:
+            c.hyperlink.ref = c.coordinate
+        yield c
 
 
 class PlanWorkbook(Workbook):

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from planner.output import xlsx, xml_rows
+from planner.output.sheet_rows import RowSheet
 from planner.output.xml_rows import PlanWorkbook, raw_rows_supported
 
 
@@ -37,6 +38,16 @@ def _write(path, raw: bool, monkeypatch) -> None:
     xlsx.write_key_values(wb, "Summary", [("status", "optimal", "proven " * 30), ("objective_usd", 1.5e9, ""),
                                           ("signed", True, None), ("gap", float("nan"), "  padded  ")],
                           bold_keys=frozenset({"status"}), red_keys=frozenset({"gap"}))
+    page = RowSheet(wb.create_sheet("Page"), [30, 16, 16, 40])
+    page.section("The plan on a page")
+    page.key_value("status", "optimal", note="proven within the gap " * 6)
+    page.key_value("objective_usd", 1_085_241_000.5, xlsx.USD, note="  padded note  ")
+    page.key_value("signed", True)
+    page.blank()
+    page.header(["quarter", "racks", "MW"], first=2)
+    page.add([(1, "Dallas & <Co>", None, None, None, 1, False), (2, 929.0000000000001, xlsx.WHOLE, None, None, 2, False),
+              (3, None, xlsx.MW, None, None, 4, False)])
+    page.key_value("why", "a long sentence that wraps in its cell " * 5)
     xlsx.write_frame(wb, "Deployments", _frame())
     xlsx.write_frame(wb, "Again", _frame().iloc[::-1])  # styles already registered by the first sheet
     xlsx.write_frame(wb, "Nothing", _frame().iloc[:0])
