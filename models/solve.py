@@ -160,12 +160,21 @@ def _highs(options: SolveOptions, algorithm: str, is_mip: bool) -> highspy.Highs
     return h
 
 
+IPM_FROM_COLUMNS = 10_000
+
+
 def choose_algorithm(form: StandardForm, options: SolveOptions) -> str:
     """Simplex for small LPs, interior point with crossover (exact duals) from 10k columns: measured on the
     100k-column benchmark plan M, dual simplex 136 s vs IPM + crossover 6.6 s (bench/RESULTS.md)."""
+    if len(form.integer_columns):
+        return options.algorithm if options.algorithm != "auto" else "simplex"
+    return lp_algorithm(form.lp.num_col_, options)
+
+
+def lp_algorithm(num_columns: int, options: SolveOptions) -> str:
     if options.algorithm != "auto":
         return options.algorithm
-    return "ipm" if form.lp.num_col_ > 10_000 and len(form.integer_columns) == 0 else "simplex"
+    return "ipm" if num_columns > IPM_FROM_COLUMNS else "simplex"
 
 
 def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | None = None,
@@ -402,7 +411,7 @@ def _reason(form: StandardForm, options: SolveOptions, is_mip: bool, warm: bool)
         return "LP of the same shape as the previous solve: dual simplex from its basis"
     if options.algorithm != "auto":
         return f"LP, algorithm {options.algorithm} asked for"
-    if n > 10_000:
+    if n > IPM_FROM_COLUMNS:
         return f"LP with {n:,} columns (>= 10k): interior point with crossover (measured faster; exact duals)"
     return f"LP with {n:,} columns (< 10k): dual simplex"
 
@@ -446,10 +455,12 @@ def _row_duals(form: StandardForm, row_dual) -> dict:
 
 def mip_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> tuple[dict, str]:
     """(duals, duals_from) of a MIP solved at `x`: the LP with blocks and deals fixed and racks continuous,
-    else the LP with every integer fixed (models/prices.py says why), else none."""
+    else the LP with every integer fixed (models/prices.py says why), else none. Each LP by the algorithm an LP
+    of its size gets (measured on bench's MIP-M, 100k columns: dual simplex had not solved the first LP in 30 s,
+    so its prices came from the fixed-integer LP; interior point + crossover solves it in ~10 s)."""
     for lp, source in ((lp_with_columns_fixed(form, x, lumpy_columns(form), free_bounds=True), DUALS_FROM_LUMPY_FIXED),
                        (lp_with_columns_fixed(form, x, form.integer_columns), DUALS_FROM_INTEGERS_FIXED)):
-        h = _highs(options, "simplex", is_mip=False)
+        h = _highs(options, lp_algorithm(lp.num_col_, options), is_mip=False)
         if h.passModel(lp) == highspy.HighsStatus.kError or h.run() == highspy.HighsStatus.kError:
             continue
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:

@@ -66,3 +66,22 @@ def test_fab_capacity_ahead_of_a_lead_time_is_priced(tmp_path):
     assert s.objective == pytest.approx(32200, rel=1e-6)
     assert row(s, "Fabs", fab="F", quarter=Q[0])["shadow_price_usd_per_wafer"] == pytest.approx(3900, rel=1e-6)
     assert row(s, "Serving", quarter=Q[0])["unmet_tps"] == pytest.approx(4000)
+
+
+def test_a_large_mips_price_lp_is_solved_by_interior_point(tmp_path, monkeypatch):
+    """A price LP of more than IPM_FROM_COLUMNS columns gets interior point + crossover, like any LP of its size
+    (dual simplex left bench's MIP-M, 100k columns, without its racks-continuous prices): here the threshold is
+    lowered so the site-power case above is 'large', and it is priced the same, $390,000 per MW."""
+    from models import solve as msolve
+
+    algorithms = []
+    highs = msolve._highs
+    monkeypatch.setattr(msolve, "IPM_FROM_COLUMNS", 0)
+    monkeypatch.setattr(msolve, "_highs", lambda options, algorithm, is_mip: algorithms.append(algorithm) or
+                        highs(options, algorithm, is_mip))
+    sheets = whole_racks()
+    sheets["SitePower"][1] = ["S", 0.025]
+    s = solve_sheets(tmp_path, sheets)
+    assert s.objective == pytest.approx(12200, rel=1e-6)
+    assert algorithms[-1] == "ipm" and s.result.duals_from == DUALS_FROM_LUMPY_FIXED
+    assert row(s, "Power", site="S", quarter=Q[0])["shadow_price_usd_per_mw"] == pytest.approx(390000, rel=1e-6)
