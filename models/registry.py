@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from models.data import PlanData
+from models.money import money
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD
 
 
@@ -57,7 +58,7 @@ class Decision:
 def fmt(x: float, unit: str) -> str:
     """'$1,967,000', '1,967,000 tok/s', '118.25 wafers': separators, never scientific notation."""
     if unit == "USD":
-        return f"${x:,.0f}"
+        return money(x)
     if abs(x) >= 1e4:
         return f"{x:,.0f} {unit}"
     return f"{x:,.6g} {unit}"

@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from models.money import money
 from planner import __version__
 from planner.issues import Issues
 from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
@@ -162,7 +163,7 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
         return outcome.exit_code
     if outcome.issues is not None and outcome.issues.warnings:
         print(f"{len(outcome.issues.warnings)} input warning(s); see the Warnings sheet", file=sys.stderr)
-    objective = f", objective ${outcome.objective_usd:,.0f}" if outcome.objective_usd is not None else ""
+    objective = f", objective {money(outcome.objective_usd)}" if outcome.objective_usd is not None else ""
     print(f"{outcome.status.upper()}: {outcome.message}{objective}")
     for line in outcome.diagnosis_lines[:4]:  # what is wrong and the least change that fixes it, in words
         print(f"  {_shortened(line)}")
@@ -248,7 +249,7 @@ def cmd_compare(args) -> int:
     if note:
         log.warning(note)
     for p in plans:
-        objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
+        objective = f", objective {money(p.solution.objective_usd)}" if p.solution else ""
         service = p.solution.kpis.get(Col.service_level) if p.solution else None
         service_text = f", service level {service:.1%}" if service is not None else ""
         print(f"{p.name}: {p.status.upper()}{objective}{service_text}")
@@ -305,7 +306,7 @@ def cmd_sweep(args) -> int:
         q = quantiles(planned[Col.service_level])
         c = quantiles(planned[Col.objective_usd])
         print(f"service level P10 {q['p10']:.1%}  P50 {q['p50']:.1%}  P90 {q['p90']:.1%}; "
-              f"cost P10 ${c['p10']:,.0f}  P50 ${c['p50']:,.0f}  P90 ${c['p90']:,.0f}")
+              f"cost P10 {money(c['p10'])}  P50 {money(c['p50'])}  P90 {money(c['p90'])}")
     print(f"wrote {written} and {parquet}")
     statuses = set(frame[Col.status])
     if statuses <= set(PLANNED_STATUSES):

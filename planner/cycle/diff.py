@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.money import money
 from models.registry import FAMILIES
 from planner.output.contract import Col, is_planned
 from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
@@ -391,19 +392,13 @@ def _window_kpis(old: Plan, new: Plan, shared: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[Col.kpi, Col.old, Col.new, Col.change, Col.change_share, Col.changed])
 
 
-def _money(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
-
-
 def _objective_headline(old: Plan, new: Plan) -> str:
     a, b = _num(old.summary.get(Col.objective_usd)), _num(new.summary.get(Col.objective_usd))
     if a is not None and b is not None:
         share = f" ({(b - a) / abs(a):+.1%})" if abs(a) > 1e-9 else ""
         verb = "more" if b > a else "less"
-        text = (f"The new plan costs {_money(abs(b - a))} {verb}{share}: {_money(a)} → {_money(b)} (present value)."
-                if not _same(a, b) else f"The cost is unchanged at {_money(b)}.")
+        text = (f"The new plan costs {money(abs(b - a))} {verb}{share}: {money(a)} → {money(b)} (present value)."
+                if not _same(a, b) else f"The cost is unchanged at {money(b)}.")
     else:
         text = f"Objective {_fmt(old.summary.get('objective_usd'))} → {_fmt(new.summary.get('objective_usd'))}."
     sa, sb = _num(old.summary.get(Col.service_level)), _num(new.summary.get(Col.service_level))
@@ -436,13 +431,13 @@ def _shared_headline(old: Plan, new: Plan, shared: list[str]) -> str:
     span = f"{shared[0]}..{shared[-1]}" if len(shared) > 1 else shared[0]
     change = b[Col.capex_usd] - a[Col.capex_usd]
     share = f" ({change / a['capex_usd']:+.1%})" if a[Col.capex_usd] > 0 else ""
-    text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): capex {_money(a['capex_usd'])} → "
-            f"{_money(b['capex_usd'])}{share}, racks deployed {_fmt(a['racks_deployed'])} → "
+    text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): capex {money(a['capex_usd'])} → "
+            f"{money(b['capex_usd'])}{share}, racks deployed {_fmt(a['racks_deployed'])} → "
             f"{_fmt(b['racks_deployed'])}, wafers {_fmt(round(a['wafers'], 1))} → {_fmt(round(b['wafers'], 1))}")
     if a[Col.service_level] is not None and b[Col.service_level] is not None:
         text += f", service level {a['service_level']:.1%} → {b['service_level']:.1%}"
-    text += (f". The objectives ({_money(_num(old.summary.get('objective_usd')))} over "
-             f"{old.quarters[0]}..{old.quarters[-1]}, {_money(_num(new.summary.get('objective_usd')))} over "
+    text += (f". The objectives ({money(_num(old.summary.get('objective_usd')))} over "
+             f"{old.quarters[0]}..{old.quarters[-1]}, {money(_num(new.summary.get('objective_usd')))} over "
              f"{new.quarters[0]}..{new.quarters[-1]}) cover different horizons and are not compared.")
     return text
 
@@ -475,10 +470,10 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
     dec = r.decisions
     total = dec[Col.cost_impact_usd].sum(min_count=1) if len(dec) else None
     lines.append(("decisions", f"{len(dec)} decision(s) changed" + (
-        f", worth about {_money(float(total))} at input prices" if total is not None and not pd.isna(total) else "")
+        f", worth about {money(float(total))} at input prices" if total is not None and not pd.isna(total) else "")
         + "." if len(dec) else "No decision changed.", "Decisions sheet, ranked by cost impact"))
     for i, row in enumerate(dec.head(5).itertuples(), start=1):
-        impact = f", about {_money(row.cost_impact_usd)}" if row.cost_impact_usd is not None and \
+        impact = f", about {money(row.cost_impact_usd)}" if row.cost_impact_usd is not None and \
             not pd.isna(row.cost_impact_usd) else ""
         why = f"; inputs: {row.input_changes}" if row.input_changes else ""
         lines.append((f"decision_{i}", f"{row.what}: {_fmt(row.old)} → {_fmt(row.new)} {row.unit} "

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.money import money
 from models.data import PlanData
 from models.registry import FAMILIES, FROZEN_DECISIONS, Decision
 from planner.input.schema import OWN_CAPEX_ITEM
@@ -388,9 +389,9 @@ def _check_frozen_capex(data: PlanData, by_var: dict[str, list[dict]], found: _F
             q = data.quarters[t]
             sheet, cell, _budget = _input_limit("own_budget", (t,), data)
             found.add("frozen capex above budget", sheet, cell, OWN_CAPEX_ITEM, q, frozen_spend, limit,
-                      f"racks and blocks already committed cost ${frozen_spend:,.0f} {'by' if carry else 'in'} {q} "
-                      f"but the own budget ({cell}) plus every partner that may fund them give at most ${limit:,.0f}: "
-                      f"${frozen_spend - limit:,.0f} short",
+                      f"racks and blocks already committed cost {money(frozen_spend)} {'by' if carry else 'in'} {q} "
+                      f"but the own budget ({cell}) plus every partner that may fund them give at most {money(limit)}: "
+                      f"{money(frozen_spend - limit)} short",
                       [src for tau in quarters for src in spend_sources.get(tau, [])])
 
 

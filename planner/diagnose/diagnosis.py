@@ -26,6 +26,7 @@ from models.solve import INF, SolveOptions, SolveResult, StandardForm, continuou
 from models.sets import ModelSets
 
 from models.data import PlanData
+from models.money import money
 from models.registry import FAMILIES, REPAIRABLE, describe
 from planner.diagnose.findings import CHECK_COLUMNS, CONFLICT_COLUMNS, REPAIR_COLUMNS, Diagnosis  # noqa: F401
 from planner.output.contract import Col
@@ -93,8 +94,8 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
         if minimum > cap + 1e-6:
             rows.append({Col.check: "partner minimum cannot be spent", Col.sheet: "Partners",
                          Col.cell: data.cell("Partners", (n,), "min_deal_usd"), Col.key: n, Col.quarter: "",
-                         Col.value: minimum, Col.limit: cap, Col.message: f"partner {n}'s minimum deal ${minimum:,.0f} exceeds "
-                         f"the most its sites could absorb (about ${cap:,.0f}): the deal can never be signed"})
+                         Col.value: minimum, Col.limit: cap, Col.message: f"partner {n}'s minimum deal {money(minimum)} exceeds "
+                         f"the most its sites could absorb (about {money(cap)}): the deal can never be signed"})
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
@@ -325,7 +326,7 @@ def _repair_frame(slacks: list[Slack], x: np.ndarray) -> pd.DataFrame:
 def amount(x: float, unit: str, with_unit: bool = True) -> str:
     """A number as a planner reads it: $86,000,000 (never 8.6e+07), 118 wafers, 19.67 MW."""
     if unit == "USD":
-        return f"${x:,.0f}"
+        return money(x)
     if abs(x - round(x)) < 1e-9 or abs(x) >= 1000:
         text = f"{x:,.0f}"
     else:

@@ -20,6 +20,7 @@ from functools import cache
 
 import pandas as pd
 
+from models.money import money
 from models.costs import discount_factor
 from models.data import PlanData
 from models.registry import FAMILIES
@@ -210,7 +211,7 @@ def unmet_reasons(tables: dict[str, pd.DataFrame], data: PlanData, n: int = 3) -
     for i, (label, (tps, usd, count)) in enumerate(ranked, start=1):
         words = _in_words(label)
         rows.append((f"unmet_reason_{i}", f"{words}: {tps:,.0f} tok/s unmet over {count} row-quarter(s), "
-                     f"${usd:,.0f} of unmet-demand penalty (present value)", "the Serving sheet's limited_by"))
+                     f"{money(usd)} of unmet-demand penalty (present value)", "the Serving sheet's limited_by"))
     return rows
 
 

@@ -27,6 +27,7 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
+from models.money import money
 from models.costs import COST_COMPONENTS
 
 from models.data import PlanData
@@ -164,8 +165,8 @@ def _mark_tolerance(frame: pd.DataFrame, plans: list[ScenarioPlan]) -> pd.DataFr
         if base.solution is not None and p.solution is not None:
             tolerance = max(base.mip_gap or 0.0, p.mip_gap or 0.0) * abs(base.solution.objective_usd)
             delta = p.solution.objective_usd - base.solution.objective_usd
-            text = (f"within solver tolerance (|delta| < gap ${tolerance:,.0f})" if abs(delta) < tolerance and
-                    tolerance > 0 else f"beyond solver tolerance (gap ${tolerance:,.0f})")
+            text = (f"within solver tolerance (|delta| < gap {money(tolerance)})" if abs(delta) < tolerance and
+                    tolerance > 0 else f"beyond solver tolerance (gap {money(tolerance)})")
         row[f"delta {p.name}"] = text
     return pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
 
@@ -348,6 +349,6 @@ def compare_plans(raw: RawWorkbook, read_issues: Issues, names: list[str],
     for i, p in enumerate(plans, start=1):
         log.info("scenario %d/%d %s ...", i, len(plans), p.name)
         solve_prepared(p, options, plans[0].decisions if i > 1 else None)
-        objective = f", objective ${p.solution.objective_usd:,.0f}" if p.solution else ""
+        objective = f", objective {money(p.solution.objective_usd)}" if p.solution else ""
         log.info("scenario %s: %s%s (%.2f s)", p.name, p.status, objective, p.seconds)
     return plans

@@ -25,6 +25,7 @@ import pyomo.environ as pyo
 
 from models.build import build_model
 from models.data import PlanData
+from models.money import money
 from models.sets import USD_PER_OBJ, ModelSets
 from models.solve import SolveOptions, SolveResult, solve, to_standard_form
 from models.stochastic import (ScenarioModel, build_extensive_form, extensive_standard_form, first_stage_values,
@@ -272,11 +273,6 @@ def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] |
         plan.notes["evpi_usd"] = f"knowing the future would be worth {money(plan.summary['evpi_usd'])} (RP - WS)"
     for note in ev_notes:
         plan.notes.setdefault("expected_value_plan", note)
-
-
-def money(usd: float) -> str:
-    """'$1,234' (never '$-0': a value that rounds to zero dollars is $0)."""
-    return f"${round(usd) or 0:,.0f}"
 
 
 def mark_solver_tolerance(plan: HedgedPlan) -> None:

@@ -38,8 +38,9 @@ from models.stochastic import first_stage, fix_first_stage, unfix
 from planner.issues import Issues
 from planner.exitcodes import EXIT_OK
 from planner.pipeline import PlanOutcome, Timer
-from planner.whatif.hedged import (HedgedPlan, _invalid, _meta, alone_options, expected_value_plan, money,
-                                    prepare_all, summarize)
+from models.money import money
+from planner.whatif.hedged import (HedgedPlan, _invalid, _meta, alone_options, expected_value_plan, prepare_all,
+                                    summarize)
 from planner.output.contract import Col
 
 log = logging.getLogger("planner")

@@ -230,7 +230,8 @@ def test_vss_smaller_than_the_mip_gaps_is_marked_not_significant():
     $13,000: an EVPI of $20,000 is significant."""
     from types import SimpleNamespace
 
-    from planner.whatif.hedged import HedgedPlan, mark_solver_tolerance, money
+    from models.money import money
+    from planner.whatif.hedged import HedgedPlan, mark_solver_tolerance
 
     alone = SimpleNamespace(objective=800.0, mip_gap=0.01, has_solution=True)
     scenario = SimpleNamespace(probability=1.0, alone=alone, eev_cost=1000.0, eev_gap=0.002)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from models.money import money
 from models.data import Settings
 from planner.input.checks.quarterly import QuarterSeries
 from planner.input.checks.rows import Row, ValidationContext, WideRow, known_text, to_frame
@@ -81,8 +82,8 @@ def _check_expansion_affordable(ctx: ValidationContext, tables: Tables, settings
             ctx.issues.warning("SiteExpansion", ctx.cells.get(("SiteExpansion", (s,), "capex_usd_per_mw"),
                                                               "SiteExpansion"), "capex_usd_per_mw",
                                row["capex_usd_per_mw"],
-                               f"one expansion block at {s} costs ${block_usd:,.0f}, more than any quarter's own "
-                               f"budget (at most ${budget_max:,.0f}) and no partner funds {s}: it can never "
+                               f"one expansion block at {s} costs {money(block_usd)}, more than any quarter's own "
+                               f"budget (at most {money(budget_max)}) and no partner funds {s}: it can never "
                                "be started")
 
 
