@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import copy
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -198,34 +199,12 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
                          algorithm=algorithm or "auto")
     matrix = sample_factors(factors, draws, seed)
     tasks = [(d, [float(x) for x in matrix[d]]) for d in range(draws)]
-    records: list[dict] = []
     bar = _progress(draws, progress)
-    try:
-        if client is None and scheduler:
-            from dask.distributed import Client
-
-            try:
-                own = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise SchedulerError(f"cannot reach the Dask scheduler {scheduler} within {SCHEDULER_TIMEOUT_S} s "
-                                     f"({type(exc).__name__}: {exc}); check the address (tcp://HOST:8786) and that "
-                                     "the scheduler is running") from None
-            with own:
-                records = _run_dask(own, raw, factors, tasks, options, bar)
-        elif client is not None:
-            records = _run_dask(client, raw, factors, tasks, options, bar)
-        else:
-            n = workers if workers and workers > 0 else (os.cpu_count() or 1)
-            n = min(n, draws)
-            if n <= 1:
-                _reset_solver_threads(options)
-                for d, values in tasks:
-                    records.append(plan_draw(raw, factors, d, values, options))
-                    _tick(bar, records[-1])
-            else:
-                records = _run_pool(n, raw, factors, tasks, options, bar)
-    finally:
-        bar.close()
+    with _draws_quiet(progress):
+        try:
+            records = _run_draws(client, scheduler, workers, raw, factors, tasks, options, bar)
+        finally:
+            bar.close()
     records = sorted(records, key=lambda r: r[Col.draw])
     solver_seconds = [r.pop("solver_seconds", None) for r in records]  # timing: in attrs, not a column
     frame = pd.DataFrame(records)
@@ -235,6 +214,54 @@ def run_sweep(input_path: str | Path, draws: int, seed: int = 0, client=None, wo
     frame.attrs["seed"] = seed
     frame.attrs["solver_seconds"] = solver_seconds  # HiGHS's own solve time per draw (bench: overhead per draw)
     return frame
+
+
+def _run_draws(client, scheduler: str | None, workers: int, raw, factors, tasks, options: RunOptions, bar) -> list[dict]:
+    """Every draw's record: on the Dask `client` or `scheduler`, on a local process pool, or in this process."""
+    records: list[dict] = []
+    if client is None and scheduler:
+        from dask.distributed import Client
+
+        try:
+            own = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerError(f"cannot reach the Dask scheduler {scheduler} within {SCHEDULER_TIMEOUT_S} s "
+                                 f"({type(exc).__name__}: {exc}); check the address (tcp://HOST:8786) and that "
+                                 "the scheduler is running") from None
+        with own:
+            records = _run_dask(own, raw, factors, tasks, options, bar)
+    elif client is not None:
+        records = _run_dask(client, raw, factors, tasks, options, bar)
+    else:
+        n = workers if workers and workers > 0 else (os.cpu_count() or 1)
+        n = min(n, len(tasks))
+        if n <= 1:
+            _reset_solver_threads(options)
+            for d, values in tasks:
+                records.append(plan_draw(raw, factors, d, values, options))
+                _tick(bar, records[-1])
+        else:
+            records = _run_pool(n, raw, factors, tasks, options, bar)
+    return records
+
+
+@contextlib.contextmanager
+def _draws_quiet(progress: bool):
+    """While the bar shows the sweep's progress, the draws planned in this process say nothing below WARNING (as
+    pool workers do: _init_worker) and a warning is printed above the bar, not through it."""
+    logger = logging.getLogger("planner")
+    level = logger.level
+    if not progress:
+        yield
+        return
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    logger.setLevel(logging.WARNING)
+    try:
+        with logging_redirect_tqdm(loggers=[logging.root, logger]):
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _reset_solver_threads(options: RunOptions) -> None:

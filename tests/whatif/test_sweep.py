@@ -181,3 +181,19 @@ def test_a_sweep_of_a_whole_rack_plan_plans_every_draw(tmp_path):
     frame = run_sweep(write(tmp_path, sheets), 2, seed=0, workers=1)
     assert list(frame["status"]) == ["optimal", "optimal"]
     assert frame.loc[1, "demand_tps"] == pytest.approx(2 * 7000)
+
+
+def test_the_bar_is_the_progress_no_draw_prints_its_phases(tmp_path):
+    """In one process a draw is a whole plan, whose phase lines ('build ...', 'solve done in') would break the
+    bar line after line: during the draws only the bar (and warnings) reach stderr."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = sweep_workbook(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "planner", "sweep", str(src), "--draws", "3", "--workers", "1",
+                           "-o", str(tmp_path / "s.xlsx")], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    after_bar = done.stderr[done.stderr.index("sweep:"):]
+    assert "3/3" in after_bar and "build" not in after_bar and "solve" not in after_bar, after_bar
