@@ -48,7 +48,7 @@ def cmd_validate(args) -> int:
     # the Scenarios and Uncertainty rows are checked whatever the base's errors: every error at once
     base_errors = None if data is not None else issues
     bad_sheets = _sheet_problems(scenarios_raw, base_errors) if scenarios_raw is not None else 0
-    bad_scenarios = _validate_scenarios(args.input, scenarios_raw, base_errors)
+    bad_scenarios = _validate_scenarios(args.input, scenarios_raw, base_errors, base_warnings=issues)
     if data is None or bad_sheets or bad_scenarios:
         return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
@@ -68,11 +68,12 @@ def _knock_ons_dropped(issues: Issues, base_errors: Issues | None) -> Issues:
                    and not any(f"sheet {m} " in i.message for m in missing)])
 
 
-def _validate_scenarios(path, raw=None, base_errors: Issues | None = None) -> int:
-    """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors.
-    `raw`: the workbook as read (None: nothing to check). On an invalid base (`base_errors` given) only the
-    scenario's own rows are checked (sheet, key, column, operation), without knock-ons of the base's errors:
-    validating the edited copy would repeat them."""
+def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_warnings: Issues | None = None) -> int:
+    """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors,
+    and the warnings it adds to the base's (`base_warnings`: the base workbook's issues). Returns how many
+    scenarios have errors. `raw`: the workbook as read (None: nothing to check). On an invalid base
+    (`base_errors` given) only the scenario's own rows are checked (sheet, key, column, operation), without
+    knock-ons of the base's errors: validating the edited copy would repeat them."""
     import copy
 
     from planner.whatif.scenarios import apply_named_scenario, scenario_names
@@ -91,7 +92,19 @@ def _validate_scenarios(path, raw=None, base_errors: Issues | None = None) -> in
         if issues.errors:
             failed += 1
             _print_scenario_errors(name, issues, Issues(), sys.stdout)
+        elif base_warnings is not None:
+            _print_scenario_warnings(name, issues, base_warnings)
     return failed
+
+
+def _print_scenario_warnings(name: str, issues: Issues, base: Issues) -> None:
+    """The warnings scenario `name` adds to the base workbook's, under its name (they do not fail validate)."""
+    known = {str(i) for i in base.warnings}
+    own = [i for i in issues.warnings if str(i) not in known]
+    if own:
+        print(f"scenario '{name}': {len(own)} warning(s)")
+        for issue in own:
+            print(f"  {issue}")
 
 
 def _print_scenario_errors(name: str, issues: Issues, base: Issues, stream=None) -> None:

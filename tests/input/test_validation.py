@@ -321,3 +321,19 @@ def test_a_knock_on_is_only_an_error_naming_the_base_errors_own_cell():
     rows.error("Scenarios", "Scenarios!F3", "value", 2, "cannot scale 1 cell(s): Products!D20 (text)")
     rows.error("Scenarios", "Scenarios!F4", "value", 2, "cannot scale 1 cell(s): Products!D2 (text)")
     assert [i.cell for i in _knock_ons_dropped(rows, base).errors] == ["Scenarios!F3"]
+
+
+def test_validate_shows_the_warnings_a_scenario_adds(tmp_path, capsys):
+    """Scenario 'odd' adds a Budget row 'other_capex': its plan would ignore that row, so validate says so under
+    the scenario's name (a warning: exit 0), and does not repeat the base's own warnings for every scenario."""
+    from planner.cli import main
+
+    sheets = minimal_sheets()
+    sheets["Settings"].append(["colour", "blue"])  # the base's own warning: an unknown Settings key
+    sheets["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                           ["odd", "Budget", "other_capex", "2026Q1", "add_row", 5],
+                           ["fine", "Demand", "NA/w", "*", "scale", 0.5]]
+    assert main(["validate", str(write(tmp_path, sheets))]) == 0
+    out = capsys.readouterr().out
+    assert "scenario 'odd': 1 warning(s)" in out and "budget item 'other_capex' is not used" in out
+    assert "scenario 'fine'" not in out and out.count("unknown setting 'colour'") == 1
