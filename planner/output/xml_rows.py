@@ -4,9 +4,10 @@ Why (issue 18, bench/RESULTS.md): a large plan's tidy sheets are tens of thousan
 write-only path spends ~25 us on each (a WriteOnlyCell, its value binding, its style look-up, an Element
 serialized by et_xmlfile): 1.1 s of the 30K plan's 1.2 s write. A tidy row holds only numbers, text, booleans
 and blanks, in one style per column, so its XML is a format string. `StreamedSheet` is openpyxl's write-only
-sheet that also accepts such a row as text; everything else about the sheet (columns, panes, tables,
-conditional formats, print setup) stays openpyxl's. tests/output/test_xml_rows.py checks that a frame written
-this way is byte for byte the sheet the cell path writes.
+sheet that also accepts such a row as text, and writes the plain cells of any other row as text too (every
+sheet of a PlanWorkbook is one); everything else about the sheet (columns, panes, tables, conditional formats,
+print setup, styles) stays openpyxl's. tests/output/test_xml_rows.py checks that sheets written this way are
+byte for byte the sheets openpyxl's own write-only cell path writes.
 
 The text goes to et_xmlfile's incremental writer; with lxml installed (openpyxl then writes through lxml,
 which takes no raw text) `raw_rows_supported()` is False and write_frame uses the cell path.
@@ -61,7 +62,8 @@ class StreamedSheet(WriteOnlyWorksheet):
         self._rows.send(RowCells(cells))
 
     def _write_rows(self):
-        """openpyxl 3.1's WriteOnlyWorksheet._write_rows, with RowXml rows written as they are."""
+        """openpyxl 3.1's WriteOnlyWorksheet._write_rows: RowXml rows written as they are, RowCells rows cell by
+        cell without value binding, other rows as openpyxl binds them; plain cells of both written as text."""
         try:
             xf = self._writer.xf.send(True)
         except StopIteration:
@@ -82,7 +84,6 @@ class StreamedSheet(WriteOnlyWorksheet):
             except GeneratorExit:
                 pass
         self._writer.xf.send(None)
-
 
     def _write_cells(self, xf, cells, row_idx: int) -> None:
         """openpyxl's WorksheetWriter.write_row, each plain cell (number, text, boolean, blank) written as text.
