@@ -301,7 +301,7 @@ def print_tables(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the planner per phase on synthetic workbooks.")
-    parser.add_argument("--sizes", default="S,M", help="comma-separated: S, S-GEN, M, L, MIP-S, MIP-M")
+    parser.add_argument("--sizes", default="S,M", help="comma-separated: S, S-GEN, 30K, M, L, MIP-S, MIP-30K, MIP-M")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     parser.add_argument("--seed", type=int, default=0)
