@@ -47,19 +47,19 @@ class StreamedSheet(WriteOnlyWorksheet):
     rows_written = 0
 
     def append_xml(self, xml: str) -> None:
-        self._get_writer()
-        if self._rows is None:
-            self._rows = self._write_rows()
-            next(self._rows)
-        self._rows.send(RowXml(xml))
+        self._send(RowXml(xml))
 
     def append_cells(self, cells: list) -> None:
         """ws.append(cells) for a row of distinct cell objects, without openpyxl's per-value binding."""
+        self._send(RowCells(cells))
+
+    def _send(self, row) -> None:
+        """Into the row stream, as openpyxl's `append` does once it has checked the row."""
         self._get_writer()
         if self._rows is None:
             self._rows = self._write_rows()
             next(self._rows)
-        self._rows.send(RowCells(cells))
+        self._rows.send(row)
 
     def _write_rows(self):
         """openpyxl 3.1's WriteOnlyWorksheet._write_rows: RowXml rows written as they are, RowCells rows cell by
@@ -135,16 +135,24 @@ def cell_text(cell) -> str | None:
         return ""
     style = f' s="{cell.style_id}"' if styled else ""
     if kind == "s" and (value is None or type(value) is str):
-        if not value:
-            return f'<c r="{cell.coordinate}"{style} t="inlineStr" />'
-        return f'<c r="{cell.coordinate}"{style} t="inlineStr">{_text(value)}</c>'
+        return _element(cell.coordinate, style, kind, value)
     if kind not in ("n", "b"):
         return None
-    if value is None:
-        return f'<c r="{cell.coordinate}"{style} t="{kind}" />'
-    if type(value) in (int, float, bool) and math.isfinite(value):
-        return f'<c r="{cell.coordinate}"{style} t="{kind}"><v>{"%.16g" % value}</v></c>'
+    if value is None or (type(value) in (int, float, bool) and math.isfinite(value)):
+        return _element(cell.coordinate, style, kind, value)
     return None
+
+
+def _element(ref: str, style: str, kind: str, value) -> str:
+    """<c> as openpyxl's etree_write_cell writes it. `style`: ' s="N"' or ''; `kind`: 's' (written as an inline
+    string), 'n' or 'b'; `value`: text for 's', a finite number or bool otherwise, or None."""
+    if kind == "s":
+        if not value:
+            return f'<c r="{ref}"{style} t="inlineStr" />'
+        return f'<c r="{ref}"{style} t="inlineStr">{_text(value)}</c>'
+    if value is None:
+        return f'<c r="{ref}"{style} t="{kind}" />'
+    return f'<c r="{ref}"{style} t="{kind}"><v>{"%.16g" % value}</v></c>'
 
 
 @functools.cache
@@ -178,15 +186,11 @@ def cell_xml(ref: str, value, style_id: Callable[[], int]) -> str | None:
     if value is None:
         return ""
     if kind is bool:
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return _element(ref, "", "b", value)
     if kind is str:
-        if ILLEGAL_CHARACTERS_RE.search(value):
-            return None
-        if not value:
-            return f'<c r="{ref}" t="inlineStr" />'
-        return f'<c r="{ref}" t="inlineStr">{_text(value)}</c>'
+        return None if ILLEGAL_CHARACTERS_RE.search(value) else _element(ref, "", "s", value)
     if kind is float or kind is int:
-        return f'<c r="{ref}" s="{style_id()}" t="n"><v>{"%.16g" % value}</v></c>'
+        return _element(ref, f' s="{style_id()}"', "n", value)
     return None
 
 
