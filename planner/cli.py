@@ -99,20 +99,24 @@ def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_
 
 def _print_scenario_warnings(name: str, issues: Issues, base: Issues) -> None:
     """The warnings scenario `name` adds to the base workbook's, under its name (they do not fail validate)."""
-    known = {str(i) for i in base.warnings}
-    own = [i for i in issues.warnings if str(i) not in known]
+    own = _added(issues.warnings, base.warnings)
     if own:
-        print(f"scenario '{name}': {len(own)} warning(s)")
-        for issue in own:
-            print(f"  {issue}")
+        _print_under(name, own, "warning", sys.stdout)
 
 
 def _print_scenario_errors(name: str, issues: Issues, base: Issues, stream=None) -> None:
     """The errors scenario `name` introduces into the valid base workbook (whose issues are `base`), under its name."""
-    stream = stream or sys.stderr
+    _print_under(name, _added(issues.errors, base), "error", stream or sys.stderr)
+
+
+def _added(items, base) -> list:
+    """The issues of `items` that `base` does not already have (compared as printed)."""
     known = {str(i) for i in base}
-    own = [i for i in issues.errors if str(i) not in known]
-    print(f"scenario '{name}': {len(own)} error(s)", file=stream)
+    return [i for i in items if str(i) not in known]
+
+
+def _print_under(name: str, own: list, what: str, stream) -> None:
+    print(f"scenario '{name}': {len(own)} {what}(s)", file=stream)
     for issue in own:
         print(f"  {issue}", file=stream)
 
