@@ -337,3 +337,21 @@ def test_validate_shows_the_warnings_a_scenario_adds(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "scenario 'odd': 1 warning(s)" in out and "budget item 'other_capex' is not used" in out
     assert "scenario 'fine'" not in out and out.count("unknown setting 'colour'") == 1
+
+
+def test_a_remembered_table_frame_is_each_callers_own_and_keyed_by_value_and_type():
+    """`planner validate` re-validates every scenario; equal sheets reuse one frame, which no caller can spoil."""
+    from planner.input.checks.rows import Row, to_frame
+
+    def fab_rows(capacity):
+        return [Row({"fab": "F", "wafer_cost_usd": capacity, "foundry": "TSMC", "node": "N4"}, 2, {})]
+
+    first = to_frame("Fabs", fab_rows(100.0), ["fab"])
+    first.loc["F", "wafer_cost_usd"] = -1.0  # a caller edits its frame
+    again = to_frame("Fabs", fab_rows(100.0), ["fab"])
+    assert again.loc["F", "wafer_cost_usd"] == 100.0
+    other = to_frame("Fabs", fab_rows(200.0), ["fab"])
+    assert other.loc["F", "wafer_cost_usd"] == 200.0
+    as_text = to_frame("Workloads", [Row({"workload": "1", "unmet_penalty_usd_per_tps": 1.0, "min_service_level": 0.0}, 2, {})], ["workload"])
+    as_int = to_frame("Workloads", [Row({"workload": 1, "unmet_penalty_usd_per_tps": 1.0, "min_service_level": 0.0}, 2, {})], ["workload"])
+    assert list(as_text.index) == ["1"] and list(as_int.index) == [1]

@@ -277,11 +277,35 @@ def read_wide(ctx: ValidationContext, name: str, known: dict[str, set]) -> list[
     return out
 
 
+# frames of tables already built in this process, by content: `planner validate` checks every scenario on a
+# copy of the workbook, and most sheets of a copy are the base's own rows; pandas' frame construction is most
+# of a sheet's validation time. Small and bounded: an entry is one sheet's frame.
+_FRAMES: dict[tuple, pd.DataFrame] = {}
+_FRAMES_KEPT = 64
+
+
 def to_frame(name: str, rows: list[Row], index: list[str]) -> pd.DataFrame:
-    """The good rows as a frame with the sheet's columns and dtypes, indexed and sorted by `index`."""
+    """The good rows as a frame with the sheet's columns and dtypes, indexed and sorted by `index`.
+
+    The same rows give the same frame; each caller gets its own shallow copy (pandas copies on write)."""
     spec = SHEET_BY_NAME[name]
     columns = list(spec.column_names)
-    frame = pd.DataFrame([r.values for r in rows if r.ok], columns=columns)
+    good = [r.values for r in rows if r.ok]
+    key = (name, tuple(index), tuple(tuple((type(v), v) for v in (vals.get(c) for c in columns)) for vals in good))
+    try:
+        frame = _FRAMES.get(key)
+    except TypeError:  # a value that cannot be hashed: build it, unremembered
+        return _build_frame(spec, columns, good, index)
+    if frame is None:
+        frame = _build_frame(spec, columns, good, index)
+        if len(_FRAMES) >= _FRAMES_KEPT:
+            _FRAMES.pop(next(iter(_FRAMES)))
+        _FRAMES[key] = frame
+    return frame.copy(deep=False)
+
+
+def _build_frame(spec: SheetSpec, columns: list[str], good: list[dict], index: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(good, columns=columns)
     for col in spec.columns:
         if col.dtype in ("float",):
             frame[col.name] = frame[col.name].astype(float)
