@@ -355,3 +355,25 @@ def test_a_remembered_table_frame_is_each_callers_own_and_keyed_by_value_and_typ
     as_text = to_frame("Workloads", [Row({"workload": "1", "unmet_penalty_usd_per_tps": 1.0, "min_service_level": 0.0}, 2, {})], ["workload"])
     as_int = to_frame("Workloads", [Row({"workload": 1, "unmet_penalty_usd_per_tps": 1.0, "min_service_level": 0.0}, 2, {})], ["workload"])
     assert list(as_text.index) == ["1"] and list(as_int.index) == [1]
+
+
+def test_a_blank_setting_value_is_the_settings_default_as_a_missing_row_is(tmp_path):
+    """The template writes every setting's row: a planner who clears a value means the default (workbook.md)."""
+    sheets = minimal_sheets()
+    blanked = ["discount_rate_annual", "integer_racks", "hours_per_quarter", "mip_rel_gap", "time_limit_s",
+               "commit_quarters"]
+    given = [row for row in sheets["Settings"] if row[0] not in blanked]
+    sheets["Settings"] = given + [[key, None] for key in blanked]
+    data, issues = issues_of(tmp_path, sheets)
+    assert not issues.errors, issues.errors
+    s = data.settings
+    assert (s.discount_rate_annual, s.integer_racks, s.hours_per_quarter) == (0.10, True, 2190)
+    assert (s.mip_rel_gap, s.time_limit_s, s.commit_quarters) == (0.001, 600, 1)
+
+
+def test_a_setting_given_blank_and_again_is_given_twice(tmp_path):
+    sheets = minimal_sheets()
+    sheets["Settings"] = [row for row in sheets["Settings"] if row[0] != "discount_rate_annual"]
+    sheets["Settings"] += [["discount_rate_annual", None], ["discount_rate_annual", 0.2]]
+    _, issues = issues_of(tmp_path, sheets)
+    assert any("given twice" in i.message for i in issues.errors)

@@ -31,12 +31,16 @@ def _given_settings(sheet: RawSheet, issues: Issues, cells: dict[tuple, str]) ->
             issues.warning("Settings", sheet.cell("key", raw.excel_row), "key", key,
                            f"unknown setting '{key}'; ignored (known: {known_text(SETTING_BY_KEY)})")
             continue
-        if key_norm in values:
+        if key_norm in where:
             issues.error("Settings", sheet.cell("key", raw.excel_row), "key", key,
                          f"setting '{key}' is given twice (first at {where[key_norm]})")
             continue
         value, good = typed_value(issues, spec, setting.column(), raw.values.get("value"), cell,
                                   required=setting.required)
+        if good and value is None:  # a blank value is the setting's default, as a missing row is
+            cells[("Settings", (key_norm,), "value")] = cell
+            where[key_norm] = cell
+            continue
         if good:
             values[key_norm] = value
             where[key_norm] = cell
