@@ -60,7 +60,8 @@ class PlanData:
     demand: dict[tuple[str, str, int], float]  # every (region, workload) row of Demand, every t
     budget: dict[int, float]
     cells: dict[tuple, str] = field(default_factory=dict)  # (sheet, keys tuple, column) -> "Sheet!C3"
-    hbm_min_stacks: dict[tuple[str, int], float] = field(default_factory=dict)  # HBMMinStacks, > 0 only (family 17)
+    # HBMMinStacks, > 0 only (family 17); a hedged plan adds 0 floors so that every scenario pays its vendors alike
+    hbm_min_stacks: dict[tuple[str, int], float] = field(default_factory=dict)
     # (vendor, product) -> first quarter index the pair may be used (family 18); absent = 0; >= T = never
     qualified_from: dict[tuple[str, str], int] = field(default_factory=dict)
     # index packaging_line: block_chips, capex_usd_per_block, lead_quarters, max_blocks (family 19)

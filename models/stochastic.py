@@ -91,9 +91,16 @@ def scenario_cost(model: pyo.ConcreteModel):
     return model.total_cost.expr
 
 
+def absent_commitments(models: list[pyo.Block], commit_quarters: int) -> set[tuple]:
+    """Here-and-now keys some scenarios have and others not (a route, a qualification, a site one scenario adds):
+    a decision one scenario cannot take is 0 in that scenario, so, one value for all, it is 0 in every one."""
+    keys = [set(first_stage(m, commit_quarters)) for m in models]
+    return set().union(*keys) - set.intersection(*keys) if keys else set()
+
+
 def _nonanticipative(ef, k):
     ref, var = ef._nonant_pairs[k]
-    return var - ref == 0
+    return var == 0 if ref is None else var - ref == 0
 
 
 def _excess(ef, i):
@@ -111,15 +118,20 @@ def build_extensive_form(scenarios: list[ScenarioModel], commit_quarters: int, r
     ef._risk_alpha = risk_alpha
     ef._risk_weight = risk_weight
     refs: dict[tuple, object] = {}
-    pairs = []
+    pairs = []  # (reference, variable): variable = reference; (None, variable): variable = 0
+    absent = absent_commitments([s.model for s in scenarios], commit_quarters)
     for i, s in enumerate(scenarios):
         s.model.total_cost.deactivate()
         ef.add_component(f"scenario_{i}", s.model)
         for key, var in first_stage(s.model, commit_quarters).items():
+            if key in absent:
+                pairs.append((None, var))
+                continue
             ref = refs.setdefault(key, var)
             if ref is not var:
                 pairs.append((ref, var))
     ef._nonant_pairs = pairs
+    ef._absent_first_stage = sorted(absent, key=str)
     ef._first_stage = refs
     ef.nonanticipativity = pyo.Constraint(range(len(pairs)), rule=_nonanticipative)
     ef.cost = pyo.Expression(ef.SCENARIOS, initialize={i: scenario_cost(s.model) for i, s in enumerate(scenarios)})
@@ -214,10 +226,11 @@ class _Assembly:
 
 
 def _nonanticipativity_rows(ef: pyo.ConcreteModel, out: _Assembly) -> None:
-    """``x_s[k] - x_ref[k] = 0``; a fixed variable no row uses moves to the right-hand side."""
+    """``x_s[k] - x_ref[k] = 0`` (``x_s[k] = 0`` for a decision absent from another scenario); a fixed variable
+    no row uses moves to the right-hand side."""
     for k, (ref, var) in enumerate(ef._nonant_pairs):
         rhs, terms = 0.0, []
-        for v, sign in ((var, 1.0), (ref, -1.0)):
+        for v, sign in ((var, 1.0), (ref, -1.0)) if ref is not None else ((var, 1.0),):
             j = out.column(v)
             if j is None:
                 rhs -= sign * float(v.value)

@@ -18,15 +18,20 @@ import pandas as pd
 from models.data import PlanData
 
 DICT_FIELDS = ("throughput", "fab_capacity", "fab_min_wafers", "wafer_cost", "yields", "receipts", "hbm_supply",
-               "packaging_capacity", "site_power", "demand", "budget")
+               "packaging_capacity", "site_power", "demand", "budget", "hbm_min_stacks")
+# kept without their zeros (models.data): a cell one scenario lacks is 0 there, and the mean is over every key
+ZERO_WHEN_ABSENT = ("fab_min_wafers", "receipts", "hbm_min_stacks")
 FRAME_FIELDS = ("products", "fabs", "routes", "vendors", "sites", "expansion", "workloads", "partners",
-                "installed_base")
+                "installed_base", "packaging_expansion")
 
 
 def _mean_dict(dicts: list[dict], weights: list[float], notes: list[str], name: str) -> dict:
     keys = list(dicts[0])
     known = set(keys)
-    if any(set(d) - known for d in dicts[1:]):
+    extra = [k for d in dicts[1:] for k in d if k not in known]
+    if name in ZERO_WHEN_ABSENT:
+        keys += list(dict.fromkeys(extra))
+    elif extra:
         notes.append(f"{name}: some scenarios have rows the first has not; the mean uses the first's rows")
     return {k: float(sum(w * d.get(k, 0.0) for d, w in zip(dicts, weights))) for k in keys}
 

@@ -28,8 +28,9 @@ from models.data import PlanData
 from models.money import money
 from models.sets import USD_PER_OBJ, ModelSets
 from models.solve import SolveOptions, SolveResult, solve, to_standard_form
-from models.stochastic import (ScenarioModel, build_extensive_form, extensive_standard_form, first_stage_values,
-                               fix_first_stage, risk_objective, scenario_block, seed_risk_variables, unfix, cvar)
+from models.stochastic import (ScenarioModel, absent_commitments, build_extensive_form, cvar, extensive_standard_form,
+                               first_stage_values, fix_first_stage, risk_objective, scenario_block,
+                               seed_risk_variables, unfix)
 
 from planner.input.reader import RawWorkbook, read_workbook
 from planner import pipeline
@@ -139,7 +140,17 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
         sc, errors = prepare(raw, name, p, edit)
         issues.extend(errors)
         scenarios.append(sc)
+    share_floor_vendors([sc.data for sc in scenarios if sc.data is not None])
     return base, scenarios
+
+
+def share_floor_vendors(datas: list[PlanData]) -> None:
+    """A vendor with an HBM take-or-pay floor in any scenario gets one (of 0) in every scenario: its stacks paid
+    (HP, which without a floor are the stacks bought) are then one here-and-now decision shared by all."""
+    vendors = {v for d in datas for (v, _t) in d.hbm_min_stacks}
+    for d in datas:
+        for v in vendors - {v for (v, _t) in d.hbm_min_stacks}:
+            d.hbm_min_stacks[(v, 0)] = 0.0
 
 
 def _add_new(issues: Issues, more: Issues) -> None:
@@ -323,6 +334,8 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
     plan = HedgedPlan(base, scenarios, "ef")
     with timer.phase("ev plan"):
         ev_values, ev_notes = expected_value_plan(scenarios, commit, options)
+        if ev_values is not None:  # a decision some scenario cannot take is 0 in all (as in the extensive form)
+            ev_values.update(dict.fromkeys(absent_commitments([sc.model for sc in scenarios], commit), 0.0))
         eev = evaluate_commitment(scenarios, ev_values, commit, options) if ev_values is not None else None
         for sc, r in zip(scenarios, eev or []):
             sc.eev_cost, sc.eev_gap = r.objective, r.mip_gap or 0.0

@@ -31,7 +31,7 @@ from pathlib import Path
 import pyomo.environ as pyo
 
 from models.build import build_model
-from models.sets import USD_PER_OBJ
+from models.sets import USD_PER_OBJ, build_sets
 from models.solve import SolveOptions, SolveResult, solve
 from models.stochastic import first_stage, fix_first_stage, unfix
 
@@ -87,7 +87,20 @@ def implied_bounds(model, data) -> None:
             var.setub(max(data.fab_capacity.get((f, t), 0.0), data.fab_min_wafers.get((f, t), 0.0)))
 
 
-def _creator(by_name: dict, commit: int):
+def absent_across(comm, scenarios, commit: int) -> set[tuple]:
+    """models.stochastic.absent_commitments over every rank's scenarios: the here-and-now keys some scenarios lack
+    (0 in all). Scenarios with equal index sets have equal keys; only otherwise are models built, spread over the
+    ranks, for their keys alone."""
+    sets = [build_sets(sc.data) for sc in scenarios]
+    if all(x == sets[0] for x in sets[1:]) and all(sc.data.partners.index.equals(scenarios[0].data.partners.index)
+                                                    for sc in scenarios[1:]):
+        return set()
+    mine = [set(first_stage(build_model(sc.data)[0], commit)) for sc in scenarios[comm.rank::comm.size]]
+    keys = [k for part in comm.allgather(mine) for k in part]
+    return set().union(*keys) - set.intersection(*keys)
+
+
+def _creator(by_name: dict, commit: int, absent: set[tuple]):
     import mpisppy.utils.sputils as sputils
 
     def scenario_creator(name: str, **_kwargs):
@@ -95,6 +108,8 @@ def _creator(by_name: dict, commit: int):
         model, _sets = build_model(sc.data)
         implied_bounds(model, sc.data)
         nonants = first_stage(model, commit)
+        for key in absent & set(nonants):  # a decision another scenario cannot take: 0 here, not hedged
+            nonants.pop(key).fix(0.0)
         model._ph_keys = list(nonants)
         model._ph_rho = rho_values(cost_coefficients(model, commit))
         sputils.attach_root_node(model, 0.0, list(nonants.values()))
@@ -104,7 +119,9 @@ def _creator(by_name: dict, commit: int):
 
 
 def _rho_setter(model):
-    return [(id(var), model._ph_rho[key]) for key, var in first_stage(model, model._ph_commit).items()]
+    hedged = set(model._ph_keys)
+    return [(id(var), model._ph_rho[key]) for key, var in first_stage(model, model._ph_commit).items()
+            if key in hedged]
 
 
 def ph_options(hopts, solve_options: SolveOptions) -> dict:
@@ -123,12 +140,12 @@ def ph_options(hopts, solve_options: SolveOptions) -> dict:
             "solver_options_layers": [{"when": "default", "options": solver}]}  # mpi-sppy 0.14's form
 
 
-def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions):
+def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions, absent: set[tuple]):
     """PH on this communicator; returns (ph, lower bound $k, trivial bound $k, iterations)."""
     from mpisppy.opt.ph import PH
 
     by_name = {sc.name: sc for sc in scenarios}
-    creator = _creator(by_name, commit)
+    creator = _creator(by_name, commit, absent)
 
     def create(name, **kwargs):
         model = creator(name, **kwargs)
@@ -175,10 +192,16 @@ def _distinct(cands: list[dict]) -> list[dict]:
 class Evaluator:
     """Each rank plans the recourse of its own scenarios with a commitment fixed (fresh models, own objective)."""
 
-    def __init__(self, comm, scenarios, local_names: list[str], commit: int, options: SolveOptions):
+    def __init__(self, comm, scenarios, local_names: list[str], commit: int, options: SolveOptions,
+                 absent: set[tuple]):
         self.comm, self.commit, self.options = comm, commit, options
         self.local = [sc for sc in scenarios if sc.name in set(local_names)]
         self.built = {sc.name: build_model(sc.data) for sc in self.local}
+        self.absent = dict.fromkeys(absent, 0.0)
+
+    def fix(self, model, values: dict[tuple, float]) -> list:
+        """`values` fixed in `model`, and the decisions some scenario cannot take at 0."""
+        return fix_first_stage(model, {**self.absent, **values}, self.commit)
 
     def has_integers(self) -> bool:
         """Whether any rank's scenario model has integer variables (then mpi-sppy's bounds are not valid)."""
@@ -207,7 +230,7 @@ class Evaluator:
         mine = {}
         for sc in self.local:
             model, _sets = self.built[sc.name]
-            fixed = fix_first_stage(model, values, self.commit)
+            fixed = self.fix(model, values)
             try:
                 r = solve(model, replace(self.options, duals=False))
             finally:
@@ -225,7 +248,7 @@ class Evaluator:
         mine = {}
         for sc in self.local:
             model, sets = self.built[sc.name]
-            fixed = fix_first_stage(model, values, self.commit)
+            fixed = self.fix(model, values)
             try:
                 r = solve(model, self.options)
                 table = extract(model, sets, sc.data, r) if r.has_solution else None
@@ -258,7 +281,7 @@ def _committed(evaluator: Evaluator, values: dict[tuple, float]) -> list[tuple]:
     if not evaluator.local:
         return [(name, idx, v) for (name, idx), v in values.items()]
     model, _sets = evaluator.built[evaluator.local[0].name]
-    fixed = fix_first_stage(model, values, evaluator.commit)
+    fixed = evaluator.fix(model, values)
     out = [(name, idx, float(var.value)) for (name, idx), var in first_stage(model, evaluator.commit).items()]
     unfix(fixed)
     return out
@@ -339,8 +362,9 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
     commit = base.settings.commit_quarters
     t0 = time.perf_counter()
     with timer.phase("ph"):
-        ph, lower, trivial, iterations = run_hub(scenarios, commit, options, solve_options)
-    evaluator = Evaluator(comm, scenarios, list(ph.local_scenario_names), commit, solve_options)
+        absent = absent_across(comm, scenarios, commit)
+        ph, lower, trivial, iterations = run_hub(scenarios, commit, options, solve_options, absent)
+    evaluator = Evaluator(comm, scenarios, list(ph.local_scenario_names), commit, solve_options, absent)
     if evaluator.has_integers():
         with timer.phase("bound"):
             lower = evaluator.wait_and_see_bound(scenarios)

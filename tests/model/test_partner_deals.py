@@ -131,3 +131,18 @@ def test_minimum_deal_met_with_racks_at_a_second_partner_site(tmp_path):
     assert s.objective == pytest.approx(1000, rel=1e-6)
     assert s.value("A", "P") == pytest.approx(1)
     assert s.value("Y", "L1", "S", 0) == pytest.approx(3)
+
+
+@pytest.mark.parametrize("sites", [[["partner", "site"]], [["partner", "site"], ["P", "S"]]])
+def test_a_partner_that_can_fund_nothing_is_never_signed(tmp_path, sites):
+    """Partner P with no fixed cost and no minimum: signing costs nothing either way. With no PartnerSites row, or a
+    window outside the horizon (2027Q1 of a 2026Q1 plan), P can fund nothing: the plan does not show it signed.
+    Objective: a rack ($1,100) would serve one quarter only, so 1,000 tok/s go unmet: $1,000."""
+    sheets = minimal_sheets(1)
+    window = (None, None) if len(sites) == 1 else ("2027Q1", "2027Q1")
+    sheets["Partners"] = [PARTNER_COLUMNS, ["P", 1e6, 0, 0, 0, *window]]
+    sheets["PartnerSites"] = sites
+    s = solve_sheets(tmp_path, sheets)
+    assert s.objective == pytest.approx(1000, rel=1e-6)
+    assert s.value("A", "P") == pytest.approx(0, abs=1e-9)
+    assert s.model.A["P"].ub == 0

@@ -379,3 +379,93 @@ def test_a_hedged_plan_is_refused_by_roll_diff_and_previous(tmp_path, capsys):
         printed = capsys.readouterr()
         assert "is a hedged plan" in printed.out + printed.err, name
     assert not any((tmp_path / f).exists() for f in ("next.xlsx", "diff.xlsx", "again.xlsx"))
+
+
+def floor_in_one_scenario() -> dict:
+    s = minimal_sheets(2, commit_quarters=1)
+    s["Products"] = [["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters", "stacks_per_chip"],
+                     ["L1", 10, 10, 1000, 40, 1]]
+    s["HBMVendors"] = [["vendor", "price_usd_per_stack"], ["V", 10]]
+    s["HBMSupply"] = [["vendor", "2026Q1", "2026Q2"], ["V", 100, 100]]
+    s["HBMQualification"] = [["vendor", "product"], ["V", "L1"]]
+    s["HBMMinStacks"] = [["vendor", "2026Q1", "2026Q2"], ["V", 0, 0]]
+    s["Demand"] = [["region", "workload", "2026Q1", "2026Q2"], ["NA", "w", 0, 0]]
+    s["Scenarios"] = [HEADER, ["hi", "HBMMinStacks", "V", "2026Q1", "set", 10]]
+    s["ScenarioWeights"] = [["scenario", "probability"], ["base", 0.5], ["hi", 0.5]]
+    return s
+
+
+def test_a_take_or_pay_floor_of_one_scenario_is_paid_in_every_scenario(tmp_path):
+    """stochastic.md: HP (HBM stacks paid) of the committed quarter is one value for all. No demand; HBM at $10 a
+    stack; scenario `hi` puts a floor of 10 stacks on V in 2026Q1 (committed), base has none. The floor binds the
+    shared HP: both pay 10 x $10 = $100, RP = $100; alone, base pays nothing: WS = (0 + 100) / 2 = $50."""
+    s = floor_in_one_scenario()
+    outcome, plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert plan.summary["objective_usd"] == pytest.approx(100, rel=1e-6)
+    assert plan.summary["wait_and_see_usd"] == pytest.approx(50, rel=1e-6)
+    paid = [v for (name, idx, v) in plan.committed if name == "HP" and idx == ("V", 0)]
+    assert paid == [pytest.approx(10, rel=1e-6)]
+
+
+def route_in_one_scenario() -> dict:
+    s = minimal_sheets(2, commit_quarters=1)
+    s["Fabs"] = [["fab", "wafer_cost_usd"], ["F", 100], ["G", 100]]
+    s["FabWaferCost"] = [["fab", "2026Q1", "2026Q2"], ["G", 10, 100]]
+    s["FabCapacity"] = [["fab", "2026Q1", "2026Q2"], ["F", 1000, 1000], ["G", 1000, 1000]]
+    s["Demand"] = [["region", "workload", "2026Q1", "2026Q2"], ["NA", "w", 0, 1000]]
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps"], ["w", 2]]
+    s["Scenarios"] = [HEADER, ["cheap", "Routes", "L1/G", "dies_per_wafer", "add_row", 10],
+                      ["cheap", "Routes", "L1/G", "yield", "add_row", 1],
+                      ["cheap", "Routes", "L1/G", "lead_quarters", "add_row", 0]]
+    s["ScenarioWeights"] = [["scenario", "probability"], ["base", 0.5], ["cheap", 0.5]]
+    return s
+
+
+def test_a_commitment_one_scenario_cannot_make_is_made_by_none(tmp_path):
+    """Scenario `cheap` adds the route L1 at fab G, whose wafers cost $10 in 2026Q1 and $100 after (F's: $100).
+    Demand 1,000 tok/s in 2026Q2 only, unmet at $2 per tok/s: one rack = 1 wafer + $1,000 capex. Alone, base pays $1,100; cheap starts
+    its wafer at G in 2026Q1 and banks the dies: $1,010; WS = $1,055. Hedged, a G wafer in the committed 2026Q1
+    is a decision base cannot take, so no scenario takes it: both pay $1,100, RP = EEV = $1,100."""
+    s = route_in_one_scenario()
+    outcome, plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert plan.summary["wait_and_see_usd"] == pytest.approx(1055, rel=1e-6)
+    assert plan.summary["objective_usd"] == pytest.approx(1100, rel=1e-6)
+    assert plan.summary["eev_usd"] == pytest.approx(1100, rel=1e-6)
+
+
+def test_the_expected_data_is_the_weighted_mean_of_every_cell_whatever_the_scenario_order(tmp_path):
+    """stochastic.md: the expected-value plan's data is every scenario-dependent cell at its weighted mean. Cells
+    kept without their zeros (take-or-pay floors, receipts) are 0 where a scenario lacks them; packaging expansion
+    is averaged like every table."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from planner.input.validate import validate_workbook
+    from planner.whatif.expected import expected_data
+
+    data, _issues = validate_workbook(write(tmp_path, minimal_sheets(2)))
+    lines = pd.DataFrame({"block_chips": [10.0], "capex_usd_per_block": [100.0], "lead_quarters": [1],
+                          "max_blocks": [2]}, index=pd.Index(["CoWoS"], name="packaging_line"))
+    first = replace(data, fab_min_wafers={}, receipts={}, hbm_min_stacks={}, packaging_expansion=lines)
+    second = replace(data, fab_min_wafers={("F", 0): 100.0}, receipts={("L1", 1): 50.0},
+                     hbm_min_stacks={("V", 0): 40.0},
+                     packaging_expansion=lines.assign(capex_usd_per_block=[300.0]))
+    for order in ([first, second], [second, first]):
+        mean, _notes = expected_data(order, [0.5, 0.5])
+        assert mean.fab_min_wafers == {("F", 0): 50.0}
+        assert mean.receipts == {("L1", 1): 25.0}
+        assert mean.hbm_min_stacks == {("V", 0): 20.0}
+        assert mean.packaging_expansion.loc["CoWoS", "capex_usd_per_block"] == 200.0
+
+
+@needs_ph
+@pytest.mark.parametrize("sheets, optimum", [(floor_in_one_scenario, 100), (route_in_one_scenario, 1100)])
+def test_ph_hedges_what_every_scenario_can_commit_and_holds_the_rest_at_0(tmp_path, sheets, optimum):
+    """The two cases above under progressive hedging: a floor one scenario has and a route one scenario adds give
+    the extensive form's hand-worked optimum ($100, $1,100)."""
+    outcome, ph = hedged(tmp_path, sheets(), engine="ph")
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert ph.summary["ph_upper_bound_usd"] == pytest.approx(optimum, rel=1e-6)
