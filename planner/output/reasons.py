@@ -131,13 +131,15 @@ def _cell(family: str, key: str, t: int, data: PlanData) -> str:
     return data.cell(sheet, (key,), data.quarters[t])
 
 
-def _earliest_chip(p: str, sites: list[str], data: PlanData, sets: ModelSets) -> tuple[int, str]:
-    """(first quarter a chip of p can serve at one of `sites`, the input cell that sets it)."""
+def _stocked(p: str, sites: list[str], data: PlanData, sets: ModelSets) -> bool:
+    """Whether p has chips before any can be made: stock, a die bank, or racks installed at one of `sites`."""
     prod = data.products.loc[p]
-    if prod["initial_chip_inventory"] > 0 or prod["initial_die_bank"] > 0:
-        return 0, ""
-    if any(sets.base_racks.get((p, s, 0), 0) > 0 for s in sites):
-        return 0, ""
+    return prod["initial_chip_inventory"] > 0 or prod["initial_die_bank"] > 0 or \
+        any(sets.base_racks.get((p, s, 0), 0) > 0 for s in sites)
+
+
+def _earliest_new_chip(p: str, data: PlanData, sets: ModelSets) -> tuple[int, str]:
+    """(first quarter a newly made or received chip of p can serve, the input cell that sets it)."""
     first = [(t, data.cell("ScheduledReceipts", (p,), data.quarters[t])) for (pp, t), v in data.receipts.items()
              if pp == p and v > 0]
     for (pp, f) in sets.routes:
@@ -153,11 +155,12 @@ def structural_reason(r: str, w: str, t: int, data: PlanData, sets: ModelSets) -
         return "no site serves region"
     if not products:
         return "no product serves workload"
-    earliest = [_earliest_chip(p, sites, data, sets) for p in products]
-    tau, cell = min(earliest)
-    if t < tau:
+    tau, cell = min(_earliest_new_chip(p, data, sets) for p in products)
+    if t < tau:  # what is in stock or installed serves what it can (its limits are priced first)
         when = data.quarters[tau] if tau < data.T else "the end of the plan"
-        return f"lead time: chips cannot arrive before {when}" + (f" ({cell})" if cell else "")
+        stock = " beyond the stock and installed racks" if any(_stocked(p, sites, data, sets) for p in products) \
+            else ""
+        return f"lead time: chips cannot arrive before {when}" + (f" ({cell})" if cell else "") + stock
     life = min(int(data.products.at[p, "life_quarters"]) for p in products)
     if not data.settings.capex_life_quarters and data.T - t < life:
         return f"end of horizon: a rack deployed in {data.quarters[t]} serves {data.T - t} of its {life} quarters " \
@@ -199,27 +202,32 @@ def unmet_reasons(tables: dict[str, pd.DataFrame], data: PlanData, n: int = 3) -
     for w, q, unmet, reason in zip(serving[Col.workload], serving[Col.quarter], serving[Col.unmet_tps], serving[Col.limited_by]):
         if not reason:
             continue
-        first = reason.split("; ")[0]
-        parts = first.split(" ")
-        label = " ".join(parts[:2]) if parts[0] in _FAMILY_WORDS else first.split(":")[0] if ":" in first else first
-        g = groups[label]
+        g = groups[reason_label(reason)]
         g[0] += float(unmet)
         g[1] += float(unmet) * float(penalty[w]) * discount_factor(data, t_of[q])
         g[2] += 1
     ranked = sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))[:n]
     rows = []
     for i, (label, (tps, usd, count)) in enumerate(ranked, start=1):
-        words = _in_words(label)
+        words = in_words(label)
         rows.append((f"unmet_reason_{i}", f"{words}: {tps:,.0f} tok/s unmet over {count} row-quarter(s), "
                      f"{money(usd)} of unmet-demand penalty (present value)", "the Serving sheet's limited_by"))
     return rows
+
+
+def reason_label(reason: str) -> str:
+    """A limited_by text's first limit without its quarter and cell ('site_power Dallas-TX'), or the kind of a
+    structural reason ('lead time', 'end of horizon')."""
+    first = reason.split("; ")[0]
+    parts = first.split(" ")
+    return " ".join(parts[:2]) if parts[0] in _FAMILY_WORDS else first.split(":")[0] if ":" in first else first
 
 
 _FAMILY_WORDS = {"site_power": "power at", "hbm_supply": "HBM from", "fab_capacity": "wafers at",
                  "packaging_capacity": "packaging on line", "own_budget": "the own capex budget"}
 
 
-def _in_words(label: str) -> str:
+def in_words(label: str) -> str:
     parts = label.split(" ", 1)
     if parts[0] == "own_budget":
         return "the own capex budget (Budget)"

@@ -18,7 +18,7 @@ from models.data import PlanData
 from planner.output.contract import Col, SolutionTables
 from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics
-from planner.output.reasons import unmet_reasons
+from planner.output.reasons import in_words, reason_label, unmet_reasons
 from planner.output.xlsx import PERCENT, USD, number_format, printable
 
 if TYPE_CHECKING:  # the report reads the solver result, never Pyomo
@@ -204,15 +204,34 @@ def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5
 def _why(data: PlanData, rows: pd.DataFrame, workload: str) -> str:
     quarters = _spans(list(rows[Col.quarter]), data.quarters)
     if Col.limited_by in rows.columns:
-        reasons = [str(x) for x in rows[Col.limited_by] if isinstance(x, str) and x.strip()]
-        if reasons:
-            top = pd.Series(reasons).value_counts().index[0]
-            return f"{top} (unmet in {quarters})"
+        told = rows[[isinstance(x, str) and bool(x.strip()) for x in rows[Col.limited_by]]]
+        if len(told):
+            return f"{_reasons_by_share(told)} (unmet in {quarters})"
     penalty = float(data.workloads.at[workload, "unmet_penalty_usd_per_tps"]) if workload in data.workloads.index \
         else None
     price = f"; leaving it unmet costs ${penalty:,.2f} per tok/s per quarter, less than serving it" \
         if penalty is not None else ""
     return f"unmet in {quarters}{price}"
+
+
+def _reasons_by_share(rows: pd.DataFrame) -> str:
+    """The rows' first limits grouped over quarters, by their share of the unmet tok/s: the top one's full text
+    (quarter and cell of its largest row), then the next two in words."""
+    share = rows.groupby(rows[Col.limited_by].map(reason_label), sort=False)[Col.unmet_tps].sum()
+    share = share.sort_values(ascending=False, kind="mergesort")
+    total = float(share.sum()) or 1.0
+    top = share.index[0]
+    of_top = rows[rows[Col.limited_by].map(reason_label) == top]
+    text = str(of_top.loc[of_top[Col.unmet_tps].idxmax(), Col.limited_by]).split("; ")[0]
+    if len(share) == 1:
+        return text
+    rest = ", ".join(f"{in_words(label)} {_share(tps / total)}" for label, tps in share.iloc[1:3].items())
+    more = f" and {len(share) - 3} more" if len(share) > 3 else ""
+    return f"{text}: {_share(share.iloc[0] / total)} of it; then {rest}{more}"
+
+
+def _share(x: float) -> str:
+    return f"{x:.0%}" if x >= 0.005 else "<1%"
 
 
 def _spans(quarters: list[str], order: list[str]) -> str:

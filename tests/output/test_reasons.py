@@ -58,3 +58,33 @@ def test_end_of_horizon(tmp_path):
     assert row(s, "Serving", quarter=Q[0])["limited_by"].startswith("end of horizon: a rack deployed in 2026Q1 ")
     assert row(s, "Serving", quarter=Q[1])["limited_by"].startswith("end of horizon: a rack deployed in 2026Q2 "
                                                                      "serves 1 of its 40 quarters")
+
+
+def test_lead_time_beyond_the_installed_racks(tmp_path):
+    """Route lead 1 and one installed rack at S: in Q1 the installed rack serves 1,000 of the 2,000 tok/s and no new
+    chip can arrive before Q2: the rest is unmet for the lead time, not for the end of the horizon."""
+    sheets = whole_racks(2)
+    sheets["Routes"][1] = ["L1", "F", 10, 1, 1]
+    sheets["Demand"][1] = ["NA", "w", 2000, 2000]
+    sheets["InstalledBase"] = [["product", "site", "racks"], ["L1", "S", 1]]
+    s = solve_sheets(tmp_path, sheets)
+    q1 = row(s, "Serving", quarter=Q[0])
+    assert q1["unmet_tps"] == 1000
+    assert q1["limited_by"] == ("lead time: chips cannot arrive before 2026Q2 (Routes!E2) beyond the stock and "
+                                "installed racks")
+
+
+def test_summary_why_weighs_every_unmet_quarter_by_its_tok_s():
+    """Summary's Why of one region / workload: the limit behind most unmet tok/s over all its quarters first (its
+    largest row's text), then the others with their shares; not the first quarter's reason alone."""
+    import pandas as pd
+
+    from planner.output.summary import _reasons_by_share
+
+    rows = pd.DataFrame({"unmet_tps": [0.25, 40.0, 30.0, 5.0],
+                         "limited_by": ["cost: serving costs more than the unmet penalty (Workloads!B2)",
+                                        "own_budget own_capex_usd 2027Q3 (Budget!E2)",
+                                        "site_power D 2027Q4 (SitePower!H2); own_budget 2027Q4 (Budget!F2)",
+                                        "own_budget own_capex_usd 2028Q1 (Budget!G2)"]})
+    assert _reasons_by_share(rows) == ("own_budget own_capex_usd 2027Q3 (Budget!E2): 60% of it; then power at D "
+                                       "(site_power) 40%, cost <1%")
