@@ -39,8 +39,7 @@ def scenario_frame(plan) -> pd.DataFrame:
                      Col.cost_usd: None if sc.cost is None else sc.cost * 1e3, Col.service_level: k.get(Col.service_level),
                      Col.unmet_tps: unmet, Col.own_capex_usd: k.get(Col.own_capex_usd),
                      Col.partner_capex_usd: k.get(Col.partner_capex_usd), Col.status: sc.status,
-                     Col.alone_cost_usd: sc.alone.objective * 1e3 if sc.alone and sc.alone.objective is not None
-                     else None, Col.eev_cost_usd: None if sc.eev_cost is None else sc.eev_cost * 1e3})
+                     Col.alone_cost_usd: None if sc.alone_cost is None else sc.alone_cost * 1e3, Col.eev_cost_usd: None if sc.eev_cost is None else sc.eev_cost * 1e3})
     frame = pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
     if len(frame) and frame[Col.cost_usd].notna().all():
         p = frame[Col.probability]

@@ -63,6 +63,7 @@ class Scenario:
     model: pyo.ConcreteModel | None = None
     sets: ModelSets | None = None
     alone: SolveResult | None = None  # planned alone: wait and see
+    alone_cost: float | None = None  # $k, the cheapest plan known for it alone (alone_best), once the plan is made
     eev_cost: float | None = None  # $k, recourse with the expected-value plan's commitments fixed
     eev_gap: float = 0.0  # MIP gap of that recourse solve
     cost: float | None = None  # $k, in the hedged plan
@@ -256,13 +257,33 @@ def _usd(x_k: float | None) -> float | None:
     return None if x_k is None else float(x_k) * USD_PER_OBJ
 
 
+def alone_best(sc: Scenario) -> float | None:
+    """$k: the cheapest plan known for scenario s alone. Its own solve stops at a gap; its recourse in the hedged
+    plan and in the expected-value plan are plans of s too, so WS <= RP holds whatever the gaps (EVPI >= 0)."""
+    own = sc.alone.objective if sc.alone is not None and sc.alone.has_solution else None
+    known = [c for c in (own, sc.cost, sc.eev_cost) if c is not None]
+    return min(known) if known else None
+
+
+def _alone_slack(sc: Scenario) -> float:
+    """$k: how far the best plan known for s alone may lie above its optimum (down to its own solve's bound)."""
+    if sc.alone is None or not sc.alone.has_solution:
+        return 0.0
+    bound = sc.alone.objective - (sc.alone.mip_gap or 0.0) * abs(sc.alone.objective)
+    return max(0.0, alone_best(sc) - bound)
+
+
 def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] | None, ev_notes: list[str]) -> None:
     """vss_usd = EEV - RP and evpi_usd = RP - WS (stochastic.md), with a sentence each."""
     s = plan.base.settings
     probs = [sc.probability for sc in plan.scenarios]
-    ws = sum(sc.probability * sc.alone.objective for sc in plan.scenarios)
+    for sc in plan.scenarios:
+        sc.alone_cost = alone_best(sc)
+    ws = sum(sc.probability * sc.alone_cost for sc in plan.scenarios)
     plan.summary["wait_and_see_usd"] = _usd(ws)
-    plan.notes["wait_and_see_usd"] = "WS: sum_s p_s x the optimum of scenario s planned alone (knowing its future)"
+    plan.notes["wait_and_see_usd"] = ("WS: sum_s p_s x the optimum of scenario s planned alone (knowing its future): "
+                                      "the best plan found for s alone, by its own solve or as its recourse in the "
+                                      "hedged or the expected-value plan")
     if eev and all(r.has_solution for r in eev):
         eev_k = risk_objective([r.objective for r in eev], probs, s.risk_weight, s.risk_alpha)
         plan.summary["eev_usd"] = _usd(eev_k)
@@ -300,9 +321,7 @@ def mark_solver_tolerance(plan: HedgedPlan) -> None:
                    if c is not None)
 
     tolerances = {"vss_usd": rp_tol + weighted((sc.eev_cost, sc.eev_gap) for sc in plan.scenarios),
-                  "evpi_usd": rp_tol + weighted((sc.alone.objective if sc.alone is not None else None,
-                                                 (sc.alone.mip_gap or 0.0) if sc.alone is not None else 0.0)
-                                                for sc in plan.scenarios)}
+                  "evpi_usd": rp_tol + sum(sc.probability * _alone_slack(sc) for sc in plan.scenarios) * USD_PER_OBJ}
     for key, tolerance in tolerances.items():
         value = plan.summary.get(key)
         if value is not None and tolerance > 0 and abs(value) < tolerance:

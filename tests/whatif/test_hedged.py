@@ -234,7 +234,7 @@ def test_vss_smaller_than_the_mip_gaps_is_marked_not_significant():
     from planner.whatif.hedged import HedgedPlan, mark_solver_tolerance
 
     alone = SimpleNamespace(objective=800.0, mip_gap=0.01, has_solution=True)
-    scenario = SimpleNamespace(probability=1.0, alone=alone, eev_cost=1000.0, eev_gap=0.002)
+    scenario = SimpleNamespace(probability=1.0, alone=alone, eev_cost=1000.0, eev_gap=0.002, cost=None)
     plan = HedgedPlan(base=None, scenarios=[scenario], engine="ef",
                       summary={"objective_usd": 1_000_000.0, "mip_gap": 0.005, "vss_usd": -0.4, "evpi_usd": 20_000.0},
                       notes={"vss_usd": "v", "evpi_usd": "e"})
@@ -469,3 +469,21 @@ def test_ph_hedges_what_every_scenario_can_commit_and_holds_the_rest_at_0(tmp_pa
     outcome, ph = hedged(tmp_path, sheets(), engine="ph")
     assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
     assert ph.summary["ph_upper_bound_usd"] == pytest.approx(optimum, rel=1e-6)
+
+
+def test_wait_and_see_takes_the_cheapest_plan_known_for_each_scenario_so_evpi_is_never_negative(tmp_path):
+    """A wait-and-see solve stops at its gap: scenario a's own solve found $92.48k (1% gap) while its recourse in
+    the hedged plan costs $91.93k, itself a plan of a alone. WS uses the cheaper: (91.93 + 50) / 2 = $70.965k;
+    RP = (91.93 + 50.5) / 2 = $71.215k; EVPI = RP - WS = $250 >= 0, not RP minus the stopped solves' -$240."""
+    from models.solve import SolveResult
+    from planner.input.validate import validate_workbook
+    from planner.whatif.hedged import HedgedPlan, Scenario, value_of_information
+
+    data, _issues = validate_workbook(write(tmp_path, minimal_sheets(2)))
+    a = Scenario("a", 0.5, alone=SolveResult("feasible", "", objective=92.48, mip_gap=0.01), cost=91.93)
+    b = Scenario("b", 0.5, alone=SolveResult("optimal", "", objective=50.0, mip_gap=0.0), cost=50.5)
+    plan = HedgedPlan(data, [a, b], "ef")
+    value_of_information(plan, rp_k=71.215, eev=None, ev_notes=[])
+    assert plan.summary["wait_and_see_usd"] == pytest.approx(70_965, rel=1e-9)
+    assert plan.summary["evpi_usd"] == pytest.approx(250, rel=1e-6)
+    assert a.alone_cost == pytest.approx(91.93) and b.alone_cost == pytest.approx(50.0)
