@@ -158,4 +158,5 @@ def io_problems(args) -> list[str]:
 
 
 def argument_problems(args) -> list[str]:
-    return solve_option_problems(args) + other_option_problems(args) + io_problems(args)
+    """Every problem of the options, each once (`diff P P -o P` reads P twice)."""
+    return list(dict.fromkeys(solve_option_problems(args) + other_option_problems(args) + io_problems(args)))

@@ -143,8 +143,12 @@ def _histogram_charts(wb: Workbook, hist_ws, hist: pd.DataFrame) -> None:
 
 
 def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
-    from planner.output.xlsx import atomic_write
+    """The draws table beside the workbook, atomically; an OS error is an OutputError, as for a workbook."""
+    from planner.output.xlsx import OutputError, atomic_write, os_error_text
 
     out = frame.copy()
     out.attrs = {}
-    return atomic_write(target, lambda tmp: out.to_parquet(tmp, index=False))
+    try:
+        return atomic_write(target, lambda tmp: out.to_parquet(tmp, index=False))
+    except OSError as exc:
+        raise OutputError(f"could not write {target} (folder {target.parent}): {os_error_text(exc)}") from None

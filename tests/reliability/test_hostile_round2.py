@@ -57,6 +57,7 @@ def test_template_refuses_an_existing_file(tmp_path, capsys):
     ["roll", "{plan}", "{next}", "-o", "{actuals}", "--actuals", "{actuals}"],
     ["roll", "{plan}", "{next}", "-o", "{plan}"],
     ["diff", "{plan}", "{next}", "-o", "{plan}"],
+    ["diff", "{plan}", "{plan}", "-o", "{plan}"],
     ["sweep", "{next}", "-o", "{next}"],
 ])
 def test_a_file_read_is_never_an_output(tmp_path, capsys, argv):
@@ -66,6 +67,7 @@ def test_a_file_read_is_never_an_output(tmp_path, capsys, argv):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "is also read by this command" in err and no_traceback(err)
+    assert len(err.splitlines()) == len(set(err.splitlines())), "each problem once"
     assert {k: p.read_bytes() for k, p in files.items()} == stamps
 
 

@@ -197,3 +197,18 @@ def test_the_bar_is_the_progress_no_draw_prints_its_phases(tmp_path):
     assert done.returncode == 0, done.stderr
     after_bar = done.stderr[done.stderr.index("sweep:"):]
     assert "3/3" in after_bar and "build" not in after_bar and "solve" not in after_bar, after_bar
+
+
+def test_a_draws_table_that_cannot_be_written_is_a_message_not_a_crash(tmp_path, capsys, monkeypatch):
+    """A folder the user cannot write to (simulated: root may write anywhere): exit 1, the reason, no traceback."""
+    import planner.output.xlsx as xlsx
+
+    src = sweep_workbook(tmp_path)
+
+    def refuse(target, _write):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(xlsx, "atomic_write", refuse)
+    assert main(["-q", "sweep", str(src), "--draws", "2", "--workers", "1", "-o", str(tmp_path / "s.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert "could not write" in err and "permission denied" in err and "unexpected failure" not in err
