@@ -275,6 +275,8 @@ def load_solution(model, form: StandardForm, h: highspy.Highs, result: SolveResu
     if not is_mip:
         result.basis = h.getBasis()
     x = np.asarray(h.getSolution().col_value, dtype=float)
+    if is_mip:  # whole within HiGHS's integrality tolerance: 85 racks, not 84.99999999999993
+        x[form.integer_columns] = np.round(x[form.integer_columns])
     for var, value in zip(form.columns, x):
         var.set_value(float(value), skip_validation=True)
     for var in model.component_data_objects(pyo.Var):

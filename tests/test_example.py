@@ -72,3 +72,6 @@ def test_example_runs_end_to_end(tmp_path, capsys):
     for r in wb["Wafers"].iter_rows(min_row=2, values_only=True):
         wafers[r[2]] += r[3]
     assert wafers["2028Q3"] > 0 and wafers["2028Q4"] > 0
+    # whole racks are whole numbers in the workbook (HiGHS returns them within 1e-6: 8.999999999999998 before)
+    racks = [v for r in wb["Deployments"].iter_rows(min_row=2, values_only=True) for v in r[3:5]]
+    assert racks and all(float(v).is_integer() for v in racks)

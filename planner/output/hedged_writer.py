@@ -7,6 +7,7 @@ Reads the per-scenario SolutionTables (pandas) only; the sheet helpers are plan_
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +74,8 @@ def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, 
     status = result.status if result is not None else "error"
     rows: list[tuple[str, object, str]] = [
         ("plan_name", plan.base.settings.plan_name, "hedged plan (planner run --stochastic)"),
-        (Col.status, status, STATUS_WORDS.get(status, "")),
+        (Col.status, status, STATUS_WORDS.get(status, "").replace("mip_gap", "ph_gap" if plan.engine == "ph"
+                                                                   else "mip_gap")),
         ("status_message", result.message if result is not None else "", ""),
     ]
     rows += [(k, _cents(plan.summary.get(k)), plan.notes.get(k, "")) for k in SPEC_KEYS]
@@ -96,7 +98,10 @@ def run_rows(meta: dict, phases: dict[str, float]) -> list[tuple[str, object, st
     """How the hedged plan was made (solver options, phase times): the Run sheet, not the Summary a reader
     reads first (as in every plan workbook)."""
     rows = [(f"option_{k}", v, "") for k, v in meta["options"].items()]
-    return rows + [(f"seconds_{k}", v, "phase time, wall clock") for k, v in phases.items()]
+    rows += [(f"seconds_{k.replace(' ', '_')}", v, "phase time, wall clock") for k, v in phases.items()]
+    return rows + [("input_file", meta["input_file"], ""), ("input_sha256", meta["input_sha256"], ""),
+                   ("planner_version", meta["planner_version"], ""), ("solver", meta["solver"], ""),
+                   ("python", platform.python_version(), "")]
 
 
 def commitments_frame(plan) -> pd.DataFrame:

@@ -308,6 +308,7 @@ def test_the_hedged_summary_holds_results_and_the_run_sheet_the_solver_details(t
     run = [r[0] for r in wb["Run"].iter_rows(min_row=2, values_only=True)]
     assert "vss_usd" in summary and not any(str(k).startswith(("option_", "seconds_")) for k in summary)
     assert "option_mip_rel_gap" in run and "seconds_solve" in run
+    assert {"input_sha256", "planner_version", "python"} <= set(run) and not any(" " in str(k) for k in run)
 
 
 def _canonical(form) -> tuple[dict, dict, dict]:
