@@ -21,6 +21,8 @@ Only rank 0 writes the workbook and prints.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import math
 import os
@@ -51,10 +53,17 @@ class PHUnavailable(RuntimeError):
     pass
 
 
+def _silent_unless_progress():
+    """mpi-sppy prints its progress on stdout; -q (the planner logger above INFO) means no progress lines."""
+    quiet = not log.isEnabledFor(logging.INFO)
+    return contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()
+
+
 def comm_world():
     try:
         from mpi4py import MPI
-        import mpisppy.opt.ph  # noqa: F401
+        with _silent_unless_progress():  # mpi-sppy announces itself on import
+            import mpisppy.opt.ph  # noqa: F401
     except ImportError as exc:
         raise PHUnavailable(f"--engine ph needs mpi-sppy and mpi4py ({exc}); install them with "
                             "pip install -e '.[stochastic]'") from exc
@@ -142,8 +151,6 @@ def ph_options(hopts, solve_options: SolveOptions) -> dict:
 
 def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions, absent: set[tuple]):
     """PH on this communicator; returns (ph, lower bound $k, trivial bound $k, iterations)."""
-    from mpisppy.opt.ph import PH
-
     by_name = {sc.name: sc for sc in scenarios}
     creator = _creator(by_name, commit, absent)
 
@@ -152,15 +159,18 @@ def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions, absent: 
         model._ph_commit = commit
         return model
 
-    ph = PH(ph_options(hopts, solve_options), [sc.name for sc in scenarios], create, rho_setter=_rho_setter)
-    ph.PH_Prep(attach_prox=True, attach_smooth=0)
-    trivial = ph.Iter0()
-    alone = candidates(ph, 2)[1:]  # scenarios' own first stage when planned alone (xhat-looper's iteration 0)
-    ph.iterk_loop()
-    ph.post_loops(ph.extensions)
-    iterations = ph._PHIter
-    ph._planner_candidates = _distinct(candidates(ph, 1) + alone)  # before the bound solves overwrite the values
-    lower = ph.post_solve_bound()
+    with _silent_unless_progress():
+        from mpisppy.opt.ph import PH  # deferred: an optional extra (imported by comm_world already)
+
+        ph = PH(ph_options(hopts, solve_options), [sc.name for sc in scenarios], create, rho_setter=_rho_setter)
+        ph.PH_Prep(attach_prox=True, attach_smooth=0)
+        trivial = ph.Iter0()
+        alone = candidates(ph, 2)[1:]  # scenarios' own first stage when planned alone (xhat-looper's iteration 0)
+        ph.iterk_loop()
+        ph.post_loops(ph.extensions)
+        iterations = ph._PHIter
+        ph._planner_candidates = _distinct(candidates(ph, 1) + alone)  # before the bound solves overwrite them
+        lower = ph.post_solve_bound()
     if not math.isfinite(lower) or lower < trivial:  # the trivial bound (every scenario alone) is valid too
         lower = trivial
     return ph, lower, trivial, iterations

@@ -377,3 +377,18 @@ def test_a_setting_given_blank_and_again_is_given_twice(tmp_path):
     sheets["Settings"] += [["discount_rate_annual", None], ["discount_rate_annual", 0.2]]
     _, issues = issues_of(tmp_path, sheets)
     assert any("given twice" in i.message for i in issues.errors)
+
+
+def test_an_unused_packaging_line_is_said_only_when_every_product_row_was_read(tmp_path):
+    """Products!B3 is bad, so row 3 (line cowos) is left out; PackagingCapacity's cowos is not 'used by no
+    product' then. With the row fixed and the line truly unused, the warning is given."""
+    sheets = minimal_sheets()
+    sheets["Products"] = [["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters",
+                           "packaging_line"], ["L1", 10, 10, 1000, 40, "soic"], ["L2", "ten", 10, 1000, 40, "cowos"]]
+    sheets["PackagingCapacity"] = [["packaging_line", "2026Q1", "2026Q2"], ["cowos", 10, 10]]
+    _, issues = issues_of(tmp_path, sheets)
+    assert any(i.cell == "Products!B3" for i in issues.errors)
+    assert not any("no product uses packaging line" in i.message for i in issues.warnings)
+    sheets["Products"][2] = ["L2", 10, 10, 1000, 40, "soic"]
+    _, issues = issues_of(tmp_path, sheets, "fixed.xlsx")
+    assert any("no product uses packaging line 'cowos'" in i.message for i in issues.warnings)

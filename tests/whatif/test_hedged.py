@@ -488,3 +488,13 @@ def test_wait_and_see_takes_the_cheapest_plan_known_for_each_scenario_so_evpi_is
     assert plan.summary["wait_and_see_usd"] == pytest.approx(70_965, rel=1e-9)
     assert plan.summary["evpi_usd"] == pytest.approx(250, rel=1e-6)
     assert a.alone_cost == pytest.approx(91.93) and b.alone_cost == pytest.approx(50.0)
+
+
+@needs_ph
+def test_quiet_ph_prints_only_the_plans_lines(tmp_path, capfd):
+    """-q: no progress lines, mpi-sppy's included ('Entering solve loop in PHBase.Iter0', its timers)."""
+    src = write(tmp_path, two_scenarios())
+    assert main(["-q", "run", str(src), "--stochastic", "--engine", "ph", "-o", str(tmp_path / "ph.xlsx")]) == 0
+    out = capfd.readouterr().out
+    assert "PHBase" not in out and "mpi-sppy" not in out and "[" not in out.split("\n")[0][:2]
+    assert out.splitlines()[-1].startswith("wrote ")

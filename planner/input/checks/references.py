@@ -27,11 +27,16 @@ def packaging_expansion(ctx: ValidationContext, rows: list[Row], products: pd.Da
                              f"packaging line '{k}' can expand only from a capacity: add its row to "
                              f"PackagingCapacity (lines there: {known_text(listed)})")
             continue
-        if k not in used:
+        if k not in used and _products_complete(ctx):
             ctx.issues.warning("PackagingExpansion", cell, "packaging_line", k,
                                f"no product uses packaging line '{k}'; its expansion is never needed")
         kept.append(r)
     return to_frame("PackagingExpansion", kept, ["packaging_line"])
+
+
+def _products_complete(ctx: ValidationContext) -> bool:
+    """No Products row was left out for an error: only then can 'no product uses line k' be said."""
+    return not any(i.sheet == "Products" and i.severity == "error" for i in ctx.issues.items)
 
 
 def _check_products_usable(ctx: ValidationContext, tables: Tables) -> None:
@@ -55,7 +60,7 @@ def _check_capacity_rows(ctx: ValidationContext, tables: Tables, wide: dict[str,
     """PackagingCapacity lines are used by a product; every fab, vendor and site has a capacity row."""
     lines = set(tables.products["packaging_line"]) if len(tables.products) else set()
     for (k,), _values, row in wide["PackagingCapacity"]:
-        if k not in lines:
+        if k not in lines and _products_complete(ctx):
             ctx.issues.warning("PackagingCapacity", row.cells["packaging_line"], "packaging_line", k,
                                f"no product uses packaging line '{k}' (lines in Products: {known_text(lines)})")
     for sheet, pool, what in (("FabCapacity", set(tables.fabs.index), "fab"),
