@@ -27,6 +27,7 @@ from models.sets import ModelSets
 
 from models.data import PlanData
 from models.money import money
+from models.arrival import earliest_new_chip, serving_chain, stocked
 from models.registry import FAMILIES, REPAIRABLE, describe
 from planner.diagnose.findings import CHECK_COLUMNS, CONFLICT_COLUMNS, REPAIR_COLUMNS, Diagnosis  # noqa: F401
 from planner.output.contract import Col
@@ -68,6 +69,7 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
                              Col.value: data.demand[(r, w, t)], Col.limit: 0.0,
                              Col.message: f"{w} in {r} must be {level[w]:.0%} served but no site serving {r} can run a "
                              f"product with throughput on {w} ({data.cell('Workloads', (w,), 'min_service_level')})"})
+    rows += _floors_before_chips_arrive(data, sets, level)
     capex = data.products["rack_capex_usd"].to_dict()
     for n in data.partners.index:
         minimum = float(data.partners.at[n, "min_deal_usd"])
@@ -97,6 +99,29 @@ def presolve_checks(data: PlanData, sets: ModelSets) -> pd.DataFrame:
                          Col.value: minimum, Col.limit: cap, Col.message: f"partner {n}'s minimum deal {money(minimum)} exceeds "
                          f"the most its sites could absorb (about {money(cap)}): the deal can never be signed"})
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def _floors_before_chips_arrive(data: PlanData, sets: ModelSets, level: dict) -> list[dict]:
+    """A service floor in a quarter before any chip that serves it can arrive (route lead times, receipts), where
+    nothing is in stock or installed to serve it meanwhile."""
+    rows = []
+    Q = data.quarters
+    for (r, w) in sets.demand_rows:
+        if level.get(w, 0.0) <= 0 or not sets.serve_by_demand.get((r, w)):
+            continue
+        sites, products = serving_chain(r, w, data)
+        if any(stocked(p, sites, data, sets) for p in products):
+            continue
+        tau, cell = min(earliest_new_chip(p, data, sets) for p in products)
+        for t in range(min(tau, data.T)):
+            if data.demand[(r, w, t)] > 0:
+                when = Q[tau] if tau < data.T else "the end of the plan"
+                rows.append({Col.check: "service floor before chips can arrive", Col.sheet: "Workloads",
+                             Col.cell: data.cell("Workloads", (w,), "min_service_level"), Col.key: f"{r}/{w}",
+                             Col.quarter: Q[t], Col.value: level[w], Col.limit: 0.0,
+                             Col.message: f"{w} in {r} must be {level[w]:.0%} served in {Q[t]} but no chip can arrive "
+                             f"before {when}" + (f" ({cell})" if cell else "") + " and none is in stock or installed"})
+    return rows
 
 
 def _row_meaning(form: StandardForm, i: int, data: PlanData):

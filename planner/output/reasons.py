@@ -20,6 +20,7 @@ from functools import cache
 
 import pandas as pd
 
+from models.arrival import earliest_new_chip, serving_chain, stocked
 from models.money import money
 from models.costs import discount_factor
 from models.data import PlanData
@@ -68,12 +69,6 @@ def _needs(p: str, w: str, data: PlanData, sets: ModelSets) -> list[tuple[str, s
     return needs
 
 
-def _chain(r: str, w: str, data: PlanData, sets: ModelSets):
-    sites = sorted({s for (s, rr) in data.links if rr == r})
-    products = sorted({p for (p, ww) in data.throughput if ww == w})
-    return sites, products
-
-
 def _tps_per_rack(p: str, w: str, data: PlanData) -> float:
     prod = data.products.loc[p]
     return float(prod["chips_per_rack"]) * data.throughput[(p, w)] * float(prod["utilization"])
@@ -85,7 +80,7 @@ class _Chains:
 
     def __init__(self, data: PlanData, sets: ModelSets):
         self.sets = sets
-        self.chain = cache(lambda r, w: _chain(r, w, data, sets))
+        self.chain = cache(lambda r, w: serving_chain(r, w, data))
         self.needs = cache(lambda p, w: _needs(p, w, data, sets))
         self.tps_per_rack = cache(lambda p, w: _tps_per_rack(p, w, data))
 
@@ -131,34 +126,16 @@ def _cell(family: str, key: str, t: int, data: PlanData) -> str:
     return data.cell(sheet, (key,), data.quarters[t])
 
 
-def _stocked(p: str, sites: list[str], data: PlanData, sets: ModelSets) -> bool:
-    """Whether p has chips before any can be made: stock, a die bank, or racks installed at one of `sites`."""
-    prod = data.products.loc[p]
-    return prod["initial_chip_inventory"] > 0 or prod["initial_die_bank"] > 0 or \
-        any(sets.base_racks.get((p, s, 0), 0) > 0 for s in sites)
-
-
-def _earliest_new_chip(p: str, data: PlanData, sets: ModelSets) -> tuple[int, str]:
-    """(first quarter a newly made or received chip of p can serve, the input cell that sets it)."""
-    first = [(t, data.cell("ScheduledReceipts", (p,), data.quarters[t])) for (pp, t), v in data.receipts.items()
-             if pp == p and v > 0]
-    for (pp, f) in sets.routes:
-        if pp == p:
-            lead = int(data.routes.at[(p, f), "lead_quarters"])
-            first.append((lead, data.cell("Routes", (p, f), "lead_quarters")))
-    return min(first, default=(data.T, ""))
-
-
 def structural_reason(r: str, w: str, t: int, data: PlanData, sets: ModelSets) -> str:
-    sites, products = _chain(r, w, data, sets)
+    sites, products = serving_chain(r, w, data)
     if not sites:
         return "no site serves region"
     if not products:
         return "no product serves workload"
-    tau, cell = min(_earliest_new_chip(p, data, sets) for p in products)
+    tau, cell = min(earliest_new_chip(p, data, sets) for p in products)
     if t < tau:  # what is in stock or installed serves what it can (its limits are priced first)
         when = data.quarters[tau] if tau < data.T else "the end of the plan"
-        stock = " beyond the stock and installed racks" if any(_stocked(p, sites, data, sets) for p in products) \
+        stock = " beyond the stock and installed racks" if any(stocked(p, sites, data, sets) for p in products) \
             else ""
         return f"lead time: chips cannot arrive before {when}" + (f" ({cell})" if cell else "") + stock
     life = min(int(data.products.at[p, "life_quarters"]) for p in products)

@@ -94,6 +94,17 @@ def test_service_floor_nobody_can_serve(tmp_path):
     assert repair.cell == "Workloads!C3" and repair.repaired == pytest.approx(0.0)
 
 
+def test_service_floor_before_chips_can_arrive(tmp_path):
+    """Route lead 1 (Routes!E2), nothing in stock or installed, a 50% floor: 2026Q1 cannot be served at all. The
+    pre-solve check names the floor's cell, the quarter and the lead time; 2026Q2 is not listed."""
+    sheets = with_floor(minimal_sheets(2), 0.5)
+    sheets["Routes"][1] = ["L1", "F", 10, 1, 1]
+    d = diagnosis_of(tmp_path, sheets)
+    found = d.checks[d.checks["check"] == "service floor before chips can arrive"]
+    assert list(found["quarter"]) == ["2026Q1"] and list(found["cell"]) == ["Workloads!C2"]
+    assert "before 2026Q2 (Routes!E2)" in found["message"].iloc[0]
+
+
 def test_own_budget_against_service_floor(tmp_path):
     """Racks are continuous; the floor needs 1 rack ($1,000) but the budget is $500. Relative repairs: the floor
     100% -> 50% (0.5) beats the budget 500 -> 1,000 (1.0); alone, the budget must be $1,000."""
