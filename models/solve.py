@@ -207,11 +207,10 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if can_warm:
         h.setBasis(warm.basis)
         algorithm = "simplex (warm start from the previous plan's basis)"
-    if is_mip and start:
-        set_mip_start(h, form, start, options)
-    elif is_mip and options.mip_start:
+    given = completed_start(form, start, options) if is_mip and start else None
+    if is_mip and options.mip_start and given is None:
         _set_start(h, form)
-    started = bool(is_mip and (start or options.mip_start))
+    started = bool(is_mip and options.mip_start and given is None)
     first_s, start_bound = 0.0, None
     if is_mip and not started and options.lumpy_start:
         t_first = time.perf_counter()
@@ -220,16 +219,20 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         limit = time_left(options.time_limit_s)
         if (first is not None or first_s > 0.5) and limit and limit > 0:  # one time limit for stages and full MIP
             h.setOptionValue("time_limit", max(float(limit) - first_s, 1e-3))
-        if first is not None:
+        if first is not None and (given is None or _cost(form, first) <= _cost(form, given)):
             h.setSolution(first)
             h.setOptionValue("mip_allow_restart", False)  # measured: see NO_RESTART_NOTE
-            started = True
+            started, given = True, None
             algorithm += " (started from the lumpy-first plan)"
+    if given is not None:  # the caller's plan (compare: the base plan), cheaper than the lumpy-first one
+        h.setSolution(given)
+        started = True
+        algorithm += " (started from the given plan)"
     reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
     ran = run_with_progress(h, is_mip, since=t1 - first_s)  # progress timed from the first stage on
     if started and ran != highspy.HighsStatus.kError and _misreported(h, form):
-        # HiGHS 1.16 presolve with a user start: see set_mip_start
+        # HiGHS 1.16 presolve with a user start: see completed_start
         h = _highs(options, algorithm, is_mip)
         h.passModel(form.lp)
         ran = run_with_progress(h, is_mip)
@@ -303,16 +306,20 @@ def _misreported(h: highspy.Highs, form: StandardForm) -> bool:
     return abs(real - float(info.objective_function_value)) > 1e-7 * max(1.0, abs(real))
 
 
-def set_mip_start(h: highspy.Highs, form: StandardForm, start: list, options: SolveOptions) -> bool:
-    """Hand HiGHS `start` ((VarData, value) pairs) as a full first incumbent. Values on integer columns are fixed
-    and the rest of the plan is completed here (an LP, or a small MIP when some integers are not given).
-    HiGHS 1.16 can misreport a user start's objective after presolve (measured: $195 in the reduced space for a
-    $215 plan, then 'optimal' above the true $210); solve() checks the incumbent's own cost and re-solves
-    without the start when they differ (`_misreported`). Returns whether a start was set."""
+def _cost(form: StandardForm, solution: highspy.HighsSolution) -> float:
+    return float(np.asarray(form.lp.col_cost_, dtype=float) @ np.asarray(solution.col_value, dtype=float))
+
+
+def completed_start(form: StandardForm, start: list, options: SolveOptions) -> highspy.HighsSolution | None:
+    """`start` ((VarData, value) pairs) completed into a full first incumbent: values on integer columns are fixed
+    and the rest of the plan is solved for here (an LP, or a small MIP when some integers are not given); None
+    when it does not fit. HiGHS 1.16 can misreport a user start's objective after presolve (measured: $195 in the
+    reduced space for a $215 plan, then 'optimal' above the true $210); solve() checks the incumbent's own cost
+    and re-solves without the start when they differ (`_misreported`)."""
     column = {id(v): j for j, v in enumerate(form.columns)}
     given = {column[id(v)]: float(x) for v, x in start if id(v) in column}
     if not given:
-        return False
+        return None
     lp = continuous_copy(form.lp)
     lower = np.array(form.lp.col_lower_, dtype=float)
     upper = np.array(form.lp.col_upper_, dtype=float)
@@ -334,10 +341,8 @@ def set_mip_start(h: highspy.Highs, form: StandardForm, start: list, options: So
     sub.passModel(lp)
     sub.run()
     if sub.getInfo().primal_solution_status != 2:
-        return False
-    solution = sub.getSolution()
-    h.setSolution(solution)
-    return True
+        return None
+    return sub.getSolution()
 
 
 LUMPY_FIRST_SHARE = 0.1  # of the time limit, at most LUMPY_FIRST_MAX_S, for the first stage of lumpy_first_start
