@@ -377,7 +377,7 @@ def cmd_diff(args) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_INVALID
     for key, value, _note in result.summary:
-        if key in ("headline", "horizon", "decisions", "limits", "inputs", "warning") or key.startswith("decision_"):
+        if key in ("headline", "horizon", "decisions", "limits", "limits_frozen", "inputs", "warning") or key.startswith("decision_"):
             print(value)
     print(f"wrote {path}")
     return EXIT_OK

@@ -28,7 +28,7 @@ import pandas as pd
 
 from models.money import money
 from models.registry import FAMILIES
-from planner.output.contract import Col, is_planned
+from planner.output.contract import FROZEN_QUARTERS_KEY, Col, is_planned
 from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
                                         numeric, read_plan, summary_values, truthy)
 from planner.output.xml_rows import PlanWorkbook
@@ -41,8 +41,8 @@ TOL = 1e-6
 # ---- what a plan decided ---------------------------------------------------------------------------------
 
 KPI_SKIP_PREFIXES = ("seconds_", "option_", "override_", "bottleneck_", "detail_file", "unmet_reason_")
-KPI_SKIP = frozenset({"solve_seconds", "solved_at", "input_sha256", "planner_version", "solver", "input_file",
-                      "status_message", "duals_from"})
+KPI_SKIP = frozenset({"frozen_quarters", "solve_seconds", "solved_at", "input_sha256", "planner_version", "solver",
+                      "input_file", "status_message", "duals_from"})
 # input sheet -> decisions it bears on directly: (decision, which part of the input key names the decision key /
 # detail); None = every decision of that kind
 RELATED = {
@@ -321,6 +321,12 @@ def _link(dec: pd.DataFrame, inputs: pd.DataFrame, limit: int = 4) -> tuple[list
     return to_inputs, to_decisions
 
 
+def frozen_quarters(plan: Plan) -> set[str]:
+    """The quarters a re-plan with --freeze fixed (its Summary's frozen_quarters), empty otherwise."""
+    text = plan.summary.get(FROZEN_QUARTERS_KEY)
+    return {q.strip() for q in str(text).split(",") if q.strip()} if text else set()
+
+
 def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFrame) -> pd.DataFrame:
     columns = [Col.change, Col.family, Col.key, Col.quarter, Col.what, Col.old_shadow_price, Col.new_shadow_price, Col.old_limit,
                Col.new_limit, Col.input_cell, Col.input_change]
@@ -335,9 +341,10 @@ def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFram
         return out
 
     a, b = table(old), table(new)
+    frozen = frozen_quarters(new)
     rows = []
     for k in sorted(set(a) | set(b)):
-        if k[2] not in shared:
+        if k[2] not in shared or k[2] in frozen:  # a frozen quarter's limits are not priced: nothing to compare
             continue
         was, now = truthy(a.get(k, {}).get(Col.binding)), truthy(b.get(k, {}).get(Col.binding))
         if was == now:
@@ -492,6 +499,9 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
         lines.append(("limits", ". ".join(text) + ".", "Bottlenecks sheet"))
     else:
         lines.append(("limits", "No limit started or stopped binding.", "Bottlenecks sheet"))
+    if frozen_quarters(new):
+        lines.append(("limits_frozen", f"Limits of {', '.join(sorted(frozen_quarters(new)))} are not compared: the "
+                      "new plan froze those quarters' decisions (--freeze), so their limits are not priced.", ""))
     inputs = r.inputs
     if len(inputs):
         edits = inputs[inputs[Col.cause] != ROLL_CAUSE]

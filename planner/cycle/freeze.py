@@ -426,6 +426,7 @@ class FreezeEdit:
 
     def apply(self, model, sets, data: PlanData, issues: Issues) -> None:
         self.frozen[:] = apply_freeze(model, sets, data, self.previous_plan, self.n_quarters, issues)
+        self.meta["frozen_quarters"] = data.quarters[:min(self.n_quarters, data.T)]
 
     def explain(self, diagnosis, data: PlanData) -> None:
         if self.frozen:

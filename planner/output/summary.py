@@ -15,7 +15,7 @@ import pandas as pd
 from openpyxl.styles import Font
 
 from models.data import PlanData
-from planner.output.contract import Col, SolutionTables
+from planner.output.contract import FROZEN_QUARTERS_KEY, Col, SolutionTables
 from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics
 from planner.output.reasons import in_words, reason_label, unmet_reasons
@@ -305,6 +305,8 @@ def _provenance(sheet: RowSheet, result: SolveResult, meta: dict, detail: list[P
         sheet.key_value(key, value, number_format(key) if isinstance(value, (int, float)) else None, note=note)
     if meta.get("frozen"):
         sheet.key_value("frozen_decisions", len(meta["frozen"]), '0', "fixed to the previous plan's values (--freeze)")
+        sheet.key_value(FROZEN_QUARTERS_KEY, ", ".join(meta.get("frozen_quarters", [])),
+                        note="their decisions are fixed: their limits are not priced (planner diff leaves them out)")
     sheet.key_value("input_file", meta["input_file"])
     sheet.key_value("input_sha256", meta["input_sha256"])
     sheet.key_value("planner_version", meta["planner_version"])

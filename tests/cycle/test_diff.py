@@ -158,3 +158,14 @@ def test_roll_carry_overs_are_shown_as_such(tmp_path):
     for text in result.decisions["input_changes"]:
         edits = text.split("; ")
         assert "carried over" not in edits[0]
+
+
+def test_a_frozen_quarters_limits_are_not_compared(tmp_path):
+    """The frozen re-plan above froze 2026Q2..2026Q3: its Summary says so, and the diff compares no limit of those
+    quarters (their decisions are fixed, so the re-plan prices nothing there) and says why."""
+    result = rolled_and_replanned(tmp_path)
+    frozen = {"2026Q2", "2026Q3"}
+    assert not set(result.bottlenecks["quarter"]) & frozen
+    lines = dict((k, v) for k, v, _n in result.summary)
+    assert lines["limits_frozen"].startswith("Limits of 2026Q2, 2026Q3 are not compared")
+    assert "frozen_quarters" not in set(result.kpis["kpi"])
