@@ -58,6 +58,7 @@ class RunOptions:
     model_edits: list = field(default_factory=list)  # ModelEdit, applied in order after the build
     always_diagnose: bool = False  # `planner diagnose`: a Diagnosis sheet even when the plan is feasible
     keep_decisions: bool = False  # Planned.decisions: the plan's decisions, a start for the next scenario
+    weigh_start: bool = False  # compare: a given start (the base plan) competes with the lumpy-first plan
 
     def solve_options(self, data: PlanData) -> SolveOptions:
         s = data.settings
@@ -65,7 +66,7 @@ class RunOptions:
             time_limit_s=s.time_limit_s if self.time_limit_s is None else self.time_limit_s,
             mip_rel_gap=s.mip_rel_gap if self.mip_rel_gap is None else self.mip_rel_gap,
             threads=s.threads if self.threads is None else self.threads,
-            algorithm=self.algorithm)
+            algorithm=self.algorithm, weigh_start=self.weigh_start)
 
 
 class Hooks:

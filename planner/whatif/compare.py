@@ -79,10 +79,11 @@ def prepare(raw: RawWorkbook, read_issues: Issues, name: str) -> ScenarioPlan:
 def solve_prepared(plan: ScenarioPlan, options: RunOptions, base: tuple | None = None) -> ScenarioPlan:
     """Build, solve and extract the scenario through the pipeline (no diagnosis: compare only reports status).
     `base`: (decisions, result) of the base plan. A MIP scenario starts from the base plan's decisions (solve()
-    completes the rest with those integers fixed, and uses no start when they do not fit the scenario); an LP
-    of the same shape starts from the base's basis."""
+    completes the rest with those integers fixed, and uses no start when they do not fit the scenario) unless its
+    own lumpy-first plan is cheaper (a scenario that moves the plan much); an LP of the same shape starts from the
+    base's basis."""
     decisions, warm = base if base is not None else (None, None)
-    planned = pipeline.plan_prepared(pipeline.Prepared(plan.data, plan.issues), replace(options, keep_decisions=True),
+    planned = pipeline.plan_prepared(pipeline.Prepared(plan.data, plan.issues), replace(options, keep_decisions=True, weigh_start=True),
                                      warm=warm, diagnose_failures=False, start=decisions)
     result = planned.result
     plan.status, plan.message, plan.mip_gap = result.status, result.message, result.mip_gap

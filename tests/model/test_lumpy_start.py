@@ -38,7 +38,7 @@ def test_a_large_mip_starts_without_the_stages(tmp_path, monkeypatch):
 @pytest.mark.parametrize("stages_find_a_plan, started_from", [(True, "lumpy-first plan"), (False, "given plan")])
 def test_a_given_start_is_weighed_against_the_lumpy_first_plan(tmp_path, monkeypatch, stages_find_a_plan,
                                                               started_from):
-    """`planner compare` hands each scenario the base plan as a start. The case above ($8,600) given a plan of no
+    """`planner compare` hands each scenario the base plan as a start (weigh_start). The case above ($8,600) given a plan of no
     racks and no block (every tok/s unmet: dearer than the lumpy-first plan) starts from the lumpy-first plan;
     when the stages find no plan, from the given one. The optimum is the same either way (measured on the
     example's hbm_shortfall scenario in compare: 44 s to 0.50% from the base plan alone, 4.2 s to 0.39% now)."""
@@ -48,6 +48,18 @@ def test_a_given_start_is_weighed_against_the_lumpy_first_plan(tmp_path, monkeyp
     if not stages_find_a_plan:
         monkeypatch.setattr(msolve, "lumpy_first_start", lambda form, options, since=None: (None, None))
     start = [(v, 0.0) for v in s.model.component_data_objects(pyo.Var) if v.is_integer()]
-    result = msolve.solve(s.model, msolve.SolveOptions(mip_rel_gap=1e-9), start=start)
+    result = msolve.solve(s.model, msolve.SolveOptions(mip_rel_gap=1e-9, weigh_start=True), start=start)
     assert result.status == "optimal" and result.objective * 1e3 == pytest.approx(8600, rel=1e-6)
     assert f"(started from the {started_from})" in result.algorithm
+
+
+def test_a_given_start_without_weighing_goes_alone(tmp_path, monkeypatch):
+    """--previous: the previous plan is the start, with no stages (a re-plan is within its gap at once)."""
+    import pyomo.environ as pyo
+
+    s, labels = _solved_with_stages(tmp_path, monkeypatch)
+    labels.clear()
+    start = [(v, float(v.value)) for v in s.model.component_data_objects(pyo.Var) if v.is_integer()]
+    result = msolve.solve(s.model, msolve.SolveOptions(mip_rel_gap=1e-9), start=start)
+    assert labels == ["solve"] and "(started from the given plan)" in result.algorithm
+    assert result.status == "optimal" and result.objective * 1e3 == pytest.approx(8600, rel=1e-6)
