@@ -41,7 +41,15 @@ TPS = '#,##0" tok/s";[Red]-#,##0" tok/s"'
 MW = '#,##0.000" MW";[Red]-#,##0.000" MW"'
 PERCENT = '0.0%'
 WHOLE = '#,##0;[Red]-#,##0'  # racks and blocks (whole when they are integer variables), chips, stacks
+
+
+def shown_format(fmt: str | None, value) -> str | None:
+    """The format a value gets: NUMBER's whole values WHOLE, as Excel shows '#,##0.###' of 3 as '3.'."""
+    if fmt == NUMBER and type(value) in (int, float) and float(value).is_integer():
+        return WHOLE
+    return fmt
 ONE_DECIMAL = '#,##0.0;[Red]-#,##0.0'  # wafers and dies
+FACTOR = '0.000'  # a sampled factor (sweep draws): 0.858, not '1'
 YES_NO = '"yes";"yes";"no"'  # 1 -> yes, 0 -> no: a number a script reads back, a word a reviewer reads
 RED_FILL = PatternFill("solid", fgColor="FFC7CE")
 TABLE_STYLE = "TableStyleMedium2"
@@ -53,6 +61,8 @@ class OutputError(Exception):
 
 def number_format(column: str) -> str:
     c = column.lower()
+    if c.startswith("factor "):  # a sweep draw's factor on an input ('factor HBMMinStacks|V|*'), not its unit
+        return FACTOR
     if c in (Col.utilization, Col.service_level) or c.endswith(("_gap", "_share", Col.utilization, Col.service_level)):
         return PERCENT
     if Col.shadow_price in c or "usd_per" in c:
@@ -114,7 +124,7 @@ def cell(ws, value, fmt: str | None = None, font: Font | None = None, fill: Patt
     if isinstance(value, str):
         c.data_type = "s"  # text stays text, whatever it starts with
     elif fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
-        c.number_format = fmt
+        c.number_format = shown_format(fmt, value)
     if font is not None:
         c.font = font
     if fill is not None:
@@ -150,16 +160,16 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
                else None for j in range(len(columns))]
     # one styled cell per numeric column, reused row after row: write-only rows are serialized as they are
     # appended, and a new WriteOnlyCell with its number format per value was a fifth of the write (issue 18)
-    templates = [None if f is None else _num(ws, 0.0, f) for f in numeric]
+    templates = [None if f is None or f == NUMBER else _num(ws, 0.0, f) for f in numeric]
     as_text = isinstance(ws, StreamedSheet) and raw_rows_supported()
     letters = column_letters(len(columns))
-    style_ids = [functools.cache(lambda f=f: _num(ws, 0.0, f).style_id) for f in fmts]
+    style_ids = [_style_picker(ws, f) for f in fmts]
     for row in frame.itertuples(index=False, name=None):
         xml = row_xml(ws.rows_written + 1, letters, row, style_ids, clean) if as_text else None
         if xml is not None:
             ws.append_xml(xml)
             continue
-        ws.append([cell(ws, v, fmts[j]) if (numeric[j] is None or isinstance(v, str)) else _reuse(templates[j], v)
+        ws.append([cell(ws, v, fmts[j]) if (templates[j] is None or isinstance(v, str)) else _reuse(templates[j], v)
                    for j, v in enumerate(row)])
     last = len(frame) + 1
     if columns and len(frame):
@@ -226,6 +236,14 @@ def printable(ws, landscape: bool = True, repeat_header: bool = True) -> None:
     ws.page_setup.fitToHeight = 0
     if repeat_header:
         ws.print_title_rows = "1:1"
+
+
+def _style_picker(ws, fmt: str | None):
+    """value -> the style id of a number in `fmt` (shown_format's), each registered once."""
+    style_id = functools.cache(lambda shown: _num(ws, 0.0, shown).style_id)
+    if fmt != NUMBER:
+        return lambda _value: style_id(fmt)
+    return lambda value: style_id(shown_format(fmt, value))
 
 
 def _reuse(template, value):

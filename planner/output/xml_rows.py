@@ -178,9 +178,10 @@ def _text(value: str) -> str:
     return f'<is><t{space}>{escaped}</t></is>'
 
 
-def cell_xml(ref: str, value, style_id: Callable[[], int]) -> str | None:
+def cell_xml(ref: str, value, style_id: Callable[[object], int]) -> str | None:
     """The <c> element openpyxl writes for a tidy cell holding `value` (already `clean`ed): numbers in the
-    column's style (`style_id()`, registered when first used, as openpyxl does), text as an inline string,
+    column's style for that value (`style_id(value)`, registered when first used, as openpyxl does), text as an
+    inline string,
     booleans plain, None nothing. None for a type it does not know."""
     kind = type(value)
     if value is None:
@@ -190,11 +191,11 @@ def cell_xml(ref: str, value, style_id: Callable[[], int]) -> str | None:
     if kind is str:
         return None if ILLEGAL_CHARACTERS_RE.search(value) else _element(ref, "", "s", value)
     if kind is float or kind is int:
-        return _element(ref, f' s="{style_id()}"', "n", value)
+        return _element(ref, f' s="{style_id(value)}"', "n", value)
     return None
 
 
-def row_xml(row_idx: int, letters: list[str], values, style_ids: list[Callable[[], int]],
+def row_xml(row_idx: int, letters: list[str], values, style_ids: list[Callable[[object], int]],
             clean: Callable[[object], object]) -> str | None:
     """A whole <row> of a tidy table, or None when one of its values needs openpyxl's cell path."""
     parts = [f'<row r="{row_idx}">']

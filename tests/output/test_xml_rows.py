@@ -23,6 +23,7 @@ def _frame() -> pd.DataFrame:
         "signed": [True, False] * 5,
         "mixed_usd": [1, "text", None, 2.5, True, pd.NA, np.float64(3.0), "", 4, pd.Timestamp("2026-01-01")],
         "empty_tps": [None] * 10,
+        "factor": [3.0, 0.858, 1, 1.0791, -2.0, 12_345.0, np.nan, 0.5, 7, 1e6],
     })
 
 
@@ -76,3 +77,23 @@ def test_a_planner_reads_the_values_back(tmp_path, monkeypatch):
     assert rows[7][0] == "bell\ufffdrings"
     assert rows[1][5] == "text" and rows[3][5] == pytest.approx(2.5) and rows[9][5] == "2026-01-01T00:00:00"
     assert ws["C3"].number_format == xlsx.WHOLE and ws["F5"].number_format == xlsx.USD
+
+
+def test_whole_values_of_a_plain_number_column_show_no_trailing_point(tmp_path, monkeypatch):
+    """'#,##0.###' shows 3 as '3.' in Excel: a whole value of such a column gets '#,##0', the others keep
+    three decimals (0.858 is not rounded to '1'); in Summary-style key/value rows too."""
+    _write(tmp_path / "text.xlsx", True, monkeypatch)
+    wb = load_workbook(tmp_path / "text.xlsx")
+    ws = wb["Deployments"]
+    column = [c.value for c in ws[1]].index("factor") + 1
+    formats = {ws.cell(r, column).value: ws.cell(r, column).number_format for r in range(2, 12)
+               if ws.cell(r, column).value is not None}
+    assert formats[3] == formats[12_345] == formats[1_000_000] == xlsx.WHOLE
+    assert formats[0.858] == formats[1.0791] == formats[0.5] == xlsx.NUMBER
+
+
+def test_a_sweep_factor_column_shows_its_factor_not_the_inputs_unit():
+    """'factor HBMMinStacks|V|*' holds 0.858, not stacks: three decimals, not '#,##0' (which showed '1')."""
+    assert xlsx.number_format("factor HBMMinStacks|V|*") == xlsx.number_format("factor PackagingExpansion|x|max_blocks") \
+        == xlsx.FACTOR == "0.000"
+    assert xlsx.number_format("hbm_stacks_bought") == xlsx.WHOLE
