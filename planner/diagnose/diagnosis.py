@@ -375,10 +375,10 @@ def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOption
     return out[[Col.option] + REPAIR_COLUMNS]
 
 
-def listed(actions: list[str], shown: int = 5) -> str:
+def listed(actions: list[str], shown: int = 5, table: str = "the repair table", joiner: str = "; and ") -> str:
     """The first `shown` actions, then 'and N more' (the full list when it is short)."""
-    text = "; and ".join(actions[:shown])
-    return text + (f"; and {len(actions) - shown} more (see the repair table)" if len(actions) > shown else "")
+    text = joiner.join(actions[:shown])
+    return text + (f"; and {len(actions) - shown} more (see {table})" if len(actions) > shown else "")
 
 
 def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, options: SolveOptions) -> Diagnosis:
@@ -404,8 +404,10 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
         diag.repairs = repairs if repairs is not None else pd.DataFrame(columns=REPAIR_COLUMNS)
         diag.summary.append("The plan is infeasible: the hard limits below cannot all hold at once.")
         if len(diag.conflict):
-            diag.summary.append(f"Conflict set ({diag.conflict_of}): " + "; ".join(
-                f"{r.meaning} [{r.cell}]" if r.cell else r.meaning for r in diag.conflict.itertuples()))
+            # the set can hold every quarter's rows of several limits (75 on the example with every floor at 1)
+            diag.summary.append(f"Conflict set ({diag.conflict_of}, {len(diag.conflict)} limits): " + listed(
+                [f"{r.meaning} [{r.cell}]" if r.cell else r.meaning for r in diag.conflict.itertuples()],
+                shown=8, table="the conflict set table", joiner="; "))
         elif diag.conflict_of:
             diag.summary.append(f"The {diag.conflict_of}: the conflict needs whole-number decisions (racks, "
                                 "expansion blocks, deals signed); see the repairs.")

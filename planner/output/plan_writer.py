@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 
@@ -26,7 +26,7 @@ from planner.output.input_values import input_values
 from planner.diagnose.findings import Diagnosis
 from planner.issues import Issues
 from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, ONE_DECIMAL, WHOLE, YES_NO, atomic_write,
-                                  cell, finish_pages, number_format, printable, safe_save, write_frame,
+                                  cell, finish_pages, number_format, printable, safe_save, text_lines, write_frame,
                                   write_key_values)
 from planner.output.contract import CONTRACT_SHEETS, Col, SolutionTables
 from planner.output.pivots import pivots, write_pivots, write_region_table
@@ -312,11 +312,17 @@ def inputs_echo(data: PlanData, meta: dict) -> list[tuple[str, object, str]]:
 
 def write_diagnosis(wb: Workbook, diag: Diagnosis):
     ws = wb.create_sheet("Diagnosis")
-    for letter, width in zip("ABCDEFGHI", (30, 22, 22, 14, 18, 16, 16, 12, 100)):
+    widths = (30, 22, 22, 14, 18, 16, 16, 12, 100)
+    for letter, width in zip("ABCDEFGHI", widths):
         ws.column_dimensions[letter].width = width
+    printable(ws, repeat_header=False)
     ws.append([cell(ws, "What is wrong, in words", font=Font(name="Calibri", bold=True, size=13))])
-    for line in diag.summary:
-        ws.append([cell(ws, line)])
+    for row, line in enumerate(diag.summary, start=2):  # each wraps across the table's width, as tall as its text
+        c = cell(ws, line)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merged_cells.add(f"A{row}:I{row}")
+        ws.row_dimensions[row].height = 15 * text_lines(line, (sum(widths) - 1) * 1.1) + 2
+        ws.append([c])
     for title, frame in (("Conflict set: " + (diag.conflict_of or "none computed"), diag.conflict),
                          ("Smallest repair (least relative change of the input limits)", diag.repairs),
                          ("Alternatives: the least change within one kind of limit", diag.alternatives),

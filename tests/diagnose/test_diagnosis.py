@@ -176,6 +176,21 @@ def test_packaging_expansion_limit_is_a_repairable_limit(tmp_path):
     limit = d.alternatives[d.alternatives["cell"] == "PackagingExpansion!E2"]
     assert len(limit) == 1
     assert limit["current"].iloc[0] == pytest.approx(0) and limit["repaired"].iloc[0] == pytest.approx(1)
+def test_a_long_conflict_set_is_listed_short_in_words(tmp_path):
+    """A 100% floor on 12,500 tok/s in the last of 12 quarters, a fab of 1 wafer (1 rack) a quarter: all 12 quarters'
+    wafers give 12 racks, so every quarter's fab limit is in the conflict set.
+    The words list 8 and 'N more (see the conflict set table)' (one cell held 7,292 characters on the example with
+    every floor at 1 and printed across 99 pages); the table holds them all."""
+    sheets = with_floor(minimal_sheets(12))
+    sheets["FabCapacity"][1] = ["F"] + [1] * 12
+    sheets["Demand"][1] = ["NA", "w"] + [0] * 11 + [12_500]
+    d = diagnosis_of(tmp_path, sheets)
+    [words] = [line for line in d.summary if line.startswith("Conflict set")]
+    assert len(d.conflict) > 8
+    assert f"{len(d.conflict)} limits" in words and f"and {len(d.conflict) - 8} more (see the conflict set table)" in words
+    assert len(words) < 1500
+
+
 def test_repairs_are_typeable_one_cell_per_workload_and_listed_in_full(tmp_path):
     """Whole racks (integer_racks), two quarters, 100% floor on w, demand 2,500 tok/s each quarter, FabCapacity 1
     wafer = 1 rack = 1,000 tok/s per quarter, budget $1e9. The LP repair lowers the floor to 40% in Q1 (1,000 of
