@@ -132,13 +132,18 @@ def cell(ws, value, fmt: str | None = None, font: Font | None = None, fill: Patt
     return c
 
 
+# columns of sentences (Serving's limited_by runs to ~130 characters): wide enough to read on one line
+SENTENCE_COLUMNS = frozenset({"limited_by", "message", "meaning", "input_change", "input_changes"})
+
+
 def _widths(columns: list[str], sample: Iterable[Iterable[object]]) -> list[int]:
     widths = [len(str(c)) + 3 for c in columns]
+    caps = [140 if str(c) in SENTENCE_COLUMNS else 60 for c in columns]
     for row in sample:
         for j, value in enumerate(row):
             if j < len(widths):
                 text = f"{value:,.2f}" if isinstance(value, float) and math.isfinite(value) else str(value)
-                widths[j] = max(widths[j], min(60, len(text) + 3))
+                widths[j] = max(widths[j], min(caps[j], len(text) + 3))
     return [max(9, w) for w in widths]
 
 

@@ -97,3 +97,16 @@ def test_a_sweep_factor_column_shows_its_factor_not_the_inputs_unit():
     assert xlsx.number_format("factor HBMMinStacks|V|*") == xlsx.number_format("factor PackagingExpansion|x|max_blocks") \
         == xlsx.FACTOR == "0.000"
     assert xlsx.number_format("hbm_stacks_bought") == xlsx.WHOLE
+
+
+def test_a_column_of_sentences_is_wide_enough_to_read(tmp_path):
+    """Serving.limited_by runs to ~130 characters: its column is not cut at the 60 of other columns."""
+    from openpyxl import load_workbook
+
+    reason = "own_budget own_capex_usd 2027Q3 (Budget!E2): 62% of it; then power at Dallas-TX (site_power) 30%, " \
+             "wafers at TSMC-N4 8%"
+    wb = PlanWorkbook()
+    xlsx.write_frame(wb, "Serving", pd.DataFrame({"region": ["NA"], "unmet_tps": [1.0], "limited_by": [reason]}))
+    wb.save(tmp_path / "s.xlsx")
+    ws = load_workbook(tmp_path / "s.xlsx")["Serving"]
+    assert ws.column_dimensions["C"].width >= len(reason) and ws.column_dimensions["A"].width < 60
