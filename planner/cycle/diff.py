@@ -381,9 +381,15 @@ def _kpis(old: Plan, new: Plan) -> pd.DataFrame:
             rows.append({Col.kpi: k, Col.old: x, Col.new: y, Col.change: y - x,
                          Col.change_share: (y - x) / abs(x) if abs(x) > 1e-12 else None, Col.changed: not _same(x, y)})
         else:
-            rows.append({Col.kpi: k, Col.old: None if a is None else str(a), Col.new: None if b is None else str(b),
+            rows.append({Col.kpi: k, Col.old: _number_or_text(a), Col.new: _number_or_text(b),
                          Col.change: None, Col.change_share: None, Col.changed: not _same(a, b)})
     return pd.DataFrame(rows, columns=[Col.kpi, Col.old, Col.new, Col.change, Col.change_share, Col.changed])
+
+
+def _number_or_text(value):
+    """A KPI one plan lacks: the other's value stays a number when it is one (a stability cost, 4.9e-11)."""
+    x = _num(value)
+    return x if x is not None else (None if value is None else str(value))
 
 
 def _window_kpis(old: Plan, new: Plan, shared: list[str]) -> pd.DataFrame:
@@ -532,11 +538,11 @@ def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:
     wb = PlanWorkbook()
     write_key_values(wb, "Summary", result.summary, bold_keys=frozenset({"headline", "decisions", "limits", "inputs"}),
                      red_keys=frozenset({"warning"}), widths=(16, 100, 70))
-    write_frame(wb, "KPIs", result.kpis, formats={Col.change_share: "0.0%"})
-    write_frame(wb, "Decisions", result.decisions)
-    write_frame(wb, "Bottlenecks", result.bottlenecks)
-    write_frame(wb, "InputChanges", result.inputs, highlight=False)
-    write_frame(wb, "OutsideOverlap", result.outside)
+    write_frame(wb, "KPIs", result.kpis, formats={Col.change_share: "0.0%"}, unit_from=Col.kpi)
+    write_frame(wb, "Decisions", result.decisions, empty_note="No decision changed in the quarters both plans cover.")
+    write_frame(wb, "Bottlenecks", result.bottlenecks, empty_note="No limit started or stopped binding.")
+    write_frame(wb, "InputChanges", result.inputs, highlight=False, empty_note="No input value changed.")
+    write_frame(wb, "OutsideOverlap", result.outside, empty_note="Both plans cover the same quarters.")
     old_name, new_name = (result.summary[0][1], result.summary[1][1]) if len(result.summary) > 1 else ("", "")
     finish_pages(wb, f"diff {old_name} → {new_name}")
     path, _note = safe_save(wb, output, old_plan)

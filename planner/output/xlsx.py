@@ -148,8 +148,11 @@ def _widths(columns: list[str], sample: Iterable[Iterable[object]]) -> list[int]
 
 
 def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str] | None = None,
-                highlight: bool = True):
-    """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights."""
+                highlight: bool = True, unit_from: str | None = None, empty_note: str | None = None):
+    """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights.
+    `unit_from`: a column naming each row's quantity (a KPI's key): the row's numbers take that name's format,
+    except in columns `formats` names (a small table of mixed units, e.g. diff's KPIs). `empty_note`: the row an
+    empty table shows under its header ('No decision changed'), so its page is not a bare header."""
     import pandas as pd
 
     ws = wb.create_sheet(name)
@@ -169,13 +172,20 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     as_text = isinstance(ws, StreamedSheet) and raw_rows_supported()
     letters = column_letters(len(columns))
     style_ids = [_style_picker(ws, f) for f in fmts]
+    by_row = columns.index(unit_from) if unit_from in columns else None
     for row in frame.itertuples(index=False, name=None):
+        if by_row is not None:
+            unit = number_format(str(row[by_row]))
+            ws.append([cell(ws, v, formats.get(c, unit)) for c, v in zip(columns, row)])
+            continue
         xml = row_xml(ws.rows_written + 1, letters, row, style_ids, clean) if as_text else None
         if xml is not None:
             ws.append_xml(xml)
             continue
         ws.append([cell(ws, v, fmts[j]) if (templates[j] is None or isinstance(v, str)) else _reuse(templates[j], v)
                    for j, v in enumerate(row)])
+    if empty_note and not len(frame):
+        ws.append([cell(ws, empty_note)])
     last = len(frame) + 1
     if columns and len(frame):
         add_table(wb, ws, columns, last)

@@ -169,3 +169,24 @@ def test_a_frozen_quarters_limits_are_not_compared(tmp_path):
     lines = dict((k, v) for k, v, _n in result.summary)
     assert lines["limits_frozen"].startswith("Limits of 2026Q2, 2026Q3 are not compared")
     assert "frozen_quarters" not in set(result.kpis["kpi"])
+
+
+def test_the_diff_workbook_reads_as_numbers_and_says_when_nothing_changed(pair, tmp_path):
+    """KPIs: each row's numbers in its own unit (objective in whole USD, service level in %), a KPI only one plan
+    has still a number; an empty table says so under its header instead of a bare header row."""
+    from openpyxl import load_workbook
+
+    from planner.cycle.diff import diff
+
+    folder, old, _new = pair
+    out = diff(old, old, tmp_path / "same.diff.xlsx")
+    wb = load_workbook(out)
+    kpis = {r[0].value: r for r in wb["KPIs"].iter_rows(min_row=2)}
+    assert kpis["objective_usd"][1].number_format.startswith("#,##0") and "." not in kpis["objective_usd"][1].number_format.split(";")[0]
+    assert "%" in kpis["service_level"][1].number_format
+    assert wb["Decisions"]["A2"].value == "No decision changed in the quarters both plans cover."
+    assert wb["Bottlenecks"]["A2"].value == "No limit started or stopped binding."
+    from planner.cycle.diff import _number_or_text
+
+    assert _number_or_text("4.864659786107949e-11") == pytest.approx(4.864659786107949e-11)
+    assert _number_or_text("optimal") == "optimal" and _number_or_text(None) is None
