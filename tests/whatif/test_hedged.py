@@ -126,6 +126,8 @@ def test_infeasible_scenario_is_diagnosed_by_name(tmp_path, capsys):
     ([["lo", -0.5], ["hi", 1.5]], "ScenarioWeights!B2", "cannot be negative"),
     ([["lo", 0.5], ["boom", 0.5]], "ScenarioWeights!A3", "unknown scenario 'boom'"),
     ([["lo", 0.5], ["lo", 0.5]], "ScenarioWeights!A3", "duplicate key"),
+    ([["lo", 0.5], ["LO", 0.5]], "ScenarioWeights!A3", "scenario 'lo' is weighted twice (first at ScenarioWeights!A2)"),
+    ([["base", 0.5], ["BASE", 0.5]], "ScenarioWeights!A3", "scenario 'base' is weighted twice"),
 ])
 def test_scenario_weights_errors_are_located(tmp_path, capsys, rows, cell, words):
     s = two_scenarios()
@@ -498,3 +500,14 @@ def test_quiet_ph_prints_only_the_plans_lines(tmp_path, capfd):
     out = capfd.readouterr().out
     assert "PHBase" not in out and "mpi-sppy" not in out and "[" not in out.split("\n")[0][:2]
     assert out.splitlines()[-1].startswith("wrote ")
+
+
+def test_a_weight_for_a_name_that_differs_only_by_case_from_two_scenarios_is_refused(tmp_path, capsys):
+    """Scenarios `hi` and `Hi` both exist: the weight row `HI` could be either (--scenario HI refuses it too)."""
+    s = two_scenarios()
+    s["Scenarios"].append(["Hi", "Demand", "NA/w", "*", "scale", 1.2])
+    s["ScenarioWeights"] = [["scenario", "probability"], ["lo", 0.5], ["HI", 0.5]]
+    src = write(tmp_path, s)
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(tmp_path / "p.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "ScenarioWeights!A3" in err and "could be any of" in err

@@ -33,20 +33,34 @@ def check_scenario_weights(ctx: ValidationContext) -> dict[str, float] | None:
         return None
     rows = read_table(ctx, "ScenarioWeights", {})
     known = scenario_names(ctx.raw)
-    by_fold = {n.casefold(): n for n in known}
+    by_fold: dict[str, list[str]] = {}
+    for n in known:
+        by_fold.setdefault(n.casefold(), []).append(n)
     weights: dict[str, float] = {}
+    first_at: dict[str, str] = {}
     probabilities: list[float] = []  # of every row with a readable probability, whether its name is known or not
     for row in rows:
         name = str(row.values["scenario"])
-        canonical = BASE if name.casefold() == BASE else name if name in known else by_fold.get(name.casefold())
+        folded = by_fold.get(name.casefold(), [])
+        canonical = BASE if name.casefold() == BASE else name if name in known else             folded[0] if len(folded) == 1 else None
+        cell = row.cells["scenario"]
         if row.ok:
             probabilities.append(float(row.values["probability"]))
-        if canonical is None:
-            ctx.issues.error("ScenarioWeights", row.cells["scenario"], "scenario", name,
+        if canonical is None and len(folded) > 1:
+            ctx.issues.error("ScenarioWeights", cell, "scenario", name, f"scenario '{name}' could be any of "
+                             f"{known_text(folded)} (names that differ only by case): write it as in the Scenarios "
+                             "sheet")
+        elif canonical is None:
+            ctx.issues.error("ScenarioWeights", cell, "scenario", name,
                              f"unknown scenario '{name}': not in the Scenarios sheet and not base "
                              f"(known: {known_text([BASE] + known)})")
+        elif canonical in first_at:
+            ctx.issues.error("ScenarioWeights", cell, "scenario", name, f"scenario '{canonical}' is weighted twice "
+                             f"(first at {first_at[canonical]}): one row per scenario")
         elif row.ok:
             weights[canonical] = float(row.values["probability"])
+        if canonical is not None:
+            first_at.setdefault(canonical, cell)
     total = sum(probabilities)
     # the total is only meaningful when every row gave a probability: a bad probability is reported already
     if len(probabilities) == len(rows) == len(sheet.rows) and abs(total - 1.0) > 1e-6:
