@@ -230,7 +230,8 @@ def compare(old: Plan, new: Plan) -> DiffResult:
     dec = pd.DataFrame(rows, columns=[Col.decision, Col.key, Col.detail, Col.quarter, Col.old, Col.new, Col.change, Col.unit,
                                       Col.unit_price_usd, Col.cost_impact_usd, Col.price_from, Col.what])
     if len(dec):
-        dec["_rank"] = dec[Col.cost_impact_usd].abs().fillna(0.0)
+        # a decision with no price (a product only one plan knows) has no impact: the column may hold only None
+        dec["_rank"] = pd.to_numeric(dec[Col.cost_impact_usd], errors="coerce").abs().fillna(0.0)
         dec["_abs"] = dec[Col.change].abs()
         dec = dec.sort_values(["_rank", "_abs", Col.decision, Col.key, Col.quarter], ascending=[False, False, True, True, True],
                               kind="mergesort").drop(columns=["_rank", "_abs"]).reset_index(drop=True)

@@ -71,7 +71,7 @@ def _read_previous(path: Path, issues: Issues) -> dict[str, pd.DataFrame] | None
     its status carries no plan."""
     name = path.name
     try:
-        frames = read_plan(path, ["Summary", *FROZEN, "Partners"], required=("Summary",))
+        frames = read_plan(path, ["Summary", *FROZEN, "Partners"], required=("Summary",), as_written=True)
     except PlanReadError as exc:
         issues.error("", name, "", str(path), f"--previous: {exc}")
         return None

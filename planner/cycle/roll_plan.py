@@ -121,7 +121,8 @@ def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
 
 def read_rollable_plan(plan_path: Path, input_path: Path, data: PlanData) -> dict[str, pd.DataFrame]:
     """The plan's sheets a roll reads; RollError unless it is a plan the planner wrote, from this input."""
-    plan = read_plan(plan_path, PLAN_SHEETS, required=("Summary", "Chips", "Deployments", "Wafers"))
+    plan = read_plan(plan_path, PLAN_SHEETS, required=("Summary", "Chips", "Deployments", "Wafers"),
+                     as_written=True)
     _check_plan_shape(plan_path, plan, data)
     bad = plan_value_problems(plan_path, plan)
     if bad:

@@ -86,7 +86,7 @@ def apply_stability(model, data: PlanData, previous_plan: Path, issues) -> tuple
     path = Path(previous_plan)
     weight = float(getattr(data.settings, "stability_weight", 0.0) or 0.0)
     try:
-        frames = read_plan(path, [*REQUIRED_SHEETS, *DECISIONS, "Partners"], required=REQUIRED_SHEETS)
+        frames = read_plan(path, [*REQUIRED_SHEETS, *DECISIONS, "Partners"], required=REQUIRED_SHEETS, as_written=True)
     except PlanReadError as exc:
         issues.error("", path.name, "", str(path), f"--previous: {exc}")
         return [], {}

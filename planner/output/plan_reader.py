@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from planner.input.guard import file_kind_problem
 from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
-from planner.output.contract import Col, is_planned
+from planner.output.contract import TIDY_BY_NAME, Col, is_planned
 
 
 class PlanReadError(Exception):
@@ -32,11 +32,12 @@ def _engine() -> str:
 
 
 def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = None,
-              required: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
+              required: tuple[str, ...] = (), as_written: bool = False) -> dict[str, pd.DataFrame]:
     """The named sheets of a plan workbook as frames (all sheets when `sheets` is None).
 
     Keys stay text: 'NA' (a region) and 'None' are never read as missing values. A sheet the file lacks is
-    left out, unless it is `required`, which raises PlanReadError."""
+    left out, unless it is `required`, which raises PlanReadError. `as_written`: a plan the planner wrote, whose
+    contract sheets hold their contract columns (an actuals workbook holds only some)."""
     path = Path(path)
     problem = file_kind_problem(path, ReadLimits().max_file_bytes)  # a FIFO or /dev/zero is never opened
     if problem:
@@ -68,7 +69,30 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         read = _read_sheets(book, [n for n in wanted.values() if n != summary_sheet])  # Summary is read already
         if summary_sheet:
             read[summary_sheet] = summary_frame
-        return {name: read[actual] for name, actual in wanted.items()}
+        frames = {name: read[actual] for name, actual in wanted.items()}
+        if as_written:
+            _check_contract_columns(path, frames, wanted)
+        return frames
+
+
+def _check_contract_columns(path: Path, frames: dict[str, pd.DataFrame], actual: dict[str, str]) -> None:
+    """A contract sheet the planner wrote holds its columns (workbook.md); one renamed or deleted by hand is a
+    located error, not a crash or a silent 0 further on."""
+    problems = []
+    for name, frame in frames.items():
+        spec = TIDY_BY_NAME.get(_contract_name(name))
+        if spec is None:
+            continue
+        lost = [c for c in spec.columns if c not in frame.columns]
+        if lost:
+            problems.append(f"{actual[name]}!1:1 lacks column(s) {', '.join(lost)}")
+    if problems:
+        raise PlanReadError(f"{path.name} is not a plan workbook as the planner writes it: " + "; ".join(problems)
+                            + " (a header renamed or deleted?)")
+
+
+def _contract_name(name: str) -> str:
+    return next((n for n in TIDY_BY_NAME if _sheet_key(n) == _sheet_key(name)), name)
 
 
 def _read_sheets(book: pd.ExcelFile, sheets: list[str]) -> dict[str, pd.DataFrame]:
@@ -165,7 +189,7 @@ class Plan:
 
 
 def load_plan(path: str | Path) -> Plan:
-    frames = read_plan(path, required=("Summary",))
+    frames = read_plan(path, required=("Summary",), as_written=True)
     plan = Plan(Path(path), frames, summary_values(frames))
     inputs = frames.get("Inputs")
     quarters: set[str] = set()

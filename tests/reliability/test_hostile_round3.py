@@ -1,0 +1,47 @@
+"""Hostile inputs, round three (a session's trial of ~390 commands): tampered plans read by roll, --previous and
+diff are located errors or read right, never an unexpected failure."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import load_workbook
+
+from planner import cli
+from tests.builders import minimal_sheets, write
+
+
+@pytest.fixture
+def plan(tmp_path):
+    src = write(tmp_path, minimal_sheets(2), "in.xlsx")
+    out = tmp_path / "plan.xlsx"
+    assert cli.main(["-q", "run", str(src), "-o", str(out)]) == 0
+    return src, out
+
+
+def _tampered(plan_path, tmp_path, edit, name="tampered.xlsx"):
+    wb = load_workbook(plan_path)
+    edit(wb)
+    target = tmp_path / name
+    wb.save(target)
+    return target
+
+
+@pytest.mark.parametrize("command", ["roll", "previous", "diff"])
+def test_a_plan_with_a_renamed_contract_header_is_a_located_error(plan, tmp_path, capsys, command):
+    src, out = plan
+    bad = _tampered(out, tmp_path, lambda wb: wb["Wafers"].cell(1, 4, "wafer_count"))
+    argv = {"roll": ["roll", str(bad), str(src), "-o", str(tmp_path / "next.xlsx")],
+            "previous": ["run", str(src), "--previous", str(bad), "-o", str(tmp_path / "p2.xlsx")],
+            "diff": ["diff", str(bad), str(out), "-o", str(tmp_path / "d.xlsx")]}[command]
+    assert cli.main(["-q", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "Wafers!1:1 lacks column(s) wafers" in err and "unexpected failure" not in err
+
+
+def test_a_diff_with_a_product_only_one_plan_has_is_no_crash(plan, tmp_path, capsys):
+    """A Deployments row of a product the input does not know has no price: listed, without a cost impact."""
+    _src, out = plan
+    bad = _tampered(out, tmp_path, lambda wb: wb["Deployments"].append(["ZZ", "S", "2026Q2", 7, 8, 64]))
+    assert cli.main(["-q", "diff", str(bad), str(out), "-o", str(tmp_path / "d.xlsx")]) == 0
+    printed = capsys.readouterr()
+    assert "ZZ racks deployed at S in 2026Q2: 7 → 0" in printed.out and "unexpected failure" not in printed.err
