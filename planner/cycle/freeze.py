@@ -31,7 +31,7 @@ from planner.input.schema import OWN_CAPEX_ITEM
 from planner.output.contract import Col, DECISIONS_SHOWN, is_planned
 from planner.output.plan_reader import PlanReadError, numeric, plan_cell, read_plan, summary_values, truthy
 from planner.issues import Issues
-from planner.cycle.roll_plan import plan_value_problems
+from planner.cycle.roll_plan import expansion_sheets_missing, plan_value_problems
 
 TOL = 1e-6
 # plan sheet -> the decision it holds (model variable, key columns, value column, what it is, why an index can vanish)
@@ -118,6 +118,11 @@ def _previous_values_ok(path: Path, frames: dict[str, pd.DataFrame], data: PlanD
         where, _sep, text = problem.partition(": ")
         issues.error("", where, "", None, f"--previous: {text} (the plan was edited by hand?); fix or remove it")
     if not issues.ok:
+        return False
+    for sheet in expansion_sheets_missing(frames, data):
+        issues.error(sheet, path.name, "", None, f"the previous plan {path.name} has no {sheet} sheet, though the "
+                     "input can expand: the blocks it started cannot be frozen; use the plan workbook as the planner "
+                     "wrote it")
         return False
     if "Partners" not in frames and len(data.partners):
         issues.error("Partners", path.name, "", None, f"the previous plan {path.name} has no Partners sheet: the deals "

@@ -119,10 +119,21 @@ def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
     return bad
 
 
+def expansion_sheets_missing(frames: dict[str, pd.DataFrame], data: PlanData) -> list[str]:
+    """Power / Packaging, when the input can expand sites / packaging lines but the plan lacks the sheet that holds
+    the blocks started (deleted by hand: the blocks would be lost, not 0)."""
+    return [sheet for sheet, rows in (("Power", data.expansion), ("Packaging", data.packaging_expansion))
+            if len(rows) and sheet not in frames]
+
+
 def read_rollable_plan(plan_path: Path, input_path: Path, data: PlanData) -> dict[str, pd.DataFrame]:
     """The plan's sheets a roll reads; RollError unless it is a plan the planner wrote, from this input."""
     plan = read_plan(plan_path, PLAN_SHEETS, required=("Summary", "Chips", "Deployments", "Wafers"),
                      as_written=True)
+    lost = expansion_sheets_missing(plan, data)
+    if lost:
+        raise RollError(f"the plan {plan_path.name} has no {' or '.join(lost)} sheet, though the input can expand "
+                        "(the blocks it started would be lost); roll the plan workbook as the planner wrote it")
     _check_plan_shape(plan_path, plan, data)
     bad = plan_value_problems(plan_path, plan)
     if bad:

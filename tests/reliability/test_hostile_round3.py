@@ -45,3 +45,20 @@ def test_a_diff_with_a_product_only_one_plan_has_is_no_crash(plan, tmp_path, cap
     assert cli.main(["-q", "diff", str(bad), str(out), "-o", str(tmp_path / "d.xlsx")]) == 0
     printed = capsys.readouterr()
     assert "ZZ racks deployed at S in 2026Q2: 7 → 0" in printed.out and "unexpected failure" not in printed.err
+
+
+@pytest.mark.parametrize("command", ["roll", "freeze"])
+def test_a_plan_without_its_power_sheet_is_refused_when_the_input_can_expand(tmp_path, capsys, command):
+    """The Power sheet holds the blocks started: deleted by hand, a roll or a freeze would lose them silently."""
+    sheets = minimal_sheets(2)
+    sheets["SiteExpansion"] = [["site", "block_mw", "capex_usd_per_mw", "lead_quarters", "max_blocks"],
+                               ["S", 0.01, 100, 0, 3]]
+    src = write(tmp_path, sheets, "in.xlsx")
+    out = tmp_path / "plan.xlsx"
+    assert cli.main(["-q", "run", str(src), "-o", str(out)]) == 0
+    bad = _tampered(out, tmp_path, lambda wb: wb.remove(wb["Power"]))
+    argv = ["roll", str(bad), str(src), "-o", str(tmp_path / "next.xlsx")] if command == "roll" else \
+        ["run", str(src), "--previous", str(bad), "--freeze", "1", "-o", str(tmp_path / "p2.xlsx")]
+    assert cli.main(["-q", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "has no Power sheet, though the" in err and "unexpected failure" not in err
