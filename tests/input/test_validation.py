@@ -392,3 +392,16 @@ def test_an_unused_packaging_line_is_said_only_when_every_product_row_was_read(t
     sheets["Products"][2] = ["L2", 10, 10, 1000, 40, "soic"]
     _, issues = issues_of(tmp_path, sheets, "fixed.xlsx")
     assert any("no product uses packaging line 'cowos'" in i.message for i in issues.warnings)
+
+
+def test_a_terminal_value_above_what_a_die_costs_is_warned(tmp_path):
+    """A die of L1 costs $100 / (10 x 1) = $10 at F: a terminal value of $50 per die would make the plan start
+    wafers only to hold dies at the end (a session saw 'OPTIMAL ... objective -$1,582,286'); $12 (about the
+    replacement cost, as the example's) is fine."""
+    for value, warned in ((50, True), (12, False)):
+        sheets = minimal_sheets()
+        sheets["Products"][0].append("terminal_value_usd_per_die")
+        sheets["Products"][1].append(value)
+        _, issues = issues_of(tmp_path, sheets, f"tv{value}.xlsx")
+        hits = [i for i in issues.warnings if i.column == "terminal_value_usd_per_die"]
+        assert bool(hits) is warned and (not hits or "($10: wafer cost" in hits[0].message)

@@ -133,6 +133,33 @@ def _check_links_used(ctx: ValidationContext, tables: Tables, demand_rows: list[
                                "region", r, f"region {r} has no demand and no site; the link is unused")
 
 
+TERMINAL_VALUE_WARN_RATIO = 1.5
+
+
+def _check_terminal_value_below_die_cost(ctx: ValidationContext, tables: Tables) -> None:
+    """A terminal value per die far above what a good die costs (wafer cost / (dies per wafer x yield)) makes
+    starting wafers only to hold their dies at the end pay: the plan becomes a die factory. Near the cost is what
+    the terminal value is for (the plan keeps buying in its last lead-time quarters, as dies in flight are worth
+    about their replacement cost); TERMINAL_VALUE_WARN_RATIO times the cost is not."""
+    products, routes, fabs = tables.products, tables.routes, tables.fabs
+    if "terminal_value_usd_per_die" not in products.columns or not len(routes):
+        return
+    for (p, f), route in routes.iterrows():
+        value = float(products.at[p, "terminal_value_usd_per_die"]) if p in products.index else 0.0
+        good = float(route["dies_per_wafer"]) * float(route["yield"])
+        if value <= 0 or good <= 0 or f not in fabs.index:
+            continue
+        die_cost = float(fabs.at[f, "wafer_cost_usd"]) / good
+        if value > TERMINAL_VALUE_WARN_RATIO * die_cost:
+            ctx.issues.warning("Products", ctx.cells.get(("Products", (p,), "terminal_value_usd_per_die"), "Products"),
+                               "terminal_value_usd_per_die", value,
+                               f"the terminal value of a die of {p} ({money(value)}) is over "
+                               f"{TERMINAL_VALUE_WARN_RATIO:g} times what a good die costs at {f} ({money(die_cost)}: "
+                               "wafer cost / (dies per wafer x yield)): the plan starts wafers only to hold their "
+                               "dies at the end; value a die at about its replacement cost")
+            return
+
+
 def check_references(ctx: ValidationContext, tables: Tables, wide: dict[str, list[WideRow]],
                      settings: Settings | None, series: QuarterSeries) -> None:
     """Every cross-sheet check, in the order their warnings are listed."""
@@ -141,3 +168,4 @@ def check_references(ctx: ValidationContext, tables: Tables, wide: dict[str, lis
     _check_expansion_affordable(ctx, tables, settings, series.budget)
     _check_demand_servable(ctx, tables, wide["Demand"])
     _check_links_used(ctx, tables, wide["Demand"])
+    _check_terminal_value_below_die_cost(ctx, tables)
