@@ -383,7 +383,9 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
     with timer.phase("extract"):
         extract_scenarios(ef, plan.result, scenarios)
         plan.committed = committed_decisions(scenarios, commit)
-    rp = float(pyo.value(ef.objective))
+    # the objective of the Settings' risk_weight (the EF solves risk_weight 1 with a trace of expected cost)
+    rp = risk_objective([float(pyo.value(ef.cost[i])) for i in ef.SCENARIOS], ef._probabilities,
+                        base.settings.risk_weight, base.settings.risk_alpha)
     summarize(plan, rp, "extensive form: every scenario in one model, solved by HiGHS")
     value_of_information(plan, rp, eev, ev_notes)
     plan.summary["mip_gap"] = plan.result.mip_gap
