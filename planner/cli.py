@@ -352,8 +352,9 @@ def cmd_roll(args) -> int:
     for issue in issues:
         print(str(issue), file=sys.stderr)
     if data is None:
-        print(f"ERROR: the rolled workbook {path} does not validate ({len(issues.errors)} error(s)); "
-              "please report this with both workbooks", file=sys.stderr)
+        print(f"ERROR: the rolled workbook {path} does not validate ({len(issues.errors)} error(s), listed above): "
+              "it was written so that you can fix them there (a Scenarios row on the closed quarter, say); "
+              "run planner validate on it after", file=sys.stderr)
         return EXIT_INVALID
     new_cols = sorted({n.value for n in notes if n.what == "new quarter column"})
     print(f"wrote {path}: horizon {data.quarters[0]}..{data.quarters[-1]} ({data.T} quarters), "

@@ -26,7 +26,7 @@ from models.data import PlanData
 from models.registry import describe
 from models.solve import SolveOptions, SolveResult, remaining_time, solve, solver_version, time_budget
 from planner import __version__
-from planner.diagnose.diagnosis import Diagnosis, diagnose, presolve_checks
+from planner.diagnose.diagnosis import Diagnosis, diagnose, name_scenario_cells, presolve_checks
 from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
 from planner.input.reader import RawWorkbook, read_workbook
 from planner.input.validate import validate_raw
@@ -113,6 +113,7 @@ class Prepared:
     data: PlanData | None
     issues: Issues
     applied: list[str] = field(default_factory=list)
+    edited: dict[str, str] = field(default_factory=dict)  # input cell -> the scenario row that set its value
 
     @property
     def valid(self) -> bool:
@@ -177,7 +178,7 @@ def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Time
         return Prepared(None, issues, applied)
     with timer.phase("validate"):
         data, issues = validate_raw(mine, issues)
-    return Prepared(data, issues, applied)
+    return Prepared(data, issues, applied, dict(mine.edited))
 
 
 def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None = None, warm=None,
@@ -228,6 +229,7 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
             for edit in options.model_edits:
                 if hasattr(edit, "explain"):
                     edit.explain(planned.diagnosis, data)
+            name_scenario_cells(planned.diagnosis, prepared.edited)
     planned.seconds = time.perf_counter() - t0
     return planned
 

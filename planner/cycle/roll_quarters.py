@@ -60,6 +60,10 @@ def roll_settings(book: InputBook, data: PlanData, closed: ClosedQuarter, horizo
              f"{closed.plan_path.name}: {closed.quarter} has closed")
     if horizon.resized:
         book.set(sheet, rows["quarters"], "value", len(horizon.quarters), "horizon length", "--quarters")
+        commit = data.settings.commit_quarters
+        if "commit_quarters" in rows and commit > len(horizon.quarters):  # it must lie within the horizon
+            book.set(sheet, rows["commit_quarters"], "value", len(horizon.quarters), "commit_quarters (was "
+                     f"{commit}) within the shorter horizon", "--quarters")
     book.touched.add(sheet.ws.title)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass
 
@@ -373,6 +374,24 @@ def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOption
         return pd.DataFrame(columns=[Col.option] + REPAIR_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
     return out[[Col.option] + REPAIR_COLUMNS]
+
+
+def name_scenario_cells(diag: Diagnosis, edited: dict[str, str]) -> None:
+    """A cell whose value a scenario row set is named with that row wherever the diagnosis cites it: the input
+    cell holds another value ('raise FabCapacity!B2 (as set by the scenario row Scenarios!F4 (set 0)) ...')."""
+    if not edited:
+        return
+    cited = re.compile(r"(?<![A-Za-z0-9!])(" + "|".join(re.escape(c) for c in edited) + r")(?![0-9])")
+
+    def named(text):
+        return cited.sub(lambda m: f"{m.group(1)} (as set by the scenario row {edited[m.group(1)]})", text) \
+            if isinstance(text, str) else text
+
+    diag.summary = [named(line) for line in diag.summary]
+    for frame in (diag.repairs, diag.alternatives, diag.conflict):
+        for column in (Col.action, Col.meaning):
+            if column in frame.columns:
+                frame[column] = frame[column].map(named)
 
 
 def listed(actions: list[str], shown: int = 5, table: str = "the repair table", joiner: str = "; and ") -> str:

@@ -133,7 +133,7 @@ def cell(ws, value, fmt: str | None = None, font: Font | None = None, fill: Patt
 
 
 # columns of sentences (Serving's limited_by runs to ~130 characters): wide enough to read on one line
-SENTENCE_COLUMNS = frozenset({"limited_by", "message", "meaning", "input_change", "input_changes"})
+SENTENCE_COLUMNS = frozenset({Col.limited_by, Col.message, Col.meaning, Col.input_change, Col.input_changes})
 
 
 def _widths(columns: list[str], sample: Iterable[Iterable[object]]) -> list[int]:

@@ -407,11 +407,12 @@ def _meta(base: PlanData, result: SolveResult | None, options: RunOptions, input
 def write_infeasible(output: Path, input_path: Path, sc: Scenario, run: RunOptions, issues: Issues,
                      timer: Timer) -> PlanOutcome:
     """A scenario with no plan alone makes the hedged plan infeasible: its diagnosis, naming it."""
-    from planner.diagnose.diagnosis import diagnose
+    from planner.diagnose.diagnosis import diagnose, name_scenario_cells
     from planner.output.plan_writer import write_plan
 
     with timer.phase("diagnose"):
         diagnosis = diagnose(sc.model, sc.sets, sc.data, sc.alone, run.solve_options(sc.data))
+        name_scenario_cells(diagnosis, sc.edited)
     diagnosis.summary.insert(0, f"The hedged plan is {sc.alone.status}: scenario '{sc.name}' cannot be planned "
                                 "even on its own (whatever is committed); its conflict is below.")
     meta = _meta(sc.data, sc.alone, run, input_path)

@@ -62,3 +62,30 @@ def test_a_plan_without_its_power_sheet_is_refused_when_the_input_can_expand(tmp
     assert cli.main(["-q", *argv]) == 2
     err = capsys.readouterr().err
     assert "has no Power sheet, though the" in err and "unexpected failure" not in err
+
+
+def test_a_repair_at_a_cell_a_scenario_set_names_the_scenario_row(tmp_path, capsys):
+    """Scenario `inf` sets FabCapacity F 2026Q1 to 0 under a 100% floor: the repair raises FabCapacity!B2, whose
+    input value is 1,000; the diagnosis says the 0 comes from the scenario row (Scenarios!F2)."""
+    sheets = minimal_sheets(1)
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 1]]
+    sheets["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                           ["inf", "FabCapacity", "F", "2026Q1", "set", 0]]
+    src = write(tmp_path, sheets, "in.xlsx")
+    assert cli.main(["-q", "run", str(src), "--scenario", "inf", "-o", str(tmp_path / "p.xlsx")]) == 3
+    text = " ".join(str(r[0]) for r in load_workbook(tmp_path / "p.xlsx")["Diagnosis"].iter_rows(values_only=True)
+                    if r and r[0])
+    assert "FabCapacity!B2 (as set by the scenario row Scenarios!F2" in text
+
+
+def test_roll_to_a_shorter_horizon_keeps_commit_quarters_inside_it(plan, tmp_path, capsys):
+    """commit_quarters 2 and roll --quarters 1: the rolled workbook would not validate; it commits 1 quarter."""
+    src, _out = plan
+    sheets = minimal_sheets(2, commit_quarters=2)
+    src = write(tmp_path, sheets, "in2.xlsx")
+    out = tmp_path / "plan2.xlsx"
+    assert cli.main(["-q", "run", str(src), "-o", str(out)]) == 0
+    nxt = tmp_path / "next.xlsx"
+    assert cli.main(["-q", "roll", str(out), str(src), "-o", str(nxt), "--quarters", "1"]) == 0
+    settings = {r[0]: r[1] for r in load_workbook(nxt)["Settings"].iter_rows(min_row=2, values_only=True)}
+    assert settings["commit_quarters"] == 1 and settings["quarters"] == 1
