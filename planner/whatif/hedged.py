@@ -64,6 +64,7 @@ class Scenario:
     sets: ModelSets | None = None
     alone: SolveResult | None = None  # planned alone: wait and see
     alone_cost: float | None = None  # $k, the cheapest plan known for it alone (alone_best), once the plan is made
+    edited: dict[str, str] = field(default_factory=dict)  # input cell -> the scenario row that set its value
     eev_cost: float | None = None  # $k, recourse with the expected-value plan's commitments fixed
     eev_gap: float = 0.0  # MIP gap of that recourse solve
     cost: float | None = None  # $k, in the hedged plan
@@ -118,7 +119,7 @@ def prepare(raw: RawWorkbook, name: str, probability: float, edit) -> tuple[Scen
     """The scenario's input edit applied to a copy of `raw` and validated, through the one pipeline; errors name
     the scenario."""
     prepared = pipeline.prepare(raw, Issues(), [edit], Timer(quiet=True))  # one "validate" line for them all
-    sc = Scenario(name, probability, overrides=prepared.applied, data=prepared.data)
+    sc = Scenario(name, probability, overrides=prepared.applied, data=prepared.data, edited=prepared.edited)
     named = Issues([Issue(i.severity, i.sheet, i.cell, i.column, i.value, f"scenario '{name}': {i.message}")
                     for i in prepared.issues.errors])
     return sc, named

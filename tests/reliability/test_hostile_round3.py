@@ -89,3 +89,15 @@ def test_roll_to_a_shorter_horizon_keeps_commit_quarters_inside_it(plan, tmp_pat
     assert cli.main(["-q", "roll", str(out), str(src), "-o", str(nxt), "--quarters", "1"]) == 0
     settings = {r[0]: r[1] for r in load_workbook(nxt)["Settings"].iter_rows(min_row=2, values_only=True)}
     assert settings["commit_quarters"] == 1 and settings["quarters"] == 1
+
+
+def test_a_hedged_plans_infeasible_scenario_names_the_scenario_row_too(tmp_path):
+    sheets = minimal_sheets(1, commit_quarters=1)
+    sheets["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 1]]
+    sheets["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                           ["inf", "FabCapacity", "F", "2026Q1", "set", 0], ["ok", "Demand", "NA/w", "*", "scale", 1]]
+    src = write(tmp_path, sheets, "in.xlsx")
+    assert cli.main(["-q", "run", str(src), "--stochastic", "-o", str(tmp_path / "h.xlsx")]) == 3
+    text = " ".join(str(r[0]) for r in load_workbook(tmp_path / "h.xlsx")["Diagnosis"].iter_rows(values_only=True)
+                    if r and r[0])
+    assert "(as set by the scenario row Scenarios!F2" in text
