@@ -201,11 +201,14 @@ def evaluate_commitment(scenarios: list[Scenario], values: dict[tuple, float], c
     return results
 
 
-def expected_value_plan(scenarios: list[Scenario], commit: int, options: SolveOptions
+def expected_value_plan(scenarios: list[Scenario], commit: int, options: SolveOptions, absent: set[tuple] = frozenset()
                         ) -> tuple[dict[tuple, float] | None, list[str]]:
-    """The first-stage decisions of the deterministic plan on the expected data (None when it has no plan)."""
+    """The first-stage decisions of the deterministic plan on the expected data (None when it has no plan).
+    `absent`: commitments some scenario cannot take, held at 0 here as in the hedged plan (else the plan's other
+    commitments, own capex say, would pay for racks no scenario may then deploy)."""
     data, notes = expected_data([sc.data for sc in scenarios], [sc.probability for sc in scenarios])
     model, _sets = build_model(data)
+    fix_first_stage(model, dict.fromkeys(absent, 0.0), commit)
     result = solve(model, _quiet(options))
     if not result.has_solution:
         notes.append(f"the expected-value plan is {result.status}: {result.message}")
@@ -353,9 +356,10 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
     commit = base.settings.commit_quarters
     plan = HedgedPlan(base, scenarios, "ef")
     with timer.phase("ev plan"):
-        ev_values, ev_notes = expected_value_plan(scenarios, commit, options)
+        absent = absent_commitments([sc.model for sc in scenarios], commit)
+        ev_values, ev_notes = expected_value_plan(scenarios, commit, options, absent)
         if ev_values is not None:  # a decision some scenario cannot take is 0 in all (as in the extensive form)
-            ev_values.update(dict.fromkeys(absent_commitments([sc.model for sc in scenarios], commit), 0.0))
+            ev_values.update(dict.fromkeys(absent, 0.0))
         eev = evaluate_commitment(scenarios, ev_values, commit, options) if ev_values is not None else None
         for sc, r in zip(scenarios, eev or []):
             sc.eev_cost, sc.eev_gap = r.objective, r.mip_gap or 0.0

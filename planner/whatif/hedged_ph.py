@@ -386,7 +386,8 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
         result = SolveResult("infeasible", "no PH candidate commitment leaves every scenario a plan; try --engine ef")
         return PlanOutcome(3, result.status, result.message, issues=issues, phases=timer.phases), None
     with timer.phase("ev plan"):
-        ev_values, _notes = expected_value_plan(scenarios, commit, solve_options) if comm.rank == 0 else (None, [])
+        ev_values, _notes = expected_value_plan(scenarios, commit, solve_options, absent) if comm.rank == 0 \
+            else (None, [])
         ev_values = comm.bcast(ev_values, root=0)
         eev_costs = evaluator.costs(ev_values) if ev_values is not None else {}
     with timer.phase("extract"):

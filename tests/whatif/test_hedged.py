@@ -551,3 +551,19 @@ def test_risk_weight_1_still_plans_every_scenario_at_its_cheapest_recourse(tmp_p
         fix_first_stage(model, values, 1)
         r = solve(model, SolveOptions(mip_rel_gap=1e-9, duals=False))
         assert r.status == "optimal" and sc.cost == pytest.approx(r.objective, rel=1e-6, abs=1e-6), sc.name
+
+
+def test_the_mean_value_plan_holds_at_0_what_some_scenario_cannot_commit(tmp_path):
+    """fixtures/remove_product_scenario.xlsx (from a hostile-input round: 4 quarters, SRAM L1 and HBM G1, two
+    sites, an HBM floor; base 0.5 / nog1 0.5, nog1 removing G1 with remove_row). The mean-value plan committed own
+    capex for racks that, with G1's commitments held at 0 (nog1 cannot take them), no scenario could deploy: VSS
+    read 'infinite: ... leave no plan in base, nog1'. With G1 held at 0 in the mean-value plan too, EEV is a
+    plan and VSS >= 0 (measured: RP $45,714, EEV $48,984)."""
+    import shutil
+
+    src = tmp_path / "in.xlsx"
+    shutil.copy(ROOT / "tests" / "whatif" / "fixtures" / "remove_product_scenario.xlsx", src)
+    outcome, plan = plan_hedged_any(src, tmp_path / "h.xlsx", HedgedOptions(run=RunOptions(time_limit_s=60)))
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert plan.summary["vss_usd"] is not None, plan.notes["vss_usd"]
+    assert plan.summary["vss_usd"] >= -1e-6 and plan.summary["eev_usd"] >= plan.summary["objective_usd"] - 1e-6
