@@ -41,13 +41,6 @@ TPS = '#,##0" tok/s";[Red]-#,##0" tok/s"'
 MW = '#,##0.000" MW";[Red]-#,##0.000" MW"'
 PERCENT = '0.0%'
 WHOLE = '#,##0;[Red]-#,##0'  # racks and blocks (whole when they are integer variables), chips, stacks
-
-
-def shown_format(fmt: str | None, value) -> str | None:
-    """The format a value gets: NUMBER's whole values WHOLE, as Excel shows '#,##0.###' of 3 as '3.'."""
-    if fmt == NUMBER and type(value) in (int, float) and float(value).is_integer():
-        return WHOLE
-    return fmt
 ONE_DECIMAL = '#,##0.0;[Red]-#,##0.0'  # wafers and dies
 FACTOR = '0.000'  # a sampled factor (sweep draws): 0.858, not '1'
 YES_NO = '"yes";"yes";"no"'  # 1 -> yes, 0 -> no: a number a script reads back, a word a reviewer reads
@@ -57,6 +50,13 @@ TABLE_STYLE = "TableStyleMedium2"
 
 class OutputError(Exception):
     """The output could not be written where asked; the message says why and what to do."""
+
+
+def shown_format(fmt: str | None, value) -> str | None:
+    """The format a value gets: NUMBER's whole values WHOLE, as Excel shows '#,##0.###' of 3 as '3.'."""
+    if fmt == NUMBER and type(value) in (int, float) and float(value).is_integer():
+        return WHOLE
+    return fmt
 
 
 def number_format(column: str) -> str:
