@@ -6,6 +6,7 @@ Only reads; the roll steps (roll_steps.py) look values up through ClosedQuarter.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from models.data import PlanData
 from planner.cycle.roll_notes import Note
 from planner.input.convert import CellError, convert
 from planner.input.reader import normalise_header
-from planner.output.contract import Col, is_planned
+from planner.output.contract import TIDY_BY_NAME, Col, is_planned
 from planner.output.plan_reader import PlanReadError, plan_cell, read_plan, summary_values
 from planner.quarters import parse_quarter, quarter_index
 
@@ -93,29 +94,72 @@ class ClosedQuarter:
 # ---- the plan -------------------------------------------------------------------------------------------
 
 def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
-    """Cells of a plan workbook that are not what the planner writes: text in a number column, a `signed` that
-    is not TRUE/FALSE. Each located, e.g. 'PLAN.xlsx Chips!D2: die_bank_end = 'abc' is not a number'."""
+    """Cells of a plan workbook that are not what the planner writes: text in a number column, a negative, endless
+    or absurd number, a fractional block count, a `signed` that is not TRUE/FALSE, a row whose keys are listed
+    twice. Each located, e.g. 'PLAN.xlsx Chips!D2: die_bank_end = 'abc' is not a number'."""
     bad = []
     for sheet, columns in PLAN_NUMBERS.items():
         frame = plan.get(sheet)
         if frame is None:
             continue
         for col in columns:
-            if col not in frame.columns:
-                continue
-            for i, v in enumerate(frame[col].tolist()):
-                if v is None or (isinstance(v, float) and pd.isna(v)) or isinstance(v, bool):
-                    continue
-                try:
-                    convert("float", v)
-                except CellError:
-                    bad.append(f"{plan_cell(path, frame, i, col, sheet)}: {col} = {v!r} is not a number")
+            if col in frame.columns:
+                bad += [f"{plan_cell(path, frame, i, col, sheet)}: {col} = {_shown(v)} {problem}"
+                        for i, v in enumerate(frame[col].tolist())
+                        if (problem := _number_problem(v, col in PLAN_WHOLE_NUMBERS))]
     partners = plan.get("Partners")
     if partners is not None and Col.signed in partners.columns:
         for i, v in enumerate(partners[Col.signed].tolist()):
             if isinstance(v, str) and v.strip().lower() not in BOOL_TEXT:
                 bad.append(f"{plan_cell(path, partners, i, 'signed', 'Partners')}: signed = {v!r} is not TRUE or "
                            "FALSE")
+    return bad + _duplicated_rows(path, plan)
+
+
+PLAN_WHOLE_NUMBERS = (Col.blocks_started,)  # whole in every plan (racks are whole only with Settings.integer_racks)
+PLAN_NUMBER_MAX = 1e15  # beyond any quantity or USD amount the input's ranges allow: a typo, not a plan
+
+
+def _shown(value) -> str:
+    """A cell's value as a planner reads it: text quoted, a number short (1e+300, not 300 digits)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{float(value):.12g}" if math.isfinite(float(value)) else str(value)
+    return repr(value)
+
+
+def _number_problem(value, whole: bool) -> str:
+    """Why a plan's number cell is not one the planner writes ('' when it is)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or isinstance(value, bool):
+        return ""
+    try:
+        number = convert("float", value)
+    except CellError:
+        return "is not a number"
+    if not math.isfinite(number) or abs(number) > PLAN_NUMBER_MAX:
+        return f"is out of range (a plan's quantities lie within 0..{PLAN_NUMBER_MAX:.0e})"
+    if number < -1e-6:
+        return "is negative (a plan never holds a negative quantity)"
+    if whole and abs(number - round(number)) > 1e-6:
+        return "is not a whole number"
+    return ""
+
+
+def _duplicated_rows(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
+    """Rows of a tidy plan sheet whose keys (product, site, quarter, ...) an earlier row already holds: the planner
+    writes each once, so a copied row would count twice in a roll or a freeze."""
+    bad = []
+    for sheet, frame in plan.items():
+        spec = TIDY_BY_NAME.get(sheet)
+        if spec is None or not spec.keys or any(k not in frame.columns for k in spec.keys):
+            continue  # a summed-up long table has no key columns
+        keys = frame[list(spec.keys)].astype(str)
+        first = {}
+        for i, row in enumerate(keys.itertuples(index=False, name=None)):
+            if row in first:
+                bad.append(f"{plan_cell(path, frame, i, spec.keys[0], sheet)}: {'/'.join(row)} is listed twice "
+                           f"(also on row {first[row] + 2})")
+            else:
+                first[row] = i
     return bad
 
 

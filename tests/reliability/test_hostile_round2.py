@@ -4,6 +4,7 @@ documented status, never a traceback, and no file a command reads is ever writte
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -641,6 +642,38 @@ def test_roll_refuses_tampered_plan_values_at_their_cell(plan_and_input, tmp_pat
     bad = _tamper(plan, tmp_path / "bad.xlsx", sheet, column, value)
     with pytest.raises(RollError, match=rf"bad.xlsx {sheet}!\w+2: {column} = '{value}' is not"):
         roll(bad, source, tmp_path / "next.xlsx")
+
+
+@pytest.mark.parametrize("value,words", [(-5, "= -5 is negative"), (1e300, "= 1e+300 is out of range")])
+def test_negative_or_absurd_plan_values_are_refused_by_roll_freeze_and_previous(plan_and_input, tmp_path, value,
+                                                                                 words):
+    """A hand-edited racks_deployed of -5 (or 1e300) is not a plan's value: roll, --freeze and --previous name the
+    cell instead of rolling it, pinning the model to it or handing HiGHS a bound it refuses."""
+    from planner.cycle.roll import RollError, roll
+    from planner.cycle.stability import replan_edits
+
+    source, plan = plan_and_input
+    bad = _tamper(plan, tmp_path / "bad.xlsx", "Deployments", "racks_deployed", value)
+    with pytest.raises(RollError, match=rf"bad.xlsx Deployments!D2: racks_deployed {re.escape(words)}"):
+        roll(bad, source, tmp_path / "next.xlsx")
+    for freeze in (0, 1):
+        outcome = run_plan(source, tmp_path / "p.xlsx", RunOptions(model_edits=replan_edits(bad, freeze)))
+        assert outcome.status == "invalid" and not (tmp_path / "p.xlsx").exists()
+        assert any("bad.xlsx Deployments!D2" in e and words in e for e in errors_of(outcome.issues))
+
+
+def test_a_plan_row_copied_by_hand_is_refused_not_counted_twice(plan_and_input, tmp_path):
+    """Deployments row 2 pasted again at the bottom: a roll would add its racks twice to the installed base."""
+    from planner.cycle.roll import RollError, roll
+
+    source, plan = plan_and_input
+    wb = load_workbook(plan)
+    ws = wb["Deployments"]
+    ws.append([c.value for c in ws[2]])
+    copied_row = ws.max_row
+    wb.save(tmp_path / "dup.xlsx")
+    with pytest.raises(RollError, match=rf"dup.xlsx Deployments!A{copied_row}: .* is listed twice \(also on row 2\)"):
+        roll(tmp_path / "dup.xlsx", source, tmp_path / "next.xlsx")
 
 
 def test_roll_refuses_a_plan_of_another_input(plan_and_input, tmp_path):
