@@ -5,6 +5,7 @@ an issue located at the override's own cell."""
 from __future__ import annotations
 
 import math
+from itertools import combinations
 from dataclasses import dataclass, field
 
 from planner.input.convert import CellError, to_key, to_number, to_text
@@ -130,12 +131,12 @@ def _target_rows(spec: SheetSpec, sheet: RawSheet, ov: Override, issues: Issues)
                      message=f"sheet {spec.name} has no key column {', '.join(missing)}; its rows cannot be matched")
         return None
     if text == "*":
-        parts = ["*"] * len(spec.keys)
+        splits = [["*"] * len(spec.keys)]
     elif len(spec.keys) == 1:
-        parts = [text]
+        splits = [[text]]
     else:
-        parts = [p.strip() for p in text.split("/")]
-        if len(parts) != len(spec.keys):
+        splits = _key_splits(text, len(spec.keys))
+        if not splits:
             example = "/".join(f"<{k}>" for k in spec.keys)
             issues.error(sheet=ov.source, cell=cell, column="key", value=text,
                          message=f"rows of {spec.name} have {len(spec.keys)} keys ({', '.join(spec.keys)}); "
@@ -144,7 +145,7 @@ def _target_rows(spec: SheetSpec, sheet: RawSheet, ov: Override, issues: Issues)
     rows = []
     for row in sheet.rows:
         keys = _row_keys(spec, sheet, row)
-        if all(p == "*" or p == k for p, k in zip(parts, keys)):
+        if any(all(p == "*" or p == k for p, k in zip(parts, keys)) for parts in splits):
             rows.append(row)
     if not rows:
         known = sorted({"/".join(str(k) for k in _row_keys(spec, sheet, r)) for r in sheet.rows})
@@ -153,6 +154,17 @@ def _target_rows(spec: SheetSpec, sheet: RawSheet, ov: Override, issues: Issues)
         return None
     label = "all rows" if text == "*" else text
     return rows, label
+
+
+def _key_splits(text: str, n_keys: int) -> list[list[str]]:
+    """Every way to read `text` as n_keys keys joined with '/': one way unless a key itself holds a '/'
+    ('Dallas/Fort-Worth/2027Q1' on a two-key sheet is tried as both Dallas + Fort-Worth/2027Q1 and
+    Dallas/Fort-Worth + 2027Q1)."""
+    pieces = text.split("/")
+    if len(pieces) < n_keys:
+        return []
+    return [["/".join(pieces[a:b]).strip() for a, b in zip((0, *cuts), (*cuts, len(pieces)))]
+            for cuts in combinations(range(1, len(pieces)), n_keys - 1)]
 
 
 def _quarter_columns(sheet: RawSheet) -> list[str]:

@@ -20,7 +20,8 @@ from planner.input.reader import RawRow, RawSheet, RawWorkbook, normalise_header
 from planner.input.schema import SETTING_BY_KEY, SHEET_BY_NAME, SheetSpec
 from planner.issues import Issues
 from planner.quarters import parse_quarter, quarter_index, quarter_label
-from planner.whatif.overrides import NOT_TARGETS, Override, _known, _row_keys, _target_rows, _target_sheet
+from planner.whatif.overrides import (NOT_TARGETS, Override, _key_splits, _known, _row_keys, _target_rows,
+                                      _target_sheet)
 
 
 def _error(ov: Override, field: str, value: object, message: str, issues: Issues) -> None:
@@ -55,7 +56,7 @@ def _add_column(sheet: RawSheet, column: str) -> None:
     sheet.headers[column] = column
 
 
-def _new_keys(spec: SheetSpec, ov: Override, issues: Issues) -> tuple[str, ...] | None:
+def _new_keys(raw: RawWorkbook, spec: SheetSpec, ov: Override, issues: Issues) -> tuple[str, ...] | None:
     """The key values of the new row, from the override's key (parts joined with /)."""
     try:
         text = to_key(ov.key) if isinstance(ov.key, (int, float)) and not isinstance(ov.key, bool) else \
@@ -68,13 +69,33 @@ def _new_keys(spec: SheetSpec, ov: Override, issues: Issues) -> tuple[str, ...] 
         return None
     if spec.kind == "settings":
         return (text.strip().lower().replace(" ", "_"),)
-    parts = tuple(p.strip() for p in text.split("/")) if len(spec.keys) > 1 else (text.strip(),)
-    if len(parts) != len(spec.keys) or not all(parts):
+    splits = [tuple(p) for p in _key_splits(text, len(spec.keys)) if all(p)] if len(spec.keys) > 1 else \
+        [(text.strip(),)]
+    if not splits:
         example = "/".join(f"<{k}>" for k in spec.keys)
         _error(ov, "key", text, f"rows of {spec.name} have {len(spec.keys)} keys ({', '.join(spec.keys)}); "
                f"write them joined with /, e.g. {example}", issues)
         return None
-    return parts
+    if len(splits) == 1:
+        return splits[0]
+    return _known_split(raw, spec, ov, text, splits, issues)
+
+
+def _known_split(raw: RawWorkbook, spec: SheetSpec, ov: Override, text: str, splits: list[tuple[str, ...]],
+                 issues: Issues) -> tuple[str, ...] | None:
+    """The reading of a key whose names hold '/' ('Dallas/Fort-Worth/L1' on a site/product sheet) in which the
+    most parts are names the workbook already uses in the same key columns; an error when two readings tie."""
+    used = {k: {str(row.values.get(k)).strip() for sheet in raw.sheets.values() if k in sheet.columns
+                for row in sheet.rows if row.values.get(k) is not None} for k in spec.keys}
+    score = {parts: sum(p in used[k] for p, k in zip(parts, spec.keys)) for parts in splits}
+    best = max(score.values())
+    winners = [parts for parts, n in score.items() if n == best]
+    if len(winners) == 1:
+        return winners[0]
+    readings = "; ".join(" + ".join(parts) for parts in winners)
+    _error(ov, "key", text, f"the key reads several ways as {', '.join(spec.keys)} ({readings}): a name holds '/'; "
+           "add the names it uses to their own sheets first, or rename them without '/'", issues)
+    return None
 
 
 def _existing(spec: SheetSpec, sheet: RawSheet, keys: tuple[str, ...]) -> RawRow | None:
@@ -133,7 +154,7 @@ def add_row(raw: RawWorkbook, group: list[Override], issues: Issues) -> str | No
     if found is None:
         return None
     spec, sheet = found
-    keys = _new_keys(spec, first, issues)
+    keys = _new_keys(raw, spec, first, issues)
     if keys is None:
         return None
     label = "/".join(keys)
@@ -155,6 +176,12 @@ def add_row(raw: RawWorkbook, group: list[Override], issues: Issues) -> str | No
             _error(ov, "value", None, "the value is blank; write the new row's value for this column", issues)
             columns = None
         if columns is None:
+            ok = False
+            continue
+        twice = [c for c in columns if c in values]
+        if twice:
+            _error(ov, "column", to_text(ov.column), f"{spec.name} {'/'.join(keys)}: {', '.join(twice)} is already "
+                   f"filled by {cells[twice[0]]}; write each cell of the new row once", issues)
             ok = False
             continue
         for column in columns:

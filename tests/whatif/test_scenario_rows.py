@@ -150,3 +150,40 @@ def test_add_a_setting_row(tmp_path):
     assert data is not None, [str(i) for i in issues]
     assert data.settings.capex_life_quarters == 8
     assert notes == ["Scenarios!A2: Settings capex_life_quarters add_row (1 cell)"]
+
+
+def _fab_named_with_a_slash() -> dict:
+    """The base with its fab named TSMC/N4: a rack = 1 wafer ($100) + $1,000 capex serves both quarters' 1,000 tok/s."""
+    sheets = minimal_sheets(2)
+    for name in ("Fabs", "Routes", "FabCapacity"):
+        sheets[name] = [[("TSMC/N4" if v == "F" else v) for v in row] for row in sheets[name]]
+    return sheets
+
+
+def test_keys_holding_a_slash_are_addressed_on_two_key_sheets(tmp_path):
+    """Routes is keyed by product/fab; the fab is TSMC/N4, so its route is written L1/TSMC/N4. Scenario `half`
+    scales its yield by 0.5: 2 wafers per rack, $1,200. Scenario `rerouted` removes the route and adds it back with
+    yield 0.5 (L1/TSMC/N4 reads as L1 + TSMC/N4, the names the workbook uses): $1,200 too. Base: $1,100."""
+    sheets = _fab_named_with_a_slash()
+    sheets["Scenarios"] = [HEADER, ["half", "Routes", "L1/TSMC/N4", "yield", "scale", 0.5],
+                           ["rerouted", "Routes", "L1/TSMC/N4", None, "remove_row", None],
+                           *[["rerouted", "Routes", "L1/TSMC/N4", column, "add_row", value]
+                             for column, value in (("dies_per_wafer", 10), ("yield", 0.5), ("lead_quarters", 0))]]
+    assert plan(tmp_path, sheets, "base").objective_usd == pytest.approx(1100, rel=1e-9)
+    assert plan(tmp_path, sheets, "half").objective_usd == pytest.approx(1200, rel=1e-9)
+    assert plan(tmp_path, sheets, "rerouted").objective_usd == pytest.approx(1200, rel=1e-9)
+    data, _issues, _notes = applied(tmp_path, sheets, "rerouted")
+    assert list(data.routes.index) == [("L1", "TSMC/N4")] and data.routes["yield"].tolist() == [0.5]
+
+
+def test_add_row_writing_one_cell_twice_is_an_error(tmp_path):
+    """Two add_row rows fill the new route's yield (0.5, then 0.9): which one the planner means is not for it to
+    guess, so the second is an error at its column cell."""
+    sheets = minimal_sheets(2)
+    sheets["Fabs"].append(["G", 100])
+    sheets["FabCapacity"].append(["G", 1000, 1000])
+    sheets["Scenarios"] = [HEADER, *[["x", "Routes", "L1/G", column, "add_row", value] for column, value in
+                                     (("dies_per_wafer", 10), ("yield", 0.5), ("lead_quarters", 0), ("yield", 0.9))]]
+    _data, issues, _notes = applied(tmp_path, sheets, "x")
+    assert any(e.cell == "Scenarios!D5" and "yield is already filled by Scenarios!F3" in e.message
+               for e in issues.errors), [str(e) for e in issues.errors]
