@@ -405,3 +405,21 @@ def test_a_terminal_value_above_what_a_die_costs_is_warned(tmp_path):
         _, issues = issues_of(tmp_path, sheets, f"tv{value}.xlsx")
         hits = [i for i in issues.warnings if i.column == "terminal_value_usd_per_die"]
         assert bool(hits) is warned and (not hits or "($10: wafer cost" in hits[0].message)
+
+
+def test_take_or_pay_floors_above_what_can_be_delivered_are_warned(tmp_path):
+    """FabMinWafers 1,200 wafers in 2026Q2 against a capacity of 1,000: 200 paid and never started. HBMMinStacks of
+    vendor V: 50 stacks in both quarters against supply 40 / 60: one warning, at 2026Q1, naming the later quarter
+    count only when there is one (here none). Floors within the limit (fab 2026Q1: 500) are not warned."""
+    sheets = minimal_sheets(2)
+    sheets["FabMinWafers"] = [["fab", "2026Q1", "2026Q2"], ["F", 500, 1200]]
+    sheets["HBMVendors"] = [["vendor", "price_usd_per_stack"], ["V", 10]]
+    sheets["HBMSupply"] = [["vendor", "2026Q1", "2026Q2"], ["V", 40, 60]]
+    sheets["HBMMinStacks"] = [["vendor", "2026Q1", "2026Q2"], ["V", 50, 50]]
+    _data, issues = issues_of(tmp_path, sheets)
+    warnings = only(issues, "warning")
+    floors = [w for w in warnings if "never delivered" in w.message]
+    assert [(w.cell, w.column) for w in floors] == [("FabMinWafers!C2", "2026Q2"), ("HBMMinStacks!B2", "2026Q1")]
+    assert "F pays for 1,200 wafers in 2026Q2, above the fab's capacity of 1,000 (FabCapacity!C2): the 200" \
+        in floors[0].message
+    assert "V pays for 50 stacks in 2026Q1, above the vendor's supply of 40 (HBMSupply!B2): the 10" in floors[1].message

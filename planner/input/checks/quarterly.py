@@ -107,11 +107,38 @@ def own_capex_budget(ctx: ValidationContext, rows: list[WideRow], T: int) -> dic
     return budget
 
 
+FLOORS = (  # floor sheet, limit sheet, unit, the limit in words, QuarterSeries fields of the floor and the limit
+    ("FabMinWafers", "FabCapacity", "wafers", "the fab's capacity", "fab_min_wafers", "fab_capacity"),
+    ("HBMMinStacks", "HBMSupply", "stacks", "the vendor's supply", "hbm_min_stacks", "hbm_supply"),
+)
+
+
+def warn_floors_above_limits(ctx: ValidationContext, series: QuarterSeries) -> None:
+    """A take-or-pay floor above what can be started or bought in its quarter is paid in full but the excess is
+    never delivered: legal (a contract may be that bad), but worth a planner's second look. One warning per row,
+    at its first such quarter."""
+    for floor_sheet, limit_sheet, unit, words, floor_field, limit_field in FLOORS:
+        floors, limits = getattr(series, floor_field), getattr(series, limit_field)
+        above: dict[str, list[int]] = {}
+        for (key, t), paid in sorted(floors.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+            if paid > limits.get((key, t), 0.0) + 1e-9:
+                above.setdefault(key, []).append(t)
+        for key, ts in above.items():
+            q = ctx.quarters[ts[0]]
+            paid, limit = floors[(key, ts[0])], limits.get((key, ts[0]), 0.0)
+            limit_cell = ctx.cells.get((limit_sheet, (key,), q), f"no {limit_sheet} row: 0")
+            more = f" (and {len(ts) - 1} later quarter(s))" if len(ts) > 1 else ""
+            ctx.issues.warning(floor_sheet, ctx.cells.get((floor_sheet, (key,), q), floor_sheet), q, paid,
+                               f"{key} pays for {paid:,.0f} {unit} in {q}{more}, above {words} of {limit:,.0f} "
+                               f"({limit_cell}): the {paid - limit:,.0f} above it are paid and never delivered")
+
+
 def build_series(ctx: ValidationContext, wide: dict[str, list[WideRow]], fabs: pd.DataFrame,
                  routes: pd.DataFrame) -> QuarterSeries:
-    """Every wide sheet as a series; the Yield rows without a route and the Budget items are checked here."""
+    """Every wide sheet as a series; the Yield rows without a route, the Budget items and the take-or-pay floors
+    above their limits are checked here."""
     T = len(ctx.quarters)
-    return QuarterSeries(
+    series = QuarterSeries(
         fab_capacity=series_of(wide["FabCapacity"]),
         fab_min_wafers=_nonzero(series_of(wide["FabMinWafers"])),
         wafer_cost=wafer_costs(fabs, wide["FabWaferCost"], T),
@@ -123,3 +150,5 @@ def build_series(ctx: ValidationContext, wide: dict[str, list[WideRow]], fabs: p
         demand=series_of(wide["Demand"]),
         budget=own_capex_budget(ctx, wide["Budget"], T),
         hbm_min_stacks=_nonzero(series_of(wide["HBMMinStacks"])))
+    warn_floors_above_limits(ctx, series)
+    return series
