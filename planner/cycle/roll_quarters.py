@@ -3,6 +3,7 @@ every wide (time-phased) sheet shifted one quarter left, new quarters copied fro
 
 from __future__ import annotations
 
+import re
 from copy import copy
 from dataclasses import dataclass
 
@@ -58,6 +59,11 @@ def roll_settings(book: InputBook, data: PlanData, closed: ClosedQuarter, horizo
             rows[key.strip().lower().replace(" ", "_")] = r.excel_row
     book.set(sheet, rows["start_quarter"], "value", horizon.start, "horizon moves on one quarter",
              f"{closed.plan_path.name}: {closed.quarter} has closed")
+    name = data.settings.plan_name
+    renamed = rolled_plan_name(name, data.quarters, horizon.quarters)
+    if "plan_name" in rows and renamed != name:
+        book.set(sheet, rows["plan_name"], "value", renamed, "plan_name names the new horizon",
+                 f"{closed.quarter} has closed")
     if horizon.resized:
         book.set(sheet, rows["quarters"], "value", len(horizon.quarters), "horizon length", "--quarters")
         commit = data.settings.commit_quarters
@@ -65,6 +71,22 @@ def roll_settings(book: InputBook, data: PlanData, closed: ClosedQuarter, horizo
             book.set(sheet, rows["commit_quarters"], "value", len(horizon.quarters), "commit_quarters (was "
                      f"{commit}) within the shorter horizon", "--quarters")
     book.touched.add(sheet.ws.title)
+
+
+def rolled_plan_name(name: str, old: list[str], new: list[str]) -> str:
+    """The plan's name for the new horizon, so the next plan's header does not name the old one: the old first and
+    last quarters become the new ones ('plan 2026Q1' -> 'plan 2026Q2'), and a span of years 'YYYY-YYYY' that is
+    the old horizon's becomes the new one's ('2026-2028' -> '2026-2029'). A name that names no quarter or span is
+    kept as it is."""
+    if not name or not old or not new:
+        return name
+    swaps = {old[0]: new[0], old[-1]: new[-1]}
+    out = re.sub(r"\b(\d{4})\s*[Qq]([1-4])\b",
+                 lambda m: swaps.get(f"{m.group(1)}Q{m.group(2)}", m.group(0)), name)
+    span_old, span_new = f"{old[0][:4]}-{old[-1][:4]}", f"{new[0][:4]}-{new[-1][:4]}"
+    if span_old != span_new:
+        out = re.sub(rf"\b{span_old[:4]}\s*[-\u2013]\s*{span_old[5:]}\b", span_new, out)
+    return out
 
 
 def shift_quarter_columns(book: InputBook, data: PlanData, closed: ClosedQuarter, horizon: NextHorizon) -> None:

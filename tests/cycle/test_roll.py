@@ -298,3 +298,17 @@ def test_a_wafer_start_without_a_route_is_located_with_the_other_problems(tmp_pa
         "the actuals workbook actuals.xlsx has 2 error(s); nothing was written:",
         "  actuals actuals.xlsx Wafers!A2: no route L1/G in Routes",
         "  actuals actuals.xlsx Wafers!C3: expected a number, found text 'lots'"]
+
+
+@pytest.mark.parametrize("name,rolled_name", [("plan 2026Q1..2026Q4", "plan 2026Q2..2027Q1"),
+                                              ("Plan 2026-2026 (draft)", "Plan 2026-2027 (draft)"),
+                                              ("test", "test")])
+def test_the_rolled_plan_name_names_the_new_horizon(tmp_path, name, rolled_name):
+    """The horizon 2026Q1..2026Q4 rolls to 2026Q2..2027Q1: a plan_name naming the old quarters or years names the new
+    ones (the next plan's header would otherwise name the closed quarter); any other name is kept."""
+    sheets = rolling_sheets()
+    sheets["Settings"] = [r if r[0] != "plan_name" else ["plan_name", name] for r in sheets["Settings"]]
+    source, plan = planned(tmp_path, sheets)
+    settings = {r[0]: r[1] for r in load_workbook(roll(plan, source, tmp_path / "next.xlsx"))["Settings"]
+                .iter_rows(min_row=2, values_only=True)}
+    assert settings["plan_name"] == rolled_name
