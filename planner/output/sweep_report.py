@@ -12,7 +12,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from planner.output.contract import Col, PLANNED_STATUSES, is_planned
-from planner.output.xlsx import safe_save, write_frame, write_key_values
+from planner.output.xlsx import PERCENT, WHOLE, printable, safe_save, write_frame, write_key_values
 from planner.output.xml_rows import PlanWorkbook
 
 METRICS = (Col.objective_usd, Col.service_level, Col.unmet_tps, Col.own_capex_usd, Col.partner_capex_usd)
@@ -112,9 +112,11 @@ def write_summary(path: Path, frame: pd.DataFrame, meta: dict, input_path: Path)
     wb = PlanWorkbook()
     write_key_values(wb, "Summary", summary_rows(frame, meta),
                      bold_keys=frozenset({"service_level_p50", "objective_usd_p50", "unmet_tps_var_95"}))
-    write_frame(wb, "Distribution", distribution(frame))
+    # a row per metric: each row's numbers in its metric's unit (cost in USD, service level in %, unmet in tok/s)
+    write_frame(wb, "Distribution", distribution(frame), formats={Col.draws: WHOLE}, unit_from=Col.metric)
     hist = histogram(frame)
-    hist_ws = write_frame(wb, "Histogram", hist)
+    hist_ws = write_frame(wb, "Histogram", hist, formats={Col.draws: WHOLE, Col.draw_share: PERCENT},
+                          unit_from=Col.metric)
     _histogram_charts(wb, hist_ws, hist)
     write_frame(wb, "Binding", binding_probability(frame))
     write_frame(wb, "Factors", pd.DataFrame(frame.attrs.get("factors", []),
@@ -126,7 +128,9 @@ def write_summary(path: Path, frame: pd.DataFrame, meta: dict, input_path: Path)
 
 def _histogram_charts(wb: Workbook, hist_ws, hist: pd.DataFrame) -> None:
     ws = wb.create_sheet("Charts", 1)
-    anchors = iter(("A1", "L1"))
+    printable(ws, landscape=False, repeat_header=False)  # the two charts one above the other, on one page
+    ws.page_setup.fitToHeight = 1
+    anchors = iter(("A1", "A18"))
     for metric, title in ((Col.service_level, "Service level across draws"), (Col.objective_usd, "Cost across draws")):
         idx = [i for i, m in enumerate(hist[Col.metric]) if m == metric]
         if not idx:

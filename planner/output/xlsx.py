@@ -59,8 +59,13 @@ def shown_format(fmt: str | None, value) -> str | None:
     return fmt
 
 
+STATISTIC_SUFFIX = re.compile(r"_(p\d\d|c?var_\d\d)$")  # a sweep's objective_usd_p10, unmet_tps_cvar_95
+
+
 def number_format(column: str) -> str:
-    c = column.lower()
+    c = STATISTIC_SUFFIX.sub("", column.lower())  # a statistic of a quantity is shown in the quantity's unit
+    if c.startswith("probability"):
+        return PERCENT
     if c.startswith("factor "):  # a sweep draw's factor on an input ('factor HBMMinStacks|V|*'), not its unit
         return FACTOR
     if c in (Col.utilization, Col.service_level) or c.endswith(("_gap", "_share", Col.utilization, Col.service_level)):
@@ -159,10 +164,12 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     columns = [str(c) for c in frame.columns]
     formats = formats or {}
     fmts = [formats.get(c, number_format(c)) for c in columns]
-    for j, width in enumerate(_widths(columns, frame.head(200).itertuples(index=False, name=None)), start=1):
+    widths = _widths(columns, frame.head(200).itertuples(index=False, name=None))
+    for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = "A2"
-    printable(ws)
+    # a sentence column (limited_by, message) prints wrapped: it does not push a table onto a second page
+    printable(ws, width_chars=sum(min(w, 40) if c in SENTENCE_COLUMNS else w for c, w in zip(columns, widths)))
     ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in columns])
     numeric = [fmts[j] if pd.api.types.is_numeric_dtype(frame.dtypes.iloc[j]) and frame.dtypes.iloc[j] != bool
                else None for j in range(len(columns))]
@@ -243,14 +250,22 @@ def finish_pages(wb: Workbook, plan_name: str) -> None:
             part.size = 8
 
 
-def printable(ws, landscape: bool = True, repeat_header: bool = True) -> None:
-    """Print (and convert to PDF) one page wide, landscape, header row repeated (unless told not to)."""
+PAGE_WIDTH_CHARS = 260  # column widths (characters) one landscape page holds before the print gets too small to read
+
+
+def printable(ws, landscape: bool = True, repeat_header: bool = True, width_chars: float = 0) -> None:
+    """Print (and convert to PDF) landscape, header row repeated (unless told not to), one page wide; a table wider
+    than PAGE_WIDTH_CHARS (a sweep's Draws: 26 columns) over as many pages as keep it readable, with its first
+    column repeated on each."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
+    pages = max(1, math.ceil(width_chars / PAGE_WIDTH_CHARS))
+    ws.page_setup.fitToWidth = pages
     ws.page_setup.fitToHeight = 0
     if repeat_header:
         ws.print_title_rows = "1:1"
+    if pages > 1:
+        ws.print_title_cols = "A:A"
 
 
 def _style_picker(ws, fmt: str | None):

@@ -284,9 +284,8 @@ def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int)
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
     row_of = {m: i + 2 for i, m in enumerate(frame[Col.metric])}
     first_col, last_col = 3, 2 + n_scenarios
-    cats = f"'{compare_ws.title}'!${get_column_letter(first_col)}$1:${get_column_letter(last_col)}$1"
 
-    def chart(title, metrics, y_title, anchor, stacked=False, percent=False):
+    def chart(title, metrics, y_title, anchor, stacked=False, percent=False, columns=(first_col, last_col)):
         c = BarChart()
         c.type = "col"
         c.title, c.y_axis.title = title, y_title
@@ -294,10 +293,11 @@ def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int)
             c.grouping, c.overlap = "stacked", 100
         for m in metrics:
             r = row_of[m]
-            series = Series(Reference(compare_ws, min_col=first_col, max_col=last_col, min_row=r, max_row=r),
+            series = Series(Reference(compare_ws, min_col=columns[0], max_col=columns[1], min_row=r, max_row=r),
                             title=None)
             series.tx = SeriesLabel(strRef=StrRef(f"'{compare_ws.title}'!$A${r}"))
-            series.cat = AxDataSource(strRef=StrRef(cats))  # scenario names are text: a string reference
+            series.cat = AxDataSource(strRef=StrRef(  # scenario names are text: a string reference
+                f"'{compare_ws.title}'!${get_column_letter(columns[0])}$1:${get_column_letter(columns[1])}$1"))
             c.series.append(series)
         if percent:
             c.y_axis.number_format = "0%"
@@ -308,7 +308,11 @@ def _add_charts(wb: Workbook, compare_ws, frame: pd.DataFrame, n_scenarios: int)
     chart("Service level per scenario", [Col.service_level], "served / demand", "A1", percent=True)
     chart("Capex per scenario: own vs partner (USD)", [Col.own_capex_usd, Col.partner_capex_usd], "USD", "L1",
           stacked=True)
-    chart("Objective per scenario (present-value USD)", [Col.objective_usd], "USD", "A18")
+    if n_scenarios > 1:  # the scenarios' objectives lie within a few % of each other: bars from 0 hide that
+        chart("Objective vs base per scenario (present-value USD)", [Col.objective_usd], "USD more than base",
+              "A18", columns=(last_col + 1, last_col + n_scenarios - 1))
+    else:
+        chart("Objective (present-value USD)", [Col.objective_usd], "USD", "A18")
     return ws
 
 

@@ -90,6 +90,9 @@ def test_native_charts_point_at_compare(compared):
     assert "<f>'Compare'!$C$1:$E$1</f>" in text  # categories: the scenario names
     assert "'Compare'!$C$" in text and "strRef" in text
     assert "Service level per scenario" in text and "Capex per scenario" in text
+    # the objective is charted as each scenario's delta against base (F:G), not as three bars of ~equal height
+    assert "Objective vs base per scenario" in text and "<f>'Compare'!$F$1:$G$1</f>" in text
+    assert "<f>'Compare'!$F$3:$G$3</f>" in text  # row 3: objective_usd
 
 
 def test_subset_infeasible_scenario_and_status(tmp_path):

@@ -212,3 +212,29 @@ def test_a_draws_table_that_cannot_be_written_is_a_message_not_a_crash(tmp_path,
     assert main(["-q", "sweep", str(src), "--draws", "2", "--workers", "1", "-o", str(tmp_path / "s.xlsx")]) == 1
     err = capsys.readouterr().err
     assert "could not write" in err and "permission denied" in err and "unexpected failure" not in err
+
+
+def test_sweep_workbook_reads_in_its_units_and_prints(tmp_path):
+    """What a reviewer sees: Summary statistics in their quantity's unit (cost in USD without decimals, service
+    level in %, unmet in tok/s, a probability in %), Distribution rows each in its metric's unit, the two charts one
+    above the other on one page, and the 20-odd columns of Draws over several readable pages, first column repeated."""
+    from planner.output.sweep_report import write_summary
+    from planner.output.xlsx import PERCENT, TPS, USD
+
+    frame = pd.DataFrame({"draw": [0, 1], "status": ["optimal", "optimal"], "message": ["", ""],
+                          "objective_usd": [100.4, 120.6], "service_level": [0.95, 0.97], "unmet_tps": [10.0, 5.0],
+                          "demand_tps": [200.0, 200.0], "own_capex_usd": [1.0, 2.0], "partner_capex_usd": [0.0, 0.0],
+                          "binding": ["", ""], **{f"factor X|k{i}|*": [1.0, 1.1] for i in range(14)}})
+    src = write(tmp_path, minimal_sheets())
+    out, _ = write_summary(tmp_path / "s.xlsx", frame, {"seed": 0, "draws": 2}, src)
+    wb = load_workbook(out)
+    formats = {r[0].value: r[1].number_format for r in wb["Summary"].iter_rows(min_row=2)}
+    assert formats["objective_usd_p50"] == USD and formats["service_level_p10"] == PERCENT
+    assert formats["unmet_tps_cvar_95"] == TPS and formats["probability_any_unmet"] == PERCENT
+    dist = {r[0].value: r[3].number_format for r in wb["Distribution"].iter_rows(min_row=2)}  # column C: mean
+    assert dist["objective_usd"] == USD and dist["service_level"] == PERCENT and dist["unmet_tps"] == TPS
+    charts = wb["Charts"]
+    assert [c.anchor._from.col for c in charts._charts] == [0, 0] and charts.page_setup.fitToHeight == 1
+    draws = wb["Draws"]
+    assert draws.page_setup.fitToWidth > 1 and draws.print_title_cols == "$A:$A"
+    assert wb["Summary"].page_setup.fitToWidth == 1
