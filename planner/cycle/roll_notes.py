@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from planner.output.xlsx import safe_save
+from planner.output.xlsx import printable, safe_save
 
 NOTES_SHEET = "RollNotes"
 
@@ -47,6 +47,8 @@ def write_notes_sheet(wb: Workbook, notes: list[Note], headline: str) -> None:
     for letter, width in zip("ABCDE", (52, 18, 22, 14, 100)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
+    printable(ws, repeat_header=False)
+    ws.print_title_rows = "4:4"  # the notes' header on every printed page
     for other in wb.worksheets:
         other.sheet_view.tabSelected = False
     ws.sheet_view.tabSelected = True

@@ -189,7 +189,7 @@ def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5
     sheet.section("Unmet demand: where, and why" if len(g) else "Unmet demand: none, every tok/s is served")
     if not len(g):
         return
-    sheet.header(["Region / workload", "Unmet tok/s", "Share", "Why"])
+    sheet.header(["Region / workload", "Unmet tok/s", "Share of demand", "Why"])
     sheet.ws.merged_cells.add(f"D{sheet.row}:{_col(sheet.ncols)}{sheet.row}")
     for (region, workload), row in g.iterrows():
         rows = s[(s[Col.region] == region) & (s[Col.workload] == workload) & (s[Col.unmet_tps] > 1e-6)]

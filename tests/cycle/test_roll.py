@@ -136,6 +136,8 @@ def test_rolled_workbook_validates_cleanly_and_explains_itself(rolled):
     assert data.installed_base[["product", "site", "racks", "retire_t"]].values.tolist() == [["L1", "S", 1.0, 5]]
     wb = load_workbook(out)
     assert wb.sheetnames[0] == NOTES_SHEET and wb.active.title == NOTES_SHEET
+    setup = wb[NOTES_SHEET].page_setup  # prints one page wide, landscape, its header row on every page
+    assert (setup.orientation, setup.fitToWidth, wb[NOTES_SHEET].print_title_rows) == ("landscape", 1, "$4:$4")
     notes = {r[2]: r for r in wb[NOTES_SHEET].iter_rows(min_row=5, values_only=True) if r[2]}
     assert notes["Products!F2"][4].startswith("plan.xlsx Chips!G2")
     assert notes["ScheduledReceipts!C2"][3] == 5 and "Wafers!E2" in notes["ScheduledReceipts!C2"][4]
