@@ -15,7 +15,9 @@ from openpyxl.chart import BarChart, LineChart, Reference
 
 from planner.issues import Issues
 from planner.output.plan_writer import CONTRACT_SHEETS, STATUS_WORDS, inputs_echo
-from planner.output.xlsx import EXCEL_MAX_ROWS, atomic_write, safe_save, write_frame, write_key_values
+from models.sets import USD_PER_MUSD
+from planner.output.xlsx import (EXCEL_MAX_ROWS, ONE_DECIMAL, USD, WHOLE, atomic_write, safe_save,
+                                    write_frame, write_key_values)
 from planner.output.contract import Col
 from planner.output.xml_rows import PlanWorkbook
 
@@ -23,8 +25,11 @@ SPEC_KEYS = ("expected_cost_usd", "cvar_cost_usd", Col.objective_usd, "vss_usd",
              "commit_quarters", "risk_weight", "risk_alpha", "engine")
 MEANING = {"W": "wafers started", "WP": "wafers paid (take-or-pay)", "HB": "HBM stacks bought",
            "HP": "HBM stacks paid", "H": "HBM stacks used", "B": "dies packaged", "Y": "racks deployed",
-           "E": "power blocks started", "K": "packaging capacity", "O": "own capex, $M",
-           "F": "partner-funded capex, $M", "A": "partner deal signed (1 = yes)"}
+           "E": "power blocks started", "K": "packaging blocks started", "O": "own capex, USD",
+           "F": "partner-funded capex, USD", "A": "partner deal signed (1 = yes)"}
+IN_USER_UNITS = {"O": USD_PER_MUSD, "F": USD_PER_MUSD}  # the model holds capex in $M; the reader reads USD
+# each decision's number format: whole racks, blocks, stacks and deals; wafers and dies to one decimal; USD whole
+DECISION_FORMATS = {"W": ONE_DECIMAL, "WP": ONE_DECIMAL, "B": ONE_DECIMAL, "O": USD, "F": USD}
 SCENARIO_COLUMNS = [Col.scenario, Col.probability, Col.cost_usd, Col.service_level, Col.unmet_tps, Col.own_capex_usd,
                     Col.partner_capex_usd, Col.status, Col.alone_cost_usd, Col.eev_cost_usd]
 
@@ -112,7 +117,7 @@ def commitments_frame(plan) -> pd.DataFrame:
         quarter = Q[idx[-1]] if name != "A" and isinstance(idx[-1], int) else ""
         keys = idx[:-1] if name != "A" else idx
         rows.append({Col.decision: MEANING.get(name, name), Col.keys: "/".join(map(str, keys)), Col.quarter: quarter,
-                     Col.value: value, Col.model_variable: name})
+                     Col.value: value * IN_USER_UNITS.get(name, 1.0), Col.model_variable: name})
     return pd.DataFrame(rows, columns=[Col.decision, Col.keys, Col.quarter, Col.value, Col.model_variable])
 
 
@@ -147,7 +152,7 @@ def add_scenario_chart(ws, n_rows: int) -> None:
     line.y_axis.crosses = "max"
     bars += line
     bars.width, bars.height = 22, 10
-    ws.add_chart(bars, "L2")
+    ws.add_chart(bars, f"A{n_rows + 4}")  # below the table: beside it, the page shrank to fit both
 
 
 def _sized(name: str, frame: pd.DataFrame, path: Path, detail: list[Path]) -> pd.DataFrame:
@@ -168,7 +173,8 @@ def write_hedged_plan(path: Path, plan, meta: dict, phases: dict[str, float], is
     ws = write_frame(wb, "Scenarios", scen)
     if len(scen):
         add_scenario_chart(ws, len(scen))
-    write_frame(wb, "Commitments", commitments_frame(plan))
+    write_frame(wb, "Commitments", commitments_frame(plan), unit_from=Col.model_variable,
+                unit_formats={name: DECISION_FORMATS.get(name, WHOLE) for name in MEANING})
     detail: list[Path] = []
     if any(sc.solution is not None for sc in plan.scenarios):
         for name in CONTRACT_SHEETS:

@@ -153,10 +153,12 @@ def _widths(columns: list[str], sample: Iterable[Iterable[object]]) -> list[int]
 
 
 def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str] | None = None,
-                highlight: bool = True, unit_from: str | None = None, empty_note: str | None = None):
+                highlight: bool = True, unit_from: str | None = None, empty_note: str | None = None,
+                unit_formats: dict[str, str] | None = None):
     """A tidy table: styled frozen header, sized columns, number formats by unit, filter, highlights.
     `unit_from`: a column naming each row's quantity (a KPI's key): the row's numbers take that name's format,
-    except in columns `formats` names (a small table of mixed units, e.g. diff's KPIs). `empty_note`: the row an
+    except in columns `formats` names (a small table of mixed units, e.g. diff's KPIs); `unit_formats` maps a name
+    that is no unit of its own (a model variable 'W') to its format. `empty_note`: the row an
     empty table shows under its header ('No decision changed'), so its page is not a bare header."""
     import pandas as pd
 
@@ -182,7 +184,7 @@ def write_frame(wb: Workbook, name: str, frame: pd.DataFrame, formats: dict[str,
     by_row = columns.index(unit_from) if unit_from in columns else None
     for row in frame.itertuples(index=False, name=None):
         if by_row is not None:
-            unit = number_format(str(row[by_row]))
+            unit = (unit_formats or {}).get(str(row[by_row])) or number_format(str(row[by_row]))
             ws.append([cell(ws, v, formats.get(c, unit)) for c, v in zip(columns, row)])
             continue
         xml = row_xml(ws.rows_written + 1, letters, row, style_ids, clean) if as_text else None

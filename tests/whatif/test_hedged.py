@@ -567,3 +567,21 @@ def test_the_mean_value_plan_holds_at_0_what_some_scenario_cannot_commit(tmp_pat
     assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
     assert plan.summary["vss_usd"] is not None, plan.notes["vss_usd"]
     assert plan.summary["vss_usd"] >= -1e-6 and plan.summary["eev_usd"] >= plan.summary["objective_usd"] - 1e-6
+
+
+def test_commitments_are_in_the_users_units_and_the_chart_sits_below_the_scenarios(tmp_path):
+    """lo (1,000 tok/s) and hi (3,000 tok/s), one committed quarter: a rack deployed in 2026Q1 ($1,100) saves
+    $2,000 in hi but nothing in lo beyond the first, so the plan commits 1 rack at S, i.e. $1,000 own capex in
+    2026Q1: shown as 1,000 USD (the model holds $M), racks whole, wafers to one decimal."""
+    from planner.output.xlsx import ONE_DECIMAL, USD, WHOLE
+
+    hedged(tmp_path, two_scenarios())
+    wb = load_workbook(tmp_path / "hedged.xlsx")
+    rows = {(r[0].value, r[1].value, r[2].value): r[3] for r in wb["Commitments"].iter_rows(min_row=2)}
+    capex = rows[("own capex, USD", "S", "2026Q1")]
+    assert capex.value == pytest.approx(1000) and capex.number_format == USD
+    racks = rows[("racks deployed", "L1/S", "2026Q1")]
+    assert racks.value == pytest.approx(1) and racks.number_format == WHOLE
+    assert rows[("wafers started", "L1/F", "2026Q1")].number_format == ONE_DECIMAL
+    [chart] = wb["Scenarios"]._charts
+    assert chart.anchor._from.col == 0 and chart.anchor._from.row > wb["Scenarios"].max_row - 1
