@@ -64,7 +64,7 @@ STATISTIC_SUFFIX = re.compile(r"_(p\d\d|c?var_\d\d)$")  # a sweep's objective_us
 
 def number_format(column: str) -> str:
     c = STATISTIC_SUFFIX.sub("", column.lower())  # a statistic of a quantity is shown in the quantity's unit
-    if c.startswith("probability"):
+    if c.startswith(Col.probability):
         return PERCENT
     if c.startswith("factor "):  # a sweep draw's factor on an input ('factor HBMMinStacks|V|*'), not its unit
         return FACTOR
