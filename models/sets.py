@@ -118,8 +118,10 @@ def build_sets(data: PlanData) -> ModelSets:
 
     rack_mw = {(p, s): data.rack_mw(p, s) for (p, s) in rack_pairs}
     expansion = {s: {k: float(v) for k, v in row.items()} for s, row in data.expansion.to_dict("index").items()}
+    # every listed line, even one no product uses: its blocks only cost there, but in a hedged plan they are one
+    # decision shared with the scenarios whose products use the line (pruned, they would be held at 0 in all)
     packaging_expansion = {k: {c: float(v) for c, v in row.items()}
-                           for k, row in data.packaging_expansion.to_dict("index").items() if line_products.get(k)}
+                           for k, row in data.packaging_expansion.to_dict("index").items()}
 
     return ModelSets(
         T=T, products=products, fabs=list(data.fabs.index), vendors=list(data.vendors.index),

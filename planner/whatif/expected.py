@@ -56,6 +56,21 @@ def _mean_frame(frames: list[pd.DataFrame], weights: list[float], notes: list[st
     return out
 
 
+OWNER_OF = {"fab_min_wafers": "fabs", "hbm_min_stacks": "vendors", "receipts": "products"}  # key[0] names a row of
+
+
+def _drop_rows_without_owner(values: dict, notes: list[str]) -> None:
+    """A floor or receipt of a fab, vendor or product only some scenario has (added by add_row, or removed from
+    the first): the mean data keeps the first scenario's tables, so it cannot hold that row."""
+    for name, table in OWNER_OF.items():
+        owners = set(values[table].index)
+        lost = sorted({k[0] for k in values[name] if k[0] not in owners})
+        if lost:
+            values[name] = {k: v for k, v in values[name].items() if k[0] in owners}
+            notes.append(f"{name}: {', '.join(map(str, lost))} is not in the first scenario's {table}; left out of "
+                         "the mean")
+
+
 def expected_data(datas: list[PlanData], probabilities: list[float]) -> tuple[PlanData, list[str]]:
     """The probability-weighted mean PlanData of the scenarios, and notes on what could not be averaged."""
     total = sum(probabilities)
@@ -73,6 +88,7 @@ def expected_data(datas: list[PlanData], probabilities: list[float]) -> tuple[Pl
             if f.name in ("qualified", "links", "partner_sites") and any(getattr(d, f.name) != values[f.name]
                                                                          for d in datas[1:]):
                 notes.append(f"{f.name}: differs between scenarios; the first scenario's is used")
+    _drop_rows_without_owner(values, notes)
     if any(d.settings != first.settings for d in datas[1:]):
         notes.append("Settings differ between scenarios; the first scenario's are used")
     return PlanData(**values), notes

@@ -143,7 +143,32 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
         issues.extend(errors)
         scenarios.append(sc)
     share_floor_vendors([sc.data for sc in scenarios if sc.data is not None])
+    for message in committed_floors_without_owner(scenarios, base.settings.commit_quarters, base.quarters):
+        issues.error("ScenarioWeights", "ScenarioWeights", "scenario", None, message)
     return base, scenarios
+
+
+FLOOR_OWNERS = (("fab_min_wafers", "fabs", "FabMinWafers", Col.fab, Col.wafers),  # the words: fab G, 5 wafers
+                ("hbm_min_stacks", "vendors", "HBMMinStacks", Col.vendor, Col.stacks))
+
+
+def committed_floors_without_owner(scenarios: list[Scenario], commit_quarters: int, quarters: list[str]) -> list[str]:
+    """A take-or-pay floor in a committed quarter on a fab or vendor another scenario lacks: what is paid there is
+    one here-and-now value for every scenario (stochastic.md), but the scenario without the fab pays nothing, so
+    no hedged plan exists. Said before the solve, naming both, instead of an unexplained infeasible plan."""
+    found = [sc for sc in scenarios if sc.data is not None]
+    messages = []
+    for floors, table, sheet, what, unit in FLOOR_OWNERS:
+        for sc in found:
+            for (owner, t), paid in sorted(getattr(sc.data, floors).items()):
+                lacking = [o.name for o in found if owner not in getattr(o.data, table).index]
+                if t < commit_quarters and paid > 0 and lacking:
+                    messages.append(
+                        f"scenario {sc.name} pays {sheet} {owner} {quarters[t]} = {paid:,.0f} {unit} in a committed "
+                        f"quarter, but {what} {owner} is not in scenario(s) {', '.join(lacking)}: a committed payment "
+                        f"is one value for every scenario; give {owner} its rows in every scenario (capacity or "
+                        f"supply 0 where it does not exist) or start the floor after the committed quarter(s)")
+    return messages
 
 
 def share_floor_vendors(datas: list[PlanData]) -> None:
@@ -151,7 +176,8 @@ def share_floor_vendors(datas: list[PlanData]) -> None:
     (HP, which without a floor are the stacks bought) are then one here-and-now decision shared by all."""
     vendors = {v for d in datas for (v, _t) in d.hbm_min_stacks}
     for d in datas:
-        for v in vendors - {v for (v, _t) in d.hbm_min_stacks}:
+        # a scenario without the vendor (removed by the scenario, or only added by another) has no stacks of it
+        for v in (vendors - {v for (v, _t) in d.hbm_min_stacks}) & set(d.vendors.index):
             d.hbm_min_stacks[(v, 0)] = 0.0
 
 

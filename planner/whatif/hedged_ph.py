@@ -219,21 +219,19 @@ class Evaluator:
                    for v in self.built[sc.name][0].component_data_objects(pyo.Var))
         return any(self.comm.allgather(mine))
 
-    def wait_and_see_bound(self, scenarios) -> float:
-        """A valid lower bound ($k) of the hedged optimum for MIP scenarios: sum_s p_s x the best bound of scenario
-        s planned alone (WS <= RP, and each MIP's bound <= its optimum). mpi-sppy's Lagrangian and trivial bounds
-        take the subproblems' incumbents, which a MIP stopped at its gap or time limit overstates (measured on
-        the example: a 'lower' bound 22% above the plan's cost)."""
+    def alone(self) -> dict[str, tuple[float, float] | None]:
+        """Every scenario planned alone, nothing fixed (gathered to every rank): name -> (its cost $k, its MIP's
+        bound $k), None without a plan."""
         mine = {}
         for sc in self.local:
             r = solve(self.built[sc.name][0], alone_options(self.options))
-            mine[sc.name] = r.objective - (r.mip_gap or 0.0) * abs(r.objective) if r.has_solution else None
+            mine[sc.name] = (r.objective, r.objective - (r.mip_gap or 0.0) * abs(r.objective)) if r.has_solution \
+                else None
         merged = {}
         for part in self.comm.allgather(mine):
             merged.update(part)
-        if any(merged.get(sc.name) is None for sc in scenarios):
-            return -math.inf  # a scenario without a plan alone bounds nothing
-        return sum(sc.probability * merged[sc.name] for sc in scenarios)
+        return merged
+
 
     def costs(self, values: dict[tuple, float]) -> dict[str, SolveResult]:
         """Gathered to every rank: scenario name -> (status, objective $k)."""
@@ -269,6 +267,26 @@ class Evaluator:
         for part in self.comm.gather(mine, root=0) or []:
             merged.update(part)
         return merged
+
+
+def wait_and_see_bound(scenarios, alone: dict[str, tuple[float, float] | None]) -> float:
+    """A valid lower bound ($k) of the hedged optimum for MIP scenarios: sum_s p_s x the best bound of scenario
+    s planned alone (WS <= RP, and each MIP's bound <= its optimum). mpi-sppy's Lagrangian and trivial bounds
+    take the subproblems' incumbents, which a MIP stopped at its gap or time limit overstates (measured on
+    the example: a 'lower' bound 22% above the plan's cost)."""
+    if any(alone.get(sc.name) is None for sc in scenarios):
+        return -math.inf  # a scenario without a plan alone bounds nothing
+    return sum(sc.probability * alone[sc.name][1] for sc in scenarios)
+
+
+def wait_and_see(scenarios, alone: dict[str, tuple[float, float] | None] | None, trivial: float) -> float:
+    """WS ($k): sum_s p_s x the cheapest plan known for s alone (planned alone, or its recourse under the hedged or
+    the expected-value commitments: each is a plan of s), as the extensive form reports it. PH's trivial bound is
+    WS only when no decision is held at 0 for a scenario that lacks it and every subproblem is an LP."""
+    if alone is None or any(alone.get(sc.name) is None for sc in scenarios):
+        return trivial
+    known = [[c for c in (alone[sc.name][0], sc.cost, sc.eev_cost) if c is not None] for sc in scenarios]
+    return sum(sc.probability * min(costs) for sc, costs in zip(scenarios, known))
 
 
 def _expected(costs: dict[str, tuple], scenarios) -> float | None:
@@ -310,25 +328,25 @@ def ph_proof(lower: float, upper: float, statuses: set[str]) -> tuple[str, float
     return "feasible", gap, f"PH gap {gap:.3%} between its lower and upper bounds: not proven optimal"
 
 
-def _bounds(plan, lower: float, upper: float, trivial: float, iterations: int, size: int) -> None:
+def _bounds(plan, lower: float, upper: float, ws: float, iterations: int, size: int) -> None:
     gap = plan.result.mip_gap  # None when the lower bound is not valid (see plan_ph)
     plan.summary.update({"ph_lower_bound_usd": lower * USD_PER_OBJ if gap is not None else None,
                          "ph_upper_bound_usd": upper * USD_PER_OBJ,
                          "ph_gap": gap, "ph_iterations": iterations, "ph_processes": size,
-                         "wait_and_see_usd": trivial * USD_PER_OBJ, "mip_gap": None})
+                         "wait_and_see_usd": ws * USD_PER_OBJ, "mip_gap": None})
     plan.notes.update({
         "ph_lower_bound_usd": "no plan costs less: PH's Lagrangian bound (LP scenarios), or every scenario planned "
                               "alone at its MIP bound (whole racks, blocks or deals)",
         "ph_upper_bound_usd": "cost of the plan written: its commitments fixed, every scenario's recourse solved",
         "ph_gap": "(upper - lower) / upper: the hedged optimum lies between the bounds",
         "ph_iterations": "PH iterations run", "ph_processes": "MPI processes",
-        "wait_and_see_usd": "WS: PH's trivial bound, every scenario planned alone"})
+        "wait_and_see_usd": "WS: every scenario planned alone (the cheapest plan known for it)"})
 
 
-def _value_of_information(plan, upper: float, trivial: float, eev: float | None) -> None:
+def _value_of_information(plan, upper: float, ws: float, eev: float | None) -> None:
     plan.summary["eev_usd"] = None if eev is None else eev * USD_PER_OBJ
     plan.summary["vss_usd"] = None if eev is None else (eev - upper) * USD_PER_OBJ
-    plan.summary["evpi_usd"] = (upper - trivial) * USD_PER_OBJ
+    plan.summary["evpi_usd"] = (upper - ws) * USD_PER_OBJ
     plan.notes["eev_usd"] = "EEV: the objective when the expected-value plan's commitments are fixed"
     plan.notes["vss_usd"] = ("a plan that ignores the spread of the scenarios would cost "
                              f"{money(plan.summary['vss_usd'])} more (EEV - RP, RP within ph_gap)"
@@ -375,9 +393,13 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
         absent = absent_across(comm, scenarios, commit)
         ph, lower, trivial, iterations = run_hub(scenarios, commit, options, solve_options, absent)
     evaluator = Evaluator(comm, scenarios, list(ph.local_scenario_names), commit, solve_options, absent)
-    if evaluator.has_integers():
+    alone = None
+    integers = evaluator.has_integers()
+    if integers or absent:  # PH's iteration 0 held the absent decisions at 0: not each scenario alone
         with timer.phase("bound"):
-            lower = evaluator.wait_and_see_bound(scenarios)
+            alone = evaluator.alone()
+    if integers:
+        lower = wait_and_see_bound(scenarios, alone)
     cands = comm.bcast(ph._planner_candidates if comm.rank == 0 else None, root=0)
     log.debug("PH candidates: %s", [{k: v for k, v in c.items() if k[0] == "Y"} for c in cands])
     with timer.phase("xhat"):
@@ -402,8 +424,9 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
                               f"{proof}", objective=upper, mip_gap=gap, solver="mpi-sppy PH + HiGHS (appsi_highs)",
                               solve_seconds=time.perf_counter() - t0)
     summarize(plan, upper, "progressive hedging on mpi-sppy (HiGHS subproblems)")
-    _bounds(plan, lower, upper, trivial, iterations, comm.size)
-    _value_of_information(plan, upper, trivial, _expected(eev_costs, scenarios) if eev_costs else None)
+    ws = wait_and_see(scenarios, alone, trivial)
+    _bounds(plan, lower, upper, ws, iterations, comm.size)
+    _value_of_information(plan, upper, ws, _expected(eev_costs, scenarios) if eev_costs else None)
     plan.phases = timer.phases
     from planner.output.hedged_writer import write_hedged_plan
 

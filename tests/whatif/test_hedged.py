@@ -465,13 +465,18 @@ def test_the_expected_data_is_the_weighted_mean_of_every_cell_whatever_the_scena
 
 
 @needs_ph
-@pytest.mark.parametrize("sheets, optimum", [(floor_in_one_scenario, 100), (route_in_one_scenario, 1100)])
-def test_ph_hedges_what_every_scenario_can_commit_and_holds_the_rest_at_0(tmp_path, sheets, optimum):
+@pytest.mark.parametrize("sheets, optimum, ws", [(floor_in_one_scenario, 100, None),
+                                                 (route_in_one_scenario, 1100, 1055)])
+def test_ph_hedges_what_every_scenario_can_commit_and_holds_the_rest_at_0(tmp_path, sheets, optimum, ws):
     """The two cases above under progressive hedging: a floor one scenario has and a route one scenario adds give
-    the extensive form's hand-worked optimum ($100, $1,100)."""
+    the extensive form's hand-worked optimum ($100, $1,100), and the route case its WS: each scenario planned alone,
+    cheap with its G wafer ($1,055, EVPI $45), not PH's first iteration, which held that wafer at 0 ($1,100)."""
     outcome, ph = hedged(tmp_path, sheets(), engine="ph")
     assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
     assert ph.summary["ph_upper_bound_usd"] == pytest.approx(optimum, rel=1e-6)
+    if ws is not None:
+        assert ph.summary["wait_and_see_usd"] == pytest.approx(ws, rel=1e-6)
+        assert ph.summary["evpi_usd"] == pytest.approx(optimum - ws, rel=1e-6)
 
 
 def test_wait_and_see_takes_the_cheapest_plan_known_for_each_scenario_so_evpi_is_never_negative(tmp_path):
@@ -585,3 +590,79 @@ def test_commitments_are_in_the_users_units_and_the_chart_sits_below_the_scenari
     assert rows[("wafers started", "L1/F", "2026Q1")].number_format == ONE_DECIMAL
     [chart] = wb["Scenarios"]._charts
     assert chart.anchor._from.col == 0 and chart.anchor._from.row > wb["Scenarios"].max_row - 1
+
+
+def test_packaging_blocks_of_a_line_one_scenario_does_not_use_are_still_one_shared_decision(tmp_path):
+    """Line P packages 10 chips a quarter and can expand by blocks of 100 chips ($10, lead 1); line M has 1,000.
+    Demand 20,000 tok/s in 2026Q2 only = 20 racks = 200 chips. base (0.9) packages L1 on P: 10 in Q1 + 10 in Q2 +
+    2 blocks started in the committed Q1 -> $22,000 racks + $20 = $22,020. mv (0.1) moves L1 to line M: no block
+    needed, $22,000 alone. Hedged: the 2 blocks are committed for both (mv pays their $20 too): RP = $22,020,
+    WS = 0.9 x 22,020 + 0.1 x 22,000 = $22,018, EVPI = $2. (Had mv's model no K for the line it does not use, the
+    blocks would be held at 0 in every scenario: base could not expand, RP ~ $85k.)"""
+    Q = ["2026Q1", "2026Q2"]
+    s = minimal_sheets(2, commit_quarters=1)
+    s["Products"] = [["product", "chips_per_rack", "rack_kw", "rack_capex_usd", "life_quarters", "packaging_line"],
+                     ["L1", 10, 10, 1000, 40, "P"]]
+    s["PackagingCapacity"] = [["packaging_line"] + Q, ["P", 10, 10], ["M", 1000, 1000]]
+    s["PackagingExpansion"] = [["packaging_line", "block_chips", "capex_usd_per_block", "lead_quarters",
+                                "max_blocks"], ["P", 100, 10, 1, 5]]
+    s["Demand"] = [["region", "workload"] + Q, ["NA", "w", 0, 20000]]
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps"], ["w", 5]]
+    s["Scenarios"] = [HEADER, ["mv", "Products", "L1", "packaging_line", "set", "M"]]
+    s["ScenarioWeights"] = [["scenario", "probability"], ["base", 0.9], ["mv", 0.1]]
+    outcome, plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert plan.summary["objective_usd"] == pytest.approx(22020, rel=1e-6)
+    assert plan.summary["wait_and_see_usd"] == pytest.approx(22018, rel=1e-6)
+    assert plan.summary["evpi_usd"] == pytest.approx(2, rel=1e-4)
+    assert [(idx, v) for (name, idx, v) in plan.committed if name == "K"] == [(("P", 0), pytest.approx(2))]
+
+
+def test_a_committed_take_or_pay_on_a_fab_or_vendor_another_scenario_lacks_is_a_clear_error(tmp_path, capsys):
+    """Scenario g adds fab G with a take-or-pay of 5 wafers in the committed 2026Q1; base has no fab G. What is
+    paid in 2026Q1 is one value for every scenario, and base cannot pay G: no hedged plan exists. Said before the
+    solve, naming both (was: a crash building the mean-value plan). A vendor removed by a scenario while base
+    pays a floor to it is refused the same way (was: a KeyError)."""
+    s = minimal_sheets(2, commit_quarters=1)
+    s["FabMinWafers"] = [["fab", "2026Q1", "2026Q2"]]
+    s["Scenarios"] = [HEADER, *[["g", sheet, key, column, "add_row", value] for sheet, key, column, value in (
+        ("Fabs", "G", "wafer_cost_usd", 50), ("FabCapacity", "G", "2026Q1:2026Q2", 100),
+        ("Routes", "L1/G", "dies_per_wafer", 10), ("Routes", "L1/G", "yield", 1), ("Routes", "L1/G", "lead_quarters", 0),
+        ("FabMinWafers", "G", "2026Q1:2026Q2", 5))]]
+    s["ScenarioWeights"] = [["scenario", "probability"], ["base", 0.5], ["g", 0.5]]
+    outcome, _plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 2
+    assert any("scenario g pays FabMinWafers G 2026Q1 = 5 wafers in a committed quarter, but fab G is not in "
+               "scenario(s) base" in i.message for i in outcome.issues.errors)
+    v = minimal_sheets(2, commit_quarters=1)
+    v["Products"][0].append("stacks_per_chip")
+    v["Products"][1].append(1)
+    v["HBMVendors"] = [["vendor", "price_usd_per_stack"], ["V", 10], ["V2", 5]]
+    v["HBMSupply"] = [["vendor", "2026Q1", "2026Q2"], ["V", 100, 100], ["V2", 100, 100]]
+    v["HBMQualification"] = [["vendor", "product"], ["V", "L1"], ["V2", "L1"]]
+    v["HBMMinStacks"] = [["vendor", "2026Q1", "2026Q2"], ["V2", 10, 0]]
+    v["Scenarios"] = [HEADER, *[["nov2", sheet, key, None, "remove_row", None] for sheet, key in (
+        ("HBMVendors", "V2"), ("HBMSupply", "V2"), ("HBMQualification", "V2/L1"), ("HBMMinStacks", "V2"))]]
+    v["ScenarioWeights"] = [["scenario", "probability"], ["base", 0.5], ["nov2", 0.5]]
+    (tmp_path / "v").mkdir()
+    outcome, _plan = hedged(tmp_path / "v", v)
+    assert outcome.exit_code == 2
+    assert any("vendor V2 is not in scenario(s) nov2" in i.message for i in outcome.issues.errors)
+
+
+def test_a_partner_that_can_fund_nothing_can_still_sign_when_it_has_no_minimum(tmp_path):
+    """A deal whose PartnerSites lie outside its window funds nothing: with a minimum deal it cannot be signed
+    (A <= 0); without one it can (A <= 1: only its fixed cost, but in a hedged plan the deal is shared with the
+    scenarios where it funds)."""
+    from models.build import build_model
+    from planner.input.validate import validate_workbook
+
+    for minimum, upper in ((5000, 0), (0, 1)):
+        s = minimal_sheets(2)
+        s["Partners"] = [["partner", "commitment_usd", "min_deal_usd", "first_quarter", "last_quarter"],
+                         ["P", 10000, minimum, "2026Q1", "2026Q2"]]
+        s["PartnerSites"] = [["partner", "site"]]
+        data, issues = validate_workbook(write(tmp_path, s, f"min{minimum}.xlsx"))
+        assert data is not None, [str(i) for i in issues]
+        model, _sets = build_model(data)
+        assert model.A["P"].ub == upper, minimum
