@@ -342,7 +342,7 @@ def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFram
         return out
 
     a, b = table(old), table(new)
-    frozen = frozen_quarters(new)
+    frozen = set(frozen_quarters(new)) | set(frozen_quarters(old))  # either plan's frozen limits are unpriced
     rows = []
     for k in sorted(set(a) | set(b)):
         if k[2] not in shared or k[2] in frozen:  # a frozen quarter's limits are not priced: nothing to compare

@@ -431,7 +431,9 @@ class FreezeEdit:
 
     def apply(self, model, sets, data: PlanData, issues: Issues) -> None:
         self.frozen[:] = apply_freeze(model, sets, data, self.previous_plan, self.n_quarters, issues)
-        self.meta["frozen_quarters"] = data.quarters[:min(self.n_quarters, data.T)]
+        # the quarters actually frozen: one the previous plan does not cover is only warned about, not frozen
+        pinned = {f[Col.quarter] for f in self.frozen}
+        self.meta["frozen_quarters"] = [q for q in data.quarters[:min(self.n_quarters, data.T)] if q in pinned]
 
     def explain(self, diagnosis, data: PlanData) -> None:
         if self.frozen:

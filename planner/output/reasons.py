@@ -15,6 +15,8 @@ late serves fewer quarters of the plan than its life), or that serving costs mor
 
 from __future__ import annotations
 
+import re
+
 from collections import defaultdict
 from functools import cache
 
@@ -196,8 +198,14 @@ def reason_label(reason: str) -> str:
     """A limited_by text's first limit without its quarter and cell ('site_power Dallas-TX'), or the kind of a
     structural reason ('lead time', 'end of horizon')."""
     first = reason.split("; ")[0]
-    parts = first.split(" ")
-    return " ".join(parts[:2]) if parts[0] in _FAMILY_WORDS else first.split(":")[0] if ":" in first else first
+    family = first.split(" ")[0]
+    if family in _FAMILY_WORDS:  # 'site_power New York 2027Q2 (SitePower!G2)': the key may hold spaces
+        limit = _FAMILY_LIMIT.match(first)
+        return f"{family} {limit.group(1)}" if limit else " ".join(first.split(" ")[:2])
+    return first.split(":")[0] if ":" in first else first
+
+
+_FAMILY_LIMIT = re.compile(r"^\w+ (.+?)(?: \d{4}Q[1-4])?(?: \(.*\))?$")
 
 
 _FAMILY_WORDS = {"site_power": "power at", "hbm_supply": "HBM from", "fab_capacity": "wafers at",

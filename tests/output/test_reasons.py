@@ -88,3 +88,14 @@ def test_summary_why_weighs_every_unmet_quarter_by_its_tok_s():
                                         "own_budget own_capex_usd 2028Q1 (Budget!G2)"]})
     assert _reasons_by_share(rows) == ("own_budget own_capex_usd 2027Q3 (Budget!E2): 60% of it; then power at D "
                                        "(site_power) 40%, cost <1%")
+
+
+def test_a_reason_label_keeps_a_key_that_holds_spaces():
+    """'site_power New York 2027Q2 (SitePower!G2)' groups as the limit 'site_power New York', not 'site_power New'
+    (which would merge New York with New Jersey in Summary's Why)."""
+    from planner.output.reasons import reason_label
+
+    assert reason_label("site_power New York 2027Q2 (SitePower!G2); hbm_supply V 2027Q2 (HBMSupply!C2)") == \
+        "site_power New York"
+    assert reason_label("hbm_supply SK hynix 2026Q4 (HBMSupply!E2)") == "hbm_supply SK hynix"
+    assert reason_label("lead time: chips cannot arrive before 2026Q3 (Routes!E4)") == "lead time"
