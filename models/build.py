@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from models.data import PlanData
+from models.gc_pause import paused_gc
 
 from models import deployment, finance, manufacturing, memory, objective, packaging, power, serving
 from models.sets import ModelSets, build_sets
@@ -35,6 +36,7 @@ FAMILIES = (
 )
 
 
+@paused_gc()
 def build_model(data: PlanData) -> tuple[pyo.ConcreteModel, ModelSets]:
     """Build the Pyomo model of `data`. The model never reads Excel: only PlanData."""
     sets = build_sets(data)

@@ -19,6 +19,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from models.gc_pause import paused_gc
 from models.handoff import column_arrays, compile_standard_form
 from models.run_control import RUN
 
@@ -100,6 +101,7 @@ def solver_version() -> str:
     return f"HiGHS {highspy.Highs.version(new_highs())}" if hasattr(highspy.Highs, "version") else "HiGHS"
 
 
+@paused_gc()
 def to_standard_form(model: pyo.ConcreteModel) -> StandardForm:
     info = compile_standard_form(model)
     A = info.A.tocsc()

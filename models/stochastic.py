@@ -26,6 +26,8 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from models.build import build_model
+from models.data import PlanData
 from models.handoff import column_arrays, import_scipy_sparse
 from models.solve import INF, StandardForm
 
@@ -33,6 +35,18 @@ from models.solve import INF, StandardForm
 FIRST_STAGE_BY_QUARTER = ("W", "WP", "HB", "HP", "H", "B", "Y", "E", "K", "O", "F")
 FIRST_STAGE_ALWAYS = ("A",)  # partner deals: signed before the scenarios unfold
 
+
+def build_scenario_model(data: PlanData) -> tuple[pyo.ConcreteModel, object]:
+    """build_model of one scenario of a hedged plan. A deal without a minimum (min_deal_usd 0) stays signable
+    where it can fund nothing: a plan alone leaves such a deal unsigned (A <= 0, it would only cost), but in a
+    hedged plan the deal is one decision shared with the scenarios where it funds, so this scenario must not
+    forbid it."""
+    model, sets = build_model(data)
+    minimum = data.partners["min_deal_usd"].to_dict() if len(data.partners) else {}
+    for n, signed in model.A.items():
+        if signed.ub == 0 and not minimum.get(n):
+            signed.setub(1)
+    return model, sets
 
 @dataclass
 class ScenarioModel:

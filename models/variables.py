@@ -70,12 +70,9 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, sets: ModelSets) -> None
     m.O = pyo.Var([(st, t) for st in sets.capex_sites for t in T], domain=pyo.NonNegativeReals,
                   doc="own-funded capex at s in t, $M")
     m.F = pyo.Var(sets.funding, domain=pyo.NonNegativeReals, doc="partner-funded capex, $M")
-    # a partner that can fund nothing (no PartnerSites row inside its window) cannot meet a minimum deal: no deal
-    # to sign. Without a minimum the deal stays signable (it only costs here, but a hedged plan shares it).
-    minimum = data.partners["min_deal_usd"].to_dict() if len(data.partners) else {}
+    # a partner that can fund nothing (no PartnerSites row inside its window) has no deal to sign
     m.A = pyo.Var(list(data.partners.index), domain=pyo.Binary,
-                  bounds=lambda _m, n: (0, 1 if sets.funding_by_partner.get(n) or not minimum.get(n) else 0),
-                  doc="partner deal signed")
+                  bounds=lambda _m, n: (0, 1 if sets.funding_by_partner.get(n) else 0), doc="partner deal signed")
     m.ID = pyo.Var([(p, t) for p in sets.products for t in T], domain=pyo.NonNegativeReals, doc="die bank, end of t")
     m.IC = pyo.Var([(p, t) for p in sets.products for t in T], domain=pyo.NonNegativeReals,
                    doc="finished chips, end of t")

@@ -124,7 +124,7 @@ ALLOWED_LITERALS: dict[str, tuple[frozenset[str], str]] = {
     "models/sets.py": (frozenset({"packaging_line"}), INPUT_COLUMNS),
     "models/finance.py": (frozenset({"commitment_usd", "min_deal_usd"}), INPUT_COLUMNS),
     "models/serving.py": (frozenset({"utilization"}), INPUT_COLUMNS),
-    "models/variables.py": (frozenset({"min_deal_usd"}), INPUT_COLUMNS + " (Partners)"),
+    "models/stochastic.py": (frozenset({"min_deal_usd"}), INPUT_COLUMNS + " (Partners)"),
     "models/registry.py": (frozenset({"wafers", "stacks", "product", "site", "cell", "commitment_usd", "min_deal_usd",
                                       "own_capex_usd"}),
                            "units of a family's limit ('wafers', 'stacks'), InstalledBase/Partners input columns and "

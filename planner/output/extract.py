@@ -14,6 +14,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.costs import COST_COMPONENTS
+from models.gc_pause import paused_gc
 from models.sets import TPS_PER_MTPS, USD_PER_MUSD, USD_PER_OBJ, ModelSets
 from models.solve import SolveResult
 from planner.output.contract import Col, LIMITS_SHOWN, PlanLimit, SolutionTables, TIDY_BY_NAME
@@ -44,6 +45,7 @@ def _price(y: float | None, scale: float, sign: float = -1.0) -> float | None:
     return 0.0 if abs(value) < 1e-9 else value
 
 
+@paused_gc()  # the tables' many small frames and rows, no cyclic garbage (0.3 -> 0.2 s at bench's M)
 def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: SolveResult) -> SolutionTables:
     """The solved model `m` as SolutionTables: one tidy frame per output sheet, the cost breakdown, the
     objective and the KPIs, in the user's units (shadow prices from `result.duals`)."""

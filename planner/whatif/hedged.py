@@ -23,14 +23,13 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 
-from models.build import build_model
 from models.data import PlanData
 from models.money import money
 from models.sets import USD_PER_OBJ, ModelSets
 from models.solve import SolveOptions, SolveResult, solve, to_standard_form
-from models.stochastic import (ScenarioModel, absent_commitments, build_extensive_form, cvar, extensive_standard_form,
-                               first_stage_values, fix_first_stage, risk_objective, scenario_block,
-                               seed_risk_variables, unfix)
+from models.stochastic import (ScenarioModel, absent_commitments, build_extensive_form, build_scenario_model, cvar,
+                               extensive_standard_form, first_stage_values, fix_first_stage, risk_objective,
+                               scenario_block, seed_risk_variables, unfix)
 
 from planner.input.reader import RawWorkbook, read_workbook
 from planner import pipeline
@@ -206,7 +205,7 @@ def alone_options(options: SolveOptions) -> SolveOptions:
 def solve_alone(scenarios: list[Scenario], options: SolveOptions) -> Scenario | None:
     """Build and solve each scenario alone (wait and see). Returns the first scenario with no plan, if any."""
     for sc in scenarios:
-        sc.model, sc.sets = build_model(sc.data)
+        sc.model, sc.sets = build_scenario_model(sc.data)
         sc.alone = solve(sc.model, alone_options(options))
         sc.status = sc.alone.status
         if not sc.alone.has_solution:
@@ -233,7 +232,7 @@ def expected_value_plan(scenarios: list[Scenario], commit: int, options: SolveOp
     `absent`: commitments some scenario cannot take, held at 0 here as in the hedged plan (else the plan's other
     commitments, own capex say, would pay for racks no scenario may then deploy)."""
     data, notes = expected_data([sc.data for sc in scenarios], [sc.probability for sc in scenarios])
-    model, _sets = build_model(data)
+    model, _sets = build_scenario_model(data)
     fix_first_stage(model, dict.fromkeys(absent, 0.0), commit)
     result = solve(model, _quiet(options))
     if not result.has_solution:

@@ -35,7 +35,7 @@ import pyomo.environ as pyo
 from models.build import build_model
 from models.sets import USD_PER_OBJ, build_sets
 from models.solve import SolveOptions, SolveResult, solve
-from models.stochastic import first_stage, fix_first_stage, unfix
+from models.stochastic import build_scenario_model, first_stage, fix_first_stage, unfix
 
 from planner.issues import Issues
 from planner.exitcodes import EXIT_OK
@@ -114,7 +114,7 @@ def _creator(by_name: dict, commit: int, absent: set[tuple]):
 
     def scenario_creator(name: str, **_kwargs):
         sc = by_name[name]
-        model, _sets = build_model(sc.data)
+        model, _sets = build_scenario_model(sc.data)
         implied_bounds(model, sc.data)
         nonants = first_stage(model, commit)
         for key in absent & set(nonants):  # a decision another scenario cannot take: 0 here, not hedged
@@ -206,7 +206,7 @@ class Evaluator:
                  absent: set[tuple]):
         self.comm, self.commit, self.options = comm, commit, options
         self.local = [sc for sc in scenarios if sc.name in set(local_names)]
-        self.built = {sc.name: build_model(sc.data) for sc in self.local}
+        self.built = {sc.name: build_scenario_model(sc.data) for sc in self.local}
         self.absent = dict.fromkeys(absent, 0.0)
 
     def fix(self, model, values: dict[tuple, float]) -> list:

@@ -449,7 +449,9 @@ def test_the_expected_data_is_the_weighted_mean_of_every_cell_whatever_the_scena
     from planner.input.validate import validate_workbook
     from planner.whatif.expected import expected_data
 
-    data, _issues = validate_workbook(write(tmp_path, minimal_sheets(2)))
+    sheets = minimal_sheets(2)
+    sheets["HBMVendors"].append(["V", 10])
+    data, _issues = validate_workbook(write(tmp_path, sheets))
     lines = pd.DataFrame({"block_chips": [10.0], "capex_usd_per_block": [100.0], "lead_quarters": [1],
                           "max_blocks": [2]}, index=pd.Index(["CoWoS"], name="packaging_line"))
     first = replace(data, fab_min_wafers={}, receipts={}, hbm_min_stacks={}, packaging_expansion=lines)
@@ -462,6 +464,9 @@ def test_the_expected_data_is_the_weighted_mean_of_every_cell_whatever_the_scena
         assert mean.receipts == {("L1", 1): 25.0}
         assert mean.hbm_min_stacks == {("V", 0): 20.0}
         assert mean.packaging_expansion.loc["CoWoS", "capex_usd_per_block"] == 200.0
+    # a floor of a fab the mean data's tables lack (one scenario added it) cannot be held by the mean plan
+    mean, notes = expected_data([first, replace(second, fab_min_wafers={("G", 0): 10.0})], [0.5, 0.5])
+    assert mean.fab_min_wafers == {} and any("G is not in the first scenario's fabs" in n for n in notes)
 
 
 @needs_ph
@@ -650,19 +655,20 @@ def test_a_committed_take_or_pay_on_a_fab_or_vendor_another_scenario_lacks_is_a_
     assert any("vendor V2 is not in scenario(s) nov2" in i.message for i in outcome.issues.errors)
 
 
-def test_a_partner_that_can_fund_nothing_can_still_sign_when_it_has_no_minimum(tmp_path):
-    """A deal whose PartnerSites lie outside its window funds nothing: with a minimum deal it cannot be signed
-    (A <= 0); without one it can (A <= 1: only its fixed cost, but in a hedged plan the deal is shared with the
-    scenarios where it funds)."""
+def test_a_partner_that_can_fund_nothing_can_still_sign_in_a_hedged_plan_when_it_has_no_minimum(tmp_path):
+    """A deal whose PartnerSites lie outside its window funds nothing: planned alone it is never signed (A <= 0).
+    In a hedged plan's scenario model, without a minimum deal it stays signable (A <= 1: the deal is one decision
+    shared with the scenarios where it funds); with a minimum it cannot be met, so A <= 0 still."""
     from models.build import build_model
+    from models.stochastic import build_scenario_model
     from planner.input.validate import validate_workbook
 
-    for minimum, upper in ((5000, 0), (0, 1)):
+    for minimum, hedged_upper in ((5000, 0), (0, 1)):
         s = minimal_sheets(2)
         s["Partners"] = [["partner", "commitment_usd", "min_deal_usd", "first_quarter", "last_quarter"],
                          ["P", 10000, minimum, "2026Q1", "2026Q2"]]
         s["PartnerSites"] = [["partner", "site"]]
         data, issues = validate_workbook(write(tmp_path, s, f"min{minimum}.xlsx"))
         assert data is not None, [str(i) for i in issues]
-        model, _sets = build_model(data)
-        assert model.A["P"].ub == upper, minimum
+        assert build_model(data)[0].A["P"].ub == 0
+        assert build_scenario_model(data)[0].A["P"].ub == hedged_upper, minimum
