@@ -52,8 +52,7 @@ def other_option_problems(args) -> list[str]:
     if getattr(args, "command", "") == "sweep":
         if args.seed is not None and args.seed < 0:
             problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
-        if args.draws is not None and args.draws < 1:
-            problems.append(f"--draws must be 1 or more, not {args.draws}")
+        problems += _draws_problems(args.draws, MAX_SWEEP_DRAWS)
         if args.workers is not None and args.workers < 0:
             problems.append(f"--workers must be 0 (one per core) or more, not {args.workers}")
         if getattr(args, "scheduler", None) is not None:
@@ -87,14 +86,26 @@ def scheduler_problems(address: str) -> list[str]:
     return []
 
 
+MAX_SWEEP_DRAWS = 100_000  # one plan each: beyond this a sweep runs for days, and its Draws table outgrows a sheet
+MAX_HEDGED_DRAWS = 2_000  # one extensive form of every draw: 200 MIP-S draws are already 1M columns (bench.hedged)
+
+
+def _draws_problems(draws: int | None, most: int) -> list[str]:
+    if draws is None:
+        return []
+    if draws < 1:
+        return [f"--draws must be 1 or more, not {draws}"]
+    if draws > most:
+        return [f"--draws must be at most {most:,} here, not {draws:,}"]
+    return []
+
+
 def _stochastic_option_problems(args) -> list[str]:
     """--draws, --seed and --engine belong to --stochastic; --previous and --scenario do not."""
     given = [f"--{n}" for n in ("draws", "seed", "engine") if getattr(args, n, None) is not None]
     if not getattr(args, "stochastic", False):
         return [f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to --stochastic only"] if given else []
-    problems = []
-    if args.draws is not None and args.draws < 1:
-        problems.append(f"--draws must be 1 or more, not {args.draws}")
+    problems = _draws_problems(args.draws, MAX_HEDGED_DRAWS)
     if args.seed is not None and args.seed < 0:
         problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
     for flag in ("previous", "scenario"):

@@ -113,7 +113,22 @@ def plan_value_problems(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
             if isinstance(v, str) and v.strip().lower() not in BOOL_TEXT:
                 bad.append(f"{plan_cell(path, partners, i, 'signed', 'Partners')}: signed = {v!r} is not TRUE or "
                            "FALSE")
-    return bad + _duplicated_rows(path, plan)
+    return bad + _not_quarters(path, plan) + _duplicated_rows(path, plan)
+
+
+def _not_quarters(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
+    """Quarter cells (a row's quarter, a wafer's arrival) that are no quarter label ('2026Q9', '20261', 'never'):
+    the row would silently match no quarter, and its decision be lost in a roll or a freeze."""
+    bad = []
+    for sheet, frame in plan.items():
+        if TIDY_BY_NAME.get(sheet) is None:
+            continue
+        for col in (Col.quarter, Col.arrival_quarter):
+            if col not in frame.columns:
+                continue
+            bad += [f"{plan_cell(path, frame, i, col, sheet)}: {col} = {v!r} is not a quarter (like 2026Q3)"
+                    for i, v in enumerate(frame[col].tolist()) if parse_quarter(str(v).strip()) != str(v).strip()]
+    return bad
 
 
 PLAN_WHOLE_NUMBERS = (Col.blocks_started,)  # whole in every plan (racks are whole only with Settings.integer_racks)
@@ -191,6 +206,11 @@ def read_rollable_plan(plan_path: Path, input_path: Path, data: PlanData) -> dic
 def _check_plan_shape(plan_path: Path, plan: dict[str, pd.DataFrame], data: PlanData) -> None:
     """A plan with decisions, whose sheets hold the columns a roll reads."""
     summary = summary_values(plan)
+    scenario = str(summary.get(Col.scenario) or "").strip()
+    if scenario and scenario.lower() != "base":  # its decisions may name sites or products the input lacks
+        raise RollError(f"the plan {plan_path.name} was made with --scenario {scenario}, on that scenario's data, "
+                        "not on the input as it is: roll a plan of the input itself (planner run without "
+                        "--scenario), or write the scenario into an input workbook and plan that")
     status = str(summary.get(Col.status, "")).strip()
     if not is_planned(status):
         raise RollError(f"the plan {plan_path.name} has status '{status or 'unknown'}': it holds no "

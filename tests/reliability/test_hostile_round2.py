@@ -176,6 +176,7 @@ def test_hours_per_quarter_1e308_is_a_located_error(tmp_path):
     (["--freeze", "-3", "--previous", "{src}"], "--freeze must be 0 or more"),
     (["--stochastic", "--draws", "-1"], "--draws must be 1 or more"),
     (["--stochastic", "--draws", "0"], "--draws must be 1 or more"),
+    (["--stochastic", "--draws", "1000000000"], "--draws must be at most 2,000 here"),
     (["--stochastic", "--draws", "3", "--seed", "-1"], "--seed must be a whole number 0 or more"),
     (["--stochastic", "--scenario", "x"], "--scenario cannot be combined with --stochastic"),
     (["--stochastic", "--previous", "{src}"], "--previous cannot be combined with --stochastic"),
@@ -910,3 +911,34 @@ def test_a_blank_template_validates_and_plans_as_an_empty_plan(tmp_path, capsys)
     assert cli.main(["-q", "run", str(src), "-o", str(out)]) == 0
     summary = {r[0]: r[1] for r in load_workbook(out)["Summary"].iter_rows(values_only=True) if r and r[0]}
     assert summary["status"] == "optimal" and summary["objective_usd"] == 0
+
+
+@pytest.mark.parametrize("column,value", [("quarter", "2026Q9"), ("quarter", 20261), ("arrival_quarter", "never")])
+def test_a_plan_quarter_that_is_no_quarter_is_refused_not_dropped(plan_and_input, tmp_path, column, value):
+    """Wafers!C2 edited to 2026Q9 (or 20261, or an arrival 'never'): the row would match no quarter and its wafers
+    would vanish from the roll's ScheduledReceipts and from a freeze; both name the cell instead."""
+    from planner.cycle.roll import RollError, roll
+    from planner.cycle.stability import replan_edits
+
+    source, plan = plan_and_input
+    bad = _tamper(plan, tmp_path / "bad.xlsx", "Wafers", column, value)
+    with pytest.raises(RollError, match=rf"bad.xlsx Wafers!\w2: {column} = .* is not a quarter"):
+        roll(bad, source, tmp_path / "next.xlsx")
+    outcome = run_plan(source, tmp_path / "p.xlsx", RunOptions(model_edits=replan_edits(bad, 1)))
+    assert outcome.status == "invalid" and any("is not a quarter" in e for e in errors_of(outcome.issues))
+
+
+def test_roll_refuses_a_plan_made_with_a_scenario(tmp_path):
+    """A plan of `--scenario ns` decided on that scenario's data (here: a site S2 the input lacks): rolled onto the
+    input as it is, its racks at S2 would silently vanish, so roll says what the plan is."""
+    from planner.cycle.roll import RollError, roll
+    from planner.whatif.scenarios import ScenarioEdit
+
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                           ["ns", "SitePower", "S", "*", "scale", 2]]
+    source = write(tmp_path, sheets)
+    plan = tmp_path / "ns.plan.xlsx"
+    assert run_plan(source, plan, RunOptions(input_edits=[ScenarioEdit("ns")])).exit_code == 0
+    with pytest.raises(RollError, match="was made with --scenario ns"):
+        roll(plan, source, tmp_path / "next.xlsx")
