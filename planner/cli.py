@@ -365,13 +365,13 @@ def cmd_roll(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from planner.cycle.diff import compare, load_plan, write_diff
+    from planner.cycle.diff import compare, load_checked_plan, write_diff
     from planner.output.plan_reader import PlanReadError
     from planner.output.xlsx import check_target
 
     try:
         check_target(Path(args.output), Path(args.new))
-        old, new = load_plan(args.old), load_plan(args.new)
+        old, new = load_checked_plan(args.old), load_checked_plan(args.new)
         result = compare(old, new)
         path = write_diff(result, Path(args.output), Path(args.old))
     except PlanReadError as exc:

@@ -29,6 +29,7 @@ import pandas as pd
 from models.money import money
 from models.registry import FAMILIES
 from planner.output.contract import FROZEN_QUARTERS_KEY, Col, is_planned
+from planner.cycle.roll_plan import plan_value_problems
 from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
                                         numeric, read_plan, summary_values, truthy)
 from planner.output.xml_rows import PlanWorkbook
@@ -532,7 +533,20 @@ def diff(old_plan: str | Path, new_plan: str | Path, output: str | Path) -> Path
     """Compare two plan workbooks and write DIFF.xlsx (see the module docstring). Returns the path written."""
     old_plan, new_plan, output = Path(old_plan), Path(new_plan), Path(output)
     check_target(output, new_plan)
-    return write_diff(compare(load_plan(old_plan), load_plan(new_plan)), output, old_plan)
+    return write_diff(compare(load_checked_plan(old_plan), load_checked_plan(new_plan)), output, old_plan)
+
+
+def load_checked_plan(path: str | Path) -> Plan:
+    """The plan, refused (as roll and --freeze refuse it) when a cell is not what the planner writes: a diff of
+    hand-edited values would report the edits as the planner's decisions."""
+    path = Path(path)
+    plan = load_plan(path)
+    bad = plan_value_problems(path, plan.frames)
+    if bad:
+        raise PlanReadError(f"{path.name} has {len(bad)} cell(s) that are not what the planner wrote (edited by "
+                            "hand?):\n  " + "\n  ".join(bad[:20]) + (f"\n  ... ({len(bad)} in all)" if len(bad) > 20
+                                                                      else ""))
+    return plan
 
 
 def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:

@@ -190,3 +190,19 @@ def test_the_diff_workbook_reads_as_numbers_and_says_when_nothing_changed(pair, 
 
     assert _number_or_text("4.864659786107949e-11") == pytest.approx(4.864659786107949e-11)
     assert _number_or_text("optimal") == "optimal" and _number_or_text(None) is None
+
+
+@pytest.mark.parametrize("value,words", [("lots", "is not a number"), (-3, "is negative")])
+def test_a_hand_edited_plan_is_refused_at_its_cell_not_diffed(pair, capsys, value, words):
+    """old's Wafers!D2 edited to 'lots' (read as 0) or -3: a diff would report the edit as a decision change
+    ('-3 -> 1 wafers, about $400'); it names the cell instead, as roll and --freeze do (exit 2, nothing written)."""
+    folder, old, new = pair
+    wb = load_workbook(old)
+    ws = wb["Wafers"]
+    ws.cell(2, [c.value for c in ws[1]].index("wafers") + 1, value)
+    edited = folder / f"edited_{value}.xlsx"
+    wb.save(edited)
+    out = folder / f"edited_{value}.diff.xlsx"
+    assert main(["-q", "diff", str(edited), str(new), "-o", str(out)]) == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert f"edited_{value}.xlsx Wafers!D2: wafers" in err and words in err
