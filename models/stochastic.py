@@ -48,6 +48,7 @@ def build_scenario_model(data: PlanData) -> tuple[pyo.ConcreteModel, object]:
             signed.setub(1)
     return model, sets
 
+
 @dataclass
 class ScenarioModel:
     name: str

@@ -29,7 +29,7 @@ import pandas as pd
 from models.money import money
 from models.registry import FAMILIES
 from planner.output.contract import FROZEN_QUARTERS_KEY, Col, is_planned
-from planner.cycle.roll_plan import plan_value_problems
+from planner.cycle.roll_plan import edited_cells_message, plan_value_problems
 from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, decisions, load_plan,  # noqa: F401
                                         numeric, read_plan, summary_values, truthy)
 from planner.output.xml_rows import PlanWorkbook
@@ -543,9 +543,7 @@ def load_checked_plan(path: str | Path) -> Plan:
     plan = load_plan(path)
     bad = plan_value_problems(path, plan.frames)
     if bad:
-        raise PlanReadError(f"{path.name} has {len(bad)} cell(s) that are not what the planner wrote (edited by "
-                            "hand?):\n  " + "\n  ".join(bad[:20]) + (f"\n  ... ({len(bad)} in all)" if len(bad) > 20
-                                                                      else ""))
+        raise PlanReadError(edited_cells_message(path, bad))
     return plan
 
 

@@ -131,6 +131,14 @@ def _not_quarters(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
     return bad
 
 
+def edited_cells_message(path: Path, bad: list[str], shown: int = 20) -> str:
+    """'PLAN.xlsx has 2 cell(s) that are not what the planner wrote (edited by hand?):' and the first `shown`
+    of plan_value_problems' cells, one per line."""
+    more = f"\n  ... ({len(bad)} in all)" if len(bad) > shown else ""
+    return (f"{path.name} has {len(bad)} cell(s) that are not what the planner wrote (edited by hand?):\n  "
+            + "\n  ".join(bad[:shown]) + more)
+
+
 PLAN_WHOLE_NUMBERS = (Col.blocks_started,)  # whole in every plan (racks are whole only with Settings.integer_racks)
 PLAN_NUMBER_MAX = 1e15  # beyond any quantity or USD amount the input's ranges allow: a typo, not a plan
 
@@ -196,9 +204,7 @@ def read_rollable_plan(plan_path: Path, input_path: Path, data: PlanData) -> dic
     _check_plan_shape(plan_path, plan, data)
     bad = plan_value_problems(plan_path, plan)
     if bad:
-        raise RollError(f"the plan {plan_path.name} has {len(bad)} cell(s) that are not what the planner "
-                        "wrote (edited by hand?):\n  " + "\n  ".join(bad[:20])
-                        + (f"\n  ... ({len(bad)} in all)" if len(bad) > 20 else ""))
+        raise RollError(f"the plan {edited_cells_message(plan_path, bad)}")
     _check_same_input(plan_path, input_path, plan, data)
     return plan
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.chart import BarChart, LineChart, Reference
 
+from models.sets import USD_PER_MUSD
 from planner.issues import Issues
 from planner.output.plan_writer import CONTRACT_SHEETS, STATUS_WORDS, inputs_echo
-from models.sets import USD_PER_MUSD
-from planner.output.xlsx import (EXCEL_MAX_ROWS, ONE_DECIMAL, USD, WHOLE, atomic_write, safe_save,
-                                    write_frame, write_key_values)
+from planner.output.xlsx import (EXCEL_MAX_ROWS, ONE_DECIMAL, USD, WHOLE, atomic_write, safe_save, write_frame,
+                                 write_key_values)
 from planner.output.contract import Col
 from planner.output.xml_rows import PlanWorkbook
 

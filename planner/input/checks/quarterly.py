@@ -120,7 +120,7 @@ def warn_floors_above_limits(ctx: ValidationContext, series: QuarterSeries) -> N
     for floor_sheet, limit_sheet, unit, words, floor_field, limit_field in FLOORS:
         floors, limits = getattr(series, floor_field), getattr(series, limit_field)
         above: dict[str, list[int]] = {}
-        for (key, t), paid in sorted(floors.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        for (key, t), paid in sorted(floors.items()):
             if paid > limits.get((key, t), 0.0) + 1e-9:
                 above.setdefault(key, []).append(t)
         for key, ts in above.items():
