@@ -89,11 +89,15 @@ def rho_values(costs: dict[tuple, float]) -> dict[tuple, float]:
 
 
 def implied_bounds(model, data) -> None:
-    """Upper bounds no optimal plan exceeds, so PH's Lagrangian subproblems stay bounded: wafers paid are
-    max(started, floor) and started <= capacity, so WP[f,t] <= max(FabCapacity[f,t], FabMinWafers[f,t])."""
-    for (f, t), var in model.WP.items():
-        if var.ub is None:
-            var.setub(max(data.fab_capacity.get((f, t), 0.0), data.fab_min_wafers.get((f, t), 0.0)))
+    """Upper bounds no optimal plan exceeds, so PH's Lagrangian subproblems stay bounded (a paid variable has only
+    lower rows; a negative PH weight would drive it to infinity): wafers paid are max(started, floor) and
+    started <= capacity, so WP[f,t] <= max(FabCapacity[f,t], FabMinWafers[f,t]); likewise HBM stacks paid,
+    HP[v,t] <= max(HBMSupply[v,t], HBMMinStacks[v,t])."""
+    for paid, limit, floor in ((model.WP, data.fab_capacity, data.fab_min_wafers),
+                               (model.HP, data.hbm_supply, data.hbm_min_stacks)):
+        for key, var in paid.items():
+            if var.ub is None:
+                var.setub(max(limit.get(key, 0.0), floor.get(key, 0.0)))
 
 
 def absent_across(comm, scenarios, commit: int) -> set[tuple]:
@@ -115,6 +119,7 @@ def _creator(by_name: dict, commit: int, absent: set[tuple]):
     def scenario_creator(name: str, **_kwargs):
         sc = by_name[name]
         model, _sets = build_scenario_model(sc.data)
+        model.name = name  # mpi-sppy names a scenario by its model's name in its messages
         implied_bounds(model, sc.data)
         nonants = first_stage(model, commit)
         for key in absent & set(nonants):  # a decision another scenario cannot take: 0 here, not hedged

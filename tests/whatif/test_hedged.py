@@ -672,3 +672,30 @@ def test_a_partner_that_can_fund_nothing_can_still_sign_in_a_hedged_plan_when_it
         assert data is not None, [str(i) for i in issues]
         assert build_model(data)[0].A["P"].ub == 0
         assert build_scenario_model(data)[0].A["P"].ub == hedged_upper, minimum
+
+
+@needs_ph
+def test_a_ph_subproblem_that_pays_for_stacks_stays_bounded(tmp_path):
+    """PH prices each here-and-now variable with a weight w; HP (stacks paid) has only lower rows (>= bought,
+    >= floor), so a weight below -$10 (V's price) would pay for infinitely many stacks and HiGHS says
+    'infeasible or unbounded'. implied_bounds caps HP at max(HBMSupply 100, HBMMinStacks 10) = 100: with a weight
+    of -$1,000 a stack in 2026Q1 the subproblem pays for 100 stacks, no more."""
+    import pyomo.environ as pyo
+
+    from models.solve import SolveOptions, solve
+    from models.stochastic import build_scenario_model
+    from planner.input.validate import validate_workbook
+    from planner.whatif.hedged_ph import implied_bounds
+
+    s = floor_in_one_scenario()
+    s["HBMMinStacks"] = [["vendor", "2026Q1", "2026Q2"], ["V", 10, 0]]
+    data, issues = validate_workbook(write(tmp_path, s))
+    assert data is not None, [str(i) for i in issues]
+    model, _sets = build_scenario_model(data)
+    implied_bounds(model, data)
+    assert model.HP["V", 0].ub == 100
+    model.total_cost.deactivate()
+    model.lagrangian = pyo.Objective(expr=model.total_cost.expr - 1.0 * model.HP["V", 0])  # $k: -$1,000 a stack
+    result = solve(model, SolveOptions())
+    assert result.status == "optimal"
+    assert model.HP["V", 0].value == pytest.approx(100)
