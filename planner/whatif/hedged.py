@@ -238,7 +238,29 @@ def expected_value_plan(scenarios: list[Scenario], commit: int, options: SolveOp
     if not result.has_solution:
         notes.append(f"the expected-value plan is {result.status}: {result.message}")
         return None, notes
-    return first_stage_values(model, commit), notes
+    values = first_stage_values(model, commit)
+    notes.extend(pay_every_floor(values, [sc.data for sc in scenarios], commit))
+    return values, notes
+
+
+PAID_FLOORS = (("WP", "fab_min_wafers", "wafers"), ("HP", "hbm_min_stacks", "HBM stacks"))
+
+
+def pay_every_floor(values: dict[tuple, float], datas: list[PlanData], commit: int) -> list[str]:
+    """Raise the committed wafers and stacks paid (WP, HP) to the highest take-or-pay floor of any scenario. A floor
+    is a contract term, not a choice: paid >= floor_s in every scenario, and paid is one here-and-now value, so any
+    commitment pays max_s floor_s, as the hedged plan does. The plan on the mean data pays only the mean floor,
+    which alone would make EEV infinite wherever a scenario's floor is higher (what a 'VSS' would then measure is
+    the mean of a contract term, not the value of hedging). Returns a note per raised value."""
+    notes = []
+    for name, floors, unit in PAID_FLOORS:
+        for (key, t), paid in [(k[1], v) for k, v in values.items() if k[0] == name and k[1][-1] < commit]:
+            highest = max(getattr(d, floors).get((key, t), 0.0) for d in datas)
+            if highest > paid:
+                values[(name, (key, t))] = highest
+                notes.append(f"the expected-value plan pays {key}'s highest take-or-pay floor of any scenario in "
+                             f"{datas[0].quarters[t]}, {highest:,.6g} {unit} (it planned {paid:,.6g}: the mean floor)")
+    return notes
 
 
 def solve_extensive_form(base: PlanData, scenarios: list[Scenario], options: SolveOptions

@@ -409,6 +409,10 @@ def test_a_take_or_pay_floor_of_one_scenario_is_paid_in_every_scenario(tmp_path)
     assert plan.summary["wait_and_see_usd"] == pytest.approx(50, rel=1e-6)
     paid = [v for (name, idx, v) in plan.committed if name == "HP" and idx == ("V", 0)]
     assert paid == [pytest.approx(10, rel=1e-6)]
+    # the plan on the mean data pays the mean floor, 5 stacks, which leaves hi no plan; a floor is a contract term,
+    # so the expected-value commitment pays the highest floor, 10: EEV = $100 in both, VSS = 0 (not infinite)
+    assert plan.summary["eev_usd"] == pytest.approx(100, rel=1e-6)
+    assert plan.summary["vss_usd"] == pytest.approx(0, abs=1e-6)
 
 
 def route_in_one_scenario() -> dict:
