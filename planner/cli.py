@@ -190,13 +190,21 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
     return outcome.exit_code
 
 
+MORE_AT_END = re.compile(r"(; )?\(?and (\d+) more,? \(?see [^)]*\)$")
+
+
 def _shortened(line: str, most: int = 300) -> str:
     """A terminal line of at most `most` characters, cut at a '; ' (the workbook has the full text)."""
     if len(line) <= most:
         return line
     cut = line.rfind("; ", 0, most)
     head = line[:cut if cut > 0 else most]
-    return f"{head}; ... ({line[len(head):].count('; ')} more in the Diagnosis sheet)"
+    rest = line[len(head):]
+    listed_more = MORE_AT_END.search(rest)  # the line's own "; and 21 more (see ...)" counts 21, not 1
+    hidden = rest.count("; ")
+    if listed_more:  # "; and 21 more (see ...)" is no item itself; "x (and 6 more, see ...)" follows one
+        hidden += int(listed_more.group(2)) - (1 if listed_more.group(1) else 0)
+    return f"{head}; ... ({hidden} more in the Diagnosis sheet)"
 
 
 def cmd_hedged(args) -> int:

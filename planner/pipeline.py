@@ -225,7 +225,8 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
                 planned.diagnosis = feasible_diagnosis(result.status, data, sets)
         elif diagnose_failures:
             with time_budget(remaining_time(solve_options.time_limit_s, solve_started)):
-                planned.diagnosis = diagnose(model, sets, data, result, solve_options)
+                pinned = {k: v for edit in options.model_edits for k, v in getattr(edit, "pinned", {}).items()}
+                planned.diagnosis = diagnose(model, sets, data, result, solve_options, pinned)
             for edit in options.model_edits:
                 if hasattr(edit, "explain"):
                     edit.explain(planned.diagnosis, data)

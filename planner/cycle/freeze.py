@@ -435,6 +435,11 @@ class FreezeEdit:
         pinned = {f[Col.quarter] for f in self.frozen}
         self.meta["frozen_quarters"] = [q for q in data.quarters[:min(self.n_quarters, data.T)] if q in pinned]
 
+    @property
+    def pinned(self) -> dict[tuple, dict]:
+        """(variable, index) -> its freeze (source cell, what, value): the Diagnosis names a frozen bound by it."""
+        return {(f["var"], f["index"]): f for f in self.frozen}
+
     def explain(self, diagnosis, data: PlanData) -> None:
         if self.frozen:
             explain_frozen(diagnosis, data, self.frozen)

@@ -130,8 +130,10 @@ def _row_meaning(form: StandardForm, i: int, data: PlanData):
     return describe(con.parent_component().name, con.index(), data)
 
 
-def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> tuple[pd.DataFrame, str]:
-    """IIS of the LP (relaxation). Returns (rows, which problem); empty rows when the relaxation is feasible."""
+def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions, pinned: dict | None = None
+                 ) -> tuple[pd.DataFrame, str]:
+    """IIS of the LP (relaxation). Returns (rows, which problem); empty rows when the relaxation is feasible.
+    `pinned`: (variable name, index) -> a model edit's note on why that variable's bounds were set (bound_row)."""
     lp = continuous_copy(form.lp)
     is_mip = len(form.integer_columns) > 0
     for strategy in (4, 2):
@@ -157,19 +159,73 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions) -> t
                      Col.limit: float(meaning.limit) if meaning.limit is not None else float(limit) * meaning.scale,
                      Col.bound: {2: "lower", 3: "upper", 4: "both"}.get(int(bound), "row"), Col.meaning: meaning.text})
     for j, bound in zip(iis.col_index_, iis.col_bound_):
-        var = form.columns[j]
-        name = var.parent_component().name
-        if name == "E" and int(bound) in (3, 4):
-            s = var.index()[0]
-            rows.append({Col.family: "Expansion blocks", Col.spec: "10", Col.key: s, Col.quarter: data.quarters[var.index()[1]],
-                         Col.cell: data.cell("SiteExpansion", (s,), "max_blocks"), Col.limit: float(var.ub), Col.bound: "upper",
-                         Col.meaning: f"SiteExpansion {s} max_blocks = {var.ub:g} (blocks per quarter at most)"})
-        elif int(bound) in (3, 4) and var.ub is not None:
-            rows.append({Col.family: "variable bound", Col.spec: "", Col.key: var.name, Col.quarter: "", Col.cell: "",
-                         Col.limit: float(var.ub), Col.bound: "upper", Col.meaning: f"{var.name} <= {var.ub:g}"})
+        row = bound_row(form.columns[j], int(bound), data, pinned or {})
+        if row is not None:
+            rows.append(row)
     which = "LP relaxation (integers relaxed)" if is_mip else "LP"
     frame = pd.DataFrame(rows, columns=CONFLICT_COLUMNS).drop_duplicates()
     return frame, which
+
+
+def _index_words(index, data: PlanData) -> tuple[str, str]:
+    """(key, quarter label) of a variable index: ('GPU-4N/Dammam-SA', '2026Q2') for Y[GPU-4N,Dammam-SA,1]."""
+    idx = index if isinstance(index, tuple) else (index,)
+    if idx and isinstance(idx[-1], int) and 0 <= idx[-1] < data.T:
+        return "/".join(map(str, idx[:-1])), data.quarters[idx[-1]]
+    return "/".join(map(str, idx)), ""
+
+
+def _peak_power_cell(site: str, data: PlanData) -> tuple[str, float]:
+    """The SitePower cell of the site's most powerful quarter (the first one on a tie) and its MW."""
+    mw = [data.site_power.get((site, t), 0.0) for t in range(data.T)]
+    t = max(range(data.T), key=lambda q: (mw[q], -q)) if data.T else 0
+    return data.cell("SitePower", (site,), data.quarters[t]) if data.T else "", max(mw, default=0.0)
+
+
+def _bound_words(name: str, index, upper: bool, value: float, data: PlanData) -> tuple[str, str, str, str]:
+    """(family, spec, cell, sentence) of a bound the model itself sets (models/variables.py), in the planner's
+    words; a bound without a known meaning is the variable's own description."""
+    key, quarter = _index_words(index, data)
+    if name == "E" and upper:
+        s = index[0]
+        return ("Expansion blocks", "10", data.cell("SiteExpansion", (s,), "max_blocks"),
+                f"SiteExpansion {s} max_blocks = {value:g} (blocks per quarter at most)")
+    if name == "Y" and upper:
+        p, s, _t = index
+        cell, mw = _peak_power_cell(s, data)
+        extra = " plus every expansion block" if s in set(data.expansion.index) else ""
+        return ("Site power", "10", cell, f"at most {value:g} racks of {p} can be deployed at {s} in {quarter}: the "
+                f"most power {s} can ever have is {mw:g} MW (SitePower at its peak{extra})")
+    if name == "A" and upper and value == 0:
+        return ("Partner deal", "16", data.cell("Partners", (index,), "first_quarter"),
+                f"partner {index} funds no site inside its window (PartnerSites, first/last quarter): its deal "
+                "cannot be signed")
+    return "", "", "", ""
+
+
+def bound_row(var, bound: int, data: PlanData, pinned: dict) -> dict | None:
+    """One conflict-set row for a variable bound HiGHS lists in its IIS (2 lower, 3 upper, 4 both): a decision a
+    model edit pinned (a frozen one: the previous plan's cell), a bound the model sets from the input, or else the
+    variable's own description. None for a bound that restricts nothing (lower 0)."""
+    name, index = var.parent_component().name, var.index()
+    upper = bound in (3, 4)
+    value = var.ub if upper else var.lb
+    if value is None or (not upper and value == 0):
+        return None
+    key, quarter = _index_words(index, data)
+    side = {2: "lower", 3: "upper", 4: "both"}.get(bound, "upper")
+    why = pinned.get((name, index))
+    if why is not None:
+        family, spec, cell = "Frozen decision", "", why.get(Col.source, "")
+        text = f"{why.get(Col.what, var.name)}: frozen at {value:g} by the previous plan (--freeze)"
+    else:
+        family, spec, cell, text = _bound_words(name, index, upper, value, data)
+        if not family:
+            doc = var.parent_component().doc or name
+            family, text = "Decision bound", f"{doc} [{key}{' ' + quarter if quarter else ''}] " \
+                f"{'<=' if upper else '>='} {value:g}"
+    return {Col.family: family, Col.spec: spec, Col.key: key, Col.quarter: quarter, Col.cell: cell,
+            Col.limit: float(value), Col.bound: side, Col.meaning: text}
 
 
 # ---- elastic repair ---------------------------------------------------------------------------------
@@ -400,7 +456,9 @@ def listed(actions: list[str], shown: int = 5, table: str = "the repair table", 
     return text + (f"; and {len(actions) - shown} more (see {table})" if len(actions) > shown else "")
 
 
-def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, options: SolveOptions) -> Diagnosis:
+def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, options: SolveOptions,
+             pinned: dict | None = None) -> Diagnosis:
+    """`pinned`: (variable name, index) -> why a model edit set its bounds (see bound_row)."""
     diag = Diagnosis(result.status)
     diag.checks = presolve_checks(data, sets)
     form = result.form
@@ -414,7 +472,7 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
         return diag
     if result.status == "infeasible":
         t0 = time.perf_counter()
-        diag.conflict, diag.conflict_of = conflict_set(form, data, options)
+        diag.conflict, diag.conflict_of = conflict_set(form, data, options, pinned)
         log.info("diagnose  conflict set: %d rows in %.2f s", len(diag.conflict), time.perf_counter() - t0)
         t0 = time.perf_counter()
         repairs = elastic_repair(form, data, options)

@@ -243,7 +243,7 @@ def expected_value_plan(scenarios: list[Scenario], commit: int, options: SolveOp
     return values, notes
 
 
-PAID_FLOORS = (("WP", "fab_min_wafers", "wafers"), ("HP", "hbm_min_stacks", "HBM stacks"))
+PAID_FLOORS = (("WP", "fab_min_wafers", Col.wafers), ("HP", "hbm_min_stacks", "HBM stacks"))
 
 
 def pay_every_floor(values: dict[tuple, float], datas: list[PlanData], commit: int) -> list[str]:

@@ -114,6 +114,11 @@ def test_capacity_cut_below_committed_wafers(cycle, tmp_path):
     assert outcome.status == "infeasible" and outcome.exit_code == 3
     text = " ".join(str(c) for row in load_workbook(out)["Diagnosis"].iter_rows(values_only=True) for c in row if c)
     assert "raise FabCapacity!B2 from 0.4 to 1" in text
+    # the conflict set names the frozen wafer in words at the previous plan's cell, not as W[L1,F,0] >= 1
+    conflict = [r for r in load_workbook(out)["Diagnosis"].iter_rows(values_only=True) if r[0] == "Frozen decision"]
+    assert [r[2:8] for r in conflict] == [("L1/F", "2026Q2", "plan.xlsx Wafers!D3", 1, "lower",
+                                           "wafers started of L1/F in 2026Q2: frozen at 1 by the previous plan "
+                                           "(--freeze)")]
 
     data, _issues = validate_workbook(cut)
     model, sets = build_model(data)

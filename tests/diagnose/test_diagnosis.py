@@ -226,3 +226,33 @@ def test_the_terminal_says_what_to_change(tmp_path, capsys):
     assert code == 3
     assert "Smallest change that makes the plan feasible: lower min_service_level of w (Workloads!C2)" in out
     assert "Diagnosis sheet says what to change" in out
+
+
+def test_a_rack_bound_from_site_power_is_named_in_words(tmp_path):
+    """Whole racks, one quarter, SitePower S = 0.015 MW: a rack draws 0.01 MW, so at most floor(0.015 / 0.01) = 1
+    rack can ever stand at S (a bound on Y, models/variables.py rack_bounds). A 100% floor on 1,500 tok/s needs 1.5
+    racks, which the power row alone allows (0.015 MW) but the bound does not: the relaxation's conflict is the
+    floor and that bound, named as site power at SitePower!B2, not as 'Y[L1,S,0] <= 1'."""
+    sheets = with_floor(minimal_sheets(1, integer_racks=True))
+    sheets["SitePower"][1] = ["S", 0.015]
+    sheets["Demand"][1] = ["NA", "w", 1500]
+    d = diagnosis_of(tmp_path, sheets)
+    bound = d.conflict[d.conflict["meaning"].str.startswith("at most")]
+    assert [tuple(r) for r in bound[["family", "key", "quarter", "cell", "limit", "bound"]].itertuples(index=False)] \
+        == [("Site power", "L1/S", "2026Q1", "SitePower!B2", 1.0, "upper")]
+    assert bound["meaning"].iloc[0] == ("at most 1 racks of L1 can be deployed at S in 2026Q1: the most power S can "
+                                        "ever have is 0.015 MW (SitePower at its peak)")
+    assert not d.conflict["meaning"].str.contains(r"\[").any()
+
+
+def test_the_terminal_counts_what_a_shortened_line_leaves_out():
+    """A terminal line is cut at 300 characters; the count of what is left out adds the line's own 'and N more':
+    8 limits listed and 21 more, 3 shown -> 5 + 21 = 26 more; 5 findings '(and 6 more, ...)', 2 shown -> 3 + 6."""
+    from planner.cli import _shortened
+
+    listed_8 = "Conflict set: " + "; ".join(f"limit number {i} is long enough" for i in range(8))
+    assert _shortened(listed_8 + "; and 21 more (see the conflict set table)", 120).endswith(
+        "limit number 2 is long enough; ... (26 more in the Diagnosis sheet)")
+    listed_5 = "Frozen: " + "; ".join(f"limit number {i} is long enough" for i in range(5))
+    assert _shortened(listed_5 + " (and 6 more, see Pre-solve checks)", 100).endswith(
+        "limit number 1 is long enough; ... (9 more in the Diagnosis sheet)")
