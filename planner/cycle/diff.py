@@ -422,20 +422,25 @@ def _objective_headline(old: Plan, new: Plan) -> str:
     return text
 
 
+def _quarters_total(frame: pd.DataFrame | None, column: str, quarters: set[str]) -> float:
+    """The sum of `column` over the rows of `quarters` (0 without the sheet or the column)."""
+    if frame is None or column not in frame.columns or Col.quarter not in frame.columns:
+        return 0.0
+    frame = numeric(frame, column)
+    return float(frame.loc[frame[Col.quarter].astype(str).isin(quarters), column].sum())
+
+
 def window(plan: Plan, quarters: list[str]) -> dict[str, float]:
     """Totals of a plan over some of its quarters: capex, wafers, racks deployed, demand, served, unmet."""
     f, qs = plan.frames, set(quarters)
     out = {}
-    for key, sheet, column in ((Col.capex_usd, "Capex", Col.capex_usd), (Col.own_capex_usd, "Capex", Col.own_usd),
-                               (Col.wafers, "Wafers", Col.wafers), (Col.racks_deployed, "Deployments", Col.racks_deployed),
-                               (Col.demand_tps, "Serving", Col.demand_tps), (Col.served_tps, "Serving", Col.served_tps),
-                               (Col.unmet_tps, "Serving", Col.unmet_tps)):
-        frame = f.get(sheet)
-        if frame is None or column not in frame.columns or Col.quarter not in frame.columns:
-            out[key] = 0.0
-            continue
-        frame = numeric(frame, column)
-        out[key] = float(frame.loc[frame[Col.quarter].astype(str).isin(qs), column].sum())
+    packaging = ("Budget", Col.packaging_capex_usd)  # own-funded, on no site: in Summary's own_capex_usd too
+    for key, *parts in ((Col.capex_usd, ("Capex", Col.capex_usd), packaging),
+                        (Col.own_capex_usd, ("Capex", Col.own_usd), packaging),
+                        (Col.wafers, ("Wafers", Col.wafers)), (Col.racks_deployed, ("Deployments", Col.racks_deployed)),
+                        (Col.demand_tps, ("Serving", Col.demand_tps)), (Col.served_tps, ("Serving", Col.served_tps)),
+                        (Col.unmet_tps, ("Serving", Col.unmet_tps))):
+        out[key] = sum(_quarters_total(f.get(sheet), column, qs) for sheet, column in parts)
     out[Col.service_level] = out[Col.served_tps] / out[Col.demand_tps] if out[Col.demand_tps] > 0 else None
     return out
 

@@ -44,6 +44,8 @@ AGGREGATE_BY = {
     "Serving": [Col.region, Col.workload, Col.quarter], "Power": [Col.quarter], "Capex": [Col.quarter],
     "Chips": [Col.product, Col.quarter], "Bottlenecks": None,
 }
+
+
 @dataclass
 class WriteOptions:
     max_sheet_rows: int = EXCEL_MAX_ROWS - 1  # data rows per sheet before the table goes to a file beside
@@ -68,8 +70,11 @@ def plan_by_quarter(data: PlanData, solution: SolutionTables) -> pd.DataFrame:
     served, unmet, demand = total(s, Col.served_tps), total(s, Col.unmet_tps), total(s, Col.demand_tps)
     out += [(Col.served_tps, "tok/s", served), (Col.unmet_tps, "tok/s", unmet), (Col.demand_tps, "tok/s", demand),
             (Col.service_level, "%", ratio(served, demand))]
-    c = t["Capex"]
-    out += [(Col.own_capex_usd, "USD", total(c, Col.own_usd)), (Col.partner_capex_usd, "USD", total(c, Col.partner_usd))]
+    c, budget = t["Capex"], t.get("Budget", pd.DataFrame())
+    packaging = total(budget, Col.packaging_capex_usd) if Col.packaging_capex_usd in budget.columns else 0.0
+    # packaging expansion capex is own-funded and on no site: in own capex as in Summary's own_capex_usd
+    out += [(Col.own_capex_usd, "USD", total(c, Col.own_usd) + packaging),
+            (Col.partner_capex_usd, "USD", total(c, Col.partner_usd))]
     fabs = t["Fabs"]
     pack = t["Packaging"].dropna(subset=[Col.capacity]) if len(t["Packaging"]) else t["Packaging"]
     power = t["Power"]

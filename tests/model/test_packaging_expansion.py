@@ -65,3 +65,22 @@ def test_expansion_of_a_line_without_capacity_row_is_a_located_error(tmp_path):
     assert data is None
     [err] = issues.errors
     assert err.cell == "PackagingExpansion!A3" and "add its row to PackagingCapacity" in err.message
+
+
+def test_own_capex_adds_up_the_same_in_summary_plan_by_quarter_and_diff(tmp_path):
+    """The case above: own capex $1,000 (Q1 rack) + $500 (block, on no site) + $2,000 (Q2 racks) = $3,500. Summary's
+    own_capex_usd, PlanByQuarter's own_capex_usd row ($1,500 in Q1, $2,000 in Q2) and diff's window all say $3,500;
+    the Capex sheet (by site) holds the $3,000 of racks."""
+    from planner.cycle.diff import load_checked_plan, window
+    from planner.output.plan_writer import plan_by_quarter
+    from planner.pipeline import run_plan
+
+    out = tmp_path / "p.xlsx"
+    assert run_plan(write(tmp_path, _sheets()), out).exit_code == 0
+    s = solve_sheets(tmp_path, _sheets())
+    assert s.solution.kpis["own_capex_usd"] == pytest.approx(3500, rel=1e-6)
+    quarters = s.data.quarters
+    by_quarter = plan_by_quarter(s.data, s.solution).set_index("metric")
+    assert [float(x) for x in by_quarter.loc["own_capex_usd", quarters]] == [pytest.approx(1500), pytest.approx(2000)]
+    assert float(s.table("Capex")["own_usd"].sum()) == pytest.approx(3000)
+    assert window(load_checked_plan(out), quarters)["own_capex_usd"] == pytest.approx(3500, rel=1e-6)
