@@ -31,6 +31,14 @@ def _print_issues(issues: Issues, stream=None) -> None:
         print(f"{len(issues.errors)} error(s), {len(issues.warnings)} warning(s)", file=stream)
 
 
+def _print_warnings(warnings: list, shown: int = 5, where: str = "see the plan's Warnings sheet") -> None:
+    """Warnings on the terminal: the first `shown`, then how many there are and `where` they all are."""
+    for issue in warnings[:shown]:
+        print(str(issue), file=sys.stderr)
+    more = f" ({len(warnings) - shown} more)" if len(warnings) > shown else ""
+    print(f"{len(warnings)} warning(s){more}; {where}", file=sys.stderr)
+
+
 def default_output(input_path: Path, suffix: str = "plan") -> Path:
     return input_path.with_name(f"{input_path.stem}.{suffix}.xlsx")
 
@@ -48,11 +56,12 @@ def cmd_validate(args) -> int:
     # the Scenarios and Uncertainty rows are checked whatever the base's errors: every error at once
     base_errors = None if data is not None else issues
     bad_sheets = _sheet_problems(scenarios_raw, base_errors) if scenarios_raw is not None else 0
-    bad_scenarios = _validate_scenarios(args.input, scenarios_raw, base_errors, base_warnings=issues)
+    bad_scenarios, scenario_warnings = _validate_scenarios(args.input, scenarios_raw, base_errors, base_warnings=issues)
     if data is None or bad_sheets or bad_scenarios:
         return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
-          f"{len(data.products)} products, {len(data.sites)} sites, {len(issues.warnings)} warning(s))")
+          f"{len(data.products)} products, {len(data.sites)} sites, {len(issues.warnings)} warning(s)"
+          + (f", and {scenario_warnings} in its scenarios)" if scenario_warnings else ")"))
     return EXIT_OK
 
 
@@ -68,10 +77,11 @@ def _knock_ons_dropped(issues: Issues, base_errors: Issues | None) -> Issues:
                    and not any(f"sheet {m} " in i.message for m in missing)])
 
 
-def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_warnings: Issues | None = None) -> int:
+def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_warnings: Issues | None = None
+                        ) -> tuple[int, int]:
     """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors,
     and the warnings it adds to the base's (`base_warnings`: the base workbook's issues). Returns how many
-    scenarios have errors. `raw`: the workbook as read (None: nothing to check). On an invalid base
+    scenarios have errors and how many warnings the scenarios add. `raw`: the workbook as read (None: nothing to check). On an invalid base
     (`base_errors` given) only the scenario's own rows are checked (sheet, key, column, operation), without
     knock-ons of the base's errors: validating the edited copy would repeat them."""
     import copy
@@ -80,8 +90,8 @@ def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_
     from planner.input.validate import validate_raw
 
     if raw is None or "Scenarios" not in raw.sheets:
-        return 0
-    failed = 0
+        return 0, 0
+    failed = warned = 0
     for name in scenario_names(raw):
         issues = Issues()
         copy_ = copy.deepcopy(raw)
@@ -93,15 +103,17 @@ def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_
             failed += 1
             _print_scenario_errors(name, issues, Issues(), sys.stdout)
         elif base_warnings is not None:
-            _print_scenario_warnings(name, issues, base_warnings)
-    return failed
+            warned += _print_scenario_warnings(name, issues, base_warnings)
+    return failed, warned
 
 
-def _print_scenario_warnings(name: str, issues: Issues, base: Issues) -> None:
-    """The warnings scenario `name` adds to the base workbook's, under its name (they do not fail validate)."""
+def _print_scenario_warnings(name: str, issues: Issues, base: Issues) -> int:
+    """The warnings scenario `name` adds to the base workbook's, under its name (they do not fail validate); how
+    many."""
     own = _added(issues.warnings, base.warnings)
     if own:
         _print_under(name, own, "warning", sys.stdout)
+    return len(own)
 
 
 def _print_scenario_errors(name: str, issues: Issues, base: Issues, stream=None) -> None:
@@ -131,16 +143,18 @@ def run_options(args, **more):
 
 def plan_edits(args) -> tuple[list, list]:
     """The input edits (a scenario) and model edits (a freeze, the stability term) the run's flags ask for."""
-    input_edits, model_edits = [], []
-    if getattr(args, "scenario", None):
-        from planner.whatif.scenarios import ScenarioEdit
+    from planner.whatif.scenarios import ScenarioEdit, ScenarioRowsCheck
 
+    input_edits, model_edits = [ScenarioRowsCheck(skip=getattr(args, "scenario", None))], []  # on the tables as read
+    if getattr(args, "scenario", None):
         input_edits.append(ScenarioEdit(args.scenario))
     if getattr(args, "previous", None):
         from planner.cycle.stability import replan_edits
 
         model_edits += replan_edits(Path(args.previous), getattr(args, "freeze", 0) or 0)
     return input_edits, model_edits
+
+
 def _sheet_problems(raw, base_errors: Issues | None = None) -> int:
     """Rows of the Scenarios sheet no scenario uses (blank name, 'base') and a faulty Uncertainty sheet (what
     `planner sweep` would refuse), printed with their cells, knock-ons of `base_errors` left out; returns how many
@@ -179,7 +193,7 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
         _print_issues(outcome.issues)
         return outcome.exit_code
     if outcome.issues is not None and outcome.issues.warnings:
-        print(f"{len(outcome.issues.warnings)} input warning(s); see the Warnings sheet", file=sys.stderr)
+        _print_warnings(outcome.issues.warnings)
     objective = f", objective {money(outcome.objective_usd)}" if outcome.objective_usd is not None else ""
     print(f"{outcome.status.upper()}: {outcome.message}{objective}")
     for line in outcome.diagnosis_lines[:4]:  # what is wrong and the least change that fixes it, in words
@@ -267,9 +281,9 @@ def cmd_compare(args) -> int:
         for p in invalid:
             _print_scenario_errors(p.name, p.issues, plans[0].issues)
         return EXIT_INVALID
-    warnings = {str(i) for p in plans for i in p.issues.warnings}
+    warnings = list(dict.fromkeys(str(i) for p in plans for i in p.issues.warnings))  # once, in order found
     if warnings:
-        print(f"{len(warnings)} input warning(s); run planner validate or see a plan's Warnings sheet", file=sys.stderr)
+        _print_warnings(warnings, where="planner validate lists them all")
     written, note = write_compare(output, plans, input_path)
     if note:
         log.warning(note)

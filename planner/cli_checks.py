@@ -115,10 +115,20 @@ def _stochastic_option_problems(args) -> list[str]:
     return problems
 
 
+READ_ROLES = {"input": "input workbook", "previous": "previous plan (--previous)", "plan": "plan workbook",
+              "actuals": "actuals workbook (--actuals)", "old": "old plan", "new": "new plan"}
+
+
 def files_read(args) -> list[Path]:
     """Every file the command reads."""
-    names = ("input", "previous", "plan", "actuals", "old", "new")
-    return [Path(getattr(args, n)) for n in names if getattr(args, n, None)]
+    return [Path(getattr(args, n)) for n in READ_ROLES if getattr(args, n, None)]
+
+
+def missing_files(args) -> list[str]:
+    """A file the command reads that is not there, by its role, before any work (a missing --previous was found
+    only after the model was built)."""
+    return [f"the {role} {getattr(args, n)} does not exist" for n, role in READ_ROLES.items()
+            if getattr(args, n, None) and not Path(getattr(args, n)).exists()]
 
 
 def outputs(args) -> list[Path]:
@@ -159,7 +169,7 @@ def output_problems(args) -> list[str]:
 def io_problems(args) -> list[str]:
     from planner.output.xlsx import same_file
 
-    problems = output_problems(args)
+    problems = missing_files(args) + output_problems(args)
     for out in outputs(args):
         for path in files_read(args):
             if same_file(out, path):

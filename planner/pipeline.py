@@ -265,7 +265,8 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     check_target(output_path, input_path)
     timer = Timer(hooks=hooks or Hooks())
     raw, issues = read(input_path, timer)
-    base = prepare(raw, issues, (), timer) if options.input_edits else None  # the workbook as `validate` sees it
+    edited = any(getattr(e, "edits_input", True) for e in options.input_edits)
+    base = prepare(raw, issues, (), timer) if edited else None  # the workbook as `validate` sees it
     if base is not None and not base.valid:
         return PlanOutcome(EXIT_INVALID, "invalid", f"{len(base.issues.errors)} error(s) in the input workbook",
                            issues=base.issues, phases=timer.phases)

@@ -22,6 +22,7 @@ applies the sampled scale factors of `planner sweep` (the Uncertainty sheet).
 
 from __future__ import annotations
 
+import copy
 
 from planner.input.convert import to_text
 from planner.issues import Issues
@@ -32,16 +33,6 @@ from planner.input.reader import RawSheet, RawWorkbook
 
 BASE = "base"
 SCENARIO_COLUMNS = ("scenario", "sheet", "key", "column", "operation", "value")
-
-
-
-
-
-
-
-
-
-
 
 
 # ---- reading the Scenarios sheet -------------------------------------------------------------------
@@ -124,27 +115,6 @@ def apply_named_scenario(raw: RawWorkbook, name: str, issues: Issues) -> list[st
 # ---- resolving and applying overrides --------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
     """The overrides in order, the add_row rows of one (sheet, key) gathered into one list at the first's place."""
     out: list[Override | list[Override]] = []
@@ -177,8 +147,6 @@ def apply_overrides(raw: RawWorkbook, overrides: list[Override], issues: Issues)
     return applied
 
 
-
-
 # ---- scenarios as input edits of the one pipeline ----------------------------------------------------------
 
 class ScenarioEdit:
@@ -192,6 +160,32 @@ class ScenarioEdit:
         applied = apply_named_scenario(raw, self.name, issues)
         self.meta["overrides"] = applied
         return applied
+
+
+class ScenarioRowsCheck:
+    """Input check (no edit): the scenarios of the Scenarios sheet a plain `planner run` does not apply, each tried on
+    a copy of the tables; what would stop one (an unknown key, a column no sheet has) becomes a warning at its
+    Scenarios cell, so the plan is made but its workbook does not hide a what-if that `compare`, `sweep` and
+    `--scenario` refuse. Only the scenario's own rows are checked, not a validation of its result (that is
+    `planner validate`'s, which fails on them)."""
+
+    edits_input = False  # the tables stay as read: no separate validation of the unedited workbook is needed
+
+    def __init__(self, skip: str | None = None):
+        self.skip = skip  # the scenario the run applies itself (--scenario): its errors are the run's errors
+
+    def apply(self, raw: RawWorkbook, issues: Issues) -> list[str]:
+        if "Scenarios" not in raw.sheets:
+            return []
+        for name in scenario_names(raw):
+            if name == self.skip:
+                continue
+            found = Issues()
+            apply_named_scenario(copy.deepcopy(raw), name, found)
+            for e in found.errors:
+                issues.warning(e.sheet, e.cell, e.column, e.value, f"scenario '{name}' cannot be applied: {e.message} "
+                               "(this plan does not use it; compare and --scenario refuse it)")
+        return []
 
 
 class OverridesEdit:

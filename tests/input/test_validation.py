@@ -337,6 +337,28 @@ def test_validate_shows_the_warnings_a_scenario_adds(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "scenario 'odd': 1 warning(s)" in out and "budget item 'other_capex' is not used" in out
     assert "scenario 'fine'" not in out and out.count("unknown setting 'colour'") == 1
+    assert "1 warning(s), and 1 in its scenarios)" in out  # the OK line counts the scenario's warning too
+
+
+def test_run_warns_about_a_scenario_that_cannot_be_applied(tmp_path, capsys):
+    """Scenario 'typo' names Demand key 'EU/w', which the workbook lacks: `planner validate` fails (exit 2), and a
+    plain `planner run` (which plans the workbook as it is, without scenarios) still plans it, exit 0, but warns at
+    Scenarios!C2 on the terminal and in the plan's Warnings sheet; `--scenario typo` refuses it (exit 2)."""
+    from planner.cli import main
+
+    sheets = minimal_sheets()
+    sheets["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                           ["typo", "Demand", "EU/w", "*", "scale", 0.5]]
+    src, out = write(tmp_path, sheets), tmp_path / "p.xlsx"
+    assert main(["validate", str(src)]) == 2
+    capsys.readouterr()
+    assert main(["-q", "run", str(src), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING Scenarios!C2 [key] = 'EU/w': scenario 'typo' cannot be applied" in err
+    assert "1 warning(s); see the plan's Warnings sheet" in err
+    rows = list(load_workbook(out)["Warnings"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[4]) for r in rows] == [("Scenarios!C2", "EU/w")]
+    assert main(["-q", "run", str(src), "--scenario", "typo", "-o", str(tmp_path / "t.xlsx")]) == 2
 
 
 def test_a_remembered_table_frame_is_each_callers_own_and_keyed_by_value_and_type():

@@ -68,3 +68,19 @@ def test_well_formed_scheduler_addresses_pass_the_check(address):
     from planner.cli_checks import scheduler_problems
 
     assert scheduler_problems(address) == []
+
+
+@pytest.mark.parametrize("argv, role", [
+    (["run", "{missing}", "-o", "{out}"], "input workbook"),
+    (["run", "{input}", "--previous", "{missing}", "--freeze", "1", "-o", "{out}"], "previous plan (--previous)"),
+    (["roll", "{missing}", "{input}", "-o", "{out}"], "plan workbook"),
+    (["roll", "{plan}", "{input}", "--actuals", "{missing}", "-o", "{out}"], "actuals workbook (--actuals)"),
+    (["diff", "{plan}", "{missing}", "-o", "{out}"], "new plan"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else a)
+def test_a_file_to_read_that_is_not_there_is_named_by_its_role_before_any_work(tmp_path, capsys, files, argv, role):
+    """Every file a command reads is checked before any work (a missing --previous was found after the model was
+    built, and an actuals file was called 'the plan workbook'): one error, naming its role."""
+    missing, out = tmp_path / "gone.xlsx", tmp_path / "out.xlsx"
+    assert cli.main(["-q"] + [a.format(out=out, missing=missing, **files) for a in argv]) == 2
+    assert capsys.readouterr().err == f"ERROR: the {role} {missing} does not exist\n"
+    assert not out.exists()
