@@ -255,6 +255,20 @@ def test_an_open_ended_partner_window_after_the_horizon_is_a_warning_not_an_erro
     assert "2030Q1..(open) lies outside the horizon" in warning.message
 
 
+@pytest.mark.parametrize("first, last, cell, column", [(None, "2027Q2", "Partners!D2", "last_quarter"),
+                                                       ("2025Q3", "2026Q2", "Partners!C2", "first_quarter"),
+                                                       (None, "2025Q1", "Partners!D2", "last_quarter")])
+def test_a_partner_window_off_the_horizon_is_warned_at_the_end_that_is_off(tmp_path, first, last, cell, column):
+    """Horizon 2026Q1..2026Q2: a window ending 2027Q2 is cut at its last_quarter cell (D2), one starting 2025Q3 at
+    its first_quarter cell (C2); one that ended in 2025Q1 lies before the plan: its last_quarter (D2) is off."""
+    sheets = minimal_sheets()
+    sheets["Partners"] = [["partner", "commitment_usd", "first_quarter", "last_quarter"], ["P", 1e6, first, last]]
+    sheets["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    _data, issues = issues_of(tmp_path, sheets)
+    [warning] = [i for i in issues.warnings if "window" in i.message]
+    assert (warning.cell, warning.column) == (cell, column)
+
+
 def test_a_bad_start_quarter_still_reports_bad_quarter_values(tmp_path):
     """start_quarter '2026Q5' leaves no horizon, yet a negative demand in Demand!C2 is reported with it: every
     error at once, not the horizon's alone."""

@@ -30,17 +30,21 @@ def installed_base(ctx: ValidationContext, rows: list[Row]) -> pd.DataFrame:
 def _check_partner_window(ctx: ValidationContext, p: str, fq: object, lq: object, a: int, b: int) -> None:
     """A window [a, b] (quarter indices) that is reversed is an error; one off the horizon is a warning."""
     T, quarters = len(ctx.quarters), ctx.quarters
-    cell_f = ctx.cells.get(("Partners", (p,), "first_quarter"), "Partners")
     fq, lq = (fq if isinstance(fq, str) else "(start)"), (lq if isinstance(lq, str) else "(open)")
-    if a > b:
-        ctx.issues.error("Partners", cell_f, "first_quarter", fq, f"partner {p}: first_quarter {fq} is after "
-                         f"last_quarter {lq}")
+
+    def at(column: str) -> tuple[str, str, str, str]:  # the cell of the end of the window that is off
+        return "Partners", ctx.cells.get(("Partners", (p,), column), "Partners"), column, fq if column == \
+            "first_quarter" else lq
+
+    if a > b and fq != "(start)":  # a blank first_quarter is the plan start: a window ended before it is off
+        ctx.issues.error(*at("first_quarter"), f"partner {p}: first_quarter {fq} is after last_quarter {lq}")
     elif b < 0 or a > T - 1:
-        ctx.issues.warning("Partners", cell_f, "first_quarter", fq, f"partner {p}'s window {fq}..{lq} lies outside "
-                           f"the horizon {quarters[0]}..{quarters[-1]}; it can fund nothing")
+        ctx.issues.warning(*at("last_quarter" if b < 0 else "first_quarter"), f"partner {p}'s window {fq}..{lq} lies "
+                           f"outside the horizon {quarters[0]}..{quarters[-1]}; it can fund nothing")
     elif a < 0 or b > T - 1:
-        ctx.issues.warning("Partners", cell_f, "first_quarter", fq, f"partner {p}'s window {fq}..{lq} extends "
-                           f"beyond the horizon; only {quarters[max(a, 0)]}..{quarters[min(b, T - 1)]} is planned")
+        ctx.issues.warning(*at("first_quarter" if a < 0 else "last_quarter"), f"partner {p}'s window {fq}..{lq} "
+                           f"extends beyond the horizon; only {quarters[max(a, 0)]}..{quarters[min(b, T - 1)]} is "
+                           "planned")
 
 
 def _check_partner_deal(ctx: ValidationContext, partners: pd.DataFrame, p: str,
