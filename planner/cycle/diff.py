@@ -63,7 +63,8 @@ GLOBAL = frozenset({"Demand", "Workloads", "Throughput", "Budget", "PackagingCap
 CARRY_OVER = frozenset({("Products", "initial_die_bank"), ("Products", "initial_chip_inventory"),
                         ("HBMVendors", "initial_inventory"), ("InstalledBase", "*"), ("ScheduledReceipts", "*"),
                         ("Partners", Col.commitment_usd), ("Partners", Col.min_deal_usd),
-                        ("Partners", "fixed_deal_cost_usd"), ("Settings", "start_quarter")})
+                        ("Partners", "fixed_deal_cost_usd"), ("Settings", "start_quarter"),
+                        ("Settings", "plan_name")})  # roll renames a plan named after its horizon (rolled_plan_name)
 ROLL_CAUSE = "roll carry-over"
 
 

@@ -206,3 +206,17 @@ def test_a_hand_edited_plan_is_refused_at_its_cell_not_diffed(pair, capsys, valu
     assert main(["-q", "diff", str(edited), str(new), "-o", str(out)]) == 2 and not out.exists()
     err = capsys.readouterr().err
     assert f"edited_{value}.xlsx Wafers!D2: wafers" in err and words in err
+
+
+def test_the_rolls_new_plan_name_is_a_carry_over_not_an_edit():
+    """roll renames a plan named after its horizon ('Plan 2026Q1-2026Q4' -> 'Plan 2026Q2-2027Q1'): diffing the plans
+    of a roll, that Settings change is the roll's own, not '1 edited'; in plans of one start it is an edit."""
+    from pathlib import Path
+
+    from planner.cycle.diff import ROLL_CAUSE, carry_over
+    from planner.output.plan_reader import Plan
+
+    old = Plan(Path("a.xlsx"), {}, quarters=["2026Q1", "2026Q2"])
+    rolled = Plan(Path("b.xlsx"), {}, quarters=["2026Q2", "2026Q3"])
+    assert carry_over("Settings", "value", old, rolled, "plan_name") == ROLL_CAUSE
+    assert carry_over("Settings", "value", old, old, "plan_name") == "input edit"
