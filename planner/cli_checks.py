@@ -49,6 +49,11 @@ def other_option_problems(args) -> list[str]:
             problems.append(f"--freeze {freeze} needs --previous PLAN.xlsx (the plan whose decisions are kept)")
     if getattr(args, "command", "") == "run":
         problems += _stochastic_option_problems(args)
+    asked = getattr(args, "scenarios", None)
+    if getattr(args, "command", "") == "compare" and asked is not None and \
+            (not asked.strip() or any(not n.strip() for n in asked.split(","))):
+        problems.append(f"--scenarios takes scenario names separated by commas (e.g. hbm_cut,samsung_early), not "
+                        f"'{asked}' (an empty name); leave the option out to compare every scenario")
     if getattr(args, "command", "") == "sweep":
         if args.seed is not None and args.seed < 0:
             problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
@@ -108,6 +113,9 @@ def _stochastic_option_problems(args) -> list[str]:
     problems = _draws_problems(args.draws, MAX_HEDGED_DRAWS)
     if args.seed is not None and args.seed < 0:
         problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
+    elif args.seed is not None and args.draws is None:  # the named scenarios are not sampled: a seed changes nothing
+        problems.append(f"--seed {args.seed} applies to sampled scenarios only: add --draws N (without it the hedged "
+                        "plan takes the named scenarios of ScenarioWeights / Scenarios)")
     for flag in ("previous", "scenario"):
         if getattr(args, flag, None):
             problems.append(f"--{flag} cannot be combined with --stochastic (the hedged plan plans every scenario "

@@ -182,6 +182,7 @@ def test_hours_per_quarter_1e308_is_a_located_error(tmp_path):
     (["--stochastic", "--previous", "{src}"], "--previous cannot be combined with --stochastic"),
     (["--draws", "3"], "--draws applies to --stochastic only"),
     (["--engine", "ph", "--seed", "2"], "--seed, --engine apply to --stochastic only"),
+    (["--stochastic", "--seed", "7"], "--seed 7 applies to sampled scenarios only: add --draws N"),
 ])
 def test_cli_options_get_the_settings_ranges(tmp_path, capsys, flags, words):
     src = write(tmp_path, minimal_sheets())
@@ -198,6 +199,8 @@ def test_cli_options_get_the_settings_ranges(tmp_path, capsys, flags, words):
     (["template", "{out}", "--start", "2026Q5"], "--start"),
     (["template", "{out}", "--start", "0999Q1"], "--start"),
     (["template", "{out}", "--start", "9999Q3"], "9999Q4"),
+    (["compare", "{src}", "--scenarios", "", "-o", "{out}"], "--scenarios takes scenario names separated by commas"),
+    (["compare", "{src}", "--scenarios", "a,,", "-o", "{out}"], "not 'a,,' (an empty name)"),
     (["sweep", "{src}", "--seed", "-1", "-o", "{out}"], "--seed"),
 ])
 def test_bad_command_arguments_are_clear_errors(tmp_path, capsys, argv, words):
