@@ -145,9 +145,11 @@ def plan_edits(args) -> tuple[list, list]:
     """The input edits (a scenario) and model edits (a freeze, the stability term) the run's flags ask for."""
     from planner.whatif.scenarios import ScenarioEdit, ScenarioRowsCheck
 
-    input_edits, model_edits = [ScenarioRowsCheck(skip=getattr(args, "scenario", None))], []  # on the tables as read
+    input_edits, model_edits = [], []
     if getattr(args, "scenario", None):
         input_edits.append(ScenarioEdit(args.scenario))
+    else:  # a plain run applies no scenario: say which of them could not be applied
+        input_edits.append(ScenarioRowsCheck())
     if getattr(args, "previous", None):
         from planner.cycle.stability import replan_edits
 

@@ -178,6 +178,9 @@ def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Time
         return Prepared(None, issues, applied)
     with timer.phase("validate"):
         data, issues = validate_raw(mine, issues)
+        for edit in input_edits if data is not None else ():
+            if hasattr(edit, "check_valid"):  # a check that needs a valid workbook (planner.whatif.scenarios)
+                edit.check_valid(mine, issues)
     return Prepared(data, issues, applied, dict(mine.edited))
 
 

@@ -163,29 +163,27 @@ class ScenarioEdit:
 
 
 class ScenarioRowsCheck:
-    """Input check (no edit): the scenarios of the Scenarios sheet a plain `planner run` does not apply, each tried on
-    a copy of the tables; what would stop one (an unknown key, a column no sheet has) becomes a warning at its
-    Scenarios cell, so the plan is made but its workbook does not hide a what-if that `compare`, `sweep` and
-    `--scenario` refuse. Only the scenario's own rows are checked, not a validation of its result (that is
-    `planner validate`'s, which fails on them)."""
+    """Input check (no edit) of a plain `planner run`, which applies no scenario: once the workbook is valid, each
+    scenario of the Scenarios sheet is tried on a copy of the tables, and what would stop one (an unknown key, a
+    column no sheet has) becomes a warning at its Scenarios cell, so the plan is made but does not hide a what-if
+    that `compare`, `sweep` and `--scenario` refuse. Only the scenario's own rows are checked, not a validation
+    of its result (that is `planner validate`'s, which fails on them). On an invalid workbook nothing is added:
+    the run prints what validate prints."""
 
     edits_input = False  # the tables stay as read: no separate validation of the unedited workbook is needed
 
-    def __init__(self, skip: str | None = None):
-        self.skip = skip  # the scenario the run applies itself (--scenario): its errors are the run's errors
+    def apply(self, _raw: RawWorkbook, _issues: Issues) -> list[str]:
+        return []
 
-    def apply(self, raw: RawWorkbook, issues: Issues) -> list[str]:
+    def check_valid(self, raw: RawWorkbook, issues: Issues) -> None:
         if "Scenarios" not in raw.sheets:
-            return []
+            return
         for name in scenario_names(raw):
-            if name == self.skip:
-                continue
             found = Issues()
             apply_named_scenario(copy.deepcopy(raw), name, found)
             for e in found.errors:
                 issues.warning(e.sheet, e.cell, e.column, e.value, f"scenario '{name}' cannot be applied: {e.message} "
                                "(this plan does not use it; compare and --scenario refuse it)")
-        return []
 
 
 class OverridesEdit:
