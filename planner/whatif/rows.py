@@ -206,6 +206,10 @@ def remove_rows(raw: RawWorkbook, ov: Override, issues: Issues) -> str | None:
     if column not in (None, "*"):
         _error(ov, "column", column, "remove_row drops whole rows: leave the column blank or write *", issues)
         return None
+    if to_text(ov.value) not in (None, ""):  # a value there was meant for something: set or add_row?
+        _error(ov, "value", ov.value, "remove_row drops whole rows and takes no value: leave the value blank (to "
+               "change a cell, use set)", issues)
+        return None
     if spec.kind == "settings" and to_text(ov.key) and to_text(ov.key).strip().lower() in SETTING_BY_KEY and \
             SETTING_BY_KEY[to_text(ov.key).strip().lower()].required:
         _error(ov, "key", ov.key, f"setting {to_text(ov.key)} is required and cannot be removed", issues)

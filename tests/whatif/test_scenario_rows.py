@@ -134,12 +134,14 @@ def test_remove_row_errors_are_located(tmp_path):
     sheets = minimal_sheets(2)
     sheets["Scenarios"] = [HEADER, ["x", "Sites", "Nowhere", None, "remove_row", None],
                            ["x", "Sites", "S", "pue", "remove_row", None],
-                           ["x", "Settings", "plan_name", None, "remove_row", None]]
+                           ["x", "Settings", "plan_name", None, "remove_row", None],
+                           ["x", "Demand", "NA/w", None, "remove_row", 0.5]]
     _data, issues, _ = applied(tmp_path, sheets, "x")
     cells = {e.cell: e.message for e in issues.errors}
     assert "no row of Sites has key 'Nowhere'" in cells["Scenarios!C2"]
     assert "leave the column blank" in cells["Scenarios!D3"]
     assert "required and cannot be removed" in cells["Scenarios!C4"]
+    assert "takes no value: leave the value blank" in cells["Scenarios!F5"]  # a value meant for set or add_row
 
 
 def test_add_a_setting_row(tmp_path):
