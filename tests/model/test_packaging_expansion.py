@@ -67,6 +67,21 @@ def test_expansion_of_a_line_without_capacity_row_is_a_located_error(tmp_path):
     assert err.cell == "PackagingExpansion!A3" and "add its row to PackagingCapacity" in err.message
 
 
+@pytest.mark.parametrize("block_chips, lead, cell, words", [
+    (0, 1, "PackagingExpansion!B2", "a block of 0 chips adds nothing"),
+    (10, 2, "PackagingExpansion!D2", "a block takes 2 quarters to come on line, as long as the horizon or longer"),
+])
+def test_an_expansion_that_can_add_nothing_is_warned(tmp_path, block_chips, lead, cell, words):
+    """Two quarters: blocks of 0 chips, or a lead of 2 quarters (a block started in 2026Q1 adds chips from 2026Q3,
+    after the plan), can never add capacity: a warning at the cell, and the plan is the control's $4,200."""
+    sheets = _sheets()
+    sheets["PackagingExpansion"][1] = ["default", block_chips, 500, lead, 1]
+    data, issues = validate_workbook(write(tmp_path, sheets))
+    assert data is not None
+    assert [(w.cell, words in w.message) for w in issues.warnings] == [(cell, True)]
+    assert solve_sheets(tmp_path, sheets).objective == pytest.approx(4200, rel=1e-6)
+
+
 def test_own_capex_adds_up_the_same_in_summary_plan_by_quarter_and_diff(tmp_path):
     """The case above: own capex $1,000 (Q1 rack) + $500 (block, on no site) + $2,000 (Q2 racks) = $3,500. Summary's
     own_capex_usd, PlanByQuarter's own_capex_usd row ($1,500 in Q1, $2,000 in Q2) and diff's window all say $3,500;

@@ -30,8 +30,24 @@ def packaging_expansion(ctx: ValidationContext, rows: list[Row], products: pd.Da
         if k not in used and _products_complete(ctx):
             ctx.issues.warning("PackagingExpansion", cell, "packaging_line", k,
                                f"no product uses packaging line '{k}'; its expansion is never needed")
+        _check_block_adds_something(ctx, r, f"packaging line '{k}'", "block_chips", "chips")
         kept.append(r)
     return to_frame("PackagingExpansion", kept, ["packaging_line"])
+
+
+def _check_block_adds_something(ctx: ValidationContext, r: Row, what: str, size_column: str, unit: str,
+                                sheet: str = "PackagingExpansion") -> None:
+    """An expansion block of size 0, or with a lead time that reaches past the horizon (a block started in the first
+    quarter adds capacity only after the plan), can never add anything in this plan: a warning at its cell."""
+    T = len(ctx.quarters)
+    size, lead = r.values.get(size_column), r.values.get("lead_quarters")
+    if isinstance(size, (int, float)) and size == 0 and r.values.get("max_blocks"):
+        ctx.issues.warning(sheet, r.cells.get(size_column, sheet), size_column, size,
+                           f"{what}: a block of 0 {unit} adds nothing; its expansion is never useful")
+    if isinstance(lead, (int, float)) and T and lead >= T:
+        ctx.issues.warning(sheet, r.cells.get("lead_quarters", sheet), "lead_quarters", lead,
+                           f"{what}: a block takes {lead:g} quarters to come on line, as long as the horizon or "
+                           f"longer ({T} quarters): no block can add capacity inside this plan")
 
 
 def _products_complete(ctx: ValidationContext) -> bool:
