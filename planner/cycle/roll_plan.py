@@ -127,7 +127,8 @@ def _not_quarters(path: Path, plan: dict[str, pd.DataFrame]) -> list[str]:
             if col not in frame.columns:
                 continue
             bad += [f"{plan_cell(path, frame, i, col, sheet)}: {col} = {v!r} is not a quarter (like 2026Q3)"
-                    for i, v in enumerate(frame[col].tolist()) if parse_quarter(str(v).strip()) != str(v).strip()]
+                    for i, v in enumerate(frame[col].tolist())
+                    if parse_quarter(str(v).strip()) != str(v)]  # ' 2026Q2 ' too: it would match no quarter
     return bad
 
 

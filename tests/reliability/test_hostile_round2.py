@@ -916,10 +916,11 @@ def test_a_blank_template_validates_and_plans_as_an_empty_plan(tmp_path, capsys)
     assert summary["status"] == "optimal" and summary["objective_usd"] == 0
 
 
-@pytest.mark.parametrize("column,value", [("quarter", "2026Q9"), ("quarter", 20261), ("arrival_quarter", "never")])
+@pytest.mark.parametrize("column,value", [("quarter", "2026Q9"), ("quarter", 20261), ("arrival_quarter", "never"),
+                                          ("quarter", " 2026Q1 ")])
 def test_a_plan_quarter_that_is_no_quarter_is_refused_not_dropped(plan_and_input, tmp_path, column, value):
-    """Wafers!C2 edited to 2026Q9 (or 20261, or an arrival 'never'): the row would match no quarter and its wafers
-    would vanish from the roll's ScheduledReceipts and from a freeze; both name the cell instead."""
+    """Wafers!C2 edited to 2026Q9 (or 20261, " 2026Q1 ", or an arrival "never"): the row would match no quarter,
+    its wafers would vanish from the roll's ScheduledReceipts and from a freeze; both name the cell instead."""
     from planner.cycle.roll import RollError, roll
     from planner.cycle.stability import replan_edits
 
