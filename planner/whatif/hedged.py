@@ -142,8 +142,9 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
         issues.extend(errors)
         scenarios.append(sc)
     share_floor_vendors([sc.data for sc in scenarios if sc.data is not None])
-    for message in committed_floors_without_owner(scenarios, base.settings.commit_quarters, base.quarters):
-        issues.error("ScenarioWeights", "ScenarioWeights", "scenario", None, message)
+    for sheet, cell, column, paid, message in committed_floors_without_owner(scenarios, base.settings.commit_quarters,
+                                                                             base.quarters):
+        issues.error(sheet, cell, column, paid, message)
     return base, scenarios
 
 
@@ -151,10 +152,12 @@ FLOOR_OWNERS = (("fab_min_wafers", "fabs", "FabMinWafers", Col.fab, Col.wafers),
                 ("hbm_min_stacks", "vendors", "HBMMinStacks", Col.vendor, Col.stacks))
 
 
-def committed_floors_without_owner(scenarios: list[Scenario], commit_quarters: int, quarters: list[str]) -> list[str]:
+def committed_floors_without_owner(scenarios: list[Scenario], commit_quarters: int, quarters: list[str]
+                                   ) -> list[tuple[str, str, str, float, str]]:
     """A take-or-pay floor in a committed quarter on a fab or vendor another scenario lacks: what is paid there is
     one here-and-now value for every scenario (stochastic.md), but the scenario without the fab pays nothing, so
-    no hedged plan exists. Said before the solve, naming both, instead of an unexplained infeasible plan."""
+    no hedged plan exists. Said before the solve, naming both, instead of an unexplained infeasible plan; each as
+    (sheet, cell of the floor, quarter column, floor, message)."""
     found = [sc for sc in scenarios if sc.data is not None]
     messages = []
     for floors, table, sheet, what, unit in FLOOR_OWNERS:
@@ -162,11 +165,12 @@ def committed_floors_without_owner(scenarios: list[Scenario], commit_quarters: i
             for (owner, t), paid in sorted(getattr(sc.data, floors).items()):
                 lacking = [o.name for o in found if owner not in getattr(o.data, table).index]
                 if t < commit_quarters and paid > 0 and lacking:
-                    messages.append(
+                    cell = sc.data.cell(sheet, (owner,), quarters[t]) or sheet
+                    messages.append((sheet, cell, quarters[t], paid,
                         f"scenario {sc.name} pays {sheet} {owner} {quarters[t]} = {paid:,.0f} {unit} in a committed "
                         f"quarter, but {what} {owner} is not in scenario(s) {', '.join(lacking)}: a committed payment "
                         f"is one value for every scenario; give {owner} its rows in every scenario (capacity or "
-                        f"supply 0 where it does not exist) or start the floor after the committed quarter(s)")
+                        f"supply 0 where it does not exist) or start the floor after the committed quarter(s)"))
     return messages
 
 

@@ -641,8 +641,9 @@ def test_a_committed_take_or_pay_on_a_fab_or_vendor_another_scenario_lacks_is_a_
     s["ScenarioWeights"] = [["scenario", "probability"], ["base", 0.5], ["g", 0.5]]
     outcome, _plan = hedged(tmp_path, s)
     assert outcome.exit_code == 2
-    assert any("scenario g pays FabMinWafers G 2026Q1 = 5 wafers in a committed quarter, but fab G is not in "
-               "scenario(s) base" in i.message for i in outcome.issues.errors)
+    [error] = [i for i in outcome.issues.errors if "scenario g pays FabMinWafers G 2026Q1 = 5 wafers in a committed "
+               "quarter, but fab G is not in scenario(s) base" in i.message]
+    assert (error.cell, error.column, error.value) == ("Scenarios!F7", "2026Q1", 5)  # the scenario row of the floor
     v = minimal_sheets(2, commit_quarters=1)
     v["Products"][0].append("stacks_per_chip")
     v["Products"][1].append(1)
