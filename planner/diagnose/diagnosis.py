@@ -435,6 +435,7 @@ def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOption
 def name_scenario_cells(diag: Diagnosis, edited: dict[str, str]) -> None:
     """A cell whose value a scenario row set is named with that row wherever the diagnosis cites it: the input
     cell holds another value ('raise FabCapacity!B2 (as set by the scenario row Scenarios!F4 (set 0)) ...')."""
+    edited = {c: where for c, where in edited.items() if "!" in c}  # cells; a sheet name is a removed row's
     if not edited:
         return
     cited = re.compile(r"(?<![A-Za-z0-9!])(" + "|".join(re.escape(c) for c in edited) + r")(?![0-9])")

@@ -85,5 +85,7 @@ def _name_the_edit(issue: Issue, edited: dict[str, str]) -> Issue:
     where = edited.get(issue.cell)
     if where is None:
         return issue
+    if "!" not in issue.cell:  # a whole sheet (a row it lacks): a scenario removed rows from it
+        return replace(issue, message=f"{issue.message} (the scenario row {where} removed rows from this sheet)")
     return replace(issue, message=f"{issue.message} (the value after the scenario row {where}; the input "
                                   "cell holds another)")

@@ -220,4 +220,5 @@ def remove_rows(raw: RawWorkbook, ov: Override, issues: Issues) -> str | None:
     rows, label = matched
     gone = {id(r) for r in rows}
     sheet.rows = [r for r in sheet.rows if id(r) not in gone]
+    raw.edited.setdefault(spec.name, f"{ov.cell('key')} (remove_row {label})")  # a sheet-wide error names it
     return f"{ov.where}: {spec.name} {label} remove_row ({len(rows)} row{'s' if len(rows) != 1 else ''})"

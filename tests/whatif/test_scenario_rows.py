@@ -189,3 +189,15 @@ def test_add_row_writing_one_cell_twice_is_an_error(tmp_path):
     _data, issues, _notes = applied(tmp_path, sheets, "x")
     assert any(e.cell == "Scenarios!D5" and "yield is already filled by Scenarios!F3" in e.message
                for e in issues.errors), [str(e) for e in issues.errors]
+
+
+def test_a_row_a_scenario_removed_is_named_in_the_sheets_error(tmp_path):
+    """Scenario nob removes the required Budget row own_capex_usd: the error 'Budget has no row own_capex_usd' is
+    at the sheet (the row is gone), so it names the scenario row that removed it; the input sheet looks fine."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["nob", "Budget", "own_capex_usd", None, "remove_row", None]]
+    _data, issues, _notes = applied(tmp_path, sheets, "nob")
+    [error] = issues.errors
+    assert error.cell == "Budget" and "has no row 'own_capex_usd'" in error.message
+    assert error.message.endswith("(the scenario row Scenarios!C2 (remove_row own_capex_usd) removed rows from this "
+                                  "sheet)")
