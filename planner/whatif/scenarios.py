@@ -116,15 +116,20 @@ def apply_named_scenario(raw: RawWorkbook, name: str, issues: Issues) -> list[st
 
 
 def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
-    """The overrides in order, the add_row rows of one (sheet, key) gathered into one list at the first's place."""
+    """The overrides in order, the add_row rows of one (sheet, key) gathered into one list at the first's place;
+    a remove_row of that key (or of a pattern with *) in between ends the gathering, so add_row K, remove_row K,
+    add_row K leaves the second row K (each operation takes effect in its order)."""
     out: list[Override | list[Override]] = []
     groups: dict[tuple[str, str], list[Override]] = {}
     for ov in overrides:
+        name = (to_text(ov.sheet) or "").lower().replace(" ", "")
+        key = "/".join(p.strip() for p in str(ov.key if ov.key is not None else "").split("/"))
+        if _operation_name(ov) == "remove_row":
+            for sheet_key in [g for g in groups if g[0] == name and (g[1] == key or "*" in key)]:
+                del groups[sheet_key]
         if _operation_name(ov) != "add_row":
             out.append(ov)
             continue
-        name = (to_text(ov.sheet) or "").lower().replace(" ", "")
-        key = "/".join(p.strip() for p in str(ov.key if ov.key is not None else "").split("/"))
         if (name, key) not in groups:
             groups[(name, key)] = []
             out.append(groups[(name, key)])

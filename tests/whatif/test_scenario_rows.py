@@ -201,3 +201,21 @@ def test_a_row_a_scenario_removed_is_named_in_the_sheets_error(tmp_path):
     assert error.cell == "Budget" and "has no row 'own_capex_usd'" in error.message
     assert error.message.endswith("(the scenario row Scenarios!C2 (remove_row own_capex_usd) removed rows from this "
                                   "sheet)")
+
+
+def test_add_remove_add_of_one_key_takes_effect_in_order(tmp_path):
+    """Scenario s adds site S2 (pue 1.5), removes it, and adds it again (pue 1.2): the operations take effect in
+    their order, so S2 is there once, with the second row's pue 1.2 (the two add_rows were merged into one group
+    before the remove, which then dropped the site)."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["s", "Sites", "S2", "region", "add_row", "NA"],
+                           ["s", "Sites", "S2", "pue", "add_row", 1.5],
+                           ["s", "Sites", "S2", "power_price_usd_per_mwh", "add_row", 0],
+                           ["s", "Sites", "S2", None, "remove_row", None],
+                           ["s", "Sites", "S2", "region", "add_row", "NA"],
+                           ["s", "Sites", "S2", "pue", "add_row", 1.2],
+                           ["s", "Sites", "S2", "power_price_usd_per_mwh", "add_row", 0]]
+    data, issues, notes = applied(tmp_path, sheets, "s")
+    assert data is not None, [str(i) for i in issues]
+    assert list(data.sites.index) == ["S", "S2"] and data.sites.at["S2", "pue"] == pytest.approx(1.2)
+    assert len(notes) == 3
