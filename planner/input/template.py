@@ -19,6 +19,12 @@ REQUIRED_FONT = Font(bold=True)
 VALIDATED_ROWS = 10000
 
 
+SETTINGS_HEADER_NOTES = ("The setting's name, one row each (required: plan_name, start_quarter, quarters; the others "
+                         "have the default shown)",
+                         "Its value: a number, TRUE/FALSE or text as the description says",
+                         "What the setting means (for the reader; the planner ignores this column)")
+
+
 def _comment(col: ColumnSpec) -> Comment:
     parts = [col.description or col.name]
     if col.unit:
@@ -128,8 +134,9 @@ def build_template(start: str = "2026Q1", quarters: int = 12) -> Workbook:
             for st in SETTINGS:
                 value = {"start_quarter": start_q, "quarters": quarters, "plan_name": "New plan"}.get(st.key, st.default)
                 ws.append([st.key, value, st.description])
-            for c in ws[1]:
+            for c, words in zip(ws[1], SETTINGS_HEADER_NOTES):
                 c.font, c.fill = REQUIRED_FONT, HEADER_FILL
+                c.comment = Comment(words, "planner", width=260, height=80)
             ws.freeze_panes = "A2"
             ws.column_dimensions["A"].width = 24
             ws.column_dimensions["B"].width = 16

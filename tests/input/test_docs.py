@@ -25,6 +25,7 @@ def test_template_is_well_formed_and_validates(tmp_path):
     assert routes.freeze_panes == "A2"
     assert any("Products!$A$2" in dv.formula1 for dv in routes.data_validations.dataValidation)
     assert [c.value for c in wb["Demand"][1]][2:] == ["2026Q3", "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4"]
+    assert all(c.comment is not None for c in wb["Settings"][1])  # every header says what it holds, Settings' too
 
 
 def test_template_cell_checks_are_as_strict_as_validate(tmp_path):
