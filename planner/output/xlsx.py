@@ -338,9 +338,9 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
         raise
     folder = target.parent
     note = ""
-    locked = target.with_name("~$" + target.name).exists()
+    locked = open_in(target)
     if target.exists() and (locked or is_read_only(target)):
-        why = "open in Excel" if locked else "read-only"
+        why = f"open in {locked}" if locked else "read-only"
         fallback = _fallback_name(target)
         note = f"{target} is {why}; the plan was written to {fallback} instead"
         target = fallback
@@ -353,6 +353,16 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
         _discard(wb)
         raise
     return target, note
+
+
+def open_in(target: Path) -> str:
+    """The spreadsheet program that holds `target` open, by the lock file it keeps beside it ('' when none):
+    Excel's ~$NAME.xlsx, LibreOffice's .~lock.NAME.xlsx#."""
+    if target.with_name("~$" + target.name).exists():
+        return "Excel"
+    if target.with_name(f".~lock.{target.name}#").exists():
+        return "LibreOffice"
+    return ""
 
 
 def save_workbook(wb: Workbook, filename: str) -> None:

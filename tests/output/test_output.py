@@ -148,11 +148,14 @@ def test_read_only_target_gets_a_fallback_name(tmp_path, monkeypatch):
     assert out.read_bytes() == b"old"
 
 
-def test_excel_lock_file_gets_a_fallback_name(tmp_path):
+@pytest.mark.parametrize("lock_file", ["~$open.xlsx", ".~lock.open.xlsx#"], ids=["Excel", "LibreOffice"])
+def test_a_workbook_open_in_a_spreadsheet_program_gets_a_fallback_name(tmp_path, lock_file):
+    """Excel keeps ~$NAME.xlsx beside a workbook it has open, LibreOffice .~lock.NAME.xlsx#: the open file is left
+    alone (the program would overwrite the new plan on its next save) and the plan goes beside it."""
     src = _workbook(tmp_path)
     out = tmp_path / "open.xlsx"
     out.write_bytes(b"old")
-    (tmp_path / "~$open.xlsx").write_bytes(b"lock")
+    (tmp_path / lock_file).write_bytes(b"lock")
     outcome = run_plan(src, out)
     assert outcome.output == tmp_path / "open (1).xlsx"
     assert out.read_bytes() == b"old"
