@@ -130,6 +130,7 @@ class Planned:
     seconds: float = 0.0
     summary_rows: list = field(default_factory=list)  # Summary rows the model edits add (the stability term)
     decisions: dict | None = None  # {(variable, index): value} of START_VARIABLES when options.keep_decisions
+    numerics: dict | None = None  # numerics_in_words of the result, said before the model is collected
 
     @property
     def status(self) -> str:
@@ -213,7 +214,7 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
         result = solver(model, solve_options, warm=warm, start=first)
     timer.phases.update(handoff=result.handoff_seconds, solver=result.solve_seconds, duals=result.dual_seconds)
     timer.hooks.solved(result)
-    planned = Planned(data, result)
+    planned = Planned(data, result, numerics=numerics_in_words(result.numerics, data))
     if result.has_solution:
         planned.summary_rows = [row for edit in options.model_edits if hasattr(edit, "summary_rows")
                                 for row in edit.summary_rows(model)]
@@ -283,7 +284,7 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
         failed = [getattr(e, "failure_message", "") for e in options.model_edits]
         return PlanOutcome(EXIT_INVALID, "invalid", "; ".join(m for m in failed if m) or "a model edit failed",
                            issues=prepared.issues, phases=timer.phases)
-    meta = run_metadata(planned.data, planned.result, options, input_path, prepared.applied)
+    meta = run_metadata(planned.data, planned.result, options, input_path, prepared.applied, planned.numerics)
     meta["extra_summary"] = planned.summary_rows
     with timer.phase("write"):
         written, note = write_plan(output_path, planned.data, planned.result, planned.solution, planned.diagnosis,
@@ -297,22 +298,26 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
 
 
 def numerics_in_words(numerics: dict, data: PlanData) -> dict[str, tuple[float, str]]:
-    """Coefficient ranges with the model row/column and the input cell behind each (model units: objective $k, capex $M, M tok/s)."""
+    """Coefficient ranges with the model row/column and the input cell behind each (model units: objective $k,
+    capex $M, M tok/s). Said while the model lives (plan_prepared): a row keeps only a weak reference to its
+    constraint, so once the model is collected neither is known (then the range alone)."""
     out = {}
     for key, (value, con, var) in numerics.items():
         parts = []
-        if con is not None:
-            meaning = describe(con.parent_component().name, con.index(), data)
+        family = con.parent_component() if con is not None else None
+        if family is not None:
+            meaning = describe(family.name, con.index(), data)
             parts.append(f"row {con.name}" + (f" ({meaning.cell})" if meaning.cell else ""))
-        if var is not None:
+        if var is not None and var.parent_component() is not None:
             parts.append(f"column {var.name}")
         out[key] = (value, ", ".join(parts))
     return out
 
 
 def run_metadata(data: PlanData, result: SolveResult, options: RunOptions, input_path: Path,
-                 applied: list[str]) -> dict[str, object]:
-    """What the plan workbook says about how it was made; model edits add their own keys (e.g. `frozen`)."""
+                 applied: list[str], numerics: dict | None = None) -> dict[str, object]:
+    """What the plan workbook says about how it was made; model edits add their own keys (e.g. `frozen`).
+    `numerics`: numerics_in_words of the result, said while its model lived (Planned.numerics)."""
     meta: dict[str, object] = {
         "input_file": input_path.name,
         "input_sha256": data.sha256,
@@ -321,7 +326,7 @@ def run_metadata(data: PlanData, result: SolveResult, options: RunOptions, input
         "solved_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "options": asdict(options.solve_options(data)),
         Col.scenario: "base", "overrides": applied, "frozen": [],
-        "numerics": numerics_in_words(result.numerics, data),
+        "numerics": numerics if numerics is not None else numerics_in_words(result.numerics, data),
     }
     for edit in [*options.input_edits, *options.model_edits]:
         meta.update(getattr(edit, "meta", {}) or {})

@@ -211,3 +211,27 @@ def test_utilisation_lines_are_not_smoothed(plan):
     wb = load_workbook(plan)
     lines = [c for c in wb["Charts"]._charts if c.tagname == "lineChart"]
     assert lines and all(not s.smooth for c in lines for s in c.series)
+
+
+def test_the_numerics_are_said_while_the_model_lives_and_never_crash_after(tmp_path):
+    """A solve's coefficient ranges name the row and column they come from; those hold only weak references to
+    their model, which Python's cyclic GC may collect once build, solve and extract are done. The planner once said
+    them after that (in the workbook's metadata) and, when the GC had run, failed with "'NoneType' object has no
+    attribute 'name'" (seen once in the fuzz test). Said before, they name the rows; said after, the ranges alone."""
+    import gc
+
+    from models.build import build_model
+    from models.solve import SolveOptions, solve
+    from planner.input.validate import validate_workbook
+    from planner.pipeline import numerics_in_words
+    from tests.builders import minimal_sheets, write
+
+    data, _issues = validate_workbook(write(tmp_path, minimal_sheets(2)))
+    model, _sets = build_model(data)
+    result = solve(model, SolveOptions())
+    before = numerics_in_words(result.numerics, data)
+    assert before["rhs_max"] == (1000.0, "row fab_capacity[F,0] (FabCapacity!B2)")
+    del model
+    gc.collect()
+    after = numerics_in_words(result.numerics, data)
+    assert after["rhs_max"] == (1000.0, "")
