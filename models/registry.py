@@ -231,12 +231,18 @@ PLAN_DECISIONS: tuple[Decision, ...] = FROZEN_DECISIONS + (
 )
 
 
+def index_words(index, data: PlanData) -> tuple[str, str]:
+    """(key, quarter label) of a model index: ('GPU-4N/Dammam-SA', '2026Q2') for [GPU-4N,Dammam-SA,1]."""
+    idx = index if isinstance(index, tuple) else (index,)
+    Q = data.quarters
+    quarter = Q[idx[-1]] if idx and isinstance(idx[-1], int) and 0 <= idx[-1] < len(Q) else ""
+    return "/".join(str(i) for i in idx if not isinstance(i, int)), quarter
+
+
 def describe(family: str, index, data: PlanData) -> RowMeaning:
     """Model row `family[index]` in the planner's words, with the input cell behind its limit."""
     entry = FAMILIES.get(family) or Family(family, "?", family, "")
     idx = index if isinstance(index, tuple) else (index,)
-    Q = data.quarters
-    quarter = Q[idx[-1]] if idx and isinstance(idx[-1], int) and 0 <= idx[-1] < len(Q) else ""
-    key = "/".join(str(i) for i in idx if not isinstance(i, int))
+    key, quarter = index_words(idx, data)
     cell, text, limit = entry.explain(idx, data) if entry.explain else ("", entry.title, None)
     return RowMeaning(entry.name, entry.spec, entry.title, key, quarter, cell, entry.unit, entry.scale, text, limit)

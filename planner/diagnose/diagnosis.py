@@ -29,7 +29,7 @@ from models.sets import ModelSets
 from models.data import PlanData
 from models.money import money
 from models.arrival import earliest_new_chip, serving_chain, stocked
-from models.registry import FAMILIES, REPAIRABLE, describe
+from models.registry import FAMILIES, REPAIRABLE, describe, index_words
 from planner.diagnose.findings import CHECK_COLUMNS, CONFLICT_COLUMNS, REPAIR_COLUMNS, Diagnosis  # noqa: F401
 from planner.output.contract import Col
 
@@ -167,25 +167,19 @@ def conflict_set(form: StandardForm, data: PlanData, options: SolveOptions, pinn
     return frame, which
 
 
-def _index_words(index, data: PlanData) -> tuple[str, str]:
-    """(key, quarter label) of a variable index: ('GPU-4N/Dammam-SA', '2026Q2') for Y[GPU-4N,Dammam-SA,1]."""
-    idx = index if isinstance(index, tuple) else (index,)
-    if idx and isinstance(idx[-1], int) and 0 <= idx[-1] < data.T:
-        return "/".join(map(str, idx[:-1])), data.quarters[idx[-1]]
-    return "/".join(map(str, idx)), ""
-
-
 def _peak_power_cell(site: str, data: PlanData) -> tuple[str, float]:
     """The SitePower cell of the site's most powerful quarter (the first one on a tie) and its MW."""
+    if not data.T:
+        return "", 0.0
     mw = [data.site_power.get((site, t), 0.0) for t in range(data.T)]
-    t = max(range(data.T), key=lambda q: (mw[q], -q)) if data.T else 0
-    return data.cell("SitePower", (site,), data.quarters[t]) if data.T else "", max(mw, default=0.0)
+    t = max(range(data.T), key=lambda q: (mw[q], -q))
+    return data.cell("SitePower", (site,), data.quarters[t]), mw[t]
 
 
-def _bound_words(name: str, index, upper: bool, value: float, data: PlanData) -> tuple[str, str, str, str]:
+def _bound_words(name: str, index, quarter: str, upper: bool, value: float, data: PlanData
+                 ) -> tuple[str, str, str, str]:
     """(family, spec, cell, sentence) of a bound the model itself sets (models/variables.py), in the planner's
-    words; a bound without a known meaning is the variable's own description."""
-    key, quarter = _index_words(index, data)
+    words; ('', '', '', '') for a bound without a known meaning."""
     if name == "E" and upper:
         s = index[0]
         return ("Expansion blocks", "10", data.cell("SiteExpansion", (s,), "max_blocks"),
@@ -212,14 +206,14 @@ def bound_row(var, bound: int, data: PlanData, pinned: dict) -> dict | None:
     value = var.ub if upper else var.lb
     if value is None or (not upper and value == 0):
         return None
-    key, quarter = _index_words(index, data)
+    key, quarter = index_words(index, data)
     side = {2: "lower", 3: "upper", 4: "both"}.get(bound, "upper")
     why = pinned.get((name, index))
     if why is not None:
         family, spec, cell = "Frozen decision", "", why.get(Col.source, "")
         text = f"{why.get(Col.what, var.name)}: frozen at {value:g} by the previous plan (--freeze)"
     else:
-        family, spec, cell, text = _bound_words(name, index, upper, value, data)
+        family, spec, cell, text = _bound_words(name, index, quarter, upper, value, data)
         if not family:
             doc = var.parent_component().doc or name
             family, text = "Decision bound", f"{doc} [{key}{' ' + quarter if quarter else ''}] " \

@@ -35,11 +35,10 @@ def packaging_expansion(ctx: ValidationContext, rows: list[Row], products: pd.Da
     return to_frame("PackagingExpansion", kept, ["packaging_line"])
 
 
-def _check_block_adds_something(ctx: ValidationContext, r: Row, what: str, size_column: str, unit: str,
-                                sheet: str = "PackagingExpansion") -> None:
+def _check_block_adds_something(ctx: ValidationContext, r: Row, what: str, size_column: str, unit: str) -> None:
     """An expansion block of size 0, or with a lead time that reaches past the horizon (a block started in the first
     quarter adds capacity only after the plan), can never add anything in this plan: a warning at its cell."""
-    T = len(ctx.quarters)
+    T, sheet = len(ctx.quarters), "PackagingExpansion"
     size, lead = r.values.get(size_column), r.values.get("lead_quarters")
     if isinstance(size, (int, float)) and size == 0 and r.values.get("max_blocks"):
         ctx.issues.warning(sheet, r.cells.get(size_column, sheet), size_column, size,
