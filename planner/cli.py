@@ -82,8 +82,8 @@ def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_
     """Apply each scenario of the Scenarios sheet to a copy of the workbook and validate it; print its errors,
     and the warnings it adds to the base's (`base_warnings`: the base workbook's issues). Returns how many
     scenarios have errors and how many warnings the scenarios add. `raw`: the workbook as read (None: nothing to
-    check). On an invalid base (`base_errors` given) only the scenario's own rows are checked (sheet, key, column, operation), without
-    knock-ons of the base's errors: validating the edited copy would repeat them."""
+    check). On an invalid base (`base_errors` given) only the scenario's own rows are checked (sheet, key,
+    column, operation), without knock-ons of the base's errors: validating the edited copy would repeat them."""
     import copy
 
     from planner.whatif.scenarios import apply_named_scenario, scenario_names
