@@ -115,6 +115,12 @@ def apply_named_scenario(raw: RawWorkbook, name: str, issues: Issues) -> list[st
 # ---- resolving and applying overrides --------------------------------------------------------------
 
 
+def _key_matches(pattern: str, key: str) -> bool:
+    """'L1/*' matches 'L1/G', not 'L2/G': part by part, '*' matching any part (as remove_row matches rows)."""
+    parts, wanted = pattern.split("/"), key.split("/")
+    return len(parts) == len(wanted) and all(p in ("*", k) for p, k in zip(parts, wanted))
+
+
 def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
     """The overrides in order, the add_row rows of one (sheet, key) gathered into one list at the first's place;
     a remove_row of that key (or of a pattern with *) in between ends the gathering, so add_row K, remove_row K,
@@ -125,7 +131,7 @@ def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
         name = (to_text(ov.sheet) or "").lower().replace(" ", "")
         key = "/".join(p.strip() for p in str(ov.key if ov.key is not None else "").split("/"))
         if _operation_name(ov) == "remove_row":
-            for sheet_key in [g for g in groups if g[0] == name and (g[1] == key or "*" in key)]:
+            for sheet_key in [g for g in groups if g[0] == name and _key_matches(key, g[1])]:
                 del groups[sheet_key]
         if _operation_name(ov) != "add_row":
             out.append(ov)

@@ -219,3 +219,19 @@ def test_add_remove_add_of_one_key_takes_effect_in_order(tmp_path):
     assert data is not None, [str(i) for i in issues]
     assert list(data.sites.index) == ["S", "S2"] and data.sites.at["S2", "pue"] == pytest.approx(1.2)
     assert len(notes) == 3
+
+
+def test_a_remove_row_pattern_ends_only_the_add_rows_it_matches(tmp_path):
+    """Scenario g adds fab G and the route L1/G over three rows, with remove_row '*/F' (every route at F) between
+    them: the pattern does not match L1/G, so its add_row rows stay one new row (dies 10, yield 1, lead 0), and
+    L1 is made at G only."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["g", "Fabs", "G", "wafer_cost_usd", "add_row", 100],
+                           ["g", "Routes", "L1/G", "dies_per_wafer", "add_row", 10],
+                           ["g", "Routes", "*/F", None, "remove_row", None],
+                           ["g", "Routes", "L1/G", "yield", "add_row", 1],
+                           ["g", "Routes", "L1/G", "lead_quarters", "add_row", 0]]
+    data, issues, _notes = applied(tmp_path, sheets, "g")
+    assert data is not None, [str(i) for i in issues]
+    assert list(data.routes.index) == [("L1", "G")]
+    assert data.routes.loc[("L1", "G"), "dies_per_wafer"] == 10
