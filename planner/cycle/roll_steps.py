@@ -140,7 +140,7 @@ def _drop_retired_cohorts(book: InputBook, sheet, horizon: NextHorizon) -> None:
 
 def carry_receipts(book: InputBook, data: PlanData, closed: ClosedQuarter, horizon: NextHorizon) -> None:
     """Good dies of wafers started in the closed quarter that arrive later join ScheduledReceipts."""
-    arrivals = _arrivals(book, closed, horizon, _wafers_started(data, closed))
+    arrivals = _arrivals(book, closed, horizon, _wafers_started(book, data, closed))
     if not arrivals:
         return
     sheet = book.shifted.get("ScheduledReceipts") or \
@@ -163,7 +163,7 @@ def carry_receipts(book: InputBook, data: PlanData, closed: ClosedQuarter, horiz
     book.touched.add(ws.title)
 
 
-def _wafers_started(data: PlanData, closed: ClosedQuarter) -> dict[tuple[str, str], WaferStart]:
+def _wafers_started(book: InputBook, data: PlanData, closed: ClosedQuarter) -> dict[tuple[str, str], WaferStart]:
     """(product, fab) -> the wafers started in the closed quarter: the plan's, replaced by the actuals'."""
     routes = data.routes
     started = {}
@@ -189,8 +189,25 @@ def _wafers_started(data: PlanData, closed: ClosedQuarter) -> dict[tuple[str, st
         arrival = entry[Col.arrival_quarter].value if Col.arrival_quarter in entry else \
             next_quarter(closed.quarter, int(routes.at[(p, f), "lead_quarters"]))
         src = next(iter(entry.values())).source
+        _warn_more_dies_than_wafers_hold(book, entry, n, float(routes.at[(p, f), "dies_per_wafer"]), (p, f))
         started[key] = (n, dies, arrival, f"actuals {src}")
     return started
+
+
+def _warn_more_dies_than_wafers_hold(book: InputBook, entry: dict, wafers: float, dies_per_wafer: float,
+                                     route: tuple[str, str]) -> None:
+    """Reported good dies above the wafers' gross dies cannot have come out of them: most often the `wafers`
+    and `good_dies_out` columns are swapped, or a wafer count is missing. Kept (the actuals are the planner's
+    word), but said at the cell."""
+    reported = entry.get(Col.good_dies_out)
+    gross = wafers * dies_per_wafer
+    if reported is None or tidy(reported.value) <= tidy(gross) * (1 + 1e-9):
+        return
+    p, f = route
+    book.note(f"more good dies of {p} from {f} than its wafers hold", "Wafers", "", tidy(reported.value),
+              f"actuals {reported.source}: {tidy(wafers):,} wafer(s) x {tidy(dies_per_wafer):,} gross dies "
+              f"(Routes dies_per_wafer) = {tidy(gross):,}; are the wafers and good_dies_out columns swapped?",
+              "warning")
 
 
 def _arrivals(book: InputBook, closed: ClosedQuarter, horizon: NextHorizon,

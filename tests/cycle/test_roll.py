@@ -314,3 +314,25 @@ def test_the_rolled_plan_name_names_the_new_horizon(tmp_path, name, rolled_name)
     settings = {r[0]: r[1] for r in load_workbook(roll(plan, source, tmp_path / "next.xlsx"))["Settings"]
                 .iter_rows(min_row=2, values_only=True)}
     assert settings["plan_name"] == rolled_name
+
+
+def test_more_good_dies_than_the_wafers_hold_is_warned_at_the_actuals_cell(rolled, tmp_path, capsys):
+    """Fab F gives 10 gross dies per wafer: 0.8 wafer cannot yield 80 good dies. The columns were swapped by hand
+    (wafers 0.8 belongs to good_dies_out's place and back); the actuals are kept as written, with a warning that
+    names the cell and the arithmetic. 1 wafer giving its 10 dies is not warned."""
+    source, plan, _out = rolled
+    swapped = write(tmp_path, {"Wafers": [["product", "fab", "wafers", "good_dies_out"], ["L1", "F", 0.8, 80]]},
+                    "swapped.xlsx")
+    out = tmp_path / "next.xlsx"
+    assert main(["roll", str(plan), str(source), "-o", str(out), "--actuals", str(swapped)]) == 0
+    printed = capsys.readouterr()
+    said = printed.out + printed.err
+    assert "more good dies of L1 from F than its wafers hold" in said
+    assert "swapped.xlsx Wafers!D2" in said and "0.8 wafer(s) x 10 gross dies" in said and "= 8" in said
+    assert rows(load_workbook(out)["ScheduledReceipts"])[1] == ("L1", None, 80, None, None)
+
+    exact = write(tmp_path, {"Wafers": [["product", "fab", "wafers", "good_dies_out"], ["L1", "F", 1, 10]]},
+                  "exact.xlsx")
+    assert main(["roll", str(plan), str(source), "-o", str(tmp_path / "n2.xlsx"), "--actuals", str(exact)]) == 0
+    printed = capsys.readouterr()
+    assert "than its wafers hold" not in printed.out + printed.err
