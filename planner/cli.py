@@ -87,7 +87,7 @@ def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_
     import copy
 
     from planner.whatif.scenarios import apply_named_scenario, scenario_names
-    from planner.input.validate import validate_raw
+    from planner.input.validate import add_edited_value_errors, validate_raw
 
     if raw is None or "Scenarios" not in raw.sheets:
         return 0, 0
@@ -96,8 +96,8 @@ def _validate_scenarios(path, raw=None, base_errors: Issues | None = None, base_
         issues = Issues()
         copy_ = copy.deepcopy(raw)
         apply_named_scenario(copy_, name, issues)
-        if issues.ok and base_errors is None:
-            validate_raw(copy_, issues)
+        if base_errors is None:
+            validate_raw(copy_, issues) if issues.ok else add_edited_value_errors(copy_, issues)
         issues = _knock_ons_dropped(issues, base_errors)
         if issues.errors:
             failed += 1

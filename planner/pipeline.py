@@ -29,7 +29,7 @@ from planner import __version__
 from planner.diagnose.diagnosis import Diagnosis, diagnose, name_scenario_cells, presolve_checks
 from planner.exitcodes import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, EXIT_OTHER
 from planner.input.reader import RawWorkbook, read_workbook
-from planner.input.validate import validate_raw
+from planner.input.validate import add_edited_value_errors, validate_raw
 from planner.issues import Issues
 from planner.output.contract import Col, is_planned
 from planner.output.extract import SolutionTables, extract
@@ -176,6 +176,7 @@ def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Time
     for edit in input_edits:
         applied += edit.apply(mine, issues)
     if len(issues.errors) > errors_before:
+        add_edited_value_errors(mine, issues)
         return Prepared(None, issues, applied)
     with timer.phase("validate"):
         data, issues = validate_raw(mine, issues)

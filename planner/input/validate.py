@@ -80,6 +80,20 @@ def validate_raw(raw: RawWorkbook, issues: Issues) -> tuple[PlanData | None, Iss
     return data, issues
 
 
+def add_edited_value_errors(raw: RawWorkbook, issues: Issues) -> None:
+    """When an input edit failed (a scenario row naming no cell), the values its other rows did write are still
+    checked, so every error of the scenario is reported at once: `issues` gets the validation errors at a cell an
+    edit set or at a Scenarios cell (an added row's value), not those elsewhere, which may only follow from the
+    row that failed (a SitePower row for a site whose add_row failed)."""
+    found = Issues()
+    validate_raw(raw, found)
+    edited = {c for c in raw.edited if "!" in c}
+    known = {(i.cell, i.message) for i in issues.errors}
+    for e in found.errors:
+        if (e.cell in edited or e.sheet == "Scenarios") and (e.cell, e.message) not in known:
+            issues.items.append(e)
+
+
 def _name_the_edit(issue: Issue, edited: dict[str, str]) -> Issue:
     """An issue at a cell a scenario changed says which scenario row did it: the input cell may look fine."""
     where = edited.get(issue.cell)

@@ -206,6 +206,23 @@ def test_overridden_value_out_of_range_names_the_overridden_cell(tmp_path):
                       "cell holds another)")]
 
 
+def test_a_row_naming_no_cell_does_not_hide_a_bad_value_of_the_same_scenario(tmp_path, capsys):
+    """Scenario x has a row naming a column Products lacks (F2 cannot apply) and a row setting a yield of 1.5: both
+    are reported at once, by run --scenario and by validate, the yield at the cell it lands in, naming its row.
+    The rack_kw row that applied cleanly adds nothing (its value is fine)."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["x", "Products", "L1", "yield", "set", 1],
+                           ["x", "Routes", "L1/F", "yield", "set", 1.5],
+                           ["x", "Products", "L1", "rack_kw", "set", 2]]
+    outcome = plan(tmp_path, sheets, "x")
+    assert outcome.exit_code == 2
+    assert [i.cell for i in outcome.issues.errors] == ["Scenarios!D2", "Routes!D2"]
+    assert "Scenarios!F3 (set 1.5)" in outcome.issues.errors[1].message
+    assert main(["validate", str(tmp_path / "in.xlsx")]) == 2
+    out = capsys.readouterr().out
+    assert "scenario 'x': 2 error(s)" in out and "Routes!D2" in out
+
+
 def test_every_match_blank_is_a_warning(tmp_path):
     sheets = minimal_sheets(2)
     sheets["FabWaferCost"] = [["fab", "2026Q1", "2026Q2"], ["F", None, None]]  # blank = Fabs.wafer_cost_usd
