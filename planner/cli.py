@@ -251,7 +251,7 @@ def cmd_hedged(args) -> int:
         _print_issues(outcome.issues)
         return outcome.exit_code
     gap = f", PH gap {plan.summary['ph_gap']:.3%}" if plan is not None and plan.summary.get("ph_gap") is not None \
-        else ""
+        and "PH gap" not in outcome.message else ""
     print(f"{outcome.status.upper()}: {outcome.message}" + headline(plan) + gap)
     if outcome.output:
         print(f"wrote {outcome.output}")
@@ -493,8 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s",
-                        datefmt="%H:%M:%S", stream=sys.stderr)
+    # the planner's progress at INFO, other libraries' only from WARNING (appsi's HiGHS banner is an INFO record)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.getLogger("planner").setLevel(logging.WARNING if args.quiet else logging.INFO)
     from planner.cli_checks import argument_problems
     from planner.signals import Terminated, discard_unfinished, install_handlers, stdout_closed
 

@@ -26,6 +26,7 @@ import io
 import logging
 import math
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -53,10 +54,27 @@ class PHUnavailable(RuntimeError):
     pass
 
 
+class _ProgressToStderr(io.TextIOBase):
+    """mpi-sppy's progress lines, moved to stderr beside the planner's own (stdout holds the result alone), less
+    its caution that Lagrangian bounds may be wrong with integer recourse: the planner's lower bound for MIP
+    scenarios is the wait-and-see bound instead (`wait_and_see_bound`), so the caution does not apply to it."""
+
+    def __init__(self, target):
+        self.target, self.pending = target, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if not line.startswith("Warning: Lagrangian bounds might not be correct"):
+                self.target.write(line + "\n")
+        return len(text)
+
+
 def _silent_unless_progress():
     """mpi-sppy prints its progress on stdout; -q (the planner logger above INFO) means no progress lines."""
     quiet = not log.isEnabledFor(logging.INFO)
-    return contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()
+    return contextlib.redirect_stdout(io.StringIO() if quiet else _ProgressToStderr(sys.stderr))
 
 
 def comm_world():

@@ -516,6 +516,25 @@ def test_quiet_ph_prints_only_the_plans_lines(tmp_path, capfd):
     assert out.splitlines()[-1].startswith("wrote ")
 
 
+@needs_ph
+def test_ph_progress_goes_to_stderr_without_highs_banner_or_mpisppys_bound_caution(tmp_path):
+    """Without -q, in a process of its own: stdout holds the result line and 'wrote' alone; mpi-sppy's progress
+    ('Entering solve loop in PHBase.Iter0') is on stderr beside the planner's phases; HiGHS's banner (an INFO record
+    of Pyomo's appsi logger) and mpi-sppy's caution that Lagrangian bounds may be wrong with integer recourse (the
+    planner bounds MIP scenarios otherwise) are not printed; the PH gap is said once."""
+    src = write(tmp_path, two_scenarios(integer_racks=True))
+    done = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(src), "--stochastic", "--engine", "ph",
+                           "-o", str(tmp_path / "ph.xlsx")], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("wrote "), done.stdout
+    assert lines[0].count("PH gap") <= 1
+    assert "PHBase" in done.stderr and " ph " in done.stderr
+    both = done.stdout + done.stderr
+    assert "Running HiGHS" not in both and "Lagrangian bounds might not be correct" not in both
+
+
 def test_a_weight_for_a_name_that_differs_only_by_case_from_two_scenarios_is_refused(tmp_path, capsys):
     """Scenarios `hi` and `Hi` both exist: the weight row `HI` could be either (--scenario HI refuses it too)."""
     s = two_scenarios()
