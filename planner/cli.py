@@ -141,20 +141,21 @@ def run_options(args, **more):
                       **more)
 
 
-def plan_edits(args) -> tuple[list, list]:
-    """The input edits (a scenario) and model edits (a freeze, the stability term) the run's flags ask for."""
+def plan_edits(args) -> dict[str, list]:
+    """The input edits (a scenario), input checks (the scenarios a plain run does not apply) and model edits (a
+    freeze, the stability term) the run's flags ask for, as RunOptions fields."""
     from planner.whatif.scenarios import ScenarioEdit, ScenarioRowsCheck
 
-    input_edits, model_edits = [], []
+    input_edits, input_checks, model_edits = [], [], []
     if getattr(args, "scenario", None):
         input_edits.append(ScenarioEdit(args.scenario))
     else:  # a plain run applies no scenario: say which of them could not be applied
-        input_edits.append(ScenarioRowsCheck())
+        input_checks.append(ScenarioRowsCheck())
     if getattr(args, "previous", None):
         from planner.cycle.stability import replan_edits
 
         model_edits += replan_edits(Path(args.previous), getattr(args, "freeze", 0) or 0)
-    return input_edits, model_edits
+    return {"input_edits": input_edits, "input_checks": input_checks, "model_edits": model_edits}
 
 
 def _sheet_problems(raw, base_errors: Issues | None = None) -> int:
@@ -184,8 +185,7 @@ def cmd_run(args, diagnose_only: bool = False) -> int:
     input_path = Path(args.input)
     output = Path(args.output) if args.output else default_output(input_path,
                                                                     "diagnosis" if diagnose_only else "plan")
-    input_edits, model_edits = plan_edits(args)
-    options = run_options(args, input_edits=input_edits, model_edits=model_edits, always_diagnose=diagnose_only)
+    options = run_options(args, **plan_edits(args), always_diagnose=diagnose_only)
     outcome = run_plan(input_path, output, options)
     if outcome.issues is not None and outcome.status == "invalid" and outcome.base_issues is not None:
         _print_issues(Issues(outcome.base_issues.warnings))  # the base is valid: the scenario broke it

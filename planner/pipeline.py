@@ -5,7 +5,9 @@ Every command that plans goes through here; commands differ only by the edits th
   every edited value is validated like any input: ``apply(raw, issues) -> list[str]`` (what it changed);
 - a *model edit* changes the built model before the solve (frozen decisions of a previous plan, a
   stability term, the shared first stage of a hedged plan): ``apply(model, sets, data, issues)``, and
-  optionally ``explain(diagnosis, data)`` when the edited plan is infeasible.
+  optionally ``explain(diagnosis, data)`` when the edited plan is infeasible;
+- an *input check* reads the validated tables and adds warnings without changing them (a plain run's check of
+  the Scenarios rows it does not apply): ``check_valid(raw, issues)``.
 Sequencers (compare, sweep, the hedged plan, bench) call `prepare` and `plan_prepared` many times, or
 `run_plan` once; phase times go to the Timer, and `hooks` see the model, the result and the tables
 (bench measures through them, never by patching).
@@ -48,6 +50,10 @@ class ModelEdit(Protocol):
     def apply(self, model, sets, data: PlanData, issues: Issues) -> None: ...
 
 
+class InputCheck(Protocol):
+    def check_valid(self, raw: RawWorkbook, issues: Issues) -> None: ...
+
+
 @dataclass
 class RunOptions:
     time_limit_s: float | None = None  # None: Settings.time_limit_s
@@ -56,6 +62,7 @@ class RunOptions:
     algorithm: str = "auto"
     input_edits: list = field(default_factory=list)  # InputEdit, applied in order before validation
     model_edits: list = field(default_factory=list)  # ModelEdit, applied in order after the build
+    input_checks: list = field(default_factory=list)  # InputCheck, run on a valid workbook after validation
     always_diagnose: bool = False  # `planner diagnose`: a Diagnosis sheet even when the plan is feasible
     keep_decisions: bool = False  # Planned.decisions: the plan's decisions, a start for the next scenario
     weigh_start: bool = False  # compare: a given start (the base plan) competes with the lumpy-first plan
@@ -161,8 +168,9 @@ def read(input_path: str | Path, timer: Timer | None = None) -> tuple[RawWorkboo
 
 
 def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Timer | None = None,
-            copy_raw: bool = True) -> Prepared:
-    """Apply the input edits (to a copy of `raw` unless copy_raw is False), then validate.
+            copy_raw: bool = True, input_checks=()) -> Prepared:
+    """Apply the input edits (to a copy of `raw` unless copy_raw is False), validate, then run the input checks
+    on a valid result.
 
     Validation runs even when reading found faulty cells, so every error of the workbook is reported at once;
     it is skipped when an edit failed (its errors are located at the edit's own cells)."""
@@ -180,9 +188,8 @@ def prepare(raw: RawWorkbook | None, issues: Issues, input_edits=(), timer: Time
         return Prepared(None, issues, applied)
     with timer.phase("validate"):
         data, issues = validate_raw(mine, issues)
-        for edit in input_edits if data is not None else ():
-            if hasattr(edit, "check_valid"):  # a check that needs a valid workbook (planner.whatif.scenarios)
-                edit.check_valid(mine, issues)
+        for check in input_checks if data is not None else ():
+            check.check_valid(mine, issues)
     return Prepared(data, issues, applied, dict(mine.edited))
 
 
@@ -270,12 +277,11 @@ def run_plan(input_path: str | Path, output_path: str | Path, options: RunOption
     check_target(output_path, input_path)
     timer = Timer(hooks=hooks or Hooks())
     raw, issues = read(input_path, timer)
-    edited = any(getattr(e, "edits_input", True) for e in options.input_edits)
-    base = prepare(raw, issues, (), timer) if edited else None  # the workbook as `validate` sees it
+    base = prepare(raw, issues, (), timer) if options.input_edits else None  # the workbook as `validate` sees it
     if base is not None and not base.valid:
         return PlanOutcome(EXIT_INVALID, "invalid", f"{len(base.issues.errors)} error(s) in the input workbook",
                            issues=base.issues, phases=timer.phases)
-    prepared = prepare(raw, issues, options.input_edits, timer, copy_raw=False)
+    prepared = prepare(raw, issues, options.input_edits, timer, copy_raw=False, input_checks=options.input_checks)
     if not prepared.valid:
         return PlanOutcome(EXIT_INVALID, "invalid", f"{len(prepared.issues.errors)} error(s) in the input workbook",
                            issues=prepared.issues, phases=timer.phases,

@@ -174,17 +174,12 @@ class ScenarioEdit:
 
 
 class ScenarioRowsCheck:
-    """Input check (no edit) of a plain `planner run`, which applies no scenario: once the workbook is valid, each
+    """Input check (pipeline.InputCheck: no edit) of a plain `planner run`, which applies no scenario: once the workbook is valid, each
     scenario of the Scenarios sheet is tried on a copy of the tables, and what would stop one (an unknown key, a
     column no sheet has) becomes a warning at its Scenarios cell, so the plan is made but does not hide a what-if
     that `compare`, `sweep` and `--scenario` refuse. Only the scenario's own rows are checked, not a validation
     of its result (that is `planner validate`'s, which fails on them). On an invalid workbook nothing is added:
     the run prints what validate prints."""
-
-    edits_input = False  # the tables stay as read: no separate validation of the unedited workbook is needed
-
-    def apply(self, _raw: RawWorkbook, _issues: Issues) -> list[str]:
-        return []
 
     def check_valid(self, raw: RawWorkbook, issues: Issues) -> None:
         if "Scenarios" not in raw.sheets:
