@@ -7,12 +7,11 @@ the quarter columns moved (roll_quarters.py), so a step finds a wide sheet's col
 
 from __future__ import annotations
 
-import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from models.data import PlanData
 from planner.cycle.roll_book import InputBook
-from planner.cycle.roll_plan import ClosedQuarter, RollError, Value
+from planner.cycle.roll_plan import ClosedQuarter, RollError, Value, plan_funding_in
 from planner.cycle.roll_quarters import NextHorizon, next_quarter, roll_settings, shift_quarter_columns
 from planner.input.convert import CellError, convert
 from planner.output.plan_reader import numeric, truthy
@@ -373,9 +372,8 @@ def _funded(closed: ClosedQuarter, partner: str) -> Value:
         return Value(actual.value, f"actuals {actual.source}")
     capex = closed.plan.get("Capex")
     if capex is not None and str(partner) in capex.columns and len(capex):
-        mask = capex[Col.quarter].astype(str) == closed.quarter
-        spent = float(pd.to_numeric(capex.loc[mask, str(partner)], errors="coerce").fillna(0.0).sum())
-        hits = [i for i, m in enumerate(mask.tolist()) if m]
+        spent = plan_funding_in(capex, partner, closed.quarter)
+        hits = [i for i, q in enumerate(capex[Col.quarter].astype(str).tolist()) if q == closed.quarter]
         src = (closed.where(capex, hits[0], str(partner), "Capex") + " and below") if hits else \
             f"{closed.plan_path.name} Capex"
         return Value(spent, src)

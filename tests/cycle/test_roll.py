@@ -336,3 +336,21 @@ def test_more_good_dies_than_the_wafers_hold_is_warned_at_the_actuals_cell(rolle
     assert main(["roll", str(plan), str(source), "-o", str(tmp_path / "n2.xlsx"), "--actuals", str(exact)]) == 0
     printed = capsys.readouterr()
     assert "than its wafers hold" not in printed.out + printed.err
+
+
+def test_partner_funding_that_would_silently_cut_the_commitment_is_refused_at_its_cell(rolled, tmp_path, capsys):
+    """P's actuals funded_usd is what P funded in 2026Q1 (the plan's: $1,000, racks A's capex). Refused, each at
+    its cell, all at once: the plan's own Partners sheet copied (funded_usd $3,000 = the whole plan's funding),
+    funding above the $5,000 commitment, and funding of a deal reported unsigned. Nothing is written."""
+    source, plan, _out = rolled
+    total = next(r[2] for r in rows(load_workbook(plan)["Partners"]) if r[0] == "P")
+    assert total == pytest.approx(3000)  # racks A, B, C, each $1,000, all funded by P
+    for name, row, words in [("copied", ["P", True, total], "that is the plan's funding over its whole horizon"),
+                             ("above", ["P", True, 6000], "above its commitment of 5,000"),
+                             ("unsigned", ["P", False, 100], "reported unsigned")]:
+        actuals = write(tmp_path, {"Partners": [["partner", "signed", "funded_usd"], row]}, f"{name}.xlsx")
+        out = tmp_path / f"{name}.next.xlsx"
+        assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 2
+        said = capsys.readouterr()
+        assert f"actuals {name}.xlsx Partners!C2: P funded" in said.out + said.err and words in said.out + said.err
+        assert not out.exists()
