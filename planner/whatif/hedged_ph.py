@@ -318,10 +318,13 @@ def _expected(costs: dict[str, tuple], scenarios) -> float | None:
     return sum(sc.probability * costs[sc.name][1] for sc in scenarios)
 
 
-def best_candidate(evaluator: Evaluator, cands: list[dict], scenarios) -> tuple[dict | None, float | None]:
+def best_candidate(evaluator: Evaluator, cands: list[dict], scenarios, known: list[tuple[dict, dict]] = ()
+                   ) -> tuple[dict | None, float | None]:
+    """The candidate commitments of least expected cost, and that cost ($k). `known`: (commitments, their
+    scenario costs already solved), which compete after PH's own candidates."""
     best, best_k = None, None
-    for values in cands:
-        k = _expected(evaluator.costs(values), scenarios)
+    for values, costs in [(c, None) for c in cands] + list(known):
+        k = _expected(costs if costs is not None else evaluator.costs(values), scenarios)
         if k is not None and (best_k is None or k < best_k - 1e-9):
             best, best_k = values, k
     return best, best_k
@@ -425,16 +428,18 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
         lower = wait_and_see_bound(scenarios, alone)
     cands = comm.bcast(ph._planner_candidates if comm.rank == 0 else None, root=0)
     log.debug("PH candidates: %s", [{k: v for k, v in c.items() if k[0] == "Y"} for c in cands])
-    with timer.phase("xhat"):
-        best, upper = best_candidate(evaluator, cands, scenarios)
-    if best is None:
-        result = SolveResult("infeasible", "no PH candidate commitment leaves every scenario a plan; try --engine ef")
-        return PlanOutcome(3, result.status, result.message, issues=issues, phases=timer.phases), None
     with timer.phase("ev plan"):
         ev_values, _notes = expected_value_plan(scenarios, commit, solve_options, absent) if comm.rank == 0 \
             else (None, [])
         ev_values = comm.bcast(ev_values, root=0)
         eev_costs = evaluator.costs(ev_values) if ev_values is not None else {}
+    with timer.phase("xhat"):
+        # the mean-value plan's commitments are a hedged plan too: the plan written is never dearer (VSS >= 0)
+        best, upper = best_candidate(evaluator, cands, scenarios,
+                                     known=[(ev_values, eev_costs)] if ev_values is not None else [])
+    if best is None:
+        result = SolveResult("infeasible", "no PH candidate commitment leaves every scenario a plan; try --engine ef")
+        return PlanOutcome(3, result.status, result.message, issues=issues, phases=timer.phases), None
     with timer.phase("extract"):
         sols = evaluator.solutions(best)
         committed = _committed(evaluator, best)

@@ -723,3 +723,25 @@ def test_a_ph_subproblem_that_pays_for_stacks_stays_bounded(tmp_path):
     result = solve(model, SolveOptions())
     assert result.status == "optimal"
     assert model.HP["V", 0].value == pytest.approx(100)
+
+
+@needs_ph
+def test_ph_writes_the_mean_value_commitments_when_they_cost_less_than_phs_own():
+    """Two equally likely scenarios. PH's candidates cost 100 and 90 ($k, expected); the mean-value plan's
+    commitments, already costed for the EEV, 80 (a: 70, b: 90): those are written, so VSS = EEV - RP >= 0. A
+    candidate a scenario cannot plan with never wins."""
+    from types import SimpleNamespace
+
+    from planner.whatif.hedged_ph import best_candidate
+
+    scenarios = [SimpleNamespace(name="a", probability=0.5), SimpleNamespace(name="b", probability=0.5)]
+    costs = {"ph1": {"a": ("optimal", 100.0), "b": ("optimal", 100.0)},
+             "ph2": {"a": ("optimal", 80.0), "b": ("feasible", 100.0)},
+             "bad": {"a": ("optimal", 1.0), "b": ("infeasible", None)}}
+    evaluator = SimpleNamespace(costs=lambda values: costs[values["id"]])
+    ev = {"id": "ev"}
+    best, k = best_candidate(evaluator, [{"id": "ph1"}, {"id": "ph2"}, {"id": "bad"}], scenarios,
+                             known=[(ev, {"a": ("optimal", 70.0), "b": ("optimal", 90.0)})])
+    assert best is ev and k == pytest.approx(80.0)
+    best, k = best_candidate(evaluator, [{"id": "ph1"}, {"id": "ph2"}], scenarios)
+    assert best == {"id": "ph2"} and k == pytest.approx(90.0)
