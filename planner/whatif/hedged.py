@@ -103,7 +103,7 @@ def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int)
                                                           for f, x in zip(factors, matrix[d])])) for d in range(draws)]
     weights = scenario_weights(raw, issues)
     if weights is not None:
-        return [(name, p, ScenarioEdit(name)) for name, p in weights.items()]
+        return [(name, p, ScenarioEdit(name)) for name, p in weights.items() if p > 0]  # 0: warned, left out
     names = scenario_names(raw)
     if "ScenarioWeights" in raw.sheets and names:
         issues.warning("ScenarioWeights", "ScenarioWeights!A2", "scenario", None, "the ScenarioWeights sheet has no "
@@ -141,11 +141,36 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
         sc, errors = prepare(raw, name, p, edit)
         issues.extend(errors)
         scenarios.append(sc)
+    _refuse_own_horizon_or_hedging(base, scenarios, issues)
     share_floor_vendors([sc.data for sc in scenarios if sc.data is not None])
     for sheet, cell, column, paid, message in committed_floors_without_owner(scenarios, base.settings.commit_quarters,
                                                                              base.quarters):
         issues.error(sheet, cell, column, paid, message)
     return base, scenarios
+
+
+SHARED_SETTINGS = ("start_quarter", "quarters", "commit_quarters", "risk_weight", "risk_alpha")
+
+
+def _refuse_own_horizon_or_hedging(base: PlanData, scenarios: list[Scenario], issues: Issues) -> None:
+    """The scenarios of one hedged plan share its horizon and how it hedges (stochastic.md): a scenario or draw
+    changing start_quarter, quarters, commit_quarters, risk_weight or risk_alpha would be averaged with plans of
+    another horizon, or silently planned with the base's; refused at the row that changes it."""
+    for sc in scenarios:
+        if sc.data is None:
+            continue
+        for key in SHARED_SETTINGS:
+            mine, theirs = getattr(sc.data.settings, key), getattr(base.settings, key)
+            if mine == theirs:
+                continue
+            cell = base.cell("Settings", (key,), "value") or "Settings"
+            by = sc.edited.get(cell, "")
+            where = by.split(" ")[0] if "!" in by.split(" ")[0] else cell
+            issues.error(where.split("!")[0], where, key, mine,
+                         f"scenario '{sc.name}' sets {key} to {mine} (the base: {theirs}"
+                         + (f", {cell}" if where != cell else "") + "): the scenarios of a hedged plan share one "
+                         "horizon (start_quarter, quarters) and one commit_quarters, risk_weight and risk_alpha; set "
+                         "it on the Settings sheet for all of them")
 
 
 FLOOR_OWNERS = (("fab_min_wafers", "fabs", "FabMinWafers", Col.fab, Col.wafers),  # the words: fab G, 5 wafers

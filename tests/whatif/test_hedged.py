@@ -745,3 +745,49 @@ def test_ph_writes_the_mean_value_commitments_when_they_cost_less_than_phs_own()
     assert best is ev and k == pytest.approx(80.0)
     best, k = best_candidate(evaluator, [{"id": "ph1"}, {"id": "ph2"}], scenarios)
     assert best == {"id": "ph2"} and k == pytest.approx(90.0)
+
+
+def test_a_scenario_with_its_own_horizon_or_hedging_settings_is_refused_at_its_row(tmp_path, capsys):
+    """hi plans 1 quarter instead of 2 and lo sets risk_weight 0.5: averaging a 1-quarter plan with 2-quarter ones
+    (or hedging lo alone at another risk weight) means nothing, so both are refused at their Scenarios rows (F4, F5)
+    before any solve; a draw of the Uncertainty sheet that scales quarters likewise, at its Uncertainty row."""
+    s = two_scenarios()
+    s["Scenarios"] += [["hi", "Settings", "quarters", "value", "set", 1], ["lo", "Settings", "risk_weight", "value",
+                                                                          "set", 0.5]]
+    s["Settings"].append(["risk_weight", 0])
+    src = write(tmp_path, s)
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(tmp_path / "p.xlsx")]) == 2
+    said = capsys.readouterr()
+    text = said.out + said.err
+    assert "Scenarios!F4" in text and "scenario 'hi' sets quarters to 1 (the base: 2" in text
+    assert "Scenarios!F5" in text and "scenario 'lo' sets risk_weight to 0.5" in text
+    assert not (tmp_path / "p.xlsx").exists()
+
+    u = two_scenarios()
+    del u["ScenarioWeights"]
+    u["Uncertainty"] = [["sheet", "key", "column", "distribution", "p1", "p2", "p3"],
+                        ["Settings", "quarters", "value", "uniform", 0.5, 0.5, None]]
+    src = write(tmp_path, u, "u.xlsx")
+    assert main(["-q", "run", str(src), "--stochastic", "--draws", "2", "-o", str(tmp_path / "u.plan.xlsx")]) == 2
+    text = "".join(capsys.readouterr())
+    assert "Uncertainty!" in text and "sets quarters to 1" in text
+
+
+def test_a_scenario_weighted_0_is_left_out_with_a_warning_at_its_weight(tmp_path, capsys):
+    """lo 0.5, hi 0.5 and 'tight' 0, where tight (no capacity at all: demand x 1,000 at a $0 penalty... here made
+    infeasible by a service floor it cannot meet) would make every commitment infeasible: it is left out, so the
+    plan is the two-scenario one ($3,100, test_hedged_commitment_differs_from_the_mean_value_plan), and validate
+    and run both say so at ScenarioWeights!B4."""
+    s = two_scenarios()
+    s["Scenarios"].append(["tight", "Workloads", "w", "min_service_level", "set", 1])
+    s["Scenarios"].append(["tight", "Demand", "NA/w", "*", "scale", 1000])
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0]]
+    s["ScenarioWeights"].append(["tight", 0])
+    outcome, plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert plan.summary["scenarios"] == 2
+    assert plan.summary["objective_usd"] == pytest.approx(3100, rel=1e-6)
+    [warning] = [w for w in outcome.issues.warnings if w.cell == "ScenarioWeights!B4"]
+    assert "probability 0: a hedged plan leaves it out" in warning.message
+    assert main(["validate", str(tmp_path / "in.xlsx")]) == 0
+    assert "ScenarioWeights!B4" in capsys.readouterr().out

@@ -59,6 +59,10 @@ def check_scenario_weights(ctx: ValidationContext) -> dict[str, float] | None:
                              f"(first at {first_at[canonical]}): one row per scenario")
         elif row.ok:
             weights[canonical] = float(row.values["probability"])
+            if weights[canonical] == 0:
+                ctx.issues.warning("ScenarioWeights", row.cells["probability"], "probability", 0.0,
+                                   f"scenario '{canonical}' has probability 0: a hedged plan leaves it out (a "
+                                   "scenario that cannot happen would still bind every commitment)")
         if canonical is not None:
             first_at.setdefault(canonical, cell)
     total = sum(probabilities)
