@@ -264,7 +264,9 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
     lines = []
     for family, key in order.index[:n]:
         rows = b[(b[Col.family] == family) & (b[Col.key] == key)]
-        top = rows.iloc[0]
+        binding = rows[rows[Col.binding].astype(bool)] if Col.binding in rows.columns else rows
+        rows = binding if len(binding) else rows  # the quarters it binds in; else those it nearly fills
+        top = rows.loc[rows[Col.shadow_price].fillna(0.0).abs().idxmax()]  # "saves up to": the dearest quarter's price
         unit = UNIT_WORD.get(top[Col.unit], top[Col.unit])
         what = str(top[Col.what])
         what = what[:1].upper() + what[1:]
