@@ -105,18 +105,25 @@ def solve_with_stability(m: pyo.ConcreteModel, options, start: list):
             v.set_value(x, skip_validation=True)
     second.solve_seconds += first.solve_seconds
     second.handoff_seconds += first.handoff_seconds
-    return _as_plan_result(m, second, bound, options)
+    return _as_plan_result(m, second, bound, options, (second.objective, second.mip_gap or 0.0))
 
 
-def _as_plan_result(m, result, bound, options):
-    """`result` carrying the plan now in the model: its own cost, its gap to `bound`, prices at it."""
+def _as_plan_result(m, result, bound, options, plain: tuple[float, float]):
+    """`result` carrying the plan now in the model: its own cost, its gap to `bound`, prices at it. `plain`: the
+    cost and gap of the best plan found without the stability term, which the words compare it with."""
     cost = pyo.value(plan_cost(m))
     gap = max(0.0, (cost - bound) / abs(cost)) if cost else 0.0
     result.objective, result.mip_gap = cost, gap
     if gap > 1e-6:
         result.status = "feasible"
-        result.message = f"MIP gap {gap:.4%} reached; not proven optimal; previous plan kept where within " \
-                         f"mip_rel_gap {options.mip_rel_gap:g} of the plan without --previous (stability)"
+        plain_cost, plain_gap = plain
+        excess = (cost - plain_cost) / abs(plain_cost) if plain_cost else 0.0
+        result.message = (f"MIP gap {gap:.4%} reached; not proven optimal" + (
+            f": the previous plan's decisions were kept (stability), at {excess:.4%} above the best plan found "
+            f"without them (itself {plain_gap:.4%} from the bound), within the mip_rel_gap {options.mip_rel_gap:g} "
+            "a kept plan may cost more" if excess > 1e-9 else
+            f" (stability: a plan within mip_rel_gap {options.mip_rel_gap:g} of the best found keeps the previous "
+            "plan's decisions)"))
     if options.duals:
         form = to_standard_form(m)
         x = np.array([v.value or 0.0 for v in form.columns], dtype=float)
