@@ -250,6 +250,8 @@ def cmd_hedged(args) -> int:
     if outcome.status == "invalid":
         _print_issues(outcome.issues)
         return outcome.exit_code
+    if outcome.issues is not None and outcome.issues.warnings:
+        _print_warnings(outcome.issues.warnings)
     gap = f", PH gap {plan.summary['ph_gap']:.3%}" if plan is not None and plan.summary.get("ph_gap") is not None \
         and "PH gap" not in outcome.message else ""
     print(f"{outcome.status.upper()}: {outcome.message}" + headline(plan) + gap)

@@ -120,7 +120,7 @@ def prepare(raw: RawWorkbook, name: str, probability: float, edit) -> tuple[Scen
     prepared = pipeline.prepare(raw, Issues(), [edit], Timer(quiet=True))  # one "validate" line for them all
     sc = Scenario(name, probability, overrides=prepared.applied, data=prepared.data, edited=prepared.edited)
     named = Issues([Issue(i.severity, i.sheet, i.cell, i.column, i.value, f"scenario '{name}': {i.message}")
-                    for i in prepared.issues.errors])
+                    for i in prepared.issues.items])
     return sc, named
 
 
@@ -137,9 +137,12 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
     if base is None or not issues.ok:
         return None, []
     scenarios = []
+    base_warnings = {(w.cell, w.message) for w in issues.warnings}
     for name, p, edit in specs:
-        sc, errors = prepare(raw, name, p, edit)
-        issues.extend(errors)
+        sc, found_here = prepare(raw, name, p, edit)
+        prefix = f"scenario '{name}': "
+        issues.extend(Issues([i for i in found_here.items if i.severity == "error" or  # its own warnings only
+                              (i.cell, i.message[len(prefix):]) not in base_warnings]))
         scenarios.append(sc)
     _refuse_own_horizon_or_hedging(base, scenarios, issues)
     share_floor_vendors([sc.data for sc in scenarios if sc.data is not None])

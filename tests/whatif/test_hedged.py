@@ -791,3 +791,17 @@ def test_a_scenario_weighted_0_is_left_out_with_a_warning_at_its_weight(tmp_path
     assert "probability 0: a hedged plan leaves it out" in warning.message
     assert main(["validate", str(tmp_path / "in.xlsx")]) == 0
     assert "ScenarioWeights!B4" in capsys.readouterr().out
+
+
+def test_a_hedged_plan_says_the_warnings_its_scenarios_add(tmp_path, capsys):
+    """hi adds demand in EU, which no site serves (a warning of its own, not the base's): run --stochastic prints it
+    under its scenario's name, as a plain run prints its warnings, and the plan's Warnings sheet lists it."""
+    s = two_scenarios()
+    s["Scenarios"].append(["hi", "Demand", "EU/w", "2026Q1:2026Q2", "add_row", 10])
+    src = write(tmp_path, s)
+    out = tmp_path / "p.xlsx"
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "WARNING" in said.out + said.err and "scenario 'hi':" in said.out + said.err
+    sheet = load_workbook(out)["Warnings"]
+    assert any("scenario 'hi':" in str(c.value) for row in sheet.iter_rows() for c in row)
