@@ -13,7 +13,9 @@ import numpy as np
 
 from planner.input.convert import CellError, to_number, to_text
 from planner.input.reader import RawWorkbook
+from planner.input.schema import SETTINGS
 from planner.issues import Issues
+from planner.whatif.overrides import resolve
 from planner.whatif.scenarios import Override, apply_overrides
 
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
@@ -92,6 +94,8 @@ def read_uncertainty(raw: RawWorkbook, issues: Issues) -> list[Factor]:
         before = len(issues.errors)
         apply_overrides(probe, [ov], issues)
         ok &= len(issues.errors) == before
+        if ok:
+            ok = _whole_targets_keep_whole(probe, ov, dist, params, cells, issues)
         if not ok:
             continue
         label = f"{to_text(v.get('sheet'))}|{to_text(v.get('key'))}|{to_text(v.get('column'))}"
@@ -101,6 +105,35 @@ def read_uncertainty(raw: RawWorkbook, issues: Issues) -> list[Factor]:
         factors.append(Factor(f"factor {label}", ov, dist, params["p1"], params["p2"], params.get("p3"),
                               cells["sheet"]))
     return factors
+
+
+def _whole_targets_keep_whole(raw: RawWorkbook, ov: Override, dist: str, p: dict[str, float | None],
+                              cells: dict[str, str], issues: Issues) -> bool:
+    """A whole-number column (max_blocks, lead_quarters, life_quarters, quarters, commit_quarters...) scaled by a
+    sampled factor is fractional in (almost) every draw, so every draw would be refused: said here, at the row,
+    unless the factor cannot vary (uniform a..a, normal with sd 0, triangular a..a)."""
+    target = resolve(raw, ov, Issues())
+    if target is None or _fixed_factor(dist, p):
+        return True
+    if target.spec.kind == "settings":
+        keys = {str(r.values.get("key")).strip().lower() for r in target.rows}
+        whole = [st.key for st in SETTINGS if st.key in keys and st.dtype == "int"]
+    else:
+        named = {col.name: col for col in target.spec.columns}
+        whole = [c for c in target.columns if getattr(named.get(c, target.spec.value), "dtype", "") == "int"]
+    if not whole:
+        return True
+    issues.error(sheet="Uncertainty", cell=cells["distribution"], column="distribution", value=dist,
+                 message=f"{target.spec.name} {', '.join(whole)} is a whole number: scaled by a sampled factor it is "
+                         "fractional in almost every draw, and every such draw would be refused; sample a column "
+                         "that may be fractional, or list the cases as Scenarios rows")
+    return False
+
+
+def _fixed_factor(dist: str, p: dict[str, float | None]) -> bool:
+    if dist == "normal":
+        return not p.get("p2")
+    return p.get("p1") == p.get("p2") and (dist != "triangular" or p.get("p3") in (None, p.get("p1")))
 
 
 def _check_parameters(dist: str, p: dict[str, float | None], cells: dict[str, str], issues: Issues) -> bool:

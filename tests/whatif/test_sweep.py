@@ -95,6 +95,11 @@ def test_a_draw_is_the_scaled_plan(tmp_path):
     (["Demand", "EU/w", "*", "normal", 1, 0.1, None], "Uncertainty!B2", "no row of Demand has key 'EU/w'"),
     (["Demands", "NA/w", "*", "normal", 1, 0.1, None], "Uncertainty!A2", "unknown sheet"),
     (["Demand", "NA/w", "2040Q1", "normal", 1, 0.1, None], "Uncertainty!C2", "not a column"),
+    # a whole-number column scaled by a varying factor: every draw fractional, so refused at the row
+    (["Products", "L1", "life_quarters", "uniform", 0.5, 1.5, None], "Uncertainty!D2",
+     "Products life_quarters is a whole number"),
+    (["Settings", "quarters", "value", "triangular", 0.9, 1, 1.6], "Uncertainty!D2",
+     "Settings quarters is a whole number"),
 ])
 def test_bad_uncertainty_row_is_located_by_cell(tmp_path, row, cell, words):
     src = sweep_workbook(tmp_path, rows=[row])
@@ -102,6 +107,13 @@ def test_bad_uncertainty_row_is_located_by_cell(tmp_path, row, cell, words):
         run_sweep(src, 2, seed=0, workers=1)
     errors = [i for i in info.value.issues.errors if i.cell == cell]
     assert errors and words in errors[0].message, [str(i) for i in info.value.issues]
+
+
+def test_a_whole_number_column_under_a_factor_that_cannot_vary_is_fine(tmp_path):
+    """life_quarters x uniform(1, 1) stays whole: sampled and planned like any draw."""
+    src = sweep_workbook(tmp_path, rows=[["Products", "L1", "life_quarters", "uniform", 1, 1, None]])
+    frame = run_sweep(src, 2, seed=0, workers=1)
+    assert len(frame) == 2
 
 
 def test_no_uncertainty_sheet(tmp_path, capsys):
