@@ -121,12 +121,15 @@ def _key_matches(pattern: str, key: str) -> bool:
     return len(parts) == len(wanted) and all(p in ("*", k) for p, k in zip(parts, wanted))
 
 
-def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
+def _in_order(overrides: list[Override], issues: Issues) -> list[Override | list[Override]]:
     """The overrides in order, the add_row rows of one (sheet, key) gathered into one list at the first's place;
     a remove_row of that key (or of a pattern with *) in between ends the gathering, so add_row K, remove_row K,
-    add_row K leaves the second row K (each operation takes effect in its order)."""
+    add_row K leaves the second row K (each operation takes effect in its order). A set/scale/add of the new
+    row between its add_row rows would take effect before the later ones, against the sheet order: an error at the
+    later add_row row."""
     out: list[Override | list[Override]] = []
     groups: dict[tuple[str, str], list[Override]] = {}
+    changed_between: dict[tuple[str, str], Override] = {}
     for ov in overrides:
         name = (to_text(ov.sheet) or "").lower().replace(" ", "")
         key = "/".join(p.strip() for p in str(ov.key if ov.key is not None else "").split("/"))
@@ -134,10 +137,19 @@ def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
             for sheet_key in [g for g in groups if g[0] == name and _key_matches(key, g[1])]:
                 del groups[sheet_key]
         if _operation_name(ov) != "add_row":
+            for sheet_key in [g for g in groups if g[0] == name and _key_matches(key, g[1])]:
+                changed_between.setdefault(sheet_key, ov)
             out.append(ov)
             continue
+        if (name, key) in changed_between and (name, key) in groups:
+            other = changed_between[(name, key)]
+            issues.error(ov.source, ov.cell("operation"), "operation", "add_row",
+                         f"this add_row row of {to_text(ov.sheet)} {key} comes after {other.cell('operation')} "
+                         f"({_operation_name(other)}) changed the new row: keep a new row's add_row rows together, "
+                         "then the rows that change it")
         if (name, key) not in groups:
             groups[(name, key)] = []
+            changed_between.pop((name, key), None)
             out.append(groups[(name, key)])
         groups[(name, key)].append(ov)
     return out
@@ -146,7 +158,7 @@ def _in_order(overrides: list[Override]) -> list[Override | list[Override]]:
 def apply_overrides(raw: RawWorkbook, overrides: list[Override], issues: Issues) -> list[str]:
     """Apply overrides in order to `raw` in place; one sentence per applied override (or added / removed row)."""
     applied: list[str] = []
-    for item in _in_order(overrides):
+    for item in _in_order(overrides, issues):
         if isinstance(item, list):
             note = add_row(raw, item, issues)
         elif _operation_name(item) == "remove_row":

@@ -235,3 +235,23 @@ def test_a_remove_row_pattern_ends_only_the_add_rows_it_matches(tmp_path):
     assert data is not None, [str(i) for i in issues]
     assert list(data.routes.index) == [("L1", "G")]
     assert data.routes.loc[("L1", "G"), "dies_per_wafer"] == 10
+
+
+def test_a_change_of_the_new_row_between_its_add_rows_is_an_error_at_the_later_add_row(tmp_path):
+    """add_row T region, add_row T price, set T pue 1.3, add_row T pue 1.2: the add_row rows are one new row, built
+    before the set, so the set would win over the later add_row row against the sheet order. Refused at E5 (the
+    later add_row), naming E4. With the set after every add_row row, the set wins as written (pue 1.3)."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["x", "Sites", "T", "region", "add_row", "NA"],
+                           ["x", "Sites", "T", "power_price_usd_per_mwh", "add_row", 60],
+                           ["x", "Sites", "T", "pue", "set", 1.3],
+                           ["x", "Sites", "T", "pue", "add_row", 1.2]]
+    data, issues, _ = applied(tmp_path, sheets, "x")
+    assert data is None
+    [error] = [e for e in issues.errors if e.cell == "Scenarios!E5"]
+    assert "comes after Scenarios!E4 (set) changed the new row" in error.message
+    sheets["Scenarios"] = [HEADER, sheets["Scenarios"][1], sheets["Scenarios"][2], sheets["Scenarios"][4],
+                           sheets["Scenarios"][3]]
+    data, issues, _ = applied(tmp_path, sheets, "x")
+    assert data is not None, [str(i) for i in issues]
+    assert float(data.sites.at["T", "pue"]) == pytest.approx(1.3)
