@@ -53,7 +53,8 @@ def scenario_frame(plan) -> pd.DataFrame:
                 for c in SCENARIO_COLUMNS[2:] if c != Col.status}
         # service level as Summary's: expected served / expected demand (not the mean of the scenarios' ratios)
         mean[Col.service_level] = expected_kpis(plan)[Col.service_level]
-        expected = {Col.scenario: "expected", Col.probability: float(p.sum()), Col.status: "probability-weighted", **mean}
+        expected = {Col.scenario: "expected", Col.probability: float(p.sum()),
+                    Col.status: "probability-weighted (service level: expected served / expected demand)", **mean}
         frame = pd.concat([frame, pd.DataFrame([expected], columns=SCENARIO_COLUMNS)], ignore_index=True)
     return frame
 
@@ -89,7 +90,8 @@ def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, 
         if key in plan.summary:
             rows.append((key, plan.summary[key], plan.notes.get(key, "")))
     kpis = expected_kpis(plan)
-    rows += [(k, v, "probability-weighted over the scenarios") for k, v in kpis.items()]
+    rows += [(k, v, "expected served / expected demand over the scenarios (not the mean of their ratios)"
+              if k == Col.service_level else "probability-weighted over the scenarios") for k, v in kpis.items()]
     rows += [("mip_gap", plan.summary.get("mip_gap"), "relative gap of the extensive form (0 for an LP)"),
              ("solve_seconds", result.solve_seconds if result is not None else None, "HiGHS's own solve time")]
     rows += [(k, plan.notes[k], "") for k in plan.notes if k == "expected_value_plan"]
