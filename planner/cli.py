@@ -58,6 +58,11 @@ def cmd_validate(args) -> int:
     bad_sheets = _sheet_problems(scenarios_raw, base_errors) if scenarios_raw is not None else 0
     bad_scenarios, scenario_warnings = _validate_scenarios(args.input, scenarios_raw, base_errors, base_warnings=issues)
     if data is None or bad_sheets or bad_scenarios:
+        if data is not None:  # the base is valid: say what is not (its errors were printed under each name)
+            print(f"INVALID: {args.input}: the base workbook is valid, but " + ", ".join(
+                part for part in (f"{bad_scenarios} scenario(s)" if bad_scenarios else "",
+                                  f"{bad_sheets} Scenarios/Uncertainty problem(s)" if bad_sheets else "") if part)
+                  + " cannot be applied (listed above)")
         return EXIT_INVALID
     print(f"OK: {args.input} is a valid input workbook ({data.T} quarters {data.quarters[0]}..{data.quarters[-1]}, "
           f"{len(data.products)} products, {len(data.sites)} sites, {len(issues.warnings)} warning(s)"

@@ -364,7 +364,12 @@ def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set]
     for i, row in enumerate(frame.to_dict("records")):
         where = lambda col: plan_cell(path, frame, i, col, sheet)  # noqa: E731
         if Col.quarter in frame.columns and not pd.isna(row[Col.quarter]) and str(row[Col.quarter]).strip():
-            if parse_quarter(str(row[Col.quarter]).strip()) != closed:
+            quarter = parse_quarter(str(row[Col.quarter]).strip())
+            if quarter is None:  # not silently 'another quarter': the row may be the closed quarter's
+                problems.append(f"actuals {where(Col.quarter)}: {str(row[Col.quarter]).strip()!r} is not a quarter "
+                                f"(write {closed}, or leave the cell blank)")
+                continue
+            if quarter != closed:
                 skipped += 1
                 continue
         key = _actual_key(row, keys, known, where, problems)
@@ -377,6 +382,10 @@ def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set]
                 entry[col] = Value(_actual_cell(col, v), where(col))
             except CellError as exc:
                 problems.append(f"actuals {where(col)}: {exc}")
+                continue
+            if col == Col.arrival_quarter and quarter_index(entry[col].value) < quarter_index(closed):
+                problems.append(f"actuals {where(col)}: dies cannot arrive in {entry[col].value}, before the wafers "
+                                f"were started in {closed}")
         if key is None:
             continue
         if key in table:

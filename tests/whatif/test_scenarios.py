@@ -278,4 +278,6 @@ def test_validate_checks_every_scenario(tmp_path, capsys):
     assert main(["validate", str(write(tmp_path, sheets))]) == 2
     out = capsys.readouterr().out
     assert "scenario 'bad'" in out and "Routes!D2" in out and "scenario 'ok'" not in out
+    assert out.splitlines()[-1].endswith("the base workbook is valid, but 1 scenario(s) cannot be applied (listed "
+                                         "above)")  # a verdict, as for an invalid base ('N error(s)')
 
