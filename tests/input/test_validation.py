@@ -459,3 +459,14 @@ def test_take_or_pay_floors_above_what_can_be_delivered_are_warned(tmp_path):
     assert "F pays for 1,200 wafers in 2026Q2, above the fab's capacity of 1,000 (FabCapacity!C2): the 200" \
         in floors[0].message
     assert "V pays for 50 stacks in 2026Q1, above the vendor's supply of 40 (HBMSupply!B2): the 10" in floors[1].message
+
+
+def test_a_floor_is_not_compared_with_a_capacity_row_that_has_an_error(tmp_path):
+    """FabCapacity!C2 = -5 is the error; the row's capacities were not read, so the floor of 500 in 2026Q1 is not
+    said to be 'above the fab's capacity of 0 (FabCapacity!B2)', which holds 1,000."""
+    sheets = minimal_sheets(2)
+    sheets["FabMinWafers"] = [["fab", "2026Q1", "2026Q2"], ["F", 500, 500]]
+    sheets["FabCapacity"][1][2] = -5
+    _data, issues = issues_of(tmp_path, sheets)
+    assert [e.cell for e in issues.errors] == ["FabCapacity!C2"]
+    assert not [w for w in issues.warnings if "never delivered" in w.message]

@@ -119,8 +119,12 @@ def warn_floors_above_limits(ctx: ValidationContext, series: QuarterSeries) -> N
     at its first such quarter."""
     for floor_sheet, limit_sheet, unit, words, floor_field, limit_field in FLOORS:
         floors, limits = getattr(series, floor_field), getattr(series, limit_field)
+        faulty = _rows_with_errors(ctx, limit_sheet)
         above: dict[str, list[int]] = {}
         for (key, t), paid in sorted(floors.items()):
+            limit_row = _row_of(ctx.cells.get((limit_sheet, (key,), ctx.quarters[t]), ""))
+            if limit_row in faulty:  # its limits were not read: comparing with 0 would be a false alarm
+                continue
             if paid > limits.get((key, t), 0.0) + 1e-9:
                 above.setdefault(key, []).append(t)
         for key, ts in above.items():
@@ -131,6 +135,16 @@ def warn_floors_above_limits(ctx: ValidationContext, series: QuarterSeries) -> N
             ctx.issues.warning(floor_sheet, ctx.cells.get((floor_sheet, (key,), q), floor_sheet), q, paid,
                                f"{key} pays for {paid:,.0f} {unit} in {q}{more}, above {words} of {limit:,.0f} "
                                f"({limit_cell}): the {paid - limit:,.0f} above it are paid and never delivered")
+
+
+def _row_of(cell: str) -> int | None:
+    """'FabCapacity!C2' -> 2."""
+    digits = "".join(ch for ch in cell.split("!")[-1] if ch.isdigit())
+    return int(digits) if "!" in cell and digits else None
+
+
+def _rows_with_errors(ctx: ValidationContext, sheet: str) -> set[int]:
+    return {r for i in ctx.issues.errors if i.sheet == sheet and (r := _row_of(i.cell)) is not None}
 
 
 def build_series(ctx: ValidationContext, wide: dict[str, list[WideRow]], fabs: pd.DataFrame,
