@@ -98,7 +98,9 @@ def find_scenario(raw: RawWorkbook, name: str, issues: Issues) -> list[Override]
     if len(folded) == 1:
         return scenarios[folded[0]]
     issues.error(sheet="Scenarios", cell=sheet.cell("scenario", sheet.header_row), column="scenario", value=name,
-                 message=f"unknown scenario '{name}' (known: {_known([BASE] + list(scenarios))})")
+                 message=f"scenario '{name}' could be any of {_known(folded)} (names that differ only by case): "
+                         "write it as in the Scenarios sheet" if folded else
+                         f"unknown scenario '{name}' (known: {_known([BASE] + list(scenarios))})")
     return None
 
 

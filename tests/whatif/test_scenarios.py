@@ -188,6 +188,16 @@ def test_unknown_scenario_lists_the_known_ones(tmp_path):
     assert error.cell == "Scenarios!A1" and "unknown scenario 'medium' (known: base, low, high)" in error.message
 
 
+def test_a_scenario_name_two_scenarios_match_but_for_case_is_ambiguous_not_unknown(tmp_path):
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["Boom", "Products", "L1", "rack_kw", "set", 2],
+                           ["boom", "Products", "L1", "rack_kw", "set", 20]]
+    outcome = plan(tmp_path, sheets, "BOOM")
+    assert outcome.exit_code == 2
+    [error] = outcome.issues.errors
+    assert "scenario 'BOOM' could be any of Boom, boom (names that differ only by case)" in error.message
+
+
 def test_scenario_without_scenarios_sheet(tmp_path):
     outcome = plan(tmp_path, minimal_sheets(2), "x")
     assert outcome.exit_code == 2
