@@ -135,10 +135,18 @@ def _service_by(sheet: RowSheet, serving: pd.DataFrame) -> None:
         parts = []
         for key, g in serving.groupby(column, sort=True):
             d = g[Col.demand_tps].sum()
-            parts.append(f"{key} {g['served_tps'].sum() / d:.1%}" if d > 0 else f"{key} (no demand)")
+            parts.append(f"{key} {_share_short_of_all(g['served_tps'].sum() / d)}" if d > 0 else f"{key} (no demand)")
         if parts:
             sheet.add([(1, f"  by {column}", None, None, None, 1, False),
                        (2, "  ·  ".join(parts), None, None, None, sheet.ncols, True)])
+
+
+def _share_short_of_all(share: float) -> str:
+    """98.9%; a share short of 100% never reads as 100.0% (0.99976 is '99.98%', 0.9999996 '>99.99%')."""
+    text = f"{share:.1%}"
+    if text != "100.0%" or share >= 1 - 1e-9:
+        return text
+    return f"{share:.2%}" if f"{share:.2%}" != "100.00%" else ">99.99%"
 
 
 def _costs(sheet: RowSheet, solution: SolutionTables) -> None:

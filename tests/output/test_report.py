@@ -263,3 +263,12 @@ def test_a_bottleneck_sentence_gives_the_dearest_binding_quarter_and_only_the_qu
     [line] = bottleneck_sentences(SimpleNamespace(tables={"Bottlenecks": b, "Budget": budget}))
     assert line.startswith("Wafer starts at F binds in 2026Q1..2026Q2: one more wafer saves up to $1,200,000.00")
     assert "most in 2026Q1, input FabCapacity!B2" in line and "2026Q3" not in line
+
+
+def test_a_region_short_of_full_service_never_reads_100_percent():
+    from planner.output.summary import _share_short_of_all
+
+    assert _share_short_of_all(0.98912) == "98.9%"
+    assert _share_short_of_all(0.99976) == "99.98%"  # APAC with 48,904 tok/s unmet
+    assert _share_short_of_all(0.9999996) == ">99.99%"
+    assert _share_short_of_all(1.0) == "100.0%"
