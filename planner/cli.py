@@ -10,6 +10,7 @@ import atexit
 import logging
 import os
 import re
+import shlex
 import sys
 import threading
 from pathlib import Path
@@ -300,7 +301,9 @@ def cmd_compare(args) -> int:
         objective = f", objective {money(p.solution.objective_usd)}" if p.solution else ""
         service = p.solution.kpis.get(Col.service_level) if p.solution else None
         service_text = f", service level {service:.1%}" if service is not None else ""
-        print(f"{p.name}: {p.status.upper()}{objective}{service_text}")
+        hint = f" (why: planner run {shlex.quote(str(input_path))} --scenario {shlex.quote(p.name)} writes its Diagnosis)" \
+            if p.status in ("infeasible", "unbounded") and p.name != "base" else ""
+        print(f"{p.name}: {p.status.upper()}{objective}{service_text}{hint}")
     print(f"wrote {written}")
     if any(p.status in ("infeasible", "unbounded") for p in plans):
         return EXIT_INFEASIBLE

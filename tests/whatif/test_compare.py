@@ -95,11 +95,13 @@ def test_native_charts_point_at_compare(compared):
     assert "<f>'Compare'!$F$3:$G$3</f>" in text  # row 3: objective_usd
 
 
-def test_subset_infeasible_scenario_and_status(tmp_path):
+def test_subset_infeasible_scenario_and_status(tmp_path, capsys):
     src = workbook(tmp_path, extra=[["impossible", "SitePower", "S", "*", "set", 0],
                                     ["impossible", "Workloads", "w", "min_service_level", "set", 1]])
     out = tmp_path / "cmp.xlsx"
     assert main(["-q", "compare", str(src), "-o", str(out), "--scenarios", "impossible,cheap"]) == 3
+    said = capsys.readouterr().out
+    assert f"impossible: INFEASIBLE (why: planner run {src} --scenario impossible writes its Diagnosis)" in said
     compare = {r[0]: r[1:] for r in rows(load_workbook(out)["Compare"])}
     assert compare["metric"][1:] == ("base", "impossible", "cheap", "delta impossible", "delta cheap")
     assert compare["status"][1:4] == ("optimal", "infeasible", "optimal")
