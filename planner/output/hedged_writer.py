@@ -123,6 +123,9 @@ def commitments_frame(plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[Col.decision, Col.keys, Col.quarter, Col.value, Col.model_variable])
 
 
+RECOURSE_ONLY = frozenset({"Serving", "Allocation"})  # tok/s served and unmet: per scenario, in every quarter
+
+
 def scenario_tables(plan, name: str) -> pd.DataFrame:
     """The contract sheet `name` of every scenario, under `scenario` and `stage` columns."""
     committed = set(plan.base.quarters[:plan.base.settings.commit_quarters])
@@ -131,7 +134,9 @@ def scenario_tables(plan, name: str) -> pd.DataFrame:
         if sc.solution is None:
             continue
         frame = sc.solution.tables[name].copy()
-        if Col.quarter in frame.columns:
+        if name in RECOURSE_ONLY:
+            stage = "recourse"
+        elif Col.quarter in frame.columns:
             stage = frame[Col.quarter].map(lambda q: "committed" if q in committed else "recourse")
         else:
             stage = "committed" if name == "Partners" else "recourse"

@@ -86,6 +86,10 @@ def test_hedged_commitment_differs_from_the_mean_value_plan(tmp_path):
     deploy = list(wb["Deployments"].iter_rows(values_only=True))
     assert deploy[0][:2] == ("scenario", "stage")
     assert {r[0] for r in deploy[1:]} == {"lo", "hi"}
+    quarter = deploy[0].index("quarter")
+    assert {r[1] for r in deploy[1:] if r[quarter] == "2026Q1"} == {"committed"}  # racks of the committed quarter
+    serving = list(wb["Serving"].iter_rows(values_only=True))
+    assert {r[1] for r in serving[1:]} == {"recourse"}  # tok/s served: per scenario, even in 2026Q1
 
 
 def test_risk_weight_commits_more(tmp_path):
