@@ -453,6 +453,9 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
                               solve_seconds=time.perf_counter() - t0)
     summarize(plan, upper, "progressive hedging on mpi-sppy (HiGHS subproblems)")
     ws = wait_and_see(scenarios, alone, trivial)
+    for sc in scenarios if alone is not None else ():  # the Scenarios sheet's alone_cost_usd, as the EF writes it
+        known = [c for c in ((alone.get(sc.name) or (None,))[0], sc.cost, sc.eev_cost) if c is not None]
+        sc.alone_cost = min(known) if known else None
     _bounds(plan, lower, upper, ws, iterations, comm.size)
     _value_of_information(plan, upper, ws, _expected(eev_costs, scenarios) if eev_costs else None)
     plan.phases = timer.phases

@@ -809,3 +809,14 @@ def test_a_hedged_plan_says_the_warnings_its_scenarios_add(tmp_path, capsys):
     assert "WARNING" in said.out + said.err and "scenario 'hi':" in said.out + said.err
     sheet = load_workbook(out)["Warnings"]
     assert any("scenario 'hi':" in str(c.value) for row in sheet.iter_rows() for c in row)
+
+
+@needs_ph
+def test_ph_scenarios_sheet_gives_each_scenarios_cost_alone(tmp_path):
+    """Whole racks, so PH plans each scenario alone for its bound: lo alone builds 1 rack ($1,100), hi 3 ($3,300)
+    (test_hedged_commitment_differs_from_the_mean_value_plan); the Scenarios sheet says so, as the EF's does."""
+    outcome, _ph = hedged(tmp_path, two_scenarios(integer_racks=True), engine="ph")
+    assert outcome.exit_code == 0
+    rows = list(load_workbook(tmp_path / "hedged.xlsx")["Scenarios"].iter_rows(values_only=True))
+    col = rows[0].index("alone_cost_usd")
+    assert {r[0]: r[col] for r in rows[1:3]} == {"lo": pytest.approx(1100), "hi": pytest.approx(3300)}
