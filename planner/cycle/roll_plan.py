@@ -428,4 +428,7 @@ def _actual_cell(col: str, v: object) -> object:
     parsed = convert("float", v)
     if parsed < 0:
         raise CellError(f"{col} cannot be negative")
+    if parsed > PLAN_NUMBER_MAX:
+        raise CellError(f"{col} = {parsed:g} is beyond any quantity or amount a plan holds (at most "
+                        f"{PLAN_NUMBER_MAX:g}): a typo?")
     return parsed

@@ -359,14 +359,17 @@ def test_partner_funding_that_would_silently_cut_the_commitment_is_refused_at_it
 def test_a_quarter_cell_that_is_no_quarter_and_an_arrival_before_the_start_are_errors_at_their_cells(rolled,
                                                                                                    tmp_path, capsys):
     """Chips row quarter 'xx' was silently skipped as 'another quarter' (the plan's chips kept); wafers started in
-    2026Q1 arriving 2025Q1 silently vanished. Both are errors at their cells, with the other problems."""
+    2026Q1 arriving 2025Q1 silently vanished; 1e20 stacks were written to the rolled workbook and refused there.
+    All are errors at their actuals cells, together, and nothing is written."""
     source, plan, _out = rolled
     actuals = write(tmp_path, {
         "Chips": [["product", "quarter", "chip_inventory_end"], ["L1", "xx", 3]],
+        "HBM": [["vendor", "inventory_end"], ["V", 1e20]],
         "Wafers": [["product", "fab", "wafers", "arrival_quarter"], ["L1", "F", 1, "2025Q1"]]}, "a.xlsx")
     out = tmp_path / "next.xlsx"
     assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 2
     said = "".join(capsys.readouterr())
     assert "actuals a.xlsx Chips!B2: 'xx' is not a quarter" in said
+    assert "actuals a.xlsx HBM!B2: inventory_end = 1e+20 is beyond any quantity" in said  # not at the rolled cell
     assert "actuals a.xlsx Wafers!D2: dies cannot arrive in 2025Q1, before the wafers were started in 2026Q1" in said
     assert not out.exists()
