@@ -101,8 +101,18 @@ def to_quarter(value: object) -> str | None:
         return None
     q = parse_quarter(str(value))
     if q is None:
-        raise CellError(f"expected a quarter like 2026Q1, found {value!r}")
+        raise CellError(f"expected a quarter like 2026Q1, found {_as_typed(value)}")
     return q
+
+
+def _as_typed(value: object) -> str:
+    """A cell's value as the planner typed it: a date is a date (Excel made '2027Q2' one), not Python's repr."""
+    if isinstance(value, dt.datetime):
+        return f"the date {value:%Y-%m-%d}" + (f" {value:%H:%M}" if (value.hour, value.minute) != (0, 0) else "") \
+            + " (write the quarter as text, e.g. 2027Q2)"
+    if isinstance(value, dt.date):
+        return f"the date {value:%Y-%m-%d} (write the quarter as text, e.g. 2027Q2)"
+    return repr(value)
 
 
 def to_text(value: object) -> str | None:

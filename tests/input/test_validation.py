@@ -470,3 +470,14 @@ def test_a_floor_is_not_compared_with_a_capacity_row_that_has_an_error(tmp_path)
     _data, issues = issues_of(tmp_path, sheets)
     assert [e.cell for e in issues.errors] == ["FabCapacity!C2"]
     assert not [w for w in issues.warnings if "never delivered" in w.message]
+
+
+def test_a_quarter_excel_turned_into_a_date_is_named_as_a_date_not_python():
+    import datetime as dt
+
+    from planner.input.convert import CellError, to_quarter
+
+    with pytest.raises(CellError) as info:
+        to_quarter(dt.datetime(2027, 4, 1))
+    assert str(info.value) == ("expected a quarter like 2026Q1, found the date 2027-04-01 (write the quarter as "
+                               "text, e.g. 2027Q2)")
