@@ -302,7 +302,7 @@ def cmd_compare(args) -> int:
         service = p.solution.kpis.get(Col.service_level) if p.solution else None
         service_text = f", service level {service:.1%}" if service is not None else ""
         hint = f" (why: planner run {shlex.quote(str(input_path))} --scenario {shlex.quote(p.name)} writes its Diagnosis)" \
-            if p.status in ("infeasible", "unbounded") and p.name != "base" else ""
+            if p.status in ("infeasible", "unbounded") and p.name != Col.base else ""
         print(f"{p.name}: {p.status.upper()}{objective}{service_text}{hint}")
     print(f"wrote {written}")
     if any(p.status in ("infeasible", "unbounded") for p in plans):

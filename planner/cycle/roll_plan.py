@@ -313,7 +313,7 @@ def _check_partner_funding(path: Path, data: PlanData, closed: str, partners: di
         signed = entry.get(Col.signed)
         if signed is not None and not signed.value:
             problems.append(f"{at}, but its deal is reported unsigned ({signed.source}); an unsigned deal funds nothing")
-        commitment = float(data.partners.at[partner, "commitment_usd"])
+        commitment = float(data.partners.at[partner, Col.commitment_usd])
         if funded.value > commitment * (1 + 1e-9) + 0.5:
             problems.append(f"{at}, above its commitment of {commitment:,.0f} (input Partners)")
         first, last = int(data.partners.at[partner, "first_t"]), int(data.partners.at[partner, "last_t"])

@@ -166,7 +166,7 @@ def _refuse_own_horizon_or_hedging(base: PlanData, scenarios: list[Scenario], is
             mine, theirs = getattr(sc.data.settings, key), getattr(base.settings, key)
             if mine == theirs:
                 continue
-            cell = base.cell("Settings", (key,), "value") or "Settings"
+            cell = base.cell("Settings", (key,), Col.value) or "Settings"
             by = sc.edited.get(cell, "")
             where = by.split(" ")[0] if "!" in by.split(" ")[0] else cell
             issues.error(where.split("!")[0], where, key, mine,
