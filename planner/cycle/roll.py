@@ -84,8 +84,9 @@ def _roll(plan_path: Path, input_path: Path, output_path: Path, actuals_path: Pa
     raw, data = _read_valid_input(input_path)
     plan = read_rollable_plan(plan_path, input_path, data)
     horizon = next_horizon(data, quarters)
-    actuals = read_actuals(actuals_path, data, horizon.closed, notes, plan) if actuals_path else {}
-    closed = ClosedQuarter(plan_path, horizon.closed, plan, actuals)
+    closed = ClosedQuarter(plan_path, horizon.closed, plan)
+    if actuals_path:
+        closed.actuals = read_actuals(actuals_path, data, closed, notes)
     book = open_input_book(input_path, raw, notes)
     _edit(book, data, closed, horizon)
     headline = (f"Rolled from {plan_path.name} and {input_path.name}"

@@ -268,11 +268,11 @@ def _check_same_input(plan_path: Path, input_path: Path, plan: dict[str, pd.Data
 
 # ---- the actuals ----------------------------------------------------------------------------------------
 
-def read_actuals(path: Path, data: PlanData, closed: str, notes: list[Note],
-                 plan: dict[str, pd.DataFrame] | None = None) -> Actuals:
+def read_actuals(path: Path, data: PlanData, closed_quarter: ClosedQuarter, notes: list[Note]) -> Actuals:
     """The actuals workbook's values for the closed quarter, by sheet and key. Every bad cell of the workbook is
     found before any is reported: one RollError lists them all, each at its own cell. Rows of another quarter are
-    skipped, with a note. `plan`: the plan's sheets, against which a partner's funding is checked."""
+    skipped, with a note. A partner's funding is checked against the closed quarter's plan."""
+    closed = closed_quarter.quarter
     try:
         frames = read_plan(path, list(ACTUALS))
     except PlanReadError as exc:
@@ -290,26 +290,25 @@ def read_actuals(path: Path, data: PlanData, closed: str, notes: list[Note],
             notes.append(Note(f"{skipped} row(s) of another quarter ignored", sheet, "", skipped,
                               f"actuals {path.name} {sheet}: only rows of {closed} are used"))
         out[sheet] = table
-    _check_partner_funding(path, data, closed, out.get("Partners", {}), plan or {}, problems)
+    _check_partner_funding(data, closed_quarter, out.get("Partners", {}), problems)
     if problems:
         raise RollError(f"the actuals workbook {path.name} has {len(problems)} error(s); nothing was written:\n  "
                         + "\n  ".join(problems))
     return out
 
 
-def _check_partner_funding(path: Path, data: PlanData, closed: str, partners: dict[tuple, dict[str, Value]],
-                           plan: dict[str, pd.DataFrame], problems: list[str]) -> None:
+def _check_partner_funding(data: PlanData, closed: ClosedQuarter, partners: dict[tuple, dict[str, Value]],
+                           problems: list[str]) -> None:
     """A partner's `funded_usd` in the actuals is what it funded in the closed quarter, which a signed deal's
     remaining commitment is reduced by: more than its commitment, funding outside its window, funding of a deal
     reported unsigned, and the plan's own whole-horizon Partners.funded_usd copied as it stands (the README's
     "an edited copy of the plan's own sheets" trap) are refused at the cell, since each would silently cut the
     commitment the next plan may use."""
-    plan_partners = plan.get("Partners")
     for (partner,), entry in partners.items():
         funded = entry.get(Col.funded_usd)
         if funded is None or funded.value <= 0:
             continue
-        at = f"actuals {funded.source}: {partner} funded {funded.value:,.0f} in {closed}"
+        at = f"actuals {funded.source}: {partner} funded {funded.value:,.0f} in {closed.quarter}"
         signed = entry.get(Col.signed)
         if signed is not None and not signed.value:
             problems.append(f"{at}, but its deal is reported unsigned ({signed.source}); an unsigned deal funds nothing")
@@ -320,27 +319,13 @@ def _check_partner_funding(path: Path, data: PlanData, closed: str, partners: di
         if not first <= 0 <= last:
             problems.append(f"{at}, outside its window ({data.partners.at[partner, 'first_quarter'] or 'start'}.."
                             f"{data.partners.at[partner, 'last_quarter'] or 'end'}): it could fund nothing then")
-        whole = _plan_total_funding(plan_partners, partner)
-        in_closed = plan_funding_in(plan.get("Capex"), partner, closed)
-        if whole is not None and abs(funded.value - whole) <= 0.5 and abs(whole - in_closed) > 0.5:
+        whole = closed.plan_value("Partners", {Col.partner: partner}, Col.funded_usd)  # no quarter column: all of it
+        in_closed = closed.plan_value("Capex", {}, str(partner))
+        in_closed_usd = in_closed.value if in_closed is not None else 0.0
+        if whole is not None and abs(funded.value - whole.value) <= 0.5 and abs(whole.value - in_closed_usd) > 0.5:
             problems.append(f"{at}: that is the plan's funding over its whole horizon (its Partners sheet); the "
-                            f"actuals give what was funded in {closed} alone (the plan's: {in_closed:,.0f}, its "
-                            f"Capex sheet)")
-
-
-def _plan_total_funding(partners: pd.DataFrame | None, partner: str) -> float | None:
-    if partners is None or Col.funded_usd not in partners.columns or not len(partners):
-        return None
-    mask = partners[Col.partner].astype(str) == str(partner)
-    return float(pd.to_numeric(partners.loc[mask, Col.funded_usd], errors="coerce").fillna(0.0).sum()) \
-        if mask.any() else None
-
-
-def plan_funding_in(capex: pd.DataFrame | None, partner: str, quarter: str) -> float:
-    if capex is None or str(partner) not in capex.columns or Col.quarter not in capex.columns:
-        return 0.0
-    mask = capex[Col.quarter].astype(str) == quarter
-    return float(pd.to_numeric(capex.loc[mask, str(partner)], errors="coerce").fillna(0.0).sum())
+                            f"actuals give what was funded in {closed.quarter} alone (the plan's: "
+                            f"{in_closed_usd:,.0f}, its Capex sheet)")
 
 
 def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set], closed: str,

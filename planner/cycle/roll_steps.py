@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from models.data import PlanData
 from planner.cycle.roll_book import InputBook
-from planner.cycle.roll_plan import ClosedQuarter, RollError, Value, plan_funding_in
+from planner.cycle.roll_plan import ClosedQuarter, RollError, Value
 from planner.cycle.roll_quarters import NextHorizon, next_quarter, roll_settings, shift_quarter_columns
 from planner.input.convert import CellError, convert
 from planner.output.plan_reader import numeric, truthy
@@ -371,13 +371,11 @@ def _funded(closed: ClosedQuarter, partner: str) -> Value:
     if actual is not None:
         return Value(actual.value, f"actuals {actual.source}")
     capex = closed.plan.get("Capex")
-    if capex is not None and str(partner) in capex.columns and len(capex):
-        spent = plan_funding_in(capex, partner, closed.quarter)
-        hits = [i for i, q in enumerate(capex[Col.quarter].astype(str).tolist()) if q == closed.quarter]
-        src = (closed.where(capex, hits[0], str(partner), "Capex") + " and below") if hits else \
-            f"{closed.plan_path.name} Capex"
-        return Value(spent, src)
-    return Value(0.0, f"{closed.plan_path.name} has no Capex column for {partner}: nothing funded assumed")
+    if capex is None or str(partner) not in capex.columns or not len(capex):
+        return Value(0.0, f"{closed.plan_path.name} has no Capex column for {partner}: nothing funded assumed")
+    spent = closed.plan_value("Capex", {}, str(partner))
+    return Value(spent.value, spent.source + " and below") if spent is not None else \
+        Value(0.0, f"{closed.plan_path.name} Capex")
 
 
 # the order the steps run in (and note in): the horizon first, then what the closed quarter committed

@@ -286,7 +286,7 @@ def test_every_problem_of_the_actuals_is_reported_at_once_at_its_own_cell(rolled
 
 
 def test_a_wafer_start_without_a_route_is_located_with_the_other_problems(tmp_path):
-    from planner.cycle.roll_plan import read_actuals
+    from planner.cycle.roll_plan import ClosedQuarter, read_actuals
 
     s = rolling_sheets()
     s["Fabs"].append(["G", 100])  # a fab no route uses
@@ -295,7 +295,7 @@ def test_a_wafer_start_without_a_route_is_located_with_the_other_problems(tmp_pa
     actuals = write(tmp_path, {"Wafers": [["product", "fab", "wafers"], ["L1", "G", 1], ["L1", "F", "lots"]]},
                     "actuals.xlsx")
     with pytest.raises(RollError) as caught:
-        read_actuals(actuals, data, "2026Q1", [])
+        read_actuals(actuals, data, ClosedQuarter(tmp_path / "plan.xlsx", "2026Q1", {}), [])
     assert str(caught.value).splitlines() == [
         "the actuals workbook actuals.xlsx has 2 error(s); nothing was written:",
         "  actuals actuals.xlsx Wafers!A2: no route L1/G in Routes",
