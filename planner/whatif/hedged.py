@@ -114,13 +114,14 @@ def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int)
     return [(name, 1.0 / len(names), ScenarioEdit(name)) for name in names]
 
 
-def prepare(raw: RawWorkbook, name: str, probability: float, edit) -> tuple[Scenario, Issues]:
-    """The scenario's input edit applied to a copy of `raw` and validated, through the one pipeline; errors name
-    the scenario."""
+def prepare(raw: RawWorkbook, name: str, probability: float, edit, base: Issues) -> tuple[Scenario, Issues]:
+    """The scenario's input edit applied to a copy of `raw` and validated, through the one pipeline; its errors
+    and the warnings the base workbook (`base`) does not have already, each naming the scenario."""
     prepared = pipeline.prepare(raw, Issues(), [edit], Timer(quiet=True))  # one "validate" line for them all
     sc = Scenario(name, probability, overrides=prepared.applied, data=prepared.data, edited=prepared.edited)
+    known = {(w.cell, w.message) for w in base.warnings}
     named = Issues([Issue(i.severity, i.sheet, i.cell, i.column, i.value, f"scenario '{name}': {i.message}")
-                    for i in prepared.issues.items])
+                    for i in prepared.issues.items if i.severity == "error" or (i.cell, i.message) not in known])
     return sc, named
 
 
@@ -137,12 +138,10 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
     if base is None or not issues.ok:
         return None, []
     scenarios = []
-    base_warnings = {(w.cell, w.message) for w in issues.warnings}
+    base_issues = Issues(list(issues.items))
     for name, p, edit in specs:
-        sc, found_here = prepare(raw, name, p, edit)
-        prefix = f"scenario '{name}': "
-        issues.extend(Issues([i for i in found_here.items if i.severity == "error" or  # its own warnings only
-                              (i.cell, i.message[len(prefix):]) not in base_warnings]))
+        sc, found_here = prepare(raw, name, p, edit, base_issues)
+        issues.extend(found_here)
         scenarios.append(sc)
     _refuse_own_horizon_or_hedging(base, scenarios, issues)
     share_floor_vendors([sc.data for sc in scenarios if sc.data is not None])
