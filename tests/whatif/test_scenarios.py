@@ -178,24 +178,19 @@ def test_bad_override_is_located_by_cell(tmp_path, row, cell, words):
     assert errors[0].sheet == "Scenarios"
 
 
-def test_unknown_scenario_lists_the_known_ones(tmp_path):
+@pytest.mark.parametrize("names, asked, words", [
+    (("low", "high"), "medium", "unknown scenario 'medium' (known: base, low, high)"),
+    # two names that match but for case: ambiguous, not unknown
+    (("Boom", "boom"), "BOOM", "scenario 'BOOM' could be any of Boom, boom (names that differ only by case)"),
+])
+def test_a_scenario_name_that_picks_no_one_scenario_is_an_error_at_the_scenario_column(tmp_path, names, asked, words):
     sheets = minimal_sheets(2)
-    sheets["Scenarios"] = [HEADER, ["low", "Products", "L1", "rack_kw", "set", 2],
-                           ["high", "Products", "L1", "rack_kw", "set", 20]]
-    outcome = plan(tmp_path, sheets, "medium")
+    sheets["Scenarios"] = [HEADER, [names[0], "Products", "L1", "rack_kw", "set", 2],
+                           [names[1], "Products", "L1", "rack_kw", "set", 20]]
+    outcome = plan(tmp_path, sheets, asked)
     assert outcome.exit_code == 2
     [error] = outcome.issues.errors
-    assert error.cell == "Scenarios!A1" and "unknown scenario 'medium' (known: base, low, high)" in error.message
-
-
-def test_a_scenario_name_two_scenarios_match_but_for_case_is_ambiguous_not_unknown(tmp_path):
-    sheets = minimal_sheets(2)
-    sheets["Scenarios"] = [HEADER, ["Boom", "Products", "L1", "rack_kw", "set", 2],
-                           ["boom", "Products", "L1", "rack_kw", "set", 20]]
-    outcome = plan(tmp_path, sheets, "BOOM")
-    assert outcome.exit_code == 2
-    [error] = outcome.issues.errors
-    assert "scenario 'BOOM' could be any of Boom, boom (names that differ only by case)" in error.message
+    assert error.cell == "Scenarios!A1" and words in error.message
 
 
 def test_scenario_without_scenarios_sheet(tmp_path):
