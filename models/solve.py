@@ -217,10 +217,10 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if is_mip and options.mip_start and given is None:
         _set_start(h, form)
     started = bool(is_mip and options.mip_start and given is None)
-    first_s, start_bound = 0.0, None
+    first_s, start_bound, quick_proof = 0.0, None, False
     if is_mip and not started and options.lumpy_start and (given is None or options.weigh_start):
         t_first = time.perf_counter()
-        first, start_bound = lumpy_first_start(form, options, since=t_first)
+        first, start_bound, start_proved = lumpy_first_start(form, options, since=t_first)
         first_s = time.perf_counter() - t_first  # solving, not hand-off: counted in solve_seconds
         limit = time_left(options.time_limit_s)
         if (first is not None or first_s > 0.5) and limit and limit > 0:  # one time limit for stages and full MIP
@@ -228,7 +228,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         if first is not None and (given is None or _cost(form, first) <= _cost(form, given)):
             h.setSolution(first)
             h.setOptionValue("mip_allow_restart", False)  # measured: see NO_RESTART_NOTE
-            started, given = True, None
+            started, given, quick_proof = True, None, start_proved
             algorithm += " (started from the lumpy-first plan)"
     if given is not None:  # the caller's plan: --previous, or compare's base plan when cheaper than the lumpy-first
         h.setSolution(given)
@@ -236,7 +236,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         algorithm += " (started from the given plan)"
     reason = _reason(form, options, is_mip, can_warm)
     t1 = time.perf_counter()
-    ran = run_with_progress(h, is_mip, since=t1 - first_s)  # progress timed from the first stage on
+    ran = (run_proof_first(h, cap_s=max(QUICK_PROOF_MIN_S, first_s), since=t1 - first_s) if quick_proof
+           else run_with_progress(h, is_mip, since=t1 - first_s))  # progress timed from the first stage on
     if started and ran != highspy.HighsStatus.kError and _misreported(h, form):
         # HiGHS 1.16 presolve with a user start: see completed_start
         h = _highs(options, algorithm, is_mip)
@@ -361,8 +362,42 @@ INTERRUPTED_START_S = 3.0  # after Ctrl-C in stage (1), stage (2) looks this lon
 INTERRUPTED_START_GAP = 0.05
 
 
+# IMPROVEMENT_HEURISTICS_NOTE: HiGHS's RINS and RENS sub-MIPs improve a plan. Stage (1) needs none (its racks are
+# continuous: a plan is easy, the lumpy values are what it decides), nor does the full MIP when stage (2) proved
+# its gap: that start is then within the gap of everything with its lumpy values, and what is left is the bound.
+# Measured on the shipped example at 0.1%, seeds 0-7: stage (1) 0.6-1.1 s -> 0.2-0.4 s, same plan; the full MIP
+# 2.0-3.7 s -> 1.2-2.8 s, same plans and gaps. Stage (2) needs them (without: 17-192 s instead of 2-4 s), and so
+# does the full MIP from a start that is not within its gap (bench MIP-S seed 1: 107 s without, 29 s with),
+# which is why the quick proof has a time cap and then goes on with them (run_proof_first).
+NO_IMPROVEMENT_HEURISTICS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+QUICK_PROOF_MIN_S = 2.0  # the quick proof's cap: the time the stages took, at least this
+
+
+def run_proof_first(h: highspy.Highs, cap_s: float, since: float) -> highspy.HighsStatus:
+    """The full MIP from a start that stage (2) proved within its gap: first without the improvement heuristics
+    (IMPROVEMENT_HEURISTICS_NOTE) for at most `cap_s` of its time limit; if that stops at the cap without
+    reaching the gap, on from the best plan so far with them, for the rest of the limit. Ctrl-C stops both."""
+    limit = float(h.getOptionValue("time_limit")[1])  # highspy returns (status, value)
+    defaults = {name: h.getOptionValue(name)[1] for name in NO_IMPROVEMENT_HEURISTICS}
+    for name, value in NO_IMPROVEMENT_HEURISTICS.items():
+        h.setOptionValue(name, value)
+    h.setOptionValue("time_limit", min(limit, cap_s))
+    t0 = time.perf_counter()
+    ran = run_with_progress(h, True, since=since)
+    for name, value in defaults.items():
+        h.setOptionValue(name, value)
+    left = limit - (time.perf_counter() - t0)
+    capped = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit and cap_s < limit
+    if not capped or RUN.stopped or left <= 0 or h.getInfo().primal_solution_status != 2:
+        h.setOptionValue("time_limit", limit)
+        return ran
+    h.setOptionValue("time_limit", left)
+    h.setSolution(h.getSolution())
+    return run_with_progress(h, True, since=since)
+
+
 def lumpy_first_start(form: StandardForm, options: SolveOptions,
-                      since: float | None = None) -> tuple[highspy.HighsSolution | None, float | None]:
+                      since: float | None = None) -> tuple[highspy.HighsSolution | None, float | None, bool]:
     """A first incumbent for a MIP with both lumpy commitments (models/prices.py: blocks E, deals A, packaging
     blocks K) and other integers (whole racks, integer wafers), in two stages, each to ``mip_rel_gap`` and within
     LUMPY_FIRST_SHARE of the time limit: (1) the MIP with only the lumpy columns integer (racks continuous);
@@ -375,8 +410,8 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     few seconds, but its own heuristics take 11-60+ s (by random seed) to find a plan within 0.1% of that bound;
     stage (1) takes 2-3 s and picks the best-known plan's blocks and deals, stage (2) 2-3 s, and the full MIP
     proves 0.1% from that start in ~5 s, at or near its root. Returns (plan, stage (1)'s dual
-    bound, valid for the whole MIP); the plan is None when the MIP has no lumpy columns or no other integers, or
-    a stage finds no plan. Ctrl-C in stage (1) still gets a whole plan: stage (2) then runs for at most
+    bound, valid for the whole MIP, whether stage (2) proved its gap); the plan is None when the MIP has no lumpy
+    columns or no other integers, or a stage finds no plan. Ctrl-C in stage (1) still gets a whole plan: stage (2) then runs for at most
     INTERRUPTED_START_S to a 5% gap, and the interrupted MIP keeps it.
 
     Not above LUMPY_FIRST_MAX_COLUMNS columns: each stage solves the MIP's root LP by simplex (HiGHS has no
@@ -385,11 +420,11 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     the stages pay: 0.37% at 120 s with them, 0.50% without (bench/RESULTS.md). 50k lies between the two
     measured sizes; sizes in between were not measured."""
     if form.lp.num_col_ > LUMPY_FIRST_MAX_COLUMNS:
-        return None, None
+        return None, None, False
     lumpy = lumpy_columns(form)
     others = np.setdiff1d(form.integer_columns, lumpy)
     if not len(lumpy) or not len(others):
-        return None, None
+        return None, None, False
     limit = time_left(options.time_limit_s)
     share = min(LUMPY_FIRST_MAX_S, LUMPY_FIRST_SHARE * limit) if limit else LUMPY_FIRST_MAX_S
     first = _highs(replace(options, time_limit_s=share), "branch-and-cut", True)
@@ -397,11 +432,13 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     first.changeColsIntegrality(len(others), others.astype(np.int32),
                                 np.array([highspy.HighsVarType.kContinuous] * len(others)))
     first.setOptionValue("mip_allow_restart", False)  # NO_RESTART_NOTE
+    for name, value in NO_IMPROVEMENT_HEURISTICS.items():
+        first.setOptionValue(name, value)
     started = time.perf_counter() if since is None else since
     run_with_progress(first, True, "start 1/2", since=started)
     bound = float(first.getInfo().mip_dual_bound)  # stage (1) relaxes the MIP: a valid bound for it
     if first.getInfo().primal_solution_status != 2:
-        return None, bound
+        return None, bound, False
     values = np.round(np.asarray(first.getSolution().col_value, dtype=float)[lumpy])
     interrupted = RUN.stopped  # Ctrl-C in stage (1): a whole plan quickly, which the stopped MIP then keeps
     quick = dict(time_limit_s=min(share, INTERRUPTED_START_S), mip_rel_gap=INTERRUPTED_START_GAP) if interrupted \
@@ -411,8 +448,9 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     second.changeColsBounds(len(lumpy), lumpy.astype(np.int32), values, values)
     run_with_progress(second, True, "start 2/2", since=started, interruptible=not interrupted)
     if second.getInfo().primal_solution_status != 2:
-        return None, bound
-    return second.getSolution(), bound
+        return None, bound, False
+    proved = second.getModelStatus() == highspy.HighsModelStatus.kOptimal and not interrupted
+    return second.getSolution(), bound, proved
 
 
 def _set_start(h: highspy.Highs, form: StandardForm) -> None:

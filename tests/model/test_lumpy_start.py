@@ -46,7 +46,7 @@ def test_a_given_start_is_weighed_against_the_lumpy_first_plan(tmp_path, monkeyp
 
     s, _labels = _solved_with_stages(tmp_path, monkeypatch)
     if not stages_find_a_plan:
-        monkeypatch.setattr(msolve, "lumpy_first_start", lambda form, options, since=None: (None, None))
+        monkeypatch.setattr(msolve, "lumpy_first_start", lambda form, options, since=None: (None, None, False))
     start = [(v, 0.0) for v in s.model.component_data_objects(pyo.Var) if v.is_integer()]
     result = msolve.solve(s.model, msolve.SolveOptions(mip_rel_gap=1e-9, weigh_start=True), start=start)
     assert result.status == "optimal" and result.objective * 1e3 == pytest.approx(8600, rel=1e-6)
