@@ -35,6 +35,7 @@ _FULL_CELL = re.compile(rb"<(?:\w+:)?c(\s[^>]*?)?(?:/>|>(.*?)</(?:\w+:)?c>)", re
 _REF = re.compile(rb'\sr="([A-Z]+)([0-9]+)"')
 _F_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*?)?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _V = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>")
+_CACHED_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*?)?(?<!/)>[^<]+<")  # '<v>2</v>'; '<v />', '<v></v>' hold none
 _REL = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*?>")
 _SI = re.compile(rb"<(?:\w+:)?si[\s>/]")
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\s[^>]*?name=\"([^\"]*)\"[^>]*?(?:r:|\w+:)?id=\"([^\"]*)\"|"
@@ -229,6 +230,36 @@ def _titles_by_member(z: zipfile.ZipFile, names: list[str], sheets: list[tuple[s
             member = t.lstrip("/") if t.startswith("/") else "xl/" + t
             target_of[rid.group(1).decode()] = re.sub(r"[^/]+/\.\./", "", member)
     return {target_of[rid]: title for title, rid in sheets if rid in target_of}
+
+
+def uncached_formula_cells(data: bytes, titles: set[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """Sheet title -> {(row, column): '=formula'} of the formula cells of the sheets `titles` that hold no cached
+    value (no <v>): a workbook written by a program that does not compute formulas, which every reader of cached
+    values (openpyxl's data_only, calamine, pandas) sees as blank cells. Only parts that hold a formula are
+    parsed cell by cell."""
+    z = zipfile.ZipFile(io.BytesIO(data))
+    names = z.namelist()
+    workbook_xml = z.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
+    title_of = _titles_by_member(z, names, sheet_names(workbook_xml))
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    for member, title in title_of.items():
+        if title not in titles or member not in names:
+            continue
+        part = z.read(member)
+        if not _FORMULA.search(part):
+            continue
+        cells: dict[tuple[int, int], str] = {}
+        for m in _FULL_CELL.finditer(part):
+            body = m.group(2) or b""
+            f = _F_TEXT.search(body)
+            ref = _REF.search(m.group(1) or b"")
+            if f is None or ref is None or _CACHED_VALUE.search(body):
+                continue
+            text = unescape((f.group(1) or b"").decode("utf-8", "replace"))
+            cells[(int(ref.group(2)), _column_number(ref.group(1)))] = "=" + (text or "(shared formula)")
+        if cells:
+            found[title] = cells
+    return found
 
 
 class StrictOOXML(Exception):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from planner.input.guard import file_kind_problem
+from planner.input.guard import file_kind_problem, uncached_formula_cells
 from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
 from planner.output.contract import TIDY_BY_NAME, Col, is_planned
@@ -70,9 +70,31 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         if summary_sheet:
             read[summary_sheet] = summary_frame
         frames = {name: read[actual] for name, actual in wanted.items()}
+        _refuse_uncached_formulas(path, set(wanted.values()) | ({summary_sheet} if summary_sheet else set()))
         if as_written:
             _check_contract_columns(path, frames, wanted)
         return frames
+
+
+UNCACHED_LISTED = 12  # formula cells named in the error; the rest are counted
+
+
+def _refuse_uncached_formulas(path: Path, titles: set[str]) -> None:
+    """A formula cell with no cached value (a file written by a script, never opened in a spreadsheet program)
+    reads as blank: in actuals that would silently keep the plan's value, in a previous plan freeze nothing.
+    Refused, every such cell named."""
+    try:
+        cells = uncached_formula_cells(path.read_bytes(), titles)
+    except Exception:  # pandas has read this file already; a package it reads but this scan cannot is left be
+        return
+    listed = [f"{title}!{get_column_letter(c)}{r} ({formula})"
+              for title, found in cells.items() for (r, c), formula in sorted(found.items())]
+    if not listed:
+        return
+    more = f" and {len(listed) - UNCACHED_LISTED} more" if len(listed) > UNCACHED_LISTED else ""
+    raise PlanReadError(f"{path.name} has {len(listed)} formula cell(s) with no cached value, which read as blank: "
+                        f"{', '.join(listed[:UNCACHED_LISTED])}{more}; open and save the workbook in Excel (or "
+                        "LibreOffice) so their values are computed, or type the values")
 
 
 def _check_contract_columns(path: Path, frames: dict[str, pd.DataFrame], actual: dict[str, str]) -> None:

@@ -373,3 +373,43 @@ def test_a_quarter_cell_that_is_no_quarter_and_an_arrival_before_the_start_are_e
     assert "actuals a.xlsx HBM!B2: inventory_end = 1e+20 is beyond any quantity" in said  # not at the rolled cell
     assert "actuals a.xlsx Wafers!D2: dies cannot arrive in 2025Q1, before the wafers were started in 2026Q1" in said
     assert not out.exists()
+
+
+def _with_cached_values(path: Path, cached: dict[str, str]) -> None:
+    """Give formula cells a cached value as a spreadsheet program would on save: openpyxl's '<f>1+1</f><v />'
+    becomes '<f>1+1</f><v>2</v>'."""
+    import zipfile
+
+    parts = {}
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            parts[name] = z.read(name)
+    for name, part in parts.items():
+        if name.startswith("xl/worksheets/"):
+            for formula, value in cached.items():
+                part = part.replace(f"<f>{formula}</f><v />".encode(), f"<f>{formula}</f><v>{value}</v>".encode())
+            parts[name] = part
+    with zipfile.ZipFile(path, "w") as z:
+        for name, part in parts.items():
+            z.writestr(name, part)
+
+
+def test_a_formula_with_no_cached_value_in_the_actuals_is_refused_at_its_cell(rolled, tmp_path, capsys):
+    """Actuals written by a script (openpyxl computes no formula): '=1+1' racks would read as blank, silently
+    keeping the plan's racks. Refused at Deployments!C2, nothing written; the same file saved with its values
+    (cached 2) rolls, with the 2 racks deployed."""
+    source, plan, _out = rolled
+    actuals = write(tmp_path, {"Deployments": [["product", "site", "racks_deployed"], ["L1", "S", 0]]},
+                    "scripted.xlsx")
+    book = load_workbook(actuals)
+    book["Deployments"]["C2"] = "=1+1"  # openpyxl stores a formula, and no value for it
+    book.save(actuals)
+    out = tmp_path / "next.xlsx"
+    assert main(["roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 2
+    said = capsys.readouterr().err
+    assert "1 formula cell(s) with no cached value" in said and "Deployments!C2 (=1+1)" in said
+    assert not out.exists()
+
+    _with_cached_values(actuals, {"1+1": "2"})
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 0
+    assert rows(load_workbook(out)["InstalledBase"])[1:] == [("L1", "S", 2, "2027Q3")]
