@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.issues import Issues
 from planner.quarters import looks_like_quarter, parse_quarter
+from planner.input.names import nearest_name
 from planner.input.schema import SHEETS
 
 EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
@@ -85,6 +86,13 @@ class RawSheet:
     # rows a scenario added (planner.whatif.scenarios add_row): excel_row -> (the Scenarios cell of the row,
     # {column: the Scenarios cell that filled it}); their cells are reported there, not in this sheet
     placed: dict[int, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    added_columns: dict[str, str] = field(default_factory=dict)  # column a scenario added -> the Scenarios cell
+
+    def header_cell(self, column: str) -> str:
+        """Where a column's header is: its cell, or the Scenarios cell whose add_row added the column."""
+        if column in self.added_columns:
+            return self.added_columns[column]
+        return f"{self.title}!{self.columns.get(column, '?')}{self.header_row}"
 
     def cell(self, column: str, excel_row: int) -> str:
         if excel_row in self.placed:
@@ -296,14 +304,8 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
 
 def _unknown_sheet(title: str) -> str:
     """'SiteExpansions' -> "... did you mean SiteExpansion?" (difflib on names without case, spaces, _ and -)."""
-    import difflib
-
-    def norm(text: str) -> str:
-        return re.sub(r"[\s_\-]+", "", text).lower()
-
-    known = {norm(s.name): s.name for s in SHEETS}
-    near = difflib.get_close_matches(norm(title), list(known), n=1, cutoff=0.75)
-    hint = f"; did you mean {known[near[0]]}?" if near else ""
+    near = nearest_name(title, [s.name for s in SHEETS], cutoff=0.75)
+    hint = f"; did you mean {near}?" if near else ""
     return f"sheet '{title}' is not an input sheet of the planner; it is ignored{hint}"
 
 

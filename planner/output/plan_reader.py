@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from planner.input.guard import file_kind_problem, uncached_formula_cells
+from planner.input.names import name_key
 from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
 from planner.output.contract import TIDY_BY_NAME, Col, is_planned
@@ -139,7 +140,7 @@ def _refuse_hedged(path: Path, summary: dict[str, object]) -> None:
 
 
 def _sheet_key(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+    return name_key(name)
 
 
 def plan_cell(path: str | Path, frame: pd.DataFrame, position: int, column: str, sheet: str) -> str:

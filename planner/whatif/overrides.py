@@ -319,6 +319,7 @@ def _apply_cell_override(raw: RawWorkbook, ov: Override, issues: Issues) -> str 
     op, value = operation
     changed = blank = 0
     bad: list[str] = []
+    text_only = True  # every bad cell holds text: the column is what is wrong, not the factor
     for row in target.rows:
         for column in target.columns:
             ref = target.sheet.cell(column, row.excel_row)
@@ -341,10 +342,15 @@ def _apply_cell_override(raw: RawWorkbook, ov: Override, issues: Issues) -> str 
             new = x * value if op == "scale" else x + value
             if not math.isfinite(new):
                 bad.append(f"{ref} (the result is not a finite number)")
+                text_only = False
                 continue
             row.values[column] = _tidy(new)
             raw.edited[ref] = f"{ov.cell('value')} ({op} {_fmt(value)})"
             changed += 1
+    if bad and text_only:
+        issues.error(sheet=ov.source, cell=ov.cell("column"), column="column", value=ov.column,
+                     message=f"cannot {op} {len(bad)} cell(s) that hold text, not numbers: {_known(bad, 5)}")
+        return None
     if bad:
         issues.error(sheet=ov.source, cell=ov.cell("value"), column="value", value=ov.value,
                      message=f"cannot {op} {len(bad)} cell(s): {_known(bad, 5)}")

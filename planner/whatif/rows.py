@@ -143,7 +143,9 @@ def _new_quarters(spec: SheetSpec, sheet: RawSheet, ov: Override, text: str, iss
         return None
     quarters = [quarter_label(i) for i in range(quarter_index(lo), quarter_index(hi) + 1)]
     for q in quarters:
-        _add_column(sheet, q)  # a quarter the sheet lacks: blank (its meaning) for the rows already there
+        if q not in sheet.columns:  # a quarter the sheet lacks: blank (its meaning) for the rows already there
+            _add_column(sheet, q)
+            sheet.added_columns[q] = ov.cell("column")
     return quarters
 
 

@@ -481,3 +481,45 @@ def test_a_quarter_excel_turned_into_a_date_is_named_as_a_date_not_python():
         to_quarter(dt.datetime(2027, 4, 1))
     assert str(info.value) == ("expected a quarter like 2026Q1, found the date 2027-04-01 (write the quarter as "
                                "text, e.g. 2027Q2)")
+
+
+def test_keys_that_differ_only_by_case_are_one_name_twice(tmp_path):
+    """Sites 'S' and 's' (and their SitePower rows): Excel's lookups take them for one site, the model would plan
+    two. An error at each second row, naming the first."""
+    sheets = minimal_sheets()
+    sheets["Sites"].append(["s", "NA", 1, 0])
+    sheets["SitePower"].append(["s", 100, 100])
+    _, issues = issues_of(tmp_path, sheets)
+    assert [(i.cell, i.value) for i in issues.errors] == [("Sites!A3", "s"), ("SitePower!A3", "s")]
+    assert all("differs from row 2's S only by case" in i.message for i in issues.errors)
+
+
+def test_a_misspelt_reference_names_the_key_it_likely_means_and_causes_no_knock_on(tmp_path):
+    """SitePower and PartnerSites write 'Site-1' for Sites' 'Site 1': each row is an error naming 'Site 1', and
+    neither 'site Site 1 has no row in SitePower' nor 'partner P has no row in PartnerSites' follows, since both
+    rows exist (their own errors say what is wrong with them)."""
+    sheets = minimal_sheets()
+    sheets["Sites"][1][0] = "Site 1"
+    sheets["SitePower"][1][0] = "Site-1"
+    sheets["Partners"] = [["partner", "commitment_usd", "min_deal_usd", "first_quarter", "last_quarter",
+                           "return_rate_quarterly"], ["P", 1000, 0, None, None, 0.01]]
+    sheets["PartnerSites"] = [["partner", "site"], ["P", "site-1"]]
+    _, issues = issues_of(tmp_path, sheets)
+    assert sorted(i.cell for i in issues.errors) == ["PartnerSites!B2", "SitePower!A2"]
+    assert all("did you mean 'Site 1'?" in i.message for i in issues.errors)
+    assert not any("has no row" in i.message for i in issues)
+
+
+def test_an_hbm_floor_of_a_vendor_qualified_for_nothing_is_warned(tmp_path):
+    """Vendor V has a 30 + 20 = 50-stack take-or-pay floor but no HBMQualification row: all 50 are paid and none
+    can be packaged. Once V is qualified for product L1 the warning goes."""
+    sheets = minimal_sheets(2)
+    sheets["HBMVendors"] = [["vendor", "price_usd_per_stack"], ["V", 10]]
+    sheets["HBMSupply"] = [["vendor", "2026Q1", "2026Q2"], ["V", 60, 60]]
+    sheets["HBMMinStacks"] = [["vendor", "2026Q1", "2026Q2"], ["V", 30, 20]]
+    _data, issues = issues_of(tmp_path, sheets)
+    [hit] = [w for w in issues.warnings if "qualified for no product" in w.message]
+    assert hit.cell == "HBMMinStacks!A2" and "(50 stacks in all)" in hit.message
+    sheets["HBMQualification"].append(["V", "L1"])
+    _data, issues = issues_of(tmp_path, sheets, "qualified.xlsx")
+    assert not [w for w in issues.warnings if "qualified for no product" in w.message]

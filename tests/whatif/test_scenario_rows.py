@@ -255,3 +255,19 @@ def test_a_change_of_the_new_row_between_its_add_rows_is_an_error_at_the_later_a
     data, issues, _ = applied(tmp_path, sheets, "x")
     assert data is not None, [str(i) for i in issues]
     assert float(data.sites.at["T", "pue"]) == pytest.approx(1.3)
+
+
+def test_a_quarter_an_add_row_adds_outside_the_horizon_is_warned_at_its_scenarios_cell(tmp_path):
+    """The new site's SitePower row over 2026Q1:2026Q3 on a 2-quarter plan: 2026Q3 is ignored, with the warning at
+    the Scenarios cell whose range added it (the sheet has no such header cell). The plan is the new_site one of
+    test_add_a_site_with_its_power."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER,
+                           ["new_site", "Sites", "T", "region", "add_row", "NA"],
+                           ["new_site", "Sites", "T", "pue", "add_row", 1],
+                           ["new_site", "Sites", "T", "power_price_usd_per_mwh", "add_row", 0],
+                           ["new_site", "SitePower", "T", "2026Q1:2026Q3", "add_row", 1]]
+    data, issues, _ = applied(tmp_path, sheets, "new_site")
+    assert data is not None
+    [warning] = [w for w in issues.warnings if "outside the plan horizon" in w.message]
+    assert warning.cell == "Scenarios!D5" and warning.value == "2026Q3"

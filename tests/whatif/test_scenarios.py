@@ -165,7 +165,8 @@ def test_blank_cells_use_their_meaning(tmp_path):
     (["x", "Products", "L1", "rack_kw", "double", 2], "Scenarios!E2", "unknown operation"),
     (["x", "Products", "L1", "rack_kw", "scale", "lots"], "Scenarios!F2", "scale needs a number"),
     (["x", "Products", "L1", "rack_kw", "add", None], "Scenarios!F2", "the value is blank"),
-    (["x", "Settings", "plan_name", "value", "scale", 2], "Scenarios!F2", "cannot scale 1 cell(s): Settings!B2"),
+    (["x", "Settings", "plan_name", "value", "scale", 2], "Scenarios!D2",
+     "cannot scale 1 cell(s) that hold text, not numbers: Settings!B2"),
     (["base", "Products", "L1", "rack_kw", "set", 2], "Scenarios!A2", "'base' is the workbook as it is"),
 ])
 def test_bad_override_is_located_by_cell(tmp_path, row, cell, words):

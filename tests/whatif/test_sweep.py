@@ -95,6 +95,9 @@ def test_a_draw_is_the_scaled_plan(tmp_path):
     (["Demand", "EU/w", "*", "normal", 1, 0.1, None], "Uncertainty!B2", "no row of Demand has key 'EU/w'"),
     (["Demands", "NA/w", "*", "normal", 1, 0.1, None], "Uncertainty!A2", "unknown sheet"),
     (["Demand", "NA/w", "2040Q1", "normal", 1, 0.1, None], "Uncertainty!C2", "not a column"),
+    # a text column: the column is at fault, not the factor's p1
+    (["Sites", "S", "region", "uniform", 0.9, 1.1, None], "Uncertainty!C2",
+     "cannot scale 1 cell(s) that hold text, not numbers: Sites!B2"),
     # a whole-number column scaled by a varying factor: every draw fractional, so refused at the row
     (["Products", "L1", "life_quarters", "uniform", 0.5, 1.5, None], "Uncertainty!D2",
      "Products life_quarters is a whole number"),

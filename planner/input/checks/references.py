@@ -11,6 +11,7 @@ from models.data import Settings
 from planner.input.checks.quarterly import QuarterSeries
 from planner.input.checks.rows import Row, ValidationContext, WideRow, known_text, to_frame
 from planner.input.checks.tables import Tables
+from planner.input.names import name_key
 from planner.input.schema import SHEET_BY_NAME
 
 
@@ -83,8 +84,9 @@ def _check_capacity_rows(ctx: ValidationContext, tables: Tables, wide: dict[str,
                               ("SitePower", set(tables.sites.index), "site")):
         if sheet not in ctx.raw.sheets:
             continue
-        listed = {keys[0] for keys in ctx.present.get(sheet, ())}
-        for key in sorted(pool - listed):
+        rows = ctx.present.get(sheet, set()) | ctx.dropped.get(sheet, set())  # a row with a bad key is a row
+        listed = {name_key(keys[0]) for keys in rows}
+        for key in sorted(k for k in pool if name_key(k) not in listed):
             ctx.issues.warning(sheet, ctx.raw.sheets[sheet].title, what, key,
                                f"{what} {key} has no row in {sheet}: its capacity is 0 in every quarter")
 
@@ -175,10 +177,26 @@ def _check_terminal_value_below_die_cost(ctx: ValidationContext, tables: Tables)
             return
 
 
+def _check_hbm_floors_usable(ctx: ValidationContext, tables: Tables, wide: dict[str, list[WideRow]]) -> None:
+    """A vendor's take-or-pay floor (HBMMinStacks) when it is qualified for no product: every floor stack is paid
+    for and none can be packaged."""
+    if not _sheets_sound(ctx, ("HBMQualification", "HBMVendors")):
+        return
+    qualified_vendors = {v for v, _p in tables.qualified}
+    for (vendor,), values, row in wide["HBMMinStacks"]:
+        floor = sum(x for x in values.values() if x)
+        if floor > 0 and vendor not in qualified_vendors:
+            ctx.issues.warning("HBMMinStacks", row.cells.get("vendor", "HBMMinStacks"), "vendor", vendor,
+                               f"vendor {vendor} has a take-or-pay floor ({floor:,.0f} stacks in all) but is "
+                               "qualified for no product in HBMQualification: the plan pays for those stacks and "
+                               "can use none of them")
+
+
 def check_references(ctx: ValidationContext, tables: Tables, wide: dict[str, list[WideRow]],
                      settings: Settings | None, series: QuarterSeries) -> None:
     """Every cross-sheet check, in the order their warnings are listed."""
     _check_products_usable(ctx, tables)
+    _check_hbm_floors_usable(ctx, tables, wide)
     _check_capacity_rows(ctx, tables, wide)
     _check_expansion_affordable(ctx, tables, settings, series.budget)
     _check_demand_servable(ctx, tables, wide["Demand"])

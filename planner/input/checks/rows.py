@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from planner.input.convert import CellError, convert
+from planner.input.names import nearest_name
 from planner.input.reader import RawRow, RawSheet, RawWorkbook
 from planner.input.schema import SHEET_BY_NAME, ColumnSpec, SheetSpec
 from planner.issues import Issues
@@ -41,6 +42,9 @@ class ValidationContext:
     quarters: list[str]  # the horizon's labels; empty when Settings do not define one
     cells: dict[tuple, str] = field(default_factory=dict)  # (sheet, keys, column) -> "Sheet!C3"
     present: dict[str, set[tuple]] = field(default_factory=dict)  # sheet -> keys of its rows with valid keys
+    # sheet -> keys of its rows dropped for an unknown reference (reported there): the row exists, so no later
+    # check says it is missing
+    dropped: dict[str, set[tuple]] = field(default_factory=dict)
 
 
 def sane_range_problem(column: str, x: float) -> str | None:
@@ -159,22 +163,38 @@ def typed_rows(issues: Issues, spec: SheetSpec, sheet: RawSheet) -> list[Row]:
     return unique_rows(issues, spec, rows)
 
 
+CASE_FOLDED_ELSEWHERE = {"ScenarioWeights"}  # scenario names match ignoring case: 'weighted twice' says it better
+
+
 def unique_rows(issues: Issues, spec: SheetSpec, rows: list[Row]) -> list[Row]:
     """The first row of every key; later ones are reported as duplicates."""
     if spec.name == "InstalledBase":  # each row is a cohort; several per (product, site) are allowed
         return rows
     seen: dict[tuple, Row] = {}
+    seen_folded: dict[tuple, tuple] = {}
     out = []
     for row in rows:
         key = tuple(row.values[k] for k in spec.keys)
+        written = "/".join(map(str, key))
         if key in seen:
             first = seen[key]
-            issues.error(spec.name, row.cells[spec.keys[0]], "/".join(spec.keys), "/".join(map(str, key)),
-                         f"duplicate key {'/'.join(map(str, key))}: already on row {first.excel_row}")
+            issues.error(spec.name, row.cells[spec.keys[0]], "/".join(spec.keys), written,
+                         f"duplicate key {written}: already on row {first.excel_row}")
+            continue
+        other = seen_folded.get(_folded(key)) if spec.name not in CASE_FOLDED_ELSEWHERE else None
+        if other is not None:  # Excel's lookups and a planner's eye take them for one; the model would not
+            issues.error(spec.name, row.cells[spec.keys[0]], "/".join(spec.keys), written,
+                         f"key {written} differs from row {seen[other].excel_row}'s {'/'.join(map(str, other))} "
+                         "only by case: use one spelling for one thing, or rename one")
             continue
         seen[key] = row
+        seen_folded[_folded(key)] = key
         out.append(row)
     return out
+
+
+def _folded(key: tuple) -> tuple:
+    return tuple(k.casefold() if isinstance(k, str) else k for k in key)
 
 
 def rows_with_known_refs(ctx: ValidationContext, spec: SheetSpec, rows: list[Row],
@@ -192,12 +212,17 @@ def rows_with_known_refs(ctx: ValidationContext, spec: SheetSpec, rows: list[Row
             value = row.values.get(col.name)
             pool = known.get(col.references[0], set())
             if value is not None and value not in pool:
+                meant = nearest_name(value, [k for k in pool if isinstance(k, str)]) if isinstance(value, str) \
+                    else None
+                hint = f"; did you mean '{meant}'? (names must match exactly)" if meant else \
+                    f" (known: {known_text(pool)})"
                 ctx.issues.error(spec.name, row.cells.get(col.name, spec.name), col.name, value,
-                                 f"unknown {col.name} '{value}': not in {col.references[0]} "
-                                 f"(known: {known_text(pool)})")
+                                 f"unknown {col.name} '{value}': not in {col.references[0]}{hint}")
                 ok = False
         if ok:
             out.append(row)
+        else:
+            ctx.dropped.setdefault(spec.name, set()).add(tuple(row.values[k] for k in spec.keys))
     return out
 
 
@@ -226,9 +251,9 @@ def read_table(ctx: ValidationContext, name: str, known: dict[str, set]) -> list
 def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet) -> None:
     """Quarter columns outside the horizon are ignored (a warning); missing ones of a limiting sheet are errors."""
     in_horizon = set(ctx.quarters)
-    for column, letter in sheet.columns.items():
+    for column in sheet.columns:
         if column[:4].isdigit() and column not in in_horizon and ctx.quarters:
-            ctx.issues.warning(spec.name, f"{sheet.title}!{letter}{sheet.header_row}", column, column,
+            ctx.issues.warning(spec.name, sheet.header_cell(column), column, column,
                                f"quarter {column} is outside the plan horizon "
                                f"{ctx.quarters[0]}..{ctx.quarters[-1]}; ignored")
     missing = [q for q in ctx.quarters if q not in sheet.columns]
