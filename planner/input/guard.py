@@ -110,16 +110,16 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _formula_cells(part: bytes, found: dict[tuple[int, int], str]) -> None:
+def _formula_cells(part: bytes, found: dict[tuple[int, int], str], uncached_only: bool = False) -> None:
     """(row, column) -> '=formula' of every formula cell in `part` (whole rows); a cell with no cached <v>
-    value is how the reader finds 'formula with no cached value'."""
+    value is how the reader finds 'formula with no cached value'. `uncached_only`: only those cells."""
     for m in _FULL_CELL.finditer(part):
         body = m.group(2)
         if not body or b"<f" not in body and b":f" not in body:
             continue
         f = _F_TEXT.search(body)
         ref = _REF.search(m.group(1) or b"")
-        if f is None or ref is None:
+        if f is None or ref is None or uncached_only and _CACHED_VALUE.search(body):
             continue
         text = unescape((f.group(1) or b"").decode("utf-8", "replace"))
         found[(int(ref.group(2)), _column_number(ref.group(1)))] = "=" + (text or "(shared formula)")
@@ -249,14 +249,7 @@ def uncached_formula_cells(data: bytes, titles: set[str]) -> dict[str, dict[tupl
         if not _FORMULA.search(part):
             continue
         cells: dict[tuple[int, int], str] = {}
-        for m in _FULL_CELL.finditer(part):
-            body = m.group(2) or b""
-            f = _F_TEXT.search(body)
-            ref = _REF.search(m.group(1) or b"")
-            if f is None or ref is None or _CACHED_VALUE.search(body):
-                continue
-            text = unescape((f.group(1) or b"").decode("utf-8", "replace"))
-            cells[(int(ref.group(2)), _column_number(ref.group(1)))] = "=" + (text or "(shared formula)")
+        _formula_cells(part, cells, uncached_only=True)
         if cells:
             found[title] = cells
     return found

@@ -8,6 +8,7 @@ value lies ('PLAN.xlsx Wafers!D5') so an error can name it.
 from __future__ import annotations
 
 import importlib.util
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -45,7 +46,8 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         raise PlanReadError(problem.replace("the file", "the plan workbook", 1) if "does not exist" in problem
                             else problem)
     try:
-        book = pd.ExcelFile(path, engine=_engine())
+        data = path.read_bytes()  # read once: pandas parses it, the formula scan reads its XML
+        book = pd.ExcelFile(io.BytesIO(data), engine=_engine())
     except Exception as exc:  # calamine / openpyxl raise many types on damaged files
         raise PlanReadError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
     with book:
@@ -53,12 +55,12 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         # sheet names matched like an input's: ignoring case, spaces, '_' and '-' ('chips', 'Deploy ments')
         by_norm: dict[str, str] = {}
         for n in names:
-            by_norm.setdefault(_sheet_key(n), n)
-        summary_sheet = by_norm.get(_sheet_key("Summary"))
+            by_norm.setdefault(name_key(n), n)
+        summary_sheet = by_norm.get(name_key("Summary"))
         summary_frame = _read_sheets(book, [summary_sheet])[summary_sheet] if summary_sheet else None
         summary = summary_values({"Summary": summary_frame}) if summary_frame is not None else {}
         _refuse_hedged(path, summary)
-        missing = [s for s in required if _sheet_key(s) not in by_norm]
+        missing = [s for s in required if name_key(s) not in by_norm]
         if missing and summary and not is_planned(summary.get(Col.status, "")):
             raise PlanReadError(f"{path.name} has no plan (its Summary status is '{summary.get(Col.status)}'): "
                                 "it holds a diagnosis, not decisions")
@@ -66,12 +68,12 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
             raise PlanReadError(f"{path.name} is not a plan workbook: sheet(s) {', '.join(missing)} missing "
                                 f"(it has {', '.join(names[:12])})")
         wanted = {n: n for n in names} if sheets is None else \
-            {s: by_norm[_sheet_key(s)] for s in sheets if _sheet_key(s) in by_norm}
+            {s: by_norm[name_key(s)] for s in sheets if name_key(s) in by_norm}
         read = _read_sheets(book, [n for n in wanted.values() if n != summary_sheet])  # Summary is read already
         if summary_sheet:
             read[summary_sheet] = summary_frame
         frames = {name: read[actual] for name, actual in wanted.items()}
-        _refuse_uncached_formulas(path, set(wanted.values()) | ({summary_sheet} if summary_sheet else set()))
+        _refuse_uncached_formulas(path, data, set(wanted.values()) | ({summary_sheet} if summary_sheet else set()))
         if as_written:
             _check_contract_columns(path, frames, wanted)
         return frames
@@ -80,12 +82,12 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
 UNCACHED_LISTED = 12  # formula cells named in the error; the rest are counted
 
 
-def _refuse_uncached_formulas(path: Path, titles: set[str]) -> None:
+def _refuse_uncached_formulas(path: Path, data: bytes, titles: set[str]) -> None:
     """A formula cell with no cached value (a file written by a script, never opened in a spreadsheet program)
     reads as blank: in actuals that would silently keep the plan's value, in a previous plan freeze nothing.
     Refused, every such cell named."""
     try:
-        cells = uncached_formula_cells(path.read_bytes(), titles)
+        cells = uncached_formula_cells(data, titles)
     except Exception:  # pandas has read this file already; a package it reads but this scan cannot is left be
         return
     listed = [f"{title}!{get_column_letter(c)}{r} ({formula})"
@@ -115,7 +117,7 @@ def _check_contract_columns(path: Path, frames: dict[str, pd.DataFrame], actual:
 
 
 def _contract_name(name: str) -> str:
-    return next((n for n in TIDY_BY_NAME if _sheet_key(n) == _sheet_key(name)), name)
+    return next((n for n in TIDY_BY_NAME if name_key(n) == name_key(name)), name)
 
 
 def _read_sheets(book: pd.ExcelFile, sheets: list[str]) -> dict[str, pd.DataFrame]:
@@ -137,10 +139,6 @@ def _refuse_hedged(path: Path, summary: dict[str, object]) -> None:
         raise PlanReadError(f"{path.name} is a hedged plan (planner run --stochastic, engine "
                             f"{summary.get(HEDGED_ENGINE_KEY)}): its sheets hold every scenario's recourse, so it "
                             "cannot be rolled, diffed or re-planned from; use a plan made without --stochastic")
-
-
-def _sheet_key(name: str) -> str:
-    return name_key(name)
 
 
 def plan_cell(path: str | Path, frame: pd.DataFrame, position: int, column: str, sheet: str) -> str:

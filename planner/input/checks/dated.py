@@ -54,7 +54,8 @@ def _check_partner_deal(ctx: ValidationContext, partners: pd.DataFrame, p: str,
         ctx.issues.warning("Partners", ctx.cells.get(("Partners", (p,), "min_deal_usd"), "Partners"),
                            "min_deal_usd", partners.at[p, "min_deal_usd"],
                            f"partner {p}: the minimum deal exceeds the commitment; the deal can never be signed")
-    if not any(n == p for n, _s in partner_sites) and not any(n == p for n, _s in ctx.dropped.get("PartnerSites", ())):
+    rows = list(partner_sites) + list(ctx.dropped.get("PartnerSites", ()))  # a row with a bad site is a row
+    if not any(n == p for n, _s in rows):
         ctx.issues.warning("Partners", ctx.cells.get(("Partners", (p,), "partner"), "Partners"), "partner", p,
                            f"partner {p} has no row in PartnerSites; it funds nothing")
 
