@@ -360,6 +360,17 @@ LUMPY_FIRST_MAX_S = 30.0
 LUMPY_FIRST_MAX_COLUMNS = 50_000  # larger MIPs start without it: see lumpy_first_start
 INTERRUPTED_START_S = 3.0  # after Ctrl-C in stage (1), stage (2) looks this long for a whole plan to write
 INTERRUPTED_START_GAP = 0.05
+# RACK_WINDOW_NOTE: stage (2) searches whole racks within RACK_WINDOW of stage (1)'s continuous racks. Measured on
+# the shipped example at 0.1%, seeds 0-7 (stage (1), stage (2), the full MIP's proof, HiGHS alone): stage (2)
+# without a window 1.7-3.3 s (its plan found by a sub-MIP at ~1.7 s), whole solve 4-12 s; window 1 (floor..ceil):
+# 0.05-0.1 s but plans 0.1-0.25% dear; window 2: 0.4-0.8 s, total 1.6-12 s (two seeds' plans just inside 0.1%
+# made the proof slow); window 3: 0.6-0.8 s, total 1.7-4.6 s; window 5: 0.65-1.7 s, plans 1,085.27-1,085.77 $M
+# (the best known 1,085.27), total 1.8-2.9 s (mean 2.3); window 8: up to 26 s. Window 5 on bench's MIP-S, seeds
+# 0-2: stage (2) 4.3 / 4.3 / 22 s, so it is capped at WINDOW_STAGE_FACTOR x stage (1)'s time.
+RACK_WINDOW = 5
+WINDOW_STAGE_FACTOR = 4.0
+WINDOW_STAGE_MIN_S = 2.0
+INTEGER_TOLERANCE = 1e-6  # a relaxed value this close to a whole number counts as whole
 
 
 # IMPROVEMENT_HEURISTICS_NOTE: HiGHS's RINS and RENS sub-MIPs improve a plan. Stage (1) needs none (its racks are
@@ -370,6 +381,9 @@ INTERRUPTED_START_GAP = 0.05
 # does the full MIP from a start that is not within its gap (bench MIP-S seed 1: 107 s without, 29 s with),
 # which is why the quick proof has a time cap and then goes on with them (run_proof_first).
 NO_IMPROVEMENT_HEURISTICS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+# The quick proof also skips the root reduced-cost heuristic (a sub-MIP over the columns the root LP prices near
+# 0): measured on the example, seeds 0-7, the proof from stage (2)'s plan 1.36 s -> 1.11 s mean (max 2.15 -> 1.99).
+PROOF_FIRST_OPTIONS = {**NO_IMPROVEMENT_HEURISTICS, "mip_heuristic_run_root_reduced_cost": False}
 QUICK_PROOF_MIN_S = 2.0  # the quick proof's cap: the time the stages took, at least this
 
 
@@ -378,8 +392,8 @@ def run_proof_first(h: highspy.Highs, cap_s: float, since: float) -> highspy.Hig
     (IMPROVEMENT_HEURISTICS_NOTE) for at most `cap_s` of its time limit; if that stops at the cap without
     reaching the gap, on from the best plan so far with them, for the rest of the limit. Ctrl-C stops both."""
     limit = float(h.getOptionValue("time_limit")[1])  # highspy returns (status, value)
-    defaults = {name: h.getOptionValue(name)[1] for name in NO_IMPROVEMENT_HEURISTICS}
-    for name, value in NO_IMPROVEMENT_HEURISTICS.items():
+    defaults = {name: h.getOptionValue(name)[1] for name in PROOF_FIRST_OPTIONS}
+    for name, value in PROOF_FIRST_OPTIONS.items():
         h.setOptionValue(name, value)
     h.setOptionValue("time_limit", min(limit, cap_s))
     t0 = time.perf_counter()
@@ -399,20 +413,22 @@ def run_proof_first(h: highspy.Highs, cap_s: float, since: float) -> highspy.Hig
 def lumpy_first_start(form: StandardForm, options: SolveOptions,
                       since: float | None = None) -> tuple[highspy.HighsSolution | None, float | None, bool]:
     """A first incumbent for a MIP with both lumpy commitments (models/prices.py: blocks E, deals A, packaging
-    blocks K) and other integers (whole racks, integer wafers), in two stages, each to ``mip_rel_gap`` and within
-    LUMPY_FIRST_SHARE of the time limit: (1) the MIP with only the lumpy columns integer (racks continuous);
-    (2) the whole MIP with the lumpy columns fixed at (1)'s values (bounds changed on the integer model: measured
-    on the example, the same sub-MIP with those columns made continuous instead took 28-30 s, not 3 s). The full
-    MIP then starts from (2)'s plan and still proves its gap on the whole model: this changes where its search
-    starts, never its optimum.
+    blocks K) and other integers (whole racks, integer wafers), in two stages, each to ``mip_rel_gap``: (1) the
+    MIP with only the lumpy columns integer (racks continuous), within LUMPY_FIRST_SHARE of the time limit;
+    (2) the whole MIP with the lumpy columns fixed at (1)'s values and every other integer column kept within
+    RACK_WINDOW of (1)'s value (floor - RACK_WINDOW .. ceil + RACK_WINDOW), for at most WINDOW_STAGE_FACTOR times
+    stage (1)'s time (WINDOW_STAGE_MIN_S at least): a neighbourhood search around the relaxed plan
+    (RACK_WINDOW_NOTE). When that window holds no plan, (2) runs again without it. Bounds are changed on the
+    integer model (measured on the example: the same sub-MIP with those columns made continuous instead took
+    28-30 s, not 3 s). The full MIP then starts from (2)'s plan and still proves its gap on the whole model: this
+    changes where its search starts, never its optimum.
 
     Why (issue 13, bench/RESULTS.md): on the shipped example HiGHS's bound is within ~0.1% of the optimum in a
-    few seconds, but its own heuristics take 11-60+ s (by random seed) to find a plan within 0.1% of that bound;
-    stage (1) takes 2-3 s and picks the best-known plan's blocks and deals, stage (2) 2-3 s, and the full MIP
-    proves 0.1% from that start in ~5 s, at or near its root. Returns (plan, stage (1)'s dual
-    bound, valid for the whole MIP, whether stage (2) proved its gap); the plan is None when the MIP has no lumpy
-    columns or no other integers, or a stage finds no plan. Ctrl-C in stage (1) still gets a whole plan: stage (2) then runs for at most
-    INTERRUPTED_START_S to a 5% gap, and the interrupted MIP keeps it.
+    few seconds, but its own heuristics take 11-60+ s (by random seed) to find a plan within 0.1% of that bound.
+    Returns (plan, stage (1)'s dual bound, valid for the whole MIP, whether stage (2) proved its gap: then the
+    full MIP proves without the improvement heuristics first, run_proof_first); the plan is None when the MIP
+    has no lumpy columns or no other integers, or a stage finds no plan. Ctrl-C in stage (1) still gets a whole
+    plan: stage (2) then runs for at most INTERRUPTED_START_S to a 5% gap, and the interrupted MIP keeps it.
 
     Not above LUMPY_FIRST_MAX_COLUMNS columns: each stage solves the MIP's root LP by simplex (HiGHS has no
     root-only interior point), and on bench's MIP-M (100,877 columns) that LP alone took 49 s, over the 30 s cap
@@ -427,6 +443,29 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
         return None, None, False
     limit = time_left(options.time_limit_s)
     share = min(LUMPY_FIRST_MAX_S, LUMPY_FIRST_SHARE * limit) if limit else LUMPY_FIRST_MAX_S
+    started = time.perf_counter() if since is None else since
+    t_first = time.perf_counter()
+    relaxed, bound = _lumpy_stage(form, options, others, share, started)
+    if relaxed is None:
+        return None, bound, False
+    interrupted = RUN.stopped  # Ctrl-C in stage (1): a whole plan quickly, which the stopped MIP then keeps
+    if interrupted:
+        second = _racks_stage(form, replace(options, time_limit_s=min(share, INTERRUPTED_START_S),
+                                            mip_rel_gap=INTERRUPTED_START_GAP), lumpy, relaxed, started, None)
+        return (second.getSolution() if second.getInfo().primal_solution_status == 2 else None), bound, False
+    window_s = min(share, max(WINDOW_STAGE_MIN_S, WINDOW_STAGE_FACTOR * (time.perf_counter() - t_first)))
+    second = _racks_stage(form, replace(options, time_limit_s=window_s), lumpy, relaxed, started, others)
+    if second.getInfo().primal_solution_status != 2 and not RUN.stopped:
+        second = _racks_stage(form, replace(options, time_limit_s=share), lumpy, relaxed, started, None)
+    if second.getInfo().primal_solution_status != 2:
+        return None, bound, False
+    return second.getSolution(), bound, second.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def _lumpy_stage(form: StandardForm, options: SolveOptions, others: np.ndarray, share: float,
+                 started: float) -> tuple[np.ndarray | None, float]:
+    """Stage (1) of lumpy_first_start: the MIP with `others` continuous. Returns (its plan's column values or
+    None, its dual bound: a valid bound for the whole MIP, which it relaxes)."""
     first = _highs(replace(options, time_limit_s=share), "branch-and-cut", True)
     first.passModel(form.lp)
     first.changeColsIntegrality(len(others), others.astype(np.int32),
@@ -434,23 +473,30 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     first.setOptionValue("mip_allow_restart", False)  # NO_RESTART_NOTE
     for name, value in NO_IMPROVEMENT_HEURISTICS.items():
         first.setOptionValue(name, value)
-    started = time.perf_counter() if since is None else since
     run_with_progress(first, True, "start 1/2", since=started)
-    bound = float(first.getInfo().mip_dual_bound)  # stage (1) relaxes the MIP: a valid bound for it
+    bound = float(first.getInfo().mip_dual_bound)
     if first.getInfo().primal_solution_status != 2:
-        return None, bound, False
-    values = np.round(np.asarray(first.getSolution().col_value, dtype=float)[lumpy])
-    interrupted = RUN.stopped  # Ctrl-C in stage (1): a whole plan quickly, which the stopped MIP then keeps
-    quick = dict(time_limit_s=min(share, INTERRUPTED_START_S), mip_rel_gap=INTERRUPTED_START_GAP) if interrupted \
-        else dict(time_limit_s=share)
-    second = _highs(replace(options, **quick), "branch-and-cut", True)
+        return None, bound
+    return np.asarray(first.getSolution().col_value, dtype=float), bound
+
+
+def _racks_stage(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, relaxed: np.ndarray,
+                 started: float, window: np.ndarray | None) -> highspy.Highs:
+    """Stage (2) of lumpy_first_start: the whole MIP with the `lumpy` columns fixed at stage (1)'s values and,
+    when `window` (integer columns) is given, each of those within RACK_WINDOW of its value in `relaxed`."""
+    second = _highs(options, "branch-and-cut", True)
     second.passModel(form.lp)
+    values = np.round(relaxed[lumpy])
     second.changeColsBounds(len(lumpy), lumpy.astype(np.int32), values, values)
-    run_with_progress(second, True, "start 2/2", since=started, interruptible=not interrupted)
-    if second.getInfo().primal_solution_status != 2:
-        return None, bound, False
-    proved = second.getModelStatus() == highspy.HighsModelStatus.kOptimal and not interrupted
-    return second.getSolution(), bound, proved
+    if window is not None:
+        lower = np.asarray(form.lp.col_lower_, dtype=float)[window]
+        upper = np.asarray(form.lp.col_upper_, dtype=float)[window]
+        near = relaxed[window]
+        lower = np.maximum(lower, np.floor(near + INTEGER_TOLERANCE) - RACK_WINDOW)
+        upper = np.minimum(upper, np.ceil(near - INTEGER_TOLERANCE) + RACK_WINDOW)
+        second.changeColsBounds(len(window), window.astype(np.int32), lower, np.maximum(lower, upper))
+    run_with_progress(second, True, "start 2/2", since=started, interruptible=not RUN.stopped)
+    return second
 
 
 def _set_start(h: highspy.Highs, form: StandardForm) -> None:

@@ -31,6 +31,13 @@ def _v(var) -> float:
     return 0.0 if x is None or abs(x) < 1e-9 else float(x)
 
 
+def _snap_whole(x: float) -> float:
+    """Racks in service are a sum of whole racks in a continuous column: HiGHS returns it within its tolerance
+    (438.9999999999998), which is noise, not a fraction of a rack."""
+    whole = round(x)
+    return float(whole) if abs(x - whole) < 1e-6 else float(x)
+
+
 def _dual(result: SolveResult, con) -> float | None:
     if not result.duals:
         return None
@@ -189,7 +196,7 @@ def deployments_table(m, sets: ModelSets, data: PlanData) -> pd.DataFrame:
     rows = []
     for (p, s) in sets.rack_pairs:
         for t in sets.T:
-            installed = pyo.value(m.R[p, s, t])
+            installed = _snap_whole(pyo.value(m.R[p, s, t]))
             rows.append({Col.product: p, Col.site: s, Col.quarter: data.quarters[t], Col.racks_deployed: _v(m.Y[p, s, t]),
                          Col.racks_installed: installed, Col.chips_installed: installed * per_rack[p]})
     return pd.DataFrame(rows, columns=_columns("Deployments"))

@@ -28,6 +28,17 @@ def test_blocks_and_whole_racks_start_from_the_lumpy_first_plan(tmp_path, monkey
     assert "lumpy-first" in s.result.algorithm
 
 
+def test_a_window_with_no_plan_in_it_falls_back_to_stage_2_without_a_window(tmp_path, monkeypatch):
+    """Stage (2) searches whole racks near stage (1)'s continuous racks (RACK_WINDOW_NOTE). A window far from
+    every plan (racks 1,000 above the relaxed ones: no power for them) holds none, so stage (2) runs again on
+    all racks; the optimum is the MIP's own ($8,600)."""
+    monkeypatch.setattr(msolve, "RACK_WINDOW", -1000)
+    s, labels = _solved_with_stages(tmp_path, monkeypatch)
+    assert labels == ["start 1/2", "start 2/2", "start 2/2", "solve"]
+    assert s.result.status == "optimal" and s.objective == pytest.approx(8600, rel=1e-6)
+    assert "lumpy-first" in s.result.algorithm
+
+
 def test_a_large_mip_starts_without_the_stages(tmp_path, monkeypatch):
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
     s, labels = _solved_with_stages(tmp_path, monkeypatch)
