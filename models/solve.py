@@ -361,15 +361,21 @@ LUMPY_FIRST_MAX_COLUMNS = 50_000  # larger MIPs start without it: see lumpy_firs
 INTERRUPTED_START_S = 3.0  # after Ctrl-C in stage (1), stage (2) looks this long for a whole plan to write
 INTERRUPTED_START_GAP = 0.05
 # RACK_WINDOW_NOTE: stage (2) searches whole racks within RACK_WINDOW of stage (1)'s continuous racks. Measured on
-# the shipped example at 0.1%, seeds 0-7 (stage (1), stage (2), the full MIP's proof, HiGHS alone): stage (2)
-# without a window 1.7-3.3 s (its plan found by a sub-MIP at ~1.7 s), whole solve 4-12 s; window 1 (floor..ceil):
-# 0.05-0.1 s but plans 0.1-0.25% dear; window 2: 0.4-0.8 s, total 1.6-12 s (two seeds' plans just inside 0.1%
-# made the proof slow); window 3: 0.6-0.8 s, total 1.7-4.6 s; window 5: 0.65-1.7 s, plans 1,085.27-1,085.77 $M
-# (the best known 1,085.27), total 1.8-2.9 s (mean 2.3); window 8: up to 26 s. Window 5 on bench's MIP-S, seeds
-# 0-2: stage (2) 4.3 / 4.3 / 22 s, so it is capped at WINDOW_STAGE_FACTOR x stage (1)'s time.
-RACK_WINDOW = 5
+# the shipped example at 0.1%, seeds 0-7 (stage (1), stage (2), the full MIP's proof): stage (2) without a window
+# 1.7-3.3 s (its plan found by a sub-MIP at ~1.7 s), whole solve 4-12 s; window 1 (floor..ceil): 0.05-0.1 s but
+# plans 0.1-0.25% dear; window 2: total 1.6-12 s (plans just inside 0.1%: slow proofs); window 3: 1.7-4.6 s;
+# window 5: 1.8-2.9 s; window 8: up to 27 s. On the example's 14 compare scenarios (seeds 0 and 1, stage (1) at
+# LUMPY_STAGE_GAP) window 4 took 1.1-4.1 s in every one, window 5 up to 45 s (new_site) and 23 s (demand_boom).
+# Window 5 on bench's MIP-S seed 2: stage (2) 22 s, hence the cap of WINDOW_STAGE_FACTOR x stage (1)'s time.
+RACK_WINDOW = 4
 WINDOW_STAGE_FACTOR = 4.0
 WINDOW_STAGE_MIN_S = 2.0
+# Stage (1) is solved to LUMPY_STAGE_GAP (or the MIP's gap if tighter), not to the MIP's gap: any plan within 0.1%
+# of the relaxation can carry other blocks and deals than its optimum, and the window then holds no plan within
+# 0.1% (measured on the example's no_hbm_floor scenario, seed 0: stage (1) at 0.1% stopped 0.09% above the
+# relaxation's optimum with other lumpy values; the window's plan was 0.14% above the MIP's, and the full MIP took
+# 50 s to find a better one). At 1e-5 stage (1) takes about as long (0.1-0.4 s on the example).
+LUMPY_STAGE_GAP = 1e-5
 INTEGER_TOLERANCE = 1e-6  # a relaxed value this close to a whole number counts as whole
 
 
@@ -413,11 +419,11 @@ def run_proof_first(h: highspy.Highs, cap_s: float, since: float) -> highspy.Hig
 def lumpy_first_start(form: StandardForm, options: SolveOptions,
                       since: float | None = None) -> tuple[highspy.HighsSolution | None, float | None, bool]:
     """A first incumbent for a MIP with both lumpy commitments (models/prices.py: blocks E, deals A, packaging
-    blocks K) and other integers (whole racks, integer wafers), in two stages, each to ``mip_rel_gap``: (1) the
-    MIP with only the lumpy columns integer (racks continuous), within LUMPY_FIRST_SHARE of the time limit;
+    blocks K) and other integers (whole racks, integer wafers), in two stages: (1) the MIP with only the lumpy
+    columns integer (racks continuous), to LUMPY_STAGE_GAP, within LUMPY_FIRST_SHARE of the time limit;
     (2) the whole MIP with the lumpy columns fixed at (1)'s values and every other integer column kept within
     RACK_WINDOW of (1)'s value (floor - RACK_WINDOW .. ceil + RACK_WINDOW), for at most WINDOW_STAGE_FACTOR times
-    stage (1)'s time (WINDOW_STAGE_MIN_S at least): a neighbourhood search around the relaxed plan
+    stage (1)'s time (WINDOW_STAGE_MIN_S at least), to ``mip_rel_gap``: a neighbourhood search around the relaxed plan
     (RACK_WINDOW_NOTE). When that window holds no plan, (2) runs again without it. Bounds are changed on the
     integer model (measured on the example: the same sub-MIP with those columns made continuous instead took
     28-30 s, not 3 s). The full MIP then starts from (2)'s plan and still proves its gap on the whole model: this
@@ -466,7 +472,8 @@ def _lumpy_stage(form: StandardForm, options: SolveOptions, others: np.ndarray, 
                  started: float) -> tuple[np.ndarray | None, float]:
     """Stage (1) of lumpy_first_start: the MIP with `others` continuous. Returns (its plan's column values or
     None, its dual bound: a valid bound for the whole MIP, which it relaxes)."""
-    first = _highs(replace(options, time_limit_s=share), "branch-and-cut", True)
+    first = _highs(replace(options, time_limit_s=share, mip_rel_gap=min(options.mip_rel_gap, LUMPY_STAGE_GAP)),
+                   "branch-and-cut", True)
     first.passModel(form.lp)
     first.changeColsIntegrality(len(others), others.astype(np.int32),
                                 np.array([highspy.HighsVarType.kContinuous] * len(others)))
