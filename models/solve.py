@@ -381,8 +381,9 @@ INTEGER_TOLERANCE = 1e-6  # a relaxed value this close to a whole number counts 
 
 # IMPROVEMENT_HEURISTICS_NOTE: HiGHS's RINS and RENS sub-MIPs improve a plan. Stage (1) needs none (its racks are
 # continuous: a plan is easy, the lumpy values are what it decides), nor does the full MIP when stage (2) proved
-# its gap: that start is then within the gap of everything with its lumpy values, and what is left is the bound.
-# Measured on the shipped example at 0.1%, seeds 0-7: stage (1) 0.6-1.1 s -> 0.2-0.4 s, same plan; the full MIP
+# its gap: that start is then within the gap of every plan with its lumpy values and racks in its window (in
+# practice within the MIP's gap: RACK_WINDOW_NOTE), and what is left is the bound. Measured before the window:
+# on the shipped example at 0.1%, seeds 0-7: stage (1) 0.6-1.1 s -> 0.2-0.4 s, same plan; the full MIP
 # 2.0-3.7 s -> 1.2-2.8 s, same plans and gaps. Stage (2) needs them (without: 17-192 s instead of 2-4 s), and so
 # does the full MIP from a start that is not within its gap (bench MIP-S seed 1: 107 s without, 29 s with),
 # which is why the quick proof has a time cap and then goes on with them (run_proof_first).
