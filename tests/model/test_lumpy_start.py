@@ -39,6 +39,31 @@ def test_a_window_with_no_plan_in_it_falls_back_to_stage_2_without_a_window(tmp_
     assert "lumpy-first" in s.result.algorithm
 
 
+def test_only_racks_are_kept_in_the_window_integer_wafers_stay_free(tmp_path, monkeypatch):
+    """With integer wafers too, stage (2)'s window bounds the rack columns (Y) only (RACK_WINDOW_NOTE); the
+    optimum is the MIP's own ($8,600: the case's wafers are whole at its optimum)."""
+    windows = []
+    stage = msolve._racks_stage
+
+    def spy(form, options, lumpy, relaxed, started, window):
+        windows.append(None if window is None else {form.columns[j].parent_component().local_name for j in window})
+        return stage(form, options, lumpy, relaxed, started, window)
+
+    monkeypatch.setattr(msolve, "_racks_stage", spy)
+    labels = []
+    run = msolve.run_with_progress
+    monkeypatch.setattr(msolve, "run_with_progress",
+                        lambda h, is_mip, label="solve", **kw: labels.append(label) or run(h, is_mip, label, **kw))
+    sheets = _sheets(1)
+    set_row(sheets, "Settings", "integer_racks", value=True)
+    set_row(sheets, "Settings", "integer_wafers", value=True)
+    s = solve_sheets(tmp_path, sheets)
+    form = s.result.form
+    assert {form.columns[j].parent_component().local_name for j in form.integer_columns} >= {"W", "Y", "E"}
+    assert labels == ["start 1/2", "start 2/2", "solve"] and windows == [{"Y"}]
+    assert s.result.status == "optimal" and s.objective == pytest.approx(8600, rel=1e-6)
+
+
 def test_a_large_mip_starts_without_the_stages(tmp_path, monkeypatch):
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
     s, labels = _solved_with_stages(tmp_path, monkeypatch)
