@@ -27,10 +27,14 @@ DUALS_FROM_LUMPY_FIXED = "LP with blocks and deals fixed, racks continuous"
 DUALS_FROM_INTEGERS_FIXED = "LP with integers fixed"
 
 
+def columns_named(form, columns, variables: tuple[str, ...]) -> np.ndarray:
+    """The `columns` (HiGHS column indices) whose variable's component name is in `variables`."""
+    return np.array([j for j in columns if form.columns[j].parent_component().local_name in variables], dtype=int)
+
+
 def lumpy_columns(form) -> np.ndarray:
     """Integer columns of the lumpy commitments (by the variable's component name)."""
-    names = [form.columns[j].parent_component().local_name for j in form.integer_columns]
-    return np.array([j for j, n in zip(form.integer_columns, names) if n in LUMPY_VARIABLES], dtype=int)
+    return columns_named(form, form.integer_columns, LUMPY_VARIABLES)
 
 
 def lp_with_columns_fixed(form, x: np.ndarray, columns: np.ndarray, free_bounds: bool = False) -> highspy.HighsLp:

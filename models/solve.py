@@ -23,8 +23,8 @@ from models.gc_pause import paused_gc
 from models.handoff import column_arrays, compile_standard_form
 from models.run_control import RUN
 
-from models.prices import (DUALS_FROM_INTEGERS_FIXED, DUALS_FROM_LUMPY_FIXED, continuous_copy, lp_with_columns_fixed,
-                           lumpy_columns)
+from models.prices import (DUALS_FROM_INTEGERS_FIXED, DUALS_FROM_LUMPY_FIXED, columns_named, continuous_copy,
+                           lp_with_columns_fixed, lumpy_columns)
 
 INF = highspy.kHighsInf
 PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
@@ -425,10 +425,10 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     """A first incumbent for a MIP with both lumpy commitments (models/prices.py: blocks E, deals A, packaging
     blocks K) and other integers (whole racks, integer wafers), in two stages: (1) the MIP with only the lumpy
     columns integer (racks continuous), to LUMPY_STAGE_GAP, within LUMPY_FIRST_SHARE of the time limit;
-    (2) the whole MIP with the lumpy columns fixed at (1)'s values and every other integer column kept within
-    RACK_WINDOW of (1)'s value (floor - RACK_WINDOW .. ceil + RACK_WINDOW) if it is a rack, for at most WINDOW_STAGE_FACTOR times
-    stage (1)'s time (WINDOW_STAGE_MIN_S at least), to ``mip_rel_gap``: a neighbourhood search around the relaxed plan
-    (RACK_WINDOW_NOTE). When that window holds no plan, (2) runs again without it. Bounds are changed on the
+    (2) the whole MIP with the lumpy columns fixed at (1)'s values and each rack column kept within RACK_WINDOW
+    of (1)'s value (floor - RACK_WINDOW .. ceil + RACK_WINDOW; integer wafers stay free), for at most
+    WINDOW_STAGE_FACTOR times stage (1)'s time (WINDOW_STAGE_MIN_S at least), to ``mip_rel_gap``: a
+    neighbourhood search around the relaxed plan (RACK_WINDOW_NOTE). When that window holds no plan, (2) runs again without it. Bounds are changed on the
     integer model (measured on the example: the same sub-MIP with those columns made continuous instead took
     28-30 s, not 3 s). The full MIP then starts from (2)'s plan and still proves its gap on the whole model: this
     changes where its search starts, never its optimum.
@@ -464,7 +464,7 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
                                             mip_rel_gap=INTERRUPTED_START_GAP), lumpy, relaxed, started, None)
         return (second.getSolution() if second.getInfo().primal_solution_status == 2 else None), bound, False
     window_s = min(share, max(WINDOW_STAGE_MIN_S, WINDOW_STAGE_FACTOR * (time.perf_counter() - t_first)))
-    racks = np.array([j for j in others if form.columns[j].parent_component().local_name in RACK_VARIABLES], dtype=int)
+    racks = columns_named(form, others, RACK_VARIABLES)
     window = racks if len(racks) else None  # integer wafers stay free: see RACK_WINDOW_NOTE
     second = _racks_stage(form, replace(options, time_limit_s=window_s), lumpy, relaxed, started, window)
     if second.getInfo().primal_solution_status != 2 and not RUN.stopped and window is not None:

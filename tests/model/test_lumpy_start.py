@@ -10,14 +10,16 @@ from tests.model.helpers import set_row
 from tests.model.test_site_power import _sheets
 
 
-def _solved_with_stages(tmp_path, monkeypatch):
+def _solved_with_stages(tmp_path, monkeypatch, settings: dict | None = None, **solve_options):
+    """The site-power case with whole racks (and `settings`), solved; the label of each HiGHS run, in order."""
     labels = []
     run = msolve.run_with_progress
     monkeypatch.setattr(msolve, "run_with_progress",
                         lambda h, is_mip, label="solve", **kw: labels.append(label) or run(h, is_mip, label, **kw))
     sheets = _sheets(1)
-    set_row(sheets, "Settings", "integer_racks", value=True)
-    return solve_sheets(tmp_path, sheets), labels
+    for key, value in {"integer_racks": True, **(settings or {})}.items():
+        set_row(sheets, "Settings", key, value=value)
+    return solve_sheets(tmp_path, sheets, **solve_options), labels
 
 
 def test_blocks_and_whole_racks_start_from_the_lumpy_first_plan(tmp_path, monkeypatch):
@@ -50,14 +52,7 @@ def test_only_racks_are_kept_in_the_window_integer_wafers_stay_free(tmp_path, mo
         return stage(form, options, lumpy, relaxed, started, window)
 
     monkeypatch.setattr(msolve, "_racks_stage", spy)
-    labels = []
-    run = msolve.run_with_progress
-    monkeypatch.setattr(msolve, "run_with_progress",
-                        lambda h, is_mip, label="solve", **kw: labels.append(label) or run(h, is_mip, label, **kw))
-    sheets = _sheets(1)
-    set_row(sheets, "Settings", "integer_racks", value=True)
-    set_row(sheets, "Settings", "integer_wafers", value=True)
-    s = solve_sheets(tmp_path, sheets)
+    s, labels = _solved_with_stages(tmp_path, monkeypatch, {"integer_wafers": True})
     form = s.result.form
     assert {form.columns[j].parent_component().local_name for j in form.integer_columns} >= {"W", "Y", "E"}
     assert labels == ["start 1/2", "start 2/2", "solve"] and windows == [{"Y"}]

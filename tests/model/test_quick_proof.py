@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 
 from models import solve as msolve
-from tests.model.helpers import set_row
 from tests.model.test_lumpy_start import _solved_with_stages
-from tests.model.test_site_power import _sheets
 
 
 def _spy_runs(monkeypatch):
@@ -81,15 +79,11 @@ def test_stage_1_goes_to_the_lumpy_stage_gap_and_the_others_to_the_plans(tmp_pat
     """Stage (1) decides the blocks and deals: it is solved to LUMPY_STAGE_GAP (1e-5), not the plan's 0.1%, whose
     slack would let it pick other blocks and deals than the relaxation's optimum (RACK_WINDOW_NOTE); a plan asking
     for less than 1e-5 gets its own gap in every stage."""
-    import tests.builders as builders
-
     runs = _spy_runs(monkeypatch)
-    sheets = _sheets(1)
-    set_row(sheets, "Settings", "integer_racks", value=True)
-    s = builders.solve_sheets(tmp_path, sheets, mip_rel_gap=0.001)
+    s, _labels = _solved_with_stages(tmp_path, monkeypatch, mip_rel_gap=0.001)
     assert [(r["label"], r["gap"]) for r in runs] == [("start 1/2", 1e-5), ("start 2/2", 0.001), ("solve", 0.001)]
     assert s.objective == pytest.approx(8600, rel=1e-6)
     runs.clear()
     (tmp_path / "tight").mkdir()
-    builders.solve_sheets(tmp_path / "tight", sheets, mip_rel_gap=1e-9)
+    _solved_with_stages(tmp_path / "tight", monkeypatch, mip_rel_gap=1e-9)
     assert [r["gap"] for r in runs] == [1e-9, 1e-9, 1e-9]
