@@ -291,7 +291,7 @@ def cmd_compare(args) -> int:
         for p in invalid:
             _print_scenario_errors(p.name, p.issues, plans[0].issues)
         return EXIT_INVALID
-    warnings = list(dict.fromkeys(str(i) for p in plans for i in p.issues.warnings))  # once, in order found
+    warnings = compare_warnings(plans)
     if warnings:
         _print_warnings(warnings, where="planner validate lists them all")
     written, note = write_compare(output, plans, input_path)
@@ -310,6 +310,16 @@ def cmd_compare(args) -> int:
     if any(not p.planned for p in plans):
         return EXIT_OTHER
     return EXIT_OK
+
+
+def compare_warnings(plans) -> list[str]:
+    """The base's warnings, then each scenario's own (those the base does not have) under its name: a warning
+    that only one scenario's edit causes must not read as the base workbook's."""
+    base = plans[0].issues.warnings
+    lines = [str(i) for i in base]
+    for p in plans[1:]:
+        lines += [f"scenario '{p.name}': {i}" for i in _added(p.issues.warnings, base)]
+    return list(dict.fromkeys(lines))  # once, in order found
 
 
 def cmd_sweep(args) -> int:

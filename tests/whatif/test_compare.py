@@ -144,3 +144,16 @@ def test_tolerance_mark_for_a_delta_inside_the_gap():
     frame = _mark_tolerance(pd.DataFrame({"metric": ["objective_usd"], "unit": ["USD"]}),
                             [plan("base", 1_000_000, 0.001), plan("hbm_cut", 1_000_400, 0.0005)])
     assert frame.iloc[-1]["delta hbm_cut"] == "within solver tolerance (|delta| < gap $1,000)"
+
+
+def test_a_scenarios_own_warning_names_the_scenario(tmp_path, capsys):
+    """moved: site S is set in region EU, so NA's demand has no site: a warning only that scenario has, printed
+    under its name (not as though the base workbook had it); the plan still runs (2,000 tok/s unmet -> $2,000)."""
+    src = workbook(tmp_path, extra=[["moved", "Sites", "S", "region", "set", "EU"]])
+    out = tmp_path / "cmp.xlsx"
+    assert main(["-q", "compare", str(src), "-o", str(out), "--scenarios", "moved"]) == 0
+    err = capsys.readouterr().err
+    line = next(t for t in err.splitlines() if "no site serves it" in t)
+    assert line.startswith("scenario 'moved': ") and "region NA" in line
+    compare = {r[0]: r[1:] for r in rows(load_workbook(out)["Compare"])}
+    assert compare["objective_usd"][1:3] == pytest.approx((1100, 2000))
