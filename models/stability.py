@@ -118,12 +118,12 @@ def _as_plan_result(m, result, bound, options, plain: tuple[float, float]):
         result.status = "feasible"
         plain_cost, plain_gap = plain
         excess = (cost - plain_cost) / abs(plain_cost) if plain_cost else 0.0
-        result.message = (f"MIP gap {gap:.4%} reached; not proven optimal" + (
+        tolerance = f"{options.mip_rel_gap:.2%} (mip_rel_gap)"
+        result.message = (f"MIP gap {gap:.4%} to the bound; not proven optimal" + (
             f": the previous plan's decisions were kept (stability), at {excess:.4%} above the best plan found "
-            f"without them (itself {plain_gap:.4%} from the bound), within the mip_rel_gap {options.mip_rel_gap:g} "
-            "a kept plan may cost more" if excess > 1e-9 else
-            f" (stability: a plan within mip_rel_gap {options.mip_rel_gap:g} of the best found keeps the previous "
-            "plan's decisions)"))
+            f"without them (itself {plain_gap:.4%} from the bound); a kept plan may cost up to {tolerance} more "
+            "than the best found" if excess > 1e-9 else
+            f" (stability: a plan within {tolerance} of the best found keeps the previous plan's decisions)"))
     if options.duals:
         form = to_standard_form(m)
         x = np.array([v.value or 0.0 for v in form.columns], dtype=float)

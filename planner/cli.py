@@ -510,9 +510,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_unknown_options(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """argparse reports an unknown option with the top-level usage; say it with the command's own usage and the
+    option it most likely means (`--time-limt` -> `--time-limit`)."""
+    import difflib
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    known = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+    hints = [f"did you mean {near[0]}?" for u in unknown if u.startswith("-")
+             for near in [difflib.get_close_matches(u.split("=", 1)[0], known, n=1, cutoff=0.7)] if near]
+    sub.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({'; '.join(hints)})" if hints else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse_unknown_options(parser, args.command, unknown)  # exits 2, as argparse does
     # the planner's progress at INFO, other libraries' only from WARNING (appsi's HiGHS banner is an INFO record)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
     logging.getLogger("planner").setLevel(logging.WARNING if args.quiet else logging.INFO)

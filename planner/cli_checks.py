@@ -162,7 +162,9 @@ def output_problems(args) -> list[str]:
     wanted = outputs(args)[:1]  # the workbook; sweep's .draws.parquet goes beside it
     problems = []
     for out in wanted:
-        if out.suffix.lower() != ".xlsx":
+        if out.is_dir():
+            problems.append(f"the output {out} is a folder; name the workbook to write, e.g. -o {out / 'PLAN.xlsx'}")
+        elif out.suffix.lower() != ".xlsx":
             problems.append(f"the output {out} must end in .xlsx")
         elif not out.parent.is_dir():
             problems.append(f"the output folder {out.parent} does not exist (for {out}); create it or choose another "

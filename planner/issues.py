@@ -27,8 +27,10 @@ class Issue:
 
 def _shown(value: object) -> str:
     """A cell value as the issue shows it: its repr, a float without binary noise (a sum of 0.6 and 0.5 shows
-    1.1, not 1.0999999999999999)."""
+    1.1, not 1.0999999999999999) and a whole one as a whole number (10500; text shows quoted: '10500')."""
     if isinstance(value, float) and math.isfinite(value):
+        if value == int(value) and abs(value) < 1e15:  # a whole number as typed: 10500, not 10500.0
+            return str(int(value))
         return repr(float(f"{value:.15g}"))
     return repr(value)
 

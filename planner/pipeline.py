@@ -93,6 +93,7 @@ class Timer:
     phases: dict[str, float] = field(default_factory=dict)
     hooks: Hooks = field(default_factory=Hooks)
     quiet: bool = False  # time the phases without a progress line (a sequencer's inner runs)
+    label: str = ""  # before each progress line: whose phase it is ("scenario hbm_cut: ") when several runs share it
 
     def phase(self, name: str):
         timer = self
@@ -101,13 +102,13 @@ class Timer:
             def __enter__(self):
                 self.t0 = time.perf_counter()
                 if not timer.quiet:
-                    log.info("%-9s ...", name)
+                    log.info("%s%-9s ...", timer.label, name)
                 return self
 
             def __exit__(self, *exc):
                 timer.phases[name] = timer.phases.get(name, 0.0) + time.perf_counter() - self.t0
                 if not timer.quiet:
-                    log.info("%-9s done in %.2f s", name, timer.phases[name])
+                    log.info("%s%-9s done in %.2f s", timer.label, name, timer.phases[name])
                 timer.hooks.phase_done(name, timer.phases[name])
                 return False
 

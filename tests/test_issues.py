@@ -7,8 +7,10 @@ from tests.builders import minimal_sheets, write
 
 def test_float_values_show_without_binary_noise():
     assert str(Issue("error", "S", "S!B2", "p", 0.6 + 0.5, "m")) == "ERROR   S!B2 [p] = 1.1: m"
-    assert str(Issue("error", "S", "S!B2", "p", -50.0, "m")) == "ERROR   S!B2 [p] = -50.0: m"
+    assert str(Issue("error", "S", "S!B2", "p", -50.0, "m")) == "ERROR   S!B2 [p] = -50: m"
     assert str(Issue("error", "S", "S!B2", "p", 1e-300, "m")) == "ERROR   S!B2 [p] = 1e-300: m"
+    assert str(Issue("warning", "S", "S!B2", "p", 10500.0, "m")) == "WARNING S!B2 [p] = 10500: m"
+    assert str(Issue("error", "S", "S!B2", "p", 1e300, "m")) == "ERROR   S!B2 [p] = 1e+300: m"
     assert str(Issue("error", "S", "S!B2", "p", "1,000", "m")) == "ERROR   S!B2 [p] = '1,000': m"
 
 

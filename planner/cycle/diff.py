@@ -381,12 +381,26 @@ def _kpis(old: Plan, new: Plan) -> pd.DataFrame:
         a, b = old.summary.get(k), new.summary.get(k)
         x, y = _num(a), _num(b)
         if x is not None and y is not None:
-            rows.append({Col.kpi: k, Col.old: x, Col.new: y, Col.change: y - x,
-                         Col.change_share: (y - x) / abs(x) if abs(x) > 1e-12 else None, Col.changed: not _same(x, y)})
+            rows.append(_kpi_row(k, x, y))
         else:
             rows.append({Col.kpi: k, Col.old: _number_or_text(a), Col.new: _number_or_text(b),
                          Col.change: None, Col.change_share: None, Col.changed: not _same(a, b)})
     return pd.DataFrame(rows, columns=[Col.kpi, Col.old, Col.new, Col.change, Col.change_share, Col.changed])
+
+
+def _kpi_row(kpi: str, x: float, y: float) -> dict:
+    """A numeric KPI's row; a change within TOL (float noise of a re-solve, -2.4e-06 on $2.4B) is written as 0."""
+    changed = not _same(x, y)
+    change = y - x if changed else 0.0
+    return {Col.kpi: kpi, Col.old: x, Col.new: y, Col.change: change,
+            Col.change_share: change / abs(x) if abs(x) > 1e-12 else None, Col.changed: changed}
+
+
+def share_text(share: float) -> str:
+    """'(+1.2%)', and for a change under 0.1% enough digits to show it ('(+0.019%)'), never '(+0.0%)'."""
+    if abs(share) >= 0.001:
+        return f"({share:+.1%})"
+    return f"({share:+.3%})" if abs(share) >= 5e-6 else f"({'+' if share >= 0 else '-'}<0.001%)"
 
 
 def _number_or_text(value):
@@ -403,24 +417,38 @@ def _window_kpis(old: Plan, new: Plan, shared: list[str]) -> pd.DataFrame:
         x, y = a[k], b[k]
         if x is None or y is None:
             continue
-        rows.append({Col.kpi: f"{k} in {span}", Col.old: x, Col.new: y, Col.change: y - x,
-                     Col.change_share: (y - x) / abs(x) if abs(x) > 1e-12 else None, Col.changed: not _same(x, y)})
+        rows.append(_kpi_row(f"{k} in {span}", x, y))
     return pd.DataFrame(rows, columns=[Col.kpi, Col.old, Col.new, Col.change, Col.change_share, Col.changed])
 
 
 def _objective_headline(old: Plan, new: Plan) -> str:
     a, b = _num(old.summary.get(Col.objective_usd)), _num(new.summary.get(Col.objective_usd))
     if a is not None and b is not None:
-        share = f" ({(b - a) / abs(a):+.1%})" if abs(a) > 1e-9 else ""
+        share = f" {share_text((b - a) / abs(a))}" if abs(a) > 1e-9 else ""
         verb = "more" if b > a else "less"
         text = (f"The new plan costs {money(abs(b - a))} {verb}{share}: {money(a)} → {money(b)} (present value)."
                 if not _same(a, b) else f"The cost is unchanged at {money(b)}.")
+        text += _within_gap(old, new, a, b)
     else:
-        text = f"Objective {_fmt(old.summary.get('objective_usd'))} → {_fmt(new.summary.get('objective_usd'))}."
+        text = f"Objective {_objective_text(old, a)} → {_objective_text(new, b)}."
     sa, sb = _num(old.summary.get(Col.service_level)), _num(new.summary.get(Col.service_level))
     if sa is not None and sb is not None:
         text += f" Service level {sa:.1%} → {sb:.1%}."
     return text
+
+
+def _objective_text(plan: Plan, objective: float | None) -> str:
+    return money(objective) if objective is not None else f"none ({plan.name} has no plan: status {plan.status})"
+
+
+def _within_gap(old: Plan, new: Plan, a: float, b: float) -> str:
+    """A cost change no larger than what either plan's MIP gap leaves open is not a finding: say so."""
+    gaps = [(_num(p.summary.get("mip_gap")) or 0.0) * abs(x) for p, x in ((old, a), (new, b))]
+    slack = max(gaps)
+    if _same(a, b) or slack <= 0 or abs(b - a) > slack:
+        return ""
+    return (f" That is within the plans' MIP gap ({money(slack)}): the solver may simply have stopped at another "
+            "plan of about the same cost.")
 
 
 def _quarters_total(frame: pd.DataFrame | None, column: str, quarters: set[str]) -> float:
@@ -451,9 +479,10 @@ def _shared_headline(old: Plan, new: Plan, shared: list[str]) -> str:
     a, b = window(old, shared), window(new, shared)
     span = f"{shared[0]}..{shared[-1]}" if len(shared) > 1 else shared[0]
     change = b[Col.capex_usd] - a[Col.capex_usd]
-    share = f" ({change / a['capex_usd']:+.1%})" if a[Col.capex_usd] > 0 else ""
-    text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): capex {money(a['capex_usd'])} → "
-            f"{money(b['capex_usd'])}{share}, racks deployed {_fmt(a['racks_deployed'])} → "
+    share = f" {share_text(change / a['capex_usd'])}" if a[Col.capex_usd] > 0 else ""
+    capex = (f"capex unchanged at {money(a['capex_usd'])}" if _same(a[Col.capex_usd], b[Col.capex_usd]) else
+             f"capex {money(a['capex_usd'])} → {money(b['capex_usd'])}{share}")
+    text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): {capex}, racks deployed {_fmt(a['racks_deployed'])} → "
             f"{_fmt(b['racks_deployed'])}, wafers {_fmt(round(a['wafers'], 1))} → {_fmt(round(b['wafers'], 1))}")
     if a[Col.service_level] is not None and b[Col.service_level] is not None:
         text += f", service level {a['service_level']:.1%} → {b['service_level']:.1%}"
@@ -522,8 +551,8 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
         carried = len(inputs) - len(edits)
         explaining = edits[edits[Col.bears_on] != ""]
         lines.append(("inputs", f"{len(inputs)} input value(s) changed"
-                      + (f": {len(edits)} edited, {carried} carried over by the roll itself (stocks at the new "
-                         "start, installed base, scheduled receipts, what is left of signed deals)" if carried else "")
+                      + (f": {len(edits)} edited, {carried} of the kind a roll rewrites by itself (stocks at the "
+                         "new start, installed base, scheduled receipts, what is left of signed deals)" if carried else "")
                       + (f"; {len(explaining)} edit(s) bear directly on the changed decisions" if len(dec) else "")
                       + ".", "InputChanges sheet (column cause)"))
         ordered = pd.concat([explaining, edits[edits[Col.bears_on] == ""], inputs[inputs[Col.cause] == ROLL_CAUSE]])

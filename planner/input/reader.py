@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.issues import Issues
+from planner.output.contract import PLAN_WORKBOOK, written_by
 from planner.quarters import looks_like_quarter, parse_quarter
 from planner.input.names import nearest_name
 from planner.input.schema import SHEETS
@@ -269,6 +270,12 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
                 by_lower[key] = None
                 continue
             by_lower[key] = title
+        kind = written_by(values_wb.sheetnames)
+        if kind is not None and "settings" not in by_lower:
+            issues.error("", "", "", path.name, f"{path.name} is {kind}, not an input workbook: give the input "
+                         "workbook it was made from (a plan's Inputs sheet names it)"
+                         + ("; planner roll takes PLAN.xlsx first, then INPUT.xlsx" if kind == PLAN_WORKBOOK else ""))
+            return None, issues
         sheets: dict[str, RawSheet] = {}
         for spec in SHEETS:
             title = by_lower.get(spec.name.lower())

@@ -345,6 +345,25 @@ ALL_SHEETS: tuple[OutputSheet, ...] = TIDY_SHEETS + PLAN_SHEETS + DIFF_SHEETS + 
     + HEDGED_SHEETS + (_sheet("hedged", *HEDGED_PREFIX),)
 
 
+# Which command wrote a workbook, told by sheets only that kind holds (first match wins: a hedged plan has a plan's
+# Summary, Run and Inputs too; InputValues is left out of a huge plan). The plan reader and the input reader name
+# the kind they were given instead of listing the sheets or columns it lacks.
+PLAN_WORKBOOK = "a plan workbook (planner run)"
+WORKBOOK_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("a sweep workbook (planner sweep)", ("Summary", "Distribution", "Draws")),
+    ("a comparison workbook (planner compare)", ("Compare", "CompareByQuarter")),
+    ("a diff workbook (planner diff)", ("Summary", "KPIs", "InputChanges")),
+    ("a hedged plan (planner run --stochastic)", ("Summary", "Commitments", "Run")),
+    (PLAN_WORKBOOK, ("Summary", "Run", "Inputs")),
+)
+
+
+def written_by(sheet_names) -> str | None:
+    """The kind of workbook (WORKBOOK_KINDS) whose sheets `sheet_names` holds, ignoring case; None for any other."""
+    have = {str(n).strip().lower() for n in sheet_names}
+    return next((kind for kind, marks in WORKBOOK_KINDS if all(m.lower() in have for m in marks)), None)
+
+
 def hedged_columns(sheet: str) -> tuple[str, ...]:
     """The columns of a tidy sheet in the hedged plan: scenario and stage, then the extract's columns."""
     view = VIEW_ONLY.get(sheet, ())

@@ -21,7 +21,7 @@ from planner.input.guard import file_kind_problem, uncached_formula_cells
 from planner.input.names import name_key
 from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
-from planner.output.contract import TIDY_BY_NAME, Col, is_planned
+from planner.output.contract import PLAN_WORKBOOK, TIDY_BY_NAME, Col, is_planned, written_by
 
 
 class PlanReadError(Exception):
@@ -60,10 +60,14 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
         summary_frame = _read_sheets(book, [summary_sheet])[summary_sheet] if summary_sheet else None
         summary = summary_values({"Summary": summary_frame}) if summary_frame is not None else {}
         _refuse_hedged(path, summary)
+        kind = written_by(names)
+        if kind is not None and kind != PLAN_WORKBOOK:
+            raise PlanReadError(f"{path.name} is {kind}, not a plan workbook: give a plan that planner run wrote")
         missing = [s for s in required if name_key(s) not in by_norm]
-        if missing and summary and not is_planned(summary.get(Col.status, "")):
-            raise PlanReadError(f"{path.name} has no plan (its Summary status is '{summary.get(Col.status)}'): "
-                                "it holds a diagnosis, not decisions")
+        if missing and summary and Col.status in summary and not is_planned(summary[Col.status]):
+            held = "a diagnosis, not decisions" if name_key("Diagnosis") in by_norm else "no decisions"
+            raise PlanReadError(f"{path.name} has no plan (its Summary status is '{summary[Col.status]}'): "
+                                f"it holds {held}")
         if missing:
             raise PlanReadError(f"{path.name} is not a plan workbook: sheet(s) {', '.join(missing)} missing "
                                 f"(it has {', '.join(names[:12])})")

@@ -69,7 +69,7 @@ class ScenarioPlan:
 def prepare(raw: RawWorkbook, read_issues: Issues, name: str) -> ScenarioPlan:
     """Scenario `name` applied to a copy of `raw` and validated, through the one pipeline (raw is never changed)."""
     edits = [] if name == BASE else [ScenarioEdit(name)]
-    prepared = pipeline.prepare(raw, read_issues, edits)
+    prepared = pipeline.prepare(raw, read_issues, edits, timer=pipeline.Timer(label=f"scenario {name}: "))
     plan = ScenarioPlan(name, overrides=prepared.applied, issues=prepared.issues, data=prepared.data)
     if plan.data is None:
         plan.message = f"{len(plan.issues.errors)} error(s) in the input workbook"

@@ -389,6 +389,9 @@ def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] |
         plan.notes.setdefault("expected_value_plan", note)
 
 
+TOLERANCE_MARK = "within solver tolerance"
+
+
 def mark_solver_tolerance(plan: HedgedPlan) -> None:
     """VSS = EEV - RP and EVPI = RP - WS are differences of MIP objectives, each known only within its gap: say so
     when a value is smaller than the gaps are worth (RP's gap plus the probability-weighted gaps of the EEV
@@ -407,7 +410,7 @@ def mark_solver_tolerance(plan: HedgedPlan) -> None:
     for key, tolerance in tolerances.items():
         value = plan.summary.get(key)
         if value is not None and tolerance > 0 and abs(value) < tolerance:
-            plan.notes[key] = (plan.notes.get(key, "") + f"; within solver tolerance: the MIP gaps are worth up to "
+            plan.notes[key] = (plan.notes.get(key, "") + f"; {TOLERANCE_MARK}: the MIP gaps are worth up to "
                                f"{money(tolerance)}, so this value is not significant (lower Settings.mip_rel_gap)")
 
 
@@ -556,7 +559,12 @@ def headline(plan: HedgedPlan | None) -> str:
     if plan is None or plan.summary.get(Col.objective_usd) is None:
         return ""
     s = plan.summary
-    vss = f", VSS {money(s['vss_usd'])}" if s.get("vss_usd") is not None else ""
-    evpi = f", EVPI {money(s['evpi_usd'])}" if s.get("evpi_usd") is not None else ""
+    def value(key: str, name: str) -> str:
+        if s.get(key) is None:
+            return ""
+        caveat = " (within solver tolerance: not significant)" if TOLERANCE_MARK in plan.notes.get(key, "") else ""
+        return f", {name} {money(s[key])}{caveat}"
+
+    vss, evpi = value("vss_usd", "VSS"), value("evpi_usd", "EVPI")
     return (f", {s['scenarios']} scenarios, objective {money(s['objective_usd'])}, expected cost "
             f"{money(s['expected_cost_usd'])}{vss}{evpi}")

@@ -71,6 +71,18 @@ class _ProgressToStderr(io.TextIOBase):
         return len(text)
 
 
+class _AbortedWithSolution(logging.Filter):
+    """Pyomo warns 'Loading a SolverResults object with an 'aborted' status, but containing a solution' whenever
+    a PH subproblem stops at its time limit with a plan: that plan is used as it is (its gap is kept), and the
+    warning reads like a failure a planner cannot act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "with an 'aborted' status, but containing a solution" not in record.getMessage()
+
+
+logging.getLogger("pyomo.core").addFilter(_AbortedWithSolution())
+
+
 def _silent_unless_progress():
     """mpi-sppy prints its progress on stdout; -q (the planner logger above INFO) means no progress lines."""
     quiet = not log.isEnabledFor(logging.INFO)
@@ -361,6 +373,7 @@ def _bounds(plan, lower: float, upper: float, ws: float, iterations: int, size: 
                          "ph_gap": gap, "ph_iterations": iterations, "ph_processes": size,
                          "wait_and_see_usd": ws * USD_PER_OBJ, "mip_gap": None})
     plan.notes.update({
+        "mip_gap": "not defined for progressive hedging: ph_gap is this plan's gap to the bound",
         "ph_lower_bound_usd": "no plan costs less: PH's Lagrangian bound (LP scenarios), or every scenario planned "
                               "alone at its MIP bound (whole racks, blocks or deals)",
         "ph_upper_bound_usd": "cost of the plan written: its commitments fixed, every scenario's recourse solved",
@@ -374,11 +387,20 @@ def _value_of_information(plan, upper: float, ws: float, eev: float | None) -> N
     plan.summary["vss_usd"] = None if eev is None else (eev - upper) * USD_PER_OBJ
     plan.summary["evpi_usd"] = (upper - ws) * USD_PER_OBJ
     plan.notes["eev_usd"] = "EEV: the objective when the expected-value plan's commitments are fixed"
+    lower = plan.summary.get("ph_lower_bound_usd")
+    lower = lower / USD_PER_OBJ if lower is not None else None
+
+    def span(value_at) -> str:  # RP lies between PH's bounds, so the value lies between these
+        return "" if lower is None else (f"; with RP anywhere between PH's bounds it lies between "
+                                         f"{money(min(value_at(upper), value_at(lower)) * USD_PER_OBJ)} and "
+                                         f"{money(max(value_at(upper), value_at(lower)) * USD_PER_OBJ)}")
+
     plan.notes["vss_usd"] = ("a plan that ignores the spread of the scenarios would cost "
-                             f"{money(plan.summary['vss_usd'])} more (EEV - RP, RP within ph_gap)"
+                             f"{money(plan.summary['vss_usd'])} more (EEV - RP, RP = this plan's cost)"
+                             + span(lambda rp: eev - rp)
                              if eev is not None else "not defined: the expected-value plan leaves a scenario unplanned")
     plan.notes["evpi_usd"] = (f"knowing the future would be worth {money(plan.summary['evpi_usd'])} "
-                              "(RP - WS, RP within ph_gap)")
+                              "(RP - WS, RP = this plan's cost)" + span(lambda rp: rp - ws))
 
 
 def _assemble(base, scenarios, sols: dict, eev: dict) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 
 from planner.input.convert import to_text
+from planner.input.names import nearest_name
 from planner.issues import Issues
 from planner.whatif.overrides import (NOT_TARGETS, OPERATIONS, ROW_OPERATIONS, Override,  # noqa: F401 (re-exported)
                                       _apply_cell_override, _known, _operation_name)
@@ -97,10 +98,13 @@ def find_scenario(raw: RawWorkbook, name: str, issues: Issues) -> list[Override]
     folded = [n for n in scenarios if n.casefold() == name.casefold()]
     if len(folded) == 1:
         return scenarios[folded[0]]
-    issues.error(sheet="Scenarios", cell=sheet.cell("scenario", sheet.header_row), column="scenario", value=name,
+    near = nearest_name(name, list(scenarios), cutoff=0.75)
+    hint = f"did you mean {near}? " if near else ""
+    # the name was asked for (--scenario, --scenarios): no cell of the workbook holds it
+    issues.error(sheet="Scenarios", cell="Scenarios", column="scenario", value=name,
                  message=f"scenario '{name}' could be any of {_known(folded)} (names that differ only by case): "
                          "write it as in the Scenarios sheet" if folded else
-                         f"unknown scenario '{name}' (known: {_known([BASE] + list(scenarios))})")
+                         f"unknown scenario '{name}' ({hint}known: {_known([BASE] + list(scenarios))})")
     return None
 
 

@@ -153,7 +153,7 @@ def test_roll_carry_overs_are_shown_as_such(tmp_path):
     assert cause[("Products", "initial_chip_inventory")] == "roll carry-over"
     assert cause[("Demand", "2026Q4")] == "input edit"
     lines = dict((k, v) for k, v, _n in result.summary)
-    assert "carried over by the roll itself" in lines["inputs"]
+    assert "of the kind a roll rewrites by itself" in lines["inputs"]
     assert lines["input_1"].startswith("Demand NA/w 2026Q4")  # the edit first, carry-overs after
     for text in result.decisions["input_changes"]:
         edits = text.split("; ")
@@ -220,3 +220,69 @@ def test_the_rolls_new_plan_name_is_a_carry_over_not_an_edit():
     rolled = Plan(Path("b.xlsx"), {}, quarters=["2026Q2", "2026Q3"])
     assert carry_over("Settings", "value", old, rolled, "plan_name") == ROLL_CAUSE
     assert carry_over("Settings", "value", old, old, "plan_name") == "input edit"
+
+
+def test_a_workbook_another_command_wrote_is_refused_by_its_kind(pair, tmp_path, capsys):
+    """A sweep, comparison or diff workbook given where a plan is expected: one error naming what it is (the
+    sweep's Summary has no status: it used to read as 'a diagnosis' with status 'None', and diff went on)."""
+    from openpyxl import Workbook
+
+    folder, old, _new = pair
+    books = {"sweep": ["Summary", "Charts", "Distribution", "Histogram", "Binding", "Factors", "Draws"],
+             "compare": ["Compare", "Charts", "CompareByQuarter", "Moves", "Overrides"]}
+    for kind, titles in books.items():
+        wb = Workbook()
+        wb.active.title = titles[0]
+        wb.active.append(["key", "value", "note"])
+        wb.active.append(["draws", 4, ""])
+        for t in titles[1:]:
+            wb.create_sheet(t)
+        wb.save(tmp_path / f"{kind}.xlsx")
+    made = diff(old, old, tmp_path / "d.xlsx")
+    for other, words in (("sweep.xlsx", "a sweep workbook (planner sweep)"),
+                         ("compare.xlsx", "a comparison workbook (planner compare)"),
+                         (made.name, "a diff workbook (planner diff)")):
+        for argv in (["diff", str(tmp_path / other), str(old), "-o", str(tmp_path / "x.xlsx")],
+                     ["roll", str(tmp_path / other), str(folder / "old.in.xlsx"), "-o", str(tmp_path / "next.xlsx")]):
+            assert main(["-q", *argv]) == 2
+            err = capsys.readouterr().err
+            assert f"{other} is {words}, not a plan workbook" in err and "None" not in err
+    assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "next.xlsx").exists()
+
+
+def test_headline_numbers_say_small_changes_plainly():
+    """A 0.02% change keeps its digits, float noise is no change, and a cost change inside the plans' MIP gap
+    says so (a what-if as large as the gap is not a finding)."""
+    from pathlib import Path
+
+    from planner.cycle.diff import _kpi_row, _objective_headline, share_text
+    from planner.output.plan_reader import Plan
+
+    assert share_text(0.0001863) == "(+0.019%)" and share_text(-0.012) == "(-1.2%)"
+    assert share_text(1e-7) == "(+<0.001%)"
+    noise = _kpi_row("capex_usd", 2_425_195_000.0, 2_425_195_000.0 - 2.38e-06)
+    assert (noise["change"], noise["changed"]) == (0.0, False)
+
+    def plan(name, objective, gap, status="feasible"):
+        return Plan(Path(name), {}, {"objective_usd": objective, "mip_gap": gap, "status": status})
+
+    inside = _objective_headline(plan("a.xlsx", 1_085_610_001, 0.0024), plan("b.xlsx", 1_085_812_212, 0.0024))
+    assert "costs $202,211 more (+0.019%)" in inside
+    assert "within the plans' MIP gap ($2,605,949)" in inside  # 0.24% of $1,085,812,212
+    beyond = _objective_headline(plan("a.xlsx", 1_085_610_001, 0.0024), plan("b.xlsx", 1_095_016_663, 0.0024))
+    assert "MIP gap" not in beyond and "(+0.87%)" not in beyond and "(+0.9%)" in beyond
+    none = _objective_headline(plan("a.xlsx", 1_085_610_001, 0.0024), plan("inf.xlsx", None, None, "infeasible"))
+    assert "$1,085,610,001 → none (inf.xlsx has no plan: status infeasible)" in none
+
+
+def test_a_plan_given_as_the_input_is_named_as_a_plan(pair, tmp_path, capsys):
+    """planner roll INPUT PLAN (swapped) or planner validate PLAN: one error saying it is a plan workbook, not the
+    48 missing-sheet errors of an input workbook."""
+    folder, old, _new = pair
+    assert main(["-q", "roll", str(folder / "old.in.xlsx"), str(old), "-o", str(tmp_path / "next.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "old.xlsx is a plan workbook (planner run), not an input workbook" in err
+    assert "takes PLAN.xlsx first, then INPUT.xlsx" in err and "required sheet" not in err
+    assert main(["-q", "validate", str(old)]) == 2
+    said = capsys.readouterr()
+    assert "old.xlsx is a plan workbook (planner run)" in said.out + said.err and "1 error(s)" in said.out + said.err

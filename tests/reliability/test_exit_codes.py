@@ -84,3 +84,17 @@ def test_a_file_to_read_that_is_not_there_is_named_by_its_role_before_any_work(t
     assert cli.main(["-q"] + [a.format(out=out, missing=missing, **files) for a in argv]) == 2
     assert capsys.readouterr().err == f"ERROR: the {role} {missing} does not exist\n"
     assert not out.exists()
+
+
+def test_a_misspelt_option_is_refused_with_the_commands_usage_and_the_nearest_option(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["run", "in.xlsx", "--time-limt", "5"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "planner run: error: unrecognized arguments: --time-limt 5 (did you mean --time-limit?)" in err
+    assert "usage: planner run" in err
+
+
+def test_a_folder_as_the_output_is_named_as_a_folder(tmp_path, capsys):
+    assert cli.main(["-q", "run", str(write(tmp_path, minimal_sheets(2))), "-o", str(tmp_path)]) == 2
+    assert f"the output {tmp_path} is a folder; name the workbook to write" in capsys.readouterr().err

@@ -157,3 +157,23 @@ def test_a_scenarios_own_warning_names_the_scenario(tmp_path, capsys):
     assert line.startswith("scenario 'moved': ") and "region NA" in line
     compare = {r[0]: r[1:] for r in rows(load_workbook(out)["Compare"])}
     assert compare["objective_usd"][1:3] == pytest.approx((1100, 2000))
+
+
+def test_progress_lines_name_the_scenario_they_validate(tmp_path, caplog):
+    """compare validates every scenario before it solves any: 'validate ...' alone, 14 times, says nothing."""
+    src = workbook(tmp_path)
+    with caplog.at_level("INFO", logger="planner"):
+        assert main(["compare", str(src), "-o", str(tmp_path / "c.xlsx")]) == 0
+    lines = [r.getMessage() for r in caplog.records]
+    for name in ("base", "cheap", "dark"):
+        assert f"scenario {name}: validate  ..." in lines
+    assert not [line for line in lines if line.startswith("validate")]
+
+
+def test_a_misspelt_scenario_gets_the_nearest_name_and_no_cell(tmp_path, capsys):
+    """The name came from --scenarios, not from a cell: no Scenarios!A1, and the nearest scenario is offered."""
+    src = workbook(tmp_path)
+    assert main(["-q", "compare", str(src), "-o", str(tmp_path / "c.xlsx"), "--scenarios", "cheap,chaep"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown scenario 'chaep' (did you mean cheap? known: base, cheap, dark)" in err
+    assert "Scenarios!A1" not in err

@@ -820,3 +820,45 @@ def test_ph_scenarios_sheet_gives_each_scenarios_cost_alone(tmp_path):
     rows = list(load_workbook(tmp_path / "hedged.xlsx")["Scenarios"].iter_rows(values_only=True))
     col = rows[0].index("alone_cost_usd")
     assert {r[0]: r[col] for r in rows[1:3]} == {"lo": pytest.approx(1100), "hi": pytest.approx(3300)}
+
+
+def test_the_terminal_line_carries_the_tolerance_caveat():
+    """VSS $0 and an EVPI smaller than the MIP gaps are worth print as not significant, as the Summary says."""
+    from types import SimpleNamespace
+
+    from planner.whatif.hedged import headline
+
+    plan = SimpleNamespace(summary={"objective_usd": 1.3e9, "expected_cost_usd": 1.3e9, "scenarios": 4,
+                                    "vss_usd": 0.0, "evpi_usd": 6_395_173.0},
+                           notes={"vss_usd": "x; within solver tolerance: the MIP gaps are worth up to $6.7M",
+                                  "evpi_usd": "knowing the future would be worth $6,395,173"})
+    line = headline(plan)
+    assert "VSS $0 (within solver tolerance: not significant)" in line
+    assert "EVPI $6,395,173" in line and "EVPI $6,395,173 (" not in line
+
+
+def test_ph_values_of_information_give_their_range_between_the_bounds():
+    """PH knows RP only between its bounds (lower 990, upper 1,000 $k): VSS = EEV - RP with EEV 1,001 lies between
+    $1,000 and $11,000, EVPI = RP - WS with WS 980 between $10,000 and $20,000; mip_gap is said to be undefined."""
+    from types import SimpleNamespace
+
+    from planner.whatif.hedged_ph import _value_of_information
+
+    plan = SimpleNamespace(summary={"ph_lower_bound_usd": 990_000.0}, notes={})
+    _value_of_information(plan, 1000.0, 980.0, 1001.0)
+    assert plan.summary["vss_usd"] == pytest.approx(1000.0) and plan.summary["evpi_usd"] == pytest.approx(20_000.0)
+    assert plan.notes["vss_usd"].endswith("it lies between $1,000 and $11,000")
+    assert plan.notes["evpi_usd"].endswith("it lies between $10,000 and $20,000")
+
+
+def test_pyomos_aborted_with_a_solution_warning_is_not_shown(caplog):
+    """A PH subproblem stopped at its time limit with a plan: Pyomo's warning about it is not a planner's concern."""
+    import logging
+
+    import planner.whatif.hedged_ph  # noqa: F401 (installs the filter)
+
+    with caplog.at_level(logging.WARNING, logger="pyomo.core"):
+        logging.getLogger("pyomo.core").warning("Loading a SolverResults object with an 'aborted' status, but "
+                                                "containing a solution")
+        logging.getLogger("pyomo.core").warning("another warning")
+    assert [r.getMessage() for r in caplog.records] == ["another warning"]

@@ -66,8 +66,8 @@ def test_a_scenarios_own_errors_print_once_under_its_name(tmp_path, capsys, argv
         "(only its initial die bank and chips can be used)",
         "scenario 'broken': 3 error(s)",
         "  ERROR   Products!D2 [rack_capex_usd] = 'half': expected a number, found text 'half'" + EDITED.format("F3 (set half)"),
-        "  ERROR   FabCapacity!B2 [2026Q1] = -1.0: capacity cannot be negative" + EDITED.format("F4 (set -1)"),
-        "  ERROR   FabCapacity!C2 [2026Q2] = -1.0: capacity cannot be negative" + EDITED.format("F4 (set -1)")]
+        "  ERROR   FabCapacity!B2 [2026Q1] = -1: capacity cannot be negative" + EDITED.format("F4 (set -1)"),
+        "  ERROR   FabCapacity!C2 [2026Q2] = -1: capacity cannot be negative" + EDITED.format("F4 (set -1)")]
     assert not out.exists()
     assert main(["validate", str(src)]) == 2
     said = capsys.readouterr().out.splitlines()  # validate says the same, then its verdict
