@@ -228,6 +228,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
         if first is not None and (given is None or _cost(form, first) <= _cost(form, given)):
             h.setSolution(first)
             h.setOptionValue("mip_allow_restart", False)  # measured: see NO_RESTART_NOTE
+            if is_large_mip(form):
+                h.setOptionValue("mip_lp_solver", LARGE_ROOT_LP)  # LARGE_START_NOTE
             started, given, quick_proof = True, None, start_proved
             algorithm += " (started from the lumpy-first plan)"
     if given is not None:  # the caller's plan: --previous, or compare's base plan when cheaper than the lumpy-first
@@ -357,7 +359,17 @@ LUMPY_FIRST_MAX_S = 30.0
 # NO_RESTART_NOTE: stage (1) and the full MIP from the lumpy-first plan run with mip_allow_restart off. Measured on
 # the shipped example at 0.1%, seeds 0/1/2 (stages + full MIP): 12.7 / 11.7 / 11.9 s with restarts, 8.7 / 7.3 /
 # 8.2 s without, same plans; stage (2) keeps them (without: 25 s instead of 4 s at seed 2).
-LUMPY_FIRST_MAX_COLUMNS = 50_000  # larger MIPs start without it: see lumpy_first_start
+LUMPY_FIRST_MAX_COLUMNS = 50_000  # larger MIPs: stage (1) is an LP dive (LARGE_START_NOTE)
+# LARGE_START_NOTE: above LUMPY_FIRST_MAX_COLUMNS a MIP's root LP by dual simplex is slow (bench's MIP-M, 100,877
+# columns: 60 s), and stage (1) as a MIP stopped at its 120 s cap 0.16% from its bound. The LP relaxation by
+# interior point takes 11-13 s there; a dive on it (fix the lumpy column nearest a whole number, re-solve by warm
+# dual simplex: 19 re-solves, 12 s) picks blocks and deals as good as stage (1)'s (10,892,289 $k against
+# 10,892,821), and the window stage around it found a plan at 0.37% of the MIP's bound in 56 s. Stages and the
+# full MIP from their plan (root LP by interior point, LARGE_ROOT_LP) reached 0.341% at 300 s, plain HiGHS 0.45%.
+# The dive and the window share LARGE_START_SHARE of the time limit; the window gets no second, unwindowed try.
+LARGE_START_SHARE = 0.35
+LARGE_START_MAX_S = 300.0  # without a time limit
+LARGE_ROOT_LP = "ipx"  # mip_lp_solver of the full large MIP from the stages' plan (its root LP: no basis yet)
 INTERRUPTED_START_S = 3.0  # after Ctrl-C in stage (1), stage (2) looks this long for a whole plan to write
 INTERRUPTED_START_GAP = 0.05
 # RACK_WINDOW_NOTE: stage (2) searches whole racks within RACK_WINDOW of stage (1)'s continuous racks. Measured on
@@ -440,22 +452,24 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     has no lumpy columns or no other integers, or a stage finds no plan. Ctrl-C in stage (1) still gets a whole
     plan: stage (2) then runs for at most INTERRUPTED_START_S to a 5% gap, and the interrupted MIP keeps it.
 
-    Not above LUMPY_FIRST_MAX_COLUMNS columns: each stage solves the MIP's root LP by simplex (HiGHS has no
-    root-only interior point), and on bench's MIP-M (100,877 columns) that LP alone took 49 s, over the 30 s cap
-    of stage (1), which ended without a plan: the full MIP then started 30 s late. On MIP-30K (22,394 columns)
-    the stages pay: 0.37% at 120 s with them, 0.50% without (bench/RESULTS.md). 50k lies between the two
-    measured sizes; sizes in between were not measured."""
-    if form.lp.num_col_ > LUMPY_FIRST_MAX_COLUMNS:
-        return None, None, False
+    Above LUMPY_FIRST_MAX_COLUMNS columns stage (1) is an LP dive instead (_lumpy_dive, LARGE_START_NOTE):
+    stage (1) as a MIP solves its root LP by dual simplex, which on bench's MIP-M (100,877 columns) alone took
+    49-60 s. On MIP-30K (22,394 columns) the MIP stages pay: 0.37% at 120 s with them, 0.50% without
+    (bench/RESULTS.md). 50k lies between the two measured sizes; sizes in between were not measured."""
     lumpy = lumpy_columns(form)
     others = np.setdiff1d(form.integer_columns, lumpy)
     if not len(lumpy) or not len(others):
         return None, None, False
     limit = time_left(options.time_limit_s)
-    share = min(LUMPY_FIRST_MAX_S, LUMPY_FIRST_SHARE * limit) if limit else LUMPY_FIRST_MAX_S
+    large = is_large_mip(form)
+    if large:
+        share = LARGE_START_SHARE * limit if limit else LARGE_START_MAX_S
+    else:
+        share = min(LUMPY_FIRST_MAX_S, LUMPY_FIRST_SHARE * limit) if limit else LUMPY_FIRST_MAX_S
     started = time.perf_counter() if since is None else since
     t_first = time.perf_counter()
-    relaxed, bound = _lumpy_stage(form, options, others, share, started)
+    relaxed, bound = (_lumpy_dive(form, options, lumpy, share, started) if large
+                      else _lumpy_stage(form, options, others, share, started))
     if relaxed is None:
         return None, bound, False
     interrupted = RUN.stopped  # Ctrl-C in stage (1): a whole plan quickly, which the stopped MIP then keeps
@@ -463,15 +477,63 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
         second = _racks_stage(form, replace(options, time_limit_s=min(share, INTERRUPTED_START_S),
                                             mip_rel_gap=INTERRUPTED_START_GAP), lumpy, relaxed, started, None)
         return (second.getSolution() if second.getInfo().primal_solution_status == 2 else None), bound, False
-    window_s = min(share, max(WINDOW_STAGE_MIN_S, WINDOW_STAGE_FACTOR * (time.perf_counter() - t_first)))
+    first_s = time.perf_counter() - t_first
+    window_s = min(share - first_s if large else share, max(WINDOW_STAGE_MIN_S, WINDOW_STAGE_FACTOR * first_s))
+    if window_s <= 0:  # the dive took the whole share: the full MIP gets what is left
+        return None, bound, False
     racks = columns_named(form, others, RACK_VARIABLES)
     window = racks if len(racks) else None  # integer wafers stay free: see RACK_WINDOW_NOTE
     second = _racks_stage(form, replace(options, time_limit_s=window_s), lumpy, relaxed, started, window)
-    if second.getInfo().primal_solution_status != 2 and not RUN.stopped and window is not None:
+    if second.getInfo().primal_solution_status != 2 and not RUN.stopped and window is not None and not large:
         second = _racks_stage(form, replace(options, time_limit_s=share), lumpy, relaxed, started, None)
     if second.getInfo().primal_solution_status != 2:
         return None, bound, False
     return second.getSolution(), bound, second.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def is_large_mip(form: StandardForm) -> bool:
+    """Above LUMPY_FIRST_MAX_COLUMNS the lumpy-first start's stage (1) is an LP dive (_lumpy_dive), not a MIP."""
+    return form.lp.num_col_ > LUMPY_FIRST_MAX_COLUMNS
+
+
+def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, share: float,
+                started: float) -> tuple[np.ndarray | None, float | None]:
+    """Stage (1) of lumpy_first_start on a large MIP (LARGE_START_NOTE): the LP relaxation (every integer
+    continuous) by interior point with crossover, then a dive: the lumpy column nearest a whole number is fixed
+    there (or, if that LP is infeasible, at the whole number on its other side) and the LP re-solved by dual
+    simplex from its basis, until every lumpy column is whole. Returns (the last LP's column values, lumpy columns
+    whole, racks continuous; None when the dive ends without one) and the relaxation's objective, a valid bound."""
+    deadline = time.perf_counter() + share
+    h = _highs(replace(options, time_limit_s=share), "ipm", False)
+    h.setOptionValue("solver", "ipx")
+    h.passModel(form.lp)
+    integers = form.integer_columns.astype(np.int32)
+    h.changeColsIntegrality(len(integers), integers, np.array([highspy.HighsVarType.kContinuous] * len(integers)))
+    run_with_progress(h, False, "start 1/2", since=started)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or RUN.stopped:
+        return None, None
+    bound = float(h.getInfo().objective_function_value)
+    h.setOptionValue("solver", "simplex")
+    while True:
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        off = np.abs(x[lumpy] - np.round(x[lumpy]))
+        if not (off > INTEGER_TOLERANCE).any():
+            return x, bound
+        j = int(lumpy[np.argmax(np.where(off > INTEGER_TOLERANCE, -off, -np.inf))])  # nearest a whole number
+        nearest = float(np.round(x[j]))
+        for value in (nearest, nearest + (1.0 if x[j] > nearest else -1.0)):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return None, bound
+            h.setOptionValue("time_limit", left)
+            h.changeColBounds(j, value, value)
+            run_with_progress(h, False, "start 1/2", since=started)
+            if RUN.stopped:
+                return None, bound
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                break
+        else:
+            return None, bound
 
 
 def _lumpy_stage(form: StandardForm, options: SolveOptions, others: np.ndarray, share: float,

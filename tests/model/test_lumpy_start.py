@@ -1,22 +1,26 @@
 """A MIP with blocks and whole racks starts from its lumpy-first plan (models/solve.py::lumpy_first_start): two
-stages, then the full MIP, at the same optimum; a MIP above LUMPY_FIRST_MAX_COLUMNS columns starts without it
-(its stages would each pay the root LP by simplex, longer than a stage's cap on bench's MIP-M)."""
+stages, then the full MIP, at the same optimum; above LUMPY_FIRST_MAX_COLUMNS columns stage (1) is an LP dive
+(a MIP's root LP by simplex is longer than a stage's cap on bench's MIP-M)."""
 
 import pytest
 
 from models import solve as msolve
+from models.sets import USD_PER_OBJ
 from tests.builders import solve_sheets
 from tests.model.helpers import set_row
 from tests.model.test_site_power import _sheets
 
 
-def _solved_with_stages(tmp_path, monkeypatch, settings: dict | None = None, **solve_options):
-    """The site-power case with whole racks (and `settings`), solved; the label of each HiGHS run, in order."""
+def _solved_with_stages(tmp_path, monkeypatch, settings: dict | None = None, sheets_edit=None, **solve_options):
+    """The site-power case with whole racks (and `settings`, and `sheets_edit` applied), solved; the label of
+    each HiGHS run, in order."""
     labels = []
     run = msolve.run_with_progress
     monkeypatch.setattr(msolve, "run_with_progress",
                         lambda h, is_mip, label="solve", **kw: labels.append(label) or run(h, is_mip, label, **kw))
     sheets = _sheets(1)
+    if sheets_edit is not None:
+        sheets_edit(sheets)
     for key, value in {"integer_racks": True, **(settings or {})}.items():
         set_row(sheets, "Settings", key, value=value)
     return solve_sheets(tmp_path, sheets, **solve_options), labels
@@ -59,11 +63,32 @@ def test_only_racks_are_kept_in_the_window_integer_wafers_stay_free(tmp_path, mo
     assert s.result.status == "optimal" and s.objective == pytest.approx(8600, rel=1e-6)
 
 
-def test_a_large_mip_starts_without_the_stages(tmp_path, monkeypatch):
+def test_a_large_mip_starts_from_an_lp_dive_on_its_blocks(tmp_path, monkeypatch):
+    """Above LUMPY_FIRST_MAX_COLUMNS (here 0) stage (1) is an LP dive, not a MIP (LARGE_START_NOTE). The case
+    above with 3,400 tok/s in Q3 and two blocks allowed: the LP relaxation serves Q3 with 3.4 racks on 1.4 blocks
+    started in Q1, 3.4 x $1,100 + 1.4 x $300 = $4,160 (its bound). The dive fixes the blocks at the whole number
+    nearest 1.4, one; that LP has 3 racks in Q3 and 400 tok/s unmet: 3 x 1,100 + 300 + 400 x $5 = $5,600. The
+    window stage keeps that plan; the full MIP then finds the optimum the dive missed, two blocks and 4 racks:
+    4 x 1,100 + 2 x 300 = $5,000 (the start changes where the search begins, never the optimum)."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
-    s, labels = _solved_with_stages(tmp_path, monkeypatch)
-    assert labels == ["solve"]
-    assert s.result.status == "optimal" and s.objective == pytest.approx(8600, rel=1e-6)
+    dives = []
+    dive = msolve._lumpy_dive
+    monkeypatch.setattr(msolve, "_lumpy_dive", lambda *a: dives.append(dive(*a)) or dives[-1])
+    s, labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q3_demand_3400)
+    (relaxed, bound), = dives
+    form = s.result.form
+    blocks = [j for j, v in enumerate(form.columns) if v.parent_component().local_name == "E"]
+    assert bound * USD_PER_OBJ == pytest.approx(4160, rel=1e-6)  # the model counts $k
+    assert [round(relaxed[j], 9) for j in blocks] == [1, 0, 0]
+    assert labels == ["start 1/2", "start 1/2", "start 2/2", "solve"]  # the LP, one re-solve, the window, the MIP
+    assert s.result.status == "optimal" and s.objective == pytest.approx(5000, rel=1e-6)
+    assert s.value("E", "S", 0) == pytest.approx(2) and s.value("Y", "L1", "S", 2) == pytest.approx(2)
+    assert "lumpy-first" in s.result.algorithm
+
+
+def _q3_demand_3400(sheets):
+    sheets["Demand"][1] = ["NA", "w", 2000, 2000, 3400]
+    set_row(sheets, "SiteExpansion", "S", max_blocks=2)
 
 
 @pytest.mark.parametrize("stages_find_a_plan, started_from", [(True, "lumpy-first plan"), (False, "given plan")])

@@ -184,14 +184,15 @@ def test_bad_override_is_located_by_cell(tmp_path, row, cell, words):
     # two names that match but for case: ambiguous, not unknown
     (("Boom", "boom"), "BOOM", "scenario 'BOOM' could be any of Boom, boom (names that differ only by case)"),
 ])
-def test_a_scenario_name_that_picks_no_one_scenario_is_an_error_at_the_scenario_column(tmp_path, names, asked, words):
+def test_a_scenario_name_that_picks_no_one_scenario_is_an_error_on_the_scenarios_sheet(tmp_path, names, asked, words):
+    """The name was asked for on the command line: the error names the sheet, not a cell (no cell holds it)."""
     sheets = minimal_sheets(2)
     sheets["Scenarios"] = [HEADER, [names[0], "Products", "L1", "rack_kw", "set", 2],
                            [names[1], "Products", "L1", "rack_kw", "set", 20]]
     outcome = plan(tmp_path, sheets, asked)
     assert outcome.exit_code == 2
     [error] = outcome.issues.errors
-    assert error.cell == "Scenarios!A1" and words in error.message
+    assert error.cell == "Scenarios" and words in error.message
 
 
 def test_scenario_without_scenarios_sheet(tmp_path):
