@@ -502,22 +502,24 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
     continuous) by interior point with crossover, then a dive: the lumpy column nearest a whole number is fixed
     there (or, if that LP is infeasible, at the whole number on its other side) and the LP re-solved by dual
     simplex from its basis, until every lumpy column is whole. Returns (the last LP's column values, lumpy columns
-    whole, racks continuous; None when the dive ends without one) and the relaxation's objective, a valid bound."""
+    whole, racks continuous; None when the dive ends without one) and the relaxation's objective, a valid bound.
+    After Ctrl-C the last LP's values are returned as they are: the interrupted stage (2) rounds them."""
     deadline = time.perf_counter() + share
     h = _highs(replace(options, time_limit_s=share), "ipm", False)
     h.setOptionValue("solver", "ipx")
     h.passModel(form.lp)
     integers = form.integer_columns.astype(np.int32)
     h.changeColsIntegrality(len(integers), integers, np.array([highspy.HighsVarType.kContinuous] * len(integers)))
-    run_with_progress(h, False, "start 1/2", since=started)
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or RUN.stopped:
+    last = [started]  # one progress line every PROGRESS_EVERY_S over the LP and all its re-solves
+    run_with_progress(h, False, "start 1/2", since=started, last=last)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, None
     bound = float(h.getInfo().objective_function_value)
     h.setOptionValue("solver", "simplex")
     while True:
         x = np.asarray(h.getSolution().col_value, dtype=float)
         off = np.abs(x[lumpy] - np.round(x[lumpy]))
-        if not (off > INTEGER_TOLERANCE).any():
+        if RUN.stopped or not (off > INTEGER_TOLERANCE).any():  # Ctrl-C: stage (2) rounds what is left
             return x, bound
         j = int(lumpy[np.argmax(np.where(off > INTEGER_TOLERANCE, -off, -np.inf))])  # nearest a whole number
         nearest = float(np.round(x[j]))
@@ -527,9 +529,9 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
                 return None, bound
             h.setOptionValue("time_limit", left)
             h.changeColBounds(j, value, value)
-            run_with_progress(h, False, "start 1/2", since=started)
+            run_with_progress(h, False, "start 1/2", since=started, last=last)
             if RUN.stopped:
-                return None, bound
+                return x, bound
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 break
         else:
@@ -743,16 +745,18 @@ def time_left(limit: float | None) -> float | None:
 
 
 def run_with_progress(h: highspy.Highs, is_mip: bool, label: str = "solve", since: float | None = None,
-                      interruptible: bool = True):
+                      interruptible: bool = True, last: list[float] | None = None):
     """h.run() with interrupt callbacks (stop on request) and a progress line every PROGRESS_EVERY_S seconds,
     elapsed from `since` (default: now; a stage of the MIP start and the MIP after it share one clock). A run
-    that is not `interruptible` ignores Ctrl-C (it is short: the quick whole plan after an interrupted start)."""
+    that is not `interruptible` ignores Ctrl-C (it is short: the quick whole plan after an interrupted start).
+    `last`: [time of the last progress line], shared by runs that follow each other (a dive's re-solves), so
+    they print one line every PROGRESS_EVERY_S between them, not one each."""
     import logging
 
     log = logging.getLogger("planner")
     say = RUN.progress or (lambda text: log.info("%s", text))
     t0 = time.perf_counter() if since is None else since
-    last = [t0]
+    last = [t0] if last is None else last
     label = f"{label:<9}"
 
     def on_interrupt(event):
@@ -770,8 +774,10 @@ def run_with_progress(h: highspy.Highs, is_mip: bool, label: str = "solve", sinc
             say(f"{label} {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  "
                 f"gap {gap:.2%}" if math.isfinite(gap) and abs(best) < INF else
                 f"{label} {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  gap -")
-        else:
-            say(f"{label} {now - t0:7.1f} s  objective {_fmt(out.objective_function_value)} ($k)")
+        else:  # the interior point reports no objective while it iterates
+            iterations = out.ipm_iteration_count if out.ipm_iteration_count > 0 else out.simplex_iteration_count
+            say(f"{label} {now - t0:7.1f} s  objective {_fmt(out.objective_function_value)} ($k)  "
+                f"iterations {iterations:,}")
 
     subscribed = []
     for name in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):

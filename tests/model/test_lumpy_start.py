@@ -119,3 +119,30 @@ def test_a_given_start_without_weighing_goes_alone(tmp_path, monkeypatch):
     result = msolve.solve(s.model, msolve.SolveOptions(mip_rel_gap=1e-9), start=start)
     assert labels == ["solve"] and "(started from the given plan)" in result.algorithm
     assert result.status == "optimal" and result.objective * 1e3 == pytest.approx(8600, rel=1e-6)
+
+
+def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_path, monkeypatch):
+    """Ctrl-C during the dive's re-solve: the dive returns the LP it had (1.4 blocks) and the interrupted stage (2)
+    rounds it (one block) and looks, without a window, for a whole plan to keep (INTERRUPTED_START_S)."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    calls, stages = [], []
+    run = msolve.run_with_progress
+
+    def pressed_in_the_resolve(h, is_mip, label="solve", **kw):
+        calls.append(label)
+        out = run(h, is_mip, label, **kw)
+        if calls == ["start 1/2", "start 1/2"]:
+            msolve.RUN.stopped = True  # as the interrupt callback sets it
+        return out
+
+    stage = msolve._racks_stage
+    monkeypatch.setattr(msolve, "_racks_stage", lambda form, options, lumpy, relaxed, started, window: stages.append(
+        (window, options.time_limit_s, [round(relaxed[j], 6) for j in lumpy])) or stage(
+        form, options, lumpy, relaxed, started, window))
+    monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_resolve)
+    sheets = _sheets(1)
+    set_row(sheets, "Settings", "integer_racks", value=True)
+    _q3_demand_3400(sheets)
+    s = solve_sheets(tmp_path, sheets)
+    assert stages == [(None, msolve.INTERRUPTED_START_S, [1.4, 0, 0])]
+    assert s.result.has_solution and "lumpy-first" in s.result.algorithm
