@@ -503,7 +503,8 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
     there (or, if that LP is infeasible, at the whole number on its other side) and the LP re-solved by dual
     simplex from its basis, until every lumpy column is whole. Returns (the last LP's column values, lumpy columns
     whole, racks continuous; None when the dive ends without one) and the relaxation's objective, a valid bound.
-    After Ctrl-C the last LP's values are returned as they are: the interrupted stage (2) rounds them."""
+    After Ctrl-C the last LP's values are returned as they are: the interrupted stage (2) rounds them; Ctrl-C in
+    the first LP (interior point: no values until it ends) leaves no start, as in a MIP stage (1) without a plan."""
     deadline = time.perf_counter() + share
     h = _highs(replace(options, time_limit_s=share), "ipm", False)
     h.setOptionValue("solver", "ipx")
@@ -527,13 +528,17 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
             left = deadline - time.perf_counter()
             if left <= 0:
                 return None, bound
-            h.setOptionValue("time_limit", left)
+            # an LP's time_limit counts every run() of this Highs object (HiGHS 1.16): the clock goes on
+            h.setOptionValue("time_limit", h.getRunTime() + left)
             h.changeColBounds(j, value, value)
             run_with_progress(h, False, "start 1/2", since=started, last=last)
             if RUN.stopped:
                 return x, bound
-            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
                 break
+            if status != highspy.HighsModelStatus.kInfeasible:  # a time limit, say: not a side that fails
+                return None, bound
         else:
             return None, bound
 

@@ -388,7 +388,8 @@ def _value_of_information(plan, upper: float, ws: float, eev: float | None) -> N
     plan.summary["evpi_usd"] = (upper - ws) * USD_PER_OBJ
     plan.notes["eev_usd"] = "EEV: the objective when the expected-value plan's commitments are fixed"
     lower = plan.summary.get("ph_lower_bound_usd")
-    lower = lower / USD_PER_OBJ if lower is not None else None
+    # a wait-and-see bound is -inf when a scenario alone found no plan: then no range is known
+    lower = lower / USD_PER_OBJ if lower is not None and math.isfinite(lower) else None
 
     def span(value_at) -> str:  # RP lies between PH's bounds, so the value lies between these
         return "" if lower is None else (f"; with RP anywhere between PH's bounds it lies between "

@@ -262,6 +262,8 @@ def test_headline_numbers_say_small_changes_plainly():
     assert share_text(1e-7) == "(+<0.001%)"
     noise = _kpi_row("capex_usd", 2_425_195_000.0, 2_425_195_000.0 - 2.38e-06)
     assert (noise["change"], noise["changed"]) == (0.0, False)
+    small = _kpi_row("objective_usd", 2_400_000_000.0, 2_400_002_000.0)  # within diff's TOL, but no noise
+    assert (small["change"], small["changed"]) == (2000.0, False)
 
     def plan(name, objective, gap, status="feasible"):
         return Plan(Path(name), {}, {"objective_usd": objective, "mip_gap": gap, "status": status})

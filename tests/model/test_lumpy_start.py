@@ -146,3 +146,30 @@ def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_pat
     s = solve_sheets(tmp_path, sheets)
     assert stages == [(None, msolve.INTERRUPTED_START_S, [1.4, 0, 0])]
     assert s.result.has_solution and "lumpy-first" in s.result.algorithm
+
+
+def test_the_dives_resolves_get_their_time_on_the_lps_running_clock(tmp_path, monkeypatch):
+    """An LP's time_limit counts every run() of its Highs object (HiGHS 1.16): a re-solve given only 'what is
+    left' stops at once when the clock already passed it (on MIP-M, once half the share has gone). Here the LP's
+    clock is made to read 1,000 s more than it ran: the re-solve's limit is still past it, by what is left of
+    the share (at most 35% of the 600 s default limit)."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    limits = []
+    make = msolve._highs
+
+    def clock_ahead(options, algorithm, is_mip):
+        h = make(options, algorithm, is_mip)
+        if is_mip:
+            return h
+        run_time, set_option = h.getRunTime, h.setOptionValue
+        h.getRunTime = lambda: run_time() + 1000.0
+        h.setOptionValue = lambda name, value: (limits.append(value) if name == "time_limit" else None,
+                                                set_option(name, value))[1]
+        return h
+
+    monkeypatch.setattr(msolve, "_highs", clock_ahead)
+    s, labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q3_demand_3400)
+    assert labels[:2] == ["start 1/2", "start 1/2"]
+    resolve_limit = limits[-1]
+    assert 1000.0 < resolve_limit <= 1000.0 + 0.35 * 600 + 1
+    assert s.objective == pytest.approx(5000, rel=1e-6)

@@ -862,3 +862,15 @@ def test_pyomos_aborted_with_a_solution_warning_is_not_shown(caplog):
                                                 "containing a solution")
         logging.getLogger("pyomo.core").warning("another warning")
     assert [r.getMessage() for r in caplog.records] == ["another warning"]
+
+
+def test_ph_notes_without_a_finite_lower_bound_give_no_range():
+    """A scenario alone with no plan makes the wait-and-see bound -inf: the notes then give no range (money(inf)
+    used to raise OverflowError after the whole PH run, and no workbook was written)."""
+    from types import SimpleNamespace
+
+    from planner.whatif.hedged_ph import _value_of_information
+
+    plan = SimpleNamespace(summary={"ph_lower_bound_usd": float("-inf")}, notes={})
+    _value_of_information(plan, 1000.0, 980.0, 1001.0)
+    assert "lies between" not in plan.notes["vss_usd"] + plan.notes["evpi_usd"]
