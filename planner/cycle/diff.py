@@ -439,13 +439,17 @@ def _objective_headline(old: Plan, new: Plan) -> str:
     return text
 
 
+def _mip_gap(plan: Plan) -> float | None:
+    return _num(plan.summary.get("mip_gap"))
+
+
 def _objective_text(plan: Plan, objective: float | None) -> str:
     return money(objective) if objective is not None else f"none ({plan.name} has no plan: status {plan.status})"
 
 
 def _within_gap(old: Plan, new: Plan, a: float, b: float) -> str:
     """A cost change no larger than what either plan's MIP gap leaves open is not a finding: say so."""
-    gaps = [(_num(p.summary.get("mip_gap")) or 0.0) * abs(x) for p, x in ((old, a), (new, b))]
+    gaps = [(_mip_gap(p) or 0.0) * abs(x) for p, x in ((old, a), (new, b))]
     slack = max(gaps)
     if _same(a, b) or slack <= 0 or abs(b - a) > slack:
         return ""
@@ -484,8 +488,8 @@ def _shared_headline(old: Plan, new: Plan, shared: list[str]) -> str:
     share = f" {share_text(change / a['capex_usd'])}" if a[Col.capex_usd] > 0 else ""
     capex = (f"capex unchanged at {money(a['capex_usd'])}" if _same(a[Col.capex_usd], b[Col.capex_usd]) else
              f"capex {money(a['capex_usd'])} → {money(b['capex_usd'])}{share}")
-    text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): {capex}, racks deployed {_fmt(a['racks_deployed'])} → "
-            f"{_fmt(b['racks_deployed'])}, wafers {_fmt(round(a['wafers'], 1))} → {_fmt(round(b['wafers'], 1))}")
+    text = (f"On the {len(shared)} quarter(s) both plans cover ({span}): {capex}, racks deployed "
+            f"{_fmt(a['racks_deployed'])} → {_fmt(b['racks_deployed'])}, wafers {_fmt(round(a['wafers'], 1))} → {_fmt(round(b['wafers'], 1))}")
     if a[Col.service_level] is not None and b[Col.service_level] is not None:
         text += f", service level {a['service_level']:.1%} → {b['service_level']:.1%}"
     text += (f". The objectives ({money(_num(old.summary.get('objective_usd')))} over "
@@ -506,7 +510,7 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
             lines.append(("warning", f"{plan.name} has no plan (status {plan.status}): its decisions count as 0",
                           "see its Diagnosis sheet"))
         elif plan.status == "feasible":
-            gap = _num(plan.summary.get("mip_gap"))
+            gap = _mip_gap(plan)
             lines.append(("warning", f"{plan.name} is not proven optimal" + (f" (MIP gap {gap:.2%})" if gap else "")
                           + ": some decision changes may be the solver's choice among near-equal plans, not a "
                           "consequence of the inputs", "tighten mip_rel_gap to compare closely"))

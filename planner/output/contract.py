@@ -359,9 +359,12 @@ WORKBOOK_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def written_by(sheet_names) -> str | None:
-    """The kind of workbook (WORKBOOK_KINDS) whose sheets `sheet_names` holds, ignoring case; None for any other."""
-    have = {str(n).strip().lower() for n in sheet_names}
-    return next((kind for kind, marks in WORKBOOK_KINDS if all(m.lower() in have for m in marks)), None)
+    """The kind of workbook (WORKBOOK_KINDS) whose sheets `sheet_names` holds, sheet names matched as the plan
+    reader matches them (names.name_key: without case, spaces, _ and -); None for any other."""
+    from planner.input.names import name_key  # here: every command imports Col at start-up, and difflib with it
+
+    have = {name_key(n) for n in sheet_names}
+    return next((kind for kind, marks in WORKBOOK_KINDS if all(name_key(m) in have for m in marks)), None)
 
 
 def hedged_columns(sheet: str) -> tuple[str, ...]:

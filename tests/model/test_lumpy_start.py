@@ -140,10 +140,7 @@ def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_pat
         (window, options.time_limit_s, [round(relaxed[j], 6) for j in lumpy])) or stage(
         form, options, lumpy, relaxed, started, window))
     monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_resolve)
-    sheets = _sheets(1)
-    set_row(sheets, "Settings", "integer_racks", value=True)
-    _q3_demand_3400(sheets)
-    s = solve_sheets(tmp_path, sheets)
+    s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q3_demand_3400)
     assert stages == [(None, msolve.INTERRUPTED_START_S, [1.4, 0, 0])]
     assert s.result.has_solution and "lumpy-first" in s.result.algorithm
 
