@@ -368,6 +368,19 @@ LUMPY_FIRST_MAX_COLUMNS = 50_000  # larger MIPs: stage (1) is an LP dive (LARGE_
 # full MIP from their plan (root LP by interior point, LARGE_ROOT_LP) reached 0.341% at 300 s, plain HiGHS 0.45%.
 # The dive and the window share LARGE_START_SHARE of the time limit; the window gets no second, unwindowed try.
 LARGE_START_SHARE = 0.35
+# RACK_DIVE_NOTE: on a large MIP whose other integers are all racks, stage (2) is a second dive on the same LP
+# (_rack_dive) instead of the window: quarter by quarter, earliest first, the fractional racks of the quarter
+# nearest a whole number (RACK_DIVE_BATCH at a time) are fixed there, or at their floor when that LP is
+# infeasible, and the LP re-solved from its basis. Earliest first because a quarter's rounding then moves chips and
+# power to the quarters after it, which the LP still sees as continuous. Measured on bench's MIP-M (quiet machine
+# but for one other solve; bench/RESULTS.md): ~1,600 re-solves (0.04-0.08 s each, a third infeasible), 90-107 s,
+# plan 10,922,087-10,923,422 $k, against 10,940,526 from the window at 56 s and 10,933,497 the best plan the full
+# MIP found from it in 300 s; fixing every fractional rack at once instead (nearest: infeasible; floor:
+# 10,992,272), or one quarter at a time rounded product by product, 10,989,703: the LP has to re-fill each site's
+# power after each rounding. Batches of 32 instead of 8: the same number of re-solves (a quarter seldom has more
+# than 8 fractional racks at a time), 10,924,686.
+RACK_DIVE_BATCH = 8
+RACK_DIVE_SHARE = 0.45  # of the time limit, for both dives (LARGE_START_SHARE applies when the window follows)
 LARGE_START_MAX_S = 300.0  # without a time limit
 LARGE_ROOT_LP = "ipx"  # mip_lp_solver of the full large MIP from the stages' plan (its root LP: no basis yet)
 INTERRUPTED_START_S = 3.0  # after Ctrl-C in stage (1), stage (2) looks this long for a whole plan to write
@@ -455,7 +468,10 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     Above LUMPY_FIRST_MAX_COLUMNS columns stage (1) is an LP dive instead (_lumpy_dive, LARGE_START_NOTE):
     stage (1) as a MIP solves its root LP by dual simplex, which on bench's MIP-M (100,877 columns) alone took
     49-60 s. On MIP-30K (22,394 columns) the MIP stages pay: 0.37% at 120 s with them, 0.50% without
-    (bench/RESULTS.md). 50k lies between the two measured sizes; sizes in between were not measured."""
+    (bench/RESULTS.md). 50k lies between the two measured sizes; sizes in between were not measured. There,
+    when every other integer is a rack, stage (2) is a dive on the same LP too (_rack_dive, RACK_DIVE_NOTE), both
+    dives within RACK_DIVE_SHARE of the time limit; the window stage follows only when that dive ends without a
+    whole plan (within what is left of the share)."""
     lumpy = lumpy_columns(form)
     others = np.setdiff1d(form.integer_columns, lumpy)
     if not len(lumpy) or not len(others):
@@ -468,20 +484,27 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
         share = min(LUMPY_FIRST_MAX_S, LUMPY_FIRST_SHARE * limit) if limit else LUMPY_FIRST_MAX_S
     started = time.perf_counter() if since is None else since
     t_first = time.perf_counter()
-    relaxed, bound = (_lumpy_dive(form, options, lumpy, share, started) if large
+    racks = columns_named(form, others, RACK_VARIABLES)
+    dive_racks = large and len(racks) == len(others)  # every other integer is a rack: RACK_DIVE_NOTE
+    if dive_racks:
+        share = RACK_DIVE_SHARE * limit if limit else LARGE_START_MAX_S
+    dive = _DiveLp(started) if large else None
+    relaxed, bound = (_lumpy_dive(form, options, lumpy, share, started, dive) if large
                       else _lumpy_stage(form, options, others, share, started))
     if relaxed is None:
         return None, bound, False
-    interrupted = RUN.stopped  # Ctrl-C in stage (1): a whole plan quickly, which the stopped MIP then keeps
-    if interrupted:
+    if dive_racks and not RUN.stopped:
+        whole = _rack_dive(form, lumpy, racks, dive)
+        if whole is not None:
+            return _whole_solution(form, whole), bound, False
+    if RUN.stopped:  # Ctrl-C in stage (1) or in the rack dive: a whole plan quickly, which the stopped MIP keeps
         second = _racks_stage(form, replace(options, time_limit_s=min(share, INTERRUPTED_START_S),
                                             mip_rel_gap=INTERRUPTED_START_GAP), lumpy, relaxed, started, None)
         return (second.getSolution() if second.getInfo().primal_solution_status == 2 else None), bound, False
     first_s = time.perf_counter() - t_first
     window_s = min(share - first_s if large else share, max(WINDOW_STAGE_MIN_S, WINDOW_STAGE_FACTOR * first_s))
-    if window_s <= 0:  # the dive took the whole share: the full MIP gets what is left
+    if window_s <= 0:  # the dives took the whole share: the full MIP gets what is left
         return None, bound, False
-    racks = columns_named(form, others, RACK_VARIABLES)
     window = racks if len(racks) else None  # integer wafers stay free: see RACK_WINDOW_NOTE
     second = _racks_stage(form, replace(options, time_limit_s=window_s), lumpy, relaxed, started, window)
     if second.getInfo().primal_solution_status != 2 and not RUN.stopped and window is not None and not large:
@@ -496,8 +519,42 @@ def is_large_mip(form: StandardForm) -> bool:
     return form.lp.num_col_ > LUMPY_FIRST_MAX_COLUMNS
 
 
+@dataclass
+class _DiveLp:
+    """The LP both dives of a large MIP's start work on (one Highs object, so the rack dive starts from the lumpy
+    dive's basis), their common deadline, and the time of the last progress line they printed."""
+    started: float
+    h: highspy.Highs | None = None
+    deadline: float = 0.0
+    last: list = field(default_factory=list)
+    note: str = ""  # what the progress lines of its re-solves say
+    objective: float = math.nan  # of the last LP solved to optimality ($k)
+    optimal_x: np.ndarray | None = None  # its column values
+
+    def resolve(self, label: str, finish_s: float = 0.0) -> highspy.HighsModelStatus | None:
+        """Re-solve the LP from its basis within what is left of the deadline (at least `finish_s`); None when
+        no time is left or after Ctrl-C. An LP's time_limit counts every run() of its Highs object (HiGHS 1.16),
+        so the limit is set on its running clock."""
+        left = max(self.deadline - time.perf_counter(), finish_s)
+        if left <= 0:
+            return None
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
+        run_with_progress(self.h, False, label, since=self.started, last=self.last, note=self.note)
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            self.objective = float(self.h.getInfo().objective_function_value)
+            self.optimal_x = self.values()
+        return None if RUN.stopped else status
+
+    def values(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().col_value, dtype=float)
+
+    def fix(self, columns: np.ndarray, values: np.ndarray) -> None:
+        self.h.changeColsBounds(len(columns), columns.astype(np.int32), values.astype(float), values.astype(float))
+
+
 def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, share: float,
-                started: float) -> tuple[np.ndarray | None, float | None]:
+                started: float, dive: _DiveLp) -> tuple[np.ndarray | None, float | None]:
     """Stage (1) of lumpy_first_start on a large MIP (LARGE_START_NOTE): the LP relaxation (every integer
     continuous) by interior point with crossover, then a dive: the lumpy column nearest a whole number is fixed
     there (or, if that LP is infeasible, at the whole number on its other side) and the LP re-solved by dual
@@ -505,42 +562,106 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
     whole, racks continuous; None when the dive ends without one) and the relaxation's objective, a valid bound.
     After Ctrl-C the last LP's values are returned as they are: the interrupted stage (2) rounds them; Ctrl-C in
     the first LP (interior point: no values until it ends) leaves no start, as in a MIP stage (1) without a plan."""
-    deadline = time.perf_counter() + share
-    h = _highs(replace(options, time_limit_s=share), "ipm", False)
+    dive.deadline = time.perf_counter() + share
+    h = dive.h = _highs(replace(options, time_limit_s=share), "ipm", False)
     h.setOptionValue("solver", "ipx")
     h.passModel(form.lp)
     integers = form.integer_columns.astype(np.int32)
     h.changeColsIntegrality(len(integers), integers, np.array([highspy.HighsVarType.kContinuous] * len(integers)))
-    last = [started]  # one progress line every PROGRESS_EVERY_S over the LP and all its re-solves
-    run_with_progress(h, False, "start 1/2", since=started, last=last)
+    dive.last = [started]  # one progress line every PROGRESS_EVERY_S over the LP and all its re-solves
+    run_with_progress(h, False, "start 1/2", since=started, last=dive.last)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, None
-    bound = float(h.getInfo().objective_function_value)
+    bound = dive.objective = float(h.getInfo().objective_function_value)
+    dive.optimal_x = dive.values()
     h.setOptionValue("solver", "simplex")
     while True:
-        x = np.asarray(h.getSolution().col_value, dtype=float)
+        x = dive.values()
         off = np.abs(x[lumpy] - np.round(x[lumpy]))
         if RUN.stopped or not (off > INTEGER_TOLERANCE).any():  # Ctrl-C: stage (2) rounds what is left
             return x, bound
         j = int(lumpy[np.argmax(np.where(off > INTEGER_TOLERANCE, -off, -np.inf))])  # nearest a whole number
         nearest = float(np.round(x[j]))
         for value in (nearest, nearest + (1.0 if x[j] > nearest else -1.0)):
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return None, bound
-            # an LP's time_limit counts every run() of this Highs object (HiGHS 1.16): the clock goes on
-            h.setOptionValue("time_limit", h.getRunTime() + left)
             h.changeColBounds(j, value, value)
-            run_with_progress(h, False, "start 1/2", since=started, last=last)
+            status = dive.resolve("start 1/2")
             if RUN.stopped:
                 return x, bound
-            status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal:
                 break
             if status != highspy.HighsModelStatus.kInfeasible:  # a time limit, say: not a side that fails
                 return None, bound
         else:
             return None, bound
+
+
+def _rack_dive(form: StandardForm, lumpy: np.ndarray, racks: np.ndarray, dive: _DiveLp) -> np.ndarray | None:
+    """Stage (2) of lumpy_first_start on a large MIP whose other integers are all racks (RACK_DIVE_NOTE), on the
+    lumpy dive's LP: the lumpy columns fixed at their whole values, then quarter by quarter, earliest first, the
+    (at most RACK_DIVE_BATCH) fractional rack columns of the quarter nearest a whole number are fixed there, or
+    at their floor when that LP is infeasible, and the LP re-solved from its basis, until the quarter's racks are
+    whole and fixed. When the deadline comes first, the racks left are fixed at their floor in one last re-solve
+    (RACK_DIVE_FINISH_S). Returns the whole plan's column values; None after Ctrl-C, or when no LP is left."""
+    x = dive.values()
+    dive.fix(lumpy, np.round(x[lumpy]))
+    by_quarter: dict = {}
+    for j in racks:
+        by_quarter.setdefault(_quarter_of(form.columns[j]), []).append(j)
+    for done, quarter in enumerate(sorted(by_quarter)):
+        columns = np.array(by_quarter[quarter], dtype=int)
+        while True:
+            x = dive.values()
+            dive.note = (f"racks whole in {done} of {len(by_quarter)} quarters, LP "
+                         f"{_fmt(dive.objective)} ($k)")
+            off = np.abs(x[columns] - np.round(x[columns]))
+            fractional = columns[off > INTEGER_TOLERANCE]
+            if not len(fractional):
+                break
+            if time.perf_counter() >= dive.deadline:
+                return _floor_the_rest(racks, dive)
+            batch = fractional[np.argsort(off[off > INTEGER_TOLERANCE], kind="stable")[:RACK_DIVE_BATCH]]
+            dive.fix(batch, np.round(x[batch]))
+            status = dive.resolve("start 2/2")
+            if status == highspy.HighsModelStatus.kInfeasible:
+                dive.fix(batch, np.floor(x[batch] + INTEGER_TOLERANCE))
+                status = dive.resolve("start 2/2")
+            if RUN.stopped:
+                return None
+            if status in (None, highspy.HighsModelStatus.kTimeLimit):  # the deadline came during the re-solve
+                return _floor_the_rest(racks, dive)
+            if status != highspy.HighsModelStatus.kOptimal:
+                return None
+        dive.fix(columns, np.round(x[columns]))
+    return dive.values()
+
+
+RACK_DIVE_FINISH_S = 10.0  # the rack dive's last re-solve (the racks left at their floor) may run past its share
+
+
+def _floor_the_rest(racks: np.ndarray, dive: _DiveLp) -> np.ndarray | None:
+    """The rack dive out of time: every rack column at its floor in the last LP solved to optimality (the whole
+    ones stay as they are), one re-solve."""
+    x = dive.optimal_x
+    dive.fix(racks, np.floor(x[racks] + INTEGER_TOLERANCE))
+    status = dive.resolve("start 2/2", finish_s=RACK_DIVE_FINISH_S)
+    return dive.values() if status == highspy.HighsModelStatus.kOptimal else None
+
+
+def _quarter_of(variable) -> int:
+    """The quarter of a rack column: the last entry of its index (Y[p, s, t])."""
+    index = variable.index()
+    last = index[-1] if isinstance(index, tuple) else index
+    return last if isinstance(last, int) else 0
+
+
+def _whole_solution(form: StandardForm, x: np.ndarray) -> highspy.HighsSolution:
+    """A dive's LP values as a MIP start, its integer columns exactly whole."""
+    values = x.copy()
+    values[form.integer_columns] = np.round(values[form.integer_columns])
+    start = highspy.HighsSolution()
+    start.col_value = values.tolist()
+    start.value_valid = True
+    return start
 
 
 def _lumpy_stage(form: StandardForm, options: SolveOptions, others: np.ndarray, share: float,
@@ -750,12 +871,13 @@ def time_left(limit: float | None) -> float | None:
 
 
 def run_with_progress(h: highspy.Highs, is_mip: bool, label: str = "solve", since: float | None = None,
-                      interruptible: bool = True, last: list[float] | None = None):
+                      interruptible: bool = True, last: list[float] | None = None, note: str = ""):
     """h.run() with interrupt callbacks (stop on request) and a progress line every PROGRESS_EVERY_S seconds,
     elapsed from `since` (default: now; a stage of the MIP start and the MIP after it share one clock). A run
     that is not `interruptible` ignores Ctrl-C (it is short: the quick whole plan after an interrupted start).
     `last`: [time of the last progress line], shared by runs that follow each other (a dive's re-solves), so
-    they print one line every PROGRESS_EVERY_S between them, not one each."""
+    they print one line every PROGRESS_EVERY_S between them, not one each. `note`: an LP's line says that instead
+    of the run's own objective and iterations (a dive's re-solve: how far the dive is)."""
     import logging
 
     log = logging.getLogger("planner")
@@ -779,6 +901,8 @@ def run_with_progress(h: highspy.Highs, is_mip: bool, label: str = "solve", sinc
             say(f"{label} {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  "
                 f"gap {gap:.2%}" if math.isfinite(gap) and abs(best) < INF else
                 f"{label} {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  gap -")
+        elif note:
+            say(f"{label} {now - t0:7.1f} s  {note}")
         else:  # the interior point reports no objective while it iterates
             iterations = out.ipm_iteration_count if out.ipm_iteration_count > 0 else out.simplex_iteration_count
             say(f"{label} {now - t0:7.1f} s  objective {_fmt(out.objective_function_value)} ($k)  "

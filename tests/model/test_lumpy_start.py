@@ -2,6 +2,7 @@
 stages, then the full MIP, at the same optimum; above LUMPY_FIRST_MAX_COLUMNS columns stage (1) is an LP dive
 (a MIP's root LP by simplex is longer than a stage's cap on bench's MIP-M)."""
 
+import numpy as np
 import pytest
 
 from models import solve as msolve
@@ -67,9 +68,10 @@ def test_a_large_mip_starts_from_an_lp_dive_on_its_blocks(tmp_path, monkeypatch)
     """Above LUMPY_FIRST_MAX_COLUMNS (here 0) stage (1) is an LP dive, not a MIP (LARGE_START_NOTE). The case
     above with 3,400 tok/s in Q3 and two blocks allowed: the LP relaxation serves Q3 with 3.4 racks on 1.4 blocks
     started in Q1, 3.4 x $1,100 + 1.4 x $300 = $4,160 (its bound). The dive fixes the blocks at the whole number
-    nearest 1.4, one; that LP has 3 racks in Q3 and 400 tok/s unmet: 3 x 1,100 + 300 + 400 x $5 = $5,600. The
-    window stage keeps that plan; the full MIP then finds the optimum the dive missed, two blocks and 4 racks:
-    4 x 1,100 + 2 x 300 = $5,000 (the start changes where the search begins, never the optimum)."""
+    nearest 1.4, one; that LP has 3 racks in Q3 and 400 tok/s unmet: 3 x 1,100 + 300 + 400 x $5 = $5,600. Its
+    racks are whole already, so the rack dive (RACK_DIVE_NOTE) has nothing to round and that plan is the start;
+    the full MIP then finds the optimum the dive missed, two blocks and 4 racks: 4 x 1,100 + 2 x 300 = $5,000
+    (the start changes where the search begins, never the optimum)."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
     dives = []
     dive = msolve._lumpy_dive
@@ -80,10 +82,103 @@ def test_a_large_mip_starts_from_an_lp_dive_on_its_blocks(tmp_path, monkeypatch)
     blocks = [j for j, v in enumerate(form.columns) if v.parent_component().local_name == "E"]
     assert bound * USD_PER_OBJ == pytest.approx(4160, rel=1e-6)  # the model counts $k
     assert [round(relaxed[j], 9) for j in blocks] == [1, 0, 0]
-    assert labels == ["start 1/2", "start 1/2", "start 2/2", "solve"]  # the LP, one re-solve, the window, the MIP
+    assert labels == ["start 1/2", "start 1/2", "solve"]  # the LP, one re-solve, the MIP
     assert s.result.status == "optimal" and s.objective == pytest.approx(5000, rel=1e-6)
     assert s.value("E", "S", 0) == pytest.approx(2) and s.value("Y", "L1", "S", 2) == pytest.approx(2)
     assert "lumpy-first" in s.result.algorithm
+
+
+def test_a_large_mip_rounds_its_racks_quarter_by_quarter_in_a_second_dive(tmp_path, monkeypatch):
+    """Above LUMPY_FIRST_MAX_COLUMNS, with racks the only other integers, stage (2) is a dive on the racks too
+    (RACK_DIVE_NOTE). The case above with 1,400 tok/s in Q1 and energy at $30 per rack and quarter (0.015 MW x
+    1,000 h x $2/MWh). The relaxation: racks 1.4, 2, 3.4 installed, 1.4 blocks: 3.4 x 1,100 + 1.4 x 300 + 6.8 x
+    30 = $4,364. The lumpy dive fixes one block: racks 1.4, 2, 3 and 400 tok/s unmet in Q3, $5,792. The rack dive
+    fixes Q1's 1.4 racks at the nearest whole number, one; that LP serves Q2 with one more and Q3 with a third
+    (the power of one block), all whole: 3 x 1,100 + 300 + (1 + 2 + 3) x 30 + 400 x $5 in Q1 and again in Q3 =
+    $7,780, the full MIP's start. Its optimum deploys two racks in Q1 (the second is needed in Q2 anyway: $30 of
+    energy against $2,000 unmet) and two blocks for a fourth rack in Q3 ($1,430 against $2,000):
+    4 x 1,100 + 2 x 300 + (2 + 2 + 4) x 30 = $5,240."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    plans = []
+    dive = msolve._rack_dive
+    monkeypatch.setattr(msolve, "_rack_dive", lambda *a: plans.append(dive(*a)) or plans[-1])
+
+    s, labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
+    (whole,) = plans
+    form = s.result.form
+    racks = {form.columns[j].index(): round(whole[j], 9) for j in range(len(whole))
+             if form.columns[j].parent_component().local_name == "Y"}
+    assert racks == {("L1", "S", 0): 1, ("L1", "S", 1): 1, ("L1", "S", 2): 1}
+    assert _plan_cost(form, whole) == pytest.approx(7780, rel=1e-6)
+    assert labels == ["start 1/2", "start 1/2", "start 2/2", "solve"]  # LP, block re-solve, Q1's racks, the MIP
+    assert s.result.status == "optimal" and s.objective == pytest.approx(5240, rel=1e-6)
+    assert s.value("Y", "L1", "S", 0) == pytest.approx(2) and s.value("E", "S", 0) == pytest.approx(2)
+
+
+def _q1_demand_1400_and_energy(sheets):
+    _q3_demand_3400(sheets)
+    sheets["Demand"][1] = ["NA", "w", 1400, 2000, 3400]
+    sheets["Sites"][1] = ["S", "NA", 1.5, 2]
+    set_row(sheets, "Settings", "hours_per_quarter", value=1000)
+
+
+def _plan_cost(form, x) -> float:
+    return float(np.dot(form.lp.col_cost_, x) + form.offset) * USD_PER_OBJ
+
+
+def test_a_rack_dive_out_of_time_floors_the_racks_left(tmp_path, monkeypatch):
+    """The rack dive's deadline comes before Q1's racks are whole (here: at once): every rack column is fixed at
+    the floor of the lumpy dive's LP, racks deployed 1.4, 0.6, 1 -> 1, 0, 1, so 1, 1, 2 installed, and 400 +
+    1,000 + 1,400 tok/s unmet: 2 x 1,100 + 300 + (1 + 1 + 2) x 30 + 2,800 x $5 = $16,620, one re-solve
+    (RACK_DIVE_FINISH_S). The full MIP still finds its optimum ($5,240)."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    plans = []
+    dive = msolve._rack_dive
+
+    def out_of_time(form, lumpy, racks, lp):
+        lp.deadline = 0.0
+        plans.append(dive(form, lumpy, racks, lp))
+        return plans[-1]
+
+    monkeypatch.setattr(msolve, "_rack_dive", out_of_time)
+    s, labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
+    assert _plan_cost(s.result.form, plans[0]) == pytest.approx(16620, rel=1e-6)
+    assert labels == ["start 1/2", "start 1/2", "start 2/2", "solve"]
+    assert s.result.status == "optimal" and s.objective == pytest.approx(5240, rel=1e-6)
+
+
+def test_ctrl_c_during_the_rack_dive_still_gets_a_whole_plan(tmp_path, monkeypatch):
+    """Ctrl-C in the rack dive's first re-solve: the interrupted stage (2) rounds the lumpy dive's LP (one block)
+    and looks, without a window, for a whole plan to keep (INTERRUPTED_START_S), as after Ctrl-C in the dive."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    calls, stages = [], []
+    run = msolve.run_with_progress
+
+    def pressed_in_the_rack_dive(h, is_mip, label="solve", **kw):
+        calls.append(label)
+        out = run(h, is_mip, label, **kw)
+        if label == "start 2/2" and calls.count(label) == 1:
+            msolve.RUN.stopped = True  # as the interrupt callback sets it
+        return out
+
+    stage = msolve._racks_stage
+    monkeypatch.setattr(msolve, "_racks_stage", lambda form, options, lumpy, relaxed, started, window: stages.append(
+        (window, options.time_limit_s, [round(relaxed[j], 6) for j in lumpy])) or stage(
+        form, options, lumpy, relaxed, started, window))
+    monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_rack_dive)
+    s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
+    assert stages == [(None, msolve.INTERRUPTED_START_S, [1, 0, 0])]
+    assert s.result.has_solution and "lumpy-first" in s.result.algorithm
+
+
+def test_a_large_mip_with_integer_wafers_keeps_the_window_stage(tmp_path, monkeypatch):
+    """The rack dive makes racks whole, not wafers: with integer wafers too, a large MIP's stage (2) is the window
+    around the lumpy dive's racks, as on a small one; the optimum is the MIP's own ($5,000, the case above)."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    monkeypatch.setattr(msolve, "_rack_dive", lambda *a: pytest.fail("the rack dive ran"))
+    s, labels = _solved_with_stages(tmp_path, monkeypatch, {"integer_wafers": True}, sheets_edit=_q3_demand_3400)
+    assert labels == ["start 1/2", "start 1/2", "start 2/2", "solve"]  # LP, block re-solve, the window, the MIP
+    assert s.result.status == "optimal" and s.objective == pytest.approx(5000, rel=1e-6)
 
 
 def _q3_demand_3400(sheets):
@@ -149,7 +244,7 @@ def test_the_dives_resolves_get_their_time_on_the_lps_running_clock(tmp_path, mo
     """An LP's time_limit counts every run() of its Highs object (HiGHS 1.16): a re-solve given only 'what is
     left' stops at once when the clock already passed it (on MIP-M, once half the share has gone). Here the LP's
     clock is made to read 1,000 s more than it ran: the re-solve's limit is still past it, by what is left of
-    the share (at most 35% of the 600 s default limit)."""
+    the share (both dives': RACK_DIVE_SHARE of the 600 s default limit)."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
     limits = []
     make = msolve._highs
@@ -168,5 +263,18 @@ def test_the_dives_resolves_get_their_time_on_the_lps_running_clock(tmp_path, mo
     s, labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q3_demand_3400)
     assert labels[:2] == ["start 1/2", "start 1/2"]
     resolve_limit = limits[-1]
-    assert 1000.0 < resolve_limit <= 1000.0 + 0.35 * 600 + 1
+    assert 1000.0 < resolve_limit <= 1000.0 + msolve.RACK_DIVE_SHARE * 600 + 1
     assert s.objective == pytest.approx(5000, rel=1e-6)
+
+
+def test_the_rack_dives_progress_lines_say_how_far_it_is(tmp_path, monkeypatch):
+    """A re-solve's own objective and iteration count say nothing about a dive of hundreds of them: the rack
+    dive's progress lines say how many quarters' racks are whole and the LP's objective (here, in the one
+    re-solve of the case above: none yet, $5,792 in $k)."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    monkeypatch.setattr(msolve, "PROGRESS_EVERY_S", 0.0)
+    lines = []
+    monkeypatch.setattr(msolve.RUN, "progress", lines.append)
+    _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
+    dive = [line for line in lines if line.startswith("start 2/2")]
+    assert dive and all(line.endswith("racks whole in 0 of 3 quarters, LP 5.79 ($k)") for line in dive)
