@@ -126,11 +126,12 @@ def _plan_cost(form, x) -> float:
     return float(np.dot(form.lp.col_cost_, x) + form.offset) * USD_PER_OBJ
 
 
-def test_a_rack_dive_out_of_time_floors_the_racks_left(tmp_path, monkeypatch):
-    """The rack dive's deadline comes before Q1's racks are whole (here: at once): every rack column is fixed at
-    the floor of the lumpy dive's LP, racks deployed 1.4, 0.6, 1 -> 1, 0, 1, so 1, 1, 2 installed, and 400 +
-    1,000 + 1,400 tok/s unmet: 2 x 1,100 + 300 + (1 + 1 + 2) x 30 + 2,800 x $5 = $16,620, one re-solve
-    (RACK_DIVE_FINISH_S). The full MIP still finds its optimum ($5,240)."""
+def test_a_rack_dive_out_of_time_floors_the_running_totals_of_the_racks_left(tmp_path, monkeypatch):
+    """The rack dive's deadline comes before Q1's racks are whole (here: at once): in one re-solve each quarter's
+    racks bring the running total to the floor of the lumpy dive's LP, racks deployed 1.4, 0.6, 1 (totals 1.4, 2,
+    3) -> 1, 1, 1: the dive's own plan, $7,780. Each column at its floor instead would deploy 1, 0, 1 (1, 1, 2
+    installed, 2,800 tok/s unmet: 2 x 1,100 + 300 + (1 + 1 + 2) x 30 + 2,800 x $5 = $16,620). The full MIP still
+    finds its optimum ($5,240)."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
     plans = []
     dive = msolve._rack_dive
@@ -142,8 +143,34 @@ def test_a_rack_dive_out_of_time_floors_the_racks_left(tmp_path, monkeypatch):
 
     monkeypatch.setattr(msolve, "_rack_dive", out_of_time)
     s, labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
-    assert _plan_cost(s.result.form, plans[0]) == pytest.approx(16620, rel=1e-6)
+    assert _plan_cost(s.result.form, plans[0]) == pytest.approx(7780, rel=1e-6)
     assert labels == ["start 1/2", "start 1/2", "start 2/2", "solve"]
+    assert s.result.status == "optimal" and s.objective == pytest.approx(5240, rel=1e-6)
+
+
+def test_out_of_time_with_no_room_for_the_running_totals_each_rack_is_floored(tmp_path, monkeypatch):
+    """As above, with an own-capex budget of $600 in Q2 (the LP's 0.6 racks there): the running totals' one rack
+    in Q2 costs $1,000, so that LP is infeasible and each column goes to its floor, 1, 0, 1: $16,620. The MIP's
+    optimum deploys nothing in Q2 and is unchanged ($5,240)."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    plans, statuses = [], []
+    dive = msolve._rack_dive
+
+    def out_of_time(form, lumpy, racks, lp):
+        lp.deadline = 0.0
+        resolve = lp.resolve
+        lp.resolve = lambda *a, **kw: statuses.append(resolve(*a, **kw)) or statuses[-1]
+        plans.append(dive(form, lumpy, racks, lp))
+        return plans[-1]
+
+    def edit(sheets):
+        _q1_demand_1400_and_energy(sheets)
+        sheets["Budget"][1] = ["own_capex_usd", 1e9, 600, 1e9]
+
+    monkeypatch.setattr(msolve, "_rack_dive", out_of_time)
+    s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=edit)
+    assert statuses == [msolve.highspy.HighsModelStatus.kInfeasible, msolve.highspy.HighsModelStatus.kOptimal]
+    assert _plan_cost(s.result.form, plans[0]) == pytest.approx(16620, rel=1e-6)
     assert s.result.status == "optimal" and s.objective == pytest.approx(5240, rel=1e-6)
 
 
