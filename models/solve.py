@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import highspy
@@ -472,6 +473,12 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     when every other integer is a rack, stage (2) is a dive on the same LP too (_rack_dive, RACK_DIVE_NOTE), both
     dives within RACK_DIVE_SHARE of the time limit; the window stage follows only when that dive ends without a
     whole plan (within what is left of the share)."""
+    with ctrl_c_asks_to_stop():
+        return _lumpy_first_stages(form, options, since)
+
+
+def _lumpy_first_stages(form: StandardForm, options: SolveOptions,
+                        since: float | None) -> tuple[highspy.HighsSolution | None, float | None, bool]:
     lumpy = lumpy_columns(form)
     others = np.setdiff1d(form.integer_columns, lumpy)
     if not len(lumpy) or not len(others):
@@ -488,7 +495,7 @@ def lumpy_first_start(form: StandardForm, options: SolveOptions,
     dive_racks = large and len(racks) == len(others)  # every other integer is a rack: RACK_DIVE_NOTE
     if dive_racks:
         share = RACK_DIVE_SHARE * limit if limit else LARGE_START_MAX_S
-    dive = _DiveLp(started) if large else None
+    dive = _DiveLp(started, limit_at=time.perf_counter() + limit if limit else math.inf) if large else None
     relaxed, bound = (_lumpy_dive(form, options, lumpy, share, started, dive) if large
                       else _lumpy_stage(form, options, others, share, started))
     if relaxed is None:
@@ -528,14 +535,19 @@ class _DiveLp:
     deadline: float = 0.0
     last: list = field(default_factory=list)
     note: str = ""  # what the progress lines of its re-solves say
+    limit_at: float = math.inf  # when the whole solve's time limit ends
     objective: float = math.nan  # of the last LP solved to optimality ($k)
     optimal_x: np.ndarray | None = None  # its column values
 
-    def resolve(self, label: str, finish_s: float = 0.0) -> highspy.HighsModelStatus | None:
-        """Re-solve the LP from its basis within what is left of the deadline (at least `finish_s`); None when
-        no time is left or after Ctrl-C. An LP's time_limit counts every run() of its Highs object (HiGHS 1.16),
-        so the limit is set on its running clock."""
-        left = max(self.deadline - time.perf_counter(), finish_s)
+    def resolve(self, label: str) -> highspy.HighsModelStatus | None:
+        """Re-solve the LP from its basis within what is left of the deadline; None when no time is left or after
+        Ctrl-C (also one pressed between runs: a short re-solve may end before any callback sees it). An LP's
+        time_limit counts every run() of its Highs object (HiGHS 1.16), so the limit is set on its running
+        clock."""
+        if RUN.should_stop():
+            RUN.stopped = True
+            return None
+        left = self.deadline - time.perf_counter()
         if left <= 0:
             return None
         self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
@@ -620,22 +632,33 @@ def _rack_dive(form: StandardForm, lumpy: np.ndarray, racks: np.ndarray, dive: _
             if time.perf_counter() >= dive.deadline:
                 return _floor_the_rest(form, racks, dive)
             batch = fractional[np.argsort(off[off > INTEGER_TOLERANCE], kind="stable")[:RACK_DIVE_BATCH]]
-            dive.fix(batch, np.round(x[batch]))
-            status = dive.resolve("start 2/2")
-            if status == highspy.HighsModelStatus.kInfeasible:
-                dive.fix(batch, np.floor(x[batch] + INTEGER_TOLERANCE))
-                status = dive.resolve("start 2/2")
+            status = _fix_batch(dive, batch, x[batch])
             if RUN.stopped:
                 return None
-            if status in (None, highspy.HighsModelStatus.kTimeLimit):  # the deadline came during the re-solve
-                return _floor_the_rest(form, racks, dive)
-            if status != highspy.HighsModelStatus.kOptimal:
+            if status == highspy.HighsModelStatus.kInfeasible:  # nearest, floor and ceiling all infeasible
                 return None
+            if status != highspy.HighsModelStatus.kOptimal:  # the deadline came, or HiGHS stopped for another reason
+                return _floor_the_rest(form, racks, dive)
         dive.fix(columns, np.round(x[columns]))
     return dive.values()
 
 
-RACK_DIVE_FINISH_S = 10.0  # the rack dive's last re-solve (the racks left at their floor) may run past its share
+def _fix_batch(dive: _DiveLp, batch: np.ndarray, values: np.ndarray) -> highspy.HighsModelStatus | None:
+    """Fix the batch at the nearest whole numbers, or if that LP is infeasible at their floors, or then at their
+    ceilings (a service floor may need the racks a floor takes away); the last re-solve's status."""
+    tried = []
+    for whole in (np.round(values), np.floor(values + INTEGER_TOLERANCE), np.ceil(values - INTEGER_TOLERANCE)):
+        if any(np.array_equal(whole, before) for before in tried):
+            continue
+        tried.append(whole)
+        dive.fix(batch, whole)
+        status = dive.resolve("start 2/2")
+        if status != highspy.HighsModelStatus.kInfeasible:
+            return status
+    return highspy.HighsModelStatus.kInfeasible
+
+
+RACK_DIVE_FINISH_S = 10.0  # the rack dive's last re-solves (the racks left at a floor) may run past its share
 
 
 def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp) -> np.ndarray | None:
@@ -644,7 +667,9 @@ def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp) -> np.
     a quarter: 0, 1, 1, 2, ...; whole columns stay as they are). Racks installed then never exceed the LP's, so
     power and chips fit; the floor of each column alone loses a rack of every pair in every quarter (measured on
     MIP-M at a 60 s limit, the dive one quarter in: 11,298,178 $k, 3.7% above the relaxation; each column at its
-    floor 11,527,116, 5.8%). When that LP is infeasible (a budget of one quarter, say), each column at its floor."""
+    floor 11,527,116, 5.8%). When that LP is infeasible (a budget of one quarter, say, or racks that retire inside
+    the plan: their installed racks can then exceed the LP's), each column at its floor. Both re-solves share
+    RACK_DIVE_FINISH_S past the share, never past the time limit."""
     x = dive.optimal_x
     running = {}
     whole = np.empty(len(racks))
@@ -654,9 +679,10 @@ def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp) -> np.
         lp_total += x[racks[k]]
         whole[k] = max(np.floor(lp_total + INTEGER_TOLERANCE) - deployed, 0.0)
         running[pair] = (lp_total, deployed + whole[k])
+    dive.deadline = min(max(dive.deadline, time.perf_counter() + RACK_DIVE_FINISH_S), dive.limit_at)
     for values in (whole, np.floor(x[racks] + INTEGER_TOLERANCE)):
         dive.fix(racks, values)
-        status = dive.resolve("start 2/2", finish_s=RACK_DIVE_FINISH_S)
+        status = dive.resolve("start 2/2")
         if status == highspy.HighsModelStatus.kOptimal:
             return dive.values()
         if status != highspy.HighsModelStatus.kInfeasible:
@@ -665,9 +691,10 @@ def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp) -> np.
 
 
 def _pair_of(variable) -> tuple:
-    """A rack column's index without its quarter (Y[p, s, t] -> (p, s))."""
+    """A rack column's component and index without its quarter (Y[p, s, t] -> (Y, p, s)): a hedged plan's
+    extensive form has one Y per scenario."""
     index = variable.index()
-    return tuple(index[:-1]) if isinstance(index, tuple) else ()
+    return (id(variable.parent_component()),) + (tuple(index[:-1]) if isinstance(index, tuple) else ())
 
 
 def _quarter_of(variable) -> int:
@@ -940,14 +967,26 @@ def run_with_progress(h: highspy.Highs, is_mip: bool, label: str = "solve", sinc
                 subscribed.append(hook)
             except Exception:  # an older highspy without the callback: solve without progress
                 pass
-    RUN.running = True  # Ctrl-C now asks the solver to stop (planner/signals.py)
     if interruptible:
         RUN.stopped = False
     try:
-        return h.run()
+        with ctrl_c_asks_to_stop():
+            return h.run()
     finally:
-        RUN.running = False
         _unsubscribe(subscribed, on_interrupt)
+
+
+@contextmanager
+def ctrl_c_asks_to_stop():
+    """Within it, Ctrl-C asks the solver to stop (planner/signals.py counts the press; the next interrupt callback
+    or RUN.should_stop() check acts on it) instead of raising KeyboardInterrupt wherever Python is. Nested: a
+    dive of ~1,600 re-solves keeps it between its runs, where its Python work is (MIP-M: about a tenth of it)."""
+    was = RUN.running
+    RUN.running = True
+    try:
+        yield
+    finally:
+        RUN.running = was
 
 
 def _unsubscribe(subscribed: list, on_interrupt) -> None:
