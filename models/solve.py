@@ -504,6 +504,10 @@ def _lumpy_first_stages(form: StandardForm, options: SolveOptions,
         whole = _rack_dive(form, lumpy, racks, dive)
         if whole is not None:
             return _whole_solution(form, whole), bound, False
+    if dive_racks and RUN.stopped:
+        whole = _whole_after_ctrl_c(form, lumpy, racks, dive)
+        if whole is not None:
+            return _whole_solution(form, whole), bound, False
     if RUN.stopped:  # Ctrl-C in stage (1) or in the rack dive: a whole plan quickly, which the stopped MIP keeps
         second = _racks_stage(form, replace(options, time_limit_s=min(share, INTERRUPTED_START_S),
                                             mip_rel_gap=INTERRUPTED_START_GAP), lumpy, relaxed, started, None)
@@ -539,24 +543,28 @@ class _DiveLp:
     objective: float = math.nan  # of the last LP solved to optimality ($k)
     optimal_x: np.ndarray | None = None  # its column values
 
-    def resolve(self, label: str) -> highspy.HighsModelStatus | None:
+    def resolve(self, label: str, interruptible: bool = True) -> highspy.HighsModelStatus | None:
         """Re-solve the LP from its basis within what is left of the deadline; None when no time is left or after
-        Ctrl-C (also one pressed between runs: a short re-solve may end before any callback sees it). An LP's
-        time_limit counts every run() of its Highs object (HiGHS 1.16), so the limit is set on its running
-        clock."""
-        if RUN.should_stop():
+        Ctrl-C (also one pressed between runs: a short re-solve may end before any callback sees it), unless
+        not `interruptible` (the whole plan made after Ctrl-C). An LP's time_limit counts every run() of its
+        Highs object (HiGHS 1.16), so the limit is set on its running clock."""
+        if interruptible and RUN.should_stop():
             RUN.stopped = True
             return None
         left = self.deadline - time.perf_counter()
         if left <= 0:
             return None
         self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
-        run_with_progress(self.h, False, label, since=self.started, last=self.last, note=self.note)
+        if interruptible:
+            run_with_progress(self.h, False, label, since=self.started, last=self.last, note=self.note)
+        else:  # no callback: after an interrupted run, HiGHS 1.16 stops the next one at its first callback
+            with ctrl_c_asks_to_stop():
+                self.h.run()
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             self.objective = float(self.h.getInfo().objective_function_value)
             self.optimal_x = self.values()
-        return None if RUN.stopped else status
+        return None if RUN.stopped and interruptible else status
 
     def values(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value, dtype=float)
@@ -661,7 +669,24 @@ def _fix_batch(dive: _DiveLp, batch: np.ndarray, values: np.ndarray) -> highspy.
 RACK_DIVE_FINISH_S = 10.0  # the rack dive's last re-solves (the racks left at a floor) may run past its share
 
 
-def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp) -> np.ndarray | None:
+def _whole_after_ctrl_c(form: StandardForm, lumpy: np.ndarray, racks: np.ndarray, dive: _DiveLp) -> np.ndarray | None:
+    """Ctrl-C in a large MIP's dives: a whole plan from the last LP solved to optimality in a few re-solves that
+    ignore the press, the lumpy columns at their nearest whole numbers (at their ceilings if that is infeasible),
+    the racks as in _floor_the_rest. The interrupted window stage's few seconds found no plan on bench's MIP-M
+    (its root LP alone takes longer), so `planner run` wrote none. None when there is no such LP or both fail."""
+    x = dive.optimal_x
+    if x is None:
+        return None
+    for whole in (np.round(x[lumpy]), np.ceil(x[lumpy] - INTEGER_TOLERANCE)):
+        dive.fix(lumpy, whole)
+        plan = _floor_the_rest(form, racks, dive, interruptible=False)
+        if plan is not None:
+            return plan
+    return None
+
+
+def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp,
+                    interruptible: bool = True) -> np.ndarray | None:
     """The rack dive out of time, in one re-solve: each rack column of a (product, site) deploys what brings the
     racks deployed there so far to the floor of their running total in the last LP solved to optimality (LP 0.6
     a quarter: 0, 1, 1, 2, ...; whole columns stay as they are). Racks installed then never exceed the LP's, so
@@ -682,7 +707,7 @@ def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp) -> np.
     dive.deadline = min(max(dive.deadline, time.perf_counter() + RACK_DIVE_FINISH_S), dive.limit_at)
     for values in (whole, np.floor(x[racks] + INTEGER_TOLERANCE)):
         dive.fix(racks, values)
-        status = dive.resolve("start 2/2")
+        status = dive.resolve("start 2/2", interruptible)
         if status == highspy.HighsModelStatus.kOptimal:
             return dive.values()
         if status != highspy.HighsModelStatus.kInfeasible:

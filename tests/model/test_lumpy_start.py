@@ -198,10 +198,10 @@ def test_out_of_time_with_no_room_for_the_running_totals_each_rack_is_floored(tm
 
 
 def test_ctrl_c_during_the_rack_dive_still_gets_a_whole_plan(tmp_path, monkeypatch):
-    """Ctrl-C in the rack dive's first re-solve: the interrupted stage (2) rounds the lumpy dive's LP (one block)
-    and looks, without a window, for a whole plan to keep (INTERRUPTED_START_S), as after Ctrl-C in the dive."""
+    """Ctrl-C in the rack dive's first re-solve (Q1's racks fixed at one): the whole plan comes from that LP,
+    racks 1, 1, 1 ($7,780, the dive's own plan here), in a re-solve that ignores the press; no window stage."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
-    calls, stages = [], []
+    calls, stages, plans = [], [], []
     run = msolve.run_with_progress
 
     def pressed_in_the_rack_dive(h, is_mip, label="solve", **kw):
@@ -211,13 +211,10 @@ def test_ctrl_c_during_the_rack_dive_still_gets_a_whole_plan(tmp_path, monkeypat
             msolve.RUN.stopped = True  # as the interrupt callback sets it
         return out
 
-    stage = msolve._racks_stage
-    monkeypatch.setattr(msolve, "_racks_stage", lambda form, options, lumpy, relaxed, started, window: stages.append(
-        (window, options.time_limit_s, [round(relaxed[j], 6) for j in lumpy])) or stage(
-        form, options, lumpy, relaxed, started, window))
+    _spy_on_the_plans_after_ctrl_c(monkeypatch, stages, plans)
     monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_rack_dive)
     s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
-    assert stages == [(None, msolve.INTERRUPTED_START_S, [1, 0, 0])]
+    assert stages == [] and [_plan_cost(s.result.form, x) for x in plans] == [pytest.approx(7780, rel=1e-6)]
     assert s.result.has_solution and "lumpy-first" in s.result.algorithm
 
 
@@ -225,9 +222,10 @@ def test_ctrl_c_between_the_rack_dives_re_solves_is_not_lost(tmp_path, monkeypat
     """Ctrl-C pressed while the dive is in Python between two re-solves (planner/signals.py counts it, as the
     whole start keeps RUN.running: ctrl_c_asks_to_stop; without it the press raises KeyboardInterrupt and nothing
     is written) stops the dive at its next re-solve, and the interrupted stage (2) finds a whole plan from the
-    lumpy dive's LP, as after a press inside a run."""
+    lumpy dive's LP (blocks 1, racks 1.4, 0.6, 1: running totals floored 1, 1, 1, $7,780), as after a press
+    inside a run; the full MIP then stops at once and keeps it."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
-    seen, stages = [], []
+    seen, stages, plans = [], [], []
     dive = msolve._rack_dive
 
     def pressed_before_the_first_resolve(form, lumpy, racks, lp):
@@ -235,14 +233,37 @@ def test_ctrl_c_between_the_rack_dives_re_solves_is_not_lost(tmp_path, monkeypat
         monkeypatch.setattr(msolve.RUN, "should_stop", lambda: True)
         return dive(form, lumpy, racks, lp)
 
-    stage = msolve._racks_stage
-    monkeypatch.setattr(msolve, "_racks_stage", lambda form, options, lumpy, relaxed, started, window: stages.append(
-        (window, options.time_limit_s)) or stage(form, options, lumpy, relaxed, started, window))
+    _spy_on_the_plans_after_ctrl_c(monkeypatch, stages, plans)
     monkeypatch.setattr(msolve, "_rack_dive", pressed_before_the_first_resolve)
-    s, labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
+    s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
     assert seen == [True] and not msolve.RUN.running  # kept for the whole start, restored after
-    assert "start 2/2" in labels and stages == [(None, msolve.INTERRUPTED_START_S)]
-    assert s.result.has_solution and s.result.message.startswith("interrupted (Ctrl-C)")
+    assert stages == [] and [_plan_cost(s.result.form, x) for x in plans] == [pytest.approx(7780, rel=1e-6)]
+    assert s.result.message.startswith("interrupted (Ctrl-C)")
+    assert s.objective == pytest.approx(7780, rel=1e-6)  # the MIP stopped at once: the plan written is that one
+
+
+def test_a_real_interrupt_of_a_rack_dive_re_solve_still_gets_the_whole_plan(tmp_path, monkeypatch):
+    """Ctrl-C seen by HiGHS's own callback during the rack dive's first re-solve (that run ends 'Interrupted by
+    user'): the whole plan's re-solve on the same LP runs without callbacks, since HiGHS 1.16 would stop it at its
+    first one too (measured on MIP-M: no plan was written). The last LP solved to optimality is the lumpy dive's
+    (racks 1.4, 0.6, 1): running totals floored, 1, 1, 1, $7,780."""
+    monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
+    stages, plans, statuses = [], [], []
+    run = msolve.run_with_progress
+
+    def pressed_as_the_rack_dive_runs(h, is_mip, label="solve", **kw):
+        if label == "start 2/2":
+            monkeypatch.setattr(msolve.RUN, "should_stop", lambda: True)
+        out = run(h, is_mip, label, **kw)
+        statuses.append((label, h.getModelStatus()))
+        return out
+
+    _spy_on_the_plans_after_ctrl_c(monkeypatch, stages, plans)
+    monkeypatch.setattr(msolve, "run_with_progress", pressed_as_the_rack_dive_runs)
+    s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
+    assert ("start 2/2", msolve.highspy.HighsModelStatus.kInterrupt) in statuses
+    assert stages == [] and [_plan_cost(s.result.form, x) for x in plans] == [pytest.approx(7780, rel=1e-6)]
+    assert s.result.message.startswith("interrupted (Ctrl-C)") and s.objective == pytest.approx(7780, rel=1e-6)
 
 
 def test_a_large_mip_with_integer_wafers_keeps_the_window_stage(tmp_path, monkeypatch):
@@ -290,11 +311,15 @@ def test_a_given_start_without_weighing_goes_alone(tmp_path, monkeypatch):
     assert result.status == "optimal" and result.objective * 1e3 == pytest.approx(8600, rel=1e-6)
 
 
-def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_path, monkeypatch):
-    """Ctrl-C during the dive's re-solve: the dive returns the LP it had (1.4 blocks) and the interrupted stage (2)
-    rounds it (one block) and looks, without a window, for a whole plan to keep (INTERRUPTED_START_S)."""
+@pytest.mark.parametrize("integer_wafers", [False, True])
+def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_path, monkeypatch, integer_wafers):
+    """Ctrl-C during the dive's re-solve (one block fixed). With racks the only other integers, a whole plan
+    comes from the last LP in one re-solve that ignores the press (_whole_after_ctrl_c): blocks at the nearest
+    whole number, racks at the floors of their running totals, here the LP's own 2, 0, 1: 3 x 1,100 + 300 + 400 x
+    $5 = $5,600. With integer wafers too, the dive returns the LP it had (1.4 blocks) and the interrupted stage
+    (2) rounds it (one block) and looks, without a window, for a whole plan to keep (INTERRUPTED_START_S)."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
-    calls, stages = [], []
+    calls, stages, plans = [], [], []
     run = msolve.run_with_progress
 
     def pressed_in_the_resolve(h, is_mip, label="solve", **kw):
@@ -304,14 +329,25 @@ def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_pat
             msolve.RUN.stopped = True  # as the interrupt callback sets it
         return out
 
-    stage = msolve._racks_stage
+    _spy_on_the_plans_after_ctrl_c(monkeypatch, stages, plans)
+    monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_resolve)
+    s, _labels = _solved_with_stages(tmp_path, monkeypatch, {"integer_wafers": integer_wafers},
+                                     sheets_edit=_q3_demand_3400)
+    if integer_wafers:
+        assert stages == [(None, msolve.INTERRUPTED_START_S, [1.4, 0, 0])] and plans == []
+    else:
+        assert stages == [] and [_plan_cost(s.result.form, x) for x in plans] == [pytest.approx(5600, rel=1e-6)]
+    assert s.result.has_solution and "lumpy-first" in s.result.algorithm
+
+
+def _spy_on_the_plans_after_ctrl_c(monkeypatch, stages: list, plans: list) -> None:
+    """Record the interrupted window stage's calls (window, time limit, lumpy values) in `stages` and the whole
+    plans _whole_after_ctrl_c makes in `plans`."""
+    stage, whole = msolve._racks_stage, msolve._whole_after_ctrl_c
     monkeypatch.setattr(msolve, "_racks_stage", lambda form, options, lumpy, relaxed, started, window: stages.append(
         (window, options.time_limit_s, [round(relaxed[j], 6) for j in lumpy])) or stage(
         form, options, lumpy, relaxed, started, window))
-    monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_resolve)
-    s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q3_demand_3400)
-    assert stages == [(None, msolve.INTERRUPTED_START_S, [1.4, 0, 0])]
-    assert s.result.has_solution and "lumpy-first" in s.result.algorithm
+    monkeypatch.setattr(msolve, "_whole_after_ctrl_c", lambda *a: plans.append(whole(*a)) or plans[-1])
 
 
 def test_the_dives_resolves_get_their_time_on_the_lps_running_clock(tmp_path, monkeypatch):
