@@ -372,7 +372,7 @@ LARGE_START_SHARE = 0.35
 # RACK_DIVE_NOTE: on a large MIP whose other integers are all racks, stage (2) is a second dive on the same LP
 # (_rack_dive) instead of the window: quarter by quarter, earliest first, the fractional racks of the quarter
 # nearest a whole number (RACK_DIVE_BATCH at a time) are fixed there, or at their floor when that LP is
-# infeasible, and the LP re-solved from its basis. Earliest first because a quarter's rounding then moves chips and
+# infeasible (then at their ceiling), and the LP re-solved from its basis. Earliest first because a quarter's rounding then moves chips and
 # power to the quarters after it, which the LP still sees as continuous. Measured on bench's MIP-M (quiet machine
 # but for one other solve; bench/RESULTS.md): ~1,600 re-solves (0.04-0.08 s each, a third infeasible), 90-107 s,
 # plan 10,922,087-10,923,422 $k, against 10,940,526 from the window at 56 s and 10,933,497 the best plan the full
@@ -508,7 +508,7 @@ def _lumpy_first_stages(form: StandardForm, options: SolveOptions,
         whole = _whole_after_ctrl_c(form, lumpy, racks, dive)
         if whole is not None:
             return _whole_solution(form, whole), bound, False
-    if RUN.stopped:  # Ctrl-C in stage (1) or in the rack dive: a whole plan quickly, which the stopped MIP keeps
+    if RUN.stopped:  # Ctrl-C in stage (1), or in the dives without a plan from them: a whole plan the MIP keeps
         second = _racks_stage(form, replace(options, time_limit_s=min(share, INTERRUPTED_START_S),
                                             mip_rel_gap=INTERRUPTED_START_GAP), lumpy, relaxed, started, None)
         return (second.getSolution() if second.getInfo().primal_solution_status == 2 else None), bound, False
@@ -580,8 +580,9 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
     there (or, if that LP is infeasible, at the whole number on its other side) and the LP re-solved by dual
     simplex from its basis, until every lumpy column is whole. Returns (the last LP's column values, lumpy columns
     whole, racks continuous; None when the dive ends without one) and the relaxation's objective, a valid bound.
-    After Ctrl-C the last LP's values are returned as they are: the interrupted stage (2) rounds them; Ctrl-C in
-    the first LP (interior point: no values until it ends) leaves no start, as in a MIP stage (1) without a plan."""
+    After Ctrl-C the last LP's values are returned as they are, for _whole_after_ctrl_c or the interrupted stage
+    (2) to round; Ctrl-C in the first LP (interior point: no values until it ends) leaves no start, as in a MIP
+    stage (1) without a plan."""
     dive.deadline = time.perf_counter() + share
     h = dive.h = _highs(replace(options, time_limit_s=share), "ipm", False)
     h.setOptionValue("solver", "ipx")
@@ -596,7 +597,7 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
     dive.optimal_x = dive.values()
     h.setOptionValue("solver", "simplex")
     while True:
-        x = dive.values()
+        x = dive.optimal_x
         off = np.abs(x[lumpy] - np.round(x[lumpy]))
         if RUN.stopped or not (off > INTEGER_TOLERANCE).any():  # Ctrl-C: stage (2) rounds what is left
             return x, bound
@@ -618,11 +619,12 @@ def _lumpy_dive(form: StandardForm, options: SolveOptions, lumpy: np.ndarray, sh
 def _rack_dive(form: StandardForm, lumpy: np.ndarray, racks: np.ndarray, dive: _DiveLp) -> np.ndarray | None:
     """Stage (2) of lumpy_first_start on a large MIP whose other integers are all racks (RACK_DIVE_NOTE), on the
     lumpy dive's LP: the lumpy columns fixed at their whole values, then quarter by quarter, earliest first, the
-    (at most RACK_DIVE_BATCH) fractional rack columns of the quarter nearest a whole number are fixed there, or
-    at their floor when that LP is infeasible, and the LP re-solved from its basis, until the quarter's racks are
-    whole and fixed. When the deadline comes first, the racks left are fixed at their floor in one last re-solve
-    (RACK_DIVE_FINISH_S). Returns the whole plan's column values; None after Ctrl-C, or when no LP is left."""
-    x = dive.values()
+    (at most RACK_DIVE_BATCH) fractional rack columns of the quarter nearest a whole number are fixed there
+    (_fix_batch: else at their floors, else their ceilings) and the LP re-solved from its basis, until the
+    quarter's racks are whole and fixed. When the deadline comes first, the racks left go to the floors of their
+    running totals (_floor_the_rest). Returns the whole plan's column values; None after Ctrl-C, or when no LP
+    is left."""
+    x = dive.optimal_x
     dive.fix(lumpy, np.round(x[lumpy]))
     by_quarter: dict = {}
     for j in racks:
@@ -630,7 +632,7 @@ def _rack_dive(form: StandardForm, lumpy: np.ndarray, racks: np.ndarray, dive: _
     for done, quarter in enumerate(sorted(by_quarter)):
         columns = np.array(by_quarter[quarter], dtype=int)
         while True:
-            x = dive.values()
+            x = dive.optimal_x
             dive.note = (f"racks whole in {done} of {len(by_quarter)} quarters, LP "
                          f"{_fmt(dive.objective)} ($k)")
             off = np.abs(x[columns] - np.round(x[columns]))
@@ -648,7 +650,7 @@ def _rack_dive(form: StandardForm, lumpy: np.ndarray, racks: np.ndarray, dive: _
             if status != highspy.HighsModelStatus.kOptimal:  # the deadline came, or HiGHS stopped for another reason
                 return _floor_the_rest(form, racks, dive)
         dive.fix(columns, np.round(x[columns]))
-    return dive.values()
+    return dive.optimal_x
 
 
 def _fix_batch(dive: _DiveLp, batch: np.ndarray, values: np.ndarray) -> highspy.HighsModelStatus | None:
@@ -709,7 +711,7 @@ def _floor_the_rest(form: StandardForm, racks: np.ndarray, dive: _DiveLp,
         dive.fix(racks, values)
         status = dive.resolve("start 2/2", interruptible)
         if status == highspy.HighsModelStatus.kOptimal:
-            return dive.values()
+            return dive.optimal_x
         if status != highspy.HighsModelStatus.kInfeasible:
             return None
     return None

@@ -201,18 +201,9 @@ def test_ctrl_c_during_the_rack_dive_still_gets_a_whole_plan(tmp_path, monkeypat
     """Ctrl-C in the rack dive's first re-solve (Q1's racks fixed at one): the whole plan comes from that LP,
     racks 1, 1, 1 ($7,780, the dive's own plan here), in a re-solve that ignores the press; no window stage."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
-    calls, stages, plans = [], [], []
-    run = msolve.run_with_progress
-
-    def pressed_in_the_rack_dive(h, is_mip, label="solve", **kw):
-        calls.append(label)
-        out = run(h, is_mip, label, **kw)
-        if label == "start 2/2" and calls.count(label) == 1:
-            msolve.RUN.stopped = True  # as the interrupt callback sets it
-        return out
-
+    stages, plans = [], []
+    _ctrl_c_after_the_run(monkeypatch, lambda labels: labels.count("start 2/2") == 1 and labels[-1] == "start 2/2")
     _spy_on_the_plans_after_ctrl_c(monkeypatch, stages, plans)
-    monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_rack_dive)
     s, _labels = _solved_with_stages(tmp_path, monkeypatch, {}, sheets_edit=_q1_demand_1400_and_energy)
     assert stages == [] and [_plan_cost(s.result.form, x) for x in plans] == [pytest.approx(7780, rel=1e-6)]
     assert s.result.has_solution and "lumpy-first" in s.result.algorithm
@@ -319,18 +310,9 @@ def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_pat
     $5 = $5,600. With integer wafers too, the dive returns the LP it had (1.4 blocks) and the interrupted stage
     (2) rounds it (one block) and looks, without a window, for a whole plan to keep (INTERRUPTED_START_S)."""
     monkeypatch.setattr(msolve, "LUMPY_FIRST_MAX_COLUMNS", 0)
-    calls, stages, plans = [], [], []
-    run = msolve.run_with_progress
-
-    def pressed_in_the_resolve(h, is_mip, label="solve", **kw):
-        calls.append(label)
-        out = run(h, is_mip, label, **kw)
-        if calls == ["start 1/2", "start 1/2"]:
-            msolve.RUN.stopped = True  # as the interrupt callback sets it
-        return out
-
+    stages, plans = [], []
+    _ctrl_c_after_the_run(monkeypatch, lambda labels: labels == ["start 1/2", "start 1/2"])
     _spy_on_the_plans_after_ctrl_c(monkeypatch, stages, plans)
-    monkeypatch.setattr(msolve, "run_with_progress", pressed_in_the_resolve)
     s, _labels = _solved_with_stages(tmp_path, monkeypatch, {"integer_wafers": integer_wafers},
                                      sheets_edit=_q3_demand_3400)
     if integer_wafers:
@@ -338,6 +320,22 @@ def test_ctrl_c_during_the_dive_still_gets_a_whole_plan_from_what_it_has(tmp_pat
     else:
         assert stages == [] and [_plan_cost(s.result.form, x) for x in plans] == [pytest.approx(5600, rel=1e-6)]
     assert s.result.has_solution and "lumpy-first" in s.result.algorithm
+
+
+def _ctrl_c_after_the_run(monkeypatch, pressed) -> None:
+    """Ctrl-C as the interrupt callback reports it (RUN.stopped) at the end of the HiGHS run after which
+    `pressed(labels of the runs so far)` holds."""
+    labels = []
+    run = msolve.run_with_progress
+
+    def run_then_maybe_press(h, is_mip, label="solve", **kw):
+        labels.append(label)
+        out = run(h, is_mip, label, **kw)
+        if pressed(labels):
+            msolve.RUN.stopped = True
+        return out
+
+    monkeypatch.setattr(msolve, "run_with_progress", run_then_maybe_press)
 
 
 def _spy_on_the_plans_after_ctrl_c(monkeypatch, stages: list, plans: list) -> None:
