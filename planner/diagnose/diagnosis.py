@@ -294,10 +294,19 @@ def _elastic_lp(form: StandardForm, data: PlanData, slacks: list[Slack]) -> high
     return h.getLp()
 
 
+class RepairOutOfTime(Exception):
+    """An elastic re-solve stopped (time limit or Ctrl-C) before it found a repair: whether one exists is not
+    known, which the diagnosis must not report as 'no change makes the plan feasible'."""
+
+
+STOPPED = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt,
+           highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kSolutionLimit)
+
+
 def _run_elastic(lp: highspy.HighsLp, n0: int, n: int, options: SolveOptions, integer: bool,
                  fixed: np.ndarray | None = None) -> np.ndarray | None:
     """Slack values of the elastic model (LP or MIP; `fixed`: slacks held at these values, a feasibility
-    check), or None when it has no solution."""
+    check), or None when it has no solution; RepairOutOfTime when it stopped before it knew."""
     h = new_highs()
     if time_left(options.time_limit_s):
         h.setOptionValue("time_limit", float(time_left(options.time_limit_s)))
@@ -310,6 +319,8 @@ def _run_elastic(lp: highspy.HighsLp, n0: int, n: int, options: SolveOptions, in
         h.changeColsBounds(n, idx, fixed, fixed)
     h.run()
     if h.getInfo().primal_solution_status != 2:
+        if h.getModelStatus() in STOPPED:
+            raise RepairOutOfTime(h.modelStatusToString(h.getModelStatus()))
         return None
     return np.asarray(h.getSolution().col_value)[n0:n0 + n]
 
@@ -372,8 +383,11 @@ def _checked(lp, n0: int, slacks: list[Slack], x: np.ndarray, options: SolveOpti
     boxed = SolveOptions(time_limit_s=min(CHECK_SECONDS, time_left(options.time_limit_s) or CHECK_SECONDS))
     for margin in MARGINS:
         rounded = _rounded(slacks, x, margin)
-        if _run_elastic(lp, n0, len(slacks), boxed, integer=True, fixed=rounded) is not None:
-            return rounded
+        try:
+            if _run_elastic(lp, n0, len(slacks), boxed, integer=True, fixed=rounded) is not None:
+                return rounded
+        except RepairOutOfTime:  # a check cut short proves nothing: the next, wider one, then the elastic MIP
+            continue
     return None
 
 
@@ -410,20 +424,24 @@ def amount(x: float, unit: str, with_unit: bool = True) -> str:
     return f"{text} {unit}" if with_unit else text
 
 
-def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOptions) -> pd.DataFrame:
-    """The least change in each single family that alone restores feasibility ("or" options)."""
+def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOptions) -> tuple[pd.DataFrame, list[str]]:
+    """The least change in each single family that alone restores feasibility ("or" options), and the families
+    whose search stopped (time limit, Ctrl-C) before it knew."""
     present = sorted({con.parent_component().name for con, _s in form.rows} & set(REPAIRABLE))
-    frames = []
+    frames, out_of_time = [], []
     for k, family in enumerate(present, start=1):
         t0 = time.perf_counter()
-        repair = elastic_repair(form, data, options, (family,))
+        try:
+            repair = elastic_repair(form, data, options, (family,))
+        except RepairOutOfTime:
+            repair = None
+            out_of_time.append(FAMILIES[family].title.lower() if family in FAMILIES else family)
         log.info("diagnose  alternative %d/%d (%s) in %.2f s", k, len(present), family, time.perf_counter() - t0)
         if repair is not None and len(repair):
             frames.append(repair.assign(option=k))
-    if not frames:
-        return pd.DataFrame(columns=[Col.option] + REPAIR_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    return out[[Col.option] + REPAIR_COLUMNS]
+    out = pd.concat(frames, ignore_index=True)[[Col.option] + REPAIR_COLUMNS] if frames else \
+        pd.DataFrame(columns=[Col.option] + REPAIR_COLUMNS)
+    return out, out_of_time
 
 
 def name_scenario_cells(diag: Diagnosis, edited: dict[str, str]) -> None:
@@ -443,6 +461,11 @@ def name_scenario_cells(diag: Diagnosis, edited: dict[str, str]) -> None:
         for column in (Col.action, Col.meaning):
             if column in frame.columns:
                 frame[column] = frame[column].map(named)
+
+
+def _within(options: SolveOptions) -> str:
+    limit = options.time_limit_s
+    return f" within the time limit ({limit:g} s, shared with the plan's solve)" if limit and limit > 0 else ""
 
 
 def listed(actions: list[str], shown: int = 5, table: str = "the repair table", joiner: str = "; and ") -> str:
@@ -466,33 +489,48 @@ def diagnose(model, sets: ModelSets, data: PlanData, result: SolveResult, option
         diag.summary.append(f"The model could not be handed to the solver: {result.message}")
         return diag
     if result.status == "infeasible":
-        t0 = time.perf_counter()
-        diag.conflict, diag.conflict_of = conflict_set(form, data, options, pinned)
-        log.info("diagnose  conflict set: %d rows in %.2f s", len(diag.conflict), time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        repairs = elastic_repair(form, data, options)
-        log.info("diagnose  smallest repair: %d cell(s) in %.2f s", 0 if repairs is None else len(repairs),
-                 time.perf_counter() - t0)
-        diag.repairs = repairs if repairs is not None else pd.DataFrame(columns=REPAIR_COLUMNS)
-        diag.summary.append("The plan is infeasible: the hard limits below cannot all hold at once.")
-        if len(diag.conflict):
-            # the set can hold every quarter's rows of several limits (75 on the example with every floor at 1)
-            diag.summary.append(f"Conflict set ({diag.conflict_of}, {len(diag.conflict)} limits): " + listed(
-                [f"{r.meaning} [{r.cell}]" if r.cell else r.meaning for r in diag.conflict.itertuples()],
-                shown=8, table="the conflict set table", joiner="; "))
-        elif diag.conflict_of:
-            diag.summary.append(f"The {diag.conflict_of}: the conflict needs whole-number decisions (racks, "
-                                "expansion blocks, deals signed); see the repairs.")
-        diag.alternatives = repair_alternatives(form, data, options)
-        if len(diag.repairs):
-            diag.summary.append("Smallest change that makes the plan feasible: " + listed(
-                diag.repairs[Col.action].tolist()))
-        elif repairs is None:
-            diag.summary.append("No change to the input limits alone makes the plan feasible: check the structure "
-                                "(routes, qualifications, serving links, throughput).")
-        for _option, group in diag.alternatives.groupby(Col.option, sort=True):
-            diag.summary.append("Or, changing only " + group[Col.family].iloc[0].lower() + ": " + listed(
-                group[Col.action].tolist()))
+        _explain_infeasible(diag, form, data, options, pinned)
     if len(diag.checks):
         diag.summary.append("Pre-solve checks: " + listed(diag.checks[Col.message].tolist()))
     return diag
+
+
+def _explain_infeasible(diag: Diagnosis, form: StandardForm, data: PlanData, options: SolveOptions,
+                        pinned: dict | None) -> None:
+    """The conflict set, the smallest repair and the one-family alternatives of an infeasible plan, in words."""
+    t0 = time.perf_counter()
+    diag.conflict, diag.conflict_of = conflict_set(form, data, options, pinned)
+    log.info("diagnose  conflict set: %d rows in %.2f s", len(diag.conflict), time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    try:
+        repairs, repair_stopped = elastic_repair(form, data, options), ""
+    except RepairOutOfTime as stopped:
+        repairs, repair_stopped = None, str(stopped)
+    log.info("diagnose  smallest repair: %d cell(s) in %.2f s", 0 if repairs is None else len(repairs),
+             time.perf_counter() - t0)
+    diag.repairs = repairs if repairs is not None else pd.DataFrame(columns=REPAIR_COLUMNS)
+    diag.summary.append("The plan is infeasible: the hard limits below cannot all hold at once.")
+    if len(diag.conflict):
+        # the set can hold every quarter's rows of several limits (75 on the example with every floor at 1)
+        diag.summary.append(f"Conflict set ({diag.conflict_of}, {len(diag.conflict)} limits): " + listed(
+            [f"{r.meaning} [{r.cell}]" if r.cell else r.meaning for r in diag.conflict.itertuples()],
+            shown=8, table="the conflict set table", joiner="; "))
+    elif diag.conflict_of:
+        diag.summary.append(f"The {diag.conflict_of}: the conflict needs whole-number decisions (racks, "
+                            "expansion blocks, deals signed); see the repairs.")
+    diag.alternatives, skipped = repair_alternatives(form, data, options)
+    if len(diag.repairs):
+        diag.summary.append("Smallest change that makes the plan feasible: " + listed(
+            diag.repairs[Col.action].tolist()))
+    elif repair_stopped:
+        diag.summary.append(f"The search for the smallest change stopped ({repair_stopped.lower()}) before it "
+                            f"found one{_within(options)}: whether a change of the input limits alone makes the "
+                            "plan feasible is not known; run `planner diagnose` again with a larger --time-limit.")
+    elif repairs is None:
+        diag.summary.append("No change to the input limits alone makes the plan feasible: check the structure "
+                            "(routes, qualifications, serving links, throughput).")
+    for _option, group in diag.alternatives.groupby(Col.option, sort=True):
+        diag.summary.append("Or, changing only " + group[Col.family].iloc[0].lower() + ": " + listed(
+            group[Col.action].tolist()))
+    if skipped:
+        diag.summary.append("Not searched, out of time: the change in " + ", ".join(skipped) + " alone.")

@@ -256,3 +256,31 @@ def test_the_terminal_counts_what_a_shortened_line_leaves_out():
     listed_5 = "Frozen: " + "; ".join(f"limit number {i} is long enough" for i in range(5))
     assert _shortened(listed_5 + " (and 6 more, see Pre-solve checks)", 100).endswith(
         "limit number 1 is long enough; ... (9 more in the Diagnosis sheet)")
+
+
+def test_a_repair_search_out_of_time_says_so_not_that_no_repair_exists(tmp_path, monkeypatch):
+    """The workbook of the typeable-repairs test (its repair: the floor to 40%), diagnosed with no time left:
+    every elastic re-solve stops at its time limit before it finds a repair. That is not 'no change makes the plan
+    feasible': the headline says the search stopped and how to give it more time, and names the one-family
+    searches it did not finish."""
+    import planner.diagnose.diagnosis as diagnosis
+
+    sheets = with_floor(minimal_sheets(2, integer_racks=True))
+    sheets["FabCapacity"][1] = ["F", 1, 1]
+    sheets["Demand"][1] = ["NA", "w", 2500, 2500]
+    data, _issues = validate_workbook(write(tmp_path, sheets))
+    model, sets = build_model(data)
+    options = SolveOptions(time_limit_s=60)
+    result = solve(model, options)
+    assert result.status == "infeasible"
+    monkeypatch.setattr(diagnosis, "time_left", lambda limit: 1e-9)
+    d = diagnose(model, sets, data, result, options)
+    text = " ".join(d.summary)
+    assert len(d.repairs) == 0 and "No change to the input limits alone" not in text
+    assert "The search for the smallest change stopped (time limit reached) before it found one within the " \
+           "time limit (60 s, shared with the plan's solve)" in text
+    assert "run `planner diagnose` again with a larger --time-limit" in text
+    assert "Not searched, out of time: the change in " in text and "service floor" in text.lower()
+    monkeypatch.undo()
+    again = diagnose(model, sets, data, result, options)
+    assert again.repairs["action"].tolist() == ["lower min_service_level of w (Workloads!C2) from 100.0% to 40.0%"]
