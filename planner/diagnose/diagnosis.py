@@ -209,9 +209,9 @@ def bound_row(var, bound: int, data: PlanData, pinned: dict) -> dict | None:
     key, quarter = index_words(index, data)
     side = {2: "lower", 3: "upper", 4: "both"}.get(bound, "upper")
     why = pinned.get((name, index))
-    if why is not None:
-        family, spec, cell = "Frozen decision", "", why.get(Col.source, "")
-        text = f"{why.get(Col.what, var.name)}: frozen at {value:g} by the previous plan (--freeze)"
+    if why is not None:  # a freeze names its previous plan's cell; another edit brings its own family and words
+        family, spec, cell = why.get(Col.family, "Frozen decision"), "", why.get(Col.source, "")
+        text = why.get(Col.meaning) or f"{why.get(Col.what, var.name)}: frozen at {value:g} by the previous plan (--freeze)"
     else:
         family, spec, cell, text = _bound_words(name, index, quarter, upper, value, data)
         if not family:

@@ -75,13 +75,19 @@ def _cents(value):
     return 0.0 if isinstance(value, float) and abs(value) < 5e-3 else value
 
 
+# a hedged plan with a scenario that has no plan alone, or none once the commitments other scenarios lack are 0,
+# is written as that scenario's diagnosis (hedged.py): an infeasible one here has a plan for every scenario alone
+HEDGED_INFEASIBLE = ("INFEASIBLE: every scenario can be planned alone, but no one set of here-and-now commitments "
+                     "suits them all; see status_message")
+
+
 def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, object, str]]:
     result = plan.result
     status = result.status if result is not None else "error"
     rows: list[tuple[str, object, str]] = [
         ("plan_name", plan.base.settings.plan_name, "hedged plan (planner run --stochastic)"),
-        (Col.status, status, STATUS_WORDS.get(status, "").replace("mip_gap", "ph_gap" if plan.engine == "ph"
-                                                                   else "mip_gap")),
+        (Col.status, status, HEDGED_INFEASIBLE if status == "infeasible" else STATUS_WORDS.get(status, "").replace(
+            "mip_gap", "ph_gap" if plan.engine == "ph" else "mip_gap")),
         ("status_message", result.message if result is not None else "", ""),
     ]
     rows += [(k, _cents(plan.summary.get(k)), plan.notes.get(k, "")) for k in SPEC_KEYS]
@@ -93,7 +99,9 @@ def summary_rows(plan, meta: dict, phases: dict[str, float]) -> list[tuple[str, 
     rows += [(k, v, "expected served / expected demand over the scenarios (not the mean of their ratios)"
               if k == Col.service_level else "probability-weighted over the scenarios") for k, v in kpis.items()]
     rows += [("mip_gap", plan.summary.get("mip_gap"), "relative gap of the extensive form (0 for an LP)"),
-             ("solve_seconds", result.solve_seconds if result is not None else None, "HiGHS's own solve time")]
+             ("solve_seconds", result.solve_seconds if result is not None else None,
+              "progressive hedging's whole run: its iterations, then the candidate and bound solves" if plan.engine == "ph"
+              else "HiGHS's own solve time")]
     rows += [(k, plan.notes[k], "") for k in plan.notes if k == "expected_value_plan"]
     rows += [("input_file", meta["input_file"], ""), ("input_sha256", meta["input_sha256"], ""),
              ("planner_version", meta["planner_version"], ""), ("solver", meta["solver"], ""),

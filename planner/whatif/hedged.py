@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,9 +28,10 @@ from models.data import PlanData
 from models.money import money
 from models.sets import USD_PER_OBJ, ModelSets
 from models.solve import SolveOptions, SolveResult, solve, to_standard_form
+from models.registry import index_words
 from models.stochastic import (ScenarioModel, absent_commitments, build_extensive_form, build_scenario_model, cvar,
-                               extensive_standard_form, first_stage_values, fix_first_stage, risk_objective,
-                               scenario_block, seed_risk_variables, unfix)
+                               extensive_standard_form, first_stage, first_stage_values, fix_first_stage,
+                               risk_objective, scenario_block, seed_risk_variables, unfix)
 
 from planner.input.reader import RawWorkbook, read_workbook
 from planner import pipeline
@@ -464,7 +466,7 @@ def run_ef(base: PlanData, scenarios: list[Scenario], options: SolveOptions, tim
     timer.phases["solver"] = plan.result.solve_seconds
     if not plan.result.has_solution:
         for sc in scenarios:
-            sc.status = plan.result.status
+            sc.status, sc.alone_cost = plan.result.status, alone_best(sc)  # the Scenarios sheet: each one's plan alone
         return plan
     with timer.phase("extract"):
         extract_scenarios(ef, plan.result, scenarios)
@@ -491,22 +493,93 @@ def _meta(base: PlanData, result: SolveResult | None, options: RunOptions, input
 
 
 def write_infeasible(output: Path, input_path: Path, sc: Scenario, run: RunOptions, issues: Issues,
-                     timer: Timer) -> PlanOutcome:
-    """A scenario with no plan alone makes the hedged plan infeasible: its diagnosis, naming it."""
+                     timer: Timer, result: SolveResult | None = None, pinned: dict | None = None,
+                     why: str = "") -> PlanOutcome:
+    """A scenario with no plan makes the hedged plan infeasible: its diagnosis (of `result`, default its plan
+    alone), naming it. `pinned`/`why`: the commitments held for all scenarios that it cannot be planned with."""
     from planner.diagnose.diagnosis import diagnose, name_scenario_cells
     from planner.output.plan_writer import write_plan
 
+    result = result or sc.alone
     with timer.phase("diagnose"):
-        diagnosis = diagnose(sc.model, sc.sets, sc.data, sc.alone, run.solve_options(sc.data))
+        diagnosis = diagnose(sc.model, sc.sets, sc.data, result, run.solve_options(sc.data), pinned)
         name_scenario_cells(diagnosis, sc.edited)
-    diagnosis.summary.insert(0, f"The hedged plan is {sc.alone.status}: scenario '{sc.name}' cannot be planned "
-                                "even on its own (whatever is committed); its conflict is below.")
-    meta = _meta(sc.data, sc.alone, run, input_path)
+    diagnosis.summary.insert(0, why or f"The hedged plan is {result.status}: scenario '{sc.name}' cannot be "
+                             "planned even on its own (whatever is committed); its conflict is below.")
+    meta = _meta(sc.data, result, run, input_path)
     meta.update(scenario=sc.name, overrides=sc.overrides, numerics={})
-    written, _note = write_plan(output, sc.data, sc.alone, None, diagnosis, meta, timer.phases, issues, input_path)
-    code = EXIT_INFEASIBLE if sc.alone.status in ("infeasible", "unbounded") else EXIT_OTHER
-    return PlanOutcome(code, sc.alone.status, f"scenario '{sc.name}': {sc.alone.message}", written, issues,
-                       phases=timer.phases)
+    written, _note = write_plan(output, sc.data, result, None, diagnosis, meta, timer.phases, issues, input_path)
+    code = EXIT_INFEASIBLE if result.status in ("infeasible", "unbounded") else EXIT_OTHER
+    message = why.split(": ", 1)[-1] if why else f"scenario '{sc.name}': {result.message}"
+    return PlanOutcome(code, result.status, message, written, issues, phases=timer.phases)
+
+
+def commitments_some_cannot_take(scenarios: list[Scenario], commit: int) -> dict[tuple, list[str]]:
+    """Here-and-now decisions some scenarios have and others lack (absent_commitments) -> the scenarios that lack
+    them: the hedged plan holds each at 0 in every scenario."""
+    keys = [set(first_stage(sc.model, commit)) for sc in scenarios]
+    absent = absent_commitments([sc.model for sc in scenarios], commit)
+    return {key: [sc.name for sc, mine in zip(scenarios, keys) if key not in mine] for key in sorted(absent, key=str)}
+
+
+def detach_from_extensive_form(sc: Scenario) -> None:
+    """The scenario's model on its own again (the extensive form held it as a block, its objective deactivated):
+    its rows are then named as the registry knows them (site_power, not scenario_1.site_power)."""
+    parent = sc.model.parent_block()
+    if parent is not None:
+        parent.del_component(sc.model)
+    sc.model.total_cost.activate()
+
+
+@contextmanager
+def held_at_zero(sc: Scenario, lacking: dict[tuple, list[str]], commit: int):
+    """Scenario `sc` with the commitments other scenarios lack held at 0 by their bounds (so a conflict set can
+    name them, as a freeze does); yields {(variable, index): why} for the diagnosis, restores the bounds after."""
+    variables = {k: v for k, v in first_stage(sc.model, commit).items() if k in lacking}
+    saved = {k: (v.lb, v.ub) for k, v in variables.items()}
+    pinned = {}
+    for (name, index), var in variables.items():
+        key, quarter = index_words(index, sc.data)
+        what = f"{var.parent_component().doc or name} [{key}{' ' + quarter if quarter else ''}]"
+        others = ", ".join(f"'{n}'" for n in lacking[(name, index)])
+        pinned[(name, index)] = {Col.family: "Shared commitment", Col.source: f"scenario {others}",
+                                 Col.meaning: f"{what}: held at 0 in every scenario, because scenario {others} "
+                                 "cannot take it and a here-and-now decision has one value in all of them"}
+        var.setlb(0.0)
+        var.setub(0.0)
+    try:
+        yield pinned
+    finally:
+        for k, (lb, ub) in saved.items():
+            variables[k].setlb(lb)
+            variables[k].setub(ub)
+
+
+def write_shared_conflict(output: Path, input_path: Path, scenarios: list[Scenario], commit: int, run: RunOptions,
+                          issues: Issues, timer: Timer) -> PlanOutcome | None:
+    """Every scenario has a plan alone but the extensive form has none: the first scenario that has no plan once
+    the commitments other scenarios cannot take are held at 0 (a partner one scenario removes, a route or a
+    qualification one scenario lacks), diagnosed like a plan with those pinned. None when no scenario is (the
+    conflict then lies in commitments all scenarios can take, which one value cannot suit)."""
+    lacking = commitments_some_cannot_take(scenarios, commit)
+    options = alone_options(run.solve_options(scenarios[0].data))
+    for sc in scenarios:
+        mine = {k: v for k, v in lacking.items() if k in first_stage(sc.model, commit)}
+        if not mine:
+            continue
+        detach_from_extensive_form(sc)
+        with held_at_zero(sc, mine, commit) as pinned:
+            with timer.phase("alone"):
+                result = solve(sc.model, options)
+            if result.status not in ("infeasible", "unbounded"):
+                continue
+            culprits = sorted({n for names in mine.values() for n in names})
+            why = (f"The hedged plan is infeasible: every scenario can be planned alone, but scenario '{sc.name}' "
+                   f"cannot be planned without the {len(mine)} commitment(s) that scenario(s) "
+                   f"{', '.join(repr(n) for n in culprits)} cannot take, which are therefore 0 in every scenario "
+                   "(one here-and-now value for all); its conflict is below, those commitments named as shared.")
+            return write_infeasible(output, input_path, sc, run, issues, timer, result, pinned, why)
+    return None
 
 
 def plan_hedged(input_path: str | Path, output_path: str | Path, options: HedgedOptions | None = None,
@@ -534,15 +607,22 @@ def plan_hedged(input_path: str | Path, output_path: str | Path, options: Hedged
     if bad is not None:
         return write_infeasible(output_path, input_path, bad, options.run, issues, timer), None
     plan = run_ef(base, scenarios, solve_options, timer)
+    if plan.result is not None and plan.result.status == "infeasible":
+        shared = write_shared_conflict(output_path, input_path, scenarios, base.settings.commit_quarters,
+                                       options.run, issues, timer) if write else None
+        if shared is not None:
+            return shared, None
     plan.phases = timer.phases
     status = plan.result.status if plan.result is not None else "error"
     code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
             "unbounded": EXIT_INFEASIBLE}.get(status, EXIT_OTHER)
     objective = plan.summary.get(Col.objective_usd)
     message = plan.result.message if plan.result is not None else "no result"
-    if status == "infeasible":
+    if status == "infeasible":  # no scenario fails with only the commitments others lack held at 0
         message = ("every scenario can be planned alone, but no one commitment of the first "
-                   f"{base.settings.commit_quarters} quarter(s) suits them all")
+                   f"{base.settings.commit_quarters} quarter(s) and of the partner deals suits them all: plan "
+                   "pairs of scenarios (ScenarioWeights) to find the two that conflict")
+        plan.result.message = message
     written = None
     if write:
         from planner.output.hedged_writer import write_hedged_plan

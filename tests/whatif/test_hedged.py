@@ -874,3 +874,56 @@ def test_ph_notes_without_a_finite_lower_bound_give_no_range():
     plan = SimpleNamespace(summary={"ph_lower_bound_usd": float("-inf")}, notes={})
     _value_of_information(plan, 1000.0, 980.0, 1001.0)
     assert "lies between" not in plan.notes["vss_usd"] + plan.notes["evpi_usd"]
+
+
+def test_a_scenario_that_needs_a_commitment_another_scenario_lacks_is_diagnosed_with_both_named(tmp_path, capsys):
+    """Every scenario has a plan alone, the hedged plan has none: 'walks' removes partner P (its rows), so
+    the deal, one here-and-now decision, is 0 in every scenario; 'hi' (3,000 tok/s, every token served) needs 3
+    racks = $3,000 of capex in 2026Q1 but its own budget is $1,000 there, so without P it cannot be planned.
+    The Diagnosis names both scenarios and the deal held at 0 as a shared commitment, and its smallest repair is
+    hi's floor at 1,000 / 3,000 = 33.3% (relative change 0.667, against the budget's 2.0)."""
+    s = two_scenarios()
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 1]]
+    s["Budget"] = [["item", "2026Q1", "2026Q2"], ["own_capex_usd", 1000, 0]]
+    s["Partners"] = [["partner", "commitment_usd", "min_deal_usd", "first_quarter", "last_quarter"],
+                     ["P", 10000, 0, "2026Q1", "2026Q2"]]
+    s["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    s["Scenarios"] = [HEADER, ["walks", "Demand", "NA/w", "*", "scale", 0.5],
+                      ["walks", "Partners", "P", None, "remove_row", None],
+                      ["walks", "PartnerSites", "P/S", None, "remove_row", None],
+                      ["hi", "Demand", "NA/w", "*", "scale", 1.5]]
+    s["ScenarioWeights"] = [["scenario", "probability"], ["walks", 0.5], ["hi", 0.5]]
+    src = write(tmp_path, s)
+    for alone in ("walks", "hi"):
+        assert main(["-q", "run", str(src), "--scenario", alone, "-o", str(tmp_path / f"{alone}.xlsx")]) == 0
+    out = tmp_path / "plan.xlsx"
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(out)]) == 3
+    said = capsys.readouterr().out
+    # P's deal and its funding of S in 2026Q1: here-and-now decisions that 'walks' has not
+    assert "scenario 'hi' cannot be planned without the 2 commitment(s) that scenario(s) 'walks' cannot take" in said
+    rows = list(load_workbook(out)["Diagnosis"].iter_rows(values_only=True))
+    text = " ".join(str(r[0]) for r in rows if r and r[0])
+    assert "lower min_service_level of w (Workloads!C2) from 100.0% to 33.3%" in text
+    shared = [r for r in rows if r and r[0] == "Shared commitment"]
+    assert [r[2] for r in shared] == ["P/S"] and "held at 0 in every scenario, because scenario 'walks'" in shared[0][7]
+
+
+def test_scenarios_that_need_different_commitments_are_infeasible_together_with_each_ones_cost_alone(tmp_path):
+    """Every token served; racks of 2026Q1 are committed. 'lo' (1,000 tok/s) has $1,000 of own budget in 2026Q1:
+    at most 1 rack then; 'hi' (3,000 tok/s, budget $3,000) needs 3 racks in 2026Q1. No commitment is lacking in
+    either, so no one scenario is to blame: exit 3, the Summary says every scenario has a plan alone but no one
+    commitment suits them all, and the Scenarios sheet gives each one's cost alone (1 rack $1,100; 3 racks $3,300)."""
+    s = two_scenarios()
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 1]]
+    s["Budget"] = [["item", "2026Q1", "2026Q2"], ["own_capex_usd", 3000, 0]]
+    s["Scenarios"] += [["lo", "Budget", "own_capex_usd", "2026Q1", "set", 1000]]
+    src = write(tmp_path, s)
+    out = tmp_path / "plan.xlsx"
+    assert main(["-q", "run", str(src), "--stochastic", "-o", str(out)]) == 3
+    wb = load_workbook(out)
+    summary = {r[0]: r[1:] for r in wb["Summary"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["status"][0] == "infeasible" and "every scenario can be planned alone" in summary["status"][1]
+    assert "plan pairs of scenarios" in summary["status_message"][0]
+    header, *rows = wb["Scenarios"].iter_rows(values_only=True)
+    alone = {r[header.index("scenario")]: r[header.index("alone_cost_usd")] for r in rows}
+    assert alone == {"lo": pytest.approx(1100), "hi": pytest.approx(3300)}
