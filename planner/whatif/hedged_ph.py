@@ -43,7 +43,7 @@ from planner.exitcodes import EXIT_OK
 from planner.pipeline import PlanOutcome, Timer
 from models.money import money
 from planner.whatif.hedged import (HedgedPlan, _invalid, _meta, alone_options, expected_value_plan, prepare_all,
-                                    summarize)
+                                    summarize, TOLERANCE_MARK)
 from planner.output.contract import Col
 
 log = logging.getLogger("planner")
@@ -391,10 +391,16 @@ def _value_of_information(plan, upper: float, ws: float, eev: float | None) -> N
     # a wait-and-see bound is -inf when a scenario alone found no plan: then no range is known
     lower = lower / USD_PER_OBJ if lower is not None and math.isfinite(lower) else None
 
-    def span(value_at) -> str:  # RP lies between PH's bounds, so the value lies between these
-        return "" if lower is None else (f"; with RP anywhere between PH's bounds it lies between "
-                                         f"{money(min(value_at(upper), value_at(lower)) * USD_PER_OBJ)} and "
-                                         f"{money(max(value_at(upper), value_at(lower)) * USD_PER_OBJ)}")
+    def span(value_at) -> str:
+        """RP lies between PH's bounds, so the value lies between these; VSS and EVPI are never negative (EEV >= RP
+        >= WS at the optimum), so a range reaching below 0 starts at 0 and the value is within PH's tolerance."""
+        if lower is None:
+            return ""
+        low, high = sorted((value_at(upper), value_at(lower)))
+        text = (f"; with RP anywhere between PH's bounds it lies between {money(max(low, 0.0) * USD_PER_OBJ)} and "
+                f"{money(max(high, 0.0) * USD_PER_OBJ)}")
+        return text + (f"; {TOLERANCE_MARK}: PH's gap is worth more than this value, so it is not significant"
+                       if low <= 0 else "")
 
     plan.notes["vss_usd"] = ("a plan that ignores the spread of the scenarios would cost "
                              f"{money(plan.summary['vss_usd'])} more (EEV - RP, RP = this plan's cost)"

@@ -927,3 +927,21 @@ def test_scenarios_that_need_different_commitments_are_infeasible_together_with_
     header, *rows = wb["Scenarios"].iter_rows(values_only=True)
     alone = {r[header.index("scenario")]: r[header.index("alone_cost_usd")] for r in rows}
     assert alone == {"lo": pytest.approx(1100), "hi": pytest.approx(3300)}
+
+
+def test_ph_values_of_information_that_its_gap_could_erase_are_marked_and_never_negative():
+    """PH bounds 990 and 1,000 $k, WS 995, EEV 1,000.5: EVPI = RP - WS lies between 990 - 995 and 1,000 - 995, but
+    EVPI is never negative, so between $0 and $5,000, and it is marked within solver tolerance (the terminal says
+    'not significant'); VSS = EEV - RP between $500 and $10,500 stays a finding."""
+    from types import SimpleNamespace
+
+    from planner.whatif.hedged import TOLERANCE_MARK, headline
+    from planner.whatif.hedged_ph import _value_of_information
+
+    plan = SimpleNamespace(summary={"ph_lower_bound_usd": 990_000.0}, notes={})
+    _value_of_information(plan, 1000.0, 995.0, 1000.5)
+    assert "it lies between $0 and $5,000" in plan.notes["evpi_usd"] and TOLERANCE_MARK in plan.notes["evpi_usd"]
+    assert plan.notes["vss_usd"].endswith("it lies between $500 and $10,500")
+    plan.summary.update(objective_usd=1e6, expected_cost_usd=1e6, scenarios=2)
+    assert "EVPI $5,000 (within solver tolerance: not significant)" in headline(plan)
+    assert "VSS $500," in headline(plan)
