@@ -483,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve_flags(p, "sweep")
     p.add_argument("--draws", type=int, default=20, help="number of sampled draws (default 20)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0): same seed, same draws")
-    p.add_argument("--workers", type=int, default=0, help="local processes (0 = one per core)")
+    p.add_argument("--workers", type=int, default=0, help="local processes (default 0: one per core)")
     p.add_argument("--scheduler", help="Dask distributed scheduler address, e.g. tcp://HOST:8786")
     p = sub.add_parser("roll", help="write next quarter's input workbook from a plan and its input")
     p.add_argument("plan", help="the plan workbook of the quarter that closed (planner run's output)")

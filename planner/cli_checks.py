@@ -135,8 +135,16 @@ def files_read(args) -> list[Path]:
 def missing_files(args) -> list[str]:
     """A file the command reads that is not there, by its role, before any work (a missing --previous was found
     only after the model was built)."""
-    return [f"the {role} {getattr(args, n)} does not exist" for n, role in READ_ROLES.items()
-            if getattr(args, n, None) and not Path(getattr(args, n)).exists()]
+    problems = []
+    for name, role in READ_ROLES.items():
+        if getattr(args, name, None):
+            path = Path(getattr(args, name))
+            try:
+                if not path.exists():
+                    problems.append(f"the {role} {path} does not exist")
+            except OSError as exc:  # a name longer than the file system allows (ENAMETOOLONG), say
+                problems.append(f"the {role} {path} cannot be read: {exc.strerror or exc}")
+    return problems
 
 
 def outputs(args) -> list[Path]:
@@ -162,6 +170,11 @@ def output_problems(args) -> list[str]:
     wanted = outputs(args)[:1]  # the workbook; sweep's .draws.parquet goes beside it
     problems = []
     for out in wanted:
+        try:
+            out.is_dir() or out.parent.is_dir() or out.exists()
+        except OSError as exc:  # a name longer than the file system allows (ENAMETOOLONG), say
+            problems.append(f"the output {out} cannot be written: {exc.strerror or exc}")
+            continue
         if out.is_dir():
             problems.append(f"the output {out} is a folder; name the workbook to write, e.g. -o {out / 'PLAN.xlsx'}")
         elif out.suffix.lower() != ".xlsx":

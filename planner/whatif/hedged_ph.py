@@ -477,7 +477,8 @@ def plan_ph(input_path: Path, output: Path, options, comm) -> tuple[PlanOutcome,
     _assemble(base, scenarios, sols, eev_costs)
     plan = HedgedPlan(base, scenarios, "ph", committed=committed)
     status, gap, proof = ph_proof(lower, upper, {sc.status for sc in scenarios})
-    plan.result = SolveResult(status, f"progressive hedging, {iterations} iterations on {comm.size} process(es); "
+    plan.result = SolveResult(status, f"progressive hedging, {iterations} iteration{'' if iterations == 1 else 's'} on "
+                              f"{comm.size} process{'' if comm.size == 1 else 'es'}; "
                               f"{proof}", objective=upper, mip_gap=gap, solver="mpi-sppy PH + HiGHS (appsi_highs)",
                               solve_seconds=time.perf_counter() - t0)
     summarize(plan, upper, "progressive hedging on mpi-sppy (HiGHS subproblems)")

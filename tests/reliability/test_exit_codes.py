@@ -3,6 +3,8 @@ that is not .xlsx and a malformed --scheduler are bad options (exit 2), refused 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from planner import cli
@@ -84,6 +86,19 @@ def test_a_file_to_read_that_is_not_there_is_named_by_its_role_before_any_work(t
     assert cli.main(["-q"] + [a.format(out=out, missing=missing, **files) for a in argv]) == 2
     assert capsys.readouterr().err == f"ERROR: the {role} {missing} does not exist\n"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["run", "{example}", "-o", "{long}"], "ERROR: the output {long} cannot be written: File name too long"),
+    (["validate", "{long}"], "ERROR: the input workbook {long} cannot be read: File name too long"),
+    (["template", "{long}"], "ERROR: the output {long} cannot be written: File name too long"),
+], ids=["run -o", "validate", "template"])
+def test_a_file_name_longer_than_the_file_system_allows_is_one_error_not_a_traceback(tmp_path, capsys, argv, said):
+    """A name of 300 characters (Linux allows 255 per path component): exit 2 and one line naming the file."""
+    long = tmp_path / ("p" * 300 + ".xlsx")
+    example = Path(__file__).resolve().parents[2] / "inputs" / "example.xlsx"
+    assert cli.main(["-q"] + [a.format(long=long, example=example) for a in argv]) == 2
+    assert capsys.readouterr().err.strip() == said.format(long=long)
 
 
 def test_a_misspelt_option_is_refused_with_the_commands_usage_and_the_nearest_option(capsys):
