@@ -207,14 +207,17 @@ def rows_with_known_refs(ctx: ValidationContext, spec: SheetSpec, rows: list[Row
             # Products.packaging_line names a line, not a row: PackagingCapacity lists only limited lines
             if col.references is None or col.references[0] == "Products" and col.references[1] == "packaging_line":
                 continue
-            if col.references[0] not in ctx.raw.sheets:
+            absent = col.references[0] not in ctx.raw.sheets
+            if absent and SHEET_BY_NAME[col.references[0]].required:
                 continue  # the missing sheet is reported once; its references are not checked against nothing
             value = row.values.get(col.name)
             pool = known.get(col.references[0], set())
             if value is not None and value not in pool:
                 meant = nearest_name(value, [k for k in pool if isinstance(k, str)]) if isinstance(value, str) \
                     else None
+                # an optional sheet left out (Partners, while PartnerSites still names its partners) plans nothing
                 hint = f"; did you mean '{meant}'? (names must match exactly)" if meant else \
+                    f": the workbook has no {col.references[0]} sheet (add it, or delete this row)" if absent else \
                     f" (known: {known_text(pool)})"
                 ctx.issues.error(spec.name, row.cells.get(col.name, spec.name), col.name, value,
                                  f"unknown {col.name} '{value}': not in {col.references[0]}{hint}")
