@@ -58,7 +58,9 @@ class ReadLimits:
 
 
 def normalise_header(value: object) -> str:
-    """'Chips per rack ' -> 'chips_per_rack'; quarters -> 'YYYYQn'."""
+    """'Chips per rack ', 'chips-per-rack', 'chips__per_rack' -> 'chips_per_rack' (case aside, spaces, _ and - are
+    one separator); quarters -> 'YYYYQn'. The validator matches what is left without separators ('ChipsPerRack')
+    against the sheet's own columns (planner.input.checks.rows.align_headers)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -67,7 +69,7 @@ def normalise_header(value: object) -> str:
     q = parse_quarter(text)
     if q:
         return q
-    return re.sub(r"[\s\-]+", "_", text).lower()
+    return re.sub(r"[\s\-_]+", "_", text).strip("_").lower()
 
 
 @dataclass
@@ -379,8 +381,14 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
     formula_cells = _formula_cells(fws, header_row)
 
     by_row: dict[int, dict[int, object]] = {}
+    unnamed: dict[int, int] = {}  # column -> first row with a value under a blank header
     for (r, c), cell in ws._cells.items():  # only cells that exist in the file: stray formatting far below costs nothing
-        if r <= header_row or (last_row is not None and r > last_row) or c not in col_index:
+        if r <= header_row or (last_row is not None and r > last_row):
+            continue
+        if c not in col_index:
+            if cell.value is not None and not (isinstance(cell.value, str) and not cell.value.strip()) \
+                    and ws.cell(header_row, c).value in (None, "") and r < unnamed.get(c, r + 1):
+                unnamed[c] = r
             continue
         if cell.value is not None or (r, c) in formula_cells or (r, c) in merged_cells:
             by_row.setdefault(r, {})[c] = cell
@@ -388,6 +396,11 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
         if r > header_row and (last_row is None or r <= last_row) and c in col_index:
             by_row.setdefault(r, {}).setdefault(c, ws.cell(r, c))
 
+    for c, r in sorted(unnamed.items()):  # a cleared header: its column would silently take its default
+        letter = get_column_letter(c)
+        issues.error(title, f"{title}!{letter}{r}", "", ws.cell(r, c).value,
+                     f"data under a blank header (column {letter}, header row {header_row}): name the column, or "
+                     "clear its cells if they are notes")
     hidden: list[int] = []
     reported_merges: set[str] = set()
     for r in sorted(by_row):

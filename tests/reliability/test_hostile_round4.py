@@ -20,3 +20,53 @@ def test_partner_sites_without_a_partners_sheet_is_an_error_at_each_row_not_an_u
     said = capsys.readouterr()
     assert "unexpected failure" not in said.out + said.err and "PartnerSites!A2" in said.out + said.err
     assert not (tmp_path / "plan.xlsx").exists()
+
+
+def _products_header(sheets, old, new):
+    header = sheets["Products"][0]
+    header[header.index(old)] = new
+    return sheets
+
+
+def test_a_header_written_in_camel_case_or_another_separator_is_its_column(tmp_path):
+    """README: headers match ignoring case and _ / space / -. 'ChipsPerRack' and 'rack-KW' are chips_per_rack and
+    rack_kw (so the rack's 10 chips and 10 kW are read, not refused as missing columns); the Settings key
+    'Integer-Racks' is integer_racks (it was 'unknown setting; ignored')."""
+    from planner.input.validate import validate_workbook
+
+    s = _products_header(_products_header(minimal_sheets(1), "chips_per_rack", "ChipsPerRack"), "rack_kw", "rack-KW")
+    s["Settings"] = [row if row[0] != "integer_racks" else ["Integer-Racks", True] for row in s["Settings"]]
+    data, issues = validate_workbook(write(tmp_path, s))
+    assert data is not None, [str(i) for i in issues]
+    assert not [i for i in issues if "not part of sheet" in i.message or "unknown setting" in i.message]
+    assert data.products.at["L1", "chips_per_rack"] == 10 and data.settings.integer_racks is True
+
+
+def test_a_misspelt_optional_column_is_an_error_naming_the_column_it_likely_means(tmp_path, capsys):
+    """'utilisation' for utilization: ignored, every product would run at the default utilization 1 (on the
+    example the cost fell from $1,086M to $234M without an error). It is an error at its header cell."""
+    s = minimal_sheets(1)
+    s["Products"][0].append("utilisation")
+    s["Products"][1].append(0.5)
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert "Products!F1 [utilisation] = 'utilisation': column 'utilisation' is not part of sheet Products; did you " \
+           "mean 'utilization'?" in capsys.readouterr().out
+
+
+def test_data_under_a_cleared_header_is_an_error_at_its_first_cell(tmp_path, capsys):
+    """Products' rack_capex_usd header cleared with the values left below it: the column was dropped without a
+    word and every rack cost its default. An error at the first value, naming the column letter."""
+    s = _products_header(minimal_sheets(1), "rack_capex_usd", None)
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    out = capsys.readouterr().out
+    assert "Products!D2 = 1000: data under a blank header (column D, header row 1)" in out
+
+
+def test_a_take_or_pay_sheet_missing_a_quarter_column_is_an_error(tmp_path, capsys):
+    """FabMinWafers with a row for F but no 2026Q2 column: F's floor there was read as 0 without a word (on the
+    example, SK hynix's 10,500 stacks of 2027Q2 went unpaid the same way in HBMMinStacks). An error at its header
+    row, as PackagingCapacity's is."""
+    s = minimal_sheets(2)
+    s["FabMinWafers"] = [["fab", "2026Q1"], ["F", 5]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert "FabMinWafers!1:1 [2026Q2]: quarter column(s) 2026Q2 of the horizon are missing" in capsys.readouterr().out

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from planner.input.convert import CellError, convert
-from planner.input.names import nearest_name
+from planner.input.names import name_key, nearest_name
 from planner.input.reader import RawRow, RawSheet, RawWorkbook
 from planner.input.schema import SHEET_BY_NAME, ColumnSpec, SheetSpec
 from planner.issues import Issues
@@ -73,12 +73,32 @@ def sheet_with_columns(raw: RawWorkbook, issues: Issues, name: str) -> RawSheet 
         issues.error(name, "", "", None, f"required sheet '{name}' is missing ({spec.description})")
     if sheet is None:
         return None
+    align_headers(spec, sheet)
     for col in spec.columns:
         if col.required and col.name not in sheet.columns:
             issues.error(name, f"{sheet.title}!{sheet.header_row}:{sheet.header_row}", col.name, None,
                          f"required column '{col.name}' is missing from the header row "
                          f"(found: {known_text(sheet.columns)})")
     return sheet
+
+
+def align_headers(spec: SheetSpec, sheet: RawSheet) -> None:
+    """A header that is one of the sheet's columns but for case and separators ('StacksPerChip' is
+    stacks_per_chip) is that column, as the README promises: renamed in place (a sheet that already has the
+    column keeps it, and the other header is reported as unknown)."""
+    by_key = {name_key(c): c for c in spec.column_names}
+    for name in [n for n in sheet.columns if n not in spec.column_names]:
+        meant = by_key.get(name_key(name))
+        if meant is None or meant in sheet.columns:
+            continue
+        sheet.columns[meant] = sheet.columns.pop(name)
+        sheet.headers[meant] = sheet.headers.pop(name)
+        for row in sheet.rows:
+            if name in row.values:
+                row.values[meant] = row.values.pop(name)
+            if name in row.faulty:
+                row.faulty.discard(name)
+                row.faulty.add(meant)
 
 
 def in_range(issues: Issues, spec: SheetSpec, col: ColumnSpec, x: float, cell: str, label: str = "") -> bool:
@@ -126,11 +146,21 @@ def typed_value(issues: Issues, spec: SheetSpec, col: ColumnSpec, raw: object, c
 
 
 def _warn_unknown_columns(issues: Issues, spec: SheetSpec, sheet: RawSheet) -> None:
+    """A column the sheet does not have is ignored (a warning), unless it looks like a misspelt column the sheet
+    lacks ('utilisation' for utilization): then the plan would silently take that column's default, an error."""
     known = set(spec.column_names)
+    absent = [c for c in spec.column_names if c not in sheet.columns]
     for name, letter in sheet.columns.items():
         if name not in known and not (spec.kind == "wide" and name[:4].isdigit()):  # quarters: checked by the caller
-            issues.warning(spec.name, f"{sheet.title}!{letter}{sheet.header_row}", name, sheet.headers[name],
-                           f"column '{sheet.headers[name]}' is not part of sheet {spec.name}; ignored")
+            cell, header = f"{sheet.title}!{letter}{sheet.header_row}", sheet.headers[name]
+            meant = nearest_name(name, absent)
+            if meant is not None:
+                issues.error(spec.name, cell, name, header, f"column '{header}' is not part of sheet {spec.name}; "
+                             f"did you mean '{meant}'? (as written, its values would be ignored and every row would "
+                             f"take {meant}'s default)")
+            else:
+                issues.warning(spec.name, cell, name, header,
+                               f"column '{header}' is not part of sheet {spec.name}; ignored")
 
 
 def _typed_row(issues: Issues, spec: SheetSpec, sheet: RawSheet, raw: RawRow, complete: bool) -> Row | None:
@@ -260,9 +290,18 @@ def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSh
                                f"quarter {column} is outside the plan horizon "
                                f"{ctx.quarters[0]}..{ctx.quarters[-1]}; ignored")
     missing = [q for q in ctx.quarters if q not in sheet.columns]
-    if missing and (spec.required or spec.name == "PackagingCapacity") and sheet.rows:
-        ctx.issues.error(spec.name, f"{sheet.title}!{sheet.header_row}:{sheet.header_row}", ", ".join(missing), None,
+    where = f"{sheet.title}!{sheet.header_row}:{sheet.header_row}"
+    if missing and (spec.required or spec.name in WHOLE_HORIZON_SHEETS) and sheet.rows:
+        ctx.issues.error(spec.name, where, ", ".join(missing), None,
                          f"quarter column(s) {', '.join(missing)} of the horizon are missing")
+    elif missing and sheet.rows:
+        ctx.issues.warning(spec.name, where, ", ".join(missing), None, f"quarter column(s) {', '.join(missing)} of "
+                           "the horizon are missing: every row takes the sheet's default there, as for a blank cell")
+
+
+# optional sheets that limit or bind every quarter they have a row for: a quarter column deleted by mistake would
+# lift the line's limit or the take-or-pay floor there (a floor of 0 in a quarter is written as 0)
+WHOLE_HORIZON_SHEETS = frozenset({"PackagingCapacity", "FabMinWafers", "HBMMinStacks"})
 
 
 def _quarter_series(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet, row: Row, raw: RawRow,
