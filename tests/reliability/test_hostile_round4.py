@@ -3,6 +3,8 @@ workbook says, or to fail with an unexpected error, are located errors."""
 
 from __future__ import annotations
 
+import pytest
+
 from planner import cli
 from tests.builders import minimal_sheets, write
 
@@ -70,3 +72,48 @@ def test_a_take_or_pay_sheet_missing_a_quarter_column_is_an_error(tmp_path, caps
     s["FabMinWafers"] = [["fab", "2026Q1"], ["F", 5]]
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     assert "FabMinWafers!1:1 [2026Q2]: quarter column(s) 2026Q2 of the horizon are missing" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("setting, value, said", [
+    ("hours_per_quarter", 0, "hours_per_quarter must be > 0"),
+    ("capex_life_quarters", 0, "capex_life_quarters must be > 0"),
+])
+def test_settings_that_would_make_power_free_or_capex_undefined_are_errors(tmp_path, capsys, setting, value, said):
+    """hours_per_quarter 0 made electricity free (the example: $980M instead of $1,086M) and a capex life of 0
+    quarters charged capex at an undefined in-plan share ($1,723M); both were accepted."""
+    s = minimal_sheets(1)
+    s["Settings"].append([setting, value])
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert said in capsys.readouterr().out
+
+
+def test_a_financing_rate_typed_as_a_percent_is_an_error_that_says_how_to_write_it(tmp_path, capsys):
+    """Partners.financing_cost_rate 13.5 (meant 13.5%): each funded USD cost $13.5 (the example: $1,660M)."""
+    s = minimal_sheets(1)
+    s["Partners"] = [["partner", "commitment_usd", "financing_cost_rate"], ["P", 1000, 13.5]]
+    s["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert "Partners!C2 [financing_cost_rate] = 13.5: financing_cost_rate is a fraction of each USD funded, from 0 " \
+           "to 1; write 0.135 for 13.5%" in capsys.readouterr().out
+
+
+def test_a_misspelt_packaging_line_is_an_error_not_a_line_without_a_limit(tmp_path, capsys):
+    """Products says L1 is packaged on 'CoWoS S', PackagingCapacity limits 'CoWoS-S': L1 was planned on a line
+    with no limit, with only a warning that no product uses CoWoS-S."""
+    s = minimal_sheets(2)
+    s["Products"][0].append("packaging_line")
+    s["Products"][1].append("CoWoS S")
+    s["PackagingCapacity"] = [["packaging_line", "2026Q1", "2026Q2"], ["CoWoS-S", 5, 5]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    out = capsys.readouterr().out
+    assert "Products!F2 [packaging_line] = 'CoWoS S': packaging line 'CoWoS S' has no PackagingCapacity row, so it " \
+           "would have no limit; did you mean 'CoWoS-S'?" in out
+    assert "no product uses packaging line" not in out
+
+
+def test_a_demand_region_that_differs_from_a_served_region_by_case_is_an_error(tmp_path, capsys):
+    """Demand for region 'na' where site S serves 'NA': all of it would go unmet, with a warning only."""
+    s = minimal_sheets(1)
+    s["Demand"][1][0] = "na"
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert "region na has demand but no site serves it; did you mean 'NA'?" in capsys.readouterr().out

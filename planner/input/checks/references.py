@@ -11,7 +11,7 @@ from models.data import Settings
 from planner.input.checks.quarterly import QuarterSeries
 from planner.input.checks.rows import Row, ValidationContext, WideRow, known_text, to_frame
 from planner.input.checks.tables import Tables
-from planner.input.names import name_key
+from planner.input.names import name_key, nearest_name
 from planner.input.schema import SHEET_BY_NAME
 
 
@@ -75,8 +75,18 @@ def _check_products_usable(ctx: ValidationContext, tables: Tables) -> None:
 def _check_capacity_rows(ctx: ValidationContext, tables: Tables, wide: dict[str, list[WideRow]]) -> None:
     """PackagingCapacity lines are used by a product; every fab, vendor and site has a capacity row."""
     lines = set(tables.products["packaging_line"]) if len(tables.products) else set()
+    limited = {k for (k,), _values, _row in wide["PackagingCapacity"]}
+    unused = sorted(k for k in limited if k not in lines and isinstance(k, str))
+    misspelt = set()
+    for p, line in tables.products["packaging_line"].items() if len(tables.products) else ():
+        meant = nearest_name(line, unused) if isinstance(line, str) and line not in limited else None
+        if meant is not None:  # a typo would plan this product on a line without a limit
+            misspelt.add(meant)
+            ctx.issues.error("Products", ctx.cells.get(("Products", (p,), "packaging_line"), "Products"),
+                             "packaging_line", line, f"packaging line '{line}' has no PackagingCapacity row, so it "
+                             f"would have no limit; did you mean '{meant}'? (names must match exactly)")
     for (k,), _values, row in wide["PackagingCapacity"]:
-        if k not in lines and _products_complete(ctx):
+        if k not in lines and k not in misspelt and _products_complete(ctx):
             ctx.issues.warning("PackagingCapacity", row.cells["packaging_line"], "packaging_line", k,
                                f"no product uses packaging line '{k}' (lines in Products: {known_text(lines)})")
     for sheet, pool, what in (("FabCapacity", set(tables.fabs.index), "fab"),
@@ -128,7 +138,12 @@ def _check_demand_servable(ctx: ValidationContext, tables: Tables, demand_rows: 
             ctx.issues.warning("Demand", row.cells["workload"], "workload", w,
                                f"workload {w} has demand but no product can serve it (no Throughput row): "
                                "all of it will be unmet")
-        if r not in regions_served and sure_of_sites:
+        meant = nearest_name(r, sorted(x for x in regions_served if isinstance(x, str))) \
+            if r not in regions_served and isinstance(r, str) else None
+        if meant is not None and sure_of_sites:  # 'na' for NA: its demand would go unmet without a word of why
+            ctx.issues.error("Demand", row.cells["region"], "region", r, f"region {r} has demand but no site "
+                             f"serves it; did you mean '{meant}'? (names must match exactly)")
+        elif r not in regions_served and sure_of_sites:
             ctx.issues.warning("Demand", row.cells["region"], "region", r,
                                f"region {r} has demand but no site serves it (no site in that region, no "
                                f"ServingLinks row): all of it will be unmet (regions served: "
