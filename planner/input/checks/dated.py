@@ -49,7 +49,13 @@ def _check_partner_window(ctx: ValidationContext, p: str, fq: object, lq: object
 
 def _check_partner_deal(ctx: ValidationContext, partners: pd.DataFrame, p: str,
                         partner_sites: list[tuple[str, str]]) -> None:
-    """A deal that can never be signed or funds no site is warned."""
+    """A deal that can never be signed or funds no site is warned, and so is a financing rate above 1 (a percent
+    typed as a number: 13.5 for 13.5%)."""
+    rate = partners.at[p, "financing_cost_rate"]
+    if rate > 1:
+        ctx.issues.warning("Partners", ctx.cells.get(("Partners", (p,), "financing_cost_rate"), "Partners"),
+                           "financing_cost_rate", rate, f"partner {p}: each USD it funds costs ${rate:g}; the rate "
+                           f"is a fraction: write {rate / 100:g} for {rate:g}%")
     if partners.at[p, "min_deal_usd"] > partners.at[p, "commitment_usd"]:
         ctx.issues.warning("Partners", ctx.cells.get(("Partners", (p,), "min_deal_usd"), "Partners"),
                            "min_deal_usd", partners.at[p, "min_deal_usd"],

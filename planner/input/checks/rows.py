@@ -116,9 +116,7 @@ def in_range(issues: Issues, spec: SheetSpec, col: ColumnSpec, x: float, cell: s
         bad = True
     if bad:
         what = {"yield": "yield must be in (0, 1]",
-                "mip_rel_gap": "mip_rel_gap is a fraction from 0 to 0.5; write 0.01 for 1%",
-                "financing_cost_rate": "financing_cost_rate is a fraction of each USD funded, from 0 to 1; write "
-                                       "0.135 for 13.5%"}.get(
+                "mip_rel_gap": "mip_rel_gap is a fraction from 0 to 0.5; write 0.01 for 1%"}.get(
             col.name, f"{col.name} must be {col.range_text()}")
         if col.minimum == 0 and not col.min_exclusive and x < 0:
             what = f"{col.name} cannot be negative"

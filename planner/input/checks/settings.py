@@ -49,7 +49,15 @@ def _given_settings(sheet: RawSheet, issues: Issues, cells: dict[tuple, str]) ->
             values[key_norm] = value
             where[key_norm] = cell
             cells[("Settings", (key_norm,), "value")] = cell
+            if value == 0 and key_norm in ZERO_MEANS:
+                issues.warning("Settings", cell, key_norm, value, ZERO_MEANS[key_norm])
     return values
+
+
+# 0 is a valid value (the spec's formulation is defined there) that is seldom meant: say what it does
+ZERO_MEANS = {"hours_per_quarter": "hours_per_quarter 0: electricity costs nothing in this plan (a quarter has "
+                                   "about 2,190 hours)",
+              "capex_life_quarters": "capex_life_quarters 0 charges capex as cash, as a blank does (no in-plan share)"}
 
 
 def _with_defaults(values: dict[str, object], sheet: RawSheet | None, issues: Issues) -> bool:
