@@ -382,12 +382,14 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
 
     by_row: dict[int, dict[int, object]] = {}
     unnamed: dict[int, int] = {}  # column -> first row with a value under a blank header
+    below: dict[int, int] = {}  # row below an Excel Table's range -> how many of its columns hold a value there
     for (r, c), cell in ws._cells.items():  # only cells that exist in the file: stray formatting far below costs nothing
+        if last_row is not None and r > last_row and c in col_index and _filled(cell.value):
+            below[r] = below.get(r, 0) + 1
         if r <= header_row or (last_row is not None and r > last_row):
             continue
         if c not in col_index:
-            if cell.value is not None and not (isinstance(cell.value, str) and not cell.value.strip()) \
-                    and ws.cell(header_row, c).value in (None, "") and r < unnamed.get(c, r + 1):
+            if _filled(cell.value) and ws.cell(header_row, c).value in (None, "") and r < unnamed.get(c, r + 1):
                 unnamed[c] = r
             continue
         if cell.value is not None or (r, c) in formula_cells or (r, c) in merged_cells:
@@ -396,6 +398,12 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
         if r > header_row and (last_row is None or r <= last_row) and c in col_index:
             by_row.setdefault(r, {}).setdefault(c, ws.cell(r, c))
 
+    rows_below = sorted(r for r, n in below.items() if n >= 2)  # a note is one cell; a row of data fills several
+    if rows_below:
+        shown = ", ".join(str(r) for r in rows_below[:10]) + (" ..." if len(rows_below) > 10 else "")
+        issues.error(title, f"{title}!A{rows_below[0]}", "", None, f"row(s) {shown} below the Excel Table's range "
+                     f"(rows {header_row}..{last_row}) hold data in its columns and would not be read: extend the "
+                     "Table (Table Design > Resize Table) to include them, or move them out of its columns")
     for c, r in sorted(unnamed.items()):  # a cleared header: its column would silently take its default
         letter = get_column_letter(c)
         issues.error(title, f"{title}!{letter}{r}", "", ws.cell(r, c).value,
@@ -423,8 +431,9 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
                 faulty.add(name)
                 continue
             if v is None and (r, c) in formula_cells:
-                issues.error(title, ref, name, formula_cells[(r, c)], "formula with no cached value: open and save "
-                             "the workbook in Excel (or LibreOffice) so its values are computed")
+                issues.error(title, ref, name, formula_cells[(r, c)], "formula with no cached value, or one whose "
+                             "result is empty text (\"\"): give the cell a value, or, for a workbook written by a "
+                             "script, open and save it in Excel (or LibreOffice) so its values are computed")
                 faulty.add(name)
                 continue
             if isinstance(v, str) and not v.strip():
@@ -439,6 +448,10 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
         shown = ", ".join(str(r) for r in hidden[:20]) + (" ..." if len(hidden) > 20 else "")
         issues.warning(title, title, "", "", f"hidden rows {shown} hold data; they are included in the plan")
     return sheet
+
+
+def _filled(value) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _formula_cells(fws, header_row: int) -> dict[tuple[int, int], str]:

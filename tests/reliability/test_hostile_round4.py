@@ -117,3 +117,26 @@ def test_a_demand_region_that_differs_from_a_served_region_by_case_is_an_error(t
     s["Demand"][1][0] = "na"
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     assert "region na has demand but no site serves it; did you mean 'NA'?" in capsys.readouterr().out
+
+
+def test_data_rows_below_an_excel_tables_range_are_an_error_but_a_note_is_not(tmp_path, capsys):
+    """Demand as an Excel Table over A1:C2 with a second data row in row 3 (the Table was not resized): that row
+    was dropped without a word (the example: three APAC rows, $957M instead of $1,086M). A one-cell note below
+    the Table (row 5) stays fine, as the README says."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.table import Table
+
+    s = minimal_sheets(1)
+    s["Workloads"].append(["w2", 1])
+    s["Throughput"].append(["L1", "w2", 100])
+    s["Demand"].append(["NA", "w2", 500])
+    path = write(tmp_path, s)
+    wb = load_workbook(path)
+    wb["Demand"].add_table(Table(displayName="DemandTable", ref="A1:C2"))
+    wb["Demand"]["A5"] = "note: 2026 demand from the sales forecast"
+    wb.save(path)
+    assert cli.main(["-q", "validate", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert "Demand!A3: row(s) 3 below the Excel Table's range (rows 1..2) hold data in its columns and would not be " \
+           "read" in out
+    assert "row(s) 3, 5" not in out
