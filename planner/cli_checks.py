@@ -182,6 +182,9 @@ def output_problems(args) -> list[str]:
         elif not out.parent.is_dir():
             problems.append(f"the output folder {out.parent} does not exist (for {out}); create it or choose another "
                             "path" + (" with -o" if getattr(args, "command", "") != "template" else ""))
+        elif not os.access(out.parent, os.W_OK | os.X_OK):  # found before the solve, not after it
+            problems.append(f"the output folder {out.parent} is not writable for you (for {out}); choose another "
+                            "path" + (" with -o" if getattr(args, "command", "") != "template" else ""))
         elif getattr(args, "command", "") == "roll" and out.exists() and not getattr(args, "force", False) \
                 and not any(same_file(out, path) for path in files_read(args)):  # that one is said below
             problems.append(f"{out} already exists; roll never overwrites a file (it may be next quarter's input, "

@@ -113,3 +113,20 @@ def test_a_misspelt_option_is_refused_with_the_commands_usage_and_the_nearest_op
 def test_a_folder_as_the_output_is_named_as_a_folder(tmp_path, capsys):
     assert cli.main(["-q", "run", str(write(tmp_path, minimal_sheets(2))), "-o", str(tmp_path)]) == 2
     assert f"the output {tmp_path} is a folder; name the workbook to write" in capsys.readouterr().err
+
+
+def test_an_output_folder_that_is_not_writable_is_refused_before_the_solve(tmp_path, capsys, monkeypatch):
+    """A read-only output folder was found only after the whole solve (exit 1). It is a bad option now: exit 2,
+    before any work. (The check is os.access, which root passes: simulated here, as CI runs as root.)"""
+    import os
+
+    from planner import cli_checks
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(cli_checks.os, "access", lambda p, mode: False if Path(p) == locked else real(p, mode))
+    example = Path(__file__).resolve().parents[2] / "inputs" / "example.xlsx"
+    assert cli.main(["-q", "run", str(example), "-o", str(locked / "plan.xlsx")]) == 2
+    assert capsys.readouterr().err.strip() == (f"ERROR: the output folder {locked} is not writable for you (for "
+                                               f"{locked / 'plan.xlsx'}); choose another path with -o")
