@@ -331,25 +331,25 @@ def _damage(exc: BaseException) -> str:
     return text
 
 
-def _find_table_area(ws, key_columns: tuple[str, ...]) -> tuple[int, int | None]:
-    """(header row, last data row or None). An Excel Table (ListObject) wins; else the first row
-    within the top rows holding all key headers; else row 1."""
+def _find_table_area(ws, key_columns: tuple[str, ...]) -> tuple[int, int | None, int | None]:
+    """(header row, last data row or None, last row of the Table with its totals rows or None). An Excel Table
+    (ListObject) wins; else the first row within the top rows holding all key headers; else row 1."""
     for table in ws.tables.values():
         min_col, min_row, max_col, max_row = range_boundaries(table.ref)
         headers = {normalise_header(ws.cell(min_row, c).value) for c in range(min_col, max_col + 1)}
         if all(k in headers for k in key_columns):
             last = max_row - (table.totalsRowCount or 0)
-            return min_row, last
+            return min_row, last, max_row
     for r in range(1, min(ws.max_row, HEADER_SEARCH_ROWS) + 1):
         headers = {normalise_header(c.value) for c in ws[r]}
         if all(k in headers for k in key_columns):
-            return r, None
-    return 1, None
+            return r, None, None
+    return 1, None, None
 
 
 def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawSheet:
     title = ws.title
-    header_row, last_row = _find_table_area(ws, key_columns)
+    header_row, last_row, table_end = _find_table_area(ws, key_columns)
     columns: dict[str, str] = {}
     headers: dict[str, object] = {}
     col_index: dict[int, str] = {}
@@ -381,16 +381,9 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
     formula_cells = _formula_cells(fws, header_row)
 
     by_row: dict[int, dict[int, object]] = {}
-    unnamed: dict[int, int] = {}  # column -> first row with a value under a blank header
-    below: dict[int, int] = {}  # row below an Excel Table's range -> how many of its columns hold a value there
+    _report_stray_data(ws, header_row, last_row, table_end, col_index, issues)
     for (r, c), cell in ws._cells.items():  # only cells that exist in the file: stray formatting far below costs nothing
-        if last_row is not None and r > last_row and c in col_index and _filled(cell.value):
-            below[r] = below.get(r, 0) + 1
-        if r <= header_row or (last_row is not None and r > last_row):
-            continue
-        if c not in col_index:
-            if _filled(cell.value) and ws.cell(header_row, c).value in (None, "") and r < unnamed.get(c, r + 1):
-                unnamed[c] = r
+        if r <= header_row or (last_row is not None and r > last_row) or c not in col_index:
             continue
         if cell.value is not None or (r, c) in formula_cells or (r, c) in merged_cells:
             by_row.setdefault(r, {})[c] = cell
@@ -398,17 +391,6 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
         if r > header_row and (last_row is None or r <= last_row) and c in col_index:
             by_row.setdefault(r, {}).setdefault(c, ws.cell(r, c))
 
-    rows_below = sorted(r for r, n in below.items() if n >= 2)  # a note is one cell; a row of data fills several
-    if rows_below:
-        shown = ", ".join(str(r) for r in rows_below[:10]) + (" ..." if len(rows_below) > 10 else "")
-        issues.error(title, f"{title}!A{rows_below[0]}", "", None, f"row(s) {shown} below the Excel Table's range "
-                     f"(rows {header_row}..{last_row}) hold data in its columns and would not be read: extend the "
-                     "Table (Table Design > Resize Table) to include them, or move them out of its columns")
-    for c, r in sorted(unnamed.items()):  # a cleared header: its column would silently take its default
-        letter = get_column_letter(c)
-        issues.error(title, f"{title}!{letter}{r}", "", ws.cell(r, c).value,
-                     f"data under a blank header (column {letter}, header row {header_row}): name the column, or "
-                     "clear its cells if they are notes")
     hidden: list[int] = []
     reported_merges: set[str] = set()
     for r in sorted(by_row):
@@ -448,6 +430,35 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
         shown = ", ".join(str(r) for r in hidden[:20]) + (" ..." if len(hidden) > 20 else "")
         issues.warning(title, title, "", "", f"hidden rows {shown} hold data; they are included in the plan")
     return sheet
+
+
+def _report_stray_data(ws, header_row: int, last_row: int | None, table_end: int | None,
+                       col_index: dict[int, str], issues: Issues) -> None:
+    """Data the sheet would not read, which would silently plan something else: rows of data below an Excel
+    Table's range (the Table not resized; a one-cell note below it is fine) and values under a blank header (a
+    cleared header: its column would take its default)."""
+    title = ws.title
+    unnamed: dict[int, int] = {}  # column -> first row with a value under a blank header
+    below: dict[int, int] = {}  # row below the Table -> how many of its columns hold a value there
+    for (r, c), cell in ws._cells.items():
+        if r <= header_row or not _filled(cell.value):
+            continue
+        if table_end is not None and r > table_end and c in col_index:
+            below[r] = below.get(r, 0) + 1
+        elif c not in col_index and (last_row is None or r <= last_row) and \
+                ws.cell(header_row, c).value in (None, "") and r < unnamed.get(c, r + 1):
+            unnamed[c] = r
+    rows_below = sorted(r for r, n in below.items() if n >= 2)  # a note is one cell; a row of data fills several
+    if rows_below:
+        shown = ", ".join(str(r) for r in rows_below[:10]) + (" ..." if len(rows_below) > 10 else "")
+        issues.error(title, f"{title}!A{rows_below[0]}", "", None, f"row(s) {shown} below the Excel Table's range "
+                     f"(rows {header_row}..{table_end}) hold data in its columns and would not be read: extend the "
+                     "Table (Table Design > Resize Table) to include them, or move them out of its columns")
+    for c, r in sorted(unnamed.items()):
+        letter = get_column_letter(c)
+        issues.error(title, f"{title}!{letter}{r}", "", ws.cell(r, c).value,
+                     f"data under a blank header (column {letter}, header row {header_row}): name the column, or "
+                     "clear its cells if they are notes")
 
 
 def _filled(value) -> bool:
