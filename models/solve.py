@@ -228,9 +228,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
             h.setOptionValue("time_limit", max(float(limit) - first_s, 1e-3))
         if first is not None and (given is None or _cost(form, first) <= _cost(form, given)):
             h.setSolution(first)
-            h.setOptionValue("mip_allow_restart", False)  # measured: see NO_RESTART_NOTE
-            if is_large_mip(form):
-                h.setOptionValue("mip_lp_solver", LARGE_ROOT_LP)  # LARGE_START_NOTE
+            if not is_large_mip(form):  # a large MIP keeps HiGHS's restarts and LP choice: LARGE_RESTART_NOTE
+                h.setOptionValue("mip_allow_restart", False)  # measured: see NO_RESTART_NOTE
             started, given, quick_proof = True, None, start_proved
             algorithm += " (started from the lumpy-first plan)"
     if given is not None:  # the caller's plan: --previous, or compare's base plan when cheaper than the lumpy-first
@@ -366,7 +365,7 @@ LUMPY_FIRST_MAX_COLUMNS = 50_000  # larger MIPs: stage (1) is an LP dive (LARGE_
 # interior point takes 11-13 s there; a dive on it (fix the lumpy column nearest a whole number, re-solve by warm
 # dual simplex: 19 re-solves, 12 s) picks blocks and deals as good as stage (1)'s (10,892,289 $k against
 # 10,892,821), and the window stage around it found a plan at 0.37% of the MIP's bound in 56 s. Stages and the
-# full MIP from their plan (root LP by interior point, LARGE_ROOT_LP) reached 0.341% at 300 s, plain HiGHS 0.45%.
+# full MIP from their plan (then with its root LP by interior point) reached 0.341% at 300 s, plain HiGHS 0.45%.
 # The dive and the window share LARGE_START_SHARE of the time limit; the window gets no second, unwindowed try.
 LARGE_START_SHARE = 0.35
 # RACK_DIVE_NOTE: on a large MIP whose other integers are all racks, stage (2) is a second dive on the same LP
@@ -383,7 +382,12 @@ LARGE_START_SHARE = 0.35
 RACK_DIVE_BATCH = 8
 RACK_DIVE_SHARE = 0.45  # of the time limit, for both dives (LARGE_START_SHARE applies when the window follows)
 LARGE_START_MAX_S = 300.0  # without a time limit
-LARGE_ROOT_LP = "ipx"  # mip_lp_solver of the full large MIP from the stages' plan (its root LP: no basis yet)
+# LARGE_RESTART_NOTE: the full MIP of a large MIP from the dives' plan keeps HiGHS's restarts and its own LP choice
+# (dual simplex). Session 30 ran it with restarts off and its root LP by interior point ("ipx", 14 s instead of
+# 60 s), but then its bound never left the root cuts' (bench's MIP-M: 10,891,947 $k at 550 s, 0.29%): the restart
+# that the dives' plan allows (2% of the integer columns fixed by reduced cost) is what moves HiGHS's bound.
+# Measured on MIP-M (planner run, quiet machine): --time-limit 300, 0.289% either way (the bound's jump came after
+# the limit); --time-limit 600, 0.22% at 301 s (bound 10,900,153) where restarts off stayed at 0.29%.
 INTERRUPTED_START_S = 3.0  # after Ctrl-C in stage (1), stage (2) looks this long for a whole plan to write
 INTERRUPTED_START_GAP = 0.05
 # RACK_WINDOW_NOTE: stage (2) searches whole racks within RACK_WINDOW of stage (1)'s continuous racks. Measured on
