@@ -109,7 +109,11 @@ def scenario_cost(model: pyo.ConcreteModel):
 def absent_commitments(models: list[pyo.Block], commit_quarters: int) -> set[tuple]:
     """Here-and-now keys some scenarios have and others not (a route, a qualification, a site one scenario adds):
     a decision one scenario cannot take is 0 in that scenario, so, one value for all, it is 0 in every one."""
-    keys = [set(first_stage(m, commit_quarters)) for m in models]
+    return keys_some_lack([set(first_stage(m, commit_quarters)) for m in models])
+
+
+def keys_some_lack(keys: list[set]) -> set:
+    """The keys some of the sets hold and others not."""
     return set().union(*keys) - set.intersection(*keys) if keys else set()
 
 

@@ -139,12 +139,23 @@ def missing_files(args) -> list[str]:
     for name, role in READ_ROLES.items():
         if getattr(args, name, None):
             path = Path(getattr(args, name))
-            try:
-                if not path.exists():
-                    problems.append(f"the {role} {path} does not exist")
-            except OSError as exc:  # a name longer than the file system allows (ENAMETOOLONG), say
-                problems.append(f"the {role} {path} cannot be read: {exc.strerror or exc}")
+            unusable = _path_error(path)
+            if unusable:
+                problems.append(f"the {role} {path} cannot be read: {unusable}")
+            elif not path.exists():
+                problems.append(f"the {role} {path} does not exist")
     return problems
+
+
+def _path_error(path: Path) -> str:
+    """Why the file system refuses to look `path` up (a name longer than it allows: ENAMETOOLONG), or ''. Path's
+    exists() and is_dir() raise it rather than answer False."""
+    try:
+        path.exists()
+        path.parent.is_dir()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
 
 
 def outputs(args) -> list[Path]:
@@ -170,12 +181,10 @@ def output_problems(args) -> list[str]:
     wanted = outputs(args)[:1]  # the workbook; sweep's .draws.parquet goes beside it
     problems = []
     for out in wanted:
-        try:
-            out.is_dir() or out.parent.is_dir() or out.exists()
-        except OSError as exc:  # a name longer than the file system allows (ENAMETOOLONG), say
-            problems.append(f"the output {out} cannot be written: {exc.strerror or exc}")
-            continue
-        if out.is_dir():
+        unusable = _path_error(out)
+        if unusable:
+            problems.append(f"the output {out} cannot be written: {unusable}")
+        elif out.is_dir():
             problems.append(f"the output {out} is a folder; name the workbook to write, e.g. -o {out / 'PLAN.xlsx'}")
         elif out.suffix.lower() != ".xlsx":
             problems.append(f"the output {out} must end in .xlsx")

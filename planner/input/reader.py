@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
 import warnings
@@ -440,13 +441,14 @@ def _report_stray_data(ws, header_row: int, last_row: int | None, table_end: int
     title = ws.title
     unnamed: dict[int, int] = {}  # column -> first row with a value under a blank header
     below: dict[int, int] = {}  # row below the Table -> how many of its columns hold a value there
+    outside = math.inf if table_end is None else table_end
     for (r, c), cell in ws._cells.items():
-        if r <= header_row or not _filled(cell.value):
-            continue
-        if table_end is not None and r > table_end and c in col_index:
+        if r <= header_row or (c in col_index and r <= outside) or not _filled(cell.value):
+            continue  # the data area (read by _read_sheet) first: the cheap test for most cells
+        if c in col_index:
             below[r] = below.get(r, 0) + 1
-        elif c not in col_index and (last_row is None or r <= last_row) and \
-                ws.cell(header_row, c).value in (None, "") and r < unnamed.get(c, r + 1):
+        elif (last_row is None or r <= last_row) and ws.cell(header_row, c).value in (None, "") \
+                and r < unnamed.get(c, r + 1):
             unnamed[c] = r
     rows_below = sorted(r for r, n in below.items() if n >= 2)  # a note is one cell; a row of data fills several
     if rows_below:

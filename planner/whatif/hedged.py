@@ -31,7 +31,7 @@ from models.solve import SolveOptions, SolveResult, solve, to_standard_form
 from models.registry import index_words
 from models.stochastic import (ScenarioModel, absent_commitments, build_extensive_form, build_scenario_model, cvar,
                                extensive_standard_form, first_stage, first_stage_values, fix_first_stage,
-                               risk_objective, scenario_block, seed_risk_variables, unfix)
+                               keys_some_lack, risk_objective, scenario_block, seed_risk_variables, unfix)
 
 from planner.input.reader import RawWorkbook, read_workbook
 from planner import pipeline
@@ -494,9 +494,10 @@ def _meta(base: PlanData, result: SolveResult | None, options: RunOptions, input
 
 def write_infeasible(output: Path, input_path: Path, sc: Scenario, run: RunOptions, issues: Issues,
                      timer: Timer, result: SolveResult | None = None, pinned: dict | None = None,
-                     why: str = "") -> PlanOutcome:
+                     why: str = "", message: str = "") -> PlanOutcome:
     """A scenario with no plan makes the hedged plan infeasible: its diagnosis (of `result`, default its plan
-    alone), naming it. `pinned`/`why`: the commitments held for all scenarios that it cannot be planned with."""
+    alone), naming it. `pinned`/`why`/`message`: the commitments held for all scenarios that it cannot be planned
+    with, the Diagnosis headline and the terminal's message that say so."""
     from planner.diagnose.diagnosis import diagnose, name_scenario_cells
     from planner.output.plan_writer import write_plan
 
@@ -510,16 +511,15 @@ def write_infeasible(output: Path, input_path: Path, sc: Scenario, run: RunOptio
     meta.update(scenario=sc.name, overrides=sc.overrides, numerics={})
     written, _note = write_plan(output, sc.data, result, None, diagnosis, meta, timer.phases, issues, input_path)
     code = EXIT_INFEASIBLE if result.status in ("infeasible", "unbounded") else EXIT_OTHER
-    message = why.split(": ", 1)[-1] if why else f"scenario '{sc.name}': {result.message}"
+    message = message or f"scenario '{sc.name}': {result.message}"
     return PlanOutcome(code, result.status, message, written, issues, phases=timer.phases)
 
 
-def commitments_some_cannot_take(scenarios: list[Scenario], commit: int) -> dict[tuple, list[str]]:
-    """Here-and-now decisions some scenarios have and others lack (absent_commitments) -> the scenarios that lack
-    them: the hedged plan holds each at 0 in every scenario."""
-    keys = [set(first_stage(sc.model, commit)) for sc in scenarios]
-    absent = absent_commitments([sc.model for sc in scenarios], commit)
-    return {key: [sc.name for sc, mine in zip(scenarios, keys) if key not in mine] for key in sorted(absent, key=str)}
+def commitments_some_cannot_take(names: list[str], stages: list[dict]) -> dict[tuple, list[str]]:
+    """Here-and-now decisions some scenarios have and others lack (`stages`: each scenario's first_stage) -> the
+    scenarios that lack them: the hedged plan holds each at 0 in every scenario (absent_commitments)."""
+    keys = [set(stage) for stage in stages]
+    return {key: [n for n, mine in zip(names, keys) if key not in mine] for key in sorted(keys_some_lack(keys), key=str)}
 
 
 def detach_from_extensive_form(sc: Scenario) -> None:
@@ -532,10 +532,10 @@ def detach_from_extensive_form(sc: Scenario) -> None:
 
 
 @contextmanager
-def held_at_zero(sc: Scenario, lacking: dict[tuple, list[str]], commit: int):
-    """Scenario `sc` with the commitments other scenarios lack held at 0 by their bounds (so a conflict set can
-    name them, as a freeze does); yields {(variable, index): why} for the diagnosis, restores the bounds after."""
-    variables = {k: v for k, v in first_stage(sc.model, commit).items() if k in lacking}
+def held_at_zero(sc: Scenario, variables: dict[tuple, object], lacking: dict[tuple, list[str]]):
+    """Scenario `sc` with `variables` (its commitments other scenarios lack, `lacking` naming those) held at 0 by
+    their bounds (so a conflict set can name them, as a freeze does); yields {(variable, index): why} for the
+    diagnosis, restores the bounds after."""
     saved = {k: (v.lb, v.ub) for k, v in variables.items()}
     pinned = {}
     for (name, index), var in variables.items():
@@ -561,24 +561,26 @@ def write_shared_conflict(output: Path, input_path: Path, scenarios: list[Scenar
     the commitments other scenarios cannot take are held at 0 (a partner one scenario removes, a route or a
     qualification one scenario lacks), diagnosed like a plan with those pinned. None when no scenario is (the
     conflict then lies in commitments all scenarios can take, which one value cannot suit)."""
-    lacking = commitments_some_cannot_take(scenarios, commit)
+    stages = [first_stage(sc.model, commit) for sc in scenarios]
+    lacking = commitments_some_cannot_take([sc.name for sc in scenarios], stages)
     options = alone_options(run.solve_options(scenarios[0].data))
-    for sc in scenarios:
-        mine = {k: v for k, v in lacking.items() if k in first_stage(sc.model, commit)}
+    for sc, stage in zip(scenarios, stages):
+        mine = {k: var for k, var in stage.items() if k in lacking}
         if not mine:
             continue
         detach_from_extensive_form(sc)
-        with held_at_zero(sc, mine, commit) as pinned:
+        with held_at_zero(sc, mine, lacking) as pinned:
             with timer.phase("alone"):
                 result = solve(sc.model, options)
             if result.status not in ("infeasible", "unbounded"):
                 continue
-            culprits = sorted({n for names in mine.values() for n in names})
-            why = (f"The hedged plan is infeasible: every scenario can be planned alone, but scenario '{sc.name}' "
-                   f"cannot be planned without the {len(mine)} commitment(s) that scenario(s) "
-                   f"{', '.join(repr(n) for n in culprits)} cannot take, which are therefore 0 in every scenario "
-                   "(one here-and-now value for all); its conflict is below, those commitments named as shared.")
-            return write_infeasible(output, input_path, sc, run, issues, timer, result, pinned, why)
+            culprits = sorted({n for k in mine for n in lacking[k]})
+            message = (f"every scenario can be planned alone, but scenario '{sc.name}' cannot be planned without "
+                       f"the {len(mine)} commitment(s) that scenario(s) {', '.join(repr(n) for n in culprits)} "
+                       "cannot take, which are therefore 0 in every scenario (one here-and-now value for all); its "
+                       "conflict is below, those commitments named as shared.")
+            return write_infeasible(output, input_path, sc, run, issues, timer, result, pinned,
+                                    f"The hedged plan is infeasible: {message}", message)
     return None
 
 

@@ -6,7 +6,7 @@ from models.data import Settings
 from planner.input.checks.rows import known_text, sheet_with_columns, typed_value
 from planner.input.convert import CellError, convert
 from planner.input.names import name_key
-from planner.input.reader import RawSheet, RawWorkbook, normalise_header
+from planner.input.reader import RawSheet, RawWorkbook
 from planner.input.schema import SETTING_BY_KEY, SETTINGS, SHEET_BY_NAME
 from planner.issues import Issues
 from planner.quarters import horizon, horizon_problem
@@ -28,9 +28,8 @@ def _given_settings(sheet: RawSheet, issues: Issues, cells: dict[tuple, str]) ->
         if key is None:
             continue
         cell = sheet.cell("value", raw.excel_row)
-        key_norm = normalise_header(key)  # "Start Quarter", "start-quarter": start_quarter
-        key_norm = SETTING_BY_NAME_KEY.get(name_key(key_norm), key_norm)  # "StartQuarter" too
-        setting = SETTING_BY_KEY.get(key_norm)
+        key_norm = SETTING_BY_NAME_KEY.get(name_key(key))  # "Start Quarter", "start-quarter", "StartQuarter"
+        setting = SETTING_BY_KEY.get(key_norm) if key_norm else None
         if setting is None:
             issues.warning("Settings", sheet.cell("key", raw.excel_row), "key", key,
                            f"unknown setting '{key}'; ignored (known: {known_text(SETTING_BY_KEY)})")
