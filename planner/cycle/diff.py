@@ -34,10 +34,9 @@ from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, d
                                         numeric, read_plan, summary_values, truthy)
 from planner.output.xml_rows import PlanWorkbook
 from planner.quarters import parse_quarter, quarter_index
-from planner.output.xlsx import check_target, finish_pages, safe_save, write_frame, write_key_values
+from planner.output.xlsx import change as noise_free_change, check_target, finish_pages, safe_save, write_frame, write_key_values
 
 TOL = 1e-6
-NOISE = 1e-12  # relative: a difference this small is floating-point noise, shown as 0
 
 
 # ---- what a plan decided ---------------------------------------------------------------------------------
@@ -390,10 +389,10 @@ def _kpis(old: Plan, new: Plan) -> pd.DataFrame:
 
 
 def _kpi_row(kpi: str, x: float, y: float) -> dict:
-    """A numeric KPI's row; float noise (a re-solve's -2.4e-06 on $2.4B: under NOISE of the value) is written as
+    """A numeric KPI's row; float noise (a re-solve's -2.4e-06 on $2.4B: see xlsx.change) is written as
     0. `changed` keeps diff's tolerance TOL, so a change it calls too small to matter still shows its size."""
     changed = not _same(x, y)
-    change = y - x if abs(y - x) > NOISE * max(1.0, abs(x), abs(y)) else 0.0
+    change = noise_free_change(x, y)
     return {Col.kpi: kpi, Col.old: x, Col.new: y, Col.change: change,
             Col.change_share: change / abs(x) if abs(x) > 1e-12 else None, Col.changed: changed}
 

@@ -367,6 +367,8 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
 
     def add(family, key, quarter, limit, used, price, unit, sheet, keys, column, what):
         slack = limit - used
+        if abs(slack) <= 1e-9 * max(1.0, abs(limit)):
+            slack, used = 0.0, limit  # the solver's 1e-8 of a $112M budget is a budget used in full
         binding = abs(slack) <= 1e-6 * max(1.0, abs(limit)) or (0 <= slack < whole.get((family, key), 0.0))
         near = binding or (limit > 0 and used >= NEAR_BINDING * limit)
         if (price is None or abs(price) < 1e-9) and not (near and used > 0):

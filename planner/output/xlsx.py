@@ -85,16 +85,42 @@ def number_format(column: str) -> str:
     return NUMBER
 
 
+def _whole_if_noise(value: float) -> float:
+    """3968.0 for the solver's 3967.999999999996: a finite value within 1e-11 (relative, at least 1e-11) of a whole
+    number is that number, so a reviewer reading a cell, and a plan read back, see 3968. Only whole numbers are
+    snapped (a cheap test on every cell of a large plan); 0.3 and 261.224 stay as they are."""
+    frac = value % 1.0
+    if frac:
+        tol = 1e-11 * (value if value > 1.0 else -value if value < -1.0 else 1.0)
+        if frac <= tol:
+            return value - frac
+        if 1.0 - frac <= tol:
+            return value - frac + 1.0
+    return value
+
+
+NOISE = 1e-12  # relative: a difference this small between two solves is floating-point noise, written as 0
+
+
+def change(old: float, new: float) -> float:
+    """new - old as a reviewer reads it: each side rid of its whole-number noise first (so 1,198,635,000 against
+    1,198,643,000.0000002 is -8,000, not -8,000.000000238), and a difference under NOISE of the larger side
+    (a re-solve's -2.4e-07 on $1.09B) is 0."""
+    old, new = _whole_if_noise(float(old)), _whole_if_noise(float(new))
+    delta = new - old
+    return delta if abs(delta) > NOISE * max(1.0, abs(old), abs(new)) else 0.0
+
+
 def clean(value):
     """A value Excel can hold: numbers stay numbers, NaN/inf/None become blank, numpy scalars become Python."""
     if type(value) is float:  # most values of a plan: answered first
-        return value if math.isfinite(value) else None
+        return _whole_if_noise(value) if math.isfinite(value) else None
     if value is None:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return _whole_if_noise(value) if math.isfinite(value) else None
     pd = sys.modules.get("pandas")  # no pandas value exists before pandas is imported
     if pd is not None:
         if value is pd.NA or value is pd.NaT:

@@ -34,7 +34,7 @@ from models.data import PlanData
 from planner.output.contract import Col, is_planned
 from planner.issues import Issues
 from planner.output.plan_writer import UNIT_FORMATS, plan_by_quarter
-from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, finish_pages, printable, safe_save, write_frame
+from planner.output.xlsx import HEADER_FILL, HEADER_FONT, cell, change, finish_pages, printable, safe_save, write_frame
 from planner.output.extract import SolutionTables
 from planner import pipeline
 from planner.output.xml_rows import PlanWorkbook
@@ -150,7 +150,7 @@ def compare_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
         deltas = []
         for (metric, _u, b), (_m, _u2, v) in zip(table[base], table[p.name]):
             numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (b, v))
-            deltas.append(v - b if numeric and metric not in ("overrides",) else None)
+            deltas.append(change(b, v) if numeric and metric not in ("overrides",) else None)
         frame[f"delta {p.name}"] = pd.Series(deltas, dtype=object)
     return _mark_tolerance(frame, plans)
 
