@@ -152,7 +152,8 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
             total = sum(i.file_size for i in z.infolist())
             names = set(z.namelist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (corrupt zip: {exc})")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (a damaged zip: {exc}); "
+                     "open it in Excel and save it again, or use a good copy")
         return None
     if total > limits.max_uncompressed_bytes:
         issues.error("", "", "", path.name, f"the workbook expands to {total:,} bytes, above the limit of "
@@ -161,7 +162,8 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
     try:
         too_long = _declared_rows(data, names, limits.max_rows_per_sheet)
     except Exception as exc:  # a damaged member: zipfile and zlib raise several types
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (corrupt zip: {type(exc).__name__}: {exc})")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_root_cause(exc)}); "
+                     "open it in Excel and save it again, or use a good copy")
         return None
     if too_long:
         for member, rows in too_long:
@@ -203,7 +205,19 @@ def _root_cause(exc: BaseException) -> str:
         if type(e).__name__ in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
             return f"refused {type(e).__name__}: the file declares XML entities or a DTD (entity-expansion attack?)"
     root = chain[-1]
-    return f"{type(root).__name__}: {' '.join(str(root).split())[:300]}"
+    detail = ' '.join(str(root).split())[:300]
+    return f"{_DAMAGE_KIND.get(type(root).__name__, 'it cannot be parsed')}: {detail}" if detail else \
+        _DAMAGE_KIND.get(type(root).__name__, "it cannot be parsed")
+
+
+# what a damaged file's exception means, in words (a planner has no use for a Python class name)
+_DAMAGE_KIND = {
+    "ExpatError": "damaged XML inside", "ParseError": "damaged XML inside", "XMLSyntaxError": "damaged XML inside",
+    "BadZipFile": "a damaged zip member", "BadZipfile": "a damaged zip member", "error": "a damaged zip member",
+    "EOFError": "a zip member ends early", "KeyError": "a part it refers to is missing",
+    "UnicodeDecodeError": "text that is not valid UTF-8 inside", "ValueError": "a value it cannot read",
+    "TypeError": "a part it cannot read", "IndexError": "a part it cannot read", "AttributeError": "a part it cannot read",
+}
 
 
 def _load(data: bytes, data_only: bool, read_only: bool):
@@ -237,7 +251,8 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
         issues.error("", "", "", path.name, str(exc))
         return None, issues
     except Exception as exc:  # a damaged member: zipfile and zlib raise several types
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook (corrupt zip: {type(exc).__name__}: {exc})")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_root_cause(exc)}); "
+                     "open it in Excel and save it again, or use a good copy")
         return None, issues
     del data
     try:
@@ -247,7 +262,8 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
         formulas_wb = _load(scan.data, data_only=False, read_only=True) \
             if len(scan.formulas) < len(scan.formula_members) else None
     except Exception as exc:  # openpyxl raises many types on damaged files
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)})")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)}); "
+                     "open it in Excel and save it again, or use a good copy")
         return None, issues
     try:
         by_lower: dict[str, str] = {}
