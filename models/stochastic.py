@@ -127,6 +127,15 @@ def _excess(ef, i):
 
 
 CVAR_TIE_BREAK = 1e-4  # the weight of expected cost kept at risk_weight 1
+ZERO_PROBABILITY_WEIGHT = 1e-6  # the expected-cost weight of a scenario of probability 0
+
+
+def objective_weights(probabilities: list[float]) -> list[float]:
+    """Each scenario's weight in the expected cost: its probability, or ZERO_PROBABILITY_WEIGHT for one of
+    probability 0. Such a scenario is in the set (stochastic.md: exactly the ScenarioWeights rows), so its
+    constraints bind every commitment; the trace of weight lets its recourse be its cheapest, not any feasible one
+    (its reported cost would otherwise be arbitrary). The reported expected cost uses the probabilities."""
+    return [p if p > 0 else ZERO_PROBABILITY_WEIGHT for p in probabilities]
 
 
 def build_extensive_form(scenarios: list[ScenarioModel], commit_quarters: int, risk_weight: float = 0.0,
@@ -162,8 +171,8 @@ def build_extensive_form(scenarios: list[ScenarioModel], commit_quarters: int, r
     ef._first_stage = refs
     ef.nonanticipativity = pyo.Constraint(range(len(pairs)), rule=_nonanticipative)
     ef.cost = pyo.Expression(ef.SCENARIOS, initialize={i: scenario_cost(s.model) for i, s in enumerate(scenarios)})
-    p = ef._probabilities
-    ef.expected_cost = pyo.Expression(expr=sum(p[i] * ef.cost[i] for i in ef.SCENARIOS))
+    p, w = ef._probabilities, objective_weights(ef._probabilities)
+    ef.expected_cost = pyo.Expression(expr=sum(w[i] * ef.cost[i] for i in ef.SCENARIOS))
     objective = ef.expected_cost
     if risk_weight > 0:
         ef.eta = pyo.Var(domain=pyo.Reals, doc="value at risk of the cost ($k), first stage")

@@ -29,7 +29,7 @@ from models.money import money
 from models.sets import USD_PER_OBJ, ModelSets
 from models.solve import SolveOptions, SolveResult, solve, to_standard_form
 from models.registry import index_words
-from models.stochastic import (ScenarioModel, absent_commitments, build_extensive_form, build_scenario_model, cvar,
+from models.stochastic import (ScenarioModel, absent_commitments, build_extensive_form, objective_weights, build_scenario_model, cvar,
                                extensive_standard_form, first_stage, first_stage_values, fix_first_stage,
                                keys_some_lack, risk_objective, scenario_block, seed_risk_variables, unfix)
 
@@ -105,7 +105,7 @@ def scenario_set(raw: RawWorkbook, issues: Issues, draws: int | None, seed: int)
                                                           for f, x in zip(factors, matrix[d])])) for d in range(draws)]
     weights = scenario_weights(raw, issues)
     if weights is not None:
-        return [(name, p, ScenarioEdit(name)) for name, p in weights.items() if p > 0]  # 0: warned, left out
+        return [(name, p, ScenarioEdit(name)) for name, p in weights.items()]  # 0 too: its constraints bind
     names = scenario_names(raw)
     if "ScenarioWeights" in raw.sheets and names:
         issues.warning("ScenarioWeights", "ScenarioWeights!A2", "scenario", None, "the ScenarioWeights sheet has no "
@@ -305,7 +305,8 @@ def solve_extensive_form(base: PlanData, scenarios: list[Scenario], options: Sol
 
 
 class _ScaledDuals(dict):
-    """A scenario's view of the extensive form's duals: divided by its probability, so a shadow price reads as
+    """A scenario's view of the extensive form's duals: divided by its weight (its probability, or the trace
+    weight of one of probability 0: models.stochastic.objective_weights), so a shadow price reads as
     that scenario's own (exact for a risk-neutral plan; with CVaR, per unit of probability)."""
 
     def __init__(self, duals: dict, factor: float):
@@ -323,8 +324,9 @@ class _ScaledDuals(dict):
 def extract_scenarios(ef: pyo.ConcreteModel, result: SolveResult, scenarios: list[Scenario]) -> None:
     from planner.output.extract import extract
 
-    for i, sc in enumerate(scenarios):
-        scaled = replace(result, duals=_ScaledDuals(result.duals, 1.0 / sc.probability if sc.probability > 0 else 0))
+    weights = objective_weights([sc.probability for sc in scenarios])
+    for i, (sc, weight) in enumerate(zip(scenarios, weights)):
+        scaled = replace(result, duals=_ScaledDuals(result.duals, 1.0 / weight))
         sc.cost = float(pyo.value(ef.cost[i]))
         sc.solution = extract(scenario_block(ef, i), sc.sets, sc.data, scaled)
         sc.status = result.status

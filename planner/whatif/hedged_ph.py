@@ -36,7 +36,7 @@ import pyomo.environ as pyo
 from models.build import build_model
 from models.sets import USD_PER_OBJ, build_sets
 from models.solve import SolveOptions, SolveResult, solve
-from models.stochastic import build_scenario_model, first_stage, fix_first_stage, unfix
+from models.stochastic import build_scenario_model, first_stage, fix_first_stage, objective_weights, unfix
 
 from planner.issues import Issues
 from planner.exitcodes import EXIT_OK
@@ -146,6 +146,9 @@ def absent_across(comm, scenarios, commit: int) -> set[tuple]:
 def _creator(by_name: dict, commit: int, absent: set[tuple]):
     import mpisppy.utils.sputils as sputils
 
+    raw = dict(zip(by_name, objective_weights([sc.probability for sc in by_name.values()])))
+    weights = {name: w / sum(raw.values()) for name, w in raw.items()}  # mpi-sppy wants them to add up to 1
+
     def scenario_creator(name: str, **_kwargs):
         sc = by_name[name]
         model, _sets = build_scenario_model(sc.data)
@@ -157,7 +160,7 @@ def _creator(by_name: dict, commit: int, absent: set[tuple]):
         model._ph_keys = list(nonants)
         model._ph_rho = rho_values(cost_coefficients(model, commit))
         sputils.attach_root_node(model, 0.0, list(nonants.values()))
-        model._mpisppy_probability = sc.probability
+        model._mpisppy_probability = weights[name]
         return model
     return scenario_creator
 

@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from planner.cli import main
 from planner.pipeline import RunOptions
+from models.sets import USD_PER_OBJ
 from planner.whatif.hedged import HedgedOptions, plan_hedged
 
 
@@ -777,24 +778,43 @@ def test_a_scenario_with_its_own_horizon_or_hedging_settings_is_refused_at_its_r
     assert "Uncertainty!" in text and "sets quarters to 1" in text
 
 
-def test_a_scenario_weighted_0_is_left_out_with_a_warning_at_its_weight(tmp_path, capsys):
-    """lo 0.5, hi 0.5 and 'tight' 0, where tight (no capacity at all: demand x 1,000 at a $0 penalty... here made
-    infeasible by a service floor it cannot meet) would make every commitment infeasible: it is left out, so the
-    plan is the two-scenario one ($3,100, test_hedged_commitment_differs_from_the_mean_value_plan), and validate
-    and run both say so at ScenarioWeights!B4."""
+def test_a_scenario_weighted_0_still_binds_every_commitment(tmp_path, capsys):
+    """stochastic.md: the set is exactly the ScenarioWeights rows, each with formulation.md's constraints. lo 0.5,
+    hi 0.5 and 'floor' 0, where floor (demand 3,000, every tok/s served: min_service_level 1) needs 3 racks in the
+    committed quarter. So x = 3 (not test_hedged_commitment_differs_from_the_mean_value_plan's 1):
+        lo 3 x 1,100 = 3,300 (nothing unmet), hi 3,300 (3,000 served), RP = $3,300; floor's cost 3,300 counts 0.
+    (The planner used to leave it out: $3,100.) validate and run warn at ScenarioWeights!B4 what probability 0
+    means."""
+    s = two_scenarios()
+    s["Scenarios"].append(["floor", "Workloads", "w", "min_service_level", "set", 1])
+    s["Scenarios"].append(["floor", "Demand", "NA/w", "*", "scale", 1.5])
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0]]
+    s["ScenarioWeights"].append(["floor", 0])
+    outcome, plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert plan.summary["scenarios"] == 3
+    assert committed_racks(plan) == pytest.approx(3.0, rel=1e-6)
+    assert plan.summary["objective_usd"] == pytest.approx(3300, rel=1e-6)
+    assert plan.summary["expected_cost_usd"] == pytest.approx(3300, rel=1e-6)
+    floor = next(sc for sc in plan.scenarios if sc.name == "floor")
+    assert floor.probability == 0 and floor.cost * USD_PER_OBJ == pytest.approx(3300, rel=1e-6)
+    [warning] = [w for w in outcome.issues.warnings if w.cell == "ScenarioWeights!B4"]
+    assert "probability 0: in a hedged plan its constraints still bind every commitment" in warning.message
+    assert main(["validate", str(tmp_path / "in.xlsx")]) == 0
+    assert "ScenarioWeights!B4" in capsys.readouterr().out
+
+
+def test_a_scenario_weighted_0_that_cannot_be_met_makes_the_hedged_plan_infeasible(tmp_path):
+    """'tight' (probability 0): demand x 1,000 with every tok/s to be served, beyond any capacity. stochastic.md:
+    an infeasible scenario makes the stochastic plan infeasible, and its diagnosis names the scenario."""
     s = two_scenarios()
     s["Scenarios"].append(["tight", "Workloads", "w", "min_service_level", "set", 1])
     s["Scenarios"].append(["tight", "Demand", "NA/w", "*", "scale", 1000])
     s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0]]
     s["ScenarioWeights"].append(["tight", 0])
-    outcome, plan = hedged(tmp_path, s)
-    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
-    assert plan.summary["scenarios"] == 2
-    assert plan.summary["objective_usd"] == pytest.approx(3100, rel=1e-6)
-    [warning] = [w for w in outcome.issues.warnings if w.cell == "ScenarioWeights!B4"]
-    assert "probability 0: a hedged plan leaves it out" in warning.message
-    assert main(["validate", str(tmp_path / "in.xlsx")]) == 0
-    assert "ScenarioWeights!B4" in capsys.readouterr().out
+    outcome, _plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 3
+    assert "tight" in outcome.message
 
 
 def test_a_hedged_plan_says_the_warnings_its_scenarios_add(tmp_path, capsys):

@@ -61,8 +61,9 @@ def check_scenario_weights(ctx: ValidationContext) -> dict[str, float] | None:
             weights[canonical] = float(row.values["probability"])
             if weights[canonical] == 0:
                 ctx.issues.warning("ScenarioWeights", row.cells["probability"], "probability", 0.0,
-                                   f"scenario '{canonical}' has probability 0: a hedged plan leaves it out (a "
-                                   "scenario that cannot happen would still bind every commitment)")
+                                   f"scenario '{canonical}' has probability 0: in a hedged plan its constraints "
+                                   "still bind every commitment (the commitments must suit it too), its cost counts "
+                                   "for nothing; delete the row to leave it out")
         if canonical is not None:
             first_at.setdefault(canonical, cell)
     total = sum(probabilities)
