@@ -4,13 +4,15 @@ at its probability-weighted mean, computed on validated PlanData.
 Valid when the scenarios only change values (the usual Scenarios-sheet and Uncertainty edits: scale, add, set a
 number). Tables keep the first scenario's rows: a scenario that adds or removes rows (a route, a site, a partner)
 is averaged over the rows the first scenario has, its extra rows are dropped (`notes` says so). Integer columns
-(lead times, lives, max blocks) are rounded to the nearest whole number; settings are the first scenario's.
+(lead times, lives, max blocks) are rounded to the nearest whole number. The settings that are model data
+(discount rate, hours per quarter, capex life) are averaged like any cell; the others (a switch such as
+integer_racks, the horizon, solver options) are the first scenario's, and `notes` says when they differ.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
@@ -71,6 +73,30 @@ def _drop_rows_without_owner(values: dict, notes: list[str]) -> None:
                          "the mean")
 
 
+# Settings that are data of the model, averaged like any input cell (stochastic.md: every scenario-dependent input
+# cell at its probability-weighted mean); capex_life_quarters only when every scenario has one (blank = cash)
+MEAN_SETTINGS = ("discount_rate_annual", "hours_per_quarter", "capex_life_quarters")
+
+
+def _mean_settings(datas: list[PlanData], weights: list[float], notes: list[str]):
+    first = datas[0].settings
+    averaged = {}
+    for name in MEAN_SETTINGS:
+        values = [getattr(d.settings, name) for d in datas]
+        if all(v == values[0] for v in values[1:]):
+            continue
+        if any(v is None for v in values):
+            notes.append(f"Settings {name} is blank (cash) in some scenarios only; the first scenario's is used")
+            continue
+        averaged[name] = float(sum(w * float(v) for v, w in zip(values, weights)))
+    settings = replace(first, **averaged)
+    rest = [f.name for f in fields(first) if f.name not in MEAN_SETTINGS
+            and any(getattr(d.settings, f.name) != getattr(first, f.name) for d in datas[1:])]
+    if rest:
+        notes.append(f"Settings {', '.join(rest)} differ between scenarios; the first scenario's are used")
+    return settings
+
+
 def expected_data(datas: list[PlanData], probabilities: list[float]) -> tuple[PlanData, list[str]]:
     """The probability-weighted mean PlanData of the scenarios, and notes on what could not be averaged."""
     total = sum(probabilities)
@@ -89,6 +115,5 @@ def expected_data(datas: list[PlanData], probabilities: list[float]) -> tuple[Pl
                                                                          for d in datas[1:]):
                 notes.append(f"{f.name}: differs between scenarios; the first scenario's is used")
     _drop_rows_without_owner(values, notes)
-    if any(d.settings != first.settings for d in datas[1:]):
-        notes.append("Settings differ between scenarios; the first scenario's are used")
+    values["settings"] = _mean_settings(datas, weights, notes)
     return PlanData(**values), notes

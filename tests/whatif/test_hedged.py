@@ -965,3 +965,20 @@ def test_ph_values_of_information_that_its_gap_could_erase_are_marked_and_never_
     plan.summary.update(objective_usd=1e6, expected_cost_usd=1e6, scenarios=2)
     assert "EVPI $5,000 (within solver tolerance: not significant)" in headline(plan)
     assert "VSS $500," in headline(plan)
+
+
+def test_the_expected_value_plan_averages_settings_that_are_data(tmp_path):
+    """Two equally likely scenarios that differ only in Settings.hours_per_quarter (0 and 4,380; mean 2,190). A 1 MW
+    rack at $1/MWh costs $1,100 + 2 x hours over the two quarters; unmet demand costs $2,000.
+    The expected-value plan (hours 2,190): a committed rack costs 1,100 + 4,380 = 5,480 > 2,000, so it commits
+    nothing: EEV = 2,000 = RP, vss_usd = 0. (With the first scenario's hours, 0, it committed a rack: EEV 5,480,
+    vss $3,480, and the answer depended on the Scenarios sheet's row order.)"""
+    s = minimal_sheets(2, commit_quarters=1, hours_per_quarter=2190)
+    s["Products"][1] = ["L1", 10, 1000, 1000, 40]
+    s["Sites"][1] = ["S", "NA", 1, 1]
+    s["Scenarios"] = [HEADER, ["A", "Settings", "hours_per_quarter", "value", "set", 0],
+                      ["B", "Settings", "hours_per_quarter", "value", "set", 4380]]
+    outcome, plan = hedged(tmp_path, s)
+    assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
+    assert plan.summary["objective_usd"] == pytest.approx(2000, rel=1e-6)
+    assert plan.summary["vss_usd"] == pytest.approx(0, abs=1e-3)
