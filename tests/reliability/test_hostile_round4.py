@@ -107,7 +107,7 @@ def test_a_misspelt_packaging_line_is_an_error_not_a_line_without_a_limit(tmp_pa
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     out = capsys.readouterr().out
     assert "Products!F2 [packaging_line] = 'CoWoS S': packaging line 'CoWoS S' has no PackagingCapacity row, so it " \
-           "would have no limit; did you mean 'CoWoS-S'?" in out
+           "has no limit; did you mean 'CoWoS-S'?" in out
     assert "no product uses packaging line" not in out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
+
 from planner import cli
 from tests.builders import minimal_sheets, write
 
@@ -39,3 +41,35 @@ def test_a_zip_member_with_a_bad_checksum_names_the_member(tmp_path, capsys):
     assert cli.main(["validate", str(damaged)]) == 2
     said = capsys.readouterr().out
     assert "not a valid .xlsx workbook (" in said and "BadZipFile" not in said and "zlib" not in said
+
+
+def test_a_region_merely_like_a_served_one_is_planned_unmet_with_a_warning(tmp_path, capsys):
+    """formulation.md: the regions are Demand's; one no site serves has its demand unmet. Region2 beside Region1
+    is a valid workbook (it was refused as a typo of Region1): rack $1,100 for Region1's 1,000 tok/s, Region2's
+    2 x 500 tok/s unmet at $1 = $2,100. The warning asks whether Region1 was meant. ('na' for NA stays an
+    error: test_hostile_round4.)"""
+    from tests.builders import solve_sheets
+
+    s = minimal_sheets(2)
+    s["Sites"][1] = ["S", "Region1", 1, 0]
+    s["Demand"] = [["region", "workload", "2026Q1", "2026Q2"], ["Region1", "w", 1000, 1000],
+                   ["Region2", "w", 500, 500]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+    assert "WARNING Demand!A3 [region] = 'Region2': region Region2 has demand but no site serves it; did you mean " \
+           "'Region1'? (names must match exactly; as written, all of it is unmet)" in capsys.readouterr().out
+    assert solve_sheets(tmp_path, s).objective == pytest.approx(2100, rel=1e-9)
+
+
+def test_a_packaging_line_merely_like_a_limited_one_has_no_limit_with_a_warning(tmp_path, capsys):
+    """workbook.md: a line not listed in PackagingCapacity has no limit. L1 on Line1 while only Line2 (used by
+    no product, capacity 0) is listed: valid, $1,100 (it was refused as a typo of Line2)."""
+    from tests.builders import solve_sheets
+
+    s = minimal_sheets(2)
+    s["Products"][0].append("packaging_line")
+    s["Products"][1].append("Line1")
+    s["PackagingCapacity"] = [["packaging_line", "2026Q1", "2026Q2"], ["Line2", 0, 0]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+    assert "packaging line 'Line1' has no PackagingCapacity row, so it has no limit; did you mean 'Line2'?" \
+        in capsys.readouterr().out
+    assert solve_sheets(tmp_path, s).objective == pytest.approx(1100, rel=1e-9)

@@ -72,6 +72,13 @@ def _check_products_usable(ctx: ValidationContext, tables: Tables) -> None:
                                "it cannot be packaged")
 
 
+def _typo_or_other_name(ctx: ValidationContext, name: str, meant: str):
+    """issues.error for a name that differs from a known one only by case, spaces, _ or - ('na' for NA, 'CoWoS S'
+    for CoWoS-S: surely a typo), issues.warning for one merely like it (Region2 beside Region1 is a valid
+    workbook, formulation.md: a region no site serves has its demand unmet; a line not listed has no limit)."""
+    return ctx.issues.error if name_key(name) == name_key(meant) else ctx.issues.warning
+
+
 def _check_capacity_rows(ctx: ValidationContext, tables: Tables, wide: dict[str, list[WideRow]]) -> None:
     """PackagingCapacity lines are used by a product; every fab, vendor and site has a capacity row."""
     lines = set(tables.products["packaging_line"]) if len(tables.products) else set()
@@ -82,9 +89,11 @@ def _check_capacity_rows(ctx: ValidationContext, tables: Tables, wide: dict[str,
         meant = nearest_name(line, unused) if isinstance(line, str) and line not in limited else None
         if meant is not None:  # a typo would plan this product on a line without a limit
             misspelt.add(meant)
-            ctx.issues.error("Products", ctx.cells.get(("Products", (p,), "packaging_line"), "Products"),
-                             "packaging_line", line, f"packaging line '{line}' has no PackagingCapacity row, so it "
-                             f"would have no limit; did you mean '{meant}'? (names must match exactly)")
+            _typo_or_other_name(ctx, line, meant)("Products", ctx.cells.get(("Products", (p,), "packaging_line"),
+                                                                             "Products"),
+                                                  "packaging_line", line, f"packaging line '{line}' has no "
+                                                  f"PackagingCapacity row, so it has no limit; did you mean "
+                                                  f"'{meant}'? (names must match exactly)")
     for (k,), _values, row in wide["PackagingCapacity"]:
         if k not in lines and k not in misspelt and _products_complete(ctx):
             ctx.issues.warning("PackagingCapacity", row.cells["packaging_line"], "packaging_line", k,
@@ -141,8 +150,9 @@ def _check_demand_servable(ctx: ValidationContext, tables: Tables, demand_rows: 
         meant = nearest_name(r, sorted(x for x in regions_served if isinstance(x, str))) \
             if r not in regions_served and isinstance(r, str) else None
         if meant is not None and sure_of_sites:  # 'na' for NA: its demand would go unmet without a word of why
-            ctx.issues.error("Demand", row.cells["region"], "region", r, f"region {r} has demand but no site "
-                             f"serves it; did you mean '{meant}'? (names must match exactly)")
+            _typo_or_other_name(ctx, r, meant)("Demand", row.cells["region"], "region", r, f"region {r} has demand "
+                                               f"but no site serves it; did you mean '{meant}'? (names must match "
+                                               "exactly; as written, all of it is unmet)")
         elif r not in regions_served and sure_of_sites:
             ctx.issues.warning("Demand", row.cells["region"], "region", r,
                                f"region {r} has demand but no site serves it (no site in that region, no "
