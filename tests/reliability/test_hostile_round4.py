@@ -64,14 +64,26 @@ def test_data_under_a_cleared_header_is_an_error_at_its_first_cell(tmp_path, cap
     assert "Products!D2 = 1000: data under a blank header (column D, header row 1)" in out
 
 
-def test_a_take_or_pay_sheet_missing_a_quarter_column_is_an_error(tmp_path, capsys):
-    """FabMinWafers with a row for F but no 2026Q2 column: F's floor there was read as 0 without a word (on the
-    example, SK hynix's 10,500 stacks of 2027Q2 went unpaid the same way in HBMMinStacks). An error at its header
-    row, as PackagingCapacity's is."""
+def test_an_optional_sheet_missing_a_quarter_column_is_warned_with_what_the_plan_assumes(tmp_path, capsys):
+    """FabMinWafers with a row for F but no 2026Q2 column: workbook.md makes only a required sheet's missing quarter
+    an error, and a blank floor is 0, so the plan has no floor there; the warning at the header row says so (it was
+    read as 0 with the generic warning). PackagingCapacity alike: its listed line packages 0 chips in the missing
+    quarter (a blank cell of a listed line is 0, not 'no limit'). Listed at 0 in 2026Q1 and missing in 2026Q2, no
+    rack can be packaged: 2026Q2's 1,000 tok/s go unmet at $2 = $2,000 (with no limit there: a rack, $1,100)."""
+    from tests.builders import solve_sheets
+
     s = minimal_sheets(2)
     s["FabMinWafers"] = [["fab", "2026Q1"], ["F", 5]]
-    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
-    assert "FabMinWafers!1:1 [2026Q2]: quarter column(s) 2026Q2 of the horizon are missing" in capsys.readouterr().out
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+    assert "FabMinWafers!1:1 [2026Q2]: quarter column(s) 2026Q2 of the horizon are missing: no fab has a take-or-pay " \
+           "floor there" in capsys.readouterr().out
+    s = minimal_sheets(2)
+    s["Demand"][1] = ["NA", "w", 0, 1000]
+    s["Workloads"][1] = ["w", 2]
+    s["PackagingCapacity"] = [["packaging_line", "2026Q1"], ["default", 0]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+    assert "every listed line packages 0 chips there" in capsys.readouterr().out
+    assert solve_sheets(tmp_path, s).objective == pytest.approx(2000, rel=1e-9)
 
 
 @pytest.mark.parametrize("setting, value, said", [

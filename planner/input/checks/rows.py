@@ -291,17 +291,22 @@ def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSh
                                f"{ctx.quarters[0]}..{ctx.quarters[-1]}; ignored")
     missing = [q for q in ctx.quarters if q not in sheet.columns]
     where = f"{sheet.title}!{sheet.header_row}:{sheet.header_row}"
-    if missing and (spec.required or spec.name in WHOLE_HORIZON_SHEETS) and sheet.rows:
+    if missing and spec.required and sheet.rows:
         ctx.issues.error(spec.name, where, ", ".join(missing), None,
                          f"quarter column(s) {', '.join(missing)} of the horizon are missing")
     elif missing and sheet.rows:
+        meaning = MISSING_QUARTER_MEANS.get(spec.name, "every row takes the sheet's default there, as for a blank cell")
         ctx.issues.warning(spec.name, where, ", ".join(missing), None, f"quarter column(s) {', '.join(missing)} of "
-                           "the horizon are missing: every row takes the sheet's default there, as for a blank cell")
+                           f"the horizon are missing: {meaning}; add the column if that is not meant")
 
 
-# optional sheets that limit or bind every quarter they have a row for: a quarter column deleted by mistake would
-# lift the line's limit or the take-or-pay floor there (a floor of 0 in a quarter is written as 0)
-WHOLE_HORIZON_SHEETS = frozenset({"PackagingCapacity", "FabMinWafers", "HBMMinStacks"})
+# optional sheets whose missing quarter column changes the plan most (workbook.md: only a required sheet's missing
+# quarter is an error; a blank cell means 0 here): the warning says what the plan then assumes
+MISSING_QUARTER_MEANS = {
+    "PackagingCapacity": "every listed line packages 0 chips there (a blank cell of a listed line is 0)",
+    "FabMinWafers": "no fab has a take-or-pay floor there (a blank cell is 0)",
+    "HBMMinStacks": "no vendor has a take-or-pay floor there (a blank cell is 0)",
+}
 
 
 def _quarter_series(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet, row: Row, raw: RawRow,
