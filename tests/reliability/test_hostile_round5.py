@@ -73,3 +73,23 @@ def test_a_packaging_line_merely_like_a_limited_one_has_no_limit_with_a_warning(
     assert "packaging line 'Line1' has no PackagingCapacity row, so it has no limit; did you mean 'Line2'?" \
         in capsys.readouterr().out
     assert solve_sheets(tmp_path, s).objective == pytest.approx(1100, rel=1e-9)
+
+
+def test_a_reversed_partner_window_funds_nothing_with_a_warning(tmp_path, capsys):
+    """formulation.md: F only inside the partner's window; 2026Q3..2026Q2 holds no quarter. With no own budget the
+    rack can only be partner-funded: reversed, nothing is built and 3 x 1,000 tok/s go unmet at $1 = $3,000 (it
+    was refused as an error); the window 2026Q1..2026Q3 funds the rack's $1,000 (at financing rate 0 it costs the
+    plan nothing): the wafer's $100."""
+    from tests.builders import solve_sheets
+
+    s = minimal_sheets(3)
+    s["Budget"] = [["item", "2026Q1", "2026Q2", "2026Q3"], ["own_capex_usd", 0, 0, 0]]
+    s["Partners"] = [["partner", "commitment_usd", "min_deal_usd", "fixed_deal_cost_usd", "financing_cost_rate",
+                      "first_quarter", "last_quarter"], ["N1", 5000, 0, 0, 0, "2026Q3", "2026Q2"]]
+    s["PartnerSites"] = [["partner", "site"], ["N1", "S"]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+    assert "Partners!F2 [first_quarter] = '2026Q3': partner N1: first_quarter 2026Q3 is after last_quarter 2026Q2: " \
+           "the window holds no quarter, so the partner funds nothing" in capsys.readouterr().out
+    assert solve_sheets(tmp_path, s).objective == pytest.approx(3000, rel=1e-9)
+    s["Partners"][1][5:7] = ["2026Q1", "2026Q3"]
+    assert solve_sheets(tmp_path, s).objective == pytest.approx(100, rel=1e-9)

@@ -28,7 +28,8 @@ def installed_base(ctx: ValidationContext, rows: list[Row]) -> pd.DataFrame:
 
 
 def _check_partner_window(ctx: ValidationContext, p: str, fq: object, lq: object, a: int, b: int) -> None:
-    """A window [a, b] (quarter indices) that is reversed is an error; one off the horizon is a warning."""
+    """A window [a, b] (quarter indices) that is reversed holds no quarter (formulation.md: F only inside the
+    window), and one off the horizon funds nothing there: warnings, the plan as written."""
     T, quarters = len(ctx.quarters), ctx.quarters
     fq, lq = (fq if isinstance(fq, str) else "(start)"), (lq if isinstance(lq, str) else "(open)")
 
@@ -37,7 +38,9 @@ def _check_partner_window(ctx: ValidationContext, p: str, fq: object, lq: object
             "first_quarter" else lq
 
     if a > b and fq != "(start)":  # a blank first_quarter is the plan start: a window ended before it is off
-        ctx.issues.error(*at("first_quarter"), f"partner {p}: first_quarter {fq} is after last_quarter {lq}")
+        ctx.issues.warning(*at("first_quarter"), f"partner {p}: first_quarter {fq} is after last_quarter {lq}: "
+                           "the window holds no quarter, so the partner funds nothing (swap them if that is not "
+                           "meant)")
     elif b < 0 or a > T - 1:
         ctx.issues.warning(*at("last_quarter" if b < 0 else "first_quarter"), f"partner {p}'s window {fq}..{lq} lies "
                            f"outside the horizon {quarters[0]}..{quarters[-1]}; it can fund nothing")
