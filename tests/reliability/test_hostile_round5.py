@@ -93,3 +93,22 @@ def test_a_reversed_partner_window_funds_nothing_with_a_warning(tmp_path, capsys
     assert solve_sheets(tmp_path, s).objective == pytest.approx(3000, rel=1e-9)
     s["Partners"][1][5:7] = ["2026Q1", "2026Q3"]
     assert solve_sheets(tmp_path, s).objective == pytest.approx(100, rel=1e-9)
+
+
+def test_a_huge_limit_written_for_no_limit_is_read_as_no_practical_limit(tmp_path, capsys):
+    """A budget of 1e15 and a fab capacity of 1e20, a planner's 'unlimited': read as 1e12 (no plan reaches it) with a
+    warning, planned as minimal_sheets' $1,100; they were errors ('too large to plan with'). A demand of 1e15 tok/s
+    is no limit but a quantity to serve: still an error."""
+    from tests.builders import solve_sheets
+
+    s = minimal_sheets(2)
+    s["Budget"][1] = ["own_capex_usd", 1e15, 1e15]
+    s["FabCapacity"][1] = ["F", 1e20, 1000]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+    said = capsys.readouterr().out
+    assert "Budget!B2 [2026Q1]" in said and "budget = 1e+15 is read as 1e+12, no practical limit" in said
+    assert "FabCapacity!B2 [2026Q1]" in said and "capacity = 1e+20 is read as 1e+12" in said
+    assert solve_sheets(tmp_path, s).objective == pytest.approx(1100, rel=1e-9)
+    s["Demand"][1] = ["NA", "w", 1e15, 1000]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert "too large to plan with" in capsys.readouterr().out

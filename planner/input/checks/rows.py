@@ -140,9 +140,21 @@ def typed_value(issues: Issues, spec: SheetSpec, col: ColumnSpec, raw: object, c
             issues.error(spec.name, cell, label or col.name, None, f"'{col.name}' is required and is blank")
             return None, False
         return col.default, True
+    if (spec.name, col.name) in LIMIT_COLUMNS and value > MAX_MAGNITUDE:
+        issues.warning(spec.name, cell, label or col.name, value, f"{col.name} = {value:g} is read as "
+                       f"{MAX_MAGNITUDE:g}, no practical limit (a limit above it gains the plan nothing and would "
+                       "strain the solver's numbers)")
+        value = type(value)(MAX_MAGNITUDE)
     if col.dtype in ("float", "int") and not in_range(issues, spec, col, float(value), cell, label):
         return None, False
     return value, True
+
+
+# limits a planner may write as 'no limit' with a huge number (1e15, 1e30): read as MAX_MAGNITUDE, which no plan
+# reaches; any other number above MAX_MAGNITUDE (a demand, a price) is an error
+LIMIT_COLUMNS = frozenset({("FabCapacity", "capacity"), ("HBMSupply", "supply"), ("PackagingCapacity", "capacity"),
+                           ("SitePower", "mw"), ("Budget", "budget"), ("Partners", "commitment_usd"),
+                           ("SiteExpansion", "max_blocks"), ("PackagingExpansion", "max_blocks")})
 
 
 def _warn_unknown_columns(issues: Issues, spec: SheetSpec, sheet: RawSheet) -> None:
