@@ -56,3 +56,17 @@ def horizon_problem(start: str, count: int) -> str | None:
         return (f"{count} quarters from {start} run past {MAX_YEAR}Q4; quarters are YYYYQn with a four-digit "
                 "year")
     return None
+
+
+def quarter_spans(quarters: list[str], order: list[str]) -> str:
+    """'2026Q1..2026Q3, 2027Q2': runs of consecutive quarters."""
+    idx = sorted(order.index(q) for q in set(quarters) if q in order)
+    runs, out = [], []
+    for i in idx:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    for a, b in runs:
+        out.append(order[a] if a == b else f"{order[a]}..{order[b]}")
+    return ", ".join(out)

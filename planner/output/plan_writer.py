@@ -34,6 +34,7 @@ from planner.output.run_sheet import run_rows
 from planner.output.summary import STATUS_WORDS, write_summary  # noqa: F401  (STATUS_WORDS: kept importable)
 from planner.output.unit_economics import UnitEconomics, unit_economics, write_unit_economics
 from planner.output.xml_rows import PlanWorkbook
+from planner.quarters import quarter_spans
 
 if TYPE_CHECKING:  # the writer reads the solver result, never Pyomo
     from models.solve import SolveResult
@@ -243,14 +244,9 @@ def partners_view(partners: pd.DataFrame, capex: pd.DataFrame, quarters: list[st
             funded = [q for q in quarters if by_q.get(q, 0.0) > 1e-6]
         else:
             funded = []
-        funds.append(_quarter_runs(funded, quarters) or "none")
+        funds.append(quarter_spans(funded, quarters) or "none")
     out[Col.funds_quarters] = funds
     return out
-
-
-def _quarter_runs(quarters: list[str], order: list[str]) -> str:
-    from planner.output.summary import _spans
-    return _spans(quarters, order)
 
 
 def write_plan(path: Path, data: PlanData, result: SolveResult, solution: SolutionTables | None,

@@ -20,6 +20,7 @@ from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics
 from planner.output.reasons import in_words, reason_label, unmet_reasons
 from planner.output.xlsx import PERCENT, USD, number_format, printable
+from planner.quarters import quarter_spans
 
 if TYPE_CHECKING:  # the report reads the solver result, never Pyomo
     from models.solve import SolveResult
@@ -212,7 +213,7 @@ def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5
 
 
 def _why(data: PlanData, rows: pd.DataFrame, workload: str) -> str:
-    quarters = _spans(list(rows[Col.quarter]), data.quarters)
+    quarters = quarter_spans(list(rows[Col.quarter]), data.quarters)
     if Col.limited_by in rows.columns:
         told = rows[[isinstance(x, str) and bool(x.strip()) for x in rows[Col.limited_by]]]
         if len(told):
@@ -244,20 +245,6 @@ def _share(x: float) -> str:
     return f"{x:.0%}" if x >= 0.005 else "<1%"
 
 
-def _spans(quarters: list[str], order: list[str]) -> str:
-    """'2026Q1..2026Q3, 2027Q2': runs of consecutive quarters."""
-    idx = sorted(order.index(q) for q in set(quarters) if q in order)
-    runs, out = [], []
-    for i in idx:
-        if runs and i == runs[-1][1] + 1:
-            runs[-1][1] = i
-        else:
-            runs.append([i, i])
-    for a, b in runs:
-        out.append(order[a] if a == b else f"{order[a]}..{order[b]}")
-    return ", ".join(out)
-
-
 def _bottlenecks(sheet: RowSheet, solution: SolutionTables, n: int = 5) -> None:
     sheet.section("The five most valuable bottlenecks (raise these limits first)")
     for i, line in enumerate(bottleneck_sentences(solution, n), start=1):
@@ -281,7 +268,7 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
         what = str(top[Col.what])
         what = what[:1].upper() + what[1:]
         quarters = [str(q) for q in rows[Col.quarter] if str(q)]
-        when = f" in {_spans(quarters, horizon)}" if quarters else ""
+        when = f" in {quarter_spans(quarters, horizon)}" if quarters else ""
         most = f"most in {top['quarter']}, " if len(quarters) > 1 else ""
         cell = f" ({most}input {top['input_cell']})" if top[Col.input_cell] else ""
         if abs(top[Col.shadow_price]) > 1e-9:

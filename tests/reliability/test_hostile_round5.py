@@ -112,3 +112,13 @@ def test_a_huge_limit_written_for_no_limit_is_read_as_no_practical_limit(tmp_pat
     s["Demand"][1] = ["NA", "w", 1e15, 1000]
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     assert "too large to plan with" in capsys.readouterr().out
+
+
+def test_missing_quarter_columns_of_a_long_horizon_are_one_span_per_sheet(tmp_path, capsys):
+    """quarters 40 on a 2-quarter workbook: each sheet listed 38 quarters one by one; now one span."""
+    s = minimal_sheets(2)
+    s["Settings"] = [r if r[0] != "quarters" else ["quarters", 40] for r in s["Settings"]]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    out = capsys.readouterr().out
+    assert "ERROR   FabCapacity!1:1 [2026Q3..2035Q4]: quarter column(s) 2026Q3..2035Q4 of the horizon are missing" in out
+    assert "2027Q1, 2027Q2" not in out

@@ -15,7 +15,7 @@ from planner.input.names import name_key, nearest_name
 from planner.input.reader import RawRow, RawSheet, RawWorkbook
 from planner.input.schema import SHEET_BY_NAME, ColumnSpec, SheetSpec
 from planner.issues import Issues
-from planner.quarters import looks_like_quarter
+from planner.quarters import looks_like_quarter, quarter_spans
 
 MAX_MAGNITUDE = 1e12  # above this a number overflows the scaled model (costs x quantities x discounting)
 MIN_MAGNITUDE = 1e-9  # a non-zero number below this is lost in the solver's tolerances
@@ -301,14 +301,13 @@ def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSh
             ctx.issues.warning(spec.name, sheet.header_cell(column), column, column,
                                f"quarter {column} is outside the plan horizon "
                                f"{ctx.quarters[0]}..{ctx.quarters[-1]}; ignored")
-    missing = [q for q in ctx.quarters if q not in sheet.columns]
+    missing = quarter_spans([q for q in ctx.quarters if q not in sheet.columns], ctx.quarters)  # '2029Q1..2035Q4'
     where = f"{sheet.title}!{sheet.header_row}:{sheet.header_row}"
     if missing and spec.required and sheet.rows:
-        ctx.issues.error(spec.name, where, ", ".join(missing), None,
-                         f"quarter column(s) {', '.join(missing)} of the horizon are missing")
+        ctx.issues.error(spec.name, where, missing, None, f"quarter column(s) {missing} of the horizon are missing")
     elif missing and sheet.rows:
         meaning = MISSING_QUARTER_MEANS.get(spec.name, "every row takes the sheet's default there, as for a blank cell")
-        ctx.issues.warning(spec.name, where, ", ".join(missing), None, f"quarter column(s) {', '.join(missing)} of "
+        ctx.issues.warning(spec.name, where, missing, None, f"quarter column(s) {missing} of "
                            f"the horizon are missing: {meaning}; add the column if that is not meant")
 
 
