@@ -62,3 +62,47 @@ def continuous_copy(lp: highspy.HighsLp) -> highspy.HighsLp:
                  "offset_", "a_matrix_"):
         setattr(copy, attr, getattr(lp, attr))
     return copy
+
+
+PROBED_ROWS = 12  # the most valuable limits whose step is measured (the Summary names five)
+
+
+def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
+    """{ConstraintData: objective decrease} of relaxing each of the most valuable input limits by one unit of the
+    user's (formulation.md's families with an input cell: one more MW, wafer, stack, USD; one tok/s less of a
+    floor), measured by re-solving the solved LP `h` from its basis with that row's active bound moved out by the
+    step, then put back. Why: a shadow price is the slope at the plan, and at a degenerate optimum it holds for
+    no step at all (the shipped example: Kamloops' 2028Q4 power is priced $10.2M per MW, HiGHS's ranging says the
+    price holds for 0 MW upward, and one more MW saves $2.2M). Rows are taken by |dual x bound| (the value
+    Bottlenecks ranks by) until PROBED_ROWS are measured or `budget_s` seconds pass."""
+    import time
+
+    from models.registry import FAMILIES
+
+    start = time.perf_counter()
+    lp = h.getLp()
+    dual = np.asarray(h.getSolution().row_dual, dtype=float)
+    base = h.getInfo().objective_function_value
+    lower, upper = np.asarray(lp.row_lower_, dtype=float), np.asarray(lp.row_upper_, dtype=float)
+    candidates = []
+    for i, (con, sense) in enumerate(form.rows):
+        family = FAMILIES.get(con.parent_component().local_name)
+        if family is None or not family.repair or sense == 0 or abs(dual[i]) < 1e-12:
+            continue
+        bound = upper[i] if sense == 1 else lower[i]
+        candidates.append((-abs(dual[i] * bound), i, sense, 1.0 / family.scale, con))
+    candidates.sort(key=lambda c: c[:2])
+    steps: dict = {}
+    h.setOptionValue("solver", "simplex")  # from the basis: a few dual simplex iterations per step
+    for _value, i, sense, step, con in candidates[:PROBED_ROWS]:
+        if time.perf_counter() - start > budget_s:
+            break
+        if sense == 1:
+            h.changeRowBounds(i, lower[i], upper[i] + step)
+        else:
+            h.changeRowBounds(i, lower[i] - step, upper[i])
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            steps[con] = max(0.0, base - h.getInfo().objective_function_value)
+        h.changeRowBounds(i, lower[i], upper[i])
+    return steps

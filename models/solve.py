@@ -25,7 +25,7 @@ from models.handoff import column_arrays, compile_standard_form
 from models.run_control import RUN
 
 from models.prices import (DUALS_FROM_INTEGERS_FIXED, DUALS_FROM_LUMPY_FIXED, columns_named, continuous_copy,
-                           lp_with_columns_fixed, lumpy_columns)
+                           lp_with_columns_fixed, lumpy_columns, one_more_unit)
 
 INF = highspy.kHighsInf
 PROVEN_ABS_GAP = 1e-5  # objective units ($k): a MIP within $0.01 of its bound is proven optimal
@@ -75,6 +75,8 @@ class SolveResult:
     numerics: dict = field(default_factory=dict)  # coefficient ranges of the matrix, costs and right-hand sides
     duals: dict = field(default_factory=dict)  # ConstraintData -> dual ($k per row unit; d objective / d rhs)
     duals_from: str = ""  # "LP" | models.prices.DUALS_FROM_LUMPY_FIXED | "LP with integers fixed" | ""
+    # ConstraintData -> objective decrease ($k) of one more user unit of the limit, re-solved (models.prices)
+    one_more_unit: dict = field(default_factory=dict)
     form: StandardForm | None = None
     basis: object = None  # HiGHS basis of an LP, to warm-start a re-plan of the same shape
 
@@ -297,9 +299,11 @@ def load_solution(model, form: StandardForm, h: highspy.Highs, result: SolveResu
     if duals_options is not None:
         t0 = time.perf_counter()
         if is_mip:
-            result.duals, result.duals_from = mip_duals(form, x, duals_options)
+            result.duals, result.duals_from, result.one_more_unit = mip_duals(form, x, duals_options,
+                                                                              result.solve_seconds)
         else:
             result.duals, result.duals_from = _row_duals(form, h.getSolution().row_dual), "LP"
+            result.one_more_unit = one_more_unit(h, form, step_budget(result.solve_seconds))
         result.dual_seconds = time.perf_counter() - t0
 
 
@@ -843,19 +847,30 @@ def _row_duals(form: StandardForm, row_dual) -> dict:
     return duals
 
 
-def mip_duals(form: StandardForm, x: np.ndarray, options: SolveOptions) -> tuple[dict, str]:
-    """(duals, duals_from) of a MIP solved at `x`: the LP with blocks and deals fixed and racks continuous,
-    else the LP with every integer fixed (models/prices.py says why), else none. Each LP by the algorithm an LP
-    of its size gets (measured on bench's MIP-M, 100k columns: dual simplex had not solved the first LP in 30 s,
-    so its prices came from the fixed-integer LP; interior point + crossover solves it in ~10 s)."""
+def step_budget(solve_seconds: float) -> float:
+    """Seconds the one-more-unit re-solves may take: 0.5 s plus 2% of the solve, at most 5 s (bench's L, a 60 s
+    LP: ~1.7 s; the example: all PROBED_ROWS in ~0.05 s)."""
+    return min(5.0, 0.5 + 0.02 * max(0.0, solve_seconds))
+
+
+def mip_duals(form: StandardForm, x: np.ndarray, options: SolveOptions,
+              solve_seconds: float = 0.0) -> tuple[dict, str, dict]:
+    """(duals, duals_from, one more unit) of a MIP solved at `x`: the LP with blocks and deals fixed and racks
+    continuous, else the LP with every integer fixed (models/prices.py says why), else none. Each LP by the
+    algorithm an LP of its size gets (measured on bench's MIP-M, 100k columns: dual simplex had not solved the first
+    LP in 30 s, so its prices came from the fixed-integer LP; interior point + crossover solves it in ~10 s).
+    The one-more-unit steps are measured on the LP with blocks and deals fixed only (with racks fixed too, no
+    step could use the unit)."""
     for lp, source in ((lp_with_columns_fixed(form, x, lumpy_columns(form), free_bounds=True), DUALS_FROM_LUMPY_FIXED),
                        (lp_with_columns_fixed(form, x, form.integer_columns), DUALS_FROM_INTEGERS_FIXED)):
         h = _highs(options, lp_algorithm(lp.num_col_, options), is_mip=False)
         if h.passModel(lp) == highspy.HighsStatus.kError or h.run() == highspy.HighsStatus.kError:
             continue
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            return _row_duals(form, h.getSolution().row_dual), source
-    return {}, ""
+            duals = _row_duals(form, h.getSolution().row_dual)
+            steps = one_more_unit(h, form, step_budget(solve_seconds)) if source == DUALS_FROM_LUMPY_FIXED else {}
+            return duals, source, steps
+    return {}, "", {}
 
 
 def _early_stops() -> dict:

@@ -127,7 +127,7 @@ def _as_plan_result(m, result, bound, options, plain: tuple[float, float]):
     if options.duals:
         form = to_standard_form(m)
         x = np.array([v.value or 0.0 for v in form.columns], dtype=float)
-        result.duals, result.duals_from = mip_duals(form, x, options)
+        result.duals, result.duals_from, result.one_more_unit = mip_duals(form, x, options, result.solve_seconds)
         result.duals_from = result.duals_from if result.is_mip else "LP"
         result.form = form
     return result

@@ -74,7 +74,7 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
     out.cost_breakdown_usd = cost_breakdown_usd(m)
     out.objective_usd = sum(out.cost_breakdown_usd.values())
     out.kpis = kpis(m, data, tables, out.cost_breakdown_usd)
-    tables["Bottlenecks"] = bottlenecks(tables, data)
+    tables["Bottlenecks"] = bottlenecks(tables, data, steps_by_limit(result, data))
     from planner.output.reasons import limited_by
 
     tables["Serving"][Col.limited_by] = limited_by(tables, data, sets)
@@ -356,7 +356,21 @@ def _shown_rows(frame: pd.DataFrame, shown: PlanLimit):
         yield key, quarter, float(limit), float(used), None if price is None or pd.isna(price) else float(price)
 
 
-def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame:
+def steps_by_limit(result: SolveResult, data: PlanData) -> dict[tuple, float]:
+    """{(family, key or None, quarter label or ''): USD} of result.one_more_unit: what one more unit of a limit
+    saves, re-solved (models.prices.one_more_unit), keyed as Bottlenecks names its rows."""
+    steps = {}
+    for con, saving in (result.one_more_unit or {}).items():
+        idx = con.index()
+        parts = list(idx) if isinstance(idx, tuple) else [idx]
+        t = parts.pop() if parts and isinstance(parts[-1], int) else None
+        quarter = data.quarters[t] if t is not None and 0 <= t < len(data.quarters) else ""
+        key = str(parts[0]) if len(parts) == 1 else ("/".join(map(str, parts)) if parts else None)
+        steps[(con.parent_component().local_name, key, quarter)] = saving * USD_PER_OBJ
+    return steps
+
+
+def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData, steps: dict[tuple, float] | None = None) -> pd.DataFrame:
     """Binding or near-binding limits, most valuable first: value = shadow price x limit.
 
     `binding` means used within 1e-6 of the limit, or (whole racks) with less left than one more rack needs; a limit used to 99% or more is listed too (near-binding:
@@ -373,8 +387,10 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
         near = binding or (limit > 0 and used >= NEAR_BINDING * limit)
         if (price is None or abs(price) < 1e-9) and not (near and used > 0):
             return
+        step = (steps or {}).get((family, str(key), str(quarter)), (steps or {}).get((family, None, str(quarter))))
         rows.append({Col.family: family, Col.key: key, Col.quarter: quarter, Col.limit: limit, Col.used: used, Col.slack: slack,
                      Col.shadow_price: price or 0.0, Col.unit: unit, Col.value_usd: abs(price or 0.0) * abs(limit),
+                     Col.one_more_unit_saves_usd: step,
                      Col.binding: bool(binding), Col.utilization: used / limit if limit > 0 else None,
                      Col.input_cell: data.cell(sheet, keys, column), Col.what: what})
 
@@ -402,7 +418,8 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
         add("packaging_expansion_limit", k, "", float(data.packaging_expansion.at[k, "max_blocks"]), started, None,
             "blocks", "PackagingExpansion", (k,), "max_blocks", f"packaging expansion blocks on line {k}")
     frame = pd.DataFrame(rows, columns=_columns("Bottlenecks", after={Col.quarter: (Col.limit, Col.used),
-                                                                      Col.shadow_price: (Col.unit, Col.value_usd)},
+                                                                      Col.shadow_price: (Col.unit, Col.value_usd,
+                                                                                         Col.one_more_unit_saves_usd)},
                                                 tail=(Col.utilization, Col.input_cell, Col.what)))
     return frame.sort_values([Col.value_usd, Col.family, Col.key, Col.quarter], ascending=[False, True, True, True],
                              kind="mergesort").reset_index(drop=True)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from models.money import money
 from openpyxl.styles import Font
 
 from models.data import PlanData
@@ -251,6 +253,18 @@ def _bottlenecks(sheet: RowSheet, solution: SolutionTables, n: int = 5) -> None:
         sheet.add([(1, f"bottleneck_{i}", None, None, None, 1, False), (2, line, None, None, None, sheet.ncols, True)])
 
 
+def _dearest(rows: pd.DataFrame) -> pd.Series:
+    """The row a sentence quotes: the largest measured one-more-unit saving, else the dearest shadow price."""
+    if Col.one_more_unit_saves_usd in rows.columns and rows[Col.one_more_unit_saves_usd].notna().any():
+        return rows.loc[rows[Col.one_more_unit_saves_usd].astype(float).idxmax()]
+    return rows.loc[rows[Col.shadow_price].fillna(0.0).abs().idxmax()]
+
+
+def _dollars(x: float) -> str:
+    """'$2,190,000' (whole dollars: a price in millions has no cents worth reading), '$0.2048' below $100."""
+    return money(x) if abs(x) >= 100 else f"${x:,.4g}"
+
+
 def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
     """One sentence per limit (family and key), most valuable first, naming every quarter it binds in."""
     b = solution.tables["Bottlenecks"]
@@ -263,7 +277,7 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
         rows = b[(b[Col.family] == family) & (b[Col.key] == key)]
         binding = rows[rows[Col.binding].astype(bool)] if Col.binding in rows.columns else rows
         rows = binding if len(binding) else rows  # the quarters it binds in; else those it nearly fills
-        top = rows.loc[rows[Col.shadow_price].fillna(0.0).abs().idxmax()]  # "saves up to": the dearest quarter's price
+        top = _dearest(rows)
         unit = UNIT_WORD.get(top[Col.unit], top[Col.unit])
         what = str(top[Col.what])
         what = what[:1].upper() + what[1:]
@@ -271,8 +285,18 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
         when = f" in {quarter_spans(quarters, horizon)}" if quarters else ""
         most = f"most in {top['quarter']}, " if len(quarters) > 1 else ""
         cell = f" ({most}input {top['input_cell']})" if top[Col.input_cell] else ""
-        if abs(top[Col.shadow_price]) > 1e-9:
-            lines.append(f"{what} binds{when}: one more {unit} saves up to ${abs(top['shadow_price']):,.2f} "
+        step = top.get(Col.one_more_unit_saves_usd)
+        price = abs(top[Col.shadow_price])
+        if step is not None and not pd.isna(step) and price > 1e-9:
+            where = f" in {top[Col.quarter]}" if top[Col.quarter] else ""
+            at = f" (input {top[Col.input_cell]})" if top[Col.input_cell] else ""
+            # the value function is convex in the limit: the dual is at most the loss of one unit less
+            tail = (f" (its shadow price: {_dollars(price)} per {unit})" if step >= 0.9 * price else
+                    f"; one {unit} less would cost at least {_dollars(price)} (its shadow price)")
+            lines.append(f"{what} binds{when}: one more {unit}{where}{at} saves {_dollars(step)} of discounted "
+                         f"cost, re-solved{tail}.")
+        elif price > 1e-9:
+            lines.append(f"{what} binds{when}: one more {unit} saves up to {_dollars(price)} "
                          f"of discounted cost{cell}.")
         else:
             lines.append(f"{what} is used to {top['utilization']:.0%} or more{when}, unpriced (whole units leave "

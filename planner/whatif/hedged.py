@@ -326,7 +326,8 @@ def extract_scenarios(ef: pyo.ConcreteModel, result: SolveResult, scenarios: lis
 
     weights = objective_weights([sc.probability for sc in scenarios])
     for i, (sc, weight) in enumerate(zip(scenarios, weights)):
-        scaled = replace(result, duals=_ScaledDuals(result.duals, 1.0 / weight))
+        scaled = replace(result, duals=_ScaledDuals(result.duals, 1.0 / weight),
+                         one_more_unit={con: v / weight for con, v in result.one_more_unit.items()})
         sc.cost = float(pyo.value(ef.cost[i]))
         sc.solution = extract(scenario_block(ef, i), sc.sets, sc.data, scaled)
         sc.status = result.status

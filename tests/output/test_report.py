@@ -246,7 +246,7 @@ def test_a_key_shown_twice_on_summary_has_one_value(example):
 def test_a_bottleneck_sentence_gives_the_dearest_binding_quarter_and_only_the_quarters_it_binds_in():
     """Fab F's wafer limit: 2026Q1 binds at $1.2M a wafer, 2026Q2 at $1.0M, 2026Q3 is 99.7% used but not binding
     ($0.44M of value there, the largest: it ranked first in the table). The sentence says 'binds in 2026Q1..2026Q2',
-    'saves up to $1,200,000.00', 'most in 2026Q1' and 2026Q1's input cell, not 2026Q3's price or quarter."""
+    'saves up to $1,200,000' (whole dollars), 'most in 2026Q1' and 2026Q1's input cell, not 2026Q3's price or quarter."""
     import pandas as pd
     from types import SimpleNamespace
 
@@ -261,7 +261,7 @@ def test_a_bottleneck_sentence_gives_the_dearest_binding_quarter_and_only_the_qu
                        Col.what: "wafer starts at F", Col.utilization: 1.0} for q, price, binding, cell, value in rows])
     budget = pd.DataFrame({Col.quarter: ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]})
     [line] = bottleneck_sentences(SimpleNamespace(tables={"Bottlenecks": b, "Budget": budget}))
-    assert line.startswith("Wafer starts at F binds in 2026Q1..2026Q2: one more wafer saves up to $1,200,000.00")
+    assert line.startswith("Wafer starts at F binds in 2026Q1..2026Q2: one more wafer saves up to $1,200,000 of")
     assert "most in 2026Q1, input FabCapacity!B2" in line and "2026Q3" not in line
 
 
