@@ -592,6 +592,7 @@ def entry() -> None:
     was written is closed and in place by then; the exit handlers (logging, openpyxl's temporary files) still run.
     Commands that may hold worker threads or MPI (sweep, compare, roll, PH) exit the usual way."""
     argv = sys.argv[1:]
+    _usable_std_streams()
     code = main(argv)
     if not _exits_fast(argv):
         sys.exit(code)
@@ -602,6 +603,30 @@ def entry() -> None:
             pass
     atexit._run_exitfuncs()
     os._exit(code)
+
+
+def _usable_std_streams() -> None:
+    """Started with stdout or stderr closed (cron, a daemon, `>&-`), Python has sys.stdout None and descriptor 1
+    free: a flush raised AttributeError and HiGHS's banner guard (os.dup(1)) OSError, so no plan was written.
+    A closed descriptor is pointed at /dev/null, so what would be printed is dropped. On a terminal whose encoding
+    cannot show a key ('ascii', 'latin-1'), a character it lacks is written as an escape, not an
+    UnicodeEncodeError."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(fd, "w", closefd=False, errors="backslashreplace"))
+        elif hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):
+                pass
 
 
 def _exits_fast(argv: list[str]) -> bool:

@@ -19,3 +19,26 @@ def nearest_name(text: object, names, cutoff: float = 0.8) -> str | None:
         return by_key[key]
     near = difflib.get_close_matches(key, list(by_key), n=1, cutoff=cutoff)
     return by_key[near[0]] if near else None
+
+
+def likely_column(header: object, absent) -> str | None:
+    """The absent column a header most likely means, beyond nearest_name's spelling: a unit or note added
+    ('utilization (fraction)', 'rack_kw [kW]'), a word added ('Utilisation rate'), a prefix ('util', 4 letters or
+    more). None when nothing is that close (an extra column of the planner's own, 'comment')."""
+    text = str(header)
+    found = nearest_name(text, absent)
+    if found is not None:
+        return found
+    bare = re.sub(r"[\(\[\{].*?[\)\]\}]|%", " ", text).strip()
+    if bare and bare != text and (found := nearest_name(bare, absent)) is not None:
+        return found
+    key = name_key(bare or text)
+    for column in absent:
+        column_key = name_key(column)
+        if len(column_key) >= 4 and column_key in key or len(key) >= 4 and column_key.startswith(key):
+            return column
+    words = re.split(r"[\s_\-]+", bare or text)
+    for n in range(len(words) - 1, 0, -1):  # the header without its trailing words
+        if (found := nearest_name(" ".join(words[:n]), absent)) is not None:
+            return found
+    return None

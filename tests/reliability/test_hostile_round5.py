@@ -122,3 +122,47 @@ def test_missing_quarter_columns_of_a_long_horizon_are_one_span_per_sheet(tmp_pa
     out = capsys.readouterr().out
     assert "ERROR   FabCapacity!1:1 [2026Q3..2035Q4]: quarter column(s) 2026Q3..2035Q4 of the horizon are missing" in out
     assert "2027Q1, 2027Q2" not in out
+
+
+@pytest.mark.parametrize("header", ["utilization (fraction)", "Utilisation rate", "util", "Utilization %"])
+def test_an_optional_columns_header_with_a_unit_or_a_word_added_is_an_error_not_the_default(tmp_path, capsys, header):
+    """'utilization (fraction)' was ignored with a warning and every product took utilization 1.0: the example's
+    capacity doubled, $234M instead of $1,086M, exit 0. A header that is a known column plus a unit, a word or a
+    prefix of it is an error naming the column; a column of the planner's own ('comment') stays a warning."""
+    s = minimal_sheets(1)
+    s["Products"][0].append(header)
+    s["Products"][1].append(0.5)
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert f"column '{header}' is not part of sheet Products; did you mean 'utilization'?" in capsys.readouterr().out
+    s["Products"][0][-1] = "comment"
+    s["Products"][1][-1] = "owner: ops"
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+
+
+def _planner_in_shell(tmp_path, command: str, env: dict | None = None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(["sh", "-c", f"{sys.executable} -m planner {command}"], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_closed_stdout_or_stderr_still_plans_with_the_documented_exit_code(tmp_path):
+    """cron and daemons start the planner with a descriptor closed: `validate >&-` was a traceback and exit 1,
+    `run >&-` wrote no plan (HiGHS's banner guard dups descriptor 1)."""
+    src = write(tmp_path, minimal_sheets(1))
+    assert _planner_in_shell(tmp_path, f"validate {src.name} >&-").returncode == 0
+    done = _planner_in_shell(tmp_path, f"-q run {src.name} -o closed.xlsx >&-")
+    assert done.returncode == 0 and (tmp_path / "closed.xlsx").exists(), done.stderr
+    done = _planner_in_shell(tmp_path, f"-q run {src.name} -o closed2.xlsx 2>&-")
+    assert done.returncode == 0 and (tmp_path / "closed2.xlsx").exists()
+
+
+def test_a_terminal_that_cannot_show_a_key_gets_escapes_not_an_unexpected_failure(tmp_path):
+    s = minimal_sheets(1)
+    s["ServingLinks"] = [["site", "region"], ["\U0001f680 site", "NA"]]
+    src = write(tmp_path, s)
+    done = _planner_in_shell(tmp_path, f"validate {src.name}", env={"PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 2 and "unexpected failure" not in done.stderr
+    assert "unknown site '\\U0001f680 site'" in done.stdout

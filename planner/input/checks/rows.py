@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from planner.input.convert import CellError, convert
-from planner.input.names import name_key, nearest_name
+from planner.input.names import likely_column, name_key, nearest_name
 from planner.input.reader import RawRow, RawSheet, RawWorkbook
 from planner.input.schema import SHEET_BY_NAME, ColumnSpec, SheetSpec
 from planner.issues import Issues
@@ -165,7 +165,7 @@ def _warn_unknown_columns(issues: Issues, spec: SheetSpec, sheet: RawSheet) -> N
     for name, letter in sheet.columns.items():
         if name not in known and not (spec.kind == "wide" and name[:4].isdigit()):  # quarters: checked by the caller
             cell, header = f"{sheet.title}!{letter}{sheet.header_row}", sheet.headers[name]
-            meant = nearest_name(name, absent)
+            meant = likely_column(header, absent)
             if meant is not None:
                 issues.error(spec.name, cell, name, header, f"column '{header}' is not part of sheet {spec.name}; "
                              f"did you mean '{meant}'? (as written, its values would be ignored and every row would "
