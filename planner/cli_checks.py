@@ -3,6 +3,7 @@ reads (never an output). Each problem is one sentence; the CLI prints them and e
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -153,8 +154,12 @@ def _path_error(path: Path) -> str:
     try:
         path.exists()
         path.parent.is_dir()
+        os.stat(path)
     except OSError as exc:
-        return exc.strerror or str(exc)
+        if exc.errno == errno.ELOOP:  # exists() says False for it: 'does not exist' was the wrong reason
+            return "it is a loop of symbolic links (each points on to the next); point the link at a real file"
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return exc.strerror or str(exc)
     return ""
 
 

@@ -497,7 +497,7 @@ def same_file(a: Path, b: Path) -> bool:
         if a.resolve() == b.resolve():
             return True
         return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: resolve() of a symlink loop (Python 3.11)
         return False
 
 

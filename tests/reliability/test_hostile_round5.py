@@ -166,3 +166,17 @@ def test_a_terminal_that_cannot_show_a_key_gets_escapes_not_an_unexpected_failur
     done = _planner_in_shell(tmp_path, f"validate {src.name}", env={"PYTHONIOENCODING": "ascii"})
     assert done.returncode == 2 and "unexpected failure" not in done.stderr
     assert "unknown site '\\U0001f680 site'" in done.stdout
+
+
+def test_a_symlink_loop_as_input_or_output_is_exit_2_naming_the_loop(tmp_path, capsys):
+    """ln -s b a; ln -s a b: a RuntimeError traceback from Path.resolve() (run, diff, roll), and validate called
+    it 'does not exist'."""
+    (tmp_path / "a.xlsx").symlink_to(tmp_path / "b.xlsx")
+    (tmp_path / "b.xlsx").symlink_to(tmp_path / "a.xlsx")
+    src = write(tmp_path, minimal_sheets(1))
+    loop = str(tmp_path / "a.xlsx")
+    for argv in (["validate", loop], ["run", loop, "-o", str(tmp_path / "p.xlsx")], ["run", str(src), "-o", loop],
+                 ["run", str(src), "-o", str(tmp_path / "p.xlsx"), "--previous", loop]):
+        assert cli.main(["-q", *argv]) == 2, argv
+        said = capsys.readouterr()
+        assert "loop of symbolic links" in said.out + said.err and "Traceback" not in said.err
