@@ -85,8 +85,12 @@ def find_scenario(raw: RawWorkbook, name: str, issues: Issues) -> list[Override]
     name = str(name).strip()
     if name.lower() == BASE:
         return []
-    scenarios = read_scenarios(raw, issues)
+    # a row of no scenario (a blank name, one named base) is the sheet's error, reported once by the sheet's own
+    # check: it made every valid scenario 'cannot be applied' (hostile round 5: 14 copies of one error)
+    rows_read = Issues()
+    scenarios = read_scenarios(raw, rows_read)
     if scenarios is None:
+        issues.extend(rows_read)
         return None
     sheet = raw.sheets.get("Scenarios")
     if sheet is None:
@@ -186,9 +190,22 @@ class ScenarioEdit:
         self.meta: dict[str, object] = {"scenario": name}
 
     def apply(self, raw: RawWorkbook, issues: Issues) -> list[str]:
+        warn_rows_of_no_scenario(raw, issues)
         applied = apply_named_scenario(raw, self.name, issues)
         self.meta["overrides"] = applied
         return applied
+
+
+def warn_rows_of_no_scenario(raw: RawWorkbook, issues: Issues) -> None:
+    """A Scenarios row of no scenario (a blank name, one named base) as a warning at its cell: no plan uses it, and
+    it does not stop the scenarios whose rows are sound."""
+    if "Scenarios" not in raw.sheets:
+        return
+    rows_read = Issues()
+    read_scenarios(raw, rows_read)
+    for e in rows_read.errors:
+        issues.warning(e.sheet, e.cell, e.column, e.value, f"{e.message} (this row belongs to no scenario: no "
+                       "plan uses it)")
 
 
 class ScenarioRowsCheck:
@@ -202,6 +219,7 @@ class ScenarioRowsCheck:
     def check_valid(self, raw: RawWorkbook, issues: Issues) -> None:
         if "Scenarios" not in raw.sheets:
             return
+        warn_rows_of_no_scenario(raw, issues)  # said once, not under each scenario
         for name in scenario_names(raw):
             found = Issues()
             apply_named_scenario(copy.deepcopy(raw), name, found)

@@ -180,3 +180,21 @@ def test_a_symlink_loop_as_input_or_output_is_exit_2_naming_the_loop(tmp_path, c
         assert cli.main(["-q", *argv]) == 2, argv
         said = capsys.readouterr()
         assert "loop of symbolic links" in said.out + said.err and "Traceback" not in said.err
+
+
+def test_a_scenarios_row_named_base_is_one_error_and_leaves_the_other_scenarios_usable(tmp_path, capsys):
+    """A row 'BASE' (base is the workbook as it is) was reported under every scenario, 14 times, and made every
+    valid scenario 'cannot be applied': --scenario refused them. Now: validate says it once, at its cell; the other
+    scenarios plan; a plain run warns once."""
+    s = minimal_sheets(1)
+    s["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                      ["hi", "Demand", "NA/w", "*", "scale", 2], ["BASE", "Demand", "NA/w", "*", "scale", 3]]
+    src = write(tmp_path, s)
+    assert cli.main(["validate", str(src)]) == 2
+    out = capsys.readouterr().out
+    assert out.count("Scenarios!A3 [scenario] = 'BASE'") == 1
+    assert cli.main(["-q", "run", str(src), "--scenario", "hi", "-o", str(tmp_path / "hi.xlsx")]) == 0
+    capsys.readouterr()
+    assert cli.main(["run", str(src), "-o", str(tmp_path / "plain.xlsx")]) == 0
+    said = capsys.readouterr()
+    assert (said.out + said.err).count("Scenarios!A3") == 1 and "'hi' cannot be applied" not in said.out + said.err
