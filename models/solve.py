@@ -209,10 +209,12 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     h = _highs(options, algorithm, is_mip)
     passed = h.passModel(form.lp)
     if passed == highspy.HighsStatus.kError:
+        numerics = coefficient_ranges(form)
         return SolveResult("error", "HiGHS refused the model (passModel returned an error): a coefficient, cost or "
-                           "bound is out of range (see the Numerics rows and the input ranges)", is_mip=is_mip,
+                           f"bound is out of range{_largest_coefficient(numerics)} (the Run sheet lists the "
+                           "coefficient ranges with their model rows and input cells)", is_mip=is_mip,
                            solver=f"HiGHS {h.version()}", highs_status="passModel error",
-                           handoff_seconds=time.perf_counter() - t0, numerics=coefficient_ranges(form), form=form)
+                           handoff_seconds=time.perf_counter() - t0, numerics=numerics, form=form)
     if can_warm:
         h.setBasis(warm.basis)
         algorithm = "simplex (warm start from the previous plan's basis)"
@@ -808,6 +810,12 @@ def _reason(form: StandardForm, options: SolveOptions, is_mip: bool, warm: bool)
     if n > IPM_FROM_COLUMNS:
         return f"LP with {n:,} columns (>= 10k): interior point with crossover (measured faster; exact duals)"
     return f"LP with {n:,} columns (< 10k): dual simplex"
+
+
+def _largest_coefficient(numerics: dict) -> str:
+    """', e.g. 1e+15 in row serving_capacity[...]': the matrix's largest coefficient and its row, or ''."""
+    value, con, _var = numerics.get("matrix_max", (None, None, None))
+    return f", e.g. the coefficient {value:g} in row {con.name}" if value is not None and con is not None else ""
 
 
 def coefficient_ranges(form: StandardForm) -> dict:

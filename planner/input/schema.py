@@ -233,7 +233,11 @@ SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("Throughput", "table", "Tokens/s one chip of a product sustains on a workload.",
               keys=("product", "workload"), columns=(
                   _key("product", PRODUCT), _key("workload", WORKLOAD),
-                  _num("tokens_per_s_per_chip", "tok/s", "Throughput per chip", required=True, min_exclusive=True),
+                  # at least 0.01 tok/s: below it a chip-hour serves nothing a plan can use, and the serving row's
+                  # coefficient (1e6 / tok/s per M tok/s) leaves what HiGHS solves reliably (hostile round 5: 1e-5
+                  # gave a wrong INFEASIBLE); a product that cannot serve a workload has no Throughput row
+                  _num("tokens_per_s_per_chip", "tok/s", "Throughput per chip (at least 0.01; no row: cannot serve)",
+                       required=True, minimum=0.01),
               )),
     SheetSpec("Demand", "wide", "Tokens/s to serve per region, workload and quarter.", keys=("region", "workload"),
               columns=(_key("region", description="Demand region"), _key("workload", WORKLOAD)),

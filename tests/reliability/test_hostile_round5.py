@@ -198,3 +198,16 @@ def test_a_scenarios_row_named_base_is_one_error_and_leaves_the_other_scenarios_
     assert cli.main(["run", str(src), "-o", str(tmp_path / "plain.xlsx")]) == 0
     said = capsys.readouterr()
     assert (said.out + said.err).count("Scenarios!A3") == 1 and "'hi' cannot be applied" not in said.out + said.err
+
+
+def test_a_throughput_below_a_hundredth_of_a_token_per_second_is_an_error_at_its_cell(tmp_path, capsys):
+    """Throughput!C2 at 1e-5 tok/s per chip put 1e11 into the serving row: HiGHS called the example INFEASIBLE
+    (a plan at 1e-7 fits it too), and at 1e-9 refused the model naming no cell. At least 0.01 tok/s (no row:
+    the product cannot serve the workload)."""
+    s = minimal_sheets(1)
+    s["Throughput"][1] = ["L1", "w", 1e-5]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert "Throughput!C2 [tokens_per_s_per_chip] = 1e-05: tokens_per_s_per_chip must be >= 0.01" \
+        in capsys.readouterr().out
+    s["Throughput"][1] = ["L1", "w", 0.01]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
