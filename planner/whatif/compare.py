@@ -136,6 +136,17 @@ def kpis(plan: ScenarioPlan, fabs: list[str], vendors: list[str]) -> list[tuple[
     return rows
 
 
+def same_horizon(base: ScenarioPlan, p: ScenarioPlan) -> bool:
+    """Both plan the same quarters: only then are their totals compared (a scenario of Settings quarters 8 against
+    a 12-quarter base showed -$752M and +3.9 pts that were only the missing quarters)."""
+    a, b = getattr(base, "data", None), getattr(p, "data", None)
+    return a is None or b is None or a.quarters == b.quarters
+
+
+def horizon_text(p: ScenarioPlan) -> str:
+    return f"{p.data.quarters[0]}..{p.data.quarters[-1]}" if p.data is not None and p.data.quarters else "none"
+
+
 def compare_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
     """metric, unit, one column per scenario, then `delta NAME` for each scenario against base."""
     fabs = sorted({str(f) for p in plans if p.data is not None for f in p.data.fabs.index})
@@ -148,9 +159,10 @@ def compare_frame(plans: list[ScenarioPlan]) -> pd.DataFrame:
     base = plans[0].name
     for p in plans[1:]:
         deltas = []
+        comparable = same_horizon(plans[0], p)
         for (metric, _u, b), (_m, _u2, v) in zip(table[base], table[p.name]):
             numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (b, v))
-            deltas.append(change(b, v) if numeric and metric not in ("overrides",) else None)
+            deltas.append(change(b, v) if comparable and numeric and metric not in ("overrides",) else None)
         frame[f"delta {p.name}"] = pd.Series(deltas, dtype=object)
     return _mark_tolerance(frame, plans)
 
@@ -163,7 +175,9 @@ def _mark_tolerance(frame: pd.DataFrame, plans: list[ScenarioPlan]) -> pd.DataFr
     row = {Col.metric: "objective_delta_vs_gap", Col.unit: ""}
     for p in plans[1:]:
         text = None
-        if base.solution is not None and p.solution is not None:
+        if not same_horizon(base, p):
+            text = f"not compared: {p.name} plans {horizon_text(p)}, base {horizon_text(base)}"
+        elif base.solution is not None and p.solution is not None:
             tolerance = max(base.mip_gap or 0.0, p.mip_gap or 0.0) * abs(base.solution.objective_usd)
             delta = p.solution.objective_usd - base.solution.objective_usd
             text = (f"within solver tolerance (|delta| < gap {money(tolerance)})" if abs(delta) < tolerance and
@@ -223,7 +237,7 @@ def moves(plans: list[ScenarioPlan]) -> pd.DataFrame:
     ref = _decisions(base)
     rows = []
     for p in plans[1:]:
-        if p.solution is None:
+        if p.solution is None or not same_horizon(base, p):
             continue
         mine = _decisions(p)
         ranked = []
@@ -351,6 +365,12 @@ def compare_plans(raw: RawWorkbook, read_issues: Issues, names: list[str],
     plans += [prepare(raw, read_issues, n) for n in names[1:]]
     if any(p.data is None for p in plans):
         return plans
+    for p in plans[1:]:
+        if not same_horizon(plans[0], p):
+            said = (f"scenario {p.name} plans {horizon_text(p)} where base plans {horizon_text(plans[0])}: its totals "
+                    "are shown but not compared (no deltas, no Moves)")
+            p.issues.warning("Scenarios", "", "scenario", p.name, said)
+            p.issues.items.insert(0, p.issues.items.pop())  # first: its 'outside the horizon' warnings are many
     for i, p in enumerate(plans, start=1):
         log.info("scenario %d/%d %s ...", i, len(plans), p.name)
         solve_prepared(p, options, plans[0].decisions if i > 1 else None)

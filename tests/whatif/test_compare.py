@@ -177,3 +177,24 @@ def test_a_misspelt_scenario_gets_the_nearest_name_and_no_cell(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "unknown scenario 'chaep' (did you mean cheap? known: base, cheap, dark)" in err
     assert "Scenarios!A1" not in err
+
+
+def test_a_scenario_over_another_horizon_is_shown_but_not_compared(tmp_path, capsys):
+    """'short' sets Settings quarters to 1 against a 2-quarter base: its objective is half the base's because it
+    plans half the quarters, not because of an effect. Its delta column is blank, objective_delta_vs_gap says
+    'not compared' with both horizons, Moves has no row of it, and the terminal warns."""
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["short", "Settings", "quarters", "value", "set", 1]]
+    src = write(tmp_path, sheets)
+    out = tmp_path / "cmp.xlsx"
+    assert main(["-q", "compare", str(src), "-o", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "scenario short plans 2026Q1..2026Q1 where base plans 2026Q1..2026Q2" in said.out + said.err
+    wb = load_workbook(out)
+    table = rows(wb["Compare"])
+    header = table[0]
+    delta = header.index("delta short")
+    by_metric = {r[0]: r for r in table[1:]}
+    assert by_metric["objective_usd"][delta] is None
+    assert by_metric["objective_delta_vs_gap"][delta] == "not compared: short plans 2026Q1..2026Q1, base 2026Q1..2026Q2"
+    assert all(r[0] != "short" for r in rows(wb["Moves"])[1:])
