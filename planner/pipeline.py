@@ -233,6 +233,9 @@ def plan_prepared(prepared: Prepared, options: RunOptions, timer: Timer | None =
     with timer.phase("extract"):
         if result.has_solution:
             planned.solution = extract(model, sets, data, result)
+            for edit in options.model_edits:  # what an edit did to the plan, in its own words (a freeze)
+                if hasattr(edit, "explain_solution"):
+                    edit.explain_solution(planned.solution, data)
             timer.hooks.extracted(planned.solution)
             if options.always_diagnose:
                 planned.diagnosis = feasible_diagnosis(result.status, data, sets)

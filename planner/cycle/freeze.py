@@ -443,3 +443,15 @@ class FreezeEdit:
     def explain(self, diagnosis, data: PlanData) -> None:
         if self.frozen:
             explain_frozen(diagnosis, data, self.frozen)
+
+    def explain_solution(self, solution, data: PlanData) -> None:
+        """Unmet demand in a frozen quarter is the freeze's: its limits carry no price there (the decisions are
+        fixed), so the reasons fell through to 'cost: serving costs more than the unmet penalty', which is false."""
+        frozen = set(self.meta.get("frozen_quarters", []))
+        serving = solution.tables.get("Serving")
+        if not frozen or serving is None or Col.limited_by not in serving.columns:
+            return
+        rows = serving[Col.quarter].isin(frozen) & (serving[Col.unmet_tps] > 1e-6)
+        serving.loc[rows, Col.limited_by] = [
+            f"frozen by --freeze: {q}'s racks, wafers and HBM are the previous plan's ({self.previous_plan.name})"
+            for q in serving.loc[rows, Col.quarter]]

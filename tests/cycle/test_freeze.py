@@ -182,3 +182,21 @@ def test_check_frozen_blocks_power_and_budget(tmp_path):
     budget = found["frozen capex above budget"]
     assert (budget.cell, budget.excess) == ("Budget!B2", pytest.approx(9530))
     assert "P.xlsx Deployments!D2" in budget.source and "P.xlsx Power!E2" in budget.source
+
+
+def test_unmet_demand_in_a_frozen_quarter_is_the_freezes_not_cost(tmp_path):
+    """The plan serves 1,000 tok/s with one rack from 2026Q1. Re-planned with 2026Q1's demand raised to 2,000 and
+    that quarter frozen: its racks stay 1, 1,000 tok/s go unmet there. The reason used to read 'cost: serving
+    costs more than the unmet penalty' (a frozen quarter's limits carry no price); it is the freeze."""
+    sheets = minimal_sheets(2)
+    sheets["Workloads"][1] = ["w", 5]
+    src = write(tmp_path, sheets, "in.xlsx")
+    plan = tmp_path / "plan.xlsx"
+    assert main(["-q", "run", str(src), "-o", str(plan)]) == 0
+    sheets["Demand"][1] = ["NA", "w", 2000, 1000]
+    nxt = write(tmp_path, sheets, "next.xlsx")
+    out = tmp_path / "frozen.xlsx"
+    assert main(["-q", "run", str(nxt), "-o", str(out), "--previous", str(plan), "--freeze", "1"]) == 0
+    reasons = dict(zip(column(out, "Serving", "quarter"), column(out, "Serving", "limited_by")))
+    assert reasons["2026Q1"] == "frozen by --freeze: 2026Q1's racks, wafers and HBM are the previous plan's (plan.xlsx)"
+    assert any("frozen by --freeze" in str(v) for k, v in summary(out).items() if str(k).startswith("unmet_reason"))
