@@ -34,7 +34,8 @@ from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, d
                                         numeric, read_plan, summary_values, truthy)
 from planner.output.xml_rows import PlanWorkbook
 from planner.quarters import parse_quarter, quarter_index
-from planner.output.xlsx import change as noise_free_change, check_target, finish_pages, safe_save, write_frame, write_key_values
+from planner.output.xlsx import (change as noise_free_change, check_target, finish_pages, number_format, safe_save,
+                                 write_frame, write_key_values)
 
 TOL = 1e-6
 
@@ -330,6 +331,14 @@ def frozen_quarters(plan: Plan) -> set[str]:
     return {q.strip() for q in str(text).split(",") if q.strip()} if text else set()
 
 
+def _binds(row: dict) -> bool:
+    """A limit binds in a plan when it is at its limit or priced: a whole-rack plan leaves half a wafer or $63k of a
+    budget unused while the limit is still worth $45k a wafer (a new-user trial: 'stopped binding' at an unchanged
+    price)."""
+    price = _num(row.get(Col.shadow_price))
+    return truthy(row.get(Col.binding)) or (price is not None and abs(price) > 1e-9)
+
+
 def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFrame) -> pd.DataFrame:
     columns = [Col.change, Col.family, Col.key, Col.quarter, Col.what, Col.old_shadow_price, Col.new_shadow_price, Col.old_limit,
                Col.new_limit, Col.input_cell, Col.input_change]
@@ -349,7 +358,7 @@ def _binding_changes(old: Plan, new: Plan, shared: set[str], inputs: pd.DataFram
     for k in sorted(set(a) | set(b)):
         if k[2] not in shared or k[2] in frozen:  # a frozen quarter's limits are not priced: nothing to compare
             continue
-        was, now = truthy(a.get(k, {}).get(Col.binding)), truthy(b.get(k, {}).get(Col.binding))
+        was, now = _binds(a.get(k, {})), _binds(b.get(k, {}))
         if was == now:
             continue
         r = b.get(k) or a.get(k)
@@ -591,7 +600,10 @@ def write_diff(result: DiffResult, output: Path, old_plan: Path) -> Path:
     wb = PlanWorkbook()
     write_key_values(wb, "Summary", result.summary, bold_keys=frozenset({"headline", "decisions", "limits", "inputs"}),
                      red_keys=frozenset({"warning"}), widths=(16, 100, 70))
-    write_frame(wb, "KPIs", result.kpis, formats={Col.change_share: "0.0%"}, unit_from=Col.kpi)
+    # 'service_level in 2026Q2..2028Q4' is a service level; a share of +0.019% keeps its digits
+    shared_kpis = {str(k): number_format(str(k).split(" in ")[0]) for k in result.kpis[Col.kpi] if " in " in str(k)}
+    write_frame(wb, "KPIs", result.kpis, formats={Col.change_share: "+0.0##%;-0.0##%;0.0%"}, unit_from=Col.kpi,
+                unit_formats=shared_kpis)
     write_frame(wb, "Decisions", result.decisions, empty_note="No decision changed in the quarters both plans cover.")
     write_frame(wb, "Bottlenecks", result.bottlenecks, empty_note="No limit started or stopped binding.")
     write_frame(wb, "InputChanges", result.inputs, highlight=False, empty_note="No input value changed.")

@@ -288,3 +288,29 @@ def test_a_plan_given_as_the_input_is_named_as_a_plan(pair, tmp_path, capsys):
     assert main(["-q", "validate", str(old)]) == 2
     said = capsys.readouterr()
     assert "old.xlsx is a plan workbook (planner run)" in said.out + said.err and "1 error(s)" in said.out + said.err
+
+
+def test_a_priced_limit_with_a_little_slack_still_binds_for_diff():
+    """Whole racks leave half a wafer (or $63k of a $99M budget) unused while the limit is still priced at $45k a
+    wafer: diff called that 'stopped binding' at an unchanged price. A limit binds when at its limit or priced."""
+    from planner.cycle.diff import _binds
+
+    assert _binds({"binding": False, "shadow_price": 45_156.48})
+    assert _binds({"binding": True, "shadow_price": 0.0})
+    assert not _binds({"binding": False, "shadow_price": 0.0})
+    assert not _binds({})
+
+
+def test_the_kpis_of_the_shared_quarters_are_in_their_units(tmp_path):
+    """'service_level in 2026Q2..2026Q4' was written under #,##0.### (0.954, not 95.4%) and every change_share
+    under 0.0% (a +0.019% change read 0.0%)."""
+    from planner.cycle.diff import write_diff
+
+    result = rolled_and_replanned(tmp_path)
+    out = write_diff(result, tmp_path / "diff.xlsx", tmp_path / "plan.xlsx")
+    ws = load_workbook(out)["KPIs"]
+    header = [c.value for c in ws[1]]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    shared = next(k for k in rows if str(k).startswith("service_level in "))
+    assert rows[shared][header.index("old")].number_format.endswith("%")
+    assert rows["objective_usd"][header.index("change_share")].number_format == "+0.0##%;-0.0##%;0.0%"
