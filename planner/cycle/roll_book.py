@@ -6,6 +6,7 @@ The roll steps (roll_steps.py) change cells only through InputBook.set, so each 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from copy import copy
@@ -18,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
 from planner.cycle.roll_notes import Note
+from planner.cycle.roll_plan import RollError
 from planner.input.convert import CellError, convert
 from planner.input.reader import RawSheet, RawWorkbook
 from planner.input.schema import SHEET_BY_NAME, SHEETS
@@ -133,6 +135,9 @@ def open_input_book(input_path: Path, raw: RawWorkbook, notes: list[Note]) -> In
     """The input workbook, read once, as cached values (openpyxl cannot compute formulas; the planner reads
     values); each sheet of the input that had formulas gets a warning note."""
     data_bytes = input_path.read_bytes()
+    if hashlib.sha256(data_bytes).hexdigest() != raw.sha256:  # replaced since it was validated (a sync client)
+        raise RollError(f"the input workbook {input_path.name} changed while it was being rolled (it is not the file "
+                        "that was validated and matched to the plan); roll it again when nothing writes to it")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wb = load_workbook(io.BytesIO(data_bytes), data_only=True, keep_links=False)

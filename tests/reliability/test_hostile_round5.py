@@ -211,3 +211,20 @@ def test_a_throughput_below_a_hundredth_of_a_token_per_second_is_an_error_at_its
         in capsys.readouterr().out
     s["Throughput"][1] = ["L1", "w", 0.01]
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
+
+
+def test_roll_refuses_an_input_replaced_after_it_was_validated(tmp_path):
+    """roll reads the input a second time to copy it: a file swapped in between (a sync client, Excel's save by
+    rename) was rolled with exit 0, though rolled directly it is refused as another input than the plan's."""
+    from planner.cycle.roll_book import open_input_book
+    from planner.cycle.roll_plan import RollError
+    from planner.input.reader import read_workbook
+
+    first = write(tmp_path, minimal_sheets(1), "first.xlsx")
+    raw, _issues = read_workbook(first)
+    other = minimal_sheets(1)
+    other["Sites"][1] = ["S", "NA", 1.99, 0]
+    swapped = write(tmp_path, other, "swapped.xlsx")
+    with pytest.raises(RollError, match="changed while it was being rolled"):
+        open_input_book(swapped, raw, [])
+    open_input_book(first, raw, [])  # the same bytes: fine
