@@ -385,7 +385,7 @@ def cmd_roll(args) -> int:
     notes: list[Note] = []
     try:
         path = roll(args.plan, args.input, args.output, getattr(args, "actuals", None),
-                    getattr(args, "quarters", None), notes=notes)
+                    getattr(args, "quarters", None), notes=notes, replace=bool(getattr(args, "force", False)))
     except (RollError, PlanReadError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_INVALID

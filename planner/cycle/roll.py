@@ -64,20 +64,20 @@ __all__ = ["ACTUALS", "BOOL_TEXT", "NOTES_SHEET", "PLAN_NUMBERS", "PLAN_SHEETS",
 
 def roll(plan_path: str | Path, input_path: str | Path, output_path: str | Path,
          actuals_path: str | Path | None = None, quarters: int | None = None,
-         notes: list[Note] | None = None) -> Path:
+         notes: list[Note] | None = None, replace: bool = True) -> Path:
     """Write next quarter's input workbook (see the module docstring). Returns the path written.
 
     `notes`, when given, receives every change made (also written to the RollNotes sheet)."""
     recorded: list[Note] = []
     path = _roll(Path(plan_path), Path(input_path), Path(output_path),
-                 Path(actuals_path) if actuals_path else None, quarters, recorded)
+                 Path(actuals_path) if actuals_path else None, quarters, recorded, replace)
     if notes is not None:  # only a roll that wrote its workbook hands its notes on
         notes.extend(recorded)
     return path
 
 
 def _roll(plan_path: Path, input_path: Path, output_path: Path, actuals_path: Path | None, quarters: int | None,
-          notes: list[Note]) -> Path:
+          notes: list[Note], replace: bool = True) -> Path:
     check_target(output_path, input_path)
     if output_path.exists() and output_path.resolve() == plan_path.resolve():
         raise OutputError(f"the output {output_path} is the plan workbook; choose another name with -o")
@@ -92,7 +92,7 @@ def _roll(plan_path: Path, input_path: Path, output_path: Path, actuals_path: Pa
     headline = (f"Rolled from {plan_path.name} and {input_path.name}"
                 + (f" with actuals {actuals_path.name}" if actuals_path else "")
                 + f": {horizon.closed} has closed; the horizon is now {horizon.quarters[0]}..{horizon.quarters[-1]}.")
-    return save_rolled(book.wb, notes, headline, output_path, input_path)
+    return save_rolled(book.wb, notes, headline, output_path, input_path, replace=replace)
 
 
 def _read_valid_input(input_path: Path) -> tuple[RawWorkbook, PlanData]:

@@ -55,11 +55,12 @@ def write_notes_sheet(wb: Workbook, notes: list[Note], headline: str) -> None:
     wb.active = 0
 
 
-def save_rolled(wb: Workbook, notes: list[Note], headline: str, output_path: Path, input_path: Path) -> Path:
+def save_rolled(wb: Workbook, notes: list[Note], headline: str, output_path: Path, input_path: Path,
+                replace: bool = True) -> Path:
     """Write the RollNotes sheet, then the workbook to a temporary file moved into place. Returns the path
     written; when the save had to go elsewhere, that is noted (after the sheet: the list, not the sheet, says it)."""
     write_notes_sheet(wb, notes, headline)
-    path, moved = safe_save(wb, output_path, input_path)
+    path, moved = safe_save(wb, output_path, input_path, replace=replace)
     if moved:
         notes.append(Note("output moved", "", "", str(path), moved, "warning"))
     return path

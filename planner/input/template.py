@@ -175,4 +175,4 @@ def write_template(path: Path, start: str = "2026Q1", quarters: int = 12, force:
                             "workbook). Choose another name, or pass --force to replace it")
     if path.is_dir():
         raise TemplateError(f"{path} is a folder; give the template's file name")
-    return safe_save(build_template(start, quarters), path)
+    return safe_save(build_template(start, quarters), path, replace=force)

@@ -351,11 +351,12 @@ def write_key_values(wb: Workbook, name: str, rows: list[tuple[str, object, str]
     return ws
 
 
-def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tuple[Path, str]:
+def safe_save(wb: Workbook, target: Path, input_path: Path | None = None, replace: bool = True) -> tuple[Path, str]:
     """Write to a temporary file beside `target`, then move it into place: a crash never leaves half a plan.
 
     Returns (path written, note). A target that is read-only or open in Excel is left alone and the
-    plan goes to a fallback name beside it; the note says so."""
+    plan goes to a fallback name beside it; the note says so. `replace` False: a target that exists when the file
+    is moved into place (another run wrote it meanwhile) is an OutputError, never replaced."""
     target = Path(target)
     try:
         check_target(target, input_path)
@@ -371,7 +372,11 @@ def safe_save(wb: Workbook, target: Path, input_path: Path | None = None) -> tup
         note = f"{target} is {why}; the plan was written to {fallback} instead"
         target = fallback
     try:
-        atomic_write(target, lambda tmp: save_workbook(wb, tmp))
+        atomic_write(target, lambda tmp: save_workbook(wb, tmp), replace=replace)
+    except FileExistsError:
+        _discard(wb)
+        raise OutputError(f"{target} appeared while this file was written (another run?); it was left as it is, "
+                          "and nothing was written. Run again with another name or --force") from None
     except OSError as exc:
         _discard(wb)
         raise OutputError(f"could not write {target} (folder {folder}): {os_error_text(exc)}") from None
@@ -461,9 +466,23 @@ def remove_pending_temps() -> None:
         _pending_temps.discard(tmp)
 
 
-def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
+def _move_unless_there(tmp: str, target: Path) -> None:
+    """tmp to target unless target exists: a hard link (atomic), or, on a file system without them (FAT, some
+    network shares), a check and a rename."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(target):
+            raise FileExistsError(str(target)) from None
+        os.replace(tmp, target)
+
+
+def atomic_write(target: Path, write: Callable[[str], object], replace: bool = True) -> Path:
     """`write(tmp)` to a temporary file beside `target`, then move it into place; the temporary file never
-    survives a failure, and an existing `target` is only replaced by a complete file."""
+    survives a failure, and an existing `target` is only replaced by a complete file. `replace` False: the move
+    is a hard link, which fails with FileExistsError when `target` exists by then (no check-then-rename race)."""
     target = Path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
     _pending_temps.add(tmp)
@@ -471,7 +490,10 @@ def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
     try:
         write(tmp)
         os.chmod(tmp, new_file_mode())  # mkstemp's 0600 must not survive the rename
-        os.replace(tmp, target)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            _move_unless_there(tmp, target)
         written_files.append(target)
     finally:
         if os.path.exists(tmp):
