@@ -322,6 +322,29 @@ def compare_warnings(plans) -> list[str]:
     return list(dict.fromkeys(lines))  # once, in order found
 
 
+def sweep_targets(output: Path) -> tuple[Path, Path]:
+    """(workbook, draws file) of a sweep: OUT.xlsx and OUT.draws.parquet, or, when either is read-only or the
+    workbook is open in Excel, the first free pair 'OUT (n).xlsx' / 'OUT (n).draws.parquet' (a read-only
+    parquet was overwritten, and the kept workbook then named another sweep's draws)."""
+    from planner.output.xlsx import is_read_only, open_in
+
+    def parquet_of(x: Path) -> Path:
+        return x.with_name(f"{x.stem}.draws.parquet")
+
+    parquet = parquet_of(output)
+    blocked = (output.exists() and (open_in(output) or is_read_only(output))) or \
+        (parquet.exists() and not parquet.is_dir() and is_read_only(parquet))
+    if not blocked:
+        return output, parquet
+    for i in range(1, 1000):
+        x = output.with_name(f"{output.stem} ({i}){output.suffix}")
+        if not x.exists() and not parquet_of(x).exists():
+            log.warning("%s or its draws file is read-only or open; the sweep is written to %s and %s instead",
+                        output, x, parquet_of(x))
+            return x, parquet_of(x)
+    return output, parquet
+
+
 def cmd_sweep(args) -> int:
     import os
     import time
@@ -335,6 +358,11 @@ def cmd_sweep(args) -> int:
     input_path = Path(args.input)
     output = Path(args.output) if getattr(args, "output", None) else default_output(input_path, "sweep")
     check_target(output, input_path)
+    output, parquet_target = sweep_targets(output)
+    if parquet_target.is_dir():  # found before hours of draws, not after them
+        print(f"ERROR: the sweep's draws file {parquet_target} is a folder; choose another name with -o",
+              file=sys.stderr)
+        return EXIT_INVALID
     draws = int(getattr(args, "draws", 20))
     if draws < 1:
         print("ERROR: --draws must be at least 1", file=sys.stderr)
@@ -353,12 +381,19 @@ def cmd_sweep(args) -> int:
     except SchedulerError as exc:
         print(f"ERROR: {exc}. Nothing was written", file=sys.stderr)
         return EXIT_OTHER
-    parquet = write_parquet(frame, output.with_name(f"{output.stem}.draws.parquet"))
+    # the draws go to a staged file moved into place only once the workbook is written: a failed write leaves
+    # neither (hostile round 5: the parquet stayed behind 'Nothing was written')
+    staged = write_parquet(frame, parquet_target.with_name(f".{parquet_target.name}.staged"))
     runner = f"Dask {scheduler}" if scheduler else \
         f"{min(workers or os.cpu_count() or 1, draws)} local process(es)"
     meta = {"input_file": input_path.name, "seed": getattr(args, "seed", 0) or 0, "runner": runner,
-            "parquet": parquet.name, Col.seconds: time.perf_counter() - t0}
-    written, note = write_summary(output, frame, meta, input_path)
+            "parquet": parquet_target.name, Col.seconds: time.perf_counter() - t0}
+    try:
+        written, note = write_summary(output, frame, meta, input_path)
+        parquet = parquet_target
+        os.replace(staged, parquet)
+    finally:
+        staged.unlink(missing_ok=True)
     if note:
         log.warning(note)
     planned = frame[frame[Col.status].isin(PLANNED_STATUSES)]

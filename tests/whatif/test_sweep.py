@@ -253,3 +253,37 @@ def test_sweep_workbook_reads_in_its_units_and_prints(tmp_path):
     draws = wb["Draws"]
     assert draws.page_setup.fitToWidth > 1 and draws.print_title_cols == "$A:$A"
     assert wb["Summary"].page_setup.fitToWidth == 1
+
+
+def test_the_draws_file_follows_the_output_rules(tmp_path, capsys, monkeypatch):
+    """Hostile round 5: a read-only SWEEP.draws.parquet was overwritten (the kept read-only SWEEP.xlsx then named
+    another sweep's draws); a failed workbook write left the parquet behind 'Nothing was written'; a folder named
+    like it was found only after every draw was solved."""
+    import os
+
+    src = sweep_workbook(tmp_path)
+    out = tmp_path / "sw.xlsx"
+    argv = ["-q", "sweep", str(src), "--draws", "2", "--seed", "1", "--workers", "1", "-o", str(out)]
+    assert main(argv) == 0
+    first = (tmp_path / "sw.draws.parquet").read_bytes()
+    os.chmod(tmp_path / "sw.draws.parquet", 0o444)
+    if os.access(tmp_path / "sw.draws.parquet", os.W_OK) and os.geteuid() != 0:
+        pytest.skip("cannot make a read-only file here")
+    assert main(argv) == 0
+    assert (tmp_path / "sw.draws.parquet").read_bytes() == first  # left alone
+    assert (tmp_path / "sw (1).xlsx").exists() and (tmp_path / "sw (1).draws.parquet").exists()
+    summary = {r[0]: r[1] for r in load_workbook(tmp_path / "sw (1).xlsx")["Summary"].iter_rows(values_only=True)}
+    assert summary["parquet"] == "sw (1).draws.parquet"
+
+    from planner.output import sweep_report
+
+    def failing(*_a, **_k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(sweep_report, "write_summary", failing)
+    fresh = ["-q", "sweep", str(src), "--draws", "1", "--workers", "1", "-o", str(tmp_path / "full.xlsx")]
+    assert main(fresh) != 0
+    assert not list(tmp_path.glob("full*")) and not list(tmp_path.glob(".full*"))
+    monkeypatch.undo()
+    (tmp_path / "dir.draws.parquet").mkdir()
+    assert main(["-q", "sweep", str(src), "--draws", "1", "--workers", "1", "-o", str(tmp_path / "dir.xlsx")]) == 2
+    assert "is a folder" in capsys.readouterr().err
