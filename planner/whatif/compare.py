@@ -369,7 +369,7 @@ def compare_plans(raw: RawWorkbook, read_issues: Issues, names: list[str],
         if not same_horizon(plans[0], p):
             said = (f"scenario {p.name} plans {horizon_text(p)} where base plans {horizon_text(plans[0])}: its totals "
                     "are shown but not compared (no deltas, no Moves)")
-            p.issues.warning("Scenarios", "", "scenario", p.name, said)
+            p.issues.warning("Scenarios", "", Col.scenario, p.name, said)
             p.issues.items.insert(0, p.issues.items.pop())  # first: its 'outside the horizon' warnings are many
     for i, p in enumerate(plans, start=1):
         log.info("scenario %d/%d %s ...", i, len(plans), p.name)
