@@ -228,3 +228,13 @@ def test_roll_refuses_an_input_replaced_after_it_was_validated(tmp_path):
     with pytest.raises(RollError, match="changed while it was being rolled"):
         open_input_book(swapped, raw, [])
     open_input_book(first, raw, [])  # the same bytes: fine
+
+
+@pytest.mark.parametrize("header, why", [(2026.1, "(a number)"), ("2026Q1\u200b", "U+200B")])
+def test_a_header_that_starts_like_a_year_but_is_no_quarter_says_so(tmp_path, capsys, header, why):
+    """'2026.1' or '2026Q1' with a zero-width space was 'quarter 2026q1 is outside the plan horizon 2026Q1..' """
+    s = minimal_sheets(1)
+    s["FabCapacity"][0][1] = header
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    out = capsys.readouterr().out
+    assert "is not a quarter" in out and why in out and "outside the plan horizon" not in out

@@ -15,7 +15,7 @@ from planner.input.names import likely_column, name_key, nearest_name
 from planner.input.reader import RawRow, RawSheet, RawWorkbook
 from planner.input.schema import SHEET_BY_NAME, ColumnSpec, SheetSpec
 from planner.issues import Issues
-from planner.quarters import looks_like_quarter, quarter_spans
+from planner.quarters import looks_like_quarter, parse_quarter, quarter_spans
 
 MAX_MAGNITUDE = 1e12  # above this a number overflows the scaled model (costs x quantities x discounting)
 MIN_MAGNITUDE = 1e-9  # a non-zero number below this is lost in the solver's tolerances
@@ -293,11 +293,35 @@ def read_table(ctx: ValidationContext, name: str, known: dict[str, set]) -> list
     return rows
 
 
+def _shown(header: object) -> str:
+    return repr(header) if isinstance(header, str) else f"'{header}'"  # repr shows a hidden character as \\u200b
+
+
+def _not_a_quarter(header: object) -> str:
+    """Why a header that starts like a year is no quarter, in words."""
+    import datetime
+
+    if isinstance(header, (datetime.date, datetime.datetime)):
+        return "a date: Excel turned it into one; type it as text"
+    if isinstance(header, (int, float)):
+        return "a number"
+    hidden = [c for c in str(header) if not c.isprintable() or c in "\u200b\u200c\u200d\u2060\ufeff"]
+    if hidden:
+        return "it holds an invisible character, " + ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(hidden))
+    return "not YYYYQn"
+
+
 def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet) -> None:
     """Quarter columns outside the horizon are ignored (a warning); missing ones of a limiting sheet are errors."""
     in_horizon = set(ctx.quarters)
     for column in sheet.columns:
-        if column[:4].isdigit() and column not in in_horizon and ctx.quarters:
+        if column[:4].isdigit() and parse_quarter(column) != column.upper():
+            header = sheet.headers.get(column, column)
+            ctx.issues.warning(spec.name, sheet.header_cell(column), column, header,
+                               f"header {_shown(header)} is not a quarter ({_not_a_quarter(header)}): write "
+                               "quarters as "
+                               "text YYYYQn, e.g. 2026Q1; this column is ignored")
+        elif column[:4].isdigit() and column not in in_horizon and ctx.quarters:
             ctx.issues.warning(spec.name, sheet.header_cell(column), column, column,
                                f"quarter {column} is outside the plan horizon "
                                f"{ctx.quarters[0]}..{ctx.quarters[-1]}; ignored")
