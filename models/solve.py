@@ -258,7 +258,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions, warm: SolveResult | N
     if result.status == "feasible" and result.mip_gap is None:
         _gap_from_start_bound(result, start_bound)
     if RUN.stopped and result.status == "feasible":
-        result.message = "interrupted (Ctrl-C): " + result.message
+        result.message = "interrupted (Ctrl-C): " + result.message.replace("interrupted by the user ", "stopped ")
     RUN.after_run()
     result.solver = f"HiGHS {h.version()}"
     result.handoff_seconds, result.solve_seconds, result.algorithm = t1 - t0 - first_s, t2 - t1 + first_s, algorithm

@@ -275,7 +275,7 @@ def _check_frozen_wafers(data: PlanData, fixes: list[dict], found: _Findings) ->
         sheet, cell, cap = _input_limit("fab_capacity", (f, t), data)
         if found.over(total, cap):
             found.add("frozen wafers above fab capacity", sheet, cell, f, Q[t], total, cap,
-                      f"{total:,.6g} wafers already started at {f} in {Q[t]} (frozen) but FabCapacity {cell or f} "
+                      f"{total:,.6g} wafers already started at {f} in {Q[t]} (frozen) but {cell or 'FabCapacity ' + f} "
                       f"allows {cap:,.6g}: {total - cap:,.6g} over; raise the capacity or release the freeze",
                       [fx[Col.source] for fx in group])
 

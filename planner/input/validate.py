@@ -101,5 +101,6 @@ def _name_the_edit(issue: Issue, edited: dict[str, str]) -> Issue:
         return issue
     if "!" not in issue.cell:  # a whole sheet (a row it lacks): a scenario removed rows from it
         return replace(issue, message=f"{issue.message} (the scenario row {where} removed rows from this sheet)")
-    return replace(issue, message=f"{issue.message} (the value after the scenario row {where}; the input "
+    what = "the Uncertainty row" if where.startswith("Uncertainty!") else "the scenario row"
+    return replace(issue, message=f"{issue.message} (the value after {what} {where}; the input "
                                   "cell holds another)")
