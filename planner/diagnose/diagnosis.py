@@ -431,12 +431,15 @@ def repair_alternatives(form: StandardForm, data: PlanData, options: SolveOption
     frames, out_of_time = [], []
     for k, family in enumerate(present, start=1):
         t0 = time.perf_counter()
+        stopped = False
         try:
             repair = elastic_repair(form, data, options, (family,))
         except RepairOutOfTime:
-            repair = None
+            repair, stopped = None, True
             out_of_time.append(FAMILIES[family].title.lower() if family in FAMILIES else family)
-        log.info("diagnose  alternative %d/%d (%s) in %.2f s", k, len(present), family, time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        log.info("diagnose  alternative %d/%d (%s) %s", k, len(present), family,
+                 f"not searched: out of time ({seconds:.2f} s)" if stopped else f"in {seconds:.2f} s")
         if repair is not None and len(repair):
             frames.append(repair.assign(option=k))
     out = pd.concat(frames, ignore_index=True)[[Col.option] + REPAIR_COLUMNS] if frames else \

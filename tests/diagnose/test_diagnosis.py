@@ -4,6 +4,8 @@ Base workbook (tests/builders.py): one rack = 10 chips = 1 wafer of fab F, serve
 10 kW x PUE 1 = 0.01 MW, costs $1,000 capex. One quarter unless said otherwise.
 """
 
+import logging
+
 import pytest
 from openpyxl import load_workbook
 
@@ -258,7 +260,7 @@ def test_the_terminal_counts_what_a_shortened_line_leaves_out():
         "limit number 1 is long enough; ... (9 more in the Diagnosis sheet)")
 
 
-def test_a_repair_search_out_of_time_says_so_not_that_no_repair_exists(tmp_path, monkeypatch):
+def test_a_repair_search_out_of_time_says_so_not_that_no_repair_exists(tmp_path, monkeypatch, caplog):
     """The workbook of the typeable-repairs test (its repair: the floor to 40%), diagnosed with no time left:
     every elastic re-solve stops at its time limit before it finds a repair. That is not 'no change makes the plan
     feasible': the headline says the search stopped and how to give it more time, and names the one-family
@@ -274,7 +276,10 @@ def test_a_repair_search_out_of_time_says_so_not_that_no_repair_exists(tmp_path,
     result = solve(model, options)
     assert result.status == "infeasible"
     monkeypatch.setattr(diagnosis, "time_left", lambda limit: 1e-9)
-    d = diagnose(model, sets, data, result, options)
+    with caplog.at_level(logging.INFO, logger="planner"):
+        d = diagnose(model, sets, data, result, options)
+    # the progress lines say a search was skipped, not that it ran (they read 'alternative 1/12 ... in 0.01 s')
+    assert any("not searched: out of time" in r.getMessage() for r in caplog.records)
     text = " ".join(d.summary)
     assert len(d.repairs) == 0 and "No change to the input limits alone" not in text
     assert "The search for the smallest change stopped (time limit reached) before it found one within the " \
