@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -395,6 +396,7 @@ def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] |
 
 
 TOLERANCE_MARK = "within solver tolerance"
+RANGE_IN_NOTE = re.compile(r"lies between (\$[\d,]+) and (\$[\d,]+)")  # hedged_ph's note of a value's range
 
 
 def mark_solver_tolerance(plan: HedgedPlan) -> None:
@@ -647,7 +649,12 @@ def headline(plan: HedgedPlan | None) -> str:
     def value(key: str, name: str) -> str:
         if s.get(key) is None:
             return ""
-        caveat = " (within solver tolerance: not significant)" if TOLERANCE_MARK in plan.notes.get(key, "") else ""
+        note = plan.notes.get(key, "")
+        caveat = " (within solver tolerance: not significant)" if TOLERANCE_MARK in note else ""
+        # under PH the value is known only between PH's bounds: say the range, not just the end at RP's upper bound
+        spread = RANGE_IN_NOTE.search(note)
+        if spread and not caveat:
+            return f", {name} between {spread.group(1)} and {spread.group(2)} (PH's gap)"
         return f", {name} {money(s[key])}{caveat}"
 
     vss, evpi = value("vss_usd", "VSS"), value("evpi_usd", "EVPI")

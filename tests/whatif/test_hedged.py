@@ -952,7 +952,8 @@ def test_scenarios_that_need_different_commitments_are_infeasible_together_with_
 def test_ph_values_of_information_that_its_gap_could_erase_are_marked_and_never_negative():
     """PH bounds 990 and 1,000 $k, WS 995, EEV 1,000.5: EVPI = RP - WS lies between 990 - 995 and 1,000 - 995, but
     EVPI is never negative, so between $0 and $5,000, and it is marked within solver tolerance (the terminal says
-    'not significant'); VSS = EEV - RP between $500 and $10,500 stays a finding."""
+    'not significant'); VSS = EEV - RP between $500 and $10,500 stays a finding, and the terminal gives its range
+    (it printed '$500' alone, the end at PH's upper bound, beside a not-significant EVPI: new-user trial)."""
     from types import SimpleNamespace
 
     from planner.whatif.hedged import TOLERANCE_MARK, headline
@@ -964,7 +965,7 @@ def test_ph_values_of_information_that_its_gap_could_erase_are_marked_and_never_
     assert plan.notes["vss_usd"].endswith("it lies between $500 and $10,500")
     plan.summary.update(objective_usd=1e6, expected_cost_usd=1e6, scenarios=2)
     assert "EVPI $5,000 (within solver tolerance: not significant)" in headline(plan)
-    assert "VSS $500," in headline(plan)
+    assert "VSS between $500 and $10,500 (PH's gap)," in headline(plan)
 
 
 def test_the_expected_value_plan_averages_settings_that_are_data(tmp_path):
