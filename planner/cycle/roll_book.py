@@ -117,8 +117,17 @@ class InputBook:
                   f"{source}" + (f" (was {old})" if old not in (None, "") and old != value else ""))
 
     def append_row(self, sheet: BookSheet) -> int:
-        """The Excel row after the last one with a key: where a new row goes."""
+        """The Excel row after the last one with a key: where a new row goes. In an Excel Table with a totals row,
+        a row inserted above the totals (after them, the new racks were read as totals and the old totals row
+        became a blank data row: the rolled workbook did not validate)."""
         ws = sheet.ws
+        for table in ws.tables.values():
+            _c0, top, _c1, bottom = range_boundaries(table.ref)
+            if top == sheet.header_row and table.totalsRowCount:
+                first_total = bottom - int(table.totalsRowCount) + 1
+                ws.insert_rows(first_total)
+                table.ref = f"{table.ref.split(':')[0]}:{get_column_letter(_c1)}{bottom + 1}"
+                return first_total
         key_cols = [sheet.columns[k] for k in sheet.keys if k in sheet.columns] or [1]
         last = sheet.header_row
         for r in range(sheet.header_row + 1, ws.max_row + 1):

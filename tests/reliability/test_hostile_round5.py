@@ -238,3 +238,32 @@ def test_a_header_that_starts_like_a_year_but_is_no_quarter_says_so(tmp_path, ca
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     out = capsys.readouterr().out
     assert "is not a quarter" in out and why in out and "outside the plan horizon" not in out
+
+
+def test_roll_adds_racks_inside_an_installed_base_table_with_a_totals_row(tmp_path):
+    """InstalledBase as an Excel Table with a totals row (README: fine): roll appended the closed quarter's racks
+    after the totals row, so the rolled workbook did not validate and the new cohort was read as totals."""
+    import openpyxl
+    from openpyxl.worksheet.table import Table
+
+    from planner.cycle.roll import roll
+    from planner.input.validate import validate_workbook
+
+    s = minimal_sheets(3)
+    s["InstalledBase"] = [["product", "site", "racks", "retire_quarter"], ["L1", "S", 1, None], ["Total", None, None, None]]
+    src = write(tmp_path, s)
+    wb = openpyxl.load_workbook(src)
+    table = Table(displayName="T_IB", ref="A1:D3")
+    table.totalsRowCount = 1
+    wb["InstalledBase"].add_table(table)
+    wb["Demand"]["C2"], wb["Demand"]["D2"], wb["Demand"]["E2"] = 2000, 2000, 2000
+    wb.save(src)
+    plan = tmp_path / "plan.xlsx"
+    assert cli.main(["-q", "run", str(src), "-o", str(plan)]) == 0
+    nxt = roll(plan, src, tmp_path / "next.xlsx")
+    data, issues = validate_workbook(nxt)
+    assert data is not None, [str(i) for i in issues]
+    ws = openpyxl.load_workbook(nxt)["InstalledBase"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[-1][0] == "Total" and [t.ref for t in ws.tables.values()] == [f"A1:D{len(rows)}"]
+    assert data.installed_base["racks"].sum() == 2  # the base rack and the one deployed in the closed quarter
