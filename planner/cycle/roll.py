@@ -49,7 +49,7 @@ from models.data import PlanData
 from planner.cycle.roll_book import ROLL_AUTHOR, InputBook, open_input_book
 from planner.cycle.roll_notes import NOTES_SHEET, Note, save_rolled
 from planner.cycle.roll_plan import (ACTUALS, BOOL_TEXT, PLAN_NUMBERS, PLAN_SHEETS, ClosedQuarter, RollError, Value,
-                                     plan_value_problems, read_actuals, read_rollable_plan)
+                                     plan_value_problems, note_stock_not_given, read_actuals, read_rollable_plan)
 from planner.cycle.roll_quarters import NextHorizon, next_horizon, next_quarter
 from planner.cycle.roll_steps import ROLL_STEPS, tidy
 from planner.input.reader import RawWorkbook, read_workbook
@@ -87,6 +87,7 @@ def _roll(plan_path: Path, input_path: Path, output_path: Path, actuals_path: Pa
     closed = ClosedQuarter(plan_path, horizon.closed, plan)
     if actuals_path:
         closed.actuals = read_actuals(actuals_path, data, closed, notes)
+        note_stock_not_given(data, closed, notes)
     book = open_input_book(input_path, raw, notes)
     _edit(book, data, closed, horizon)
     headline = (f"Rolled from {plan_path.name} and {input_path.name}"

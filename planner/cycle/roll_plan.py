@@ -297,6 +297,28 @@ def read_actuals(path: Path, data: PlanData, closed_quarter: ClosedQuarter, note
     return out
 
 
+def note_stock_not_given(data: PlanData, closed: ClosedQuarter, notes: list[Note]) -> None:
+    """Actual racks deployed that differ from the plan's while the product's chip stock is not given as an actual:
+    the rolled chip inventory is then the plan's, so the chips of the racks that did or did not go out are
+    counted twice or lost (a new-user trial: 360 chips counted twice, 72 missing). A warning note per product."""
+    deployed = closed.actuals.get("Deployments", {})
+    chips_given = closed.actuals.get("Chips", {})
+    moved: dict[str, float] = {}
+    for (p, s), values in deployed.items():
+        actual = values.get(Col.racks_deployed)
+        planned = closed.plan_value("Deployments", {Col.product: p, Col.site: s}, Col.racks_deployed)
+        if actual is not None:
+            moved[p] = moved.get(p, 0.0) + actual.value - (planned.value if planned else 0.0)
+    for p, racks in sorted(moved.items()):
+        if abs(racks) > 1e-9 and Col.chip_inventory_end not in chips_given.get((p,), {}):
+            chips = racks * float(data.products.at[p, "chips_per_rack"]) if p in data.products.index else 0.0
+            notes.append(Note("actual racks differ from the plan, chip stock not given", "Products", "", p,
+                              f"{p}: {racks:+,.6g} racks deployed in {closed.quarter} against the plan ({chips:+,.6g} "
+                              "chips), but the actuals give no Chips chip_inventory_end for it: the rolled "
+                              "initial_chip_inventory is the plan's; give the actual stock in the actuals' Chips "
+                              "sheet", "warning"))
+
+
 def _check_partner_funding(data: PlanData, closed: ClosedQuarter, partners: dict[tuple, dict[str, Value]],
                            problems: list[str]) -> None:
     """A partner's `funded_usd` in the actuals is what it funded in the closed quarter, which a signed deal's

@@ -413,3 +413,18 @@ def test_a_formula_with_no_cached_value_in_the_actuals_is_refused_at_its_cell(ro
     _with_cached_values(actuals, {"1+1": "2"})
     assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 0
     assert rows(load_workbook(out)["InstalledBase"])[1:] == [("L1", "S", 2, "2027Q3")]
+
+
+def test_actual_racks_without_an_actual_chip_stock_are_warned(rolled, tmp_path):
+    """2 racks deployed actually (the plan: 1) but no Chips actual: the rolled chip stock stays the plan's, so the
+    10 chips of the extra rack are counted twice (new-user trial). A warning note names the product and the
+    chips; with a Chips actual (test above) there is none."""
+    from planner.cycle.roll import roll
+
+    source, plan, _out = rolled
+    actuals = write(tmp_path, {"Deployments": [["product", "site", "racks_deployed"], ["L1", "S", 2]]}, "act.xlsx")
+    notes = []
+    roll(plan, source, tmp_path / "next.xlsx", actuals, notes=notes)
+    [warning] = [n for n in notes if n.what == "actual racks differ from the plan, chip stock not given"]
+    assert warning.level == "warning" and warning.value == "L1"
+    assert "+1 racks deployed in 2026Q1 against the plan (+10 chips)" in warning.source
