@@ -267,3 +267,13 @@ def test_roll_adds_racks_inside_an_installed_base_table_with_a_totals_row(tmp_pa
     rows = list(ws.iter_rows(values_only=True))
     assert rows[-1][0] == "Total" and [t.ref for t in ws.tables.values()] == [f"A1:D{len(rows)}"]
     assert data.installed_base["racks"].sum() == 2  # the base rack and the one deployed in the closed quarter
+
+
+def test_a_route_refused_for_its_fab_is_not_reported_again_as_no_route(tmp_path, capsys):
+    """README: a row dropped for a bad reference is not reported again as missing. A route to fab 'NOFAB' was its
+    error at Routes!B2 and then 'product L1 has no route in Routes' too."""
+    s = minimal_sheets(1)
+    s["Routes"][1] = ["L1", "NOFAB", 10, 1, 0]
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    out = capsys.readouterr().out
+    assert "Routes!B2" in out and "has no route in Routes" not in out

@@ -58,7 +58,8 @@ def _products_complete(ctx: ValidationContext) -> bool:
 def _check_products_usable(ctx: ValidationContext, tables: Tables) -> None:
     """Every product has a route (else no wafers) and, when it needs HBM, a qualified vendor."""
     products = tables.products
-    routed = {p for p, _f in ctx.present.get("Routes", ())}
+    # a route dropped for a bad fab is a route (its error is said at its cell): not 'no route' again
+    routed = {p for p, _f in ctx.present.get("Routes", set()) | ctx.dropped.get("Routes", set())}
     qualified_products = {p for _v, p in tables.qualified}
     for p in products.index:
         cell = ctx.cells.get(("Products", (p,), "product"), "Products")
