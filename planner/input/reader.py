@@ -13,6 +13,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -66,11 +67,15 @@ def normalise_header(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
+    # NFKC: a full-width 'ｐｒｏｄｕｃｔ' (an East Asian input method) is 'product'; zero-width characters go
+    text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE).strip()
     q = parse_quarter(text)
     if q:
         return q
     return re.sub(r"[\s\-_]+", "_", text).strip("_").lower()
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
 @dataclass

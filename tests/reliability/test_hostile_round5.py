@@ -230,14 +230,17 @@ def test_roll_refuses_an_input_replaced_after_it_was_validated(tmp_path):
     open_input_book(first, raw, [])  # the same bytes: fine
 
 
-@pytest.mark.parametrize("header, why", [(2026.1, "(a number)"), ("2026Q1\u200b", "U+200B")])
-def test_a_header_that_starts_like_a_year_but_is_no_quarter_says_so(tmp_path, capsys, header, why):
-    """'2026.1' or '2026Q1' with a zero-width space was 'quarter 2026q1 is outside the plan horizon 2026Q1..' """
+def test_a_header_that_starts_like_a_year_but_is_no_quarter_says_so(tmp_path, capsys):
+    """'2026.1' was 'quarter 2026.1 is outside the plan horizon 2026Q1..'; '2026Q1' with a zero-width space (or
+    written full-width) is 2026Q1: headers are read NFKC-normalised, without invisible characters."""
     s = minimal_sheets(1)
-    s["FabCapacity"][0][1] = header
+    s["FabCapacity"][0][1] = 2026.1
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     out = capsys.readouterr().out
-    assert "is not a quarter" in out and why in out and "outside the plan horizon" not in out
+    assert "is not a quarter (a number)" in out and "outside the plan horizon" not in out
+    s["FabCapacity"][0][1] = "2026Q1\u200b"
+    s["Products"][0][0] = "\uff50\uff52\uff4f\uff44\uff55\uff43\uff54"  # full-width 'product'
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 0
 
 
 def test_roll_adds_racks_inside_an_installed_base_table_with_a_totals_row(tmp_path):
@@ -277,3 +280,13 @@ def test_a_route_refused_for_its_fab_is_not_reported_again_as_no_route(tmp_path,
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     out = capsys.readouterr().out
     assert "Routes!B2" in out and "has no route in Routes" not in out
+
+
+def test_a_sheet_without_its_key_column_is_said_once_not_at_every_reference(tmp_path, capsys):
+    """Products' key header unreadable: one 'required column' error there, and no 'unknown product 'L1': not in
+    Products (known: none)' on Routes, Throughput and every sheet naming a product (24 on the example)."""
+    s = minimal_sheets(1)
+    s["Products"][0][0] = "item"
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    out = capsys.readouterr().out
+    assert "Products" in out and "known: none" not in out and "Routes!A2" not in out

@@ -252,6 +252,8 @@ def rows_with_known_refs(ctx: ValidationContext, spec: SheetSpec, rows: list[Row
             absent = col.references[0] not in ctx.raw.sheets
             if absent and SHEET_BY_NAME[col.references[0]].required:
                 continue  # the missing sheet is reported once; its references are not checked against nothing
+            if not absent and col.references[1] not in ctx.raw.sheets[col.references[0]].columns:
+                continue  # the sheet lacks its key column: said once there, not as 'unknown ... (known: none)
             value = row.values.get(col.name)
             pool = known.get(col.references[0], set())
             if value is not None and value not in pool:
