@@ -61,6 +61,7 @@ class Col:
     excess = "excess"
     fab = "fab"
     factor = "factor"
+    gap_to_bound = "gap_to_bound"
     family = "family"
     first_quarter_changed = "first_quarter_changed"
     funded_usd = "funded_usd"
@@ -330,8 +331,8 @@ SWEEP_SHEETS: tuple[OutputSheet, ...] = (
     _sheet("Histogram", "metric", "bin", "bin_low", "bin_high", "draws", "draw_share"),
     _sheet("Binding", "family", "key", "draws_binding", "probability"),
     _sheet("Factors", "factor", "cell", "distribution", "p1", "p2", "p3"),
-    _sheet("Draws", "draw", "status", "message", "objective_usd", "service_level", "unmet_tps", "demand_tps",
-           "own_capex_usd", "partner_capex_usd", "binding", "seconds",
+    _sheet("Draws", "draw", "status", "message", "gap_to_bound", "objective_usd", "service_level", "unmet_tps",
+           "demand_tps", "own_capex_usd", "partner_capex_usd", "binding", "seconds",
            dynamic="'factor <cell>' per factor after draw; cost_<component>_usd per cost component before binding"),
 )
 # `planner run --stochastic`: Summary, Run, Inputs and Warnings as a plan's; the tidy sheets per scenario and stage

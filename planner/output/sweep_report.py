@@ -77,6 +77,13 @@ def binding_probability(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[Col.family, Col.key, Col.draws_binding, Col.probability])
 
 
+def _largest_gap(planned: pd.DataFrame) -> float | None:
+    if Col.gap_to_bound not in planned.columns:
+        return None
+    gaps = pd.to_numeric(planned[Col.gap_to_bound], errors="coerce").dropna()
+    return float(gaps.max()) if len(gaps) else None
+
+
 def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str]]:
     planned = frame[frame[Col.status].isin(PLANNED_STATUSES)]
     status_counts = frame[Col.status].value_counts().to_dict()
@@ -86,6 +93,8 @@ def summary_rows(frame: pd.DataFrame, meta: dict) -> list[tuple[str, object, str
         ("seed", meta.get("seed"), "numpy default_rng seed; same seed and draws = same factors"),
         ("runner", meta.get("runner"), "where the draws were planned"),
         ("draws_planned", len(planned), "optimal or feasible"),
+        ("draws_max_mip_gap", _largest_gap(planned), "the largest MIP gap of a planned draw: its quantiles are "
+         "known to within it (Draws sheet, column gap_to_bound)"),
     ]
     for status in sorted(status_counts):
         if not is_planned(status):

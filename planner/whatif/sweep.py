@@ -69,7 +69,8 @@ def plan_draw(raw: RawWorkbook, factors: list[Factor], draw: int, values: list[f
     t0 = time.perf_counter()
     record: dict[str, object] = {Col.draw: draw}
     record.update({f.name: float(x) for f, x in zip(factors, values)})
-    record.update({Col.status: "error", Col.message: "", Col.objective_usd: None, Col.service_level: None,
+    record.update({Col.status: "error", Col.message: "", Col.gap_to_bound: None, Col.objective_usd: None,
+                   Col.service_level: None,
                    Col.unmet_tps: None, Col.demand_tps: None, Col.own_capex_usd: None, Col.partner_capex_usd: None})
     record.update({f"cost_{c}_usd": None for c in COST_COMPONENTS})
     record[Col.binding] = ""
@@ -102,7 +103,9 @@ IN_PLACE = True  # False: every draw hands its model to a new HiGHS instance (as
 def _draw_record(planned: pipeline.Planned, options: RunOptions) -> dict:
     """A draw's status, KPIs, cost breakdown and binding limits."""
     result = planned.result
-    record: dict[str, object] = {Col.status: result.status, Col.message: result.message}
+    # a draw not proven optimal says so with its gap, as a number (it was only inside the message's text)
+    record: dict[str, object] = {Col.status: result.status, Col.message: result.message,
+                                 Col.gap_to_bound: result.mip_gap if result.is_mip else None}
     if result.status == "error" and result.highs_status == "Not Set" and options.threads:
         record[Col.message] += (f" (HiGHS refused threads={options.threads}: this process's solver already "
                               "runs with another thread count; pass --threads to match it)")

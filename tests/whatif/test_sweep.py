@@ -196,6 +196,8 @@ def test_a_sweep_of_a_whole_rack_plan_plans_every_draw(tmp_path):
     frame = run_sweep(write(tmp_path, sheets), 2, seed=0, workers=1)
     assert list(frame["status"]) == ["optimal", "optimal"]
     assert frame.loc[1, "demand_tps"] == pytest.approx(2 * 7000)
+    gaps = frame["gap_to_bound"].astype(float)  # a MIP draw's gap is a number (within the default 0.1%)
+    assert gaps.notna().all() and (gaps <= 0.001 + 1e-12).all()
 
 
 def test_the_bar_is_the_progress_no_draw_prints_its_phases(tmp_path):
@@ -287,3 +289,14 @@ def test_the_draws_file_follows_the_output_rules(tmp_path, capsys, monkeypatch):
     (tmp_path / "dir.draws.parquet").mkdir()
     assert main(["-q", "sweep", str(src), "--draws", "1", "--workers", "1", "-o", str(tmp_path / "dir.xlsx")]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_a_draw_not_proven_optimal_carries_its_gap_as_a_number(tmp_path):
+    """Each draw's MIP gap is a column (it was only inside the message text) and the Summary states the largest."""
+    src = sweep_workbook(tmp_path)
+    wb_path = tmp_path / "gap.xlsx"
+    assert main(["-q", "sweep", str(src), "--draws", "2", "--workers", "1", "-o", str(wb_path)]) == 0
+    draws = pd.read_parquet(tmp_path / "gap.draws.parquet")
+    assert "gap_to_bound" in draws.columns
+    summary = {r[0]: r[1] for r in load_workbook(wb_path)["Summary"].iter_rows(values_only=True)}
+    assert "draws_max_mip_gap" in summary
