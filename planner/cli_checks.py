@@ -50,6 +50,10 @@ def other_option_problems(args) -> list[str]:
             problems.append(f"--freeze {freeze} needs --previous PLAN.xlsx (the plan whose decisions are kept)")
     if getattr(args, "command", "") == "run":
         problems += _stochastic_option_problems(args)
+    one = getattr(args, "scenario", None)
+    if getattr(args, "command", "") in ("run", "diagnose") and one is not None and not str(one).strip():
+        problems.append("--scenario needs a scenario name of the Scenarios sheet (it was empty); leave the option "
+                        "out to plan the workbook as it is")
     asked = getattr(args, "scenarios", None)
     if getattr(args, "command", "") == "compare" and asked is not None and \
             (not asked.strip() or any(not n.strip() for n in asked.split(","))):

@@ -347,9 +347,12 @@ def write_compare(path: Path, plans: list[ScenarioPlan], input_path: Path) -> tu
 
 def selected_names(raw: RawWorkbook, asked: str | None) -> list[str]:
     """Base first, then the asked scenarios (default: every scenario of the sheet), without repeats."""
-    names = [n.strip() for n in asked.split(",") if n.strip()] if asked else scenario_names(raw)
+    known = scenario_names(raw)
+    names = [n.strip() for n in asked.split(",") if n.strip()] if asked else known
     out = [BASE]
     for n in names:
+        folded = [k for k in known if k.casefold() == n.casefold()]
+        n = n if n in known or len(folded) != 1 else folded[0]  # 'COWOS_PLUS' is cowos_plus: planned once
         if n.lower() != BASE and n not in out:
             out.append(n)
     return out

@@ -290,3 +290,18 @@ def test_a_sheet_without_its_key_column_is_said_once_not_at_every_reference(tmp_
     assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
     out = capsys.readouterr().out
     assert "Products" in out and "known: none" not in out and "Routes!A2" not in out
+
+
+def test_an_empty_scenario_name_is_refused_and_a_scenario_asked_twice_is_planned_once(tmp_path, capsys):
+    """`run --scenario ''` planned the base without a word; `compare --scenarios hi,HI` planned hi twice."""
+    from planner.input.reader import read_workbook
+    from planner.whatif.compare import selected_names
+
+    s = minimal_sheets(1)
+    s["Scenarios"] = [["scenario", "sheet", "key", "column", "operation", "value"],
+                      ["hi", "Demand", "NA/w", "*", "scale", 2]]
+    src = write(tmp_path, s)
+    assert cli.main(["-q", "run", str(src), "--scenario", "", "-o", str(tmp_path / "p.xlsx")]) == 2
+    assert "--scenario needs a scenario name" in capsys.readouterr().err
+    raw, _issues = read_workbook(src)
+    assert selected_names(raw, "hi,HI, hi ") == ["base", "hi"]
