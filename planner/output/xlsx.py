@@ -266,9 +266,15 @@ def add_table(wb: Workbook, ws, columns: list[str], last_row: int, first_row: in
     return table
 
 
+HEADER_PLAN_CHARS = 100  # of the plan's name in a page header: with '&&' escapes and the codes, well under 255
+
+
 def finish_pages(wb: Workbook, plan_name: str) -> None:
     """Every printed page names the plan (left), the sheet (right) and its page number (footer)."""
-    plan = str(plan_name or "").replace("&", "&&")
+    plan = str(plan_name or "")
+    if len(plan) > HEADER_PLAN_CHARS:  # Excel refuses a header over 255 characters, codes included
+        plan = plan[:HEADER_PLAN_CHARS - 1] + "…"
+    plan = plan.replace("&", "&&")
     for ws in wb.worksheets:
         ws.oddHeader.left.text = plan
         ws.oddHeader.right.text = "&A"

@@ -305,3 +305,16 @@ def test_an_empty_scenario_name_is_refused_and_a_scenario_asked_twice_is_planned
     assert "--scenario needs a scenario name" in capsys.readouterr().err
     raw, _issues = read_workbook(src)
     assert selected_names(raw, "hi,HI, hi ") == ["base", "hi"]
+
+
+def test_a_very_long_plan_name_keeps_page_headers_within_excels_limit():
+    """A plan_name of 240+ characters made every page header longer than Excel's 255 (Excel rejects the file's
+    headers)."""
+    from openpyxl import Workbook
+
+    from planner.output.xlsx import finish_pages
+
+    wb = Workbook()
+    finish_pages(wb, "R&D " * 150)
+    header = wb.active.oddHeader
+    assert len(str(header.left.text)) <= 200 and header.left.text.endswith("…")
