@@ -11,13 +11,14 @@ import importlib.util
 import io
 import math
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from planner.input.guard import file_kind_problem, uncached_formula_cells
+from planner.input.guard import file_kind_problem, not_a_zip_problem, uncached_formula_cells
 from planner.input.names import name_key
 from planner.input.reader import ReadLimits
 from planner.quarters import parse_quarter, quarter_index
@@ -47,9 +48,16 @@ def read_plan(path: str | Path, sheets: list[str] | tuple[str, ...] | None = Non
                             else problem)
     try:
         data = path.read_bytes()  # read once: pandas parses it, the formula scan reads its XML
+    except OSError as exc:
+        raise PlanReadError(f"cannot read {path.name}: {exc.strerror or exc}") from exc
+    if not zipfile.is_zipfile(io.BytesIO(data)):  # a CSV renamed .xlsx: said as validate says it
+        raise PlanReadError(f"{path.name}: {not_a_zip_problem(data, path.suffix.lower())}")
+    try:
         book = pd.ExcelFile(io.BytesIO(data), engine=_engine())
     except Exception as exc:  # calamine / openpyxl raise many types on damaged files
-        raise PlanReadError(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+        detail = " ".join(str(exc).split())[:200]
+        raise PlanReadError(f"{path.name} is not a readable .xlsx workbook (it is damaged: {detail}); open it in "
+                            "Excel and save it again, or use a good copy") from exc
     with book:
         names = book.sheet_names
         # sheet names matched like an input's: ignoring case, spaces, '_' and '-' ('chips', 'Deploy ments')

@@ -318,3 +318,15 @@ def test_a_very_long_plan_name_keeps_page_headers_within_excels_limit():
     finish_pages(wb, "R&D " * 150)
     header = wb.active.oddHeader
     assert len(str(header.left.text)) <= 200 and header.left.text.endswith("…")
+
+
+def test_diff_of_a_csv_named_xlsx_says_what_validate_says(tmp_path, capsys):
+    """'not a readable .xlsx workbook (CalamineError: Cannot detect file format)': the library's name leaked."""
+    src = write(tmp_path, minimal_sheets(1))
+    plan = tmp_path / "plan.xlsx"
+    assert cli.main(["-q", "run", str(src), "-o", str(plan)]) == 0
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("a,b\n1,2\n")
+    assert cli.main(["diff", str(plan), str(fake), "-o", str(tmp_path / "d.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "fake.xlsx: not a valid .xlsx workbook (not a zip container)" in err and "Calamine" not in err
