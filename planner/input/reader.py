@@ -13,6 +13,7 @@ import io
 import math
 import os
 import re
+import sys
 import unicodedata
 import warnings
 import zipfile
@@ -41,10 +42,19 @@ HEADER_SEARCH_ROWS = 30
 
 
 def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
+    """A cap from the environment: '1000000', '1e9' and '1_000_000' are numbers; anything else keeps the default,
+    said on stderr (a cap someone raised and that silently stayed would be refused later naming that variable)."""
+    text = os.environ.get(name)
+    if text is None:
         return default
+    try:
+        value = float(text.replace("_", "").strip())
+        if math.isfinite(value) and value >= 1 and value.is_integer():
+            return int(value)
+    except ValueError:
+        pass
+    sys.stderr.write(f"WARNING: {name}={text!r} is not a whole number of 1 or more; the default {default:,} is used\n")
+    return default
 
 
 @dataclass(frozen=True)
@@ -171,9 +181,12 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
                      "open it in Excel and save it again, or use a good copy")
         return None
     if too_long:
+        titles = _member_titles(data, names)
         for member, rows in too_long:
-            issues.error("", "", "", member, f"a sheet declares {rows:,} rows, above the limit of "
-                         f"{limits.max_rows_per_sheet:,}; refusing to parse it")
+            title = titles.get(member)
+            issues.error(title or "", title or "", "", title or member,
+                         f"sheet {title or member} declares {rows:,} rows, above the limit of "
+                         f"{limits.max_rows_per_sheet:,} (PLANNER_MAX_ROWS_PER_SHEET); refusing to parse it")
         return None
     if "xl/workbook.xml" not in names:
         issues.error("", "", "", path.name, "not a valid .xlsx workbook (no xl/workbook.xml inside)")
@@ -187,6 +200,18 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+def _member_titles(data: bytes, names: set[str]) -> dict[str, str]:
+    """Worksheet part -> sheet title ({} when the workbook's parts cannot say)."""
+    from planner.input.guard import _titles_by_member, sheet_names
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            workbook_xml = z.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
+            return _titles_by_member(z, list(names), sheet_names(workbook_xml))
+    except Exception:  # a damaged part: the message names the part instead
+        return {}
 
 
 def _declared_rows(data: bytes, names: set[str], cap: int) -> list[tuple[str, int]]:

@@ -330,3 +330,27 @@ def test_diff_of_a_csv_named_xlsx_says_what_validate_says(tmp_path, capsys):
     assert cli.main(["diff", str(plan), str(fake), "-o", str(tmp_path / "d.xlsx")]) == 2
     err = capsys.readouterr().err
     assert "fake.xlsx: not a valid .xlsx workbook (not a zip container)" in err and "Calamine" not in err
+
+
+def test_read_caps_from_the_environment_accept_1e9_and_name_the_sheet(tmp_path):
+    """PLANNER_MAX_FILE_BYTES=1e9 was silently ignored (the default stayed); the row cap's error named the XML
+    part ('xl/worksheets/sheet1.xml'), not the sheet nor the variable."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from planner.input.reader import ReadLimits; print(ReadLimits().max_file_bytes)"
+    env = {**os.environ, "PLANNER_MAX_FILE_BYTES": "1e9"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.stdout.strip() == "1000000000"
+    env["PLANNER_MAX_FILE_BYTES"] = "abc"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert "PLANNER_MAX_FILE_BYTES='abc' is not a whole number" in done.stderr
+
+    from planner.input.reader import ReadLimits, read_workbook
+
+    s = minimal_sheets(1)
+    s["Fabs"] += [["G", 100], ["H", 100], ["K", 100]]
+    _raw, issues = read_workbook(write(tmp_path, s), ReadLimits(max_rows_per_sheet=3))
+    assert any(i.message.startswith("sheet Fabs declares 5 rows, above the limit of 3 (PLANNER_MAX_ROWS_PER_SHEET)")
+               for i in issues.errors)
