@@ -196,7 +196,11 @@ def output_problems(args) -> list[str]:
         elif out.is_dir():
             problems.append(f"the output {out} is a folder; name the workbook to write, e.g. -o {out / 'PLAN.xlsx'}")
         elif out.suffix.lower() != ".xlsx":
-            problems.append(f"the output {out} must end in .xlsx")
+            problems.append(f"the output {out} must end in .xlsx" + (" and have a name before it (e.g. PLAN.xlsx)"
+                                                                     if out.name.lower() == ".xlsx" else ""))
+        elif out.parent.exists() and not out.parent.is_dir():
+            problems.append(f"the output's folder {out.parent} is a file, not a folder (for {out}); choose another "
+                            "path" + (" with -o" if getattr(args, "command", "") != "template" else ""))
         elif not out.parent.is_dir():
             problems.append(f"the output folder {out.parent} does not exist (for {out}); create it or choose another "
                             "path" + (" with -o" if getattr(args, "command", "") != "template" else ""))

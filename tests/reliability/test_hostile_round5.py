@@ -354,3 +354,13 @@ def test_read_caps_from_the_environment_accept_1e9_and_name_the_sheet(tmp_path):
     _raw, issues = read_workbook(write(tmp_path, s), ReadLimits(max_rows_per_sheet=3))
     assert any(i.message.startswith("sheet Fabs declares 5 rows, above the limit of 3 (PLANNER_MAX_ROWS_PER_SHEET)")
                for i in issues.errors)
+
+
+def test_an_output_under_a_file_or_named_only_dot_xlsx_is_said_plainly(tmp_path, capsys):
+    """'-o x.xlsx/out.xlsx' said 'the output folder x.xlsx does not exist' (it exists, as a file); 'template .xlsx'
+    said '.xlsx must end in .xlsx'."""
+    src = write(tmp_path, minimal_sheets(1))
+    assert cli.main(["-q", "run", str(src), "-o", str(src / "out.xlsx")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert cli.main(["template", str(tmp_path / ".xlsx")]) == 2
+    assert "have a name before it" in capsys.readouterr().err
