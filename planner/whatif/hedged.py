@@ -370,8 +370,11 @@ def value_of_information(plan: HedgedPlan, rp_k: float, eev: list[SolveResult] |
     ws = sum(sc.probability * sc.alone_cost for sc in plan.scenarios)
     plan.summary["wait_and_see_usd"] = _usd(ws)
     plan.notes["wait_and_see_usd"] = ("WS: sum_s p_s x the optimum of scenario s planned alone (knowing its future): "
-                                      "the best plan found for s alone, by its own solve or as its recourse in the "
-                                      "hedged or the expected-value plan")
+                                      "the best plan found for s alone, by its own solve (stopped at a gap of at least "
+                                      f"{ALONE_MIN_GAP:.0%} or after {ALONE_MAX_S:.0f} s) or as its recourse in the "
+                                      "hedged or the expected-value plan; so each scenario's alone_cost_usd "
+                                      "(Scenarios sheet) may sit up to that gap above what `planner run --scenario` "
+                                      "finds")
     if eev and all(r.has_solution for r in eev):
         eev_k = risk_objective([r.objective for r in eev], probs, s.risk_weight, s.risk_alpha)
         plan.summary["eev_usd"] = _usd(eev_k)
