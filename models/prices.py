@@ -95,8 +95,10 @@ def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
     steps: dict = {}
     h.setOptionValue("solver", "simplex")  # from the basis: a few dual simplex iterations per step
     for _value, i, sense, step, con in candidates[:PROBED_ROWS]:
-        if time.perf_counter() - start > budget_s:
+        left = budget_s - (time.perf_counter() - start)
+        if left <= 0:
             break
+        h.setOptionValue("time_limit", float(left))  # one long re-solve (a large LP) stops at the budget too
         if sense == 1:
             h.changeRowBounds(i, lower[i], upper[i] + step)
         else:
