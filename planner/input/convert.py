@@ -70,10 +70,15 @@ def to_key(value: object) -> str | None:
         return str(value)
     if isinstance(value, (dt.datetime, dt.date)):
         raise CellError(f"expected a name, found a date ({value}); format the cell as text")
-    text = str(value).strip()
+    # zero-width characters (pasted from the web) are invisible in Excel: 'LPU-1\u200b' is LPU-1, so a copy of a
+    # row with one is the duplicate it looks like, not a second product
+    text = str(value).translate(_ZERO_WIDTH).strip()
     if _CONTROL.search(text):
         raise CellError("the name contains control characters (a damaged or pasted cell?); retype it")
     return text or None
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
 def to_bool(value: object) -> bool | None:

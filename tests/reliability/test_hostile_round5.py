@@ -364,3 +364,12 @@ def test_an_output_under_a_file_or_named_only_dot_xlsx_is_said_plainly(tmp_path,
     assert "is a file, not a folder" in capsys.readouterr().err
     assert cli.main(["template", str(tmp_path / ".xlsx")]) == 2
     assert "have a name before it" in capsys.readouterr().err
+
+
+def test_a_key_with_a_zero_width_space_is_the_key_it_looks_like(tmp_path, capsys):
+    """A Products row 'L1\u200b' (a copy of L1 with a zero-width space) was a second product; it is L1, so the copy
+    is a duplicate key, as one with a no-break space already was."""
+    s = minimal_sheets(1)
+    s["Products"].append(["L1\u200b", 10, 10, 1000, 40])
+    assert cli.main(["-q", "validate", str(write(tmp_path, s))]) == 2
+    assert "Products!A3" in capsys.readouterr().out
