@@ -362,7 +362,9 @@ def _actuals_sheet(path: Path, sheet: str, frame: pd.DataFrame, known: list[set]
     present = [c for c in values if c in frame.columns]
     if missing or not present:
         problems.append(f"actuals {path.name} {sheet}!1:1: " + (  # the header row
-            f"key column(s) {', '.join(missing)} missing (found: {', '.join(map(str, original))})" if missing else
+            f"key column(s) {', '.join(missing)} missing (found in row 1: "
+            f"{', '.join(str(c) for c in original if not str(c).startswith('Unnamed: ')) or 'nothing'}; row 1 "
+            "must hold the headers, a title above them is not read in an actuals workbook)" if missing else
             f"none of the columns {', '.join(values)}"))
         return {}, 0
     table: dict[tuple, dict[str, Value]] = {}

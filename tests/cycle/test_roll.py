@@ -274,7 +274,8 @@ def test_every_problem_of_the_actuals_is_reported_at_once_at_its_own_cell(rolled
     assert err.splitlines() == [
         "ERROR: the actuals workbook actuals.xlsx has 7 error(s); nothing was written:",
         "  actuals actuals.xlsx Chips!B2: die_bank_end cannot be negative",
-        "  actuals actuals.xlsx HBM!1:1: key column(s) vendor missing (found: inventory_end)",
+        "  actuals actuals.xlsx HBM!1:1: key column(s) vendor missing (found in row 1: inventory_end; row 1 must "
+        "hold the headers, a title above them is not read in an actuals workbook)",
         "  actuals actuals.xlsx Deployments!A3: L1/S is listed twice in Deployments (first at actuals.xlsx "
         "Deployments!A2); keep one row per key",
         "  actuals actuals.xlsx Deployments!B4: unknown key 'Atlantis' (not in the input workbook)",
