@@ -25,9 +25,9 @@ from models.data import PlanData
 from planner.output.input_values import input_values
 from planner.diagnose.findings import Diagnosis
 from planner.issues import Issues
-from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, ONE_DECIMAL, WHOLE, YES_NO, atomic_write,
-                                  cell, finish_pages, number_format, printable, safe_save, text_lines, write_frame,
-                                  write_key_values)
+from planner.output.xlsx import (EXCEL_MAX_ROWS, HEADER_FILL, HEADER_FONT, ONE_DECIMAL, PERCENT, WHOLE, YES_NO,
+                                  atomic_write, cell, finish_pages, number_format, printable, safe_save, text_lines,
+                                  write_frame, write_key_values)
 from planner.output.contract import CONTRACT_SHEETS, Col, SolutionTables
 from planner.output.pivots import pivots, write_pivots, write_region_table
 from planner.output.run_sheet import run_rows
@@ -311,6 +311,9 @@ def inputs_echo(data: PlanData, meta: dict) -> list[tuple[str, object, str]]:
     return rows
 
 
+SHARE_COLUMNS = frozenset({Col.current, Col.repaired, Col.change})  # a repair row's values, in its unit
+
+
 def write_diagnosis(wb: Workbook, diag: Diagnosis):
     ws = wb.create_sheet("Diagnosis")
     widths = (30, 22, 22, 14, 18, 16, 16, 12, 100)
@@ -331,8 +334,12 @@ def write_diagnosis(wb: Workbook, diag: Diagnosis):
         ws.append([])
         ws.append([cell(ws, title, font=Font(name="Calibri", bold=True))])
         ws.append([cell(ws, c, font=HEADER_FONT, fill=HEADER_FILL) for c in frame.columns])
+        unit_at = list(frame.columns).index(Col.unit) if Col.unit in frame.columns else None
         for values in frame.itertuples(index=False, name=None):
-            ws.append([cell(ws, v, number_format(str(c))) for c, v in zip(frame.columns, values)])
+            # a service floor's share shows as the headline says it (39.8%, not 0.398)
+            share = unit_at is not None and values[unit_at] == "share"
+            ws.append([cell(ws, v, PERCENT if share and c in SHARE_COLUMNS else number_format(str(c)))
+                       for c, v in zip(frame.columns, values)])
         if not len(frame):
             ws.append([cell(ws, "(none)")])
     return ws

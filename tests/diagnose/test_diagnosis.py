@@ -289,3 +289,19 @@ def test_a_repair_search_out_of_time_says_so_not_that_no_repair_exists(tmp_path,
     monkeypatch.undo()
     again = diagnose(model, sets, data, result, options)
     assert again.repairs["action"].tolist() == ["lower min_service_level of w (Workloads!C2) from 100.0% to 40.0%"]
+
+
+def test_the_diagnosis_sheet_shows_a_service_floor_repair_in_percent(tmp_path):
+    """The repair table showed the floor as 'current 1, repaired 0.398' (unit share) under a headline that says
+    'from 100.0% to 39.8%': the share's values are written in percent (the stored value stays 0.4)."""
+    sheets = with_floor(minimal_sheets(2, integer_racks=True))
+    sheets["FabCapacity"][1] = ["F", 1, 1]
+    sheets["Demand"][1] = ["NA", "w", 2500, 2500]
+    out = tmp_path / "plan.xlsx"
+    assert run_plan(write(tmp_path, sheets), out).exit_code == 3
+    ws = load_workbook(out)["Diagnosis"]
+    shares = [row for row in ws.iter_rows() if any(c.value == "share" for c in row)]
+    assert shares
+    for row in shares:
+        values = [c for c in row if isinstance(c.value, float)]
+        assert values and all(c.number_format.endswith("%") for c in values)
