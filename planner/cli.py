@@ -243,9 +243,9 @@ def cmd_hedged(args) -> int:
             options.ph_time_limit_s = args.time_limit  # --time-limit bounds PH's iterations too
         try:
             comm = comm_world()
-        except PHUnavailable as exc:
+        except PHUnavailable as exc:  # an option this install cannot run: as a bad option, before any work
             print(f"ERROR: {exc}", file=sys.stderr)
-            return EXIT_OTHER
+            return EXIT_INVALID
         if comm.rank != 0:  # every rank plans; rank 0 alone prints progress and the result and writes
             logging.getLogger("planner").setLevel(logging.WARNING)
         outcome, plan = plan_ph(input_path, output, options, comm)

@@ -983,3 +983,18 @@ def test_the_expected_value_plan_averages_settings_that_are_data(tmp_path):
     assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
     assert plan.summary["objective_usd"] == pytest.approx(2000, rel=1e-6)
     assert plan.summary["vss_usd"] == pytest.approx(0, abs=1e-3)
+
+
+def test_engine_ph_without_mpi_sppy_installed_is_exit_2(tmp_path, monkeypatch, capsys):
+    """--engine ph on an install without the stochastic extra cannot work: exit 2 like a bad option (was 1), with
+    the pip command that installs it."""
+    import planner.whatif.hedged_ph as ph
+
+    def missing():
+        raise ph.PHUnavailable("--engine ph needs mpi-sppy and mpi4py (No module named 'mpisppy'); install them "
+                               "with pip install -e '.[stochastic]'")
+    monkeypatch.setattr(ph, "comm_world", missing)
+    src = write(tmp_path, two_scenarios())
+    assert main(["-q", "run", str(src), "--stochastic", "--engine", "ph", "-o", str(tmp_path / "ph.xlsx")]) == 2
+    assert "pip install -e '.[stochastic]'" in capsys.readouterr().err
+    assert not (tmp_path / "ph.xlsx").exists()
