@@ -16,8 +16,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from models.sets import USD_PER_MUSD
 from planner.issues import Issues
 from planner.output.plan_writer import CONTRACT_SHEETS, STATUS_WORDS, inputs_echo
-from planner.output.xlsx import (EXCEL_MAX_ROWS, ONE_DECIMAL, USD, WHOLE, atomic_write, safe_save, write_frame,
-                                 write_key_values)
+from planner.output.xlsx import (EXCEL_MAX_ROWS, ONE_DECIMAL, USD, WHOLE, YES_NO, atomic_write, safe_save,
+                                 write_frame, write_key_values)
 from planner.output.contract import Col
 from planner.output.xml_rows import PlanWorkbook
 
@@ -26,10 +26,10 @@ SPEC_KEYS = ("expected_cost_usd", "cvar_cost_usd", Col.objective_usd, "vss_usd",
 MEANING = {"W": "wafers started", "WP": "wafers paid (take-or-pay)", "HB": "HBM stacks bought",
            "HP": "HBM stacks paid", "H": "HBM stacks used", "B": "dies packaged", "Y": "racks deployed",
            "E": "power blocks started", "K": "packaging blocks started", "O": "own capex, USD",
-           "F": "partner-funded capex, USD", "A": "partner deal signed (1 = yes)"}
+           "F": "partner-funded capex, USD", "A": "partner deal signed (yes / no; stored 1 / 0)"}
 IN_USER_UNITS = {"O": USD_PER_MUSD, "F": USD_PER_MUSD}  # the model holds capex in $M; the reader reads USD
 # each decision's number format: whole racks, blocks, stacks and deals; wafers and dies to one decimal; USD whole
-DECISION_FORMATS = {"W": ONE_DECIMAL, "WP": ONE_DECIMAL, "B": ONE_DECIMAL, "O": USD, "F": USD}
+DECISION_FORMATS = {"W": ONE_DECIMAL, "WP": ONE_DECIMAL, "B": ONE_DECIMAL, "O": USD, "F": USD, "A": YES_NO}
 SCENARIO_COLUMNS = [Col.scenario, Col.probability, Col.cost_usd, Col.service_level, Col.unmet_tps, Col.own_capex_usd,
                     Col.partner_capex_usd, Col.status, Col.alone_cost_usd, Col.eev_cost_usd]
 

@@ -998,3 +998,17 @@ def test_engine_ph_without_mpi_sppy_installed_is_exit_2(tmp_path, monkeypatch, c
     assert main(["-q", "run", str(src), "--stochastic", "--engine", "ph", "-o", str(tmp_path / "ph.xlsx")]) == 2
     assert "pip install -e '.[stochastic]'" in capsys.readouterr().err
     assert not (tmp_path / "ph.xlsx").exists()
+
+
+def test_a_committed_deal_reads_yes_or_no(tmp_path):
+    """A deal in Commitments showed '1' where the plan's Partners sheet shows 'yes' (new-user trial): stored 1/0,
+    shown yes/no."""
+    from planner.output.xlsx import YES_NO
+
+    s = two_scenarios()
+    s["Partners"] = [["partner", "commitment_usd"], ["P", 5000]]
+    s["PartnerSites"] = [["partner", "site"], ["P", "S"]]
+    hedged(tmp_path, s)
+    wb = load_workbook(tmp_path / "hedged.xlsx")
+    deals = [r for r in wb["Commitments"].iter_rows(min_row=2) if str(r[0].value).startswith("partner deal signed")]
+    assert deals and all(r[3].number_format == YES_NO and r[3].value in (0, 1) for r in deals)
