@@ -187,6 +187,30 @@ def ph_options(hopts, solve_options: SolveOptions) -> dict:
             "solver_options_layers": [{"when": "default", "options": solver}]}  # mpi-sppy 0.14's form
 
 
+def _progress_extension():
+    """An mpi-sppy extension that prints a progress line after PH's iteration 0 and each later iteration (rank 0):
+    a new-user trial saw 93 s of silence between 'Entering solve loop' and the time limit."""
+    from mpisppy.extensions.extension import Extension
+
+    class PHProgress(Extension):
+        def __init__(self, ph):
+            super().__init__(ph)
+            self.started = time.perf_counter()
+
+        def _say(self, what: str) -> None:
+            if self.opt.cylinder_rank == 0:
+                log.info("solve     PH %s (%.0f s)", what, time.perf_counter() - self.started)
+
+        def post_iter0(self):
+            self._say("iteration 0: every scenario solved alone")
+
+        def enditer(self):
+            conv = self.opt.conv
+            self._say(f"iteration {self.opt._PHIter}" + (f", convergence {conv:.3g}" if conv is not None else ""))
+
+    return PHProgress
+
+
 def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions, absent: set[tuple]):
     """PH on this communicator; returns (ph, lower bound $k, trivial bound $k, iterations)."""
     by_name = {sc.name: sc for sc in scenarios}
@@ -200,7 +224,8 @@ def run_hub(scenarios, commit: int, hopts, solve_options: SolveOptions, absent: 
     with _silent_unless_progress():
         from mpisppy.opt.ph import PH  # deferred: an optional extra (imported by comm_world already)
 
-        ph = PH(ph_options(hopts, solve_options), [sc.name for sc in scenarios], create, rho_setter=_rho_setter)
+        ph = PH(ph_options(hopts, solve_options), [sc.name for sc in scenarios], create, rho_setter=_rho_setter,
+                extensions=_progress_extension())
         ph.PH_Prep(attach_prox=True, attach_smooth=0)
         trivial = ph.Iter0()
         alone = candidates(ph, 2)[1:]  # scenarios' own first stage when planned alone (xhat-looper's iteration 0)

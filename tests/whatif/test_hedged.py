@@ -1012,3 +1012,16 @@ def test_a_committed_deal_reads_yes_or_no(tmp_path):
     wb = load_workbook(tmp_path / "hedged.xlsx")
     deals = [r for r in wb["Commitments"].iter_rows(min_row=2) if str(r[0].value).startswith("partner deal signed")]
     assert deals and all(r[3].number_format == YES_NO and r[3].value in (0, 1) for r in deals)
+
+
+@needs_ph
+def test_ph_prints_a_progress_line_per_iteration(tmp_path, caplog):
+    """A PH run was silent between mpi-sppy's 'Entering solve loop' and the end (93 s on the example): a line after
+    iteration 0 and after each later iteration, with the elapsed time."""
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="planner"):
+        outcome, _ph = hedged(tmp_path, two_scenarios(), engine="ph")
+    assert outcome.exit_code == 0
+    lines = [r.getMessage() for r in caplog.records if "PH iteration" in r.getMessage()]
+    assert lines and lines[0].startswith("solve     PH iteration 0: every scenario solved alone (")
