@@ -80,6 +80,8 @@ def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
     from models.registry import FAMILIES
 
     start = time.perf_counter()
+    if not h.getBasis().valid:  # an interior-point solve without crossover: each re-solve would start from nothing
+        return {}  # (bench's L: the 5 s budget went to one unfinished re-solve)
     lp = h.getLp()
     dual = np.asarray(h.getSolution().row_dual, dtype=float)
     base = h.getInfo().objective_function_value
@@ -94,6 +96,7 @@ def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
     candidates.sort(key=lambda c: c[:2])
     steps: dict = {}
     h.setOptionValue("solver", "simplex")  # from the basis: a few dual simplex iterations per step
+    h.setOptionValue("presolve", "off")  # a presolve per step would redo the whole LP's (seconds at 1M columns)
     for _value, i, sense, step, con in candidates[:PROBED_ROWS]:
         left = budget_s - (time.perf_counter() - start)
         if left <= 0:
