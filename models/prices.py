@@ -19,8 +19,12 @@ module only builds them (it imports no solver driver).
 
 from __future__ import annotations
 
+import time
+
 import highspy
 import numpy as np
+
+from models.registry import FAMILIES
 
 LUMPY_VARIABLES = ("E", "A", "K")  # expansion blocks, partner deals, packaging expansion blocks
 DUALS_FROM_LUMPY_FIXED = "LP with blocks and deals fixed, racks continuous"
@@ -75,13 +79,9 @@ def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
     no step at all (the shipped example: Kamloops' 2028Q4 power is priced $10.2M per MW, HiGHS's ranging says the
     price holds for 0 MW upward, and one more MW saves $2.2M). Rows are taken by |dual x bound| (the value
     Bottlenecks ranks by) until PROBED_ROWS are measured or `budget_s` seconds pass."""
-    import time
-
-    from models.registry import FAMILIES
-
     start = time.perf_counter()
-    if not h.getBasis().valid:  # an interior-point solve without crossover: each re-solve would start from nothing
-        return {}  # (bench's L: the 5 s budget went to one unfinished re-solve)
+    if not h.getBasis().valid:  # no basis (interior point without crossover): each re-solve would start from nothing
+        return {}
     lp = h.getLp()
     dual = np.asarray(h.getSolution().row_dual, dtype=float)
     base = h.getInfo().objective_function_value
@@ -96,7 +96,8 @@ def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
     candidates.sort(key=lambda c: c[:2])
     steps: dict = {}
     h.setOptionValue("solver", "simplex")  # from the basis: a few dual simplex iterations per step
-    h.setOptionValue("presolve", "off")  # a presolve per step would redo the whole LP's (seconds at 1M columns)
+    # a presolve per step would redo the whole LP's (bench's L, 1M columns: the 5 s budget went to one re-solve)
+    h.setOptionValue("presolve", "off")
     for _value, i, sense, step, con in candidates[:PROBED_ROWS]:
         left = budget_s - (time.perf_counter() - start)
         if left <= 0:

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import re
 
+from planner.input.names import ZERO_WIDTH
 from planner.quarters import parse_quarter
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -72,13 +73,10 @@ def to_key(value: object) -> str | None:
         raise CellError(f"expected a name, found a date ({value}); format the cell as text")
     # zero-width characters (pasted from the web) are invisible in Excel: 'LPU-1\u200b' is LPU-1, so a copy of a
     # row with one is the duplicate it looks like, not a second product
-    text = str(value).translate(_ZERO_WIDTH).strip()
+    text = str(value).translate(ZERO_WIDTH).strip()
     if _CONTROL.search(text):
         raise CellError("the name contains control characters (a damaged or pasted cell?); retype it")
     return text or None
-
-
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
 def to_bool(value: object) -> bool | None:

@@ -6,6 +6,10 @@ import difflib
 import re
 
 
+# zero-width characters (pasted from the web): invisible in Excel, so a name or header drops them
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def name_key(text: object) -> str:
     """'Kamloops BC', 'kamloops-bc' and 'Kamloops_BC' -> 'kamloopsbc': the name without case, spaces, _ and -."""
     return re.sub(r"[\s_\-]+", "", str(text)).casefold()

@@ -28,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner.issues import Issues
 from planner.output.contract import PLAN_WORKBOOK, written_by
 from planner.quarters import looks_like_quarter, parse_quarter
-from planner.input.names import nearest_name
+from planner.input.names import ZERO_WIDTH, nearest_name
 from planner.input.schema import SHEETS
 
 EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
@@ -78,14 +78,12 @@ def normalise_header(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     # NFKC: a full-width 'ｐｒｏｄｕｃｔ' (an East Asian input method) is 'product'; zero-width characters go
-    text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE).strip()
+    text = unicodedata.normalize("NFKC", str(value)).translate(ZERO_WIDTH).strip()
     q = parse_quarter(text)
     if q:
         return q
     return re.sub(r"[\s\-_]+", "_", text).strip("_").lower()
 
-
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
 @dataclass

@@ -376,7 +376,7 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData, steps: dict[tup
     `binding` means used within 1e-6 of the limit, or (whole racks) with less left than one more rack needs; a limit used to 99% or more is listed too (near-binding:
     with whole racks a power limit is rarely met exactly, and a MIP's fixed-integer duals price it at 0)."""
     rows = []
-
+    steps = steps or {}
     whole = whole_rack_slack(data)
 
     def add(family, key, quarter, limit, used, price, unit, sheet, keys, column, what):
@@ -387,7 +387,7 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData, steps: dict[tup
         near = binding or (limit > 0 and used >= NEAR_BINDING * limit)
         if (price is None or abs(price) < 1e-9) and not (near and used > 0):
             return
-        step = (steps or {}).get((family, str(key), str(quarter)), (steps or {}).get((family, None, str(quarter))))
+        step = steps.get((family, str(key), str(quarter)), steps.get((family, None, str(quarter))))
         rows.append({Col.family: family, Col.key: key, Col.quarter: quarter, Col.limit: limit, Col.used: used, Col.slack: slack,
                      Col.shadow_price: price or 0.0, Col.unit: unit, Col.value_usd: abs(price or 0.0) * abs(limit),
                      Col.one_more_unit_saves_usd: step,

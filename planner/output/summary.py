@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-
-from models.money import money
 from openpyxl.styles import Font
 
 from models.data import PlanData
+from models.money import money
 from planner.output.contract import FROZEN_QUARTERS_KEY, Col, SolutionTables
 from planner.output.sheet_rows import NOTE, RowSheet
 from planner.output.unit_economics import UnitEconomics

@@ -39,7 +39,7 @@ from planner.output.extract import SolutionTables
 from planner import pipeline
 from planner.output.xml_rows import PlanWorkbook
 from planner.pipeline import RunOptions
-from planner.whatif.scenarios import BASE, ScenarioEdit, scenario_names
+from planner.whatif.scenarios import BASE, ScenarioEdit, scenario_names, warn_rows_of_no_scenario
 from planner.input.reader import RawWorkbook
 
 log = logging.getLogger("planner")
@@ -71,6 +71,8 @@ def prepare(raw: RawWorkbook, read_issues: Issues, name: str) -> ScenarioPlan:
     edits = [] if name == BASE else [ScenarioEdit(name)]
     prepared = pipeline.prepare(raw, read_issues, edits, timer=pipeline.Timer(label=f"scenario {name}: "))
     plan = ScenarioPlan(name, overrides=prepared.applied, issues=prepared.issues, data=prepared.data)
+    if name == BASE:  # the base holds a Scenarios row of no scenario, so the scenarios' copies of it are not theirs
+        warn_rows_of_no_scenario(raw, plan.issues)
     if plan.data is None:
         plan.message = f"{len(plan.issues.errors)} error(s) in the input workbook"
     return plan
@@ -139,8 +141,7 @@ def kpis(plan: ScenarioPlan, fabs: list[str], vendors: list[str]) -> list[tuple[
 def same_horizon(base: ScenarioPlan, p: ScenarioPlan) -> bool:
     """Both plan the same quarters: only then are their totals compared (a scenario of Settings quarters 8 against
     a 12-quarter base showed -$752M and +3.9 pts that were only the missing quarters)."""
-    a, b = getattr(base, "data", None), getattr(p, "data", None)
-    return a is None or b is None or a.quarters == b.quarters
+    return base.data is None or p.data is None or base.data.quarters == p.data.quarters
 
 
 def horizon_text(p: ScenarioPlan) -> str:

@@ -41,7 +41,7 @@ from planner.input.validate import scenario_weights
 from planner.issues import Issue, Issues
 from planner.pipeline import PlanOutcome, RunOptions, Timer
 from planner.whatif.expected import expected_data
-from planner.whatif.scenarios import OverridesEdit, ScenarioEdit, scenario_names
+from planner.whatif.scenarios import OverridesEdit, ScenarioEdit, scenario_names, warn_rows_of_no_scenario
 from planner.output.contract import Col
 
 log = logging.getLogger("planner")
@@ -134,6 +134,7 @@ def prepare_all(raw: RawWorkbook, issues: Issues, options: HedgedOptions) -> tup
     base: its errors would repeat the base's once per scenario."""
     prepared = pipeline.prepare(copy.deepcopy(raw), issues, timer=Timer(quiet=True))  # a copy: scenarios edit copies
     _add_new(issues, prepared.issues)
+    warn_rows_of_no_scenario(raw, issues)  # the base's, once: each scenario's copy of it is then not its own
     found = Issues()
     specs = scenario_set(raw, found, options.draws, options.seed)
     _add_new(issues, found)  # the ScenarioWeights errors are the base validation's too: reported once

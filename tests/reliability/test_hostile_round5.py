@@ -198,6 +198,12 @@ def test_a_scenarios_row_named_base_is_one_error_and_leaves_the_other_scenarios_
     assert cli.main(["run", str(src), "-o", str(tmp_path / "plain.xlsx")]) == 0
     said = capsys.readouterr()
     assert (said.out + said.err).count("Scenarios!A3") == 1 and "'hi' cannot be applied" not in said.out + said.err
+    # compare: the row is the base workbook's, said once, not once more under each scenario
+    s["Scenarios"].append(["lo", "Demand", "NA/w", "*", "scale", 0.5])
+    src = write(tmp_path, s, "two.xlsx")
+    assert cli.main(["compare", str(src), "-o", str(tmp_path / "cmp.xlsx")]) == 0
+    said = capsys.readouterr()
+    assert (said.out + said.err).count("Scenarios!A3") == 1
 
 
 def test_a_throughput_below_a_hundredth_of_a_token_per_second_is_an_error_at_its_cell(tmp_path, capsys):

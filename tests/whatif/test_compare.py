@@ -140,7 +140,8 @@ def test_tolerance_mark_for_a_delta_inside_the_gap():
 
     from planner.whatif.compare import _mark_tolerance
 
-    plan = lambda name, obj, gap: SimpleNamespace(name=name, mip_gap=gap, solution=SimpleNamespace(objective_usd=obj))
+    plan = lambda name, obj, gap: SimpleNamespace(name=name, mip_gap=gap, data=None,
+                                                  solution=SimpleNamespace(objective_usd=obj))
     frame = _mark_tolerance(pd.DataFrame({"metric": ["objective_usd"], "unit": ["USD"]}),
                             [plan("base", 1_000_000, 0.001), plan("hbm_cut", 1_000_400, 0.0005)])
     assert frame.iloc[-1]["delta hbm_cut"] == "within solver tolerance (|delta| < gap $1,000)"

@@ -778,6 +778,16 @@ def test_a_scenario_with_its_own_horizon_or_hedging_settings_is_refused_at_its_r
     assert "Uncertainty!" in text and "sets quarters to 1" in text
 
 
+def with_full_service_at_weight_0(name: str, demand_scale: float) -> dict:
+    """two_scenarios() plus scenario `name` of probability 0: demand x `demand_scale`, every tok/s to be served."""
+    s = two_scenarios()
+    s["Scenarios"].append([name, "Workloads", "w", "min_service_level", "set", 1])
+    s["Scenarios"].append([name, "Demand", "NA/w", "*", "scale", demand_scale])
+    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0]]
+    s["ScenarioWeights"].append([name, 0])
+    return s
+
+
 def test_a_scenario_weighted_0_still_binds_every_commitment(tmp_path, capsys):
     """stochastic.md: the set is exactly the ScenarioWeights rows, each with formulation.md's constraints. lo 0.5,
     hi 0.5 and 'floor' 0, where floor (demand 3,000, every tok/s served: min_service_level 1) needs 3 racks in the
@@ -785,12 +795,7 @@ def test_a_scenario_weighted_0_still_binds_every_commitment(tmp_path, capsys):
         lo 3 x 1,100 = 3,300 (nothing unmet), hi 3,300 (3,000 served), RP = $3,300; floor's cost 3,300 counts 0.
     (The planner used to leave it out: $3,100.) validate and run warn at ScenarioWeights!B4 what probability 0
     means."""
-    s = two_scenarios()
-    s["Scenarios"].append(["floor", "Workloads", "w", "min_service_level", "set", 1])
-    s["Scenarios"].append(["floor", "Demand", "NA/w", "*", "scale", 1.5])
-    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0]]
-    s["ScenarioWeights"].append(["floor", 0])
-    outcome, plan = hedged(tmp_path, s)
+    outcome, plan = hedged(tmp_path, with_full_service_at_weight_0("floor", demand_scale=1.5))
     assert outcome.exit_code == 0, [str(i) for i in outcome.issues]
     assert plan.summary["scenarios"] == 3
     assert committed_racks(plan) == pytest.approx(3.0, rel=1e-6)
@@ -807,12 +812,7 @@ def test_a_scenario_weighted_0_still_binds_every_commitment(tmp_path, capsys):
 def test_a_scenario_weighted_0_that_cannot_be_met_makes_the_hedged_plan_infeasible(tmp_path):
     """'tight' (probability 0): demand x 1,000 with every tok/s to be served, beyond any capacity. stochastic.md:
     an infeasible scenario makes the stochastic plan infeasible, and its diagnosis names the scenario."""
-    s = two_scenarios()
-    s["Scenarios"].append(["tight", "Workloads", "w", "min_service_level", "set", 1])
-    s["Scenarios"].append(["tight", "Demand", "NA/w", "*", "scale", 1000])
-    s["Workloads"] = [["workload", "unmet_penalty_usd_per_tps", "min_service_level"], ["w", 1, 0]]
-    s["ScenarioWeights"].append(["tight", 0])
-    outcome, _plan = hedged(tmp_path, s)
+    outcome, _plan = hedged(tmp_path, with_full_service_at_weight_0("tight", demand_scale=1000))
     assert outcome.exit_code == 3
     assert "tight" in outcome.message
 

@@ -6,6 +6,7 @@ checks see every row whose keys are valid and report nothing twice.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -300,14 +301,13 @@ def _shown(header: object) -> str:
 
 
 def _not_a_quarter(header: object) -> str:
-    """Why a header that starts like a year is no quarter, in words."""
-    import datetime
-
+    """Why a header that starts like a year is no quarter, in words (its zero-width characters are dropped before
+    it is read: one left is another unprintable character)."""
     if isinstance(header, (datetime.date, datetime.datetime)):
         return "a date: Excel turned it into one; type it as text"
     if isinstance(header, (int, float)):
         return "a number"
-    hidden = [c for c in str(header) if not c.isprintable() or c in "\u200b\u200c\u200d\u2060\ufeff"]
+    hidden = [c for c in str(header) if not c.isprintable()]
     if hidden:
         return "it holds an invisible character, " + ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(hidden))
     return "not YYYYQn"
@@ -321,8 +321,7 @@ def _check_quarter_columns(ctx: ValidationContext, spec: SheetSpec, sheet: RawSh
             header = sheet.headers.get(column, column)
             ctx.issues.warning(spec.name, sheet.header_cell(column), column, header,
                                f"header {_shown(header)} is not a quarter ({_not_a_quarter(header)}): write "
-                               "quarters as "
-                               "text YYYYQn, e.g. 2026Q1; this column is ignored")
+                               "quarters as text YYYYQn, e.g. 2026Q1; this column is ignored")
         elif column[:4].isdigit() and column not in in_horizon and ctx.quarters:
             ctx.issues.warning(spec.name, sheet.header_cell(column), column, column,
                                f"quarter {column} is outside the plan horizon "
