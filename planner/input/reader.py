@@ -399,10 +399,11 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
     headers: dict[str, object] = {}
     col_index: dict[int, str] = {}
     max_col = ws.max_column
+    merged_header_columns = _report_merged_header(ws, header_row, issues)
     for c in range(1, max_col + 1):
         raw = ws.cell(header_row, c).value
         name = normalise_header(raw)
-        if not name:
+        if not name or c in merged_header_columns:
             continue
         letter = get_column_letter(c)
         if looks_like_quarter(str(raw)) and not parse_quarter(str(raw)):
@@ -426,7 +427,7 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
     formula_cells = _formula_cells(fws, header_row)
 
     by_row: dict[int, dict[int, object]] = {}
-    _report_stray_data(ws, header_row, last_row, table_end, col_index, issues)
+    _report_stray_data(ws, header_row, last_row, table_end, col_index, merged_header_columns, issues)
     for (r, c), cell in ws._cells.items():  # only cells that exist in the file: stray formatting far below costs nothing
         if r <= header_row or (last_row is not None and r > last_row) or c not in col_index:
             continue
@@ -477,8 +478,23 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
     return sheet
 
 
+def _report_merged_header(ws, header_row: int, issues: Issues) -> set[int]:
+    """Columns whose header cell is merged into another's: Excel shows one header over several columns, but
+    only the range's first cell holds it, so the others would read as blank headers (their data unread)."""
+    columns: set[int] = set()
+    for rng in ws.merged_cells.ranges:
+        if not rng.min_row <= header_row <= rng.max_row:
+            continue
+        columns.update(range(rng.min_col + 1, rng.max_col + 1))  # the first cell's header stands
+        first = ws.cell(rng.min_row, rng.min_col).value
+        issues.error(ws.title, f"{ws.title}!{rng.coord}", normalise_header(first), first,
+                     f"header cells {rng.coord} are merged: unmerge them and give each column its own header "
+                     "(one column per header)")
+    return columns
+
+
 def _report_stray_data(ws, header_row: int, last_row: int | None, table_end: int | None,
-                       col_index: dict[int, str], issues: Issues) -> None:
+                       col_index: dict[int, str], merged_header_columns: set[int], issues: Issues) -> None:
     """Data the sheet would not read, which would silently plan something else: rows of data below an Excel
     Table's range (the Table not resized; a one-cell note below it is fine) and values under a blank header (a
     cleared header: its column would take its default)."""
@@ -492,7 +508,7 @@ def _report_stray_data(ws, header_row: int, last_row: int | None, table_end: int
         if c in col_index:
             below[r] = below.get(r, 0) + 1
         elif (last_row is None or r <= last_row) and ws.cell(header_row, c).value in (None, "") \
-                and r < unnamed.get(c, r + 1):
+                and c not in merged_header_columns and r < unnamed.get(c, r + 1):
             unnamed[c] = r
     rows_below = sorted(r for r, n in below.items() if n >= 2)  # a note is one cell; a row of data fills several
     if rows_below:

@@ -157,6 +157,21 @@ def test_cell_level_faults_are_located(tmp_path):
     assert len(issues.errors) == 5  # every fault at once, not just the first
 
 
+def test_merged_header_cells_are_named_not_read_as_blank_headers(tmp_path):
+    sheets = minimal_sheets()
+    path = write(tmp_path, sheets)
+    wb = load_workbook(path)
+    wb["Sites"].merge_cells("B1:C1")  # 'region' spread over region and pue: pue's header is gone
+    wb.save(path)
+    data, issues = validate_workbook(path)
+    assert data is None
+    cells = {i.cell: i.message for i in issues.errors}
+    assert "header cells B1:C1 are merged" in cells["Sites!B1:C1"]
+    assert not any("blank header" in m for m in cells.values())  # the merge is the cause, said once
+    assert any("'pue' is missing" in m for m in cells.values())
+    assert not any("'region' is missing" in m for m in cells.values())  # the range's first cell keeps its header
+
+
 def test_all_errors_come_back_together(tmp_path):
     sheets = minimal_sheets()
     del sheets["Budget"]
