@@ -110,8 +110,11 @@ def _installed_racks(idx, data):
     base = data.installed_base
     rows = base[(base["product"] == p) & (base["site"] == s)] if len(base) else base
     if len(rows):
-        in_service = float(rows.loc[rows["retire_t"] > t, "racks"].sum())  # cohorts not yet retired by quarter t
-        return (str(rows["cell"].iloc[0]), f"InstalledBase {p} at {s} = {in_service:,.6g} racks in service "
+        serving = rows[rows["retire_t"] > t]  # cohorts not yet retired by quarter t
+        in_service = float(serving["racks"].sum())
+        cells = [str(c) for c in (serving if len(serving) else rows)["cell"]]
+        also = f" (cohorts at {', '.join(cells)})" if len(cells) > 1 else ""
+        return (cells[0], f"InstalledBase {p} at {s} = {in_service:,.6g} racks in service{also} "
                 f"in {data.quarters[t]}, plus racks deployed within life_quarters", in_service)
     return "", f"racks of {p} installed at {s} in {data.quarters[t]}: deployed within life_quarters", None
 

@@ -78,4 +78,6 @@ def test_the_installed_racks_row_states_the_racks_in_service_each_quarter(tmp_pa
     data, _ = validate_workbook(write(tmp_path, sheets))
     q1, q2 = describe("installed_racks", ("L1", "S", 0), data), describe("installed_racks", ("L1", "S", 1), data)
     assert (q1.limit, q2.limit) == (3, 1)
-    assert "= 3 racks in service in 2026Q1" in q1.text and "= 1 racks in service in 2026Q2" in q2.text
+    assert "= 3 racks in service (cohorts at InstalledBase!C2, InstalledBase!C3) in 2026Q1" in q1.text
+    assert "= 1 racks in service in 2026Q2" in q2.text
+    assert (q1.cell, q2.cell) == ("InstalledBase!C2", "InstalledBase!C3")  # 2026Q2 cites the cohort still serving
