@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import defusedxml.ElementTree as DefusedET
 import openpyxl
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -290,8 +291,8 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
         formulas_wb = _load(scan.data, data_only=False, read_only=True) \
             if len(scan.formulas) < len(scan.formula_members) else None
     except Exception as exc:  # openpyxl raises many types on damaged files
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)}); "
-                     "open it in Excel and save it again, or use a good copy")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)}"
+                     f"{_where_xml_breaks(scan.data)}); open it in Excel and save it again, or use a good copy")
         return None, issues
     try:
         by_lower: dict[str, str] = {}
@@ -361,6 +362,31 @@ def _unknown_sheet(title: str) -> str:
     near = nearest_name(title, [s.name for s in SHEETS], cutoff=0.75)
     hint = f"; did you mean {near}?" if near else ""
     return f"sheet '{title}' is not an input sheet of the planner; it is ignored{hint}"
+
+
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3}\d+)"')
+
+
+def _where_xml_breaks(data: bytes) -> str:
+    """', in sheet 'Fabs' near cell B7' for the first worksheet whose XML does not parse ('' when none is, or
+    the damage lies elsewhere): the planner cannot read around it, but the planner can go and fix that cell."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+            titles = _member_titles(data, set(names))
+            for name in sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+                part = z.read(name)
+                try:
+                    DefusedET.fromstring(part)
+                except DefusedET.ParseError as exc:
+                    line, column = exc.position
+                    offset = sum(len(x) + 1 for x in part.split(b"\n")[:line - 1]) + column
+                    cells = _CELL_REF.findall(part[:offset])
+                    near = f" near cell {cells[-1].decode()}" if cells else ""
+                    return f", in sheet '{titles.get(name, name)}'{near}"
+    except Exception:  # damaged beyond the sheets' XML: the message without a place
+        return ""
+    return ""
 
 
 def _damage(exc: BaseException) -> str:
