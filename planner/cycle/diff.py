@@ -34,8 +34,8 @@ from planner.output.plan_reader import (DECISION_COLUMNS, Plan, PlanReadError, d
                                         numeric, read_plan, summary_values, truthy)
 from planner.output.xml_rows import PlanWorkbook
 from planner.quarters import parse_quarter, quarter_index
-from planner.output.xlsx import (change as noise_free_change, check_target, finish_pages, number_format, safe_save,
-                                 write_frame, write_key_values)
+from planner.output.xlsx import (GAP_PERCENT, PERCENT, change as noise_free_change, check_target, finish_pages,
+                                 number_format, safe_save, write_frame, write_key_values)
 
 TOL = 1e-6
 
@@ -223,9 +223,12 @@ def compare(old: Plan, new: Plan) -> DiffResult:
     both[Col.new] = both["value_new"].fillna(0.0).astype(float)
     both[Col.change] = both[Col.new] - both[Col.old]
     both = both[(both[Col.change].abs() > TOL * both[[Col.old, Col.new]].abs().max(axis=1).clip(lower=1.0))]
+    both, paid_apart = _hbm_paid_once(both, dj[overlap])
     rows = []
     for r in both.itertuples(index=False):
         price, basis = prices.of(r.decision, r.key, r.detail, r.quarter)
+        if r.decision == "hbm" and (r.key, r.quarter) in paid_apart:
+            price, basis = None, "its cost is on the HBM stacks paid row (take-or-pay floor)"
         rows.append({Col.decision: r.decision, Col.key: r.key, Col.detail: r.detail, Col.quarter: r.quarter,
                      Col.old: r.old, Col.new: r.new, Col.change: r.change, Col.unit: r.unit,
                      Col.unit_price_usd: price, Col.cost_impact_usd: r.change * price if price is not None else None,
@@ -256,6 +259,25 @@ def compare(old: Plan, new: Plan) -> DiffResult:
     result = DiffResult([], kpis, dec, bottlenecks, inputs, outside)
     result.summary = _summary(old, new, shared, result)
     return result
+
+
+def _hbm_paid_once(both: pd.DataFrame, every: pd.DataFrame) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    """HBM is paid on stacks paid (bought, or the take-or-pay floor if higher): a vendor-quarter whose paid
+    stacks equal its bought stacks in both plans is one decision (the bought row, priced), not two rows counting
+    the same money twice. `both` holds the changed decisions, `every` all of the shared quarters'. Returns `both`
+    without those paid rows, and the vendor-quarters where a floor sets what is paid in a plan: there only the
+    paid row carries the cost (bought stacks under the floor move no money)."""
+    def values(decision):
+        rows = every[every[Col.decision] == decision]
+        return {(r.key, r.quarter): (0.0 if pd.isna(r.value_old) else float(r.value_old),
+                                     0.0 if pd.isna(r.value_new) else float(r.value_new)) for r in rows.itertuples()}
+    bought, paid = values("hbm"), values("hbm paid")
+    close = lambda a, b: abs(a - b) <= TOL * max(1.0, abs(a), abs(b))  # noqa: E731
+    apart = {k for k, b in bought.items() if k in paid and not all(map(close, b, paid[k]))}
+    merged = pd.Series([(k, q) in bought and (k, q) not in apart for k, q in zip(both[Col.key], both[Col.quarter])],
+                       index=both.index, dtype=bool)
+    duplicate = (both[Col.decision] == "hbm paid") & merged
+    return both[~duplicate], apart
 
 
 def carry_over(sheet: str, column: str, old: Plan, new: Plan, key: str = "") -> str:
@@ -402,8 +424,10 @@ def _kpi_row(kpi: str, x: float, y: float) -> dict:
     0. `changed` keeps diff's tolerance TOL, so a change it calls too small to matter still shows its size."""
     changed = not _same(x, y)
     change = noise_free_change(x, y)
+    # a KPI that is itself a share (a gap, a service level): its change is in points, a share of it means nothing
+    relative = abs(x) > 1e-12 and number_format(kpi.split(" in ")[0]) not in (PERCENT, GAP_PERCENT)
     return {Col.kpi: kpi, Col.old: x, Col.new: y, Col.change: change,
-            Col.change_share: change / abs(x) if abs(x) > 1e-12 else None, Col.changed: changed}
+            Col.change_share: change / abs(x) if relative else None, Col.changed: changed}
 
 
 def share_text(share: float) -> str:
@@ -547,7 +571,8 @@ def _summary(old: Plan, new: Plan, shared: list[str], r: DiffResult) -> list[tup
     stopped = bn[bn[Col.change] == "stopped binding"] if len(bn) else bn
     if len(bn):
         def names(frame):
-            return "; ".join(f"{x.what or x.family + ' ' + x.key} in {x.quarter}" for x in frame.head(5).itertuples())
+            shown = "; ".join(f"{x.what or x.family + ' ' + x.key} in {x.quarter}" for x in frame.head(5).itertuples())
+            return shown + (f"; and {len(frame) - 5} more" if len(frame) > 5 else "")
         text = []
         if len(started):
             text.append(f"{len(started)} limit(s) started binding: {names(started)}")

@@ -40,6 +40,7 @@ NUMBER = '#,##0.###;[Red]-#,##0.###'
 TPS = '#,##0" tok/s";[Red]-#,##0" tok/s"'
 MW = '#,##0.000" MW";[Red]-#,##0.000" MW"'
 PERCENT = '0.0%'
+GAP_PERCENT = '0.00%'  # a MIP gap: 0.24%, where 0.1% is the default target and 0.5% the example's
 WHOLE = '#,##0;[Red]-#,##0'  # racks and blocks (whole when they are integer variables), chips, stacks
 ONE_DECIMAL = '#,##0.0;[Red]-#,##0.0'  # wafers and dies
 FACTOR = '0.000'  # a sampled factor (sweep draws): 0.858, not '1'
@@ -68,7 +69,9 @@ def number_format(column: str) -> str:
         return PERCENT
     if c.startswith("factor "):  # a sweep draw's factor on an input ('factor HBMMinStacks|V|*'), not its unit
         return FACTOR
-    if c in (Col.utilization, Col.service_level) or c.endswith(("_gap", "_share", Col.utilization, Col.service_level)):
+    if c.endswith("_gap"):
+        return GAP_PERCENT
+    if c in (Col.utilization, Col.service_level) or c.endswith(("_share", Col.utilization, Col.service_level)):
         return PERCENT
     if Col.shadow_price in c or "usd_per" in c:
         return USD_CENTS

@@ -11,6 +11,7 @@ one quarter only, $1,000 of demand for $1,100); fab capacity starts binding, one
 $2,000 - $1,100 = $900.
 """
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -314,3 +315,41 @@ def test_the_kpis_of_the_shared_quarters_are_in_their_units(tmp_path):
     shared = next(k for k in rows if str(k).startswith("service_level in "))
     assert rows[shared][header.index("old")].number_format.endswith("%")
     assert rows["objective_usd"][header.index("change_share")].number_format == "+0.0##%;-0.0##%;0.0%"
+
+
+def _hbm_sheets(penalty, demand=2000, floor=None):
+    """test_hbm_take_or_pay's case: a rack = 10 chips = 1 wafer ($100) + 10 stacks from V ($10 each) + $1,000
+    capex and serves 1,000 tok/s; unmet demand costs `penalty` per tok/s."""
+    from tests.model.test_hbm_take_or_pay import _sheets
+    from tests.model.helpers import Q, set_row
+    sheets = _sheets()
+    set_row(sheets, "Workloads", "w", unmet_penalty_usd_per_tps=penalty)
+    sheets["Demand"][1] = ["NA", "w", demand]
+    if floor is not None:
+        sheets["HBMMinStacks"] = [["vendor", Q[0]], ["V", floor]]
+    return sheets
+
+
+def test_hbm_bought_and_paid_alike_is_one_decision_counted_once(tmp_path):
+    """No floor: paid = bought in both plans. At $1.15 per tok/s a rack ($1,200) does not pay; at $1.25 both
+    racks do (2 x 10 stacks). The diff lists the stacks once, at $10 each: +20 stacks, +$200 (it listed a
+    'paid' row too, counting the $200 twice)."""
+    _s, old = planned(tmp_path, _hbm_sheets(1.15), "old")
+    _s, new = planned(tmp_path, _hbm_sheets(1.25), "new")
+    result = compare(load_plan(old), load_plan(new))
+    hbm = result.decisions[result.decisions["decision"].str.startswith("hbm")]
+    assert hbm[["decision", "key", "old", "new", "cost_impact_usd"]].values.tolist() == \
+        [["hbm", "V", 0, 20, pytest.approx(200)]]
+
+
+def test_stacks_bought_under_a_floor_move_no_money(tmp_path):
+    """Floor 10 stacks: the old plan builds one rack (its 10 stacks are the floor's, test_hbm_take_or_pay), the
+    new one, with no demand, builds none: bought 10 -> 0, paid 10 -> 10. The bought row has no cost impact
+    (the money is on stacks paid, which did not move); the rack's -$1,000 is the only money."""
+    _s, old = planned(tmp_path, _hbm_sheets(1.15, floor=10), "old")
+    _s, new = planned(tmp_path, _hbm_sheets(1.15, demand=0, floor=10), "new")
+    result = compare(load_plan(old), load_plan(new))
+    rows = {r.decision: r for r in result.decisions.itertuples()}
+    assert (rows["hbm"].old, rows["hbm"].new) == (10, 0) and "hbm paid" not in rows
+    assert pd.isna(rows["hbm"].cost_impact_usd) and "stacks paid" in rows["hbm"].price_from
+    assert rows["racks"].cost_impact_usd == pytest.approx(-1000)
