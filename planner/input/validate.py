@@ -80,6 +80,9 @@ def validate_raw(raw: RawWorkbook, issues: Issues) -> tuple[PlanData | None, Iss
     return data, issues
 
 
+EDIT_SHEETS = ("Scenarios", "Uncertainty")  # the sheets whose rows edit other sheets' cells
+
+
 def add_edited_value_errors(raw: RawWorkbook, issues: Issues) -> None:
     """When an input edit failed (a scenario row naming no cell), the values its other rows did write are still
     checked, so every error of the scenario is reported at once: `issues` gets the validation errors at a cell an
@@ -90,7 +93,8 @@ def add_edited_value_errors(raw: RawWorkbook, issues: Issues) -> None:
     edited = {c for c in raw.edited if "!" in c}
     known = {(i.cell, i.message) for i in issues.errors}
     for e in found.errors:
-        if (e.cell in edited or e.sheet == "Scenarios") and (e.cell, e.message) not in known:
+        at_edit_row = e.sheet in EDIT_SHEETS or str(e.cell).split("!")[0] in EDIT_SHEETS  # an added row's cell
+        if (e.cell in edited or at_edit_row) and (e.cell, e.message) not in known:
             issues.items.append(e)
 
 

@@ -93,6 +93,25 @@ def test_added_row_values_are_validated_at_their_scenarios_cell(tmp_path):
     assert ("Scenarios!C2", "power_price_usd_per_mwh") in cells
 
 
+def test_a_failed_remove_row_does_not_hide_the_other_rows_errors(tmp_path):
+    """A new-user trial: a scenario adding a site without pue or power price, with a negative power, and removing
+    a row that does not exist showed only the remove_row's error. Every error of the scenario is shown
+    at once, each at its Scenarios cell (the same pipeline `planner validate` and `--scenario` use)."""
+    from planner.input.reader import read_workbook as read
+    from planner.pipeline import prepare
+    sheets = minimal_sheets(2)
+    sheets["Scenarios"] = [HEADER, ["bad", "Sites", "T", "region", "add_row", "NA"],
+                           ["bad", "SitePower", "T", "2026Q2", "add_row", -5],
+                           ["bad", "Fabs", "Nobody", None, "remove_row", None]]
+    raw, issues = read(write(tmp_path, sheets))
+    prepared = prepare(raw, issues, [ScenarioEdit("bad")])
+    assert prepared.data is None
+    cells = {(e.cell, e.column): e.message for e in prepared.issues.errors}
+    assert "no row of Fabs has key 'Nobody'" in cells[("Scenarios!C4", "key")]
+    assert "required and is blank" in cells[("Scenarios!C2", "pue")]
+    assert "cannot be negative" in cells[("Scenarios!F3", "2026Q2")]
+
+
 def test_add_row_of_an_existing_key_is_an_error(tmp_path):
     sheets = minimal_sheets(2)
     sheets["Scenarios"] = [HEADER, ["dup", "Sites", "S", "region", "add_row", "NA"]]
