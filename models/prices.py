@@ -69,6 +69,28 @@ def continuous_copy(lp: highspy.HighsLp) -> highspy.HighsLp:
 
 
 PROBED_ROWS = 12  # the most valuable limits whose step is measured (the Summary names five)
+JOINT_GROUPS = 5  # the most valuable limits (family and key) whose step in every priced quarter is measured
+
+
+class Steps(dict):
+    """{ConstraintData: objective decrease} of one more unit of each probed row, and in `joint`
+    {(family, key parts): (objective decrease, quarters)} of one more unit in every quarter a limit is priced in at
+    once (a site's power in all its full quarters: racks deployed in one stay into the next, so one quarter alone
+    can save nothing while all of them save much)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.joint: dict[tuple, tuple[float, tuple[int, ...]]] = {}
+
+
+def _limit_of(con) -> tuple[tuple, int | None]:
+    """(family, key parts) and the quarter index of a limit's row: a family's rows of one key over the quarters
+    are one limit (its trailing integer index is the quarter)."""
+    idx = con.index()
+    parts = tuple(idx) if isinstance(idx, tuple) else (idx,)
+    if parts and isinstance(parts[-1], int):
+        return (con.parent_component().local_name, parts[:-1]), parts[-1]
+    return (con.parent_component().local_name, parts), None
 
 
 def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
@@ -80,8 +102,9 @@ def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
     price holds for 0 MW upward, and one more MW saves $2.2M). Rows are taken by |dual x bound| (the value
     Bottlenecks ranks by) until PROBED_ROWS are measured or `budget_s` seconds pass."""
     start = time.perf_counter()
+    steps = Steps()
     if not h.getBasis().valid:  # no basis (interior point without crossover): each re-solve would start from nothing
-        return {}
+        return steps
     lp = h.getLp()
     dual = np.asarray(h.getSolution().row_dual, dtype=float)
     base = h.getInfo().objective_function_value
@@ -94,21 +117,46 @@ def one_more_unit(h: highspy.Highs, form, budget_s: float) -> dict:
         bound = upper[i] if sense == 1 else lower[i]
         candidates.append((-abs(dual[i] * bound), i, sense, 1.0 / family.scale, con))
     candidates.sort(key=lambda c: c[:2])
-    steps: dict = {}
     h.setOptionValue("solver", "simplex")  # from the basis: a few dual simplex iterations per step
     # a presolve per step would redo the whole LP's (bench's L, 1M columns: the 5 s budget went to one re-solve)
     h.setOptionValue("presolve", "off")
+    deadline = start + budget_s
     for _value, i, sense, step, con in candidates[:PROBED_ROWS]:
-        left = budget_s - (time.perf_counter() - start)
-        if left <= 0:
+        saving = _relaxed_saving(h, [(i, sense, step)], lower, upper, base, deadline)
+        if saving is None and time.perf_counter() >= deadline:
             break
-        h.setOptionValue("time_limit", float(left))  # one long re-solve (a large LP) stops at the budget too
+        if saving is not None:
+            steps[con] = saving
+    groups: dict[tuple, list] = {}
+    for value, i, sense, step, con in candidates:
+        limit, t = _limit_of(con)
+        groups.setdefault(limit, []).append((value, i, sense, step, t))
+    ranked = sorted(groups.items(), key=lambda g: sum(r[0] for r in g[1]))  # values are negated: dearest first
+    for limit, rows in [g for g in ranked if len(g[1]) > 1][:JOINT_GROUPS]:
+        saving = _relaxed_saving(h, [(i, sense, step) for _v, i, sense, step, _t in rows], lower, upper, base, deadline)
+        if saving is None and time.perf_counter() >= deadline:
+            break
+        if saving is not None:
+            steps.joint[limit] = (saving, tuple(sorted(t for *_r, t in rows if t is not None)))
+    return steps
+
+
+def _relaxed_saving(h: highspy.Highs, rows: list[tuple[int, int, float]], lower: np.ndarray, upper: np.ndarray,
+                    base: float, deadline: float) -> float | None:
+    """The objective decrease of re-solving `h` with each row's active bound moved out by its step (then put
+    back); None when the time is up or the re-solve did not reach an optimum."""
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return None
+    h.setOptionValue("time_limit", float(left))  # one long re-solve (a large LP) stops at the budget too
+    for i, sense, step in rows:
         if sense == 1:
             h.changeRowBounds(i, lower[i], upper[i] + step)
         else:
             h.changeRowBounds(i, lower[i] - step, upper[i])
-        h.run()
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            steps[con] = max(0.0, base - h.getInfo().objective_function_value)
+    h.run()
+    saving = max(0.0, base - h.getInfo().objective_function_value) \
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else None
+    for i, _sense, _step in rows:
         h.changeRowBounds(i, lower[i], upper[i])
-    return steps
+    return saving

@@ -97,6 +97,7 @@ class Col:
     old = "old"
     old_limit = "old_limit"
     old_shadow_price = "old_shadow_price"
+    one_more_unit_each_quarter_saves_usd = "one_more_unit_each_quarter_saves_usd"
     one_more_unit_saves_usd = "one_more_unit_saves_usd"
     option = "option"
     override = "override"
@@ -266,7 +267,8 @@ TIDY_SHEETS: tuple[OutputSheet, ...] = (
     OutputSheet("Bottlenecks", ("family", "key", "quarter"), ("slack", "shadow_price", "binding"),
                 "binding limits, most valuable first",
                 written=("family", "key", "quarter", "limit", "used", "slack", "shadow_price", "unit", "value_usd",
-                         "one_more_unit_saves_usd", "binding", "utilization", "input_cell", "what")),
+                         "one_more_unit_saves_usd", "one_more_unit_each_quarter_saves_usd", "binding", "utilization",
+                         "input_cell", "what")),
 )
 TIDY_BY_NAME = {s.name: s for s in TIDY_SHEETS}
 CONTRACT_SHEETS = tuple(s.name for s in TIDY_SHEETS)

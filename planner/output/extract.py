@@ -74,7 +74,7 @@ def extract(m: pyo.ConcreteModel, sets: ModelSets, data: PlanData, result: Solve
     out.cost_breakdown_usd = cost_breakdown_usd(m)
     out.objective_usd = sum(out.cost_breakdown_usd.values())
     out.kpis = kpis(m, data, tables, out.cost_breakdown_usd)
-    tables["Bottlenecks"] = bottlenecks(tables, data, steps_by_limit(result, data))
+    tables["Bottlenecks"] = bottlenecks(tables, data, steps_by_limit(result, data), joint_steps_by_limit(result, data))
     from planner.output.reasons import limited_by
 
     tables["Serving"][Col.limited_by] = limited_by(tables, data, sets)
@@ -370,13 +370,25 @@ def steps_by_limit(result: SolveResult, data: PlanData) -> dict[tuple, float]:
     return steps
 
 
-def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData, steps: dict[tuple, float] | None = None) -> pd.DataFrame:
+def joint_steps_by_limit(result: SolveResult, data: PlanData) -> dict[tuple, tuple[float, set[str]]]:
+    """{(family, key or None): (USD, quarter labels)} of result.one_more_unit.joint: what one more unit of a limit
+    in every quarter it is priced in saves at once, re-solved (models.prices.one_more_unit)."""
+    joint = getattr(result.one_more_unit, "joint", {}) or {}
+    out = {}
+    for (family, parts), (saving, ts) in joint.items():
+        key = str(parts[0]) if len(parts) == 1 else ("/".join(map(str, parts)) if parts else None)
+        out[(family, key)] = (saving * USD_PER_OBJ, {data.quarters[t] for t in ts if 0 <= t < len(data.quarters)})
+    return out
+
+
+def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData, steps: dict[tuple, float] | None = None,
+                joint: dict[tuple, tuple[float, set[str]]] | None = None) -> pd.DataFrame:
     """Binding or near-binding limits, most valuable first: value = shadow price x limit.
 
     `binding` means used within 1e-6 of the limit, or (whole racks) with less left than one more rack needs; a limit used to 99% or more is listed too (near-binding:
     with whole racks a power limit is rarely met exactly, and a MIP's fixed-integer duals price it at 0)."""
     rows = []
-    steps = steps or {}
+    steps, joint = steps or {}, joint or {}
     whole = whole_rack_slack(data)
 
     def add(family, key, quarter, limit, used, price, unit, sheet, keys, column, what):
@@ -388,9 +400,11 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData, steps: dict[tup
         if (price is None or abs(price) < 1e-9) and not (near and used > 0):
             return
         step = steps.get((family, str(key), str(quarter)), steps.get((family, None, str(quarter))))
+        together, quarters = joint.get((family, str(key)), joint.get((family, None), (None, set())))
         rows.append({Col.family: family, Col.key: key, Col.quarter: quarter, Col.limit: limit, Col.used: used, Col.slack: slack,
                      Col.shadow_price: price or 0.0, Col.unit: unit, Col.value_usd: abs(price or 0.0) * abs(limit),
                      Col.one_more_unit_saves_usd: step,
+                     Col.one_more_unit_each_quarter_saves_usd: together if str(quarter) in quarters else None,
                      Col.binding: bool(binding), Col.utilization: used / limit if limit > 0 else None,
                      Col.input_cell: data.cell(sheet, keys, column), Col.what: what})
 
@@ -419,7 +433,8 @@ def bottlenecks(tables: dict[str, pd.DataFrame], data: PlanData, steps: dict[tup
             "blocks", "PackagingExpansion", (k,), "max_blocks", f"packaging expansion blocks on line {k}")
     frame = pd.DataFrame(rows, columns=_columns("Bottlenecks", after={Col.quarter: (Col.limit, Col.used),
                                                                       Col.shadow_price: (Col.unit, Col.value_usd,
-                                                                                         Col.one_more_unit_saves_usd)},
+                                                                                         Col.one_more_unit_saves_usd,
+                                                                                         Col.one_more_unit_each_quarter_saves_usd)},
                                                 tail=(Col.utilization, Col.input_cell, Col.what)))
     return frame.sort_values([Col.value_usd, Col.family, Col.key, Col.quarter], ascending=[False, True, True, True],
                              kind="mergesort").reset_index(drop=True)

@@ -259,6 +259,29 @@ def _dearest(rows: pd.DataFrame) -> pd.Series:
     return rows.loc[rows[Col.shadow_price].fillna(0.0).abs().idxmax()]
 
 
+def _measured(rows: pd.DataFrame, column: str) -> float | None:
+    """The largest measured saving of `column` among a limit's rows (None: none measured)."""
+    if column not in rows.columns or not rows[column].notna().any():
+        return None
+    return float(rows[column].astype(float).max())
+
+
+def _ranked_limits(b: pd.DataFrame) -> list[tuple]:
+    """(family, key) most valuable first: by shadow price x limit summed over the quarters, except that a limit whose
+    every measured step (one quarter, or all its priced quarters at once) saves under $1 goes last: raising it
+    alone lowers nothing (another limit takes over at once), whatever its price says (a new-user trial: a
+    site ranked third said 'one more MW saves $0')."""
+    value = b.groupby([Col.family, Col.key], sort=False)[Col.value_usd].sum().sort_values(ascending=False,
+                                                                                         kind="mergesort")
+    def futile(limit) -> bool:
+        rows = b[(b[Col.family] == limit[0]) & (b[Col.key] == limit[1])]
+        saved = [x for x in (_measured(rows, Col.one_more_unit_saves_usd),
+                             _measured(rows, Col.one_more_unit_each_quarter_saves_usd)) if x is not None]
+        return bool(saved) and max(saved) < 1.0
+    order = list(value.index)
+    return [k for k in order if not futile(k)] + [k for k in order if futile(k)]
+
+
 def _dollars(x: float) -> str:
     """'$2,190,000' (whole dollars: a price in millions has no cents worth reading), '$0.2048' below $100."""
     return money(x) if abs(x) >= 100 else f"${x:,.4g}"
@@ -269,11 +292,10 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
     b = solution.tables["Bottlenecks"]
     if not len(b):
         return ["No limit binds: every capacity has room to spare."]
-    order = b.groupby([Col.family, Col.key], sort=False)[Col.value_usd].sum().sort_values(ascending=False, kind="mergesort")
     horizon = [str(q) for q in solution.tables["Budget"][Col.quarter]]  # one row per quarter, in order
     lines = []
-    for family, key in order.index[:n]:
-        rows = b[(b[Col.family] == family) & (b[Col.key] == key)]
+    for family, key in _ranked_limits(b)[:n]:
+        rows = group = b[(b[Col.family] == family) & (b[Col.key] == key)]
         binding = rows[rows[Col.binding].astype(bool)] if Col.binding in rows.columns else rows
         rows = binding if len(binding) else rows  # the quarters it binds in; else those it nearly fills
         top = _dearest(rows)
@@ -286,7 +308,16 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
         cell = f" ({most}input {top['input_cell']})" if top[Col.input_cell] else ""
         step = top.get(Col.one_more_unit_saves_usd)
         price = abs(top[Col.shadow_price])
-        if step is not None and not pd.isna(step) and price > 1e-9:
+        together = _measured(group, Col.one_more_unit_each_quarter_saves_usd)
+        if together is not None and price > 1e-9:
+            priced = [str(q) for q in group.loc[group[Col.one_more_unit_each_quarter_saves_usd].notna(), Col.quarter]]
+            each = (f"in each of those {len(priced)} quarters" if sorted(priced) == sorted(quarters) else
+                    f"in each of the {len(priced)} quarters it is priced in ({quarter_spans(priced, horizon)})")
+            alone = f"; in {top[Col.quarter]} alone: {_dollars(step)}" if step is not None and not pd.isna(step) \
+                else ""
+            lines.append(f"{what} binds{when}: one more {unit} {each} saves {_dollars(together)} of discounted "
+                         f"cost, re-solved{alone}{cell}.")
+        elif step is not None and not pd.isna(step) and price > 1e-9:
             where = f" in {top[Col.quarter]}" if top[Col.quarter] else ""
             at = f" (input {top[Col.input_cell]})" if top[Col.input_cell] else ""
             # the value function is convex in the limit: the dual is at most the loss of one unit less
