@@ -48,6 +48,17 @@ class Scan:
     sheet_names: list[str] = field(default_factory=list)  # as written in xl/workbook.xml, in order
     formula_members: set[str] = field(default_factory=set)  # worksheet parts holding at least one formula
     formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet title -> formula cells
+    stale_formulas: bool = False  # saved values of formulas were never computed (recalculates_on_load)
+
+
+_FULL_CALC = re.compile(rb'<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*["\'](?:1|true)["\']')
+
+
+def recalculates_on_load(workbook_xml: bytes) -> bool:
+    """The workbook asks the spreadsheet program to recompute every formula when opened (calcPr fullCalcOnLoad):
+    what a script writes (xlsxwriter and pandas store each formula's value as 0, openpyxl stores none), so the
+    values saved with its formulas are not their results. Excel and LibreOffice clear it when they save."""
+    return bool(_FULL_CALC.search(workbook_xml))
 
 
 def file_kind_problem(path: Path, max_file_bytes: int) -> str | None:
@@ -189,7 +200,7 @@ def scan_package(data: bytes, *, max_rows: int, max_cells: int, max_shared_strin
     names = src.namelist()
     workbook_xml = src.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
     sheets = sheet_names(workbook_xml)
-    scan = Scan(b"", [n for n, _rid in sheets])
+    scan = Scan(b"", [n for n, _rid in sheets], stale_formulas=recalculates_on_load(workbook_xml))
     title_of = _titles_by_member(src, names, sheets)
     if STRICT_NS in workbook_xml[:8192]:
         raise StrictOOXML()
@@ -234,13 +245,15 @@ def _titles_by_member(z: zipfile.ZipFile, names: list[str], sheets: list[tuple[s
 
 def uncached_formula_cells(data: bytes, titles: set[str]) -> dict[str, dict[tuple[int, int], str]]:
     """Sheet title -> {(row, column): '=formula'} of the formula cells of the sheets `titles` that hold no cached
-    value (no <v>): a workbook written by a program that does not compute formulas, which every reader of cached
-    values (openpyxl's data_only, calamine, pandas) sees as blank cells. Only parts that hold a formula are
-    parsed cell by cell."""
+    value (no <v>; every formula cell when the workbook recalculates on load, whose saved values are not results):
+    a workbook written by a program that does not compute formulas, which every reader of cached values
+    (openpyxl's data_only, calamine, pandas) sees as blank cells or 0. Only parts that hold a formula are parsed
+    cell by cell."""
     z = zipfile.ZipFile(io.BytesIO(data))
     names = z.namelist()
     workbook_xml = z.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
     title_of = _titles_by_member(z, names, sheet_names(workbook_xml))
+    stale = recalculates_on_load(workbook_xml)  # then no formula's saved value is its result
     found: dict[str, dict[tuple[int, int], str]] = {}
     for member, title in title_of.items():
         if title not in titles or member not in names:
@@ -249,7 +262,7 @@ def uncached_formula_cells(data: bytes, titles: set[str]) -> dict[str, dict[tupl
         if not _FORMULA.search(part):
             continue
         cells: dict[tuple[int, int], str] = {}
-        _formula_cells(part, cells, uncached_only=True)
+        _formula_cells(part, cells, uncached_only=not stale)
         if cells:
             found[title] = cells
     return found

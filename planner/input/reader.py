@@ -341,7 +341,7 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
                              f"{limits.max_rows_per_sheet:,}")
                 continue
             fws = formulas_wb[title] if formulas_wb is not None else scan.formulas.get(title)
-            sheets[spec.name] = _read_sheet(ws, fws, spec.keys or ("key",), issues)
+            sheets[spec.name] = _read_sheet(ws, fws, spec.keys or ("key",), issues, scan.stale_formulas)
         other = sorted(k for k in set(by_lower) - {s.name.lower() for s in SHEETS} - {"readme", "rollnotes"} if by_lower[k])
         for key in other:
             title = by_lower[key]
@@ -418,7 +418,7 @@ def _find_table_area(ws, key_columns: tuple[str, ...]) -> tuple[int, int | None,
     return 1, None, None
 
 
-def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawSheet:
+def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues, stale_formulas: bool = False) -> RawSheet:
     title = ws.title
     header_row, last_row, table_end = _find_table_area(ws, key_columns)
     columns: dict[str, str] = {}
@@ -482,6 +482,13 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues) -> RawShe
                 continue
             if (isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS) or cell.data_type == "e":
                 issues.error(title, ref, name, v, f"Excel error value {v}; fix the formula or the value")
+                faulty.add(name)
+                continue
+            if stale_formulas and v is not None and (r, c) in formula_cells:
+                issues.error(title, ref, name, formula_cells[(r, c)], f"formula whose saved value ({v!r}) was never "
+                             "computed: the file asks to be recalculated when opened, as a script (xlsxwriter, "
+                             "pandas, openpyxl) writes it; open and save it in Excel (or LibreOffice) so its values "
+                             "are computed, or type the value")
                 faulty.add(name)
                 continue
             if v is None and (r, c) in formula_cells:

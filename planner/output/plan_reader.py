@@ -107,7 +107,9 @@ def _refuse_uncached_formulas(path: Path, data: bytes, titles: set[str]) -> None
     if not listed:
         return
     more = f" and {len(listed) - UNCACHED_LISTED} more" if len(listed) > UNCACHED_LISTED else ""
-    raise PlanReadError(f"{path.name} has {len(listed)} formula cell(s) with no cached value, which read as blank: "
+    raise PlanReadError(f"{path.name} has {len(listed)} formula cell(s) with no computed value (none saved, or a "
+                        "script's placeholder in a file that asks to be recalculated when opened), which would "
+                        "read as blank or 0: "
                         f"{', '.join(listed[:UNCACHED_LISTED])}{more}; open and save the workbook in Excel (or "
                         "LibreOffice) so their values are computed, or type the values")
 

@@ -30,3 +30,25 @@ def test_a_cell_with_broken_xml_names_its_sheet_and_the_cell_near_it(tmp_path, c
     assert cli.main(["validate", str(damaged)]) == 2
     said = capsys.readouterr().out
     assert "damaged XML inside" in said and "in sheet 'Fabs' near cell B2" in said
+
+
+def test_formula_values_a_script_saved_as_placeholders_are_not_read_as_numbers(tmp_path, capsys):
+    """xlsxwriter and pandas save each formula with the value 0 and ask the spreadsheet program to recompute
+    everything on opening (calcPr fullCalcOnLoad). Demand =500+500 was read as 0 tok/s: 'OPTIMAL, objective $0',
+    exit 0. Each such cell is now an error at its cell; a workbook that does not ask for it keeps its values."""
+    src = write(tmp_path, minimal_sheets(1))
+    wb = load_workbook(src)
+    wb["Demand"]["C2"] = "=500+500"
+    wb.save(src)
+    titles = load_workbook(src).sheetnames
+    member = f"xl/worksheets/sheet{titles.index('Demand') + 1}.xml"
+    scripted = tmp_path / "scripted.xlsx"
+    _rewrite_member(src, scripted, member, lambda b: b.replace(b"</f>", b"</f><v>0</v>", 1))
+    assert b'fullCalcOnLoad="1"' in zipfile.ZipFile(scripted).read("xl/workbook.xml")  # as openpyxl writes it too
+    assert cli.main(["validate", str(scripted)]) == 2
+    said = capsys.readouterr().out
+    assert "Demand!C2 [2026Q1] = '=500+500': formula whose saved value (0) was never computed" in said
+    computed = tmp_path / "computed.xlsx"  # the same file once a spreadsheet program saved it: values are results
+    _rewrite_member(scripted, computed, "xl/workbook.xml", lambda b: b.replace(b'fullCalcOnLoad="1"', b""))
+    _rewrite_member(computed, tmp_path / "c2.xlsx", member, lambda b: b.replace(b"<v>0</v>", b"<v>1000</v>", 1))
+    assert cli.main(["validate", str(tmp_path / "c2.xlsx")]) == 0
