@@ -52,3 +52,18 @@ def test_formula_values_a_script_saved_as_placeholders_are_not_read_as_numbers(t
     _rewrite_member(scripted, computed, "xl/workbook.xml", lambda b: b.replace(b'fullCalcOnLoad="1"', b""))
     _rewrite_member(computed, tmp_path / "c2.xlsx", member, lambda b: b.replace(b"<v>0</v>", b"<v>1000</v>", 1))
     assert cli.main(["validate", str(tmp_path / "c2.xlsx")]) == 0
+
+
+def test_a_wide_row_with_a_bad_key_still_has_its_values_checked():
+    """FabCapacity row F2 (no such fab) with 'lots' and -3, SitePower row S repeated with '12 MW' and 'x': the
+    key errors alone were shown, the four value errors only once the keys were fixed. All six at once."""
+    import tempfile
+    from pathlib import Path
+    from planner.input.validate import validate_workbook
+    s = minimal_sheets(2)
+    s["FabCapacity"].append(["F2", "lots", -3])
+    s["SitePower"].append(["S", "12 MW", "x"])
+    _data, issues = validate_workbook(write(Path(tempfile.mkdtemp()), s))
+    cells = {e.cell for e in issues.errors}
+    assert cells == {"FabCapacity!A3", "FabCapacity!B3", "FabCapacity!C3", "SitePower!A3", "SitePower!B3",
+                     "SitePower!C3"}

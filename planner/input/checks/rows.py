@@ -382,7 +382,22 @@ def read_wide(ctx: ValidationContext, name: str, known: dict[str, set]) -> list[
             ctx.cells[(name, keys, k)] = row.cells.get(k, "")
         if ok and row.ok:
             out.append((keys, series, row))
+    _check_dropped_rows_values(ctx, spec, sheet, {row.excel_row for row in rows})
     return out
+
+
+def _check_dropped_rows_values(ctx: ValidationContext, spec: SheetSpec, sheet: RawSheet, kept: set[int]) -> None:
+    """The quarter cells of a wide row dropped for its key (unknown, repeated) are still checked, so every error
+    of the sheet shows at once (a hostile trial: 'lots' and -3 beside an unknown fab showed only once the fab was
+    fixed). Their cells are not recorded: the key is not the plan's."""
+    quarters = ctx.quarters or [c for c in sheet.columns if looks_like_quarter(c)]
+    for raw in sheet.rows:
+        if raw.excel_row in kept:
+            continue
+        for q in quarters:
+            if q in sheet.columns:
+                typed_value(ctx.issues, spec, spec.value, raw.values.get(q), sheet.cell(q, raw.excel_row),
+                            required=False, reported=q in raw.faulty, label=q)
 
 
 # frames of tables already built in this process, by content: `planner validate` checks every scenario on a
