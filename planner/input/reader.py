@@ -291,8 +291,10 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
         formulas_wb = _load(scan.data, data_only=False, read_only=True) \
             if len(scan.formulas) < len(scan.formula_members) else None
     except Exception as exc:  # openpyxl raises many types on damaged files
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_damage(exc)}"
-                     f"{_where_xml_breaks(scan.data)}); open it in Excel and save it again, or use a good copy")
+        where = _where_xml_breaks(scan.data)
+        detail = where.lstrip(", ") if "saved as a number" in where else f"{_damage(exc)}{where}"  # no int() talk
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({detail}); open it in Excel and save it "
+                     "again, or use a good copy")
         return None, issues
     try:
         by_lower: dict[str, str] = {}
@@ -365,11 +367,16 @@ def _unknown_sheet(title: str) -> str:
 
 
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3}\d+)"')
+# a number cell (no t, or t="n") and its saved value, which must read as a number
+_NUMBER_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)>\s*(?:<(?:\w+:)?f[^>]*(?:/>|>.*?</(?:\w+:)?f>)\s*)?'
+                          rb'<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>', re.S)
+_NUMBER_TEXT = re.compile(rb'^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$')
 
 
 def _where_xml_breaks(data: bytes) -> str:
-    """', in sheet 'Fabs' near cell B7' for the first worksheet whose XML does not parse ('' when none is, or
-    the damage lies elsewhere): the planner cannot read around it, but the planner can go and fix that cell."""
+    """', in sheet 'Fabs' near cell B7' for the first worksheet whose XML does not parse, or whose number cell
+    holds no number (a tool's NaN or INF), '' when none does or the damage lies elsewhere: the planner cannot read
+    around it, but the planner can go and fix that cell."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()
@@ -384,6 +391,13 @@ def _where_xml_breaks(data: bytes) -> str:
                     cells = _CELL_REF.findall(part[:offset])
                     near = f" near cell {cells[-1].decode()}" if cells else ""
                     return f", in sheet '{titles.get(name, name)}'{near}"
+                for m in _NUMBER_CELL.finditer(part):
+                    kind = re.search(rb'\bt="([^"]*)"', m.group(1))
+                    ref = re.search(rb'\br="([A-Z]{1,3}\d+)"', m.group(1))
+                    if (kind is None or kind.group(1) == b"n") and ref and not _NUMBER_TEXT.match(m.group(2)):
+                        text = m.group(2).decode("utf-8", "replace")[:40]
+                        return f", in sheet '{titles.get(name, name)}' cell {ref.group(1).decode()}: {text!r} is " \
+                               "saved as a number but is not one"
     except Exception:  # damaged beyond the sheets' XML: the message without a place
         return ""
     return ""

@@ -67,3 +67,18 @@ def test_a_wide_row_with_a_bad_key_still_has_its_values_checked():
     cells = {e.cell for e in issues.errors}
     assert cells == {"FabCapacity!A3", "FabCapacity!B3", "FabCapacity!C3", "SitePower!A3", "SitePower!B3",
                      "SitePower!C3"}
+
+
+def test_a_number_cell_saved_as_nan_names_its_cell(tmp_path, capsys):
+    """<v>NaN</v> in a number cell (a tool writing a float NaN): openpyxl cannot read the file; the message said
+    "invalid literal for int() with base 10: 'NaN'". It now names the sheet and the cell."""
+    src = write(tmp_path, minimal_sheets(1))
+    titles = load_workbook(src).sheetnames
+    member = f"xl/worksheets/sheet{titles.index('Products') + 1}.xml"
+    damaged = tmp_path / "nan.xlsx"
+    _rewrite_member(src, damaged, member,
+                    lambda b: re.sub(rb'(<c r="B2"[^>]*>)<v>[^<]*</v>', rb"\1<v>NaN</v>", b, count=1))
+    assert cli.main(["validate", str(damaged)]) == 2
+    said = capsys.readouterr().out
+    assert "in sheet 'Products' cell B2: 'NaN' is saved as a number but is not one" in said
+    assert "int()" not in said
