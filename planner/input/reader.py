@@ -188,7 +188,7 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
                          f"{limits.max_rows_per_sheet:,} (PLANNER_MAX_ROWS_PER_SHEET); refusing to parse it")
         return None
     if "xl/workbook.xml" not in names:
-        issues.error("", "", "", path.name, "not a valid .xlsx workbook (no xl/workbook.xml inside)")
+        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({_other_zip_kind(data, names)})")
         return None
     if any(n.startswith("xl/externalLinks/") for n in names):
         issues.warning("", "", "", path.name, "the workbook links to other workbooks: cached values of linked "
@@ -199,6 +199,23 @@ def _open_bytes(path: Path, issues: Issues, limits: ReadLimits) -> bytes | None:
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+def _other_zip_kind(data: bytes, names: set[str]) -> str:
+    """What a zip that holds no xl/workbook.xml is, in words, with how to save it as .xlsx."""
+    save = "open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx)"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            mimetype = z.read("mimetype")[:100].decode("ascii", "replace") if "mimetype" in names else ""
+    except Exception:  # a damaged member: said as no workbook inside
+        mimetype = ""
+    if "opendocument.spreadsheet" in mimetype:
+        return f"it is an OpenDocument spreadsheet (.ods), whatever its name says; {save}"
+    if "xl/workbook.bin" in names:
+        return f"it is an Excel binary workbook (.xlsb), whatever its name says; {save}"
+    if "word/document.xml" in names or "ppt/presentation.xml" in names:
+        return "it is a Word or PowerPoint file, not a workbook"
+    return f"no xl/workbook.xml inside; {save}"
 
 
 def _member_titles(data: bytes, names: set[str]) -> dict[str, str]:

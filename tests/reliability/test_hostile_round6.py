@@ -82,3 +82,18 @@ def test_a_number_cell_saved_as_nan_names_its_cell(tmp_path, capsys):
     said = capsys.readouterr().out
     assert "in sheet 'Products' cell B2: 'NaN' is saved as a number but is not one" in said
     assert "int()" not in said
+
+
+def test_an_ods_or_xlsb_under_an_xlsx_name_is_named_with_how_to_save_it(tmp_path, capsys):
+    ods = tmp_path / "plan.xlsx"
+    with zipfile.ZipFile(ods, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    assert cli.main(["validate", str(ods)]) == 2
+    assert "it is an OpenDocument spreadsheet (.ods), whatever its name says" in capsys.readouterr().out
+    xlsb = tmp_path / "binary.xlsx"
+    with zipfile.ZipFile(xlsb, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"\x00\x01")
+    assert cli.main(["validate", str(xlsb)]) == 2
+    assert "it is an Excel binary workbook (.xlsb)" in capsys.readouterr().out
