@@ -7,6 +7,7 @@ Only reads; the roll steps (roll_steps.py) look values up through ClosedQuarter.
 from __future__ import annotations
 
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import pandas as pd
 from models.data import PlanData
 from planner.cycle.roll_notes import Note
 from planner.input.convert import CellError, convert
+from planner.input.guard import sheet_names
+from planner.input.names import name_key, nearest_name
 from planner.input.reader import normalise_header
 from planner.output.contract import TIDY_BY_NAME, Col, is_planned
 from planner.output.plan_reader import PlanReadError, plan_cell, read_plan, summary_values
@@ -282,7 +285,7 @@ def read_actuals(path: Path, data: PlanData, closed_quarter: ClosedQuarter, note
              "Wafers": [set(data.products.index), set(data.fabs.index)],
              "Partners": [set(data.partners.index)]}
     out: Actuals = {}
-    problems: list[str] = []
+    problems: list[str] = _misnamed_actuals_sheets(path, set(frames))
     for sheet, frame in frames.items():
         routes = set(data.routes.index) if sheet == "Wafers" else None
         table, skipped = _actuals_sheet(path, sheet, frame, known[sheet], closed, problems, routes)
@@ -295,6 +298,33 @@ def read_actuals(path: Path, data: PlanData, closed_quarter: ClosedQuarter, note
         raise RollError(f"the actuals workbook {path.name} has {len(problems)} error(s); nothing was written:\n  "
                         + "\n  ".join(problems))
     return out
+
+
+def _misnamed_actuals_sheets(path: Path, found: set[str]) -> list[str]:
+    """A sheet named like an actuals sheet the workbook lacks ('Deployment' for Deployments) would be ignored and
+    the plan's values rolled as if nothing were reported: an error naming the sheet it likely means. An actuals
+    workbook with none of the sheets is an error too (the input workbook given by mistake, say)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [n for n, _rid in sheet_names(z.read("xl/workbook.xml"))]
+    except Exception:  # read_plan has read this file; a package this cannot list is left to it
+        return []
+    keys = {name_key(n) for n in names}
+    if {name_key("Settings"), name_key("Products")} <= keys:
+        return [f"actuals {path.name} is an input workbook (it has Settings and Products sheets), not an actuals "
+                "workbook: give what happened in the closed quarter on sheets Chips, HBM, Deployments, Wafers or "
+                "Partners, as in the plan workbook"]
+    absent = [s for s in ACTUALS if s not in found]
+    problems = []
+    for name in names:
+        meant = nearest_name(name, absent) if name_key(name) not in {name_key(s) for s in ACTUALS} else None
+        if meant:
+            problems.append(f"actuals {path.name} sheet '{name}': not an actuals sheet, so it would be ignored; "
+                            f"did you mean {meant}? (rename the sheet)")
+    if not found and not problems:
+        problems.append(f"actuals {path.name} holds none of the actuals sheets ({', '.join(ACTUALS)}); it has "
+                        f"{', '.join(names[:12]) or 'no sheet'}")
+    return problems
 
 
 def note_stock_not_given(data: PlanData, closed: ClosedQuarter, notes: list[Note]) -> None:

@@ -378,7 +378,7 @@ def test_a_quarter_cell_that_is_no_quarter_and_an_arrival_before_the_start_are_e
 
 def _with_cached_values(path: Path, cached: dict[str, str]) -> None:
     """Give formula cells a cached value as a spreadsheet program would on save: openpyxl's '<f>1+1</f><v />'
-    becomes '<f>1+1</f><v>2</v>'."""
+    becomes '<f>1+1</f><v>2</v>', and the request to recalculate on opening (fullCalcOnLoad) is cleared."""
     import zipfile
 
     parts = {}
@@ -390,6 +390,8 @@ def _with_cached_values(path: Path, cached: dict[str, str]) -> None:
             for formula, value in cached.items():
                 part = part.replace(f"<f>{formula}</f><v />".encode(), f"<f>{formula}</f><v>{value}</v>".encode())
             parts[name] = part
+        if name == "xl/workbook.xml":
+            parts[name] = part.replace(b'fullCalcOnLoad="1"', b"")
     with zipfile.ZipFile(path, "w") as z:
         for name, part in parts.items():
             z.writestr(name, part)
@@ -408,7 +410,7 @@ def test_a_formula_with_no_cached_value_in_the_actuals_is_refused_at_its_cell(ro
     out = tmp_path / "next.xlsx"
     assert main(["roll", str(plan), str(source), "-o", str(out), "--actuals", str(actuals)]) == 2
     said = capsys.readouterr().err
-    assert "1 formula cell(s) with no cached value" in said and "Deployments!C2 (=1+1)" in said
+    assert "1 formula cell(s) with no computed value" in said and "Deployments!C2 (=1+1)" in said
     assert not out.exists()
 
     _with_cached_values(actuals, {"1+1": "2"})
@@ -429,3 +431,22 @@ def test_actual_racks_without_an_actual_chip_stock_are_warned(rolled, tmp_path):
     [warning] = [n for n in notes if n.what == "actual racks differ from the plan, chip stock not given"]
     assert warning.level == "warning" and warning.value == "L1"
     assert "+1 racks deployed in 2026Q1 against the plan (+10 chips)" in warning.source
+
+
+def test_a_misnamed_actuals_sheet_is_an_error_not_ignored(rolled, tmp_path, capsys):
+    """A hostile trial: actuals on a sheet 'Deployment' (for Deployments) rolled as if nothing were reported, exit
+    0. It is an error naming the sheet meant; an actuals workbook with no actuals sheet at all (the input workbook
+    given by mistake) is an error too. Nothing is written."""
+    source, plan, _out = rolled
+    typo = write(tmp_path, {"Deployment": [["product", "site", "racks_deployed"], ["L1", "S", 5]]}, "typo.xlsx")
+    out = tmp_path / "next.xlsx"
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(typo)]) == 2
+    assert "sheet 'Deployment': not an actuals sheet, so it would be ignored; did you mean Deployments?" in \
+        capsys.readouterr().err
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(source)]) == 2
+    assert "is an input workbook (it has Settings and Products sheets), not an actuals workbook" in \
+        capsys.readouterr().err
+    notes = write(tmp_path, {"Notes": [["what"], ["nothing"]]}, "notes.xlsx")
+    assert main(["-q", "roll", str(plan), str(source), "-o", str(out), "--actuals", str(notes)]) == 2
+    assert "holds none of the actuals sheets (Chips, HBM, Deployments, Wafers, Partners)" in capsys.readouterr().err
+    assert not out.exists()
