@@ -97,3 +97,19 @@ def test_an_ods_or_xlsb_under_an_xlsx_name_is_named_with_how_to_save_it(tmp_path
         z.writestr("xl/workbook.bin", b"\x00\x01")
     assert cli.main(["validate", str(xlsb)]) == 2
     assert "it is an Excel binary workbook (.xlsb)" in capsys.readouterr().out
+
+
+def test_a_misspelt_setting_is_an_error_naming_the_setting_meant(tmp_path):
+    """'mip_gap 0.2' and 'time_limit 5' were warnings: the plan ran at mip_rel_gap 0.001 and 600 s. Each is an
+    error naming the setting meant; a row of no setting's likeness ('notes') stays a warning."""
+    from planner.input.validate import validate_workbook
+    s = minimal_sheets(2)
+    s["Settings"] += [["mip_gap", 0.2], ["time_limit", 5], ["notes", "hello"]]
+    data, issues = validate_workbook(write(tmp_path, s))
+    assert data is None
+    errors = {e.value: e.message for e in issues.errors}
+    assert "did you mean 'mip_rel_gap'?" in errors["mip_gap"] and "did you mean 'time_limit_s'?" in errors["time_limit"]
+    assert [w.value for w in issues.warnings if "unknown setting" in w.message] == ["notes"]
+    s["Settings"] = [r for r in s["Settings"] if r[0] != "notes"] + [["mip_rel_gap", 0.01]]  # both given: a note
+    data, issues = validate_workbook(write(tmp_path, s, "both.xlsx"))
+    assert "mip_gap" not in {e.value for e in issues.errors}

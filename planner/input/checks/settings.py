@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.data import Settings
 from planner.input.checks.rows import known_text, sheet_with_columns, typed_value
 from planner.input.convert import CellError, convert
-from planner.input.names import name_key
+from planner.input.names import name_key, nearest_name
 from planner.input.reader import RawSheet, RawWorkbook
 from planner.input.schema import SETTING_BY_KEY, SETTINGS, SHEET_BY_NAME
 from planner.issues import Issues
@@ -19,6 +19,7 @@ def _given_settings(sheet: RawSheet, issues: Issues, cells: dict[tuple, str]) ->
     spec = SHEET_BY_NAME["Settings"]
     values: dict[str, object] = {}
     where: dict[str, str] = {}
+    unknown: list[tuple[str, str]] = []
     for raw in sheet.rows:
         try:
             key = convert("key", raw.values.get("key"))
@@ -31,8 +32,7 @@ def _given_settings(sheet: RawSheet, issues: Issues, cells: dict[tuple, str]) ->
         key_norm = SETTING_BY_NAME_KEY.get(name_key(key))  # "Start Quarter", "start-quarter", "StartQuarter"
         setting = SETTING_BY_KEY.get(key_norm) if key_norm else None
         if setting is None:
-            issues.warning("Settings", sheet.cell("key", raw.excel_row), "key", key,
-                           f"unknown setting '{key}'; ignored (known: {known_text(SETTING_BY_KEY)})")
+            unknown.append((key, sheet.cell("key", raw.excel_row)))
             continue
         if key_norm in where:
             issues.error("Settings", sheet.cell("key", raw.excel_row), "key", key,
@@ -50,7 +50,21 @@ def _given_settings(sheet: RawSheet, issues: Issues, cells: dict[tuple, str]) ->
             cells[("Settings", (key_norm,), "value")] = cell
             if value == 0 and key_norm in ZERO_MEANS:
                 issues.warning("Settings", cell, key_norm, value, ZERO_MEANS[key_norm])
+    _report_unknown(unknown, set(where), issues)
     return values
+
+
+def _report_unknown(unknown: list[tuple[str, str]], given: set[str], issues: Issues) -> None:
+    """An unknown setting is a warning (a note row is harmless), but one that is likely a misspelt setting not
+    given elsewhere ('mip_gap' for mip_rel_gap) is an error: the plan would silently take the default."""
+    for key, cell in unknown:
+        meant = nearest_name(key, [k for k in SETTING_BY_KEY if k not in given])
+        if meant:
+            issues.error("Settings", cell, "key", key, f"unknown setting '{key}': did you mean '{meant}'? (as it "
+                         f"is, it would be ignored and {meant} would take its default)")
+        else:
+            issues.warning("Settings", cell, "key", key,
+                           f"unknown setting '{key}'; ignored (known: {known_text(SETTING_BY_KEY)})")
 
 
 # 0 is a valid value (the spec's formulation is defined there) that is seldom meant: say what it does
