@@ -231,6 +231,7 @@ def _shortened(line: str, most: int = 300) -> str:
 
 def cmd_hedged(args) -> int:
     """planner run --stochastic [--engine ef|ph]: the hedged plan (planner/whatif/hedged.py, hedged_ph.py)."""
+    from planner.signals import interrupted
     from planner.whatif.hedged import HedgedOptions, headline, plan_hedged
 
     input_path = Path(args.input)
@@ -248,7 +249,12 @@ def cmd_hedged(args) -> int:
             return EXIT_INVALID
         if comm.rank != 0:  # every rank plans; rank 0 alone prints progress and the result and writes
             logging.getLogger("planner").setLevel(logging.WARNING)
-        outcome, plan = plan_ph(input_path, output, options, comm)
+        try:
+            outcome, plan = plan_ph(input_path, output, options, comm)
+        except Exception as exc:  # a subproblem mpi-sppy's solver saw stopped by Ctrl-C ('Infeasibility detected')
+            if interrupted():
+                raise KeyboardInterrupt from exc
+            raise
         if comm.rank != 0:
             return outcome.exit_code
     else:
@@ -573,7 +579,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"ERROR: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    restore_handlers = install_handlers(keep_best=args.command in ("run", "diagnose"))
+    # a hedged plan is many solves: one Ctrl-C stopping one of them would hedge against a half-planned scenario
+    hedged = args.command == "run" and getattr(args, "stochastic", False)
+    restore_handlers = install_handlers(keep_best=args.command in ("run", "diagnose") and not hedged)
     from planner.output.xlsx import written_files
 
     started = len(written_files)

@@ -36,6 +36,7 @@ class Terminated(BaseException):
 class _State:
     keep_best = True  # one Ctrl-C during the solve keeps the best plan (run, diagnose); else it aborts
     interrupts = 0  # Ctrl-C presses during the current solve
+    presses = 0  # Ctrl-C presses since the handlers were installed
     terminate: int | None = None  # signal number of a SIGTERM received during the solve
 
 
@@ -74,7 +75,13 @@ def _on_terminate(signum, frame):
     raise Terminated(signum)
 
 
+def interrupted() -> bool:
+    """Ctrl-C was pressed since the handlers were installed (a library's error after it is its consequence)."""
+    return state.presses > 0
+
+
 def _on_interrupt(signum, frame):
+    state.presses += 1
     if _solving():
         state.interrupts += 1
         if state.interrupts == 1 and not state.keep_best:
@@ -102,6 +109,7 @@ def install_handlers(keep_best: bool = True):
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     state.keep_best = keep_best
+    state.presses = 0
     wanted = {signal.SIGTERM: _on_terminate, signal.SIGINT: _on_interrupt}
     if hasattr(signal, "SIGHUP"):
         wanted[signal.SIGHUP] = _on_terminate

@@ -113,3 +113,26 @@ def test_a_misspelt_setting_is_an_error_naming_the_setting_meant(tmp_path):
     s["Settings"] = [r for r in s["Settings"] if r[0] != "notes"] + [["mip_rel_gap", 0.01]]  # both given: a note
     data, issues = validate_workbook(write(tmp_path, s, "both.xlsx"))
     assert "mip_gap" not in {e.value for e in issues.errors}
+
+
+def test_ctrl_c_in_a_hedged_plan_stops_it_and_writes_nothing(tmp_path):
+    """Ctrl-C in `run --stochastic` stopped only the scenario solve it landed in: the hedged plan went on and was
+    written, exit 0 (and the second press was taken for the first). It now stops the whole run, nothing written,
+    exit 1: a hedged plan against a half-solved scenario is not one to keep."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "hedged.xlsx"
+    p = subprocess.Popen([sys.executable, "-m", "planner.cli", "run", str(root / "inputs" / "example.xlsx"),
+                          "--stochastic", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         cwd=root)
+    for line in p.stderr:  # the scenarios' solves have started
+        if "alone" in line:
+            break
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 1, (stdout, stderr)
+    assert "interrupted; nothing was written" in stderr  # after "Ctrl-C: stopping" if it landed inside a solve
+    assert "Traceback" not in stderr and not out.exists()
