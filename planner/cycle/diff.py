@@ -607,7 +607,10 @@ def diff(old_plan: str | Path, new_plan: str | Path, output: str | Path) -> Path
     """Compare two plan workbooks and write DIFF.xlsx (see the module docstring). Returns the path written."""
     old_plan, new_plan, output = Path(old_plan), Path(new_plan), Path(output)
     check_target(output, new_plan)
-    return write_diff(compare(load_checked_plan(old_plan), load_checked_plan(new_plan)), output, old_plan)
+    old, new = load_checked_plan(old_plan), load_checked_plan(new_plan)
+    if old.name == new.name:  # a/plan.xlsx and b/plan.xlsx: every sentence would name 'plan.xlsx' for both
+        old.shown_as, new.shown_as = str(old_plan), str(new_plan)
+    return write_diff(compare(old, new), output, old_plan)
 
 
 def load_checked_plan(path: str | Path) -> Plan:

@@ -213,10 +213,11 @@ class Plan:
     frames: dict[str, pd.DataFrame]
     summary: dict[str, object] = field(default_factory=dict)
     quarters: list[str] = field(default_factory=list)
+    shown_as: str = ""  # how messages name it when its file name alone is ambiguous (two plans both 'plan.xlsx')
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.shown_as or self.path.name
 
     @property
     def status(self) -> str:

@@ -353,3 +353,15 @@ def test_stacks_bought_under_a_floor_move_no_money(tmp_path):
     assert (rows["hbm"].old, rows["hbm"].new) == (10, 0) and "hbm paid" not in rows
     assert pd.isna(rows["hbm"].cost_impact_usd) and "stacks paid" in rows["hbm"].price_from
     assert rows["racks"].cost_impact_usd == pytest.approx(-1000)
+
+
+def test_two_plans_of_the_same_file_name_are_named_by_their_paths(pair, tmp_path):
+    """diff a/p.xlsx b/p.xlsx named both 'p.xlsx' (which was not proven optimal?): each is named by its path."""
+    import shutil
+    _folder, old, new = pair
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = shutil.copy(old, tmp_path / "a" / "p.xlsx"), shutil.copy(new, tmp_path / "b" / "p.xlsx")
+    out = diff(a, b, tmp_path / "d.xlsx")
+    summary = {r[0]: r[1] for r in load_workbook(out)["Summary"].iter_rows(values_only=True)}
+    assert (summary["old_plan"], summary["new_plan"]) == (str(a), str(b))
