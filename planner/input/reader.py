@@ -539,7 +539,20 @@ def _read_sheet(ws, fws, key_columns: tuple[str, ...], issues: Issues, stale_for
     if hidden:
         shown = ", ".join(str(r) for r in hidden[:20]) + (" ..." if len(hidden) > 20 else "")
         issues.warning(title, title, "", "", f"hidden rows {shown} hold data; they are included in the plan")
+    _warn_hidden_columns(ws, col_index, sheet, issues)
     return sheet
+
+
+def _warn_hidden_columns(ws, col_index: dict[int, str], sheet: RawSheet, issues: Issues) -> None:
+    """Hidden columns are read like any other (as hidden rows are): say so, so a hidden quarter or an old value
+    kept out of sight is not planned unnoticed."""
+    # openpyxl keeps adjacent columns of one format as one dimension (min..max)
+    spans = [(d.min, d.max) for d in ws.column_dimensions.values() if d.hidden and d.min and d.max]
+    hidden = [f"{get_column_letter(c)} ({name})" for c, name in sorted(col_index.items())
+              if any(lo <= c <= hi for lo, hi in spans) and any(row.values.get(name) is not None for row in sheet.rows)]
+    if hidden:
+        issues.warning(ws.title, ws.title, "", "", f"hidden column(s) {', '.join(hidden[:10])}"
+                       f"{' ...' if len(hidden) > 10 else ''} hold data; they are included in the plan")
 
 
 def _report_merged_header(ws, header_row: int, issues: Issues) -> set[int]:

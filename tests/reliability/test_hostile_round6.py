@@ -136,3 +136,15 @@ def test_ctrl_c_in_a_hedged_plan_stops_it_and_writes_nothing(tmp_path):
     assert p.returncode == 1, (stdout, stderr)
     assert "interrupted; nothing was written" in stderr  # after "Ctrl-C: stopping" if it landed inside a solve
     assert "Traceback" not in stderr and not out.exists()
+
+
+def test_data_in_a_hidden_column_is_read_and_said(tmp_path):
+    from planner.input.validate import validate_workbook
+    src = write(tmp_path, minimal_sheets(2))
+    wb = load_workbook(src)
+    wb["SitePower"].column_dimensions["C"].hidden = True  # 2026Q2's power, out of sight
+    wb.save(src)
+    data, issues = validate_workbook(src)
+    assert data is not None
+    assert any("hidden column(s) C (2026Q2) hold data; they are included in the plan" in w.message
+               for w in issues.warnings)
