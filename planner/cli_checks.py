@@ -21,6 +21,11 @@ def max_threads() -> int:
     return max(4, min(cap, (os.cpu_count() or 1) * 4))
 
 
+def max_workers() -> int:
+    """A sane cap on sweep --workers: four per core (more only queue for the cores, each a process of its own)."""
+    return max(4, (os.cpu_count() or 1) * 4)
+
+
 def solve_option_problems(args) -> list[str]:
     problems: list[str] = []
     gap = getattr(args, "mip_gap", None)
@@ -63,8 +68,9 @@ def other_option_problems(args) -> list[str]:
         if args.seed is not None and args.seed < 0:
             problems.append(f"--seed must be a whole number 0 or more, not {args.seed}")
         problems += _draws_problems(args.draws, MAX_SWEEP_DRAWS)
-        if args.workers is not None and args.workers < 0:
-            problems.append(f"--workers must be 0 (one per core) or more, not {args.workers}")
+        if args.workers is not None and not 0 <= args.workers <= max_workers():
+            problems.append(f"--workers must be from 0 (one per core) to {max_workers()} on this machine (four per "
+                            f"core: each worker is a process of ~100 MB planning one draw at a time), not {args.workers}")
         if getattr(args, "scheduler", None) is not None:
             problems += scheduler_problems(args.scheduler)
     return problems

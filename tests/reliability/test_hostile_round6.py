@@ -148,3 +148,13 @@ def test_data_in_a_hidden_column_is_read_and_said(tmp_path):
     assert data is not None
     assert any("hidden column(s) C (2026Q2) hold data; they are included in the plan" in w.message
                for w in issues.warnings)
+
+
+def test_sweep_workers_are_capped_at_four_per_core(capsys):
+    """--workers 300 on a 2-core machine would start 300 processes (~30 GB): refused before any work, exit 2."""
+    import os
+    from planner.cli_checks import max_workers
+    assert max_workers() == max(4, (os.cpu_count() or 1) * 4)
+    too_many = str(max_workers() + 1)
+    assert cli.main(["sweep", "in.xlsx", "--draws", "2", "--workers", too_many, "-o", "s.xlsx"]) == 2
+    assert f"--workers must be from 0 (one per core) to {max_workers()} on this machine" in capsys.readouterr().err
