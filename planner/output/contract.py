@@ -282,7 +282,7 @@ SUMMARY_KEYS = ("plan_name", "status", "objective_usd", "mip_gap", "solve_second
 # the plan's Summary keys beyond SUMMARY_KEYS (a reviewer's; also one cost_<component>_usd per cost component,
 # unmet_reason_<n> and bottleneck_<n>)
 SUMMARY_EXTRA_KEYS = ("status_message", "horizon", "total_unmet_tps", "terminal_value_usd", "deals_signed",
-                      "wafers_started", "hbm_stacks_bought", "racks_deployed", "racks_in_service", "mw_added",
+                      "wafers_started", "hbm_stacks_bought", "hbm_stacks_paid", "racks_deployed", "racks_in_service", "mw_added",
                       "mw_used", "sram_vs_hbm_cost_ratio", "sram_vs_hbm_energy_ratio", "scenario", "input_file",
                       "frozen_decisions", "frozen_quarters")
 FROZEN_QUARTERS_KEY = "frozen_quarters"  # a re-plan with --freeze: its frozen quarters, comma-separated

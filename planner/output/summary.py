@@ -175,6 +175,7 @@ def _decisions(sheet: RowSheet, data: PlanData, solution: SolutionTables) -> Non
     served, demand = per_q(serving, Col.served_tps), per_q(serving, Col.demand_tps)
     rows = [(Col.wafers_started, per_q(t["Wafers"], Col.wafers), '#,##0.0', True),
             ("hbm_stacks_bought", per_q(t["HBM"], Col.bought), '#,##0', True),
+            *_paid_row(t["HBM"], per_q),
             (Col.racks_deployed, per_q(t["Deployments"], Col.racks_deployed), '#,##0', True),
             ("racks_in_service", per_q(t["Deployments"], Col.racks_installed), '#,##0', False),
             ("mw_added", per_q(power, "mw_added"), '#,##0.0', True),
@@ -191,6 +192,14 @@ def _decisions(sheet: RowSheet, data: PlanData, solution: SolutionTables) -> Non
         total = series.sum() if flow else (served.sum() / demand.sum() if flow is None and demand.sum() else None)
         sheet.add([(1, label, None, None, None, 1, False), (2, total, fmt, BOLD, None, 2, False)]
                   + [(3 + j, v, fmt, None, None, 3 + j, False) for j, v in enumerate(series.values)])
+
+
+def _paid_row(hbm: pd.DataFrame, per_q) -> list[tuple]:
+    """The stacks paid, where a take-or-pay floor makes them more than those bought: the HBM cost is on them, so
+    a quarter that buys none can still pay for 10,500 (a new-user trial read the spend there as zero)."""
+    if not len(hbm) or Col.paid not in hbm.columns or not (hbm[Col.paid] > hbm[Col.bought] + 1e-6).any():
+        return []
+    return [("hbm_stacks_paid", per_q(hbm, Col.paid), '#,##0', True)]
 
 
 def _unmet(sheet: RowSheet, data: PlanData, solution: SolutionTables, n: int = 5) -> None:

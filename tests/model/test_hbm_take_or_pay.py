@@ -75,3 +75,20 @@ def test_unknown_vendor_is_a_located_error(tmp_path):
     assert data is None
     [err] = issues.errors
     assert err.cell == "HBMMinStacks!A2" and "unknown vendor 'Nobody'" in err.message
+
+
+def test_the_summary_shows_stacks_paid_beside_stacks_bought(tmp_path):
+    """The floor case above (7 stacks paid, none bought): the Summary's key decisions add an hbm_stacks_paid row,
+    so the $70 of HBM is not read as a quarter that spends nothing on HBM. Without a floor there is no such row."""
+    from openpyxl import load_workbook
+    from planner.pipeline import run_plan
+    sheets = _sheets()
+    sheets["Demand"][1] = ["NA", "w", 0]
+    sheets["HBMMinStacks"] = [["vendor", Q[0]], ["V", 7]]
+    plans = {}
+    for name, s in (("floor", sheets), ("none", _sheets())):
+        out = tmp_path / f"{name}.plan.xlsx"
+        assert run_plan(write(tmp_path, s, f"{name}.xlsx"), out).status == "optimal"
+        plans[name] = {r[0]: r[1:3] for r in load_workbook(out)["Summary"].iter_rows(values_only=True) if r[0]}
+    assert plans["floor"]["hbm_stacks_bought"] == (0, 0) and plans["floor"]["hbm_stacks_paid"] == (7, 7)
+    assert "hbm_stacks_paid" not in plans["none"]
