@@ -278,7 +278,8 @@ def expected_value_plan(scenarios: list[Scenario], commit: int, options: SolveOp
     return values, notes
 
 
-PAID_FLOORS = (("WP", "fab_min_wafers", Col.wafers), ("HP", "hbm_min_stacks", "HBM stacks"))
+# (variable, PlanData floor table, unit, how the note writes a number: wafers to a tenth, stacks whole)
+PAID_FLOORS = (("WP", "fab_min_wafers", Col.wafers, ",.1f"), ("HP", "hbm_min_stacks", "HBM stacks", ",.0f"))
 
 
 def pay_every_floor(values: dict[tuple, float], datas: list[PlanData], commit: int) -> list[str]:
@@ -288,13 +289,13 @@ def pay_every_floor(values: dict[tuple, float], datas: list[PlanData], commit: i
     which alone would make EEV infinite wherever a scenario's floor is higher (what a 'VSS' would then measure is
     the mean of a contract term, not the value of hedging). Returns a note per raised value."""
     notes = []
-    for name, floors, unit in PAID_FLOORS:
+    for name, floors, unit, fmt in PAID_FLOORS:
         for (key, t), paid in [(k[1], v) for k, v in values.items() if k[0] == name and k[1][-1] < commit]:
             highest = max(getattr(d, floors).get((key, t), 0.0) for d in datas)
             if highest > paid:
                 values[(name, (key, t))] = highest
                 notes.append(f"the expected-value plan pays {key}'s highest take-or-pay floor of any scenario in "
-                             f"{datas[0].quarters[t]}, {highest:,.6g} {unit} (it planned {paid:,.6g}: the mean floor)")
+                             f"{datas[0].quarters[t]}, {highest:{fmt}} {unit} (it planned {paid:{fmt}}: the mean floor)")
     return notes
 
 

@@ -418,6 +418,7 @@ def test_a_take_or_pay_floor_of_one_scenario_is_paid_in_every_scenario(tmp_path)
     # so the expected-value commitment pays the highest floor, 10: EEV = $100 in both, VSS = 0 (not infinite)
     assert plan.summary["eev_usd"] == pytest.approx(100, rel=1e-6)
     assert plan.summary["vss_usd"] == pytest.approx(0, abs=1e-6)
+    assert "10 HBM stacks (it planned 5: the mean floor)" in plan.notes["expected_value_plan"]  # stacks whole
 
 
 def route_in_one_scenario() -> dict:
