@@ -125,7 +125,19 @@ def _latest_priced(prices: dict, family: str, key: str, last: int) -> int | None
 def _cell(family: str, key: str, t: int, data: PlanData) -> str:
     sheet = {"site_power": "SitePower", "hbm_supply": "HBMSupply", "fab_capacity": "FabCapacity",
              "packaging_capacity": "PackagingCapacity", "own_budget": "Budget"}[family]
-    return data.cell(sheet, (key,), data.quarters[t])
+    cell = data.cell(sheet, (key,), data.quarters[t])
+    return cell + _none_yet(family, key, t, data) if cell else cell
+
+
+def _none_yet(family: str, key: str, t: int, data: PlanData) -> str:
+    """' = 0: none before 2027Q1' for a capacity of 0 in quarter t (a fab not yet running, a vendor not yet
+    shipping): the limit is real, but what to raise is the start, not the quarter's number."""
+    table = {"site_power": data.site_power, "hbm_supply": data.hbm_supply, "fab_capacity": data.fab_capacity,
+             "packaging_capacity": data.packaging_capacity}.get(family)
+    if table is None or table.get((key, t), None) != 0:
+        return ""
+    later = [tau for tau in range(t + 1, data.T) if table.get((key, tau), 0) > 0]
+    return f" = 0: none before {data.quarters[later[0]]}" if later else " = 0: none in the plan"
 
 
 def structural_reason(r: str, w: str, t: int, data: PlanData, sets: ModelSets) -> str:

@@ -313,6 +313,10 @@ def bottleneck_sentences(solution: SolutionTables, n: int = 5) -> list[str]:
         what = what[:1].upper() + what[1:]
         quarters = [str(q) for q in rows[Col.quarter] if str(q)]
         when = f" in {quarter_spans(quarters, horizon)}" if quarters else ""
+        zero = [str(q) for q, x in zip(rows[Col.quarter], rows[Col.limit]) if str(q) and x == 0] \
+            if Col.limit in rows.columns else []
+        if zero:  # a fab not yet running binds too, but what to raise there is its start
+            when += f" (its limit is 0 in {quarter_spans(zero, horizon)})"
         most = f"most in {top['quarter']}, " if len(quarters) > 1 else ""
         cell = f" ({most}input {top['input_cell']})" if top[Col.input_cell] else ""
         step = top.get(Col.one_more_unit_saves_usd)

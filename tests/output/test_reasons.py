@@ -99,3 +99,15 @@ def test_a_reason_label_keeps_a_key_that_holds_spaces():
         "site_power New York"
     assert reason_label("hbm_supply SK hynix 2026Q4 (HBMSupply!E2)") == "hbm_supply SK hynix"
     assert reason_label("lead time: chips cannot arrive before 2026Q3 (Routes!E4)") == "lead time"
+
+
+def test_a_fab_not_yet_running_says_so(tmp_path):
+    """FabCapacity 0 wafers in 2026Q1, 2.5 from 2026Q2 (a fab that starts later; no lead time): 2026Q1 is starved
+    by the fab, and the reason says its capacity there is 0 and when it starts, so the planner raises the start,
+    not the quarter's number (a new-user trial: 'fab_capacity SS-SF4X 2026Q1 (FabCapacity!B3)', a cell of 0)."""
+    sheets = whole_racks(2)
+    sheets["FabCapacity"][1] = ["F", 0, 2.5]
+    s = solve_sheets(tmp_path, sheets)
+    assert row(s, "Serving", quarter=Q[0])["limited_by"].startswith(
+        "fab_capacity F 2026Q1 (FabCapacity!B2 = 0: none before 2026Q2)")
+    assert "= 0" not in row(s, "Serving", quarter=Q[1])["limited_by"]
