@@ -308,10 +308,7 @@ def read_workbook(path: str | Path, limits: ReadLimits | None = None) -> tuple[R
         formulas_wb = _load(scan.data, data_only=False, read_only=True) \
             if len(scan.formulas) < len(scan.formula_members) else None
     except Exception as exc:  # openpyxl raises many types on damaged files
-        where = _where_xml_breaks(scan.data)
-        detail = where.lstrip(", ") if "saved as a number" in where else f"{_damage(exc)}{where}"  # no int() talk
-        issues.error("", "", "", path.name, f"not a valid .xlsx workbook ({detail}); open it in Excel and save it "
-                     "again, or use a good copy")
+        issues.error("", "", "", path.name, _unreadable(exc, scan.data))
         return None, issues
     try:
         by_lower: dict[str, str] = {}
@@ -388,6 +385,13 @@ _CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3}\d+)"')
 _NUMBER_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)>\s*(?:<(?:\w+:)?f[^>]*(?:/>|>.*?</(?:\w+:)?f>)\s*)?'
                           rb'<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>', re.S)
 _NUMBER_TEXT = re.compile(rb'^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$')
+
+
+def _unreadable(exc: BaseException, data: bytes) -> str:
+    """Why openpyxl could not read the package, in words, with the sheet and cell where that can be found."""
+    where = _where_xml_breaks(data)
+    detail = where.lstrip(", ") if "saved as a number" in where else f"{_damage(exc)}{where}"  # no int() talk
+    return f"not a valid .xlsx workbook ({detail}); open it in Excel and save it again, or use a good copy"
 
 
 def _where_xml_breaks(data: bytes) -> str:

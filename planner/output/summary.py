@@ -111,8 +111,7 @@ def _headline(sheet: RowSheet, data: PlanData, result: SolveResult, solution: So
     sheet.key_value("total_served_tps", served, TPS, "sum over demand rows and quarters")
     sheet.key_value("total_unmet_tps", None if served is None else demand - served, TPS, "demand not served")
     sheet.key_value(Col.own_capex_usd, k.get(Col.own_capex_usd), USD,
-                    "cash, all quarters: racks and power blocks (Capex sheet, by site) and packaging blocks (Budget "
-                    "packaging_capex_usd, already inside Budget own_capex_usd)")
+                    "cash, all quarters: racks, power blocks (Capex) and packaging blocks (Budget)")
     sheet.key_value(Col.partner_capex_usd, k.get(Col.partner_capex_usd), USD, "cash partners fund, all quarters")
     sheet.key_value("terminal_value_usd", _terminal_value(solution), USD,
                     "credit for dies and chips left at the end (0 when unused)")
