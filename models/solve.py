@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -1008,27 +1009,78 @@ def run_with_progress(h: highspy.Highs, is_mip: bool, label: str = "solve", sinc
                 f"{label} {now - t0:7.1f} s  best {_fmt(best)}  bound {_fmt(bound)} ($k)  gap -")
         elif note:
             say(f"{label} {now - t0:7.1f} s  {note}")
-        else:  # the interior point reports no objective while it iterates
-            iterations = out.ipm_iteration_count if out.ipm_iteration_count > 0 else out.simplex_iteration_count
+        elif ipx.latest:  # the interior point's own iteration line: its iteration and residuals
+            say(f"{label} {now - t0:7.1f} s  {ipx.latest}")
+        elif out.simplex_iteration_count >= 0:
             say(f"{label} {now - t0:7.1f} s  objective {_fmt(out.objective_function_value)} ($k)  "
-                f"iterations {iterations:,}")
+                f"simplex iterations {out.simplex_iteration_count:,}")
+        else:  # presolve, or the interior point before its first iteration (its inner loops report no count)
+            say(f"{label} {now - t0:7.1f} s  working (no iteration yet)")
 
-    subscribed = []
-    for name in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):
-        hook = getattr(h, name, None)
-        if hook is not None:
-            try:
-                hook.subscribe(on_interrupt)
-                subscribed.append(hook)
-            except Exception:  # an older highspy without the callback: solve without progress
-                pass
+    ipx = _IpxIterations(h) if not is_mip and not note else None
+    subscribed = [(hook, on_interrupt) for hook in _subscribe(h, ("cbMipInterrupt", "cbSimplexInterrupt",
+                                                                  "cbIpmInterrupt"), on_interrupt)]
+    if ipx is not None:
+        subscribed += [(hook, ipx.on_log) for hook in _subscribe(h, ("cbLogging",), ipx.on_log)]
+    else:
+        ipx = _IpxIterations(None)
     if interruptible:
         RUN.stopped = False
     try:
         with ctrl_c_asks_to_stop():
             return h.run()
     finally:
-        _unsubscribe(subscribed, on_interrupt)
+        for hook, fn in subscribed:
+            _unsubscribe([hook], fn)
+        ipx.close()
+
+
+class _IpxIterations:
+    """The interior point's latest iteration, read from its log lines through HiGHS's logging callback (its
+    interrupt callbacks carry no iteration count from its inner loops, and no residuals at all): the log is turned
+    on for the run, to the callback only (never the console), and put back after. Its objectives are those of the
+    presolved problem, so the line gives the iteration and the primal and dual residuals, not an objective."""
+
+    LINE = re.compile(r"^\s*(\d+)\*?\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$")
+
+    def __init__(self, h: highspy.Highs | None):
+        self.h, self.latest, self.saved = h, "", None
+        if h is not None:
+            self.saved = (h.getOptionValue("output_flag")[1], h.getOptionValue("log_to_console")[1])
+            h.setOptionValue("log_to_console", False)
+            h.setOptionValue("output_flag", True)
+
+    def on_log(self, event) -> None:
+        message = getattr(event, "message", "") or ""
+        if message.startswith("Running crossover"):  # a basis from the interior point's solution: can be long
+            self.latest = f"crossover, after {self.latest}" if self.latest else "crossover"
+            return
+        m = self.LINE.match(message)
+        if m is None:
+            return
+        try:
+            pinf, dinf = float(m.group(4)), float(m.group(5))
+        except ValueError:
+            return
+        self.latest = f"interior point iteration {int(m.group(1))}, residuals primal {pinf:.1e} dual {dinf:.1e}"
+
+    def close(self) -> None:
+        if self.h is not None and self.saved is not None:
+            self.h.setOptionValue("output_flag", self.saved[0])
+            self.h.setOptionValue("log_to_console", self.saved[1])
+
+
+def _subscribe(h: highspy.Highs, names: tuple[str, ...], fn) -> list:
+    hooks = []
+    for name in names:
+        hook = getattr(h, name, None)
+        if hook is not None:
+            try:
+                hook.subscribe(fn)
+                hooks.append(hook)
+            except Exception:  # an older highspy without the callback: solve without progress
+                pass
+    return hooks
 
 
 @contextmanager
