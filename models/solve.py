@@ -1051,7 +1051,10 @@ class _IpxIterations:
             h.setOptionValue("output_flag", True)
 
     def on_log(self, event) -> None:
-        message = getattr(event, "message", "") or ""
+        try:
+            message = event.message or ""
+        except AttributeError:  # a callback event of another kind: no log line
+            return
         if message.startswith("Running crossover"):  # a basis from the interior point's solution: can be long
             self.latest = f"crossover, after {self.latest}" if self.latest else "crossover"
             return
